@@ -1,0 +1,89 @@
+/*
+ * librk: what the rk-* filters share.  One header, grouped by the file that
+ * implements each part.  Functions that return json_t * return a new
+ * reference unless they say "borrowed".
+ */
+#ifndef RK_H
+#define RK_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+/*
+ * Exit statuses, the same for every tool (and listed in every man page).
+ * When several apply, a tool exits with the highest.
+ */
+enum {
+	RK_EXIT_OK = 0,		/* all records done, none carries an error */
+	RK_EXIT_FAILED = 1,	/* some record carries an error (stored/passed) */
+	RK_EXIT_USAGE = 2,	/* bad command line */
+	RK_EXIT_INPUT = 3,	/* malformed input: JSON, UTF-8, over a limit */
+	RK_EXIT_CONFIG = 4,	/* bad protocol/profile/provider configuration */
+	RK_EXIT_IO = 5,		/* cannot read, write or store */
+	RK_EXIT_PROVIDER = 6,	/* the model provider failed a request */
+	RK_EXIT_INTERNAL = 7	/* out of memory or a bug */
+};
+
+#define RK_RECORD_VERSION 1
+
+/* util.c */
+
+extern const char *rk_progname;
+
+void	 rk_init(const char *progname);
+void	 rk_exit_status(int status);	/* remember the highest */
+int	 rk_finish(void);		/* check stdout, return the status */
+void	 rk_version(void);
+void	*rk_xmalloc(size_t);
+void	*rk_xrealloc(void *, size_t);
+char	*rk_xstrdup(const char *);
+int	 rk_asprintf(char **, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+int	 rk_vasprintf(char **, const char *, va_list)
+	    __attribute__((format(printf, 2, 0)));
+double	 rk_now_ms(void);		/* monotonic milliseconds */
+double	 rk_round(double, int digits);
+void	 rk_ulid(char out[27]);		/* sortable unique id */
+int	 rk_parse_size(const char *, size_t *);
+int	 rk_parse_uint(const char *, long max, long *);
+int	 rk_parse_double(const char *, double *);
+const char *rk_getenv(const char *);	/* NULL when unset or empty */
+int	 rk_utf8_valid(const char *, size_t);
+int	 rk_mkdirs(const char *dir);	/* mkdir -p, 0700 for new dirs */
+char	*rk_xdg_path(const char *kind, const char *file);
+char	*rk_exe_dir(void);
+
+/* limits.c: every bound on outside data, each configurable */
+
+struct rk_limits {
+	size_t	record;		/* one NDJSON line / stored trace */
+	size_t	response;	/* one model reply */
+	size_t	document;	/* one document to index */
+	long	concurrency;	/* requests in flight */
+};
+
+extern struct rk_limits rk_limits;
+
+void	 rk_limits_load(void);
+
+/* record.c: NDJSON records */
+
+struct rk_reader;
+
+struct rk_reader *rk_reader_new(FILE *, const char *name);
+void	 rk_reader_free(struct rk_reader *);
+json_t	*rk_read(struct rk_reader *);
+size_t	 rk_reader_bad(const struct rk_reader *);
+json_t	*rk_record_new(const char *query);
+int	 rk_write(FILE *, json_t *rec);
+void	 rk_set_error(json_t *rec, const char *stage, const char *code,
+	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+int	 rk_has_error(const json_t *rec);
+const char *rk_get_string(const json_t *obj, const char *key);
+double	 rk_get_number(const json_t *obj, const char *key, double dflt);
+json_t	*rk_steps(json_t *rec);		/* borrowed, created if absent */
+
+#endif

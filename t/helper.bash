@@ -1,0 +1,51 @@
+# Common set-up for every bats file: the freshly built tools first on PATH
+# (the GNUmakefile puts them there), a private scratch dir, and an isolated
+# XDG tree so no test reads or writes the user's configuration or data.
+
+setup() {
+	TMP=$(mktemp -d "${BATS_TMPDIR:-/tmp}/rk-test.XXXXXX")
+	export XDG_CONFIG_HOME="$TMP/config" XDG_DATA_HOME="$TMP/data"
+	export XDG_CACHE_HOME="$TMP/cache" HOME="$TMP/home"
+	export LC_ALL=C.UTF-8
+	unset RK_PROVIDER RK_BASE_URL RK_MODEL RK_API_KEY RK_API_KEY_FILE \
+	    OPENAI_API_KEY ANTHROPIC_API_KEY RK_TRACE_DB RK_PROTOCOL_PATH \
+	    RK_MOCK_CONFIDENCE
+	FIXTURES="$BATS_TEST_DIRNAME/fixtures"
+	SHARED="$BATS_TEST_DIRNAME/../../shared"
+	[ -d "$SHARED" ] || SHARED="$BATS_TEST_DIRNAME/../shared"
+	cd "$TMP" || return 1
+	if declare -F local_setup >/dev/null; then local_setup; fi
+}
+
+teardown() {
+	if declare -F local_teardown >/dev/null; then local_teardown; fi
+	cd / && rm -rf "$TMP"
+}
+
+# assert_status N: the last `run` exited with N, or show what it printed
+assert_status() {
+	if [ "$status" -ne "$1" ]; then
+		printf 'expected status %s, got %s; output:\n%s\n' \
+		    "$1" "$status" "$output" >&2
+		return 1
+	fi
+}
+
+# assert_output TEXT: the last `run` printed exactly TEXT
+assert_output() {
+	if [ "$output" != "$1" ]; then
+		printf 'expected:\n%s\ngot:\n%s\n' "$1" "$output" >&2
+		return 1
+	fi
+}
+
+# assert_match REGEX: the last `run` printed something matching REGEX
+assert_match() {
+	if ! printf '%s\n' "$output" | grep -Eq -- "$1"; then
+		printf 'no line matches %s in:\n%s\n' "$1" "$output" >&2
+		return 1
+	fi
+}
+
+# jqr FILTER: like jq -c, over stdin, with a tiny dependency footprint
+jqr() { jq -c "$@"; }
