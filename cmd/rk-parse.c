@@ -1,0 +1,217 @@
+/* rk-parse: load, check and print protocol and profile definitions */
+#include <err.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rk.h"
+#include "protocol.h"
+
+static int cflag, lflag, Pflag, qflag;
+
+static void
+usage(FILE *fp, int status)
+{
+	fprintf(fp, "usage: rk-parse [-lq] [name | file ...]\n"
+	    "       rk-parse -c [-P] name\n");
+	exit(status);
+}
+
+static void
+print_json(json_t *j)
+{
+	json_dumpf(j, stdout, JSON_COMPACT | JSON_REAL_PRECISION(15));
+	putchar('\n');
+	json_decref(j);
+}
+
+static void
+list(const struct rk_catalog *c)
+{
+	for (size_t i = 0; i < c->nprotocols; i++)
+		printf("%-14s protocol  %s\n", c->protocols[i]->id,
+		    c->protocols[i]->description);
+	for (size_t i = 0; i < c->nprofiles; i++) {
+		const struct rk_profile *p = c->profiles[i];
+
+		printf("%-14s profile   %s (", p->id, p->description);
+		for (size_t j = 0; j < p->nchain; j++)
+			printf("%s%s", j ? " > " : "", p->chain[j].protocol);
+		printf(")\n");
+	}
+}
+
+static int
+cmp_protocol(const void *a, const void *b)
+{
+	return strcmp((*(struct rk_protocol *const *)a)->id,
+	    (*(struct rk_protocol *const *)b)->id);
+}
+
+/* Everything on the search path: protocols, then profiles, all checked. */
+static int
+all(struct rk_catalog *c)
+{
+	char *e;
+
+	if (rk_catalog_load_all(c, &e) == -1) {
+		warnx("%s", e);
+		free(e);
+		return RK_EXIT_CONFIG;
+	}
+	for (size_t i = 0; i < c->nprofiles; i++)
+		if (rk_catalog_check_profile(c, c->profiles[i], &e) == -1) {
+			warnx("%s", e);
+			free(e);
+			return RK_EXIT_CONFIG;
+		}
+	qsort(c->protocols, c->nprotocols, sizeof(*c->protocols),
+	    cmp_protocol);
+	if (lflag)
+		list(c);
+	else if (!qflag) {
+		for (size_t i = 0; i < c->nprotocols; i++)
+			print_json(rk_protocol_json(c->protocols[i]));
+		for (size_t i = 0; i < c->nprofiles; i++)
+			print_json(rk_profile_json(c->profiles[i]));
+	}
+	return RK_EXIT_OK;
+}
+
+/* One file: whatever it defines, checked against the search path. */
+static int
+one_file(struct rk_catalog *c, const char *path)
+{
+	size_t np = c->nprotocols, nf = c->nprofiles;
+	char *e;
+
+	if (rk_catalog_load_file(c, path, &e) == -1) {
+		warnx("%s", e);
+		free(e);
+		return RK_EXIT_CONFIG;
+	}
+	for (size_t i = nf; i < c->nprofiles; i++)
+		if (rk_catalog_check_profile(c, c->profiles[i], &e) == -1) {
+			warnx("%s", e);
+			free(e);
+			return RK_EXIT_CONFIG;
+		}
+	for (size_t i = np; i < c->nprotocols && !qflag; i++)
+		print_json(rk_protocol_json(c->protocols[i]));
+	for (size_t i = nf; i < c->nprofiles && !qflag; i++)
+		print_json(rk_profile_json(c->profiles[i]));
+	return RK_EXIT_OK;
+}
+
+static long
+count_steps(const struct rk_protocol *p)
+{
+	long n = 0;
+
+	for (size_t i = 0; i < p->nsteps; i++)
+		n += !(Pflag && p->steps[i].optional);
+	return n;
+}
+
+/* The most steps a protocol or profile can run: a pipeline's length. */
+static int
+count(struct rk_catalog *c, const char *name)
+{
+	struct rk_protocol *p;
+	struct rk_profile *f;
+	char *e;
+	long n = 0;
+
+	if ((p = rk_catalog_protocol(c, name, &e)) != NULL) {
+		printf("%ld\n", count_steps(p));
+		return RK_EXIT_OK;
+	}
+	free(e);
+	if ((f = rk_catalog_profile(c, name, &e)) == NULL) {
+		warnx("%s", e);
+		free(e);
+		return RK_EXIT_CONFIG;
+	}
+	for (size_t i = 0; i < f->nchain; i++)
+		n += count_steps(rk_catalog_protocol(c, f->chain[i].protocol,
+		    &e));
+	printf("%ld\n", n);
+	return RK_EXIT_OK;
+}
+
+/* A name: a protocol if there is one, else a profile. */
+static int
+one_name(struct rk_catalog *c, const char *name)
+{
+	struct rk_protocol *p;
+	struct rk_profile *f;
+	char *e, *e2;
+
+	if ((p = rk_catalog_protocol(c, name, &e)) != NULL) {
+		if (!qflag)
+			print_json(rk_protocol_json(p));
+		return RK_EXIT_OK;
+	}
+	if ((f = rk_catalog_profile(c, name, &e2)) != NULL) {
+		free(e);
+		if (!qflag)
+			print_json(rk_profile_json(f));
+		return RK_EXIT_OK;
+	}
+	/* report the protocol's own error unless it simply does not exist */
+	if (strncmp(e, "unknown protocol", 16) == 0 && rk_valid_name(name)) {
+		warnx("%s: no such protocol or profile", name);
+		free(e);
+		free(e2);
+		return RK_EXIT_CONFIG;
+	}
+	warnx("%s", strncmp(e2, "unknown", 7) == 0 ? e : e2);
+	free(e);
+	free(e2);
+	return RK_EXIT_CONFIG;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct rk_catalog *c;
+	int ch, status = RK_EXIT_OK;
+
+	rk_init(argv[0]);
+	while ((ch = getopt_long(argc, argv, "chlPqV", longopts, NULL)) != -1)
+		switch (ch) {
+		case 'c': cflag = 1; break;
+		case 'h': usage(stdout, RK_EXIT_OK); break;
+		case 'l': lflag = 1; break;
+		case 'P': Pflag = 1; break;
+		case 'q': qflag = 1; break;
+		case 'V': rk_version(); break;
+		default: usage(stderr, RK_EXIT_USAGE);
+		}
+	argc -= optind;
+	argv += optind;
+	if (cflag && (argc != 1 || lflag || qflag))
+		usage(stderr, RK_EXIT_USAGE);
+	c = rk_catalog_new();
+	if (cflag)
+		status = count(c, argv[0]), argc = 0;
+	else if (argc == 0)
+		status = all(c);
+	else if (lflag)
+		usage(stderr, RK_EXIT_USAGE);
+	for (int i = 0; i < argc; i++) {
+		int rc = strchr(argv[i], '/') || strstr(argv[i], ".y") ?
+		    one_file(c, argv[i]) : one_name(c, argv[i]);
+
+		if (rc > status)
+			status = rc;
+	}
+	rk_catalog_free(c);
+	rk_exit_status(status);
+	return rk_finish();
+}
