@@ -1,0 +1,87 @@
+/*
+ * store.c: runs kept in SQLite, and the summary of a run that both the
+ * store's index columns and the text report are made from.  Functions that
+ * return an int return 0 on success and -1 on failure after a warnx(3)
+ * naming the database, unless they say otherwise.
+ */
+#ifndef RK_STORE_H
+#define RK_STORE_H
+
+#include <jansson.h>
+
+#define RK_STORE_SCHEMA 1	/* PRAGMA user_version this code writes */
+
+/*
+ * What the index columns hold, derived from a record (borrowed strings
+ * point into the record or the database row and live as long as it).
+ */
+struct rk_run {
+	const char	*id;
+	char		 created[25];	/* 2026-11-28T18:57:01.123Z */
+	const char	*query;
+	const char	*profile;	/* profile, else the single protocol */
+	const char	*protocols;	/* run, space-separated, in order */
+	const char	*status;	/* completed | failed | incomplete */
+	double		 confidence;	/* NAN when there is none */
+	int		 pass;		/* 1, 0, or -1 when there is no result */
+	double		 min_confidence;/* NAN when unknown */
+	long long	 tokens_in, tokens_out;
+	int		 estimated;	/* 0 none, 1 some, 2 all steps */
+	double		 llm_ms, other_ms;
+	long		 steps;
+	char		*own;		/* what rk_run_clear() frees */
+};
+
+struct rk_filter {
+	const char	*protocol;	/* a protocol the run ran */
+	const char	*profile;
+	const char	*status;
+	char		 since[25];	/* "" or created >= since */
+	char		 until[25];	/* "" or created < until */
+	long		 limit;		/* 0: all; else the newest LIMIT */
+};
+
+struct rk_store;
+
+/* summary of a record; free with rk_run_clear() */
+void	 rk_run_summary(const json_t *rec, struct rk_run *);
+void	 rk_run_clear(struct rk_run *);
+int	 rk_status_valid(const char *);
+void	 rk_list_add(char **list, size_t *len, const char *sep,
+	    const char *item);
+
+/* DATE, ISO-8601 time or 30d/12h/15m/45s/2w ago, to the created format */
+int	 rk_parse_date(const char *, char out[25]);
+void	 rk_format_time(long long ms, char out[25]);
+
+/*
+ * Open (create when create is set) the store at path, migrating its schema.
+ * A store that does not exist and is not to be created opens as empty.
+ */
+struct rk_store *rk_store_open(const char *path, int create);
+void	 rk_store_close(struct rk_store *);
+
+/* store one record whose serialized form is json (len bytes) */
+int	 rk_store_put(struct rk_store *, const json_t *rec, const char *json,
+	    size_t len);
+
+/*
+ * Call fn for each run matching the filter, newest first or oldest first;
+ * row is the summary, json the stored record.  Stops early if fn returns
+ * non-zero.
+ */
+typedef int rk_run_fn(const struct rk_run *row, const char *json, size_t len,
+    void *arg);
+int	 rk_store_each(struct rk_store *, const struct rk_filter *,
+	    int oldest_first, rk_run_fn *, void *arg);
+
+/*
+ * The id of the one run whose id is or starts with prefix, in a new string;
+ * NULL after a warning when none or several match (*ambiguous is set then).
+ */
+char	*rk_store_find(struct rk_store *, const char *prefix, int *ambiguous);
+int	 rk_store_get(struct rk_store *, const char *id, rk_run_fn *, void *);
+int	 rk_store_rm(struct rk_store *, const char *id);
+long	 rk_store_prune(struct rk_store *, const char *before);
+
+#endif
