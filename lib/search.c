@@ -1,0 +1,933 @@
+/*
+ * The index: one SQLite file.  Documents are cut into chunks; each chunk's
+ * text is in table `text`, indexed by the FTS5 table `fts` (external
+ * content, our tokenizer "rk").  Table `chunks` keeps, per chunk, its
+ * document and its length in terms, which the scorer holds in memory.
+ *
+ * Ranking is our BM25, computed term at a time inside one call of the FTS5
+ * auxiliary function rk_topk(): for each distinct query term it walks the
+ * term's postings with xQueryPhrase(), so each posting is read once, and
+ * keeps the best k chunks (or documents).  The SQL statement that drives
+ * it stops after the first matching row.
+ *
+ *   idf(t)   = ln(1 + (N - df + 0.5) / (df + 0.5))
+ *   score(d) = sum_t  qtf(t) idf(t) tf (k1 + 1) / (tf + k1 (1 - b + b dl/avgdl))
+ *
+ * N, df, dl and avgdl count chunks and the terms our analyzer keeps.
+ */
+#include <sys/stat.h>
+
+#include <err.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rk.h"
+#include "search.h"
+
+#define SCHEMA_VERSION	1
+#define MAX_TERMS	256	/* distinct terms used from one query */
+
+struct posting {
+	int64_t	rowid;
+	int	tf;
+};
+
+struct query {
+	const struct rk_index_params *p;
+	struct rk_index *ix;
+	double	*weight;	/* per phrase: count in the query */
+	size_t	 k;
+	int	 per_doc;
+	int	 done;
+	struct posting *post;
+	size_t	 npost, cappost;
+	struct rk_hit *hits;
+	size_t	 nhits;
+	int	 rc;
+};
+
+struct rk_index {
+	sqlite3	*db;
+	struct rk_analyzer an;
+	struct rk_index_params p;
+	uint64_t ntok;		/* tokens seen by the tokenizer */
+	char	 err[512];
+	sqlite3_stmt *st[16];
+	/* scorer state, loaded from `chunks` */
+	int	 loaded;
+	int64_t	 version;
+	int64_t	 cap, dcap;	/* max chunk rowid + 1, max doc id + 1 */
+	uint32_t *len;
+	int64_t	*docof;
+	double	*acc, *dacc;
+	int64_t	*dbest;
+	int64_t	*touched, *dtouched;
+};
+
+enum {
+	S_DOC_FIND, S_DOC_INS, S_DOC_UPD, S_TEXT_INS, S_FTS_INS, S_CHUNK_INS,
+	S_FTS_DEL, S_TEXT_DEL, S_CHUNK_DEL, S_DOC_DEL, S_SEARCH, S_HIT,
+	S_VERSION, S_NSTMT
+};
+
+static const char *const sql[S_NSTMT] = {
+	[S_DOC_FIND] = "SELECT id FROM docs WHERE name = ?1",
+	[S_DOC_INS] = "INSERT INTO docs(name, bytes, chunks) VALUES (?1, ?2, ?3)",
+	[S_DOC_UPD] = "UPDATE docs SET bytes = ?2, chunks = ?3 WHERE id = ?1",
+	[S_TEXT_INS] = "INSERT INTO text(text) VALUES (?1)",
+	[S_FTS_INS] = "INSERT INTO fts(rowid, text) VALUES (?1, ?2)",
+	[S_CHUNK_INS] = "INSERT INTO chunks(id, doc, n, len) VALUES (?1, ?2, ?3, ?4)",
+	[S_FTS_DEL] = "INSERT INTO fts(fts, rowid, text) SELECT 'delete', t.id, "
+	    "t.text FROM chunks c JOIN text t ON t.id = c.id WHERE c.doc = ?1",
+	[S_TEXT_DEL] = "DELETE FROM text WHERE id IN "
+	    "(SELECT id FROM chunks WHERE doc = ?1)",
+	[S_CHUNK_DEL] = "DELETE FROM chunks WHERE doc = ?1",
+	[S_DOC_DEL] = "DELETE FROM docs WHERE id = ?1",
+	[S_SEARCH] = "SELECT rk_topk(fts, ?1) FROM fts WHERE fts MATCH ?2 "
+	    "LIMIT 1",
+	[S_HIT] = "SELECT d.name, c.n, t.text FROM chunks c JOIN docs d ON "
+	    "d.id = c.doc JOIN text t ON t.id = c.id WHERE c.id = ?1",
+	[S_VERSION] = "PRAGMA data_version",
+};
+
+static int
+fail(struct rk_index *ix, const char *what)
+{
+	snprintf(ix->err, sizeof(ix->err), "%s: %s", what,
+	    sqlite3_errmsg(ix->db));
+	return -1;
+}
+
+const char *
+rk_index_error(struct rk_index *ix)
+{
+	return ix->err;
+}
+
+sqlite3 *
+rk_index_db(struct rk_index *ix)
+{
+	return ix->db;
+}
+
+static sqlite3_stmt *
+stmt(struct rk_index *ix, int i)
+{
+	if (ix->st[i] == NULL && sqlite3_prepare_v3(ix->db, sql[i], -1,
+	    SQLITE_PREPARE_PERSISTENT, &ix->st[i], NULL) != SQLITE_OK) {
+		fail(ix, "prepare");
+		return NULL;
+	}
+	sqlite3_reset(ix->st[i]);
+	sqlite3_clear_bindings(ix->st[i]);
+	return ix->st[i];
+}
+
+static int
+exec(struct rk_index *ix, const char *s)
+{
+	return sqlite3_exec(ix->db, s, NULL, NULL, NULL) == SQLITE_OK ? 0 :
+	    fail(ix, s);
+}
+
+static char *
+meta_get(struct rk_index *ix, const char *key)
+{
+	sqlite3_stmt *st;
+	char *v = NULL;
+
+	if (sqlite3_prepare_v2(ix->db, "SELECT value FROM meta WHERE key = ?1",
+	    -1, &st, NULL) != SQLITE_OK)
+		return NULL;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		v = rk_xstrdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return v;
+}
+
+static int
+meta_set(struct rk_index *ix, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+meta_set(struct rk_index *ix, const char *key, const char *fmt, ...)
+{
+	sqlite3_stmt *st;
+	va_list ap;
+	char *v;
+	int rc;
+
+	va_start(ap, fmt);
+	rk_vasprintf(&v, fmt, ap);
+	va_end(ap);
+	if (sqlite3_prepare_v2(ix->db, "INSERT OR REPLACE INTO meta(key, value) "
+	    "VALUES (?1, ?2)", -1, &st, NULL) != SQLITE_OK) {
+		free(v);
+		return fail(ix, "meta");
+	}
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, v, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : fail(ix, "meta");
+	sqlite3_finalize(st);
+	free(v);
+	return rc;
+}
+
+static void topk_fn(const Fts5ExtensionApi *, Fts5Context *,
+    sqlite3_context *, int, sqlite3_value **);
+
+static int
+register_topk(struct rk_index *ix)
+{
+	fts5_api *api = NULL;
+	sqlite3_stmt *st;
+
+	if (sqlite3_prepare_v2(ix->db, "SELECT fts5(?1)", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return fail(ix, "fts5");
+	sqlite3_bind_pointer(st, 1, &api, "fts5_api_ptr", NULL);
+	sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (api == NULL || api->xCreateFunction(api, "rk_topk", ix, topk_fn,
+	    NULL) != SQLITE_OK)
+		return fail(ix, "fts5");
+	return 0;
+}
+
+static int
+create_schema(struct rk_index *ix, const struct rk_analyzer *an)
+{
+	char spec[32], words[32], *s;
+	int rc;
+
+	rk_analyzer_format(an, spec, sizeof(spec));
+	strlcpy(words, spec, sizeof(words));
+	for (s = words; (s = strchr(s, ',')) != NULL; )
+		*s = ' ';
+	rk_asprintf(&s,
+	    "BEGIN;"
+	    "CREATE TABLE meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;"
+	    "CREATE TABLE docs(id INTEGER PRIMARY KEY, name TEXT NOT NULL "
+	    "UNIQUE, bytes INTEGER NOT NULL, chunks INTEGER NOT NULL);"
+	    "CREATE TABLE chunks(id INTEGER PRIMARY KEY, doc INTEGER NOT NULL,"
+	    " n INTEGER NOT NULL, len INTEGER NOT NULL);"
+	    "CREATE INDEX chunks_doc ON chunks(doc);"
+	    "CREATE TABLE text(id INTEGER PRIMARY KEY, text TEXT NOT NULL);"
+	    "CREATE VIRTUAL TABLE fts USING fts5(text, content='text', "
+	    "content_rowid='id', tokenize='rk %s');", words);
+	rc = exec(ix, s);
+	free(s);
+	if (rc == -1)
+		return -1;
+	ix->an = *an;
+	ix->p.k1 = 0.9;
+	ix->p.b = 0.4;
+	ix->p.chunk = 2000;
+	ix->p.overlap = 200;
+	if (meta_set(ix, "version", "%d", SCHEMA_VERSION) == -1 ||
+	    meta_set(ix, "analyzer", "%s", spec) == -1 ||
+	    rk_index_set_params(ix, &ix->p) == -1)
+		return -1;
+	return exec(ix, "COMMIT");
+}
+
+static int
+load_meta(struct rk_index *ix)
+{
+	char *v;
+	int rc = 0;
+
+	if ((v = meta_get(ix, "version")) == NULL || atoi(v) != SCHEMA_VERSION) {
+		snprintf(ix->err, sizeof(ix->err), "not an rk-search index "
+		    "(version %s)", v ? v : "none");
+		free(v);
+		return -1;
+	}
+	free(v);
+	if ((v = meta_get(ix, "analyzer")) == NULL ||
+	    rk_analyzer_parse(v, &ix->an) == -1)
+		rc = -1;
+	free(v);
+#define GETD(key, dst) if ((v = meta_get(ix, key)) != NULL) \
+	{ dst = strtod(v, NULL); free(v); } else rc = -1
+	GETD("k1", ix->p.k1);
+	GETD("b", ix->p.b);
+	GETD("chunk", ix->p.chunk);
+	GETD("overlap", ix->p.overlap);
+#undef GETD
+	if (rc == -1)
+		snprintf(ix->err, sizeof(ix->err), "damaged index settings");
+	return rc;
+}
+
+/*
+ * Open (and with create, make) an index.  An analyzer given for an
+ * existing index must be the one it was built with.
+ */
+struct rk_index *
+rk_index_open(const char *path, int create, const struct rk_analyzer *an)
+{
+	struct rk_index *ix = calloc(1, sizeof(*ix));
+	struct rk_analyzer dflt = { 1, 1 };
+	struct stat sb;
+	int exists, flags = SQLITE_OPEN_READWRITE;
+
+	if (ix == NULL)
+		return NULL;
+	exists = stat(path, &sb) == 0 && sb.st_size > 0;
+	if (!exists && !create) {
+		snprintf(ix->err, sizeof(ix->err), "no such index");
+		return ix;
+	}
+	if (create)
+		flags |= SQLITE_OPEN_CREATE;
+	if (sqlite3_open_v2(path, &ix->db, flags, NULL) != SQLITE_OK) {
+		fail(ix, "open");
+		return ix;
+	}
+	sqlite3_busy_timeout(ix->db, 5000);
+	if (rk_fts5_register(ix->db, &ix->ntok) == -1 ||
+	    register_topk(ix) == -1) {
+		snprintf(ix->err, sizeof(ix->err), "SQLite lacks FTS5");
+		return ix;
+	}
+	if (exec(ix, "PRAGMA journal_mode=WAL") == -1 ||
+	    exec(ix, "PRAGMA synchronous=NORMAL") == -1)
+		return ix;
+	if (!exists) {
+		if (create_schema(ix, an ? an : &dflt) == -1)
+			exec(ix, "ROLLBACK");
+		return ix;
+	}
+	if (load_meta(ix) == -1)
+		return ix;
+	if (an != NULL && (an->stop != ix->an.stop ||
+	    an->stem != ix->an.stem)) {
+		char want[32], have[32];
+
+		rk_analyzer_format(an, want, sizeof(want));
+		rk_analyzer_format(&ix->an, have, sizeof(have));
+		snprintf(ix->err, sizeof(ix->err), "index was built with "
+		    "analyzer %s, not %s", have, want);
+	}
+	return ix;
+}
+
+void
+rk_index_close(struct rk_index *ix)
+{
+	if (ix == NULL)
+		return;
+	for (int i = 0; i < S_NSTMT; i++)
+		sqlite3_finalize(ix->st[i]);
+	sqlite3_close(ix->db);
+	free(ix->len);
+	free(ix->docof);
+	free(ix->acc);
+	free(ix->dacc);
+	free(ix->dbest);
+	free(ix->touched);
+	free(ix->dtouched);
+	free(ix);
+}
+
+void
+rk_index_params(struct rk_index *ix, struct rk_index_params *p)
+{
+	*p = ix->p;
+}
+
+int
+rk_index_set_params(struct rk_index *ix, const struct rk_index_params *p)
+{
+	ix->p = *p;
+	if (meta_set(ix, "k1", "%.17g", p->k1) == -1 ||
+	    meta_set(ix, "b", "%.17g", p->b) == -1 ||
+	    meta_set(ix, "chunk", "%zu", p->chunk) == -1 ||
+	    meta_set(ix, "overlap", "%zu", p->overlap) == -1)
+		return -1;
+	return 0;
+}
+
+int
+rk_index_begin(struct rk_index *ix)
+{
+	return exec(ix, "BEGIN IMMEDIATE");
+}
+
+int
+rk_index_commit(struct rk_index *ix)
+{
+	return exec(ix, "COMMIT");
+}
+
+int
+rk_index_optimize(struct rk_index *ix)
+{
+	return exec(ix, "INSERT INTO fts(fts) VALUES('optimize')");
+}
+
+static int
+step_done(struct rk_index *ix, sqlite3_stmt *st, const char *what)
+{
+	if (st == NULL || sqlite3_step(st) != SQLITE_DONE)
+		return fail(ix, what);
+	return 0;
+}
+
+static int64_t
+doc_find(struct rk_index *ix, const char *doc)
+{
+	sqlite3_stmt *st = stmt(ix, S_DOC_FIND);
+	int64_t id = 0;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, doc, -1, SQLITE_STATIC);
+	switch (sqlite3_step(st)) {
+	case SQLITE_ROW:
+		id = sqlite3_column_int64(st, 0);
+		break;
+	case SQLITE_DONE:
+		break;
+	default:
+		return fail(ix, "find");
+	}
+	sqlite3_reset(st);
+	return id;
+}
+
+static int
+drop_chunks(struct rk_index *ix, int64_t id)
+{
+	static const int del[] = { S_FTS_DEL, S_TEXT_DEL, S_CHUNK_DEL };
+
+	for (size_t i = 0; i < sizeof(del) / sizeof(*del); i++) {
+		sqlite3_stmt *st = stmt(ix, del[i]);
+
+		if (st == NULL)
+			return -1;
+		sqlite3_bind_int64(st, 1, id);
+		if (step_done(ix, st, "delete") == -1)
+			return -1;
+	}
+	return 0;
+}
+
+struct addctx {
+	struct rk_index *ix;
+	const char *text;
+	int64_t	 doc;
+	size_t	 n;
+	int	 rc;
+};
+
+static void
+add_chunk(void *arg, size_t start, size_t end)
+{
+	struct addctx *a = arg;
+	struct rk_index *ix = a->ix;
+	sqlite3_stmt *st;
+	int64_t row;
+
+	if (a->rc == -1)
+		return;
+	if ((st = stmt(ix, S_TEXT_INS)) == NULL)
+		goto bad;
+	sqlite3_bind_text(st, 1, a->text + start, end - start, SQLITE_STATIC);
+	if (step_done(ix, st, "insert") == -1)
+		goto bad;
+	row = sqlite3_last_insert_rowid(ix->db);
+	if ((st = stmt(ix, S_FTS_INS)) == NULL)
+		goto bad;
+	sqlite3_bind_int64(st, 1, row);
+	sqlite3_bind_text(st, 2, a->text + start, end - start, SQLITE_STATIC);
+	ix->ntok = 0;
+	if (step_done(ix, st, "index") == -1)
+		goto bad;
+	if ((st = stmt(ix, S_CHUNK_INS)) == NULL)
+		goto bad;
+	sqlite3_bind_int64(st, 1, row);
+	sqlite3_bind_int64(st, 2, a->doc);
+	sqlite3_bind_int64(st, 3, a->n);
+	sqlite3_bind_int64(st, 4, ix->ntok);
+	if (step_done(ix, st, "insert") == -1)
+		goto bad;
+	a->n++;
+	return;
+bad:
+	a->rc = -1;
+}
+
+/*
+ * Add a document, or replace the one with the same name.  text is UTF-8;
+ * call inside rk_index_begin()/rk_index_commit().
+ */
+int
+rk_index_add(struct rk_index *ix, const char *doc, const char *text,
+    size_t len, const struct rk_index_params *p, size_t *nchunks)
+{
+	struct addctx a = { ix, text, 0, 0, 0 };
+	sqlite3_stmt *st;
+	int64_t id;
+
+	ix->loaded = 0;
+	if (p == NULL)
+		p = &ix->p;
+	if ((id = doc_find(ix, doc)) == -1)
+		return -1;
+	if (id > 0 && drop_chunks(ix, id) == -1)
+		return -1;
+	if (id == 0) {
+		if ((st = stmt(ix, S_DOC_INS)) == NULL)
+			return -1;
+		sqlite3_bind_text(st, 1, doc, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, len);
+		sqlite3_bind_int64(st, 3, 0);
+		if (step_done(ix, st, "insert") == -1)
+			return -1;
+		id = sqlite3_last_insert_rowid(ix->db);
+	}
+	a.doc = id;
+	rk_chunk(text, len, p->chunk, p->overlap, add_chunk, &a);
+	if (a.rc == -1 || (st = stmt(ix, S_DOC_UPD)) == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, len);
+	sqlite3_bind_int64(st, 3, a.n);
+	if (step_done(ix, st, "update") == -1)
+		return -1;
+	if (nchunks != NULL)
+		*nchunks = a.n;
+	return 0;
+}
+
+/* 1 removed, 0 no such document, -1 error */
+int
+rk_index_rm(struct rk_index *ix, const char *doc)
+{
+	sqlite3_stmt *st;
+	int64_t id;
+
+	ix->loaded = 0;
+	if ((id = doc_find(ix, doc)) <= 0)
+		return (int)id;
+	if (drop_chunks(ix, id) == -1 || (st = stmt(ix, S_DOC_DEL)) == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	return step_done(ix, st, "delete") == -1 ? -1 : 1;
+}
+
+static int64_t
+scalar(struct rk_index *ix, const char *q)
+{
+	sqlite3_stmt *st;
+	int64_t v = -1;
+
+	if (sqlite3_prepare_v2(ix->db, q, -1, &st, NULL) != SQLITE_OK)
+		return fail(ix, q);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	else
+		fail(ix, q);
+	sqlite3_finalize(st);
+	return v;
+}
+
+char *
+rk_index_stats(struct rk_index *ix)
+{
+	int64_t docs, chunks, tokens, terms, pages, psize;
+	char spec[32], *s;
+
+	docs = scalar(ix, "SELECT count(*) FROM docs");
+	chunks = scalar(ix, "SELECT count(*) FROM chunks");
+	tokens = scalar(ix, "SELECT coalesce(sum(len), 0) FROM chunks");
+	if (exec(ix, "CREATE VIRTUAL TABLE IF NOT EXISTS temp.vocab USING "
+	    "fts5vocab(main, fts, row)") == -1)
+		return NULL;
+	terms = scalar(ix, "SELECT count(*) FROM temp.vocab");
+	pages = scalar(ix, "PRAGMA page_count");
+	psize = scalar(ix, "PRAGMA page_size");
+	if (docs < 0 || chunks < 0 || tokens < 0 || terms < 0 || pages < 0 ||
+	    psize < 0)
+		return NULL;
+	rk_analyzer_format(&ix->an, spec, sizeof(spec));
+	rk_asprintf(&s, "{\"docs\":%lld,\"chunks\":%lld,\"terms\":%lld,"
+	    "\"tokens\":%lld,\"analyzer\":\"%s\",\"k1\":%g,\"b\":%g,"
+	    "\"chunk\":%zu,\"overlap\":%zu,\"bytes\":%lld}",
+	    (long long)docs, (long long)chunks, (long long)terms,
+	    (long long)tokens, spec, ix->p.k1, ix->p.b, ix->p.chunk,
+	    ix->p.overlap, (long long)(pages * psize));
+	return s;
+}
+
+/* the scorer's arrays: chunk lengths and documents, by rowid */
+static int
+load(struct rk_index *ix)
+{
+	sqlite3_stmt *st = stmt(ix, S_VERSION);
+	int64_t version, cap, dcap;
+
+	if (st == NULL || sqlite3_step(st) != SQLITE_ROW)
+		return fail(ix, "data_version");
+	version = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (ix->loaded && version == ix->version)
+		return 0;
+	if ((cap = scalar(ix, "SELECT coalesce(max(id), 0) + 1 FROM chunks")) < 0 ||
+	    (dcap = scalar(ix, "SELECT coalesce(max(id), 0) + 1 FROM docs")) < 0)
+		return -1;
+	ix->len = rk_xrealloc(ix->len, cap * sizeof(*ix->len));
+	ix->docof = rk_xrealloc(ix->docof, cap * sizeof(*ix->docof));
+	free(ix->acc);
+	ix->acc = calloc(cap, sizeof(*ix->acc));
+	ix->touched = rk_xrealloc(ix->touched, cap * sizeof(*ix->touched));
+	free(ix->dacc);
+	ix->dacc = calloc(dcap, sizeof(*ix->dacc));
+	ix->dbest = rk_xrealloc(ix->dbest, dcap * sizeof(*ix->dbest));
+	ix->dtouched = rk_xrealloc(ix->dtouched, dcap * sizeof(*ix->dtouched));
+	if (ix->acc == NULL || ix->dacc == NULL)
+		err(RK_EXIT_INTERNAL, "calloc");
+	memset(ix->len, 0, cap * sizeof(*ix->len));
+	memset(ix->docof, 0, cap * sizeof(*ix->docof));
+	if (sqlite3_prepare_v2(ix->db, "SELECT id, doc, len FROM chunks", -1,
+	    &st, NULL) != SQLITE_OK)
+		return fail(ix, "load");
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(st, 0);
+
+		if (id > 0 && id < cap) {
+			ix->docof[id] = sqlite3_column_int64(st, 1);
+			ix->len[id] = sqlite3_column_int(st, 2);
+		}
+	}
+	sqlite3_finalize(st);
+	ix->cap = cap;
+	ix->dcap = dcap;
+	ix->version = version;
+	ix->loaded = 1;
+	return 0;
+}
+
+static int
+collect(const Fts5ExtensionApi *api, Fts5Context *fts, void *arg)
+{
+	struct query *q = arg;
+	int n = 0;
+
+	if (q->npost == q->cappost) {
+		q->cappost = q->cappost ? q->cappost * 2 : 1024;
+		q->post = rk_xrealloc(q->post, q->cappost * sizeof(*q->post));
+	}
+	if (api->xInstCount(fts, &n) != SQLITE_OK)
+		return SQLITE_ERROR;
+	q->post[q->npost].rowid = api->xRowid(fts);
+	q->post[q->npost].tf = n;
+	q->npost++;
+	return SQLITE_OK;
+}
+
+/* a before b in the ranking: higher score, then lower rowid */
+static int
+better(const struct rk_hit *a, const struct rk_hit *b)
+{
+	return a->score > b->score || (a->score == b->score &&
+	    a->rowid < b->rowid);
+}
+
+/* keep the best k of the candidates in a heap whose root is the worst */
+static void
+heap_push(struct rk_hit *h, size_t *n, size_t k, struct rk_hit c)
+{
+	size_t i, p;
+
+	if (*n == k) {
+		if (!better(&c, &h[0]))
+			return;
+		/* replace the root and sift down */
+		i = 0;
+		for (;;) {
+			size_t l = 2 * i + 1, r = l + 1, w = i;
+			const struct rk_hit *wv = &c;
+
+			if (l < *n && better(wv, &h[l]))
+				w = l, wv = &h[l];
+			if (r < *n && better(wv, &h[r]))
+				w = r;
+			if (w == i)
+				break;
+			h[i] = h[w];
+			i = w;
+		}
+		h[i] = c;
+		return;
+	}
+	i = (*n)++;
+	while (i > 0 && better(&h[(p = (i - 1) / 2)], &c)) {
+		h[i] = h[p];
+		i = p;
+	}
+	h[i] = c;
+}
+
+static int
+cmp_hit(const void *a, const void *b)
+{
+	const struct rk_hit *x = a, *y = b;
+
+	return better(x, y) ? -1 : better(y, x) ? 1 : 0;
+}
+
+static void
+topk_fn(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx,
+    int nval, sqlite3_value **val)
+{
+	struct query *q = nval == 1 ?
+	    sqlite3_value_pointer(val[0], "rk_query") : NULL;
+	struct rk_index *ix = api->xUserData(fts);
+	sqlite3_int64 nrows = 0, total = 0;
+	size_t ntouched = 0, ndt = 0, i, j;
+	double k1, b, avgdl;
+	int np;
+
+	if (q == NULL || q->done) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	q->done = 1;
+	k1 = q->p->k1;
+	b = q->p->b;
+	if (api->xRowCount(fts, &nrows) != SQLITE_OK ||
+	    api->xColumnTotalSize(fts, -1, &total) != SQLITE_OK)
+		goto bad;
+	avgdl = nrows > 0 && total > 0 ? (double)total / nrows : 1;
+	np = api->xPhraseCount(fts);
+	for (int ph = 0; ph < np; ph++) {
+		double idf, w, norm0 = k1 * (1 - b), norm1 = k1 * b / avgdl;
+
+		q->npost = 0;
+		if (api->xQueryPhrase(fts, ph, q, collect) != SQLITE_OK)
+			goto bad;
+		idf = log(1 + (nrows - (double)q->npost + 0.5) /
+		    (q->npost + 0.5));
+		w = q->weight[ph] * idf * (k1 + 1);
+		for (i = 0; i < q->npost; i++) {
+			int64_t r = q->post[i].rowid;
+			double tf = q->post[i].tf, dl;
+
+			if (r <= 0 || r >= ix->cap)
+				continue;	/* added since load() */
+			dl = ix->len[r];
+			if (ix->acc[r] == 0)
+				ix->touched[ntouched++] = r;
+			ix->acc[r] += w * tf / (tf + norm0 + norm1 * dl);
+		}
+	}
+	q->hits = rk_xmalloc((q->k ? q->k : 1) * sizeof(*q->hits));
+	q->nhits = 0;
+	if (q->per_doc) {
+		for (i = 0; i < ntouched; i++) {
+			int64_t r = ix->touched[i], d = ix->docof[r];
+
+			if (d <= 0 || d >= ix->dcap)
+				continue;
+			if (ix->dacc[d] == 0)
+				ix->dtouched[ndt++] = d;
+			if (ix->acc[r] > ix->dacc[d] || (ix->acc[r] ==
+			    ix->dacc[d] && r < ix->dbest[d])) {
+				ix->dacc[d] = ix->acc[r];
+				ix->dbest[d] = r;
+			}
+		}
+		for (j = 0; j < ndt; j++) {
+			int64_t d = ix->dtouched[j];
+			struct rk_hit h = { ix->dbest[d], ix->dacc[d] };
+
+			heap_push(q->hits, &q->nhits, q->k, h);
+			ix->dacc[d] = 0;
+		}
+	} else
+		for (i = 0; i < ntouched; i++) {
+			struct rk_hit h = { ix->touched[i],
+			    ix->acc[ix->touched[i]] };
+
+			heap_push(q->hits, &q->nhits, q->k, h);
+		}
+	for (i = 0; i < ntouched; i++)
+		ix->acc[ix->touched[i]] = 0;
+	qsort(q->hits, q->nhits, sizeof(*q->hits), cmp_hit);
+	sqlite3_result_int64(ctx, q->nhits);
+	return;
+bad:
+	for (i = 0; i < ntouched; i++)
+		ix->acc[ix->touched[i]] = 0;
+	q->rc = -1;
+	sqlite3_result_error(ctx, "rk_topk failed", -1);
+}
+
+struct qterms {
+	char	**surface;
+	char	**term;
+	double	*weight;
+	size_t	 n;
+};
+
+static int
+add_term(void *arg, const char *surface, size_t slen, const char *term,
+    size_t tlen, size_t start, size_t end)
+{
+	struct qterms *t = arg;
+	size_t i;
+
+	(void)start, (void)end;
+	for (i = 0; i < t->n; i++)
+		if (strlen(t->term[i]) == tlen &&
+		    memcmp(t->term[i], term, tlen) == 0) {
+			t->weight[i]++;
+			return 0;
+		}
+	if (t->n == MAX_TERMS)
+		return 0;
+	t->surface[t->n] = strndup(surface, slen);
+	t->term[t->n] = strndup(term, tlen);
+	if (t->surface[t->n] == NULL || t->term[t->n] == NULL)
+		err(RK_EXIT_INTERNAL, "strndup");
+	t->weight[t->n++] = 1;
+	return 0;
+}
+
+static void
+qterms_free(struct qterms *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		free(t->surface[i]);
+		free(t->term[i]);
+	}
+}
+
+/*
+ * The MATCH expression for a query: its distinct terms (up to 256), each
+ * a quoted string of our own token, joined by OR.  Nothing of the user's
+ * text reaches the FTS5 query parser but our tokens.  NULL: no terms.
+ */
+static char *
+match_expr(struct rk_index *ix, const char *query, struct qterms *t)
+{
+	size_t len = 1, i;
+	char *e, *p;
+
+	rk_analyze(&ix->an, query, strlen(query), add_term, t);
+	if (t->n == 0)
+		return NULL;
+	for (i = 0; i < t->n; i++)
+		len += 2 * strlen(t->surface[i]) + 6;
+	p = e = rk_xmalloc(len);
+	for (i = 0; i < t->n; i++) {
+		if (i > 0)
+			p = stpcpy(p, " OR ");
+		*p++ = '"';
+		for (const char *s = t->surface[i]; *s; s++) {
+			if (*s == '"')
+				*p++ = '"';
+			*p++ = *s;
+		}
+		*p++ = '"';
+	}
+	*p = '\0';
+	return e;
+}
+
+int
+rk_index_match(struct rk_index *ix, const char *query, char **expr)
+{
+	char *surface[MAX_TERMS], *term[MAX_TERMS];
+	double weight[MAX_TERMS];
+	struct qterms t = { surface, term, weight, 0 };
+
+	*expr = match_expr(ix, query, &t);
+	qterms_free(&t);
+	return *expr ? 0 : -1;
+}
+
+/*
+ * The best k chunks for a query (per_doc: the best chunk of each of the
+ * best k documents), best first, in *hits (free it).
+ */
+int
+rk_index_search(struct rk_index *ix, const char *query,
+    const struct rk_index_params *p, size_t k, int per_doc,
+    struct rk_hit **hits, size_t *nhits)
+{
+	char *surface[MAX_TERMS], *term[MAX_TERMS];
+	double weight[MAX_TERMS];
+	struct qterms t = { surface, term, weight, 0 };
+	struct query q;
+	sqlite3_stmt *st;
+	char *expr;
+	int rc = 0;
+
+	*hits = NULL;
+	*nhits = 0;
+	if (k == 0)
+		return 0;
+	if ((expr = match_expr(ix, query, &t)) == NULL)
+		return 0;
+	memset(&q, 0, sizeof(q));
+	q.p = p ? p : &ix->p;
+	q.ix = ix;
+	q.weight = weight;
+	q.k = k;
+	q.per_doc = per_doc;
+	if (load(ix) == -1 || (st = stmt(ix, S_SEARCH)) == NULL) {
+		rc = -1;
+		goto out;
+	}
+	sqlite3_bind_pointer(st, 1, &q, "rk_query", NULL);
+	sqlite3_bind_text(st, 2, expr, -1, SQLITE_STATIC);
+	switch (sqlite3_step(st)) {
+	case SQLITE_ROW:
+	case SQLITE_DONE:
+		break;
+	default:
+		rc = fail(ix, "search");
+	}
+	sqlite3_reset(st);
+	if (rc == 0 && q.rc == -1)
+		rc = fail(ix, "search");
+out:
+	free(q.post);
+	if (rc == 0) {
+		*hits = q.hits;
+		*nhits = q.nhits;
+	} else
+		free(q.hits);
+	free(expr);
+	qterms_free(&t);
+	return rc;
+}
+
+/* the document name, chunk number and text of a hit (free them) */
+int
+rk_index_hit(struct rk_index *ix, int64_t rowid, char **doc, long *chunk,
+    char **text)
+{
+	sqlite3_stmt *st = stmt(ix, S_HIT);
+	int rc = -1;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, rowid);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*doc = rk_xstrdup((const char *)sqlite3_column_text(st, 0));
+		*chunk = sqlite3_column_int(st, 1);
+		*text = rk_xstrdup((const char *)sqlite3_column_text(st, 2));
+		rc = 0;
+	} else
+		fail(ix, "hit");
+	sqlite3_reset(st);
+	return rc;
+}
