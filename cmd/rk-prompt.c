@@ -463,6 +463,7 @@ main(int argc, char *argv[])
 		protocol_arg = argv[0], argc--, argv++;
 	load_ms = rk_now_ms();
 	catalog = rk_catalog_new();
+	catalog->lazy = 1;	/* rk-parse checks whole profiles */
 	check_names();
 	load_ms = rk_now_ms() - load_ms;
 	if (argc > 0) {

@@ -200,26 +200,6 @@ get_template(struct ctx *x, const struct ynode *map, const char *key,
 	return t;
 }
 
-const char *
-rk_out_kind_name(enum out_kind k)
-{
-	return k == OUT_LIST ? "list" : k == OUT_VERDICT ? "verdict" : "text";
-}
-
-int
-rk_out_kind_parse(const char *s, enum out_kind *k)
-{
-	if (strcmp(s, "list") == 0)
-		*k = OUT_LIST;
-	else if (strcmp(s, "text") == 0)
-		*k = OUT_TEXT;
-	else if (strcmp(s, "verdict") == 0)
-		*k = OUT_VERDICT;
-	else
-		return -1;
-	return 0;
-}
-
 static enum out_kind
 default_output(const char *action)
 {
@@ -926,8 +906,8 @@ rk_catalog_profile(struct rk_catalog *c, const char *name, char **err)
 		}
 	for (size_t i = 0; i < c->nprofiles; i++)
 		if (strcmp(c->profiles[i]->id, name) == 0)
-			return rk_catalog_check_profile(c, c->profiles[i],
-			    err) ? NULL : c->profiles[i];
+			return !c->lazy && rk_catalog_check_profile(c,
+			    c->profiles[i], err) ? NULL : c->profiles[i];
 	rk_asprintf(err, "unknown profile '%s' (rk-parse -l lists them)",
 	    name);
 	return NULL;

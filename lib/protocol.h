@@ -95,6 +95,7 @@ struct rk_catalog {
 	size_t			  nprofiles;
 	char			**dirs;
 	size_t			  ndirs;
+	int			  lazy;	/* load protocols only when used */
 };
 
 struct rk_catalog	*rk_catalog_new(void);

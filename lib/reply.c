@@ -24,6 +24,26 @@ ci_strstr(const char *hay, const char *needle)
 	return NULL;
 }
 
+const char *
+rk_out_kind_name(enum out_kind k)
+{
+	return k == OUT_LIST ? "list" : k == OUT_VERDICT ? "verdict" : "text";
+}
+
+int
+rk_out_kind_parse(const char *s, enum out_kind *k)
+{
+	if (strcmp(s, "list") == 0)
+		*k = OUT_LIST;
+	else if (strcmp(s, "text") == 0)
+		*k = OUT_TEXT;
+	else if (strcmp(s, "verdict") == 0)
+		*k = OUT_VERDICT;
+	else
+		return -1;
+	return 0;
+}
+
 /* Parse "X", "X%" or "X/1" after a "confidence" word; -1 if none. */
 static double
 number_after(const char *p)

@@ -1,0 +1,135 @@
+#!/usr/bin/env bats
+# rk-parse: loading, checking and printing protocol and profile definitions
+
+load helper
+
+@test "rk-parse -l lists the five protocols and six profiles" {
+	run rk-parse -l
+	assert_status 0
+	[ "${#lines[@]}" -eq 11 ]
+	[ "$(printf '%s\n' "$output" | awk '$2 == "protocol" { print $1 }' | tr '\n' ' ')" = \
+	    "bedrock brutalhonesty gigathink laserlogic proofguard " ]
+	[ "$(printf '%s\n' "$output" | awk '$2 == "profile" { print $1 }' | tr '\n' ' ')" = \
+	    "quick balanced deep paranoid decide scientific " ]
+	assert_match '^balanced +profile +.*\(gigathink > laserlogic > bedrock > proofguard\)$'
+}
+
+@test "rk-parse with no argument checks everything and prints canonical JSON" {
+	run rk-parse
+	assert_status 0
+	[ "${#lines[@]}" -eq 11 ]
+	[ "$(printf '%s\n' "$output" | jq -r '.id' | head -1)" = bedrock ]
+	run rk-parse -q
+	assert_status 0
+	assert_output ""
+}
+
+@test "a protocol prints with its steps, actions and outputs" {
+	run rk-parse gigathink
+	assert_status 0
+	[ "$(printf '%s' "$output" | jq -c '[.id, .input, [.steps[] | [.id, .action, .output, .depends_on]]]')" = \
+	    '["gigathink","query",[["identify_dimensions","generate","list",[]],["explore_perspectives","analyze","text",["identify_dimensions"]],["synthesize","synthesize","text",["explore_perspectives"]]]]' ]
+}
+
+@test "a profile prints with its chain, conditions and overrides" {
+	run rk-parse paranoid
+	assert_status 0
+	[ "$(printf '%s' "$output" | jq -c '[.min_confidence, [.chain[] | [.protocol, .input, .when]], .chain[4].temperature]')" = \
+	    '[0.95,[["gigathink","question","always"],["laserlogic","gigathink.synthesize","always"],["bedrock","laserlogic.check_validity","always"],["proofguard","bedrock.identify_axioms","always"],["brutalhonesty","proofguard.triangulate","always"],["proofguard","brutalhonesty.verdict","confidence < 0.95"]],0.3]' ]
+}
+
+@test "rk-parse -c counts the most steps a pipeline can run" {
+	run rk-parse -c quick
+	assert_output 6
+	run rk-parse -c paranoid
+	assert_output 18
+	run rk-parse -c -P paranoid
+	assert_output 17
+	run rk-parse -c laserlogic
+	assert_output 3
+}
+
+@test "bad definitions are reported as file:line:col with status 4" {
+	cd "$FIXTURES"
+	while IFS='|' read -r file msg; do
+		run rk-parse -q "$file"
+		assert_status 4
+		assert_output "rk-parse: $file:$msg"
+	done <<'EOF2'
+protocols/badaction.yaml|5:13: unknown action 'ponder' (generate, analyze, synthesize, validate, critique, decide, cross_reference)
+protocols/badif.yaml|6:13: {{#if}} without {{/if}}
+protocols/badref.yaml|6:17: step 'a' depends on unknown step 'nosuch'
+protocols/badvar.yaml|8:7: unknown template variable '{{qeury}}'
+protocols/cycle.yaml|6:17: step 'a': dependency cycle
+protocols/missing.yaml|1:1: missing 'description'
+protocols/nodep.yaml|9:13: step 'b' uses '{{a}}' but does not depend on it
+protocols/syntax.yaml|4:1: found unexpected end of stream while scanning a quoted scalar
+protocols/typo.yaml|6:5: unknown key 'stpes' in a step
+protocols/wrongname.yaml|1:5: protocol 'other' must be in a file named other.yaml
+profiles/badcond.yaml|6:15: bad condition 'confidence is low' (expected 'confidence < 0.9', 'verdict == fail' or 'always')
+EOF2
+}
+
+@test "profiles that name missing protocols or inputs are refused" {
+	cd "$FIXTURES"
+	run rk-parse -q profiles/badinput.yaml
+	assert_status 4
+	assert_output "rk-parse: profiles/badinput.yaml: profile 'badinput', link 2: input 'bedrock.decompose' is not 'question' or protocol.step of an earlier link"
+	run rk-parse -q profiles/unknownproto.yaml
+	assert_status 4
+	assert_output "rk-parse: profiles/unknownproto.yaml: profile 'unknownproto': unknown protocol 'nosuch' (rk-parse -l lists them)"
+}
+
+@test "unknown and malicious names are refused" {
+	run rk-parse nosuch
+	assert_status 4
+	assert_output "rk-parse: nosuch: no such protocol or profile"
+	run rk-parse -c ../x
+	assert_status 4
+	assert_output "rk-parse: bad profile name '../x'"
+}
+
+@test "user protocols in XDG_CONFIG_HOME add to and override the built-in ones" {
+	mkdir -p "$XDG_CONFIG_HOME/reasonkit/protocols"
+	sed 's/^description: .*/description: my own GigaThink/' \
+	    "$BATS_TEST_DIRNAME/../protocols/gigathink.yaml" \
+	    >"$XDG_CONFIG_HOME/reasonkit/protocols/gigathink.yaml"
+	cat >"$XDG_CONFIG_HOME/reasonkit/protocols/echo.yaml" <<'EOF2'
+id: echo
+description: say it back
+steps:
+  - id: say
+    action: analyze
+    prompt: "Repeat: {{query}}"
+EOF2
+	run rk-parse -l
+	assert_status 0
+	assert_match '^gigathink +protocol +my own GigaThink$'
+	assert_match '^echo +protocol +say it back$'
+	run rk-prompt echo "hello"
+	assert_status 0
+	[ "$(printf '%s' "$output" | jq -r '.request.messages[0].content')" = "Repeat: hello" ]
+}
+
+@test "a broken user file stops rk-parse with its location" {
+	mkdir -p "$XDG_CONFIG_HOME/reasonkit/protocols"
+	cp "$FIXTURES/protocols/typo.yaml" "$XDG_CONFIG_HOME/reasonkit/protocols/"
+	run rk-parse -q
+	assert_status 4
+	assert_output "rk-parse: $XDG_CONFIG_HOME/reasonkit/protocols/typo.yaml:6:5: unknown key 'stpes' in a step"
+}
+
+@test "rk-parse options: --help, --version, bad usage" {
+	run rk-parse --help
+	assert_status 0
+	assert_match '^usage: rk-parse'
+	run rk-parse --version
+	assert_status 0
+	assert_output "rk-parse 0.1.0"
+	run rk-parse -x
+	assert_status 2
+	run rk-parse -c
+	assert_status 2
+	run rk-parse -l gigathink
+	assert_status 2
+}
