@@ -1,0 +1,400 @@
+/*
+ * rk-tokens: count tokens as OpenAI's tiktoken does (cl100k_base,
+ * o200k_base), print their ids, or turn ids back into text.  One count per
+ * input line; a line that is a record gets a "tokens" field instead.
+ */
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bpe.h"
+#include "rk.h"
+
+static int aflag, dflag, iflag, sflag;
+static const struct rk_bpe *bpe;
+static struct rk_bpe_ids ids;
+
+/* a line reader with a bound: lines over max bytes are an error */
+struct in {
+	FILE		*fp;
+	const char	*name;
+	char		*buf;
+	size_t		 cap, start, end, lineno, max;
+	int		 eof;
+};
+
+static void
+usage(FILE *fp, int status)
+{
+	fprintf(fp, "usage: rk-tokens [-adi] [--allow-special] "
+	    "[-e encoding | -m model] [file ...]\n");
+	exit(status);
+}
+
+/*
+ * The next line, without its newline, NUL-terminated in place.  0 at the
+ * end of input.
+ */
+static int
+next_line(struct in *in, char **line, size_t *len)
+{
+	char *nl;
+	size_t n;
+
+	for (;;) {
+		n = in->end - in->start;
+		nl = memchr(in->buf + in->start, '\n', n);
+		if (nl != NULL || (in->eof && n > 0)) {
+			*line = in->buf + in->start;
+			*len = nl != NULL ? (size_t)(nl - *line) : n;
+			(*line)[*len] = '\0';
+			in->start += *len + (nl != NULL);
+			in->lineno++;
+			return 1;
+		}
+		if (in->eof)
+			return 0;
+		if (n > in->max)
+			errx(RK_EXIT_INPUT, "%s:%zu: line over the limit of "
+			    "%zu bytes (RK_MAX_DOCUMENT)", in->name,
+			    in->lineno + 1, in->max);
+		memmove(in->buf, in->buf + in->start, n);
+		in->start = 0;
+		in->end = n;
+		if (in->cap - in->end < 65536) {
+			in->cap = in->cap * 2 + 65536;
+			in->buf = rk_xrealloc(in->buf, in->cap + 1);
+		}
+		n = fread(in->buf + in->end, 1, in->cap - in->end, in->fp);
+		in->end += n;
+		if (n == 0) {
+			if (ferror(in->fp))
+				err(RK_EXIT_IO, "%s", in->name);
+			in->eof = 1;
+		}
+	}
+}
+
+static void
+put_ids(const uint32_t *v, size_t n, char sep)
+{
+	char buf[16], *p;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		uint32_t x = v[i];
+
+		p = buf + sizeof(buf);
+		do
+			*--p = '0' + x % 10;
+		while ((x /= 10) != 0);
+		if (i > 0)
+			putchar_unlocked(sep);
+		fwrite(p, 1, buf + sizeof(buf) - p, stdout);
+	}
+	putchar_unlocked('\n');
+}
+
+/* a plain line of text */
+static void
+text_line(const char *s, size_t len)
+{
+	if (iflag) {
+		ids.n = 0;
+		rk_bpe_encode(bpe, s, len, sflag, &ids);
+		put_ids(ids.v, ids.n, ' ');
+	} else
+		printf("%zu\n", rk_bpe_count(bpe, s, len, sflag));
+}
+
+/* an input line that cannot be a record becomes an error record */
+static void
+bad_record(struct in *in, const char *code, const char *msg)
+{
+	json_t *rec = rk_record_new(NULL);
+
+	warnx("%s:%zu: %s", in->name, in->lineno, msg);
+	rk_set_error(rec, rk_progname, code, "%s:%zu: %s", in->name,
+	    in->lineno, msg);
+	rk_exit_status(RK_EXIT_INPUT);
+	if (rk_write(stdout, rec) == -1)
+		err(RK_EXIT_IO, "stdout");
+	json_decref(rec);
+}
+
+static void
+record_line(struct in *in, const char *s, size_t len)
+{
+	json_error_t je;
+	json_t *rec, *q, *tok;
+	char msg[256], id[27];
+
+	if (len > rk_limits.record) {
+		snprintf(msg, sizeof(msg), "line of %zu bytes is over the "
+		    "record limit of %zu (RK_MAX_RECORD)", len,
+		    rk_limits.record);
+		bad_record(in, "too-long", msg);
+		return;
+	}
+	if ((rec = json_loadb(s, len, JSON_REJECT_DUPLICATES, &je)) == NULL) {
+		snprintf(msg, sizeof(msg), "column %d: %s", je.column, je.text);
+		bad_record(in, "bad-json", msg);
+		return;
+	}
+	if (!json_is_object(rec)) {
+		json_decref(rec);
+		bad_record(in, "bad-json", "not a JSON object");
+		return;
+	}
+	if (json_object_get(rec, "rk") == NULL)
+		json_object_set_new(rec, "rk", json_integer(RK_RECORD_VERSION));
+	if (!json_is_string(json_object_get(rec, "id"))) {
+		rk_ulid(id);
+		json_object_set_new(rec, "id", json_string(id));
+	}
+	q = json_object_get(rec, "query");
+	if (!rk_has_error(rec) && json_is_string(q)) {
+		const char *t = json_string_value(q);
+		size_t n = json_string_length(q);
+
+		tok = json_object();
+		json_object_set_new(tok, "encoding",
+		    json_string(rk_bpe_name(bpe)));
+		if (iflag) {
+			json_t *a = json_array();
+
+			ids.n = 0;
+			rk_bpe_encode(bpe, t, n, sflag, &ids);
+			for (size_t i = 0; i < ids.n; i++)
+				json_array_append_new(a,
+				    json_integer(ids.v[i]));
+			json_object_set_new(tok, "query",
+			    json_integer(ids.n));
+			json_object_set_new(tok, "ids", a);
+		} else
+			json_object_set_new(tok, "query",
+			    json_integer(rk_bpe_count(bpe, t, n, sflag)));
+		json_object_set_new(rec, "tokens", tok);
+	}
+	if (rk_write(stdout, rec) == -1)
+		err(RK_EXIT_IO, "stdout");
+	json_decref(rec);
+}
+
+/*
+ * Ids separated by blanks or commas, with or without [ ]: the output of
+ * --ids and a JSON array both read back.  Returns -1 on a bad one.
+ */
+static int
+parse_ids(struct in *in, const char *s)
+{
+	const char *p = s;
+	size_t len;
+
+	for (;;) {
+		unsigned long v;
+		char *end;
+
+		p += strspn(p, " \t\r,[]");
+		if (*p == '\0')
+			return 0;
+		errno = 0;
+		v = *p >= '0' && *p <= '9' ? strtoul(p, &end, 10) : 0;
+		if (*p < '0' || *p > '9' || errno || v > UINT32_MAX ||
+		    rk_bpe_token(bpe, v, &len) == NULL) {
+			len = strcspn(p, " \t\r,[]");
+			warnx("%s:%zu: %.*s: not a token id of %s", in->name,
+			    in->lineno, (int)(len > 40 ? 40 : len), p,
+			    rk_bpe_name(bpe));
+			rk_exit_status(RK_EXIT_INPUT);
+			return -1;
+		}
+		if (ids.n == ids.cap) {
+			ids.cap = ids.cap ? ids.cap * 2 : 256;
+			ids.v = rk_xrealloc(ids.v, ids.cap * sizeof(*ids.v));
+		}
+		ids.v[ids.n++] = v;
+		p = end;
+	}
+}
+
+static void
+put_text(void)
+{
+	size_t i, len;
+
+	for (i = 0; i < ids.n; i++) {
+		const char *t = rk_bpe_token(bpe, ids.v[i], &len);
+
+		fwrite(t, 1, len, stdout);
+	}
+}
+
+static void
+run(struct in *in)
+{
+	char *line;
+	size_t len, ws;
+
+	while (next_line(in, &line, &len)) {
+		if (dflag) {
+			if (!aflag)
+				ids.n = 0;
+			if (parse_ids(in, line) == 0 && !aflag) {
+				put_text();
+				putchar_unlocked('\n');
+			}
+			continue;
+		}
+		if (len > 0 && line[len - 1] == '\r')
+			line[--len] = '\0';
+		ws = strspn(line, " \t");
+		if (ws < len && line[ws] == '{')
+			record_line(in, line, len);
+		else
+			text_line(line, len);
+		if (ferror(stdout))
+			break;
+	}
+}
+
+/* -a: the whole input is one text */
+static void
+slurp(struct in *in, char **buf, size_t *len, size_t *cap)
+{
+	size_t n;
+
+	for (;;) {
+		if (*cap - *len < 65536) {
+			*cap = *cap * 2 + 65536;
+			*buf = rk_xrealloc(*buf, *cap);
+		}
+		n = fread(*buf + *len, 1, *cap - *len, in->fp);
+		*len += n;
+		if (*len > rk_limits.document)
+			errx(RK_EXIT_INPUT, "%s: input over the limit of %zu "
+			    "bytes (RK_MAX_DOCUMENT)", in->name,
+			    rk_limits.document);
+		if (n == 0)
+			break;
+	}
+	if (ferror(in->fp))
+		err(RK_EXIT_IO, "%s", in->name);
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "all", no_argument, NULL, 'a' },
+		{ "allow-special", no_argument, NULL, 'S' },
+		{ "compile", no_argument, NULL, 'C' },
+		{ "decode", no_argument, NULL, 'd' },
+		{ "encoding", required_argument, NULL, 'e' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "ids", no_argument, NULL, 'i' },
+		{ "model", required_argument, NULL, 'm' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *enc = NULL, *model = NULL, *name;
+	char *all = NULL;
+	size_t alllen = 0, allcap = 0;
+	struct in in;
+	int c, i, compile = 0;
+
+	rk_init(argv[0]);
+	while ((c = getopt_long(argc, argv, "ade:im:", longopts, NULL)) != -1)
+		switch (c) {
+		case 'a':
+			aflag = 1;
+			break;
+		case 'C':
+			compile = 1;
+			break;
+		case 'd':
+			dflag = 1;
+			break;
+		case 'e':
+			enc = optarg;
+			break;
+		case 'h':
+			usage(stdout, RK_EXIT_OK);
+			break;
+		case 'i':
+			iflag = 1;
+			break;
+		case 'm':
+			model = optarg;
+			break;
+		case 'S':
+			sflag = RK_BPE_SPECIAL;
+			break;
+		case 'V':
+			rk_version();
+			break;
+		default:
+			usage(stderr, RK_EXIT_USAGE);
+		}
+	argc -= optind;
+	argv += optind;
+
+	/* the build turns a .tiktoken file into the table: IN OUT */
+	if (compile) {
+		if (argc != 2)
+			usage(stderr, RK_EXIT_USAGE);
+		if (rk_bpe_compile(argv[0], argv[1]) == -1)
+			errx(RK_EXIT_IO, "%s", rk_bpe_error());
+		return rk_finish();
+	}
+	if (enc != NULL && model != NULL)
+		errx(RK_EXIT_USAGE, "-e and -m are exclusive");
+	if (dflag && iflag)
+		errx(RK_EXIT_USAGE, "-d and -i are exclusive");
+	if (enc != NULL && (rk_bpe_encoding_for(enc) == NULL ||
+	    strcmp(rk_bpe_encoding_for(enc), enc) != 0))
+		errx(RK_EXIT_USAGE, "%s: unknown encoding (cl100k_base, "
+		    "o200k_base)", enc);
+	if (model != NULL && rk_bpe_encoding_for(model) == NULL)
+		errx(RK_EXIT_USAGE, "%s: unknown model", model);
+	name = enc ? enc : model ? model : "cl100k_base";
+	if ((bpe = rk_bpe_get(name)) == NULL)
+		errx(RK_EXIT_IO, "%s", rk_bpe_error());
+
+	if (argc == 0) {
+		static char *stdin_only[] = { "-", NULL };
+
+		argv = stdin_only;
+		argc = 1;
+	}
+	for (i = 0; i < argc; i++) {
+		memset(&in, 0, sizeof(in));
+		in.max = rk_limits.document;
+		if (strcmp(argv[i], "-") == 0) {
+			in.fp = stdin;
+			in.name = "<stdin>";
+		} else if ((in.fp = fopen(argv[i], "r")) == NULL) {
+			warn("%s", argv[i]);
+			rk_exit_status(RK_EXIT_IO);
+			continue;
+		} else
+			in.name = argv[i];
+		if (aflag && !dflag)
+			slurp(&in, &all, &alllen, &allcap);
+		else
+			run(&in);
+		if (in.fp != stdin)
+			fclose(in.fp);
+		free(in.buf);
+	}
+	if (aflag && dflag)
+		put_text();
+	else if (aflag && alllen > 0)
+		text_line(all, alllen);
+	free(all);
+	free(ids.v);
+	return rk_finish();
+}
