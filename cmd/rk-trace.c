@@ -31,18 +31,19 @@ static struct rk_style style;
 static void
 usage(FILE *fp)
 {
+	const char *p = rk_progname;
+
 	fprintf(fp,
-	    "usage: %s [-n] [-d db] [-f json|text] [file ...]\n"
-	    "       %s [-d db] [-f json|text] ls [-p protocol] [-P profile]"
-	    " [-s status]\n"
-	    "                [--since date] [--until date] [-n limit]\n"
-	    "       %s [-d db] [-f json|text] show id ...\n"
+	    "usage: %s [-n] [-d db] [-f json | text] [file ...]\n"
+	    "       %s [-d db] [-f json | text] ls [-p protocol] [-P profile]\n"
+	    "                [-s status] [--since date] [--until date]"
+	    " [-n limit]\n"
+	    "       %s [-d db] [-f json | text] show id ...\n"
 	    "       %s [-d db] export [-p protocol] [-P profile] [-s status]\n"
 	    "                [--since date] [--until date] [-n limit]\n"
 	    "       %s [-d db] rm id ...\n"
-	    "       %s [-d db] [-f json|text] prune --before date\n",
-	    rk_progname, rk_progname, rk_progname, rk_progname, rk_progname,
-	    rk_progname);
+	    "       %s [-d db] [-f json | text] prune --before date\n",
+	    p, p, p, p, p, p);
 	if (fp == stdout)
 		exit(rk_finish());
 	exit(RK_EXIT_USAGE);
@@ -130,8 +131,10 @@ tee_record(struct tee *t, json_t *rec)
 			rk_report(stdout, rec, &style);
 		}
 		if (fflush(stdout) == EOF) {
+			/* said once here; keep storing what comes */
 			warn("stdout");
 			rk_exit_status(RK_EXIT_IO);
+			clearerr(stdout);
 			t->out_ok = 0;
 		}
 	}
@@ -365,6 +368,8 @@ cmd_prune(int argc, char *argv[])
 	long n;
 	int c;
 
+	if (fflag == FMT_AUTO)
+		fflag = FMT_TEXT;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1)
 		switch (c) {

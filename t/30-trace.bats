@@ -1,0 +1,492 @@
+#!/usr/bin/env bats
+# rk-trace: store mode (tee into SQLite), ls, show, export, rm, prune, the
+# text report, exit statuses, concurrency and the man page's EXAMPLES.
+
+load helper
+
+local_setup() {
+	T="$FIXTURES/trace"
+	ALL="$T/single.ndjson $T/failed.ndjson $T/balanced.ndjson \
+$T/deep.ndjson $T/context.ndjson"
+	BAL=01M7W4N5E05Q2W7N9R1T6Y0VAB
+	DEEP=01M7Z6TB8A8H3K5M7P9R1T3V5X
+	FAIL=01M727H6000A2B4C6D8E0F2G4H
+	ONE=01M3VNBWG03N5P7Q9R1S3T5V7W
+	CTX=01M89XTK806A8B0C2D4E6F8G0H
+}
+
+# store every fixture in t.db
+store_all() {
+	# shellcheck disable=SC2086
+	cat $ALL | rk-trace -d t.db >/dev/null || [ $? -eq 1 ]
+}
+
+count() { sqlite3 "${1:-t.db}" 'SELECT count(*) FROM runs'; }
+
+# --- command line ------------------------------------------------------
+
+@test "rk-trace: --help prints the usage to stdout and exits 0" {
+	run rk-trace --help
+	assert_status 0
+	assert_match '^usage: rk-trace \[-n\] \[-d db\] \[-f json \| text\] \[file \.\.\.\]$'
+	assert_match '^       rk-trace \[-d db\] \[-f json \| text\] prune --before date$'
+}
+
+@test "rk-trace: --help matches the man page SYNOPSIS" {
+	command -v mandoc >/dev/null || skip "no mandoc"
+	rk-trace --help | sed 's/^usage: //; s/^       //' >help
+	mandoc -Tascii "$BATS_TEST_DIRNAME/../man/rk-trace.1" | col -bx |
+	    sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' |
+	    sed '1d;$d;/^$/d;s/^     //' >synopsis
+	run diff -u synopsis help
+	assert_status 0
+}
+
+@test "rk-trace: the man page is clean under mandoc -Tlint" {
+	command -v mandoc >/dev/null || skip "no mandoc"
+	run mandoc -Tlint -W warning "$BATS_TEST_DIRNAME/../man/rk-trace.1"
+	assert_status 0
+	assert_output ""
+}
+
+@test "rk-trace: --version" {
+	run rk-trace --version
+	assert_status 0
+	assert_match '^rk-trace [0-9]+\.[0-9]+\.[0-9]+$'
+}
+
+@test "rk-trace: bad options and arguments exit 2" {
+	for args in "-x" "-f xml" "-d" "ls -n 0" "ls -n x" "ls -s done" \
+	    "ls --since yesterday" "ls --until 2026-02-30" "ls extra" \
+	    "show" "rm" "prune" "prune --before" "prune --before 5y" \
+	    "prune --before 2026-01-01 x" "-n ls" "export -f text" \
+	    "ls --since 2026-11-20T25:00" "ls --since 2026-11-20T10:00+1"; do
+		# shellcheck disable=SC2086
+		run rk-trace -d t.db $args
+		[ "$status" -eq 2 ] || { echo "rk-trace $args: $status"; false; }
+	done
+	[ ! -e t.db ]
+}
+
+@test "rk-trace: a bad RK_TRACE_SYNC is a usage error" {
+	RK_TRACE_SYNC=sometimes run rk-trace -d t.db <"$T/single.ndjson"
+	assert_status 2
+	assert_match "RK_TRACE_SYNC: not normal, full or off: 'sometimes'"
+}
+
+# --- store mode ----------------------------------------------------------
+
+@test "store: output bytes are the input bytes; exit 1 for the failed run" {
+	# shellcheck disable=SC2086
+	cat $ALL >in
+	run rk-trace -d t.db <in
+	assert_status 1
+	rk-trace -d t.db <in >out 2>err || true
+	cmp in out
+	[ ! -s err ]
+	[ "$(count)" -eq 5 ]
+}
+
+@test "store: records without an error exit 0" {
+	cat "$T/balanced.ndjson" "$T/single.ndjson" >in
+	run rk-trace -d t.db in
+	assert_status 0
+	[ "$output" = "$(cat in)" ]
+}
+
+@test "store: the records of rk-prompt and rk-llm pass byte for byte" {
+	command -v rk-prompt >/dev/null || skip "no rk-prompt"
+	rk-prompt -p quick -- "Is a monorepo right for us?" | rk-llm --mock |
+	    rk-prompt -p quick | rk-llm --mock | rk-prompt -p quick >in
+	[ -s in ]
+	run rk-trace -d t.db in
+	assert_status 0
+	[ "$output" = "$(cat in)" ]
+	rk-trace -d t.db export >out
+	cmp in out
+}
+
+@test "store: the index columns follow the status rule and the sums" {
+	store_all
+	run sqlite3 t.db "SELECT id, status, profile, protocols,
+	    round(confidence, 4), pass, min_confidence, tokens_in, tokens_out,
+	    estimated, round(llm_ms, 2), round(other_ms, 2), steps, created
+	    FROM runs ORDER BY created"
+	assert_status 0
+	assert_output "$ONE|completed|brutalhonesty|brutalhonesty|0.75|0|0.9|770|295|0|1430.0|0.21|3|2026-10-01T12:00:00.000Z
+$FAIL|failed|quick|gigathink|0.835|||200|300|2|1713.75|0.14|2|2026-11-10T08:00:00.000Z
+$BAL|completed|balanced|gigathink laserlogic bedrock proofguard|0.8525|1|0.8|1200|1800|2|8489.25|0.84|12|2026-11-20T09:30:00.000Z
+$DEEP|completed|deep|gigathink laserlogic bedrock proofguard|0.8525|1|0.85|1200|1800|2|8489.25|0.84|12|2026-11-21T14:05:30.250Z
+$CTX|incomplete|quick|gigathink|0.85|||100|150|2|812.5|0.07|1|2026-11-25T18:00:00.000Z"
+}
+
+@test "store: the whole record is stored as it was written on" {
+	store_all
+	sqlite3 t.db "SELECT record FROM runs WHERE id = '$BAL'" >out
+	cmp "$T/balanced.ndjson" out
+}
+
+@test "store: the schema is version 1, in WAL mode" {
+	rk-trace -d t.db <"$T/single.ndjson" >/dev/null
+	run sqlite3 t.db 'PRAGMA user_version; PRAGMA journal_mode'
+	assert_output "1
+wal"
+}
+
+@test "store: a database of a newer schema is refused with exit 5" {
+	rk-trace -d t.db <"$T/single.ndjson" >/dev/null
+	sqlite3 t.db 'PRAGMA user_version = 9'
+	run rk-trace -d t.db <"$T/balanced.ndjson"
+	assert_status 5
+	assert_match "t.db: schema version 9 is newer than this rk-trace knows \(1\)"
+	assert_match "\"id\":\"$BAL\""
+}
+
+@test "store: storing the same id again replaces the run" {
+	rk-trace -d t.db <"$T/balanced.ndjson" >/dev/null
+	jq -c '.query = "Changed?" | del(.result)' "$T/balanced.ndjson" |
+	    rk-trace -d t.db >/dev/null
+	[ "$(count)" -eq 1 ]
+	run sqlite3 t.db 'SELECT query, status FROM runs'
+	assert_output "Changed?|incomplete"
+}
+
+@test "store: a question line becomes a stored incomplete record" {
+	echo "Is P = NP?" | rk-trace -d t.db >out
+	run jq -r '[.rk, .query, (.id | length)] | @tsv' out
+	assert_output "1	Is P = NP?	26"
+	run sqlite3 t.db 'SELECT query, status, id = stored_id FROM runs,
+	    (SELECT '"'$(jq -r .id out)'"' AS stored_id)'
+	assert_output "Is P = NP?|incomplete|1"
+}
+
+@test "store: a malformed line is stored and passed as an error, exit 3" {
+	printf '%s\n' '{"query":"ok","id":"01M7W4N5E05Q2W7N9R1T6Y0VAC"}' \
+	    '{"query": bad' 'plain question' >in
+	run rk-trace -d t.db in
+	assert_status 3
+	assert_match "^rk-trace: in:2: column [0-9]+: "
+	rk-trace -d t.db in >out 2>/dev/null || true
+	[ "$(wc -l <out)" -eq 3 ]
+	run jq -r '.error.code // "-"' out
+	assert_output "-
+bad-json
+-"
+	run sqlite3 t.db "SELECT count(*) FROM runs WHERE status = 'failed'"
+	assert_output 2
+}
+
+@test "store: a line over RK_MAX_RECORD is stored as failed, exit 3" {
+	{ printf 'x%.0s' $(seq 3000); echo; } >in
+	RK_MAX_RECORD=1k run rk-trace -d t.db in
+	assert_status 3
+	run sqlite3 t.db "SELECT status FROM runs"
+	assert_output failed
+}
+
+@test "store: an unwritable database still passes every record, exit 5" {
+	touch file
+	run rk-trace -d file/t.db "$T/balanced.ndjson"
+	assert_status 5
+	assert_match "^rk-trace: file/t.db: cannot open: "
+	rk-trace -d file/t.db "$T/balanced.ndjson" >out 2>/dev/null || true
+	cmp "$T/balanced.ndjson" out
+}
+
+@test "store: a missing input file is exit 5, the others are still read" {
+	run rk-trace -d t.db nosuch "$T/single.ndjson"
+	assert_status 5
+	assert_match "^rk-trace: nosuch: No such file or directory$"
+	[ "$(count)" -eq 1 ]
+}
+
+@test "store: - reads stdin between files" {
+	rk-trace -d t.db "$T/single.ndjson" - "$T/deep.ndjson" \
+	    <"$T/balanced.ndjson" >out
+	cat "$T/single.ndjson" "$T/balanced.ndjson" "$T/deep.ndjson" >in
+	cmp in out
+}
+
+@test "store: an unwritable stdout is exit 5, the record is still stored" {
+	run sh -c 'rk-trace -d t.db "$1" >/dev/full' sh "$T/single.ndjson"
+	assert_status 5
+	assert_match '^rk-trace: stdout: No space left on device$'
+	[ "$(count)" -eq 1 ]
+}
+
+@test "store: -n stores nothing and creates no database" {
+	run rk-trace -n "$T/balanced.ndjson"
+	assert_status 0
+	[ "$output" = "$(cat "$T/balanced.ndjson")" ]
+	[ ! -e "$XDG_DATA_HOME/reasonkit" ]
+}
+
+@test "store: the default database is in XDG_DATA_HOME, made when needed" {
+	rk-trace <"$T/single.ndjson" >/dev/null
+	[ "$(count "$XDG_DATA_HOME/reasonkit/traces.db")" -eq 1 ]
+}
+
+@test "store: RK_TRACE_DB chooses the database, -d over it" {
+	RK_TRACE_DB=env.db rk-trace <"$T/single.ndjson" >/dev/null
+	RK_TRACE_DB=env.db rk-trace -d opt.db <"$T/deep.ndjson" >/dev/null
+	[ "$(count env.db)" -eq 1 ]
+	[ "$(count opt.db)" -eq 1 ]
+	[ ! -e "$XDG_DATA_HOME/reasonkit" ]
+	run env RK_TRACE_DB=env.db rk-trace -f json ls
+	assert_match "^\{\"id\":\"$ONE\""
+}
+
+@test "store: RK_TRACE_SYNC=full stores as well" {
+	RK_TRACE_SYNC=full rk-trace -d t.db <"$T/single.ndjson" >/dev/null
+	[ "$(count)" -eq 1 ]
+}
+
+@test "store: 40 concurrent writers into one new database store all 40" {
+	seq 40 | xargs -P 8 -I{} sh -c \
+	    'echo "question {}" | rk-trace -d t.db >/dev/null' 2>err
+	[ ! -s err ]
+	[ "$(count)" -eq 40 ]
+	run sqlite3 t.db "SELECT count(DISTINCT query) FROM runs; PRAGMA user_version"
+	assert_output "40
+1"
+}
+
+@test "store: -f text writes the report instead of the records" {
+	run rk-trace -d t.db -f text "$T/balanced.ndjson"
+	assert_status 0
+	[ "$output" = "$(cat "$T/balanced.txt")" ]
+	[ "$(count)" -eq 1 ]
+}
+
+@test "store: reports of several runs are separated by a blank line" {
+	rk-trace -n -f text "$T/single.ndjson" "$T/context.ndjson" >out
+	{ cat "$T/single.txt"; echo; cat "$T/context.txt"; } >want
+	cmp want out
+}
+
+@test "store: on a terminal the report is the default, bold unless NO_COLOR" {
+	command -v script >/dev/null || skip "no script(1)"
+	script -qec "rk-trace -n $T/single.ndjson" /dev/null >out
+	grep -q "$(printf '\033\\[1mrun %s\033\\[0m' "$ONE")" out
+	NO_COLOR=1 script -qec "rk-trace -n $T/single.ndjson" /dev/null >out
+	grep -q "^run $ONE" out
+	! grep -q "$(printf '\033')" out
+}
+
+# --- the report ---------------------------------------------------------
+
+@test "report: a balanced run (lists, text, verdict, wrapping, pass)" {
+	run rk-trace -n -f text "$T/balanced.ndjson"
+	[ "$output" = "$(cat "$T/balanced.txt")" ]
+	assert_match '^result    pass: confidence 0\.85, minimum 0\.80, 12 steps$'
+	assert_match '^       thin across many deployables$'
+}
+
+@test "report: a failed run shows its error and exits 1" {
+	run rk-trace -n -f text "$T/failed.ndjson"
+	assert_status 1
+	[ "$output" = "$(cat "$T/failed.txt")" ]
+	assert_match '^error     rk-llm: http-429: provider rate limit: retry after 20 s$'
+}
+
+@test "report: a single-protocol run, measured tokens, cached, FAIL" {
+	run rk-trace -n -f text "$T/single.ndjson"
+	[ "$output" = "$(cat "$T/single.txt")" ]
+	assert_match '^protocol  brutalhonesty$'
+	assert_match '^  verdict \(confidence 0\.75, cached\)$'
+	assert_match '^tokens    770 in, 295 out$'
+	assert_match '^result    FAIL: confidence 0\.75, minimum 0\.90, 3 steps$'
+}
+
+@test "report: context, the pending step, an incomplete run" {
+	run rk-trace -n -f text "$T/context.ndjson"
+	[ "$output" = "$(cat "$T/context.txt")" ]
+	assert_match '^context   3 passages from runbook\.md, postmortem-2025\.md$'
+	assert_match '^next      gigathink: explore_perspectives$'
+}
+
+@test "report: skipped links with their condition" {
+	run rk-trace -n -f text "$T/deep.ndjson"
+	[ "$output" = "$(cat "$T/deep.txt")" ]
+	assert_match '^  brutalhonesty at link 4, when confidence < 0\.85$'
+}
+
+@test "report: control characters from the model print as blanks" {
+	printf '%s\n' '{"id":"01M7W4N5E05Q2W7N9R1T6Y0VAD","query":"q\u001b[31m",
+"steps":[{"protocol":"p","step":"s","output":{"type":"text","text":"a\u0007b\tc"},"confidence":0.5}]}' |
+	    tr -d '\n' >in
+	echo >>in
+	run rk-trace -n -f text in
+	assert_status 0
+	! printf '%s' "$output" | grep -q "$(printf '[\033\007\t]')"
+	assert_match '^question  q \[31m$'
+	assert_match '^    a b c$'
+}
+
+# --- ls ----------------------------------------------------------------
+
+@test "ls: one line per run, newest first, with a header" {
+	store_all
+	run rk-trace -d t.db ls
+	assert_status 0
+	assert_output "ID                          DATE              PROFILE      STATUS      CONF  TOKENS  QUESTION
+$CTX  2026-11-25 18:00  quick        incomplete  0.85     250  What does our runbook say about failo...
+$DEEP  2026-11-21 14:05  deep         completed   0.85    3000  Is a monorepo right for a team of forty?
+$BAL  2026-11-20 09:30  balanced     completed   0.85    3000  Should a ten-person team split its mo...
+$FAIL  2026-11-10 08:00  quick        failed      0.83     500  Will the price of copper rise next year?
+$ONE  2026-10-01 12:00  brutalhonesty  completed   0.75    1065  Is test-driven development worth it f..."
+}
+
+@test "ls: an empty or missing database lists nothing and is not created" {
+	run rk-trace -d t.db ls
+	assert_status 0
+	assert_output ""
+	[ ! -e t.db ]
+}
+
+@test "ls: filters by protocol, profile, status, dates and a limit" {
+	store_all
+	ids() { rk-trace -d t.db -f json ls "$@" | jq -r .id | tr '\n' ' '; }
+	[ "$(ids -p bedrock)" = "$DEEP $BAL " ]
+	[ "$(ids -p brutalhonesty)" = "$ONE " ]
+	[ "$(ids -p nosuch)" = "" ]
+	[ "$(ids -P quick)" = "$CTX $FAIL " ]
+	[ "$(ids -s failed)" = "$FAIL " ]
+	[ "$(ids -s incomplete)" = "$CTX " ]
+	[ "$(ids -s completed -n 2)" = "$DEEP $BAL " ]
+	[ "$(ids --since 2026-11-20)" = "$CTX $DEEP $BAL " ]
+	[ "$(ids --since 2026-11-20T09:30:00.001Z)" = "$CTX $DEEP " ]
+	[ "$(ids --until 2026-11-20T10:30+01:00)" = "$FAIL $ONE " ]
+	[ "$(ids --since '2026-11-10 08:00' --until 2026-11-21)" = "$BAL $FAIL " ]
+	[ "$(ids -P quick -s failed --since 2026-11-01)" = "$FAIL " ]
+	[ "$(ids --since 1d)" = "" ]
+	[ "$(ids --until 1h -n 1)" = "$CTX " ]
+}
+
+@test "ls: -f json gives one object per run" {
+	rk-trace -d t.db <"$T/single.ndjson" >/dev/null
+	run rk-trace -d t.db ls -f json
+	assert_status 0
+	assert_output '{"id":"'$ONE'","created":"2026-10-01T12:00:00.000Z","query":"Is test-driven development worth it for a two-person startup?","profile":"brutalhonesty","protocols":["brutalhonesty"],"status":"completed","confidence":0.75,"pass":false,"min_confidence":0.9,"tokens":{"in":770,"out":295,"estimated":"none"},"ms":{"llm":1430.0,"other":0.21},"steps":3}'
+}
+
+# --- show --------------------------------------------------------------
+
+@test "show: a unique prefix, in either case, gives the report" {
+	store_all
+	run rk-trace -d t.db show 01m7w
+	assert_status 0
+	[ "$output" = "$(cat "$T/balanced.txt")" ]
+}
+
+@test "show: -f json gives the stored record" {
+	store_all
+	rk-trace -d t.db -f json show "$FAIL" >out
+	cmp "$T/failed.ndjson" out
+}
+
+@test "show: several ids, reports separated by a blank line" {
+	store_all
+	rk-trace -d t.db show "$ONE" 01M89 >out
+	{ cat "$T/single.txt"; echo; cat "$T/context.txt"; } >want
+	cmp want out
+}
+
+@test "show: an ambiguous prefix is an error naming the runs, exit 2" {
+	store_all
+	run rk-trace -d t.db show 01M7
+	assert_status 2
+	assert_output "rk-trace: 01M7: ambiguous run id prefix: $FAIL, $BAL and more"
+	run rk-trace -d t.db show 01M7Z6TB8A8H3K5M7P9R1T3V5X 01M7W4N5E0
+	assert_status 0
+}
+
+@test "show: a prefix no run has is an error, exit 2" {
+	store_all
+	run rk-trace -d t.db show 01ZZZ
+	assert_status 2
+	assert_output "rk-trace: 01ZZZ: no such run"
+	run rk-trace -d t.db show '*'
+	assert_status 2
+	assert_output "rk-trace: *: no such run"
+	run rk-trace -d missing.db show 01M
+	assert_status 2
+	[ ! -e missing.db ]
+}
+
+# --- export --------------------------------------------------------------
+
+@test "export: stored records, oldest first, back into rk-trace" {
+	store_all
+	rk-trace -d t.db export >out
+	cat "$T/single.ndjson" "$T/failed.ndjson" "$T/balanced.ndjson" \
+	    "$T/deep.ndjson" "$T/context.ndjson" >want
+	cmp want out
+	run rk-trace -d copy.db out
+	assert_status 1
+	rk-trace -d copy.db export | cmp want -
+}
+
+@test "export: the same filters as ls" {
+	store_all
+	rk-trace -d t.db export -P quick >out
+	cat "$T/failed.ndjson" "$T/context.ndjson" >want
+	cmp want out
+	rk-trace -d t.db export -n 2 --until 2026-11-21 >out
+	cat "$T/failed.ndjson" "$T/balanced.ndjson" >want
+	cmp want out
+}
+
+# --- rm and prune ------------------------------------------------------
+
+@test "rm: removes runs by id or unique prefix" {
+	store_all
+	run rk-trace -d t.db rm "$BAL" 01M3V
+	assert_status 0
+	assert_output ""
+	[ "$(count)" -eq 3 ]
+	[ "$(sqlite3 t.db "SELECT count(*) FROM runs WHERE id IN ('$BAL', '$ONE')")" -eq 0 ]
+}
+
+@test "rm: a missing id is exit 2, the others are removed" {
+	store_all
+	run rk-trace -d t.db rm 01ZZZ "$CTX"
+	assert_status 2
+	assert_output "rk-trace: 01ZZZ: no such run"
+	[ "$(count)" -eq 4 ]
+}
+
+@test "prune: removes runs created before a date and says how many" {
+	store_all
+	run rk-trace -d t.db prune --before 2026-11-20T09:30
+	assert_status 0
+	assert_output "removed 2 runs"
+	[ "$(count)" -eq 3 ]
+	run rk-trace -d t.db -f json prune --before 2026-11-21
+	assert_output '{"removed":1}'
+	run rk-trace -d t.db prune --before 2000-01-01
+	assert_output "removed 0 runs"
+	run rk-trace -d t.db prune --before 1d
+	assert_output "removed 2 runs"
+	[ "$(count)" -eq 0 ]
+}
+
+# --- the man page ------------------------------------------------------
+
+@test "rk-trace(1) EXAMPLES give the output shown" {
+	man="$BATS_TEST_DIRNAME/../man/rk-trace.1"
+	# the literal blocks of EXAMPLES: "$ " lines (and their continuation
+	# lines after a trailing |) are commands, the rest their output
+	awk '/^\.Sh EXAMPLES/ { ex = 1; next }
+	    /^\.Sh/ { ex = 0 }
+	    ex && /^\.Bd -literal/ { lit = 1; next }
+	    ex && /^\.Ed/ { lit = 0; next }
+	    !lit { next }
+	    /^\$ / { print substr($0, 3) > "cmds"; cont = /\|$/; next }
+	    cont { print > "cmds"; cont = /\|$/; next }
+	    { print > "want" }' "$man"
+	[ -s cmds ] && [ -s want ]
+	run sh -e cmds
+	assert_status 0
+	[ "$output" = "$(cat want)" ]
+}
