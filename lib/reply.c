@@ -88,6 +88,14 @@ is_confidence_line(const char *s)
 	return strncasecmp(s, "confidence", 10) == 0;
 }
 
+static int
+is_verdict_line(const char *s)
+{
+	while (*s == '*' || *s == '#' || *s == '_' || isspace((unsigned char)*s))
+		s++;
+	return strncasecmp(s, "verdict", 7) == 0;
+}
+
 static char *
 trim(char *s)
 {
@@ -101,16 +109,17 @@ trim(char *s)
 	return s;
 }
 
-/* The reply without its confidence lines, trimmed. */
+/* The reply without its confidence (and verdict) lines, trimmed. */
 static char *
-body_text(const char *text)
+body_text(const char *text, int drop_verdict)
 {
 	char *copy = rk_xstrdup(text), *p = copy, *line, *out;
 	size_t len = 0;
 
 	out = rk_xmalloc(strlen(text) + 1);
 	while ((line = strsep(&p, "\n")) != NULL) {
-		if (is_confidence_line(line))
+		if (is_confidence_line(line) || (drop_verdict &&
+		    is_verdict_line(line)))
 			continue;
 		len += strlen(strcpy(out + len, line));
 		out[len++] = '\n';
@@ -219,7 +228,7 @@ rk_reply_parse(const char *text, enum out_kind kind)
 		return json_pack("{s:s, s:o}", "type", "list", "items",
 		    parse_list(text));
 	case OUT_VERDICT:
-		body = body_text(text);
+		body = body_text(text, 1);
 		out = json_pack("{s:s, s:s, s:s}", "type", "verdict",
 		    "verdict", find_verdict(text), "reason", body);
 		free(body);
@@ -227,7 +236,7 @@ rk_reply_parse(const char *text, enum out_kind kind)
 	case OUT_TEXT:
 		break;
 	}
-	body = body_text(text);
+	body = body_text(text, 0);
 	out = json_pack("{s:s, s:s}", "type", "text", "text", body);
 	free(body);
 	return out;
