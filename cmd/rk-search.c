@@ -366,17 +366,16 @@ print_hits(const char *qid, const char *query)
 	search(query, &hits, &n);
 	for (size_t i = 0; i < n; i++) {
 		if (trec) {
-			char *doc, *text;
+			char *doc;
 			long chunk;
 
 			if (rk_index_hit(ix, hits[i].rowid, &doc, &chunk,
-			    &text) == -1)
+			    NULL) == -1)
 				errx(RK_EXIT_IO, "%s: %s", index_path,
 				    rk_index_error(ix));
 			printf("%s Q0 %s %zu %.4f %s\n", qid ? qid : "1", doc,
 			    i + 1, hits[i].score, tag);
 			free(doc);
-			free(text);
 		} else {
 			json_t *o = hit_json(&hits[i], i + 1);
 

@@ -69,7 +69,7 @@ struct rk_index {
 enum {
 	S_DOC_FIND, S_DOC_INS, S_DOC_UPD, S_TEXT_INS, S_FTS_INS, S_CHUNK_INS,
 	S_FTS_DEL, S_TEXT_DEL, S_CHUNK_DEL, S_DOC_DEL, S_SEARCH, S_HIT,
-	S_VERSION, S_NSTMT
+	S_VERSION, S_NAME, S_NSTMT
 };
 
 static const char *const sql[S_NSTMT] = {
@@ -90,6 +90,8 @@ static const char *const sql[S_NSTMT] = {
 	[S_HIT] = "SELECT d.name, c.n, t.text FROM chunks c JOIN docs d ON "
 	    "d.id = c.doc JOIN text t ON t.id = c.id WHERE c.id = ?1",
 	[S_VERSION] = "PRAGMA data_version",
+	[S_NAME] = "SELECT d.name, c.n FROM chunks c JOIN docs d ON "
+	    "d.id = c.doc WHERE c.id = ?1",
 };
 
 static int
@@ -223,8 +225,9 @@ create_schema(struct rk_index *ix, const struct rk_analyzer *an)
 	if (rc == -1)
 		return -1;
 	ix->an = *an;
-	ix->p.k1 = 0.9;
-	ix->p.b = 0.4;
+	/* chosen on SciFact's train queries, see bench/retrieval/README */
+	ix->p.k1 = 1.2;
+	ix->p.b = 0.6;
 	ix->p.chunk = 2000;
 	ix->p.overlap = 200;
 	if (meta_set(ix, "version", "%d", SCHEMA_VERSION) == -1 ||
@@ -910,12 +913,12 @@ out:
 	return rc;
 }
 
-/* the document name, chunk number and text of a hit (free them) */
+/* the document name, chunk number and text (unless NULL) of a hit */
 int
 rk_index_hit(struct rk_index *ix, int64_t rowid, char **doc, long *chunk,
     char **text)
 {
-	sqlite3_stmt *st = stmt(ix, S_HIT);
+	sqlite3_stmt *st = stmt(ix, text ? S_HIT : S_NAME);
 	int rc = -1;
 
 	if (st == NULL)
@@ -924,7 +927,9 @@ rk_index_hit(struct rk_index *ix, int64_t rowid, char **doc, long *chunk,
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		*doc = rk_xstrdup((const char *)sqlite3_column_text(st, 0));
 		*chunk = sqlite3_column_int(st, 1);
-		*text = rk_xstrdup((const char *)sqlite3_column_text(st, 2));
+		if (text != NULL)
+			*text = rk_xstrdup((const char *)
+			    sqlite3_column_text(st, 2));
 		rc = 0;
 	} else
 		fail(ix, "hit");

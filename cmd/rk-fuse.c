@@ -1,0 +1,442 @@
+/* rk-fuse: fuse ranked lists of hits (RRF, CombSUM, CombMNZ, RBF) */
+#include <err.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rk.h"
+#include "fuse.h"
+
+struct entry {
+	size_t	 q;		/* query index */
+	size_t	 seq;		/* input order */
+	struct rk_fuse_hit h;
+};
+
+struct input {
+	struct entry *e;
+	size_t	 n, cap;
+};
+
+static struct rk_fuse_opts opts = { RK_FUSE_RRF, RK_NORM_MINMAX, 60, 0.8, 0 };
+static double *weights;
+static size_t nweights;
+static long kflag;
+static const char *tag = "rk-fuse";
+static int trec;
+
+static char **qids;
+static size_t nqids;
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: rk-fuse [-d] [-f format] [-k n] [-m method] [-n norm] "
+	    "[-p param]\n"
+	    "               [-t tag] [-w weights] [file ...]\n"
+	    "       rk-fuse -r [-d] [-k n] [-m method] [-n norm] [-p param] "
+	    "[-w weights]\n");
+	if (fp == stderr)
+		exit(RK_EXIT_USAGE);
+	exit(rk_finish());
+}
+
+static double
+weight(size_t i)
+{
+	return i < nweights ? weights[i] : 1;
+}
+
+static size_t
+qid_index(const char *q)
+{
+	static size_t last;
+
+	if (last < nqids && strcmp(qids[last], q) == 0)
+		return last;
+	for (size_t i = 0; i < nqids; i++)
+		if (strcmp(qids[i], q) == 0)
+			return last = i;
+	qids = rk_xrealloc(qids, (nqids + 1) * sizeof(*qids));
+	qids[nqids] = rk_xstrdup(q);
+	return last = nqids++;
+}
+
+static char *
+json_text(const json_t *v)
+{
+	char *s;
+
+	if (json_is_string(v))
+		return rk_xstrdup(json_string_value(v));
+	if (json_is_integer(v)) {
+		rk_asprintf(&s, "%lld", (long long)json_integer_value(v));
+		return s;
+	}
+	return NULL;
+}
+
+/* a hit object {"doc","chunk","score","text"}; -1 if it is not one */
+static int
+hit_of(const json_t *o, struct rk_fuse_hit *h)
+{
+	const json_t *c = json_object_get(o, "chunk");
+	char *doc;
+
+	if (!json_is_object(o) || (doc = json_text(json_object_get(o,
+	    "doc"))) == NULL)
+		return -1;
+	h->doc = doc;
+	h->chunk = json_is_integer(c) ? json_integer_value(c) : -1;
+	h->score = rk_get_number(o, "score", 0);
+	h->text = json_text(json_object_get(o, "text"));
+	return 0;
+}
+
+static void
+push(struct input *in, const char *qid, const struct rk_fuse_hit *h)
+{
+	if (in->n == in->cap) {
+		in->cap = in->cap ? in->cap * 2 : 256;
+		in->e = rk_xrealloc(in->e, in->cap * sizeof(*in->e));
+	}
+	in->e[in->n].q = qid_index(qid);
+	in->e[in->n].seq = in->n;
+	in->e[in->n].h = *h;
+	in->n++;
+}
+
+static void
+bad(const char *name, size_t lineno, const char *what)
+{
+	warnx("%s:%zu: %s", name, lineno, what);
+	rk_exit_status(RK_EXIT_INPUT);
+}
+
+/* NDJSON hits (an optional "qid" groups them) or a TREC run */
+static void
+read_input(const char *name, struct input *in)
+{
+	FILE *fp = strcmp(name, "-") == 0 ? stdin : fopen(name, "r");
+	char *line = NULL, f[6][256];
+	size_t cap = 0, lineno = 0;
+	struct rk_fuse_hit h;
+	ssize_t n;
+
+	if (fp == NULL)
+		err(RK_EXIT_IO, "%s", name);
+	while ((n = getline(&line, &cap, fp)) != -1) {
+		lineno++;
+		if ((size_t)n > rk_limits.record) {
+			bad(name, lineno, "line over the record limit");
+			continue;
+		}
+		line[strcspn(line, "\r\n")] = '\0';
+		if (line[strspn(line, " \t")] == '\0')
+			continue;
+		if (line[strspn(line, " \t")] == '{') {
+			json_error_t je;
+			json_t *o = json_loads(line, 0, &je);
+			char *qid;
+
+			if (o == NULL || hit_of(o, &h) == -1) {
+				bad(name, lineno, o ? "not a hit" : je.text);
+				json_decref(o);
+				continue;
+			}
+			qid = json_text(json_object_get(o, "qid"));
+			push(in, qid ? qid : "", &h);
+			free(qid);
+			json_decref(o);
+			continue;
+		}
+		if (sscanf(line, "%255s %255s %255s %255s %255s %255s",
+		    f[0], f[1], f[2], f[3], f[4], f[5]) != 6 ||
+		    rk_parse_double(f[4], &h.score) == -1) {
+			bad(name, lineno, "not a TREC run line or a JSON hit");
+			continue;
+		}
+		h.doc = rk_xstrdup(f[2]);
+		h.chunk = -1;
+		h.text = NULL;
+		push(in, f[0], &h);
+	}
+	if (ferror(fp))
+		err(RK_EXIT_IO, "%s", name);
+	free(line);
+	if (fp != stdin)
+		fclose(fp);
+}
+
+static int
+cmp_entry(const void *pa, const void *pb)
+{
+	const struct entry *a = pa, *b = pb;
+
+	if (a->q != b->q)
+		return a->q < b->q ? -1 : 1;
+	return (a->seq > b->seq) - (a->seq < b->seq);
+}
+
+static json_t *
+fused_json(const char *qid, const struct rk_fused *f, size_t rank)
+{
+	json_t *o = json_object();
+
+	if (qid != NULL)
+		json_object_set_new(o, "qid", json_string(qid));
+	json_object_set_new(o, "doc", json_string(f->hit->doc));
+	if (f->hit->chunk >= 0)
+		json_object_set_new(o, "chunk", json_integer(f->hit->chunk));
+	json_object_set_new(o, "score", json_real(rk_round(f->score, 6)));
+	if (rank > 0)
+		json_object_set_new(o, "rank", json_integer(rank));
+	if (f->hit->text != NULL)
+		json_object_set_new(o, "text", json_string(f->hit->text));
+	return o;
+}
+
+static void
+emit(const char *qid, const struct rk_fused *f, size_t n)
+{
+	if (kflag > 0 && n > (size_t)kflag)
+		n = kflag;
+	for (size_t i = 0; i < n; i++) {
+		if (trec) {
+			printf("%s Q0 %s %zu %.6f %s\n", *qid ? qid : "1",
+			    f[i].hit->doc, i + 1, f[i].score, tag);
+			continue;
+		}
+		json_t *o = fused_json(*qid ? qid : NULL, &f[i], i + 1);
+
+		if (rk_write(stdout, o) == -1)
+			err(RK_EXIT_IO, "stdout");
+		json_decref(o);
+	}
+}
+
+static void
+fuse_files(int argc, char **argv)
+{
+	struct input *in = calloc(argc, sizeof(*in));
+	struct rk_fuse_list *lists = calloc(argc, sizeof(*lists));
+	size_t *pos = calloc(argc, sizeof(*pos));
+	int i;
+
+	if (in == NULL || lists == NULL || pos == NULL)
+		err(RK_EXIT_INTERNAL, "calloc");
+	for (i = 0; i < argc; i++) {
+		read_input(argv[i], &in[i]);
+		qsort(in[i].e, in[i].n, sizeof(*in[i].e), cmp_entry);
+		/* entries become a contiguous array of hits per query */
+	}
+	for (size_t q = 0; q < nqids; q++) {
+		struct rk_fuse_hit *hv[argc];
+		struct rk_fused *f;
+		size_t n;
+
+		for (i = 0; i < argc; i++) {
+			size_t s = pos[i], m = 0;
+
+			while (pos[i] < in[i].n && in[i].e[pos[i]].q == q)
+				pos[i]++;
+			hv[i] = rk_xmalloc((pos[i] - s + 1) * sizeof(**hv));
+			for (size_t j = s; j < pos[i]; j++)
+				hv[i][m++] = in[i].e[j].h;
+			lists[i] = (struct rk_fuse_list){ hv[i], m, weight(i) };
+		}
+		n = rk_fuse(&opts, lists, argc, &f);
+		emit(qids[q], f, n);
+		free(f);
+		for (i = 0; i < argc; i++)
+			free(hv[i]);
+	}
+	for (i = 0; i < argc; i++) {
+		for (size_t j = 0; j < in[i].n; j++) {
+			free((char *)in[i].e[j].h.doc);
+			free((char *)in[i].e[j].h.text);
+		}
+		free(in[i].e);
+	}
+	for (size_t q = 0; q < nqids; q++)
+		free(qids[q]);
+	free(qids);
+	free(in);
+	free(lists);
+	free(pos);
+}
+
+/* record mode: "lists":[[hits],[hits]] becomes "context" */
+static void
+fuse_record(json_t *rec)
+{
+	json_t *lv = json_object_get(rec, "lists"), *ctx, *l;
+	struct rk_fuse_list *lists;
+	struct rk_fuse_hit *all;
+	struct rk_fused *f;
+	size_t nl, total = 0, used = 0, i, j, n;
+
+	if (rk_has_error(rec) || !json_is_array(lv))
+		return;
+	nl = json_array_size(lv);
+	json_array_foreach(lv, i, l)
+		total += json_array_size(l);
+	lists = rk_xmalloc((nl ? nl : 1) * sizeof(*lists));
+	all = rk_xmalloc((total ? total : 1) * sizeof(*all));
+	json_array_foreach(lv, i, l) {
+		json_t *o;
+
+		lists[i] = (struct rk_fuse_list){ all + used, 0, weight(i) };
+		json_array_foreach(l, j, o) {
+			if (hit_of(o, &all[used]) == -1) {
+				warnx("%s: lists[%zu][%zu]: not a hit",
+				    rk_get_string(rec, "id"), i, j);
+				rk_exit_status(RK_EXIT_INPUT);
+				continue;
+			}
+			used++;
+			lists[i].n++;
+		}
+	}
+	n = rk_fuse(&opts, lists, nl, &f);
+	if (kflag > 0 && n > (size_t)kflag)
+		n = kflag;
+	ctx = json_array();
+	for (i = 0; i < n; i++)
+		json_array_append_new(ctx, fused_json(NULL, &f[i], 0));
+	json_object_set_new(rec, "context", ctx);
+	json_object_del(rec, "lists");
+	free(f);
+	for (i = 0; i < used; i++) {
+		free((char *)all[i].doc);
+		free((char *)all[i].text);
+	}
+	free(all);
+	free(lists);
+}
+
+static void
+parse_weights(char *s)
+{
+	char *w;
+
+	while ((w = strsep(&s, ",")) != NULL) {
+		weights = rk_xrealloc(weights, (nweights + 1) *
+		    sizeof(*weights));
+		if (rk_parse_double(w, &weights[nweights]) == -1 ||
+		    weights[nweights] < 0)
+			errx(RK_EXIT_USAGE, "-w: not a weight >= 0: '%s'", w);
+		nweights++;
+	}
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *param = NULL;
+	int c, rflag = 0;
+
+	rk_init(argv[0]);
+	while ((c = getopt_long(argc, argv, "df:hk:m:n:p:rt:Vw:", longopts,
+	    NULL)) != -1)
+		switch (c) {
+		case 'd':
+			opts.by_doc = 1;
+			break;
+		case 'f':
+			if (strcmp(optarg, "trec") == 0)
+				trec = 1;
+			else if (strcmp(optarg, "ndjson") == 0)
+				trec = 0;
+			else
+				errx(RK_EXIT_USAGE, "-f: not ndjson or trec: "
+				    "'%s'", optarg);
+			break;
+		case 'h':
+			usage(stdout);
+			break;
+		case 'k':
+			if (rk_parse_uint(optarg, 1000000, &kflag) == -1 ||
+			    kflag < 1)
+				errx(RK_EXIT_USAGE, "-k: not 1..1000000: '%s'",
+				    optarg);
+			break;
+		case 'm':
+			if (rk_fuse_method(optarg, &opts.method) == -1)
+				errx(RK_EXIT_USAGE, "-m: not rrf, combsum, "
+				    "combmnz or rbf: '%s'", optarg);
+			break;
+		case 'n':
+			if (rk_fuse_norm(optarg, &opts.norm) == -1)
+				errx(RK_EXIT_USAGE, "-n: not minmax, zscore or "
+				    "none: '%s'", optarg);
+			break;
+		case 'p':
+			param = optarg;
+			break;
+		case 'r':
+			rflag = 1;
+			break;
+		case 't':
+			if (*optarg == '\0' || strpbrk(optarg, " \t\n"))
+				errx(RK_EXIT_USAGE, "-t: not one word: '%s'",
+				    optarg);
+			tag = optarg;
+			break;
+		case 'V':
+			rk_version();
+			break;
+		case 'w':
+			parse_weights(optarg);
+			break;
+		default:
+			usage(stderr);
+		}
+	argc -= optind;
+	argv += optind;
+	if (param != NULL) {
+		double v;
+
+		if (rk_parse_double(param, &v) == -1)
+			errx(RK_EXIT_USAGE, "-p: not a number: '%s'", param);
+		if (opts.method == RK_FUSE_RRF && v >= 0)
+			opts.k = v;
+		else if (opts.method == RK_FUSE_RBF && v > 0 && v < 1)
+			opts.rho = v;
+		else
+			errx(RK_EXIT_USAGE, "-p: not a k >= 0 for rrf or a "
+			    "rho in (0, 1) for rbf: '%s'", param);
+	}
+	if (rflag) {
+		struct rk_reader *r;
+		json_t *rec;
+
+		if (argc > 1 || (argc == 1 && strcmp(argv[0], "-") != 0))
+			usage(stderr);
+		r = rk_reader_new(stdin, "stdin");
+		while ((rec = rk_read(r)) != NULL) {
+			fuse_record(rec);
+			if (rk_write(stdout, rec) == -1)
+				err(RK_EXIT_IO, "stdout");
+			json_decref(rec);
+		}
+		rk_reader_free(r);
+	} else {
+		char *dash[] = { "-" };
+
+		if (argc == 0)
+			fuse_files(1, dash);
+		else
+			fuse_files(argc, argv);
+	}
+	free(weights);
+	return rk_finish();
+}
