@@ -1,0 +1,154 @@
+#!/usr/bin/env bats
+# rk think end to end on the offline model, and the rk wrapper
+
+load helper
+
+Q="Should a ten-person team split its monolith into microservices?"
+
+run_json() {
+	rk think --mock -d "$TMP/t.db" -f json "$@"
+}
+
+@test "every profile runs end to end; the steps that ran follow the conditions" {
+	for p in quick balanced deep paranoid decide scientific; do
+		run_json -p "$p" "$Q" >"$p.json"
+	done
+	# the mock's confidences for this question decide the branches
+	[ "$(jq -c '[.steps[] | .protocol] | unique' quick.json)" = '["gigathink","laserlogic"]' ]
+	[ "$(jq -c '.result.steps' quick.json)" = 6 ]
+	[ "$(jq -c '[.result.steps, .skipped]' balanced.json)" = '[12,null]' ]
+	[ "$(jq -c '[.result.steps, [.skipped[].protocol]]' deep.json)" = '[12,["brutalhonesty"]]' ]
+	[ "$(jq -c '[.result.steps, ([.steps[] | select(.protocol == "proofguard")] | length)]' paranoid.json)" = '[18,6]' ]
+	[ "$(jq -c '[.steps[] | .protocol] | unique' decide.json)" = '["bedrock","brutalhonesty","laserlogic"]' ]
+	[ "$(jq -c '[.steps[0].protocol, .result.steps]' scientific.json)" = '["gigathink",9]' ]
+	for p in quick balanced deep paranoid decide scientific; do
+		[ "$(jq -c '[.profile, (.error // null), (.request // null)]' "$p.json")" = "[\"$p\",null,null]" ]
+	done
+	run rk trace -d t.db ls -f json
+	[ "${#lines[@]}" -eq 6 ]
+}
+
+@test "conditions follow the confidence: paranoid's second proofguard runs only below 0.95" {
+	RK_MOCK_CONFIDENCE=0.97 run_json -p paranoid "$Q" >high.json
+	RK_MOCK_CONFIDENCE=0.90 run_json -p paranoid "$Q" >low.json
+	[ "$(jq -c '[.result.steps, .skipped]' high.json)" = '[15,[{"protocol":"proofguard","link":5,"when":"confidence < 0.95"}]]' ]
+	[ "$(jq -c '[.result.steps, .skipped, .result.pass]' low.json)" = '[18,null,false]' ]
+	[ "$(jq -c '.result.pass' high.json)" = true ]
+}
+
+@test "one protocol with -t; the default profile is balanced" {
+	run_json -t brutalhonesty "$Q" >b.json
+	[ "$(jq -c '[.protocol, [.steps[].step], .steps[2].output.type]' b.json)" = '["brutalhonesty",["steelman","attack","verdict"],"verdict"]' ]
+	run_json "$Q" >d.json
+	[ "$(jq -r .profile d.json)" = balanced ]
+}
+
+@test "the text report names the question, the protocols and the result" {
+	run rk think --mock -p quick -d t.db -f text "$Q"
+	assert_status 0
+	assert_match "^question +Should a ten-person team split its monolith into microservices.$"
+	assert_match '^gigathink$'
+	assert_match '^laserlogic$'
+	assert_match '^result +pass: confidence 0\.[0-9]+, minimum 0\.70, 6 steps$'
+}
+
+@test "the man page examples of rk(1) and reasonkit(7) work" {
+	run sh -c 'rk think --mock -p quick -f json "Should we adopt Rust?" |
+	    jq -c "[(.steps | length), .result.steps]"'
+	assert_status 0
+	assert_output '[6,6]'
+	run sh -c 'rk-prompt gigathink "Should we split the monolith?" |
+	    rk-llm --mock | rk-prompt | rk-llm --mock | rk-prompt |
+	    rk-llm --mock | rk-prompt | rk-trace -f json >run.json'
+	assert_status 0
+	[ "$(jq -c '[.protocol, .result.steps]' run.json)" = '["gigathink",3]' ]
+	run sh -c 'rk-prompt laserlogic "All swans are white" | rk-llm --mock |
+	    rk-prompt | rk-llm --mock | rk-prompt | rk-llm --mock |
+	    rk-prompt | jq -c "[.steps[].step]"'
+	assert_output '["extract_claims","check_validity","detect_fallacies"]'
+	run sh -c 'echo "{\"query\":\"Is a monorepo right for us?\"}" |
+	    rk-prompt gigathink | rk-llm --mock | jq -c ".steps[0].output.type"'
+	assert_output '"list"'
+	run sh -c 'rk-prompt gigathink "Is remote work here to stay?" |
+	    jq -r ".request.step"'
+	assert_output identify_dimensions
+}
+
+@test "40 runs through xargs -P 8 into one trace database: all 40 stored" {
+	for i in $(seq 40); do echo "Question number $i: is it worth it?"; done >q.txt
+	run sh -c "xargs -d '\n' -n 1 -P 8 rk think --mock -p quick -d '$TMP/many.db' -f json <q.txt >out.ndjson"
+	assert_status 0
+	[ "$(wc -l <out.ndjson)" -eq 40 ]
+	[ "$(jq -r .query out.ndjson | sort -u | wc -l)" -eq 40 ]
+	run rk trace -d many.db ls -n 100 -f json
+	[ "${#lines[@]}" -eq 40 ]
+	[ "$(printf '%s\n' "$output" | jq -r .status | sort -u)" = completed ]
+}
+
+@test "--timing prints the breakdown of where the time went" {
+	run sh -c 'rk think --mock --timing -p quick -d t.db -f json "q" 2>timing.txt >/dev/null'
+	assert_status 0
+	[ "$(awk '{ $NF = ""; sub(/ +[0-9.]+ *$/, ""); print }' timing.txt | tr -s ' ')" = "protocol load
+prompt construction
+LLM wait
+reply parsing
+trace write
+ReasonKit overhead
+total
+overhead" ]
+	grep -Eq '^overhead +[0-9]+\.[0-9] %$' timing.txt
+}
+
+@test "--performance-mode stores nothing and skips optional steps" {
+	RK_MOCK_CONFIDENCE=0.8 run rk think --mock --performance-mode -p quick -d p.db -f json "$Q"
+	assert_status 0
+	[ "$(printf '%s' "$output" | jq -c '[.steps[].step]')" = '["identify_dimensions","explore_perspectives","synthesize","extract_claims","check_validity"]' ]
+	[ ! -e p.db ] || [ "$(rk trace -d p.db ls -f json | wc -l)" -eq 0 ]
+}
+
+@test "no provider: rk think says how to configure one, exit 4" {
+	run rk think -p quick "$Q"
+	assert_status 4
+	assert_output "rk: no model provider configured: set RK_PROVIDER and its API key (see rk-llm(1)), or use --mock for the built-in offline model"
+	RK_PROVIDER=mock run rk think -p quick -d t.db -f json "$Q"
+	assert_status 0
+}
+
+@test "bad usage of rk think" {
+	run rk think --mock
+	assert_status 2
+	assert_output "rk: think: no question"
+	run rk think --mock -p quick -t gigathink q
+	assert_status 2
+	run rk think --mock -f yaml q
+	assert_status 2
+	assert_output "rk: think: -f must be text or json"
+	run rk think --mock --bogus q
+	assert_status 2
+	assert_output "rk: think: unknown option '--bogus'"
+	run rk think --mock -p nosuch q
+	assert_status 4
+	assert_output "rk-parse: unknown profile 'nosuch' (rk-parse -l lists them)"
+	run rk think --mock -p ../x q
+	assert_status 4
+}
+
+@test "rk dispatches: list, help, --version, rk foo runs rk-foo, unknown commands" {
+	run rk list
+	assert_status 0
+	[ "${#lines[@]}" -eq 11 ]
+	run rk help
+	assert_status 0
+	assert_match '^usage: rk think'
+	run rk --version
+	assert_output "rk 0.1.0"
+	run rk parse -c quick
+	assert_output 6
+	run rk nosuch
+	assert_status 2
+	assert_output "rk: no such command 'nosuch' (rk help)"
+	run rk '../bin/sh'
+	assert_status 2
+	run rk
+	assert_status 2
+}
