@@ -12,6 +12,7 @@
 #include <err.h>
 #include <getopt.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -162,6 +163,8 @@ store_mode(int argc, char *argv[])
 	FILE *fp;
 	int i;
 
+	/* a reader that goes away does not stop the storing */
+	signal(SIGPIPE, SIG_IGN);
 	memset(&t, 0, sizeof(t));
 	t.text = text_output();
 	t.out_ok = 1;

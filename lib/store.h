@@ -72,8 +72,8 @@ int	 rk_store_put(struct rk_store *, const json_t *rec, const char *json,
  */
 typedef int rk_run_fn(const struct rk_run *row, const char *json, size_t len,
     void *arg);
-int	 rk_store_each(struct rk_store *, const struct rk_filter *,
-	    int oldest_first, rk_run_fn *, void *arg);
+int	 rk_store_each(struct rk_store *st, const struct rk_filter *f,
+	    int oldest_first, rk_run_fn *fn, void *arg);
 
 /*
  * The id of the one run whose id is or starts with prefix, in a new string;

@@ -214,6 +214,17 @@ bad-json
 	[ "$(count)" -eq 1 ]
 }
 
+@test "store: a reader that goes away does not stop the storing, exit 5" {
+	for i in $(seq 100); do
+		sed "s/$BAL/01M7W4N5E05Q2W7N9R1T$(printf %06d "$i")/" \
+		    "$T/balanced.ndjson"
+	done >in
+	run bash -c 'set -o pipefail; rk-trace -d t.db in | head -c 1 >/dev/null'
+	assert_status 5
+	assert_output "rk-trace: stdout: Broken pipe"
+	[ "$(count)" -eq 100 ]
+}
+
 @test "store: -n stores nothing and creates no database" {
 	run rk-trace -n "$T/balanced.ndjson"
 	assert_status 0

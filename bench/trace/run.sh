@@ -1,0 +1,76 @@
+#!/bin/sh
+# bench/trace/run.sh [BUILD_DIR] - what storing a record costs rk-trace.
+#
+# Feeds N copies of the balanced-profile fixture (each gets its own id) to
+#   cat                          the pipe alone
+#   rk-trace -n                  read and write the records, store nothing
+#   rk-trace -d DB               store each record (synchronous=NORMAL, WAL)
+#   RK_TRACE_SYNC=full rk-trace  store each record and sync the WAL
+# R times each, interleaved, and prints the median wall time of each and the
+# store cost per record: (median store - median -n) / N, which is the
+# number to hold against the budget of 1 ms per record.
+#
+# Environment: N records per run (default 500), R runs (default 5).
+
+set -eu
+
+build=${1:-build}
+N=${N:-500}
+R=${R:-5}
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+case $build in /*) ;; *) build=$root/$build ;; esac
+trace=$build/bin/rk-trace
+[ -x "$trace" ] || { echo "bench/trace: no $trace; run make first" >&2; exit 2; }
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/rk-bench-trace.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT INT TERM
+
+# N records without an id: rk-trace gives each a new one
+sed 's/"id":"[^"]*",//' "$root/t/fixtures/trace/balanced.ndjson" >"$tmp/one"
+i=0
+while [ "$i" -lt "$N" ]; do cat "$tmp/one"; i=$((i + 1)); done >"$tmp/in"
+
+now_ns() { date +%s%N; }
+
+# run NAME COMMAND...: append its wall time in ms to $tmp/NAME
+run() {
+	name=$1
+	shift
+	t0=$(now_ns)
+	"$@" <"$tmp/in" >/dev/null
+	t1=$(now_ns)
+	echo "$(( (t1 - t0) / 1000 ))" | awk '{ printf "%.3f\n", $1 / 1000 }' \
+	    >>"$tmp/$name"
+}
+
+fresh() { rm -f "$tmp/db" "$tmp/db-wal" "$tmp/db-shm"; }
+
+r=0
+while [ "$r" -lt "$R" ]; do
+	run cat cat
+	run pass "$trace" -n
+	fresh
+	run normal "$trace" -d "$tmp/db"
+	fresh
+	run full env RK_TRACE_SYNC=full "$trace" -d "$tmp/db"
+	r=$((r + 1))
+done
+stored=$(sqlite3 "$tmp/db" 'SELECT count(*) FROM runs' 2>/dev/null || echo "?")
+
+median() { sort -n "$tmp/$1" | awk '{ v[NR] = $1 } END {
+	print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+mc=$(median cat) mp=$(median pass) mn=$(median normal) mf=$(median full)
+printf 'rk-trace store cost: %d records of %d bytes, median of %d runs\n' \
+    "$N" "$(wc -c <"$tmp/one")" "$R"
+awk -v n="$N" -v c="$mc" -v p="$mp" -v s="$mn" -v f="$mf" -v k="$stored" 'BEGIN {
+	printf "  %-34s %9.2f ms\n", "cat", c
+	printf "  %-34s %9.2f ms  %6.2fx cat\n", "rk-trace -n (no store)", p, p / c
+	printf "  %-34s %9.2f ms  %6.2fx -n\n", "rk-trace (synchronous=NORMAL)", s, s / p
+	printf "  %-34s %9.2f ms  %6.2fx -n\n", "rk-trace (RK_TRACE_SYNC=full)", f, f / p
+	printf "  per record, pass-through:  %8.4f ms\n", p / n
+	printf "  per record, store NORMAL:  %8.4f ms (budget 1 ms)\n", (s - p) / n
+	printf "  per record, store FULL:    %8.4f ms\n", (f - p) / n
+	printf "  rows in the last database: %s of %d\n", k, n
+}'
