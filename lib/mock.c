@@ -206,5 +206,6 @@ rk_call_clear(struct rk_call *c)
 	free(c->model);
 	free(c->errcode);
 	free(c->errmsg);
+	rk_sbuf_free(&c->acc);
 	memset(c, 0, sizeof(*c));
 }

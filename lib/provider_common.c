@@ -1,0 +1,101 @@
+/*
+ * What the OpenAI and Anthropic dialects share: usage with a fallback
+ * estimate, reply text from a string or an array of parts, API errors.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "rk.h"
+#include "provider.h"
+
+/* Token counts as the server sent them (either may be absent). */
+void
+rk_call_usage(struct rk_call *c, const json_t *in, const json_t *out)
+{
+	if (json_is_integer(in)) {
+		c->in = (long)json_integer_value(in);
+		c->have_in = 1;
+	}
+	if (json_is_integer(out)) {
+		c->out = (long)json_integer_value(out);
+		c->have_out = 1;
+	}
+}
+
+/* Counts the server did not send are estimated, and marked so. */
+void
+rk_call_finish_usage(struct rk_call *c)
+{
+	if (!c->have_in)
+		c->in = rk_estimate_request_tokens(c->req);
+	if (!c->have_out)
+		c->out = rk_estimate_tokens(c->text ? c->text : c->acc.s);
+	c->estimated = !c->have_in || !c->have_out;
+}
+
+/* A string, or an array of {"type":"text","text":...} parts. */
+int
+rk_call_text(struct rk_call *c, const json_t *content)
+{
+	const json_t *part;
+	size_t i;
+
+	if (json_is_string(content)) {
+		rk_sbuf_add(&c->acc, json_string_value(content),
+		    json_string_length(content));
+		return 0;
+	}
+	if (!json_is_array(content))
+		return -1;
+	json_array_foreach(content, i, part) {
+		const char *type = rk_get_string(part, "type");
+		const json_t *t = json_object_get(part, "text");
+
+		if (type != NULL && strcmp(type, "text") == 0 &&
+		    json_is_string(t))
+			rk_sbuf_add(&c->acc, json_string_value(t),
+			    json_string_length(t));
+	}
+	return 0;
+}
+
+/*
+ * {"message":...,"type":...,"code":...} from either API.  Overload, rate
+ * and server errors may pass on a retry; the rest are the request's fault.
+ */
+void
+rk_call_api_error(struct rk_call *c, const json_t *err, const char *what)
+{
+	const char *type = rk_get_string(err, "type");
+	const char *code = rk_get_string(err, "code");
+	const char *msg = rk_get_string(err, "message");
+
+	if (json_is_string(err))
+		msg = json_string_value(err);
+	if (type == NULL)
+		type = code ? code : "error";
+	c->retryable = strcmp(type, "overloaded_error") == 0 ||
+	    strcmp(type, "rate_limit_error") == 0 ||
+	    strcmp(type, "api_error") == 0 ||
+	    strcmp(type, "server_error") == 0;
+	rk_call_fail(c, "api-error", "%s (%s): %s", what, code ? code : type,
+	    msg ? msg : type);
+}
+
+/* The message in an error body of either API, or NULL. */
+char *
+rk_json_error_message(const char *body, size_t len)
+{
+	json_t *j = json_loadb(body, len, 0, NULL);
+	const json_t *e = json_object_get(j, "error");
+	const char *m = json_is_string(e) ? json_string_value(e) :
+	    rk_get_string(e, "message");
+	char *s = NULL;
+
+	if (m == NULL)
+		m = rk_get_string(j, "message");
+	if (m != NULL)
+		s = rk_xstrdup(m);
+	json_decref(j);
+	return s;
+}

@@ -1,0 +1,746 @@
+/*
+ * rk-fakellm: a fake OpenAI- and Anthropic-compatible model server for the
+ * tests.  It listens on 127.0.0.1 only, on a free port it prints, serves
+ * each connection in its own thread (keep-alive), logs every request as a
+ * line of NDJSON, and misbehaves on demand: the scenario comes from the
+ * model name ("fake/429-then-ok") or an X-Fake-Scenario header.
+ *
+ *	rk-fakellm [-d delay_ms] [-l log]
+ *
+ * Scenarios: ok, echo, no-usage, split-frames, crlf, err-json-200,
+ * 429-then-ok, 429-ms-then-ok, 500-then-ok, 503-then-ok, 529-then-ok,
+ * overloaded-in-stream, 429-always, 500-always, 401, 403, 400-context,
+ * 404-model, stall-after-headers, slow-drip[:ms], drop-mid-stream,
+ * slow:ms, chaos.  "-then-ok" counts attempts per distinct request body.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <err.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "rk.h"
+
+#define MAXHEAD	65536
+#define MAXBODY	(8 << 20)
+
+static FILE *logfp;
+static long delay_ms;
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static long seq;
+
+/* attempts per request: a small open-addressing table of body hashes */
+#define NSEEN 65536
+static struct { uint64_t h; int n; } seen[NSEEN];
+
+static int
+attempt_of(uint64_t h)
+{
+	size_t i = h % NSEEN;
+	int n;
+
+	pthread_mutex_lock(&mu);
+	while (seen[i].h != 0 && seen[i].h != h)
+		i = (i + 1) % NSEEN;
+	seen[i].h = h;
+	n = ++seen[i].n;
+	pthread_mutex_unlock(&mu);
+	return n;
+}
+
+static uint64_t
+fnv(const char *s, size_t n, uint64_t h)
+{
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 0x100000001b3ULL;
+	return h | 1;
+}
+
+static void
+sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, ms % 1000 * 1000000L };
+
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+struct conn {
+	int	 fd;
+	char	 buf[MAXHEAD];
+	size_t	 len;
+};
+
+static int
+sendall(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t k = send(fd, p, n, MSG_NOSIGNAL);
+
+		if (k <= 0) {
+			if (k == -1 && errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+static int
+sendf(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int
+sendf(int fd, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int n, rc;
+
+	va_start(ap, fmt);
+	n = rk_vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -1;
+	rc = sendall(fd, s, (size_t)n);
+	free(s);
+	return rc;
+}
+
+static int
+chunk(int fd, const char *p, size_t n)
+{
+	if (n == 0)
+		return 0;
+	return sendf(fd, "%zx\r\n", n) || sendall(fd, p, n) ||
+	    sendall(fd, "\r\n", 2) ? -1 : 0;
+}
+
+struct req {
+	char	 method[16], path[256];
+	char	 scenario[64], auth[512], apikey[512];
+	long	 latency;
+	char	*body;
+	size_t	 blen;
+	json_t	*json;
+	int	 anthropic, stream, attempt;
+	const char *model;
+};
+
+/* The reply text: numbered points, a verdict and a confidence. */
+static char *
+reply_text(const struct req *r, int utf8)
+{
+	static const char *pts[] = { "cost", "time", "people", "risk",
+	    "technology", "customers", "rules", "operations", "strategy",
+	    "evidence" };
+	const json_t *m = json_object_get(r->json, "messages");
+	const char *q = json_string_value(json_object_get(json_array_get(m,
+	    json_array_size(m) - 1), "content"));
+	uint64_t h = fnv(q ? q : "", q ? strlen(q) : 0, 0xcbf29ce484222325ULL);
+	char *s = NULL;
+	size_t n = 0;
+	FILE *fp = open_memstream(&s, &n);
+
+	for (int i = 0; i < 10; i++)
+		fprintf(fp, "%d. %s%s matters for this question\n", i + 1,
+		    pts[(h + (uint64_t)i) % 10], utf8 && i == 2 ?
+		    " (caf\xc3\xa9 \xe2\x98\x95)" : "");
+	fprintf(fp, "Verdict: pass\nConfidence: 0.%02d\n",
+	    (int)(80 + h % 15));
+	fclose(fp);
+	return s;
+}
+
+static char *
+echo_text(const struct req *r)
+{
+	json_t *o = json_pack("{s:s, s:O, s:{s:O, s:O}}", "model",
+	    r->model ? r->model : "", "messages",
+	    json_object_get(r->json, "messages"), "options",
+	    "max_tokens", json_object_get(r->json, "max_tokens") ?
+	    json_object_get(r->json, "max_tokens") : json_null(),
+	    "temperature", json_object_get(r->json, "temperature") ?
+	    json_object_get(r->json, "temperature") : json_null());
+	char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+
+	json_decref(o);
+	return s;
+}
+
+static void
+log_request(const struct req *r)
+{
+	json_t *o;
+
+	if (logfp == NULL)
+		return;
+	o = json_pack("{s:I, s:s, s:s, s:s, s:i, s:s?, s:s?, s:b, s:s?, "
+	    "s:O?}", "n", (json_int_t)0, "method", r->method, "path", r->path,
+	    "scenario", r->scenario, "attempt", r->attempt,
+	    "authorization", r->auth[0] ? r->auth : NULL,
+	    "x-api-key", r->apikey[0] ? r->apikey : NULL, "stream", r->stream,
+	    "model", r->model, "body", r->json);
+	pthread_mutex_lock(&mu);
+	json_object_set_new(o, "n", json_integer(++seq));
+	json_dumpf(o, logfp, JSON_COMPACT);
+	fputc('\n', logfp);
+	fflush(logfp);
+	pthread_mutex_unlock(&mu);
+	json_decref(o);
+}
+
+static int
+send_json(int fd, int status, const char *extra, const char *body)
+{
+	static const struct { int s; const char *t; } st[] = { { 200, "OK" },
+	    { 400, "Bad Request" }, { 401, "Unauthorized" },
+	    { 403, "Forbidden" }, { 404, "Not Found" },
+	    { 429, "Too Many Requests" }, { 500, "Internal Server Error" },
+	    { 503, "Service Unavailable" }, { 529, "Overloaded" } };
+	const char *text = "Status";
+
+	for (size_t i = 0; i < sizeof(st) / sizeof(st[0]); i++)
+		if (st[i].s == status)
+			text = st[i].t;
+	return sendf(fd, "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
+	    "Content-Length: %zu\r\n%s\r\n%s", status, text, strlen(body),
+	    extra ? extra : "", body);
+}
+
+static int
+send_error(int fd, const struct req *r, int status, const char *type,
+    const char *code, const char *msg, const char *extra)
+{
+	char *b;
+	int rc;
+
+	if (r->anthropic)
+		rc = rk_asprintf(&b, "{\"type\":\"error\",\"error\":{\"type\":"
+		    "\"%s\",\"message\":\"%s\"}}", type, msg);
+	else
+		rc = rk_asprintf(&b, "{\"error\":{\"message\":\"%s\",\"type\":"
+		    "\"%s\",\"param\":null,\"code\":%s%s%s}}", msg, type,
+		    code ? "\"" : "", code ? code : "null", code ? "\"" : "");
+	if (rc < 0)
+		return -1;
+	rc = send_json(fd, status, extra, b);
+	free(b);
+	return rc;
+}
+
+static int
+send_whole(int fd, const struct req *r, const char *text, int usage)
+{
+	json_t *o;
+	char *b;
+	int rc;
+
+	if (r->anthropic) {
+		o = json_pack("{s:s, s:s, s:s, s:s, s:[{s:s, s:s}], s:s}",
+		    "id", "msg_fake", "type", "message", "role", "assistant",
+		    "model", r->model ? r->model : "fake", "content", "type",
+		    "text", "text", text, "stop_reason", "end_turn");
+		if (usage)
+			json_object_set_new(o, "usage", json_pack("{s:i, s:i}",
+			    "input_tokens", 25, "output_tokens", 15));
+	} else {
+		o = json_pack("{s:s, s:s, s:i, s:s, s:[{s:i, s:{s:s, s:s}, "
+		    "s:s}]}", "id", "chatcmpl-fake", "object", "chat.completion",
+		    "created", 1747148049, "model", r->model ? r->model : "fake",
+		    "choices", "index", 0, "message", "role", "assistant",
+		    "content", text, "finish_reason", "stop");
+		if (usage)
+			json_object_set_new(o, "usage", json_pack("{s:i, s:i, "
+			    "s:i}", "prompt_tokens", 54, "completion_tokens", 20,
+			    "total_tokens", 74));
+	}
+	b = json_dumps(o, JSON_COMPACT);
+	rc = send_json(fd, 200, NULL, b);
+	free(b);
+	json_decref(o);
+	return rc;
+}
+
+/* the events of a stream, each a complete "event:/data:" text */
+struct events {
+	char	**v;
+	size_t	  n;
+};
+
+static void
+ev_add(struct events *e, const char *name, json_t *data, const char *raw)
+{
+	char *d = raw ? strdup(raw) : json_dumps(data, JSON_COMPACT), *s;
+
+	if (name != NULL)
+		rk_asprintf(&s, "event: %s\ndata: %s\n\n", name, d);
+	else
+		rk_asprintf(&s, "data: %s\n\n", d);
+	free(d);
+	json_decref(data);
+	e->v = realloc(e->v, (e->n + 1) * sizeof(*e->v));
+	e->v[e->n++] = s;
+}
+
+/* split the text into pieces of a few words */
+static void
+stream_events(const struct req *r, const char *text, int usage,
+    struct events *e)
+{
+	const char *m = r->model ? r->model : "fake";
+	const char *p = text;
+
+	if (r->anthropic) {
+		json_t *ms = json_pack("{s:s, s:{s:s, s:s, s:s, s:[], s:s}}",
+		    "type", "message_start", "message", "id", "msg_fake", "type",
+		    "message", "role", "assistant", "content", "model", m);
+
+		if (usage)
+			json_object_set_new(json_object_get(ms, "message"),
+			    "usage", json_pack("{s:i, s:i}", "input_tokens", 25,
+			    "output_tokens", 1));
+		ev_add(e, "message_start", ms, NULL);
+		ev_add(e, "content_block_start", NULL, "{\"type\":"
+		    "\"content_block_start\",\"index\":0,\"content_block\":"
+		    "{\"type\":\"text\",\"text\":\"\"}}");
+		ev_add(e, "ping", NULL, "{\"type\": \"ping\"}");
+	} else
+		ev_add(e, NULL, json_pack("{s:s, s:s, s:i, s:s, s:[{s:i, "
+		    "s:{s:s, s:s}, s:n}], s:n}", "id", "chatcmpl-fake",
+		    "object", "chat.completion.chunk", "created", 1747148049,
+		    "model", m, "choices", "index", 0, "delta", "role",
+		    "assistant", "content", "", "finish_reason", "usage"),
+		    NULL);
+	while (*p) {
+		size_t n = 0;
+		int words = 0;
+		char *piece;
+
+		while (p[n] && words < 3)
+			if (p[n++] == ' ')
+				words++;
+		piece = strndup(p, n);
+		if (r->anthropic)
+			ev_add(e, "content_block_delta", json_pack("{s:s, s:i, "
+			    "s:{s:s, s:s}}", "type", "content_block_delta",
+			    "index", 0, "delta", "type", "text_delta", "text",
+			    piece), NULL);
+		else
+			ev_add(e, NULL, json_pack("{s:s, s:s, s:i, s:s, "
+			    "s:[{s:i, s:{s:s}, s:n}], s:n}", "id",
+			    "chatcmpl-fake", "object", "chat.completion.chunk",
+			    "created", 1747148049, "model", m, "choices",
+			    "index", 0, "delta", "content", piece,
+			    "finish_reason", "usage"), NULL);
+		free(piece);
+		p += n;
+	}
+	if (r->anthropic) {
+		ev_add(e, "content_block_stop", NULL, "{\"type\":"
+		    "\"content_block_stop\",\"index\":0}");
+		ev_add(e, "message_delta", usage ? json_pack("{s:s, s:{s:s, "
+		    "s:n}, s:{s:i}}", "type", "message_delta", "delta",
+		    "stop_reason", "end_turn", "stop_sequence", "usage",
+		    "output_tokens", 15) : json_pack("{s:s, s:{s:s, s:n}}",
+		    "type", "message_delta", "delta", "stop_reason",
+		    "end_turn", "stop_sequence"), NULL);
+		ev_add(e, "message_stop", NULL, "{\"type\":\"message_stop\"}");
+	} else {
+		ev_add(e, NULL, json_pack("{s:s, s:s, s:i, s:s, s:[{s:i, "
+		    "s:{}, s:s}], s:n}", "id", "chatcmpl-fake", "object",
+		    "chat.completion.chunk", "created", 1747148049, "model", m,
+		    "choices", "index", 0, "delta", "finish_reason", "stop",
+		    "usage"), NULL);
+		if (usage)
+			ev_add(e, NULL, json_pack("{s:s, s:s, s:i, s:s, s:[], "
+			    "s:{s:i, s:i, s:i}}", "id", "chatcmpl-fake",
+			    "object", "chat.completion.chunk", "created",
+			    1747148049, "model", m, "choices", "usage",
+			    "prompt_tokens", 54, "completion_tokens", 20,
+			    "total_tokens", 74), NULL);
+		ev_add(e, NULL, NULL, "[DONE]");
+	}
+}
+
+static void
+ev_free(struct events *e)
+{
+	for (size_t i = 0; i < e->n; i++)
+		free(e->v[i]);
+	free(e->v);
+}
+
+static char *
+crlf(const char *s)
+{
+	char *o = malloc(strlen(s) * 2 + 1), *q = o;
+
+	for (; *s; s++) {
+		if (*s == '\n')
+			*q++ = '\r';
+		*q++ = *s;
+	}
+	*q = '\0';
+	return o;
+}
+
+static int
+stream_head(int fd)
+{
+	return sendf(fd, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream; "
+	    "charset=utf-8\r\nTransfer-Encoding: chunked\r\n"
+	    "Cache-Control: no-cache\r\n\r\n");
+}
+
+/* wait until the client goes away (or a minute passes) */
+static void
+hang(int fd)
+{
+	struct pollfd p = { fd, POLLIN, 0 };
+	char b[256];
+
+	for (int i = 0; i < 600; i++)
+		if (poll(&p, 1, 100) > 0 && recv(fd, b, sizeof(b), 0) <= 0)
+			return;
+}
+
+/* -1: close the connection afterwards */
+static int
+serve(int fd, struct req *r)
+{
+	const char *sc = r->scenario;
+	char *text;
+	struct events ev = { NULL, 0 };
+	long drip = 0;
+	int usage = 1, rc = 0, split = 0, cr = 0, drop = 0, err_at = -1;
+	uint64_t h = fnv(r->body, r->blen, 0xcbf29ce484222325ULL);
+
+	if (strncmp(sc, "slow:", 5) == 0)
+		sleep_ms(atol(sc + 5));
+	if (strcmp(sc, "chaos") == 0) {
+		static const char *pick[] = { "500-then-ok", "429-ms-then-ok",
+		    "400-context", "drop-mid-stream", "ok", "ok", "ok", "ok" };
+
+		sc = pick[(h >> 7) % 8];
+		if (strcmp(sc, "drop-mid-stream") == 0 && !r->stream)
+			sc = "503-then-ok";
+	}
+	if (strcmp(sc, "401") == 0)
+		return send_error(fd, r, 401, r->anthropic ?
+		    "authentication_error" : "invalid_request_error",
+		    "invalid_api_key", "Incorrect API key provided", NULL);
+	if (strcmp(sc, "403") == 0)
+		return send_error(fd, r, 403, "permission_error", NULL,
+		    "Not allowed", NULL);
+	if (strcmp(sc, "404-model") == 0)
+		return send_error(fd, r, 404, "not_found_error",
+		    "model_not_found", "The model does not exist", NULL);
+	if (strcmp(sc, "400-context") == 0)
+		return send_error(fd, r, 400, "invalid_request_error",
+		    "context_length_exceeded", "This model's maximum context "
+		    "length is 8192 tokens. However, your messages resulted in "
+		    "9001 tokens.", NULL);
+	if (strcmp(sc, "429-always") == 0 || (strcmp(sc, "429-then-ok") == 0
+	    && r->attempt == 1))
+		return send_error(fd, r, 429, "rate_limit_error",
+		    "rate_limit_exceeded", "Rate limit reached",
+		    "retry-after: 1\r\n");
+	if (strcmp(sc, "429-ms-then-ok") == 0 && r->attempt == 1)
+		return send_error(fd, r, 429, "rate_limit_error",
+		    "rate_limit_exceeded", "Rate limit reached",
+		    "retry-after: 30\r\nretry-after-ms: 100\r\n");
+	if (strcmp(sc, "500-always") == 0 || (strcmp(sc, "500-then-ok") == 0
+	    && r->attempt == 1))
+		return send_error(fd, r, 500, "api_error", NULL,
+		    "The server had an error", NULL);
+	if (strcmp(sc, "503-then-ok") == 0 && r->attempt == 1)
+		return send_error(fd, r, 503, "api_error", NULL,
+		    "Service unavailable", NULL);
+	if (strcmp(sc, "529-then-ok") == 0 && r->attempt == 1)
+		return send_error(fd, r, 529, "overloaded_error", NULL,
+		    "Overloaded", NULL);
+	if (strcmp(sc, "err-json-200") == 0)
+		return send_json(fd, 200, NULL, r->anthropic ?
+		    "{\"type\":\"error\",\"error\":{\"type\":"
+		    "\"invalid_request_error\",\"message\":\"bad things\"}}" :
+		    "{\"error\":{\"message\":\"bad things\",\"type\":"
+		    "\"invalid_request_error\",\"code\":null}}");
+	if (strcmp(sc, "stall-after-headers") == 0) {
+		if (r->stream)
+			stream_head(fd);
+		else
+			sendf(fd, "HTTP/1.1 200 OK\r\nContent-Type: "
+			    "application/json\r\nContent-Length: 100\r\n\r\n");
+		hang(fd);
+		return -1;
+	}
+	if (strcmp(sc, "no-usage") == 0)
+		usage = 0;
+	else if (strcmp(sc, "split-frames") == 0)
+		split = 1;
+	else if (strcmp(sc, "crlf") == 0)
+		cr = 1;
+	else if (strcmp(sc, "drop-mid-stream") == 0)
+		drop = 1;
+	else if (strncmp(sc, "slow-drip", 9) == 0)
+		drip = sc[9] == ':' ? atol(sc + 10) : 300;
+	else if (strcmp(sc, "overloaded-in-stream") == 0 && r->attempt == 1)
+		err_at = 1;
+	text = strcmp(sc, "echo") == 0 ? echo_text(r) : reply_text(r, split);
+	if (!r->stream) {
+		if (drop) {
+			sendf(fd, "HTTP/1.1 200 OK\r\nContent-Type: application/"
+			    "json\r\nContent-Length: 500\r\n\r\n{\"id\":");
+			free(text);
+			return -1;
+		}
+		rc = send_whole(fd, r, text, usage);
+		free(text);
+		return rc;
+	}
+	stream_events(r, text, usage, &ev);
+	free(text);
+	if (stream_head(fd) == -1) {
+		ev_free(&ev);
+		return -1;
+	}
+	for (size_t i = 0; i < ev.n && rc == 0; i++) {
+		char *e = cr ? crlf(ev.v[i]) : strdup(ev.v[i]);
+		size_t n = strlen(e);
+
+		if ((int)i == err_at) {
+			free(e);
+			e = strdup(r->anthropic ? "event: error\ndata: "
+			    "{\"type\":\"error\",\"error\":{\"type\":"
+			    "\"overloaded_error\",\"message\":\"Overloaded\"}}"
+			    "\n\n" : "data: {\"error\":{\"message\":"
+			    "\"Overloaded\",\"type\":\"server_error\"}}\n\n");
+			chunk(fd, e, strlen(e));
+			free(e);
+			break;
+		}
+		if (drop && i == ev.n / 2) {
+			/* half an event, then the connection goes */
+			chunk(fd, e, n / 2);
+			free(e);
+			ev_free(&ev);
+			return -1;
+		}
+		if (split) {
+			/* 7-byte pieces split lines, fields and UTF-8 */
+			for (size_t k = 0; k < n && rc == 0; k += 7) {
+				rc = chunk(fd, e + k, n - k < 7 ? n - k : 7);
+				sleep_ms(1);
+			}
+		} else
+			rc = chunk(fd, e, n);
+		free(e);
+		if (drip > 0)
+			sleep_ms(drip);
+	}
+	ev_free(&ev);
+	if (rc == 0)
+		rc = sendall(fd, "0\r\n\r\n", 5);
+	return rc;
+}
+
+static void
+header(struct req *r, const char *name, const char *v)
+{
+	if (strcasecmp(name, "authorization") == 0)
+		snprintf(r->auth, sizeof(r->auth), "%s", v);
+	else if (strcasecmp(name, "x-api-key") == 0)
+		snprintf(r->apikey, sizeof(r->apikey), "%s", v);
+	else if (strcasecmp(name, "x-fake-scenario") == 0)
+		snprintf(r->scenario, sizeof(r->scenario), "%s", v);
+	else if (strcasecmp(name, "x-fake-latency") == 0)
+		r->latency = atol(v);
+	else if (strcasecmp(name, "content-length") == 0)
+		r->blen = (size_t)atol(v);
+}
+
+static char *
+find_crlf2(char *p, size_t n)
+{
+	for (size_t i = 0; i + 4 <= n; i++)
+		if (memcmp(p + i, "\r\n\r\n", 4) == 0)
+			return p + i;
+	return NULL;
+}
+
+/* read one request; 0 ok, -1 closed or bad */
+static int
+read_request(struct conn *c, struct req *r)
+{
+	char *end, *line, *save = NULL;
+	size_t hlen, have;
+
+	while ((end = find_crlf2(c->buf, c->len)) == NULL) {
+		ssize_t k;
+
+		if (c->len == sizeof(c->buf) - 1)
+			return -1;
+		k = recv(c->fd, c->buf + c->len, sizeof(c->buf) - 1 - c->len,
+		    0);
+		if (k <= 0)
+			return -1;
+		c->len += (size_t)k;
+	}
+	*end = '\0';
+	hlen = (size_t)(end - c->buf) + 4;
+	line = strtok_r(c->buf, "\r\n", &save);
+	if (line == NULL || sscanf(line, "%15s %255s", r->method, r->path) != 2)
+		return -1;
+	while ((line = strtok_r(NULL, "\r\n", &save)) != NULL) {
+		char *colon = strchr(line, ':');
+
+		if (colon == NULL)
+			continue;
+		*colon++ = '\0';
+		while (*colon == ' ')
+			colon++;
+		header(r, line, colon);
+	}
+	if (r->blen > MAXBODY)
+		return -1;
+	r->body = malloc(r->blen + 1);
+	have = c->len - hlen < r->blen ? c->len - hlen : r->blen;
+	memcpy(r->body, c->buf + hlen, have);
+	memmove(c->buf, c->buf + hlen + have, c->len - hlen - have);
+	c->len -= hlen + have;
+	while (have < r->blen) {
+		ssize_t k = recv(c->fd, r->body + have, r->blen - have, 0);
+
+		if (k <= 0)
+			return -1;
+		have += (size_t)k;
+	}
+	r->body[r->blen] = '\0';
+	return 0;
+}
+
+static void *
+connection(void *arg)
+{
+	struct conn *c = arg;
+
+	for (;;) {
+		struct req r;
+		const char *m;
+		int rc;
+
+		memset(&r, 0, sizeof(r));
+		if (read_request(c, &r) == -1) {
+			free(r.body);
+			break;
+		}
+		r.json = json_loadb(r.body, r.blen, 0, NULL);
+		r.model = json_string_value(json_object_get(r.json, "model"));
+		r.stream = json_is_true(json_object_get(r.json, "stream"));
+		r.anthropic = strlen(r.path) >= 9 &&
+		    strcmp(r.path + strlen(r.path) - 9, "/messages") == 0;
+		if (r.scenario[0] == '\0') {
+			m = r.model && strncmp(r.model, "fake/", 5) == 0 ?
+			    r.model + 5 : "ok";
+			snprintf(r.scenario, sizeof(r.scenario), "%s", m);
+		}
+		r.attempt = attempt_of(fnv(r.scenario, strlen(r.scenario),
+		    fnv(r.body, r.blen, 0xcbf29ce484222325ULL)));
+		log_request(&r);
+		if (delay_ms + r.latency > 0)
+			sleep_ms(delay_ms + r.latency);
+		if (strcmp(r.method, "GET") == 0 &&
+		    strstr(r.path, "/models") != NULL)
+			rc = send_json(c->fd, 200, NULL, "{\"object\":\"list\","
+			    "\"data\":[{\"id\":\"fake/ok\",\"object\":"
+			    "\"model\"}]}");
+		else if (strcmp(r.method, "POST") != 0 || r.json == NULL ||
+		    (!r.anthropic && strstr(r.path, "/chat/completions") ==
+		    NULL))
+			rc = send_json(c->fd, 404, NULL, "{\"error\":{\"message"
+			    "\":\"no such endpoint\",\"type\":"
+			    "\"invalid_request_error\"}}");
+		else
+			rc = serve(c->fd, &r);
+		json_decref(r.json);
+		free(r.body);
+		if (rc == -1)
+			break;
+	}
+	close(c->fd);
+	free(c);
+	return NULL;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+	pthread_attr_t attr;
+	int s, ch, one = 1;
+
+	while ((ch = getopt(argc, argv, "d:l:")) != -1)
+		switch (ch) {
+		case 'd':
+			delay_ms = atol(optarg);
+			break;
+		case 'l':
+			if ((logfp = fopen(optarg, "a")) == NULL)
+				err(1, "%s", optarg);
+			break;
+		default:
+			fprintf(stderr, "usage: rk-fakellm [-d delay_ms] "
+			    "[-l log]\n");
+			return 2;
+		}
+	signal(SIGPIPE, SIG_IGN);
+	if ((s = socket(AF_INET, SOCK_STREAM, 0)) == -1)
+		err(1, "socket");
+	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);	/* never elsewhere */
+	sa.sin_port = 0;
+	if (bind(s, (struct sockaddr *)&sa, sizeof(sa)) == -1 ||
+	    listen(s, 128) == -1 ||
+	    getsockname(s, (struct sockaddr *)&sa, &len) == -1)
+		err(1, "127.0.0.1");
+	printf("%d\n", ntohs(sa.sin_port));
+	fflush(stdout);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	for (;;) {
+		struct conn *c;
+		pthread_t th;
+		int fd = accept(s, NULL, NULL);
+
+		if (fd == -1) {
+			if (errno == EINTR || errno == ECONNABORTED ||
+			    errno == EMFILE)
+				continue;
+			err(1, "accept");
+		}
+		c = calloc(1, sizeof(*c));
+		c->fd = fd;
+		if (pthread_create(&th, &attr, connection, c) != 0) {
+			close(fd);
+			free(c);
+		}
+	}
+}
