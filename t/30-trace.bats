@@ -21,7 +21,20 @@ store_all() {
 	cat $ALL | rk-trace -d t.db >/dev/null || [ $? -eq 1 ]
 }
 
-count() { sqlite3 "${1:-t.db}" 'SELECT count(*) FROM runs'; }
+# the number of runs stored in a database (t.db)
+count() { rk-trace -d "${1:-t.db}" export | wc -l; }
+
+# FIELDS of each run listed with OPTIONS: fields FIELDS [OPTIONS]
+fields() {
+	f=$1
+	shift
+	rk-trace -d t.db -f json ls "$@" |
+	    jq -r "[$f] | map(if . == null then \"-\" else tostring end) |
+	    join(\"|\")"
+}
+
+# the bytes of the database header at OFFSET, LENGTH of them, in decimal
+header() { od -An -tu1 -j"$1" -N"$2" t.db | tr -s ' ' | sed 's/^ //'; }
 
 # --- command line ------------------------------------------------------
 
@@ -108,6 +121,20 @@ count() { sqlite3 "${1:-t.db}" 'SELECT count(*) FROM runs'; }
 
 @test "store: the index columns follow the status rule and the sums" {
 	store_all
+	run fields '.id, .status, .profile, (.protocols | join(" ")),
+	    .confidence, .pass, .min_confidence, .tokens.in, .tokens.out,
+	    .tokens.estimated, .ms.llm, .ms.other, .steps, .created' -n 9
+	assert_status 0
+	assert_output "$CTX|incomplete|quick|gigathink|0.85|-|-|100|150|all|812.5|0.07|1|2026-11-25T18:00:00.000Z
+$DEEP|completed|deep|gigathink laserlogic bedrock proofguard|0.8525|true|0.85|1200|1800|all|8489.25|0.84|12|2026-11-21T14:05:30.250Z
+$BAL|completed|balanced|gigathink laserlogic bedrock proofguard|0.8525|true|0.8|1200|1800|all|8489.25|0.84|12|2026-11-20T09:30:00.000Z
+$FAIL|failed|quick|gigathink|0.835|-|-|200|300|all|1713.75|0.14|2|2026-11-10T08:00:00.000Z
+$ONE|completed|brutalhonesty|brutalhonesty|0.75|false|0.9|770|295|none|1430|0.21|3|2026-10-01T12:00:00.000Z"
+}
+
+@test "store: the SQL schema is as rk-trace(1) documents it" {
+	command -v sqlite3 >/dev/null || skip "no sqlite3"
+	store_all
 	run sqlite3 t.db "SELECT id, status, profile, protocols,
 	    round(confidence, 4), pass, min_confidence, tokens_in, tokens_out,
 	    estimated, round(llm_ms, 2), round(other_ms, 2), steps, created
@@ -118,24 +145,37 @@ $FAIL|failed|quick|gigathink|0.835|||200|300|2|1713.75|0.14|2|2026-11-10T08:00:0
 $BAL|completed|balanced|gigathink laserlogic bedrock proofguard|0.8525|1|0.8|1200|1800|2|8489.25|0.84|12|2026-11-20T09:30:00.000Z
 $DEEP|completed|deep|gigathink laserlogic bedrock proofguard|0.8525|1|0.85|1200|1800|2|8489.25|0.84|12|2026-11-21T14:05:30.250Z
 $CTX|incomplete|quick|gigathink|0.85|||100|150|2|812.5|0.07|1|2026-11-25T18:00:00.000Z"
+	run sqlite3 t.db "PRAGMA user_version; PRAGMA journal_mode;
+	    SELECT name FROM sqlite_master WHERE type = 'index' AND
+	    name LIKE 'runs_%' ORDER BY name;
+	    SELECT count(*) FROM runs WHERE stored LIKE '20__-__-__T__:__:__.___Z'
+	    AND record LIKE '{\"rk\":1,\"id\":\"' || id || '\",%'"
+	assert_output "1
+wal
+runs_created
+runs_profile
+runs_status
+5"
 }
 
 @test "store: the whole record is stored as it was written on" {
 	store_all
-	sqlite3 t.db "SELECT record FROM runs WHERE id = '$BAL'" >out
+	rk-trace -d t.db export -P balanced >out
 	cmp "$T/balanced.ndjson" out
 }
 
 @test "store: the schema is version 1, in WAL mode" {
 	rk-trace -d t.db <"$T/single.ndjson" >/dev/null
-	run sqlite3 t.db 'PRAGMA user_version; PRAGMA journal_mode'
-	assert_output "1
-wal"
+	# user_version is at offset 60; 2 2 at 18 is WAL
+	run header 60 4
+	assert_output "0 0 0 1"
+	run header 18 2
+	assert_output "2 2"
 }
 
 @test "store: a database of a newer schema is refused with exit 5" {
 	rk-trace -d t.db <"$T/single.ndjson" >/dev/null
-	sqlite3 t.db 'PRAGMA user_version = 9'
+	printf '\0\0\0\011' | dd of=t.db bs=1 seek=60 conv=notrunc 2>/dev/null
 	run rk-trace -d t.db <"$T/balanced.ndjson"
 	assert_status 5
 	assert_match "t.db: schema version 9 is newer than this rk-trace knows \(1\)"
@@ -147,7 +187,7 @@ wal"
 	jq -c '.query = "Changed?" | del(.result)' "$T/balanced.ndjson" |
 	    rk-trace -d t.db >/dev/null
 	[ "$(count)" -eq 1 ]
-	run sqlite3 t.db 'SELECT query, status FROM runs'
+	run fields '.query, .status'
 	assert_output "Changed?|incomplete"
 }
 
@@ -155,33 +195,34 @@ wal"
 	echo "Is P = NP?" | rk-trace -d t.db >out
 	run jq -r '[.rk, .query, (.id | length)] | @tsv' out
 	assert_output "1	Is P = NP?	26"
-	run sqlite3 t.db 'SELECT query, status, id = stored_id FROM runs,
-	    (SELECT '"'$(jq -r .id out)'"' AS stored_id)'
-	assert_output "Is P = NP?|incomplete|1"
+	run fields '.query, .status, .id'
+	assert_output "Is P = NP?|incomplete|$(jq -r .id out)"
 }
 
 @test "store: a malformed line is stored and passed as an error, exit 3" {
 	printf '%s\n' '{"query":"ok","id":"01M7W4N5E05Q2W7N9R1T6Y0VAC"}' \
 	    '{"query": bad' 'plain question' >in
-	run rk-trace -d t.db in
+	run sh -c 'rk-trace -d t.db in 2>err >out'
 	assert_status 3
+	run cat err
 	assert_match "^rk-trace: in:2: column [0-9]+: "
-	rk-trace -d t.db in >out 2>/dev/null || true
-	[ "$(wc -l <out)" -eq 3 ]
-	run jq -r '.error.code // "-"' out
-	assert_output "-
-bad-json
--"
-	run sqlite3 t.db "SELECT count(*) FROM runs WHERE status = 'failed'"
-	assert_output 2
+	run jq -r '[.query, .error.code] | map(. // "-") | join("|")' out
+	assert_output "ok|-
+-|bad-json
+plain question|-"
+	run fields .query -s failed
+	assert_output "-"
+	run fields .query -s incomplete
+	assert_output "plain question
+ok"
 }
 
 @test "store: a line over RK_MAX_RECORD is stored as failed, exit 3" {
 	{ printf 'x%.0s' $(seq 3000); echo; } >in
 	RK_MAX_RECORD=1k run rk-trace -d t.db in
 	assert_status 3
-	run sqlite3 t.db "SELECT status FROM runs"
-	assert_output failed
+	run fields '.status, .query'
+	assert_output "failed|-"
 }
 
 @test "store: an unwritable database still passes every record, exit 5" {
@@ -191,6 +232,14 @@ bad-json
 	assert_match "^rk-trace: file/t.db: cannot open: "
 	rk-trace -d file/t.db "$T/balanced.ndjson" >out 2>/dev/null || true
 	cmp "$T/balanced.ndjson" out
+}
+
+@test "store: a file that is not a database is exit 5, records pass" {
+	echo "not a database" >t.db
+	run rk-trace -d t.db "$T/single.ndjson"
+	assert_status 5
+	assert_output "rk-trace: t.db: cannot open: file is not a database
+$(cat "$T/single.ndjson")"
 }
 
 @test "store: a missing input file is exit 5, the others are still read" {
@@ -257,9 +306,9 @@ bad-json
 	    'echo "question {}" | rk-trace -d t.db >/dev/null' 2>err
 	[ ! -s err ]
 	[ "$(count)" -eq 40 ]
-	run sqlite3 t.db "SELECT count(DISTINCT query) FROM runs; PRAGMA user_version"
-	assert_output "40
-1"
+	[ "$(rk-trace -d t.db export | jq -r .query | sort -u | wc -l)" -eq 40 ]
+	run header 60 4
+	assert_output "0 0 0 1"
 }
 
 @test "store: -f text writes the report instead of the records" {
@@ -456,7 +505,10 @@ $ONE  2026-10-01 12:00  brutalhonesty  completed   0.75    1065  Is test-driven 
 	assert_status 0
 	assert_output ""
 	[ "$(count)" -eq 3 ]
-	[ "$(sqlite3 t.db "SELECT count(*) FROM runs WHERE id IN ('$BAL', '$ONE')")" -eq 0 ]
+	run fields .id
+	assert_output "$CTX
+$DEEP
+$FAIL"
 }
 
 @test "rm: a missing id is exit 2, the others are removed" {
