@@ -606,6 +606,23 @@ backoff(const struct slot *s, const struct rk_xfer *x)
 	return (double)arc4random_uniform((uint32_t)cap + 1);
 }
 
+/* add why we stopped retrying to the call's message */
+static void
+give_up(struct rk_call *c, const char *fmt, ...)
+{
+	char *code = rk_xstrdup(c->errcode), *msg = rk_xstrdup(c->errmsg);
+	char *why;
+	va_list ap;
+
+	va_start(ap, fmt);
+	rk_vasprintf(&why, fmt, ap);
+	va_end(ap);
+	rk_call_fail(c, code, "%s; %s", msg, why);
+	free(code);
+	free(msg);
+	free(why);
+}
+
 static void
 complete(struct slot *s, struct rk_xfer *x, double now)
 {
@@ -644,12 +661,12 @@ complete(struct slot *s, struct rk_xfer *x, double now)
 			rk_xfer_free(x);
 			return;
 		}
-		rk_call_fail(c, c->errcode, "%s; giving up: the next attempt "
-		    "would pass the retry time of %.3g s (--retry-time, "
-		    "RK_RETRY_TIME)", c->errmsg, opt.retry_ms / 1000);
+		give_up(c, "giving up: the next attempt would pass the retry "
+		    "time of %.3g s (--retry-time, RK_RETRY_TIME)",
+		    opt.retry_ms / 1000);
 	} else if (c->retryable)
-		rk_call_fail(c, c->errcode, "%s; giving up after %d attempts "
-		    "(--retries, RK_RETRIES)", c->errmsg, s->attempt);
+		give_up(c, "giving up after %d attempts (--retries, "
+		    "RK_RETRIES)", s->attempt);
 	fail(s->rec, c, RK_EXIT_PROVIDER);
 	e = json_object_get(s->rec, "error");
 	json_object_set_new(e, "attempts", json_integer(s->attempt));
