@@ -45,18 +45,22 @@ cut_point(const char *t, size_t lo, size_t hi, size_t len)
 	return hi;
 }
 
-/* where the chunk after one ending at `end` starts, at or after `from` */
+/*
+ * Where the chunk after one ending at `end` starts: the first sentence
+ * (or paragraph) start in [from, end), else the first word start.
+ */
 static size_t
 next_start(const char *t, size_t from, size_t end, size_t len)
 {
 	size_t i;
 
 	for (i = from; i < end; i++)
-		if (i > 0 && (sentence_end(t, i, len) || (t[i] == '\n' &&
-		    t[i - 1] == '\n')))
+		if (i >= 2 && !space(t[i]) && space(t[i - 1]) &&
+		    (sentence_end(t, i - 1, len) || (t[i - 1] == '\n' &&
+		    t[i - 2] == '\n')))
 			return i;
 	for (i = from; i < end; i++)
-		if (space(t[i]))
+		if (i >= 1 && !space(t[i]) && space(t[i - 1]))
 			return i;
 	return end;
 }
