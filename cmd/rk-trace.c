@@ -75,7 +75,8 @@ static struct rk_store *
 open_store(int create)
 {
 	struct rk_store *st;
-	char *path, *dir;
+	char *path, *copy;
+	const char *dir;
 
 	if (dflag != NULL)
 		path = rk_xstrdup(dflag);
@@ -84,10 +85,10 @@ open_store(int create)
 	else {
 		path = rk_xdg_path("DATA", "traces.db");
 		if (create) {
-			dir = rk_xstrdup(path);
-			if (rk_mkdirs(dirname(dir)) == -1)
+			copy = rk_xstrdup(path);
+			if (rk_mkdirs(dir = dirname(copy)) == -1)
 				warn("%s", dir);
-			free(dir);
+			free(copy);
 		}
 	}
 	st = rk_store_open(path, create);
@@ -194,7 +195,6 @@ store_mode(int argc, char *argv[])
 /* --- ls and export --------------------------------------------------- */
 
 static const struct option filter_opts[] = {
-	{ "format", required_argument, NULL, 'f' },
 	{ "since", required_argument, NULL, OPT_SINCE },
 	{ "until", required_argument, NULL, OPT_UNTIL },
 	{ NULL, 0, NULL, 0 }
@@ -209,18 +209,15 @@ parse_date(const char *opt, const char *arg, char out[25])
 }
 
 static void
-parse_filter(int argc, char *argv[], struct rk_filter *f, int export)
+parse_filter(int argc, char *argv[], struct rk_filter *f)
 {
 	int c;
 
 	memset(f, 0, sizeof(*f));
 	optind = 0;	/* getopt afresh for the subcommand */
-	while ((c = getopt_long(argc, argv, export ? "+n:P:p:s:" :
-	    "+f:n:P:p:s:", filter_opts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "+n:P:p:s:", filter_opts, NULL)) !=
+	    -1)
 		switch (c) {
-		case 'f':
-			set_format(optarg);
-			break;
 		case 'n':
 			if (rk_parse_uint(optarg, 1000000000, &f->limit) ==
 			    -1 || f->limit < 1)
@@ -291,7 +288,7 @@ cmd_list(int argc, char *argv[], int export)
 
 	if (!export && fflag == FMT_AUTO)
 		fflag = FMT_TEXT;
-	parse_filter(argc, argv, &f, export);
+	parse_filter(argc, argv, &f);
 	if ((st = open_store(0)) == NULL)
 		return RK_EXIT_IO;
 	if (rk_store_each(st, &f, export, export ? export_row : ls_row,

@@ -26,10 +26,10 @@
 #include "rk.h"
 #include "store.h"
 
-#define BUSY_MS	10000		/* how long a writer waits for the lock */
+#define BUSY_MS	10000	/* how long a writer waits for the lock */
 
 struct rk_store {
-	sqlite3		*db;		/* NULL: absent, opened as empty */
+	sqlite3		*db;	/* NULL: absent, opened as empty */
 	char		*path;
 	sqlite3_stmt	*begin, *commit, *rollback, *insert;
 };
@@ -278,7 +278,8 @@ rk_parse_date(const char *s, char out[25])
 		for (size_t i = 0; i < sizeof(unit) / sizeof(*unit); i++)
 			if (errno == 0 && *end == unit[i].c &&
 			    ago <= 100000 * 86400000LL / unit[i].ms) {
-				rk_format_time(now_ms() - ago * unit[i].ms, out);
+				rk_format_time(now_ms() - ago * unit[i].ms,
+				    out);
 				return 0;
 			}
 		return -1;

@@ -19,17 +19,17 @@ struct rk_run {
 	const char	*id;
 	char		 created[25];	/* 2026-11-28T18:57:01.123Z */
 	const char	*query;
-	const char	*profile;	/* profile, else the single protocol */
-	const char	*protocols;	/* run, space-separated, in order */
-	const char	*status;	/* completed | failed | incomplete */
+	const char	*profile;	/* or else the single protocol */
+	const char	*protocols;	/* that ran, space-separated */
+	const char	*status;	/* completed, failed, incomplete */
 	double		 confidence;	/* NAN when there is none */
-	int		 pass;		/* 1, 0, or -1 when there is no result */
-	double		 min_confidence;/* NAN when unknown */
+	int		 pass;		/* 1, 0, -1 without a result */
+	double		 min_confidence;	/* NAN when unknown */
 	long long	 tokens_in, tokens_out;
-	int		 estimated;	/* 0 none, 1 some, 2 all steps */
+	int		 estimated;	/* 0 no, 1 some, 2 all steps */
 	double		 llm_ms, other_ms;
 	long		 steps;
-	char		*own;		/* what rk_run_clear() frees */
+	char		*own;		/* rk_run_clear() frees it */
 };
 
 struct rk_filter {
@@ -38,7 +38,7 @@ struct rk_filter {
 	const char	*status;
 	char		 since[25];	/* "" or created >= since */
 	char		 until[25];	/* "" or created < until */
-	long		 limit;		/* 0: all; else the newest LIMIT */
+	long		 limit;		/* 0 all, else the newest */
 };
 
 struct rk_store;
@@ -79,8 +79,10 @@ int	 rk_store_each(struct rk_store *st, const struct rk_filter *f,
  * The id of the one run whose id is or starts with prefix, in a new string;
  * NULL after a warning when none or several match (*ambiguous is set then).
  */
-char	*rk_store_find(struct rk_store *, const char *prefix, int *ambiguous);
-int	 rk_store_get(struct rk_store *, const char *id, rk_run_fn *, void *);
+char	*rk_store_find(struct rk_store *, const char *prefix,
+	    int *ambiguous);
+int	 rk_store_get(struct rk_store *, const char *id, rk_run_fn *,
+	    void *);
 int	 rk_store_rm(struct rk_store *, const char *id);
 long	 rk_store_prune(struct rk_store *, const char *before);
 

@@ -72,7 +72,7 @@ header() { od -An -tu1 -j"$1" -N"$2" t.db | tr -s ' ' | sed 's/^ //'; }
 	for args in "-x" "-f xml" "-d" "ls -n 0" "ls -n x" "ls -s done" \
 	    "ls --since yesterday" "ls --until 2026-02-30" "ls extra" \
 	    "show" "rm" "prune" "prune --before" "prune --before 5y" \
-	    "prune --before 2026-01-01 x" "-n ls" "export -f text" \
+	    "prune --before 2026-01-01 x" "-n ls" "export -f text" "ls -f json" \
 	    "ls --since 2026-11-20T25:00" "ls --since 2026-11-20T10:00+1"; do
 		# shellcheck disable=SC2086
 		run rk-trace -d t.db $args
@@ -425,7 +425,7 @@ $ONE  2026-10-01 12:00  brutalhonesty  completed   0.75    1065  Is test-driven 
 
 @test "ls: -f json gives one object per run" {
 	rk-trace -d t.db <"$T/single.ndjson" >/dev/null
-	run rk-trace -d t.db ls -f json
+	run rk-trace -d t.db -f json ls
 	assert_status 0
 	assert_output '{"id":"'$ONE'","created":"2026-10-01T12:00:00.000Z","query":"Is test-driven development worth it for a two-person startup?","profile":"brutalhonesty","protocols":["brutalhonesty"],"status":"completed","confidence":0.75,"pass":false,"min_confidence":0.9,"tokens":{"in":770,"out":295,"estimated":"none"},"ms":{"llm":1430.0,"other":0.21},"steps":3}'
 }
