@@ -553,9 +553,9 @@ main(int argc, char *argv[])
 			if (strcmp(optarg, "0") == 0)
 				params.chunk = 0;
 			else if (rk_parse_size(optarg, &params.chunk) == -1 ||
-			    params.chunk < 64)
+			    params.chunk < 16)
 				errx(RK_EXIT_USAGE, "-c: not 0 or a size of "
-				    "64 bytes or more: '%s'", optarg);
+				    "16 bytes or more: '%s'", optarg);
 			setp = 1;
 			break;
 		case 'd':
@@ -593,9 +593,16 @@ main(int argc, char *argv[])
 				    optarg);
 			setp = 1;
 			break;
-		case 'p':
+		case 'p': {
+			/* checked now, applied over the index's defaults later */
+			struct rk_index_params scratch;
+			char *copy = rk_xstrdup(optarg);
+
+			parse_params(copy, &scratch);
+			free(copy);
 			pflag = optarg;
 			break;
+		}
 		case 'r':
 			rflag = 1;
 			break;

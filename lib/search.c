@@ -276,7 +276,7 @@ rk_index_open(const char *path, int create, const struct rk_analyzer *an)
 	struct rk_index *ix = calloc(1, sizeof(*ix));
 	struct rk_analyzer dflt = { 1, 1 };
 	struct stat sb;
-	int exists, flags = SQLITE_OPEN_READWRITE;
+	int exists, flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
 
 	if (ix == NULL)
 		return NULL;
@@ -298,7 +298,8 @@ rk_index_open(const char *path, int create, const struct rk_analyzer *an)
 		return ix;
 	}
 	if (exec(ix, "PRAGMA journal_mode=WAL") == -1 ||
-	    exec(ix, "PRAGMA synchronous=NORMAL") == -1)
+	    exec(ix, "PRAGMA synchronous=NORMAL") == -1 ||
+	    exec(ix, getenv("RK_X_PRAGMA") ? getenv("RK_X_PRAGMA") : "PRAGMA cache_size=-2000") == -1)
 		return ix;
 	if (!exists) {
 		if (create_schema(ix, an ? an : &dflt) == -1)
@@ -626,8 +627,14 @@ collect(const Fts5ExtensionApi *api, Fts5Context *fts, void *arg)
 		q->cappost = q->cappost ? q->cappost * 2 : 1024;
 		q->post = rk_xrealloc(q->post, q->cappost * sizeof(*q->post));
 	}
-	if (api->xInstCount(fts, &n) != SQLITE_OK)
+	/* the term's frequency: walk its position list */
+	Fts5PhraseIter it;
+	int col, off;
+
+	if (api->xPhraseFirst(fts, 0, &it, &col, &off) != SQLITE_OK)
 		return SQLITE_ERROR;
+	for (; col >= 0; api->xPhraseNext(fts, &it, &col, &off))
+		n++;
 	q->post[q->npost].rowid = api->xRowid(fts);
 	q->post[q->npost].tf = n;
 	q->npost++;

@@ -1,0 +1,299 @@
+#!/usr/bin/env bats
+# rk-search: ingest, chunking, replace/remove, safe queries, output formats,
+# record mode, and a small retrieval regression on SciFact.
+
+load helper
+
+local_setup() {
+	S="$FIXTURES/search"
+	cp -r "$S/notes" .
+}
+
+# index the notes the man page's examples use
+notes() {
+	rk-search -i notes.db add notes
+}
+
+@test "rk-search: --help and --version" {
+	run rk-search --help
+	assert_status 0
+	assert_match '^usage: rk-search -i index'
+	run rk-search --version
+	assert_status 0
+	assert_match '^rk-search [0-9]'
+}
+
+@test "rk-search: usage errors exit 2" {
+	run rk-search stats
+	assert_status 2
+	assert_output "rk-search: no index: give -i INDEX or set RK_INDEX"
+	run rk-search -i x.db -k 0 cats
+	assert_status 2
+	assert_output "rk-search: -k: not 1..100000: '0'"
+	run rk-search -i x.db -p k1=abc cats
+	assert_status 2
+	run rk-search -i x.db -f xml cats
+	assert_status 2
+	run rk-search -i x.db add
+	assert_status 2
+	run rk-search -i x.db -c 100 -o 100 add notes
+	assert_status 2
+	run rk-search -i x.db -Z
+	assert_status 2
+}
+
+@test "rk-search: querying a missing index exits 5" {
+	run rk-search -i missing.db cats
+	assert_status 5
+	assert_output "rk-search: missing.db: no such index"
+}
+
+@test "rk-search: man page examples" {
+	run notes
+	assert_status 0
+	assert_output ""
+	run sh -c "rk-search -i notes.db -k 1 'how long do cats sleep?' | jq -r .doc"
+	assert_output "notes/cats.txt"
+	run sh -c "printf 'q1\tdogs\nq2\tkittens\n' | rk-search -i notes.db -f trec"
+	assert_status 0
+	assert_output "q1 Q0 notes/dogs.md 1 1.1801 rk-search
+q2 Q0 notes/cats.txt 1 0.6834 rk-search"
+	run sh -c "echo 'Do dogs sleep much?' | rk-search -i notes.db -r -k 1 |
+	    jq -c '.context[] | [.doc, .chunk]'"
+	assert_output '["notes/dogs.md",0]'
+}
+
+@test "rk-search: hits are NDJSON with doc, chunk, score, rank, text" {
+	notes
+	run rk-search -i notes.db kittens
+	assert_status 0
+	assert_output '{"doc":"notes/cats.txt","chunk":0,"score":0.6834,"rank":1,"text":"Cats sleep twelve to sixteen hours a day.  A sleeping cat is conserving\nenergy for the hunt, even when the only prey is a toy mouse.\n\nKittens sleep even longer than adult cats."}'
+	# "query" names the words as a query; stems match
+	run sh -c "rk-search -i notes.db query sleeping | jq -r '[.doc, .rank] | @tsv'"
+	assert_output "notes/cats.txt	1
+notes/dogs.md	2"
+}
+
+@test "rk-search: stats" {
+	notes
+	run rk-search -i notes.db stats
+	assert_status 0
+	assert_match '^\{"docs":2,"chunks":2,"terms":[0-9]+,"tokens":[0-9]+,"analyzer":"stem,stop","k1":1.2,"b":0.6,"chunk":2000,"overlap":200,"bytes":[0-9]+\}$'
+}
+
+@test "rk-search: BEIR JSONL and rk records are documents" {
+	rk-search -i j.db add "$S/beir.jsonl" "$S/records.jsonl"
+	run sh -c "rk-search -i j.db stats | jq -c '[.docs, .chunks]'"
+	assert_output "[5,5]"
+	# _id names a document; an integer _id too; the title is indexed
+	run sh -c "rk-search -i j.db -k 1 culture | jq -c '[.doc, .text]'"
+	assert_output '["d1","Café culture\n\nThe café is where Parisians read newspapers."]'
+	run sh -c "rk-search -i j.db -k 1 brewed | jq -r .doc"
+	assert_output "3"
+	# a record is indexed by its query, or its text; named by its id
+	run sh -c "rk-search -i j.db -k 1 espresso | jq -r .doc"
+	assert_output "01JREC0000000000000000000A"
+	run sh -c "rk-search -i j.db -k 1 flavour | jq -r .doc"
+	assert_output "r2"
+	# diacritics fold: "cafe" finds "café"
+	run sh -c "rk-search -i j.db -k 1 CAFE | jq -r .doc"
+	assert_output "d1"
+}
+
+@test "rk-search: a bad JSON line is reported, the others indexed" {
+	printf '%s\n' '{"_id":"ok","text":"fine words"}' 'not json' \
+	    '{"_id":"none"}' >bad.jsonl
+	run rk-search -i b.db add bad.jsonl
+	assert_status 3
+	assert_match "^rk-search: bad.jsonl:2: "
+	assert_match "^rk-search: bad.jsonl:3: no text, title or query$"
+	run sh -c "rk-search -i b.db words | jq -r .doc"
+	assert_output "ok"
+}
+
+@test "rk-search: a document over the limit is refused, not truncated" {
+	head -c 3000 /dev/zero | tr '\0' 'a' >big.txt
+	echo small words >small.txt
+	RK_MAX_DOCUMENT=2k run rk-search -i l.db add big.txt small.txt
+	assert_status 3
+	assert_output "rk-search: big.txt: document of 0.0 MB is over the limit of 0.0 MB (RK_MAX_DOCUMENT)"
+	run sh -c "rk-search -i l.db stats | jq .docs"
+	assert_output "1"
+	printf '{"_id":"j","text":"%s"}\n' "$(head -c 3000 /dev/zero | tr '\0' b)" >big.jsonl
+	RK_MAX_DOCUMENT=2k run rk-search -i l.db add big.jsonl
+	assert_status 3
+	assert_match "^rk-search: big.jsonl:1: document of"
+}
+
+@test "rk-search: binary and non-UTF-8 files are skipped" {
+	printf 'a\0b' >bin.txt
+	printf 'caf\351\n' >latin1.txt
+	run rk-search -i x.db add bin.txt latin1.txt
+	assert_status 3
+	assert_output "rk-search: bin.txt: binary file, skipped
+rk-search: latin1.txt: invalid UTF-8, skipped"
+}
+
+@test "rk-search: chunks end at paragraphs and sentences, overlap starts at a sentence" {
+	rk-search -i c.db -c 80 -o 20 add "$S/chunks.txt"
+	run sh -c "rk-search -i c.db -k 10 -p k1=0,b=0 here | jq -c '[.chunk, .text]' | sort"
+	assert_output '[0,"Alpha one is here. Alpha two is here. Alpha three is here."]
+[1,"Alpha three is here.\n\nBeta one is here. Beta two is here. Beta three is here."]
+[2,"Beta three is here.\n\nGamma one is here. Gamma two is here. Gamma three is here."]'
+	# without room for a paragraph: sentence ends
+	rk-search -i s.db -c 40 -o 0 add "$S/chunks.txt"
+	run sh -c "rk-search -i s.db -k 10 -p k1=0,b=0 here | jq -c '[.chunk, .text]' | sort"
+	assert_output '[0,"Alpha one is here. Alpha two is here."]
+[1,"Alpha three is here.\n\nBeta one is here."]
+[2,"Beta two is here. Beta three is here."]
+[3,"Gamma one is here. Gamma two is here."]
+[4,"Gamma three is here."]'
+
+	# -c 0: one chunk per document
+	rk-search -i w.db -c 0 add "$S/chunks.txt"
+	run sh -c "rk-search -i w.db stats | jq .chunks"
+	assert_output "1"
+}
+
+@test "rk-search: re-adding a document replaces it; rm removes it" {
+	echo "the first version talks about apples" >doc.txt
+	rk-search -i r.db add doc.txt
+	echo "the second version talks about pears" >doc.txt
+	rk-search -i r.db add ./doc.txt
+	run sh -c "rk-search -i r.db stats | jq -c '[.docs, .chunks]'"
+	assert_output "[1,1]"
+	run rk-search -i r.db apples
+	assert_status 0
+	assert_output ""
+	run sh -c "rk-search -i r.db pears | jq -r .doc"
+	assert_output "doc.txt"
+	run rk-search -i r.db rm doc.txt nosuch.txt
+	assert_status 3
+	assert_output "rk-search: nosuch.txt: no such document"
+	run rk-search -i r.db pears
+	assert_output ""
+	run sh -c "rk-search -i r.db stats | jq -c '[.docs, .chunks, .tokens]'"
+	assert_output "[0,0,0]"
+}
+
+@test "rk-search: hostile queries are plain words" {
+	notes
+	for q in '"' '*' "'" 'NEAR(cats dogs)' 'cats AND' 'OR' '"cats' \
+	    'text:cats' '-cats' '^cats' 'cats*' "'; DROP TABLE docs; --" \
+	    '{"query":1}' '(' ')' 'a + b' 'NOT' '\' '%' '_'; do
+		run rk-search -i notes.db -- "$q"
+		[ "$status" -eq 0 ] || { echo "query $q: $output"; return 1; }
+	done
+	run sh -c "rk-search -i notes.db -- 'NEAR(kittens' | jq -r .doc"
+	assert_output "notes/cats.txt"
+	run sh -c "rk-search -i notes.db -- '\"kittens\" AND\"' | jq -r .doc"
+	assert_output "notes/cats.txt"
+	run sh -c "rk-search -i notes.db -- \"kittens'; DROP TABLE docs; --\" | jq -r .doc"
+	assert_output "notes/cats.txt"
+	# empty, stopwords only: no hits, no error
+	run rk-search -i notes.db ''
+	assert_status 0
+	assert_output ""
+	run rk-search -i notes.db the of and
+	assert_status 0
+	assert_output ""
+	# very long: 20000 words
+	run sh -c "yes 'kittens dogs' | head -10000 | tr '\n' ' ' >long.txt &&
+	    rk-search -i notes.db -k 1 \"\$(cat long.txt)\" | jq -r .doc"
+	assert_status 0
+	assert_output "notes/dogs.md"
+	run sh -c "rk-search -i notes.db stats | jq .docs"
+	assert_output "2"
+}
+
+@test "rk-search: text lines from stdin, with and without ids" {
+	notes
+	run sh -c "printf 'kittens\n\nx1\tdogs furniture\n' | rk-search -i notes.db -k 1 | jq -c '[.qid, .doc, .rank]'"
+	assert_status 0
+	assert_output '["1","notes/cats.txt",1]
+["x1","notes/dogs.md",1]'
+}
+
+@test "rk-search: TREC output, one line per document" {
+	cp "$S/chunks.txt" .
+	rk-search -i c.db -c 80 -o 20 add chunks.txt notes
+	run rk-search -i c.db -f trec -t mytag -k 5 here sleep
+	assert_status 0
+	assert_output "1 Q0 chunks.txt 1 1.8560 mytag
+1 Q0 notes/dogs.md 2 0.9797 mytag
+1 Q0 notes/cats.txt 3 0.7801 mytag"
+	run sh -c "rk-search -i c.db -d -k 5 here sleep | jq -c '[.doc, .chunk]'"
+	assert_output '["chunks.txt",1]
+["notes/dogs.md",2]
+["notes/cats.txt",0]'
+	run sh -c "rk-search -i c.db -k 5 sleep | jq -c '[.doc, .chunk]'"
+	assert_output '["notes/dogs.md",2]
+["notes/cats.txt",0]
+["notes/dogs.md",1]
+["notes/cats.txt",1]
+["notes/cats.txt",3]'
+}
+
+@test "rk-search: record mode attaches context within the budget" {
+	notes
+	run sh -c "printf '%s\n' '{\"rk\":1,\"id\":\"A\",\"query\":\"sleep\",\"x\":[1]}' |
+	    rk-search -i notes.db | jq -c '[.id, .x, [.context[] | [.doc, .chunk, .score]]]'"
+	assert_status 0
+	assert_output '["A",[1],[["notes/cats.txt",0,0.2844],["notes/dogs.md",0,0.2532]]]'
+	# a budget that fits one text (cats.txt, 176 bytes)
+	run sh -c "echo '{\"id\":\"A\",\"query\":\"sleep\"}' | rk-search -i notes.db -b 200 | jq -c '[.context[].doc]'"
+	assert_output '["notes/cats.txt"]'
+	run sh -c "echo '{\"id\":\"A\",\"query\":\"sleep\"}' | rk-search -i notes.db -b 10 | jq -c .context"
+	assert_output '[]'
+	# -L appends a list instead
+	run sh -c "echo '{\"id\":\"A\",\"query\":\"sleep\"}' | rk-search -i notes.db -L -k 1 | rk-search -i notes.db -L -k 1 | jq -c '[(.lists | length), .context]'"
+	assert_output '[2,null]'
+}
+
+@test "rk-search: records with an error or without a query pass untouched" {
+	notes
+	in='{"rk":1,"id":"E","query":"sleep","error":{"stage":"x","code":"y","message":"z"}}
+{"rk":1,"id":"N","steps":[]}'
+	run sh -c "printf '%s\n' '$in' | rk-search -i notes.db -r"
+	assert_status 0
+	assert_output "$in"
+	run sh -c "printf '%s\n' '{bad' | rk-search -i notes.db -r 2>/dev/null | jq -r .error.code"
+	assert_output "bad-json"
+}
+
+@test "rk-search: stemming and stopwords belong to the index" {
+	rk-search -i plain.db -a none add notes
+	run sh -c "rk-search -i plain.db -k 5 sleeping | jq -r .doc"
+	assert_output "notes/cats.txt"
+	run sh -c "rk-search -i plain.db stats | jq -r .analyzer"
+	assert_output "none"
+	run rk-search -i plain.db -a stem add notes
+	assert_status 5
+	assert_output "rk-search: plain.db: index was built with analyzer none, not stem"
+}
+
+@test "rk-search: BM25 parameters are stored and overridable" {
+	rk-search -i p.db -p k1=2,b=0.25 add notes
+	run sh -c "rk-search -i p.db stats | jq -c '[.k1, .b]'"
+	assert_output "[2,0.25]"
+	run sh -c "rk-search -i p.db -k 1 kittens | jq .score"
+	assert_output "0.6882"
+	run sh -c "rk-search -i p.db -k 1 -p k1=1.2,b=0.6 kittens | jq .score"
+	assert_output "0.6834"
+}
+
+@test "rk-search: SciFact regression (fixed top hits)" {
+	c="$SHARED/eval/data/scifact/corpus.jsonl"
+	[ -f "$c" ] || skip "no SciFact in $SHARED"
+	rk-search -i sf.db add "$c"
+	run sh -c "grep -E '^(5|48|49|50|51)	' \
+	    '$SHARED/eval/data/scifact/anserini/topics.beir-v1.0.0-scifact.test.tsv' |
+	    rk-search -i sf.db -f trec -k 1 | cut -d' ' -f1,3"
+	assert_status 0
+	# each the relevant document of its query
+	assert_output "5 13734012
+48 13734012
+49 5953485
+50 12580014
+51 45638119"
+}
