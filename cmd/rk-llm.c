@@ -52,9 +52,9 @@ usage(FILE *fp, int status)
 	    "[--connect-timeout time]\n"
 	    "              [--idle-timeout time] [--mock] [--no-cache] "
 	    "[--no-stream]\n"
-	    "              [--provider name] [--retries n] [--retry-time time]"
-	    "\n"
-	    "              [--rps rate] [--stream] [--timeout time]\n");
+	    "              [--provider name] [--retries n] [--retry-time time] "
+	    "[--rps rate]\n"
+	    "              [--stream] [--timeout time]\n");
 	exit(status);
 }
 
@@ -213,9 +213,11 @@ budget_check(struct rk_call *c, const char *model, long *max_tokens,
 		break;
 	}
 	if (cap < 16) {
-		rk_call_fail(c, "budget", "budget spent: the record has used "
-		    "its budget, or too little of it is left for a reply "
-		    "(--budget, RK_BUDGET)");
+		static const char *unit[] = { "", "ms", "tokens", "USD" };
+
+		rk_call_fail(c, "budget", "budget spent: %.6g of %.6g %s used, "
+		    "too little left for a reply (--budget, RK_BUDGET)",
+		    b->limit - left, b->limit, unit[b->kind]);
 		return -1;
 	}
 	if (b->kind != RK_BUDGET_MS && (*max_tokens <= 0 || cap < *max_tokens))

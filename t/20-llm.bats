@@ -1,0 +1,237 @@
+#!/usr/bin/env bats
+# rk-llm with the offline mock provider: options, errors, exit statuses,
+# budgets, the man page's EXAMPLES.  HTTP providers: 21-llm-http.bats.
+
+load helper
+
+Q='{"query":"Is a monorepo right for us?"}'
+
+# one pending gigathink request
+pending() { echo "$Q" | rk-prompt gigathink; }
+
+@test "rk-llm: --help prints the usage to stdout and exits 0" {
+	run rk-llm --help
+	assert_status 0
+	assert_match '^usage: rk-llm \[-u\] \[-m model\] \[-P jobs\]'
+	assert_match '^              \[--stream\] \[--timeout time\]$'
+}
+
+@test "rk-llm: --help matches the man page SYNOPSIS" {
+	command -v mandoc >/dev/null || skip "no mandoc"
+	rk-llm --help | sed 's/^usage: //; s/^       //' >help
+	mandoc -Tascii "$BATS_TEST_DIRNAME/../man/rk-llm.1" | col -bx |
+	    sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' |
+	    sed '1d;$d;/^$/d;s/^     //' >synopsis
+	run diff -u synopsis help
+	assert_status 0
+}
+
+@test "rk-llm: the man page is clean under mandoc -Tlint" {
+	command -v mandoc >/dev/null || skip "no mandoc"
+	run mandoc -Tlint -W warning "$BATS_TEST_DIRNAME/../man/rk-llm.1"
+	assert_status 0
+	assert_output ""
+}
+
+@test "rk-llm: --version" {
+	run rk-llm --version
+	assert_status 0
+	assert_match '^rk-llm [0-9]+\.[0-9]+\.[0-9]+$'
+}
+
+@test "rk-llm: an unknown option or an operand is a usage error (2)" {
+	run rk-llm --frobnicate
+	assert_status 2
+	assert_match '^usage: rk-llm'
+	run rk-llm --mock extra
+	assert_status 2
+	assert_match '^usage: rk-llm'
+}
+
+@test "rk-llm: no provider configured stops with status 4 and says how" {
+	run rk-llm </dev/null
+	assert_status 4
+	assert_output "rk-llm: no model provider configured: set RK_PROVIDER, or use --mock for the built-in offline model (see rk-llm(1))"
+}
+
+@test "rk-llm: an unknown provider is a configuration error (4)" {
+	run rk-llm --provider nosuch </dev/null
+	assert_status 4
+	assert_match "^rk-llm: unknown provider 'nosuch' \(known: mock, openai, anthropic, "
+	RK_PROVIDER=nosuch run rk-llm </dev/null
+	assert_status 4
+}
+
+@test "rk-llm: numeric options and variables are checked (2)" {
+	for args in "-P 0" "-P 11" "-P x" "--retries -1" "--rps 0" \
+	    "--timeout soon" "--idle-timeout -1" "--connect-timeout 1y" \
+	    "--cache-ttl x" "--retry-time ?" "--budget 10" "--budget \$x" \
+	    "--budget 0t"; do
+		# shellcheck disable=SC2086
+		run rk-llm --mock $args </dev/null
+		[ "$status" -eq 2 ] || { echo "$args: $status $output"; false; }
+	done
+	RK_MAX_CONCURRENCY=20 run rk-llm --mock -P 11 </dev/null
+	assert_status 0
+	for v in RK_PARALLEL=0 RK_TIMEOUT=x RK_IDLE_TIMEOUT=x \
+	    RK_CONNECT_TIMEOUT=x RK_RETRY_TIME=x RK_CACHE_TTL=x RK_RETRIES=x \
+	    RK_RPS=x RK_BUDGET=5q RK_STREAM=maybe RK_NO_CACHE=2 \
+	    RK_UNORDERED=x; do
+		run env "$v" rk-llm --mock </dev/null
+		[ "$status" -eq 2 ] || { echo "$v: $status $output"; false; }
+	done
+}
+
+@test "rk-llm --mock: answers the request, appends a step, removes it" {
+	pending | rk-llm --mock >out
+	run jq -c '[has("request"), (.steps | length),
+	    (.steps[0] | .model, .protocol, .step, .link, .output.type,
+	    .confidence, .usage, .cached)]' out
+	assert_status 0
+	assert_output '[false,1,"mock-1","gigathink","identify_dimensions",0,"list",0.89,{"in":82,"out":94,"estimated":true},false]'
+}
+
+@test "rk-llm: RK_PROVIDER=mock is --mock; the mock is deterministic" {
+	pending | rk-llm --mock | jq -c 'del(.id, .steps[].ms)' >a
+	pending | RK_PROVIDER=mock rk-llm | jq -c 'del(.id, .steps[].ms)' >b
+	run cmp a b
+	assert_status 0
+}
+
+@test "rk-llm: RK_MOCK_CONFIDENCE fixes the stated confidence" {
+	pending | RK_MOCK_CONFIDENCE=0.3 rk-llm --mock >out
+	run jq -c '.steps[0].confidence' out
+	assert_output '0.3'
+	run jq -r '.steps[0].text' out
+	assert_match '^Confidence: 0\.30$'
+}
+
+@test "rk-llm: a bad RK_MOCK_CONFIDENCE fails the record (6), request kept" {
+	pending | RK_MOCK_CONFIDENCE=2 rk-llm --mock >out 2>err || s=$?
+	[ "${s:-0}" -eq 6 ]
+	run jq -c '[.error.stage, .error.code, .error.message, has("request")]' out
+	assert_output '["rk-llm","bad-config","RK_MOCK_CONFIDENCE: not a number from 0 to 1: '"'2'"'",true]'
+	run cat err
+	assert_match "^rk-llm: [0-9A-Z]{26}: RK_MOCK_CONFIDENCE: not a number"
+}
+
+@test "rk-llm: RK_MOCK_DELAY is accepted and changes nothing else" {
+	pending | RK_MOCK_DELAY=20 rk-llm --mock | jq -c 'del(.id, .steps[].ms)' >a
+	pending | rk-llm --mock | jq -c 'del(.id, .steps[].ms)' >b
+	run cmp a b
+	assert_status 0
+}
+
+@test "rk-llm: records without a request, or with an error, pass untouched" {
+	printf '%s\n' '{"id":"a","query":"x","rk":1}' \
+	    '{"id":"b","query":"x","rk":1,"request":{"messages":[]},"error":{"stage":"rk-prompt","code":"x","message":"y"}}' \
+	    >in
+	run rk-llm --mock <in
+	assert_status 0
+	assert_output "$(cat in)"
+}
+
+@test "rk-llm: malformed input becomes an error record (3)" {
+	printf '{"bad json\n' | rk-llm --mock >out 2>/dev/null || s=$?
+	[ "${s:-0}" -eq 3 ]
+	run jq -r .error.code out
+	assert_output "bad-json"
+}
+
+@test "rk-llm: a text line starts a record, which passes (no request)" {
+	run sh -c 'echo "just a question" | rk-llm --mock | jq -r .query'
+	assert_status 0
+	assert_output "just a question"
+}
+
+@test "rk-llm: a failed record keeps its request and can be retried" {
+	pending | RK_MOCK_CONFIDENCE=7 rk-llm --mock 2>/dev/null >failed || true
+	jq -c 'del(.error)' failed | rk-llm --mock >retried
+	run jq -c '[has("request"), has("error"), (.steps | length)]' retried
+	assert_output '[false,false,1]'
+}
+
+@test "rk-llm: a token budget counts the steps already recorded (1)" {
+	pending | rk-llm --mock | rk-prompt gigathink >second
+	rk-llm --mock --budget 100t <second >out 2>err || s=$?
+	[ "${s:-0}" -eq 1 ]
+	run jq -c '[.error.code, .error.message, has("request"), (.steps|length)]' out
+	assert_output '["budget","budget spent: 176 of 100 tokens used, too little left for a reply (--budget, RK_BUDGET)",true,1]'
+	RK_BUDGET=100000t run rk-llm --mock <second
+	assert_status 0
+	RK_BUDGET=100t run rk-llm --mock <second
+	assert_status 1
+}
+
+@test "rk-llm: a dollar budget uses the price table; mock steps are free" {
+	pending | rk-llm --mock | rk-prompt gigathink >second
+	run rk-llm --mock --budget '$0.01' <second
+	assert_status 0
+	run rk-llm --mock --budget '0.01$' <second
+	assert_status 0
+}
+
+@test "rk-llm: a time budget counts the steps' model time" {
+	pending | RK_MOCK_DELAY=30 rk-llm --mock | rk-prompt gigathink >second
+	run rk-llm --mock --budget 0.01s <second
+	assert_status 1
+	assert_match 'budget spent: [0-9.]+ of 10 ms used'
+	run rk-llm --mock --budget 1m <second
+	assert_status 0
+}
+
+@test "rk-llm: a user price table can add a model; a bad line is an error" {
+	mkdir -p "$XDG_CONFIG_HOME/reasonkit"
+	printf 'mock-1\tx\t1\n' >"$XDG_CONFIG_HOME/reasonkit/prices.tsv"
+	run rk-llm --mock --budget '$1' </dev/null
+	assert_status 4
+	assert_match 'prices.tsv:1: expected'
+}
+
+@test "rk-llm: the mock is never cached" {
+	pending | rk-llm --mock >/dev/null
+	[ ! -e "$XDG_CACHE_HOME/reasonkit/responses.db" ]
+}
+
+@test "rk-llm: the offline mock never loads libcurl" {
+	ldd "$(command -v rk-llm)" >libs
+	run grep -c libcurl libs
+	assert_output 0
+	pending | LD_DEBUG=libs rk-llm --mock 2>trace >/dev/null
+	grep -q 'calling init' trace || skip "no LD_DEBUG here"
+	run grep -c 'libcurl' trace
+	assert_output 0
+}
+
+@test "rk-llm(1) EXAMPLES give the output shown (the mock ones)" {
+	run sh -c "echo '$Q' | rk-prompt gigathink |
+	    rk-llm --mock | jq -c '.steps[0] | {model, confidence, usage}'"
+	assert_output '{"model":"mock-1","confidence":0.89,"usage":{"in":82,"out":94,"estimated":true}}'
+	grep -qF "$output" "$BATS_TEST_DIRNAME/../man/rk-llm.1"
+	run sh -c "echo '$Q' | rk-prompt gigathink |
+	    rk-llm --mock | rk-prompt gigathink |
+	    rk-llm --mock --budget 100t 2>/dev/null | jq -r .error.code"
+	assert_output budget
+	grep -q "rk-llm --mock --budget 100t 2>/dev/null | jq -r .error.code" \
+	    "$BATS_TEST_DIRNAME/../man/rk-llm.1"
+}
+
+@test "rk-llm: SHA-256 matches the FIPS 180-4 test vectors" {
+	sha="${RK_BUILD:-$BATS_TEST_DIRNAME/../build}/libexec/rk-sha256-test"
+	[ -x "$sha" ] || skip "no $sha"
+	run "$sha" ""
+	assert_output e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
+	run "$sha" abc
+	assert_output ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad
+	run "$sha" abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq
+	assert_output 248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1
+	run "$sha" abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu
+	assert_output cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1
+	run "$sha" -r 1000000 a
+	assert_output cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0
+	# a 55-, 56- and 64-byte message: the padding edge cases
+	for n in 55 56 63 64 65; do
+		s=$(head -c "$n" /dev/zero | tr '\0' x)
+		[ "$("$sha" "$s")" = "$(printf %s "$s" | sha256sum | cut -d' ' -f1)" ]
+	done
+}
