@@ -1,0 +1,179 @@
+#!/usr/bin/env bats
+# rk-fuse: fusion arithmetic on hand-checked lists, ties, formats, records.
+
+load helper
+
+local_setup() {
+	printf '%s\n' '{"doc":"a","score":3}' '{"doc":"b","score":2}' \
+	    '{"doc":"c","score":1}' >one
+	printf '%s\n' '{"doc":"b","score":10}' '{"doc":"d","score":5}' \
+	    '{"doc":"a","score":5}' >two
+}
+
+@test "rk-fuse: --help and --version" {
+	run rk-fuse --help
+	assert_status 0
+	assert_match '^usage: rk-fuse \[-d\]'
+	run rk-fuse --version
+	assert_status 0
+	assert_match '^rk-fuse [0-9]'
+}
+
+@test "rk-fuse: usage errors exit 2" {
+	run rk-fuse -m borda one two
+	assert_status 2
+	assert_output "rk-fuse: -m: not rrf, combsum, combmnz or rbf: 'borda'"
+	run rk-fuse -n l2 one two
+	assert_status 2
+	run rk-fuse -w 1,x one two
+	assert_status 2
+	assert_output "rk-fuse: -w: not a weight >= 0: 'x'"
+	run rk-fuse -m rbf -p 1.5 one two
+	assert_status 2
+	run rk-fuse -k 0 one two
+	assert_status 2
+	run rk-fuse -r one
+	assert_status 2
+}
+
+@test "rk-fuse: man page examples" {
+	run rk-fuse one two
+	assert_status 0
+	# b: 1/62 + 1/61, a: 1/61 + 1/63, d: 1/62, c: 1/63
+	assert_output '{"doc":"b","score":0.032522,"rank":1}
+{"doc":"a","score":0.032266,"rank":2}
+{"doc":"d","score":0.016129,"rank":3}
+{"doc":"c","score":0.015873,"rank":4}'
+	run rk-fuse -m combmnz -f trec one two
+	assert_status 0
+	assert_output "1 Q0 b 1 3.000000 rk-fuse
+1 Q0 a 2 2.000000 rk-fuse
+1 Q0 d 3 0.000000 rk-fuse
+1 Q0 c 4 0.000000 rk-fuse"
+	cp -r "$FIXTURES/search/notes" .
+	rk-search -i notes.db add notes
+	run sh -c "echo 'Do dogs sleep much?' | rk-search -i notes.db -L |
+	    rk-search -i notes.db -L -p k1=0.5,b=1 | rk-fuse -r -k 2 |
+	    jq -c '[.context[].doc]'"
+	assert_output '["notes/dogs.md","notes/cats.txt"]'
+}
+
+@test "rk-fuse: RRF with k and weights" {
+	# k=0: b 1/2 + 1/1 = 1.5, a 1/1 + 1/3, d 1/2, c 1/3
+	run rk-fuse -p 0 -f trec one two
+	assert_output "1 Q0 b 1 1.500000 rk-fuse
+1 Q0 a 2 1.333333 rk-fuse
+1 Q0 d 3 0.500000 rk-fuse
+1 Q0 c 4 0.333333 rk-fuse"
+	# weights 2,1: a 2/61 + 1/63 beats b 2/62 + 1/61
+	run sh -c "rk-fuse -w 2,1 one two | jq -c '[.doc, .score]'"
+	assert_output '["a",0.04866]
+["b",0.048652]
+["c",0.031746]
+["d",0.016129]'
+	# weight 0 drops a list's contribution but keeps its documents
+	run sh -c "rk-fuse -w 1,0 -k 2 one two | jq -r .doc"
+	assert_output "a
+b"
+}
+
+@test "rk-fuse: CombSUM with min-max and z-score" {
+	# min-max: one a 1 b .5 c 0; two b 1 d 0 a 0
+	run sh -c "rk-fuse -m combsum one two | jq -c '[.doc, .score]'"
+	assert_output '["b",1.5]
+["a",1]
+["d",0]
+["c",0]'
+	# z-score: one (3,2,1) mean 2 sd .8165; two (10,5,5) mean 6.667 sd 2.357
+	run sh -c "rk-fuse -m combsum -n zscore one two | jq -c '[.doc, .score]'"
+	assert_output '["b",1.414214]
+["a",0.517638]
+["d",-0.707107]
+["c",-1.224745]'
+	run sh -c "rk-fuse -m combsum -n none one two | jq -c '[.doc, .score]'"
+	assert_output '["b",12]
+["a",8]
+["d",5]
+["c",1]'
+}
+
+@test "rk-fuse: CombMNZ ties break by best rank, then lists, then name" {
+	printf '%s\n' '{"doc":"x","score":1}' '{"doc":"y","score":1}' >eq1
+	printf '%s\n' '{"doc":"y","score":4}' '{"doc":"z","score":2}' \
+	    '{"doc":"w","score":2}' >eq2
+	# eq1 is flat: min-max gives 1 each.  eq2: y 1, z 0, w 0.
+	# y: (1 + 1) * 2 = 4; x: 1; z, w: 0 (z ranks 2, w ranks 3)
+	run sh -c "rk-fuse -m combmnz eq1 eq2 | jq -c '[.doc, .score, .rank]'"
+	assert_output '["y",4,1]
+["x",1,2]
+["z",0,3]
+["w",0,4]'
+	# same score, same best rank, same lists: by name
+	printf '%s\n' '{"doc":"q","score":1}' >s1
+	printf '%s\n' '{"doc":"p","score":1}' >s2
+	run sh -c "rk-fuse s1 s2 | jq -r .doc"
+	assert_output "p
+q"
+	run sh -c "rk-fuse s2 s1 | jq -r .doc"
+	assert_output "p
+q"
+}
+
+@test "rk-fuse: rank-biased fusion" {
+	# rho .5: ranks weigh .5 .25 .125
+	run sh -c "rk-fuse -m rbf -p 0.5 one two | jq -c '[.doc, .score]'"
+	assert_output '["b",0.75]
+["a",0.625]
+["d",0.25]
+["c",0.125]'
+}
+
+@test "rk-fuse: TREC runs in, grouped by query, in first-seen order" {
+	printf '%s\n' 'q2 Q0 a 1 9 r1' 'q2 Q0 b 2 8 r1' 'q1 Q0 c 1 5 r1' >r1
+	printf '%s\n' 'q1 Q0 d 1 7 r2' 'q1 Q0 c 2 6 r2' 'q2 Q0 b 1 3 r2' >r2
+	run rk-fuse -f trec -t fused r1 r2
+	assert_status 0
+	assert_output "q2 Q0 b 1 0.032522 fused
+q2 Q0 a 2 0.016393 fused
+q1 Q0 c 1 0.032522 fused
+q1 Q0 d 2 0.016393 fused"
+	run sh -c "rk-fuse -k 1 r1 - <r2"
+	assert_output '{"qid":"q2","doc":"b","score":0.032522,"rank":1}
+{"qid":"q1","doc":"c","score":0.032522,"rank":1}'
+}
+
+@test "rk-fuse: chunks are distinct hits unless -d" {
+	printf '%s\n' '{"doc":"a","chunk":0,"score":2,"text":"a0"}' \
+	    '{"doc":"a","chunk":1,"score":1,"text":"a1"}' >c1
+	printf '%s\n' '{"doc":"a","chunk":1,"score":5,"text":"a1"}' >c2
+	run sh -c "rk-fuse c1 c2 | jq -c '[.doc, .chunk, .rank]'"
+	assert_output '["a",1,1]
+["a",0,2]'
+	# by document: a's first place in c1 counts once
+	run rk-fuse -d c1 c2
+	assert_output '{"doc":"a","chunk":0,"score":0.032787,"rank":1,"text":"a0"}'
+}
+
+@test "rk-fuse: record mode fuses lists into context" {
+	rec='{"rk":1,"id":"R","query":"q","lists":[[{"doc":"a","chunk":0,"score":3,"text":"A"},{"doc":"b","chunk":0,"score":2,"text":"B"}],[{"doc":"b","chunk":0,"score":9,"text":"B"}]]}'
+	run sh -c "echo '$rec' | rk-fuse -r"
+	assert_status 0
+	assert_output '{"rk":1,"id":"R","query":"q","context":[{"doc":"b","chunk":0,"score":0.032522,"text":"B"},{"doc":"a","chunk":0,"score":0.016393,"text":"A"}]}'
+	# records without lists, or with an error, pass untouched
+	plain='{"rk":1,"id":"P","query":"q","context":[]}'
+	bad='{"rk":1,"id":"E","lists":[[]],"error":{"stage":"s","code":"c","message":"m"}}'
+	run sh -c "printf '%s\n%s\n' '$plain' '$bad' | rk-fuse -r"
+	assert_output "$plain
+$bad"
+}
+
+@test "rk-fuse: malformed lines are reported, exit 3" {
+	printf '%s\n' '{"doc":"a","score":1}' 'just words' '{"score":2}' >m
+	run rk-fuse m one
+	assert_status 3
+	assert_output 'rk-fuse: m:2: not a TREC run line or a JSON hit
+rk-fuse: m:3: not a hit
+{"doc":"a","score":0.032787,"rank":1}
+{"doc":"b","score":0.016129,"rank":2}
+{"doc":"c","score":0.015873,"rank":3}'
+}
