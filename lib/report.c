@@ -128,7 +128,9 @@ str_or(const json_t *obj, const char *key, const char *dflt)
 static void
 fmt_ms(char *buf, size_t size, double ms)
 {
-	if (ms >= 1000)
+	if (fabs(ms) >= 1e9)
+		snprintf(buf, size, "%.3g s", ms / 1000);
+	else if (fabs(ms) >= 1000)
 		snprintf(buf, size, "%.2f s", ms / 1000);
 	else
 		snprintf(buf, size, "%.2f ms", ms);
@@ -139,6 +141,8 @@ fmt_conf(char *buf, size_t size, double c)
 {
 	if (isnan(c))
 		strlcpy(buf, "-", size);
+	else if (fabs(c) >= 1e6)
+		snprintf(buf, size, "%.3g", c);
 	else
 		snprintf(buf, size, "%.2f", c);
 }
@@ -160,9 +164,19 @@ report_output(FILE *fp, const struct rk_style *style, const json_t *step)
 		for (digits = 1; n >= 10; n /= 10)
 			digits++;
 		json_array_foreach(items, i, item) {
-			col = fprintf(fp, "    %*zu. ", digits, i + 1);
-			if ((s = json_string_value(item)) != NULL)
+			col = fprintf(fp, "    %*zu.", digits, i + 1);
+			if ((s = json_string_value(item)) != NULL) {
+				fputc(' ', fp);
+				col++;
 				wrap(fp, style, s, col, &col);
+			} else if (!json_is_null(item)) {
+				line = json_dumps(item, JSON_COMPACT |
+				    JSON_ENCODE_ANY);
+				fputc(' ', fp);
+				col++;
+				wrap(fp, style, line ? line : "", col, &col);
+				free(line);
+			}
 			endline(fp, &col);
 		}
 	} else if (type != NULL && strcmp(type, "verdict") == 0) {
@@ -413,7 +427,8 @@ rk_report_row(FILE *fp, const struct rk_run *run,
 static json_t *
 real_or_null(double v)
 {
-	return isnan(v) ? json_null() : json_real(rk_round(v, 4));
+	v = rk_round(v, 4);
+	return isfinite(v) ? json_real(v) : json_null();
 }
 
 json_t *

@@ -153,6 +153,16 @@ rk_list_add(char **list, size_t *len, const char *sep, const char *item)
 	*len += n;
 }
 
+/* add a token count to a sum, both kept within 0..1e15 */
+static void
+add_count(long long *sum, const json_t *obj, const char *key)
+{
+	double v = rk_get_number(obj, key, 0);
+
+	if (v > 0)
+		*sum = v + *sum < 1e15 ? (long long)v + *sum : 1000000000000000;
+}
+
 /*
  * The status rule: failed if the record carries an error, completed if it
  * has a result, incomplete otherwise.  The confidence is the result's, or
@@ -193,8 +203,8 @@ rk_run_summary(const json_t *rec, struct rk_run *run)
 		}
 		if (json_is_object(usage)) {
 			nusage++;
-			run->tokens_in += rk_get_number(usage, "in", 0);
-			run->tokens_out += rk_get_number(usage, "out", 0);
+			add_count(&run->tokens_in, usage, "in");
+			add_count(&run->tokens_out, usage, "out");
 			if (json_is_true(json_object_get(usage, "estimated")))
 				nest++;
 		}
