@@ -383,6 +383,36 @@ $(cat "$T/single.ndjson")"
 	assert_match '^    a b c$'
 }
 
+@test "report: a record of odd types and sizes is reported and stored" {
+	cat >in <<-'EOF'
+	{"id":"01M7W4N5E05Q2W7N9R1T6Y0VAE","steps":[{"usage":{"in":1e300,"out":-5},"ms":{"llm":1e308,"x":1e308},"confidence":"high","output":{"type":"list","items":[1,null,"ok"]}},{"ms":{"llm":1e308},"output":"str"},5],"result":{"confidence":1e308,"pass":"yes"},"skipped":[1,{"protocol":"a"}],"context":"x","error":"boom"}
+	EOF
+	run rk-trace -d t.db -f text in
+	assert_status 1
+	assert_output 'run 01M7W4N5E05Q2W7N9R1T6Y0VAE
+date      2026-11-20 09:30:00 UTC
+status    failed
+
+(no protocol)
+  step (confidence -)
+    1. 1
+    2.
+    3. ok
+  step (confidence -)
+  step (confidence -)
+
+skipped
+  (no protocol)
+  a
+
+error     "boom"
+result    confidence 1e+308, 3 steps
+tokens    1000000000000000 in, 0 out
+time      inf s waiting for the model, 1e+305 s the rest'
+	run fields '.status, .confidence, .tokens.in, .ms.llm, .steps'
+	assert_output "failed|-|1000000000000000|-|3"
+}
+
 # --- ls ----------------------------------------------------------------
 
 @test "ls: one line per run, newest first, with a header" {
