@@ -133,3 +133,27 @@ EOF2
 	run rk-parse -l gigathink
 	assert_status 2
 }
+
+@test "the parsed-YAML cache follows edits and survives corruption" {
+	mkdir -p "$XDG_CONFIG_HOME/reasonkit/protocols"
+	f="$XDG_CONFIG_HOME/reasonkit/protocols/echo.yaml"
+	printf 'id: echo\ndescription: first\nsteps:\n  - id: say\n    action: analyze\n    prompt: "{{query}}"\n' >"$f"
+	run rk-parse -l
+	assert_match '^echo +protocol +first$'
+	[ "$(ls "$XDG_CACHE_HOME/reasonkit/yaml" | wc -l)" -ge 1 ]
+	sed -i 's/first/later/' "$f"
+	run rk-parse -l
+	assert_match '^echo +protocol +later$'
+	for c in "$XDG_CACHE_HOME"/reasonkit/yaml/*; do
+		head -c 100 "$c" >"$c.x" && mv "$c.x" "$c"
+	done
+	run rk-parse -l
+	assert_status 0
+	assert_match '^echo +protocol +later$'
+	sed -i "s/^steps:/stpes:/" "$f"
+	run rk-parse -q
+	assert_status 4
+	assert_output "rk-parse: $f:3:1: unknown key 'stpes' in a protocol"
+	run rk-parse -q
+	assert_output "rk-parse: $f:3:1: unknown key 'stpes' in a protocol"
+}

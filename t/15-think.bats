@@ -24,7 +24,7 @@ run_json() {
 	for p in quick balanced deep paranoid decide scientific; do
 		[ "$(jq -c '[.profile, (.error // null), (.request // null)]' "$p.json")" = "[\"$p\",null,null]" ]
 	done
-	run rk trace -d t.db ls -f json
+	run rk trace -d t.db -f json ls
 	[ "${#lines[@]}" -eq 6 ]
 }
 
@@ -80,7 +80,7 @@ run_json() {
 	assert_status 0
 	[ "$(wc -l <out.ndjson)" -eq 40 ]
 	[ "$(jq -r .query out.ndjson | sort -u | wc -l)" -eq 40 ]
-	run rk trace -d many.db ls -n 100 -f json
+	run rk trace -d many.db -f json ls -n 100
 	[ "${#lines[@]}" -eq 40 ]
 	[ "$(printf '%s\n' "$output" | jq -r .status | sort -u)" = completed ]
 }
@@ -103,7 +103,7 @@ overhead" ]
 	RK_MOCK_CONFIDENCE=0.8 run rk think --mock --performance-mode -p quick -d p.db -f json "$Q"
 	assert_status 0
 	[ "$(printf '%s' "$output" | jq -c '[.steps[].step]')" = '["identify_dimensions","explore_perspectives","synthesize","extract_claims","check_validity"]' ]
-	[ ! -e p.db ] || [ "$(rk trace -d p.db ls -f json | wc -l)" -eq 0 ]
+	[ ! -e p.db ] || [ "$(rk trace -d p.db -f json ls | wc -l)" -eq 0 ]
 }
 
 @test "no provider: rk think says how to configure one, exit 4" {
