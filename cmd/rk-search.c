@@ -665,10 +665,11 @@ main(int argc, char *argv[])
 
 		if (argc != 1)
 			usage(stderr);
-		if ((s = rk_index_stats(ix)) == NULL)
+		if ((s = rk_index_stats(ix)) != NULL)
+			puts(s);
+		else
 			errx(RK_EXIT_IO, "%s: %s", index_path,
 			    rk_index_error(ix));
-		puts(s);
 		free(s);
 	} else if (strcmp(cmd, "query") == 0)
 		cmd_query(argc - 1, argv + 1);

@@ -298,8 +298,7 @@ rk_index_open(const char *path, int create, const struct rk_analyzer *an)
 		return ix;
 	}
 	if (exec(ix, "PRAGMA journal_mode=WAL") == -1 ||
-	    exec(ix, "PRAGMA synchronous=NORMAL") == -1 ||
-	    exec(ix, getenv("RK_X_PRAGMA") ? getenv("RK_X_PRAGMA") : "PRAGMA cache_size=-2000") == -1)
+	    exec(ix, "PRAGMA synchronous=NORMAL") == -1)
 		return ix;
 	if (!exists) {
 		if (create_schema(ix, an ? an : &dflt) == -1)
@@ -748,7 +747,7 @@ topk_fn(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx,
 			if (ix->dacc[d] == 0)
 				ix->dtouched[ndt++] = d;
 			if (ix->acc[r] > ix->dacc[d] || (ix->acc[r] ==
-			    ix->dacc[d] && r < ix->dbest[d])) {
+			    ix->dacc[d] && ix->dbest[d] > r)) {
 				ix->dacc[d] = ix->acc[r];
 				ix->dbest[d] = r;
 			}
