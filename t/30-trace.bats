@@ -100,6 +100,38 @@ header() { od -An -tu1 -j"$1" -N"$2" t.db | tr -s ' ' | sed 's/^ //'; }
 	[ "$(count)" -eq 5 ]
 }
 
+@test "store: a record written otherwise passes byte for byte too" {
+	printf '%s\n' \
+	    ' {"rk": 1, "id": "01M7W4N5E05Q2W7N9R1T6Y0VAF", "query": "caf\u00e9 \/ 1e2",' \
+	    '  "result": {"confidence": 0.30000000000000004, "pass": true}, "n": 1E2}' |
+	    tr -d '\n' >in
+	printf '\n' >>in
+	big=$(printf 'x%.0s' $(seq 100000))
+	printf '{"rk":1,  "id":"01M7W4N5E05Q2W7N9R1T6Y0VAG","query":"%s"}\n' \
+	    "$big" >>in
+	run rk-trace -d t.db in
+	assert_status 0
+	[ "$output" = "$(cat in)" ]
+	rk-trace -d t.db export >out
+	cmp in out
+	run fields '.id, .status, .confidence, (.query | length)'
+	assert_output "01M7W4N5E05Q2W7N9R1T6Y0VAG|incomplete|-|100000
+01M7W4N5E05Q2W7N9R1T6Y0VAF|completed|0.3|10"
+}
+
+@test "store: what rk_read() made or changed is written compact" {
+	printf '%s\r\n' '{"query": "no envelope"}' >in
+	printf '\n\n%s' '{"rk":1,"id":"01M7W4N5E05Q2W7N9R1T6Y0VAH","query":"last, no newline"}' >>in
+	rk-trace -d t.db in >out
+	run jq -c 'del(.id)' out
+	assert_output '{"query":"no envelope","rk":1}
+{"rk":1,"query":"last, no newline"}'
+	run sed -n 2p out
+	assert_output '{"rk":1,"id":"01M7W4N5E05Q2W7N9R1T6Y0VAH","query":"last, no newline"}'
+	[ "$(wc -l <out)" -eq 2 ]
+	! grep -q "$(printf '\r')" out
+}
+
 @test "store: records without an error exit 0" {
 	cat "$T/balanced.ndjson" "$T/single.ndjson" >in
 	run rk-trace -d t.db in
