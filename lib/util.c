@@ -23,6 +23,8 @@ rk_init(const char *progname)
 
 	rk_progname = slash ? slash + 1 : progname;
 	setprogname(rk_progname);
+	/* jansson would otherwise open /dev/urandom for its hash seed */
+	json_object_seed(arc4random() | 1);
 	rk_limits_load();
 }
 
