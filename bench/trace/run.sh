@@ -1,7 +1,7 @@
 #!/bin/sh
 # bench/trace/run.sh [BUILD_DIR] - what storing a record costs rk-trace.
 #
-# Feeds N copies of the balanced-profile fixture (each gets its own id) to
+# Feeds N copies of the balanced-profile fixture (each with its own id) to
 #   cat                          the pipe alone
 #   rk-trace -n                  read and write the records, store nothing
 #   rk-trace -d DB               store each record (synchronous=NORMAL, WAL)
@@ -33,10 +33,12 @@ trace=$build/bin/rk-trace
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/rk-bench-trace.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
-# N records without an id: rk-trace gives each a new one
-sed 's/"id":"[^"]*",//' "$root/t/fixtures/trace/balanced.ndjson" >"$tmp/one"
-i=0
-while [ "$i" -lt "$N" ]; do cat "$tmp/one"; i=$((i + 1)); done >"$tmp/in"
+# N records as rk-prompt and rk-llm write them, each with its own id
+cp "$root/t/fixtures/trace/balanced.ndjson" "$tmp/one"
+awk -v n="$N" '{ at = index($0, "\"id\":\"") + 6
+	for (i = 0; i < n; i++)
+		printf "%s%s%06d%s\n", substr($0, 1, at - 1), "01M7W4N5E05Q2W7N9R",
+		    i, substr($0, at + 24) }' "$tmp/one" >"$tmp/in"
 
 now_ns() { date +%s%N; }
 
@@ -71,6 +73,8 @@ median() { sort -n "$tmp/$1" | awk '{ v[NR] = $1 } END {
 mc=$(median cat) mp=$(median pass) mn=$(median normal) mf=$(median full)
 printf 'rk-trace store cost: %d records of %d bytes, median of %d runs\n' \
     "$N" "$(wc -c <"$tmp/one")" "$R"
+[ -r /proc/loadavg ] &&
+    echo "  (load average at the end: $(cut -d' ' -f1-3 /proc/loadavg))"
 awk -v n="$N" -v c="$mc" -v p="$mp" -v s="$mn" -v f="$mf" -v k="$stored" 'BEGIN {
 	printf "  %-34s %9.2f ms\n", "cat", c
 	printf "  %-34s %9.2f ms  %6.2fx cat\n", "rk-trace -n (no store)", p, p / c
