@@ -1,0 +1,507 @@
+#!/usr/bin/env bats
+# rk-llm against the fake model server (t/fakellm.c, on 127.0.0.1 only):
+# both dialects, streaming, the fault matrix, retries, timeouts, keys,
+# concurrency, the cache, budgets, and rk think end to end.
+
+load helper
+
+Q='{"query":"Is a monorepo right for us?"}'
+
+local_setup() {
+	FAKE="${RK_BUILD:-$BATS_TEST_DIRNAME/../build}/libexec/rk-fakellm"
+	[ -x "$FAKE" ] || skip "no $FAKE (make)"
+	"$FAKE" -l "$TMP/fake.log" >"$TMP/port" &
+	FAKE_PID=$!
+	while [ ! -s "$TMP/port" ]; do sleep 0.01; done
+	URL="http://127.0.0.1:$(cat "$TMP/port")/v1"
+	: >"$TMP/fake.log"
+}
+
+local_teardown() {
+	if [ -n "${FAKE_PID:-}" ]; then
+		kill "$FAKE_PID" 2>/dev/null || true
+		wait "$FAKE_PID" 2>/dev/null || true
+	fi
+}
+
+pending() { echo "${1:-$Q}" | rk-prompt gigathink; }
+
+# llm PROVIDER MODEL [ARGS...]: one pending request through rk-llm
+llm() {
+	local prov=$1 model=$2
+	shift 2
+	pending | RK_PROVIDER=$prov RK_BASE_URL=$URL rk-llm --no-cache \
+	    -m "$model" "$@"
+}
+
+nreq() { wc -l <"$TMP/fake.log" | tr -d ' '; }
+
+# --- both dialects, whole and streamed -----------------------------------
+
+@test "openai: a whole reply becomes a step with the server's usage" {
+	llm openai fake/ok >out
+	run jq -c '[has("request"), (.steps[0] | .model, .usage, .cached,
+	    .output.type, (.output.items | length), .confidence)]' out
+	assert_output '[false,"fake/ok",{"in":54,"out":20,"estimated":false},false,"list",10,0.81]'
+	run jq -c '[.method, .path, .stream, .body.model,
+	    (.body.messages | map(.role)), .body.max_tokens, .body.temperature,
+	    .authorization]' fake.log
+	assert_output '["POST","/v1/chat/completions",false,"fake/ok",["system","user"],600,0.7,null]'
+}
+
+@test "anthropic: system prompt on top, usage from the reply" {
+	llm anthropic fake/ok >out
+	run jq -c '.steps[0] | [.model, .usage, .output.type]' out
+	assert_output '["fake/ok",{"in":25,"out":15,"estimated":false},"list"]'
+	run jq -c '[.path, (.body.system | type), (.body.messages | map(.role)),
+	    .body.max_tokens]' fake.log
+	assert_output '["/v1/messages","string",["user"],600]'
+}
+
+@test "streaming gives the same text as a whole reply, both dialects" {
+	for p in openai anthropic; do
+		llm $p fake/ok | jq -r '.steps[0].text' >whole
+		llm $p fake/ok --stream | jq -c '.steps[0]' >streamed
+		run jq -r .text streamed
+		assert_output "$(cat whole)"
+		run jq -c .usage.estimated streamed
+		assert_output false
+		RK_STREAM=1 llm $p fake/ok | jq -r '.steps[0].text' >env
+		cmp whole env
+	done
+	run jq -c 'select(.stream) | [.path, .body.stream_options]' fake.log
+	assert_output '["/v1/chat/completions",{"include_usage":true}]
+["/v1/chat/completions",{"include_usage":true}]
+["/v1/messages",null]
+["/v1/messages",null]'
+}
+
+@test "no usage from the server: an estimate marked estimated, both ways" {
+	for p in openai anthropic; do
+		for s in "" --stream; do
+			# shellcheck disable=SC2086
+			llm $p fake/no-usage $s | jq -c '.steps[0].usage' >u
+			run cat u
+			assert_output '{"in":82,"out":100,"estimated":true}'
+		done
+	done
+}
+
+@test "frames split mid-line and mid-UTF-8, and CRLF separators" {
+	for p in openai anthropic; do
+		llm $p fake/split-frames --stream >out
+		run jq -r '.steps[0].output.items[2]' out
+		assert_match 'caf\xc3\xa9 \xe2\x98\x95|café ☕'
+		run jq -c '.steps[0].usage.estimated' out
+		assert_output false
+		llm $p fake/ok | jq -r '.steps[0].text' >want
+		llm $p fake/crlf --stream | jq -r '.steps[0].text' >got
+		cmp want got
+	done
+}
+
+@test "an error JSON with status 200 on a stream request fails (6)" {
+	for p in openai anthropic; do
+		llm $p fake/err-json-200 --stream >out 2>err || s=$?
+		[ "${s:-0}" -eq 6 ]
+		run jq -c '[.error.code, .error.message, .error.attempts, has("request")]' out
+		assert_output '["api-error","the server answered with an error (invalid_request_error): bad things",1,true]'
+		unset s
+	done
+	[ "$(nreq)" -eq 2 ]
+}
+
+# --- retries ------------------------------------------------------------
+
+@test "429 with retry-after: 1 waits the second the server asked for" {
+	llm openai fake/429-then-ok >out 2>err
+	run jq -c '[.steps[0].model, has("error")]' out
+	assert_output '["fake/429-then-ok",false]'
+	run cat err
+	assert_match 'HTTP 429: Rate limit reached; attempt 1 of 5, next in 1\.00 s$'
+	[ "$(nreq)" -eq 2 ]
+}
+
+@test "retry-after-ms wins over retry-after" {
+	llm anthropic fake/429-ms-then-ok >out 2>err
+	run cat err
+	assert_match 'HTTP 429: Rate limit reached; attempt 1 of 5, next in 0\.10 s$'
+	[ "$(nreq)" -eq 2 ]
+}
+
+@test "500, 503, 529 and in-stream overload errors are retried" {
+	for m in 500-then-ok 503-then-ok 529-then-ok; do
+		llm anthropic fake/$m 2>/dev/null | jq -e '.steps[0]' >/dev/null
+	done
+	for p in openai anthropic; do
+		llm $p fake/overloaded-in-stream --stream 2>err | jq -e '.steps[0]' >/dev/null
+		run cat err
+		assert_match 'the stream carried an error \((overloaded_error|server_error)\): Overloaded; attempt 1 of 5'
+	done
+	[ "$(nreq)" -eq 10 ]
+}
+
+@test "400, 401, 403 and 404 are not retried; the request stays" {
+	for m in 400-context:400 401:401 403:403 404-model:404; do
+		llm openai "fake/${m%:*}" >out 2>err || s=$?
+		[ "${s:-0}" -eq 6 ]
+		unset s
+		run jq -c '[.error.code, .error.attempts, has("request")]' out
+		assert_output "[\"http-${m#*:}\",1,true]"
+	done
+	run jq -r .error.message out
+	assert_output "$URL/chat/completions: HTTP 404: The model does not exist"
+	[ "$(nreq)" -eq 4 ]
+	llm openai fake/400-context 2>/dev/null | jq -r .error.message >msg || true
+	run cat msg
+	assert_output "$URL/chat/completions: HTTP 400: This model's maximum context length is 8192 tokens. However, your messages resulted in 9001 tokens."
+}
+
+@test "retries are bounded by --retries and RK_RETRIES, and explained" {
+	llm openai fake/500-always --retries 2 >out 2>err || s=$?
+	[ "${s:-0}" -eq 6 ]
+	run jq -c '[.error.code, .error.attempts]' out
+	assert_output '["http-500",3]'
+	run jq -r .error.message out
+	assert_output "$URL/chat/completions: HTTP 500: The server had an error; giving up after 3 attempts (--retries, RK_RETRIES)"
+	run grep -c 'attempt [12] of 3, next in' err
+	assert_output 2
+	: >fake.log
+	RK_RETRIES=0 llm openai fake/500-always >/dev/null 2>&1 || true
+	[ "$(nreq)" -eq 1 ]
+}
+
+@test "retries are bounded by --retry-time and RK_RETRY_TIME" {
+	llm openai fake/429-always --retry-time 0.5 >out 2>err || s=$?
+	[ "${s:-0}" -eq 6 ]
+	run jq -r .error.message out
+	assert_output "$URL/chat/completions: HTTP 429: Rate limit reached; giving up: the next attempt would pass the retry time of 0.5 s (--retry-time, RK_RETRY_TIME)"
+	RK_RETRY_TIME=0.5 llm openai fake/429-always >out 2>/dev/null || true
+	run jq -c .error.attempts out
+	assert_output 1
+}
+
+@test "a refused connection is retried, then reported" {
+	pending | RK_PROVIDER=openai-compatible RK_BASE_URL=http://127.0.0.1:1/v1 \
+	    rk-llm -m x --retries 1 >out 2>err || s=$?
+	[ "${s:-0}" -eq 6 ]
+	run jq -c '[.error.code, .error.attempts]' out
+	assert_output '["connect",2]'
+	run cat err
+	assert_match 'attempt 1 of 2, next in'
+}
+
+# --- timeouts -----------------------------------------------------------
+
+@test "a stall after the headers fires the idle timeout, and says so" {
+	for s in --stream --no-stream; do
+		llm openai fake/stall-after-headers $s --idle-timeout 0.3 >out 2>err || st=$?
+		[ "${st:-0}" -eq 6 ]
+		unset st
+		run jq -c '[.error.code, .error.attempts]' out
+		assert_output '["timeout-idle",1]'
+		run cat err
+		assert_match "nothing received for 0\.3 s \(--idle-timeout, RK_IDLE_TIMEOUT\)$"
+	done
+	RK_IDLE_TIMEOUT=0.2 llm anthropic fake/stall-after-headers --stream >out 2>/dev/null || true
+	run jq -r .error.message out
+	assert_output "$URL/messages: nothing received for 0.2 s (--idle-timeout, RK_IDLE_TIMEOUT)"
+}
+
+@test "a slow drip resets the idle timeout; the total timeout still ends it" {
+	llm anthropic fake/slow-drip:40 --stream --idle-timeout 0.5 >out
+	run jq -c '.steps[0].usage.estimated' out
+	assert_output false
+	llm openai fake/slow-drip:40 --stream --timeout 0.3 >out 2>err || s=$?
+	[ "${s:-0}" -eq 6 ]
+	run jq -c '[.error.code, .error.truncated, (.error.partial | length > 0)]' out
+	assert_output '["timeout-total",true,true]'
+	RK_TIMEOUT=0.3 llm openai fake/slow-drip:40 --stream >out 2>/dev/null || true
+	run jq -r .error.code out
+	assert_output timeout-total
+}
+
+@test "a stream cut before its end: error, partial text kept, truncated" {
+	for p in openai anthropic; do
+		llm $p fake/drop-mid-stream --stream >out 2>err || s=$?
+		[ "${s:-0}" -eq 6 ]
+		unset s
+		run jq -c '[.error.code, .error.truncated, .error.attempts,
+		    (.error.partial | startswith("1. ")), has("request"),
+		    (.steps | length)]' out
+		assert_output '["truncated",true,1,true,true,0]'
+	done
+	[ "$(nreq)" -eq 2 ]
+	# a whole reply cut short is a connection failure, and is retried
+	llm openai fake/drop-mid-stream --retries 1 >out 2>/dev/null || true
+	run jq -c '[.error.code, .error.attempts]' out
+	assert_output '["connect",2]'
+}
+
+# --- keys ---------------------------------------------------------------
+
+@test "a vendor key is never sent to another base URL; RK_API_KEY is" {
+	OPENAI_API_KEY=sk-vendor-1 llm openai fake/ok >/dev/null
+	ANTHROPIC_API_KEY=sk-vendor-2 llm anthropic fake/ok >/dev/null
+	RK_API_KEY=sk-rk-3 llm openai fake/ok >/dev/null
+	echo sk-file-4 >keyfile
+	RK_API_KEY_FILE=$TMP/keyfile llm anthropic fake/ok >/dev/null
+	run jq -c '[.authorization, ."x-api-key"]' fake.log
+	assert_output '[null,null]
+[null,null]
+["Bearer sk-rk-3",null]
+[null,"sk-file-4"]'
+}
+
+@test "a 401 after withholding a vendor key says why" {
+	OPENAI_API_KEY=sk-vendor-1 llm openai fake/401 >out 2>err || true
+	run jq -r .error.message out
+	assert_output "$URL/chat/completions: HTTP 401: Incorrect API key provided; note: OPENAI_API_KEY is sent only to its vendor's host; use RK_API_KEY for this base URL"
+	run grep -c sk-vendor out err
+	assert_output "out:0
+err:0"
+}
+
+@test "keys never appear in records, messages, the cache or argv" {
+	RK_API_KEY=sk-secret-5 llm openai fake/401 >out 2>err || true
+	pending | RK_API_KEY=sk-secret-5 RK_PROVIDER=openai RK_BASE_URL=$URL \
+	    rk-llm -m fake/ok >>out 2>>err
+	[ -s "$XDG_CACHE_HOME/reasonkit/responses.db" ]
+	run grep -rl sk-secret-5 out err "$XDG_CACHE_HOME"
+	assert_output ""
+	grep -q sk-secret-5 fake.log
+}
+
+@test "provider configuration errors are status 4" {
+	run rk-llm --provider openai </dev/null
+	assert_status 4
+	assert_output "rk-llm: openai: no API key: set OPENAI_API_KEY (or RK_API_KEY or RK_API_KEY_FILE)"
+	run rk-llm --provider ollama </dev/null
+	assert_status 4
+	assert_output "rk-llm: ollama: no model: use -m or RK_MODEL"
+	run rk-llm --provider openai-compatible -m x </dev/null
+	assert_status 4
+	assert_output "rk-llm: openai-compatible: no base URL: use --base-url or RK_BASE_URL"
+	run rk-llm --provider vllm -m x --base-url ftp://x/v1 </dev/null
+	assert_status 4
+	run rk-llm --provider vllm -m x --base-url http://u:p@x/v1 </dev/null
+	assert_status 4
+	RK_API_KEY_FILE=$TMP/none run rk-llm --provider vllm -m x </dev/null
+	assert_status 4
+	assert_output "rk-llm: RK_API_KEY_FILE: $TMP/none: cannot read it"
+}
+
+@test "local presets need only a URL (and a model)" {
+	pending | rk-llm --provider ollama -m fake/ok --base-url "$URL" >out
+	run jq -c '.steps[0].model' out
+	assert_output '"fake/ok"'
+	pending | rk-llm --provider llamacpp --base-url "$URL/" >out
+	run jq -c '.steps[0].model' out
+	assert_output '"default"'
+}
+
+# --- concurrency --------------------------------------------------------
+
+@test "-P: many requests in flight, output in input order; -u any order" {
+	for i in $(seq 1 40); do echo "{\"query\":\"question $i\"}"; done |
+	    rk-prompt gigathink >in
+	RK_PROVIDER=openai RK_BASE_URL=$URL rk-llm --no-cache -P 8 \
+	    -m fake/slow:50 <in >out
+	run sh -c 'jq -r .query out | cmp - <(jq -r .query in)'
+	jq -r .query out >got
+	jq -r .query in >want
+	cmp got want
+	run jq -s 'map(select(.steps[0].model == "fake/slow:50")) | length' out
+	assert_output 40
+	RK_PROVIDER=openai RK_BASE_URL=$URL RK_PARALLEL=8 RK_UNORDERED=1 \
+	    rk-llm --no-cache -m fake/slow:20 <in | jq -r .query | sort >u
+	sort want | cmp - u
+	RK_PROVIDER=openai RK_BASE_URL=$URL rk-llm --no-cache -u --rps 200 \
+	    -m fake/ok <in | jq -r .query | sort >r
+	sort want | cmp - r
+	[ "$(nreq)" -eq 120 ]
+}
+
+@test "-P is bounded by RK_MAX_CONCURRENCY" {
+	run rk-llm --provider ollama -m x -P 11 </dev/null
+	assert_status 2
+	assert_output "rk-llm: -P: not a number from 0 to 10: '11'"
+	RK_MAX_CONCURRENCY=12 run rk-llm --provider ollama -m x -P 11 </dev/null
+	assert_status 0
+}
+
+@test "records with errors or no request pass among HTTP ones, in order" {
+	{ echo '{"id":"x1","query":"a"}'; pending
+	  echo '{"id":"x2","query":"b","error":{"stage":"s","code":"c","message":"m"}}'
+	  pending; } >in
+	RK_PROVIDER=openai RK_BASE_URL=$URL rk-llm --no-cache -m fake/ok <in >out
+	run jq -c '[.id[0:2], (.steps // [] | length)]' out
+	assert_match '^\["x1",0\]$'
+	[ "$(sed -n 1p out | jq -r .id)" = x1 ]
+	[ "$(sed -n 3p out | jq -r .id)" = x2 ]
+	[ "$(nreq)" -eq 2 ]
+}
+
+# --- cache --------------------------------------------------------------
+
+@test "cache: a second identical run is served without the server" {
+	pending >in
+	RK_PROVIDER=openai RK_BASE_URL=$URL rk-llm -m fake/ok <in >a
+	RK_PROVIDER=openai RK_BASE_URL=$URL LD_DEBUG=libs rk-llm -m fake/ok <in >b 2>trace
+	[ "$(nreq)" -eq 1 ]
+	run jq -c '.steps[0].cached' a b
+	assert_output 'false
+true'
+	diff <(jq -c '.steps[0] | del(.cached, .ms)' a) <(jq -c '.steps[0] | del(.cached, .ms)' b)
+	[ -s "$XDG_CACHE_HOME/reasonkit/responses.db" ]
+	# a cache hit does not load libcurl
+	if grep -q 'calling init' trace; then
+		run grep -c libcurl trace
+		assert_output 0
+	fi
+}
+
+@test "cache: --no-cache, RK_NO_CACHE, --cache-ttl, --cache, RK_CACHE_DB" {
+	pending >in
+	export RK_PROVIDER=openai RK_BASE_URL=$URL RK_MODEL=fake/ok
+	rk-llm <in >/dev/null
+	rk-llm --no-cache <in >/dev/null
+	RK_NO_CACHE=1 rk-llm <in >/dev/null
+	rk-llm --cache-ttl 0 <in >/dev/null
+	RK_CACHE_TTL=0s rk-llm <in >/dev/null
+	[ "$(nreq)" -eq 5 ]
+	rk-llm --cache c.db <in >/dev/null
+	RK_CACHE_DB=$TMP/c.db rk-llm <in | jq -e '.steps[0].cached' >/dev/null
+	[ "$(nreq)" -eq 6 ]
+	# another model, another key
+	rk-llm -m fake/echo <in >/dev/null
+	[ "$(nreq)" -eq 7 ]
+	command -v sqlite3 >/dev/null || return 0
+	run sqlite3 c.db 'PRAGMA journal_mode'
+	assert_output wal
+}
+
+@test "cache: failed requests are not stored" {
+	pending >in
+	RK_PROVIDER=openai RK_BASE_URL=$URL rk-llm -m fake/401 <in >/dev/null 2>&1 || true
+	RK_PROVIDER=openai RK_BASE_URL=$URL rk-llm -m fake/401 <in >/dev/null 2>&1 || true
+	[ "$(nreq)" -eq 2 ]
+}
+
+# --- budgets ------------------------------------------------------------
+
+@test "budget: max_tokens shrinks as a token budget nears its end" {
+	llm openai fake/ok --budget 300t >out
+	run jq -c '.body.max_tokens' fake.log
+	assert_output 218
+	pending | RK_PROVIDER=openai RK_BASE_URL=$URL rk-llm --no-cache \
+	    -m fake/ok | rk-prompt gigathink >second
+	: >fake.log
+	RK_PROVIDER=openai RK_BASE_URL=$URL RK_BUDGET=120t rk-llm --no-cache \
+	    -m fake/ok <second >out 2>err || s=$?
+	[ "${s:-0}" -eq 1 ]
+	run jq -c '[.error.code, has("request")]' out
+	assert_output '["budget",true]'
+	[ "$(nreq)" -eq 0 ]
+}
+
+@test "budget: dollars from the price table, users can add models" {
+	llm openai fake/ok --budget '$0.0002' >/dev/null
+	run jq -c '.body.max_tokens' fake.log
+	# ($0.0002 - 82 in x $1/M) / $2/M out
+	assert_output 59
+	run sh -c "$(declare -f pending); pending | rk-llm --provider ollama \
+	    -m llama3.2 --base-url $URL --budget '\$1'"
+	assert_status 4
+	assert_output "rk-llm: no price for model 'llama3.2' in prices.tsv: add a line to \$XDG_CONFIG_HOME/reasonkit/prices.tsv, or use a token or time budget"
+	mkdir -p "$XDG_CONFIG_HOME/reasonkit"
+	printf 'llama3.2\t0\t0\n' >"$XDG_CONFIG_HOME/reasonkit/prices.tsv"
+	pending | rk-llm --provider ollama -m llama3.2 --base-url "$URL" \
+	    --budget '$1' | jq -e '.steps[0]' >/dev/null
+}
+
+@test "budget: cached steps cost nothing" {
+	pending >in
+	RK_PROVIDER=openai RK_BASE_URL=$URL rk-llm -m fake/ok <in | rk-prompt gigathink >/dev/null
+	RK_PROVIDER=openai RK_BASE_URL=$URL rk-llm -m fake/ok <in |
+	    rk-prompt gigathink >second
+	jq -e '.steps[0].cached' second >/dev/null
+	: >fake.log
+	RK_PROVIDER=openai RK_BASE_URL=$URL rk-llm -m fake/ok --budget 700t \
+	    <second >out
+	jq -e '.steps[1]' out >/dev/null
+	[ "$(nreq)" -eq 1 ]
+}
+
+# --- rk think end to end ------------------------------------------------
+
+@test "rk think with every profile against the fake server, both dialects" {
+	for p in openai anthropic; do
+		for prof in quick balanced deep paranoid; do
+			RK_PROVIDER=$p RK_BASE_URL=$URL RK_MODEL=fake/ok \
+			    RK_TRACE_DB=$TMP/t.db rk think -p $prof -f json \
+			    "Should we use a monorepo?" >out
+			run jq -c '[.profile, (.steps | length), .error]' out
+			case $prof in
+			quick) n=6 ;; balanced) n=12 ;; deep) n=15 ;; paranoid) n=18 ;;
+			esac
+			assert_output "[\"$prof\",$n,null]"
+		done
+	done
+	run jq -s 'map(.path) | unique' fake.log
+	assert_output '[
+  "/v1/chat/completions",
+  "/v1/messages"
+]'
+}
+
+@test "200 questions through xargs -P 8 with faults: none lost; then cached" {
+	command -v rk-trace >/dev/null || skip "no rk-trace"
+	seq 1 200 | sed 's/^/Question number /' >qs
+	export RK_PROVIDER=openai RK_BASE_URL=$URL RK_MODEL=fake/chaos \
+	    RK_API_KEY=sk-never-in-files RK_TRACE_DB=$TMP/runs.db
+	xargs -P 8 -I{} rk think -p quick -f json {} <qs >out1 2>err1 || true
+	[ "$(wc -l <out1)" -eq 200 ]
+	jq -r .query out1 | sort >got
+	sort qs | cmp - got
+	run rk-trace -f json ls -n 1000
+	[ "${#lines[@]}" -eq 200 ]
+	ok=$(printf '%s\n' "${lines[@]}" | jq -r .status | grep -vc failed || true)
+	failed=$(printf '%s\n' "${lines[@]}" | jq -r .status | grep -c failed || true)
+	[ "$failed" -gt 0 ] && [ "$ok" -gt 0 ]
+	[ "$failed" -eq "$(jq -r 'select(.error) | .query' out1 | wc -l)" ]
+	# again: only the failed requests (not cached) reach the server
+	: >fake.log
+	xargs -P 8 -I{} rk think -p quick -f json {} <qs >out2 2>err2 || true
+	[ "$(nreq)" -eq "$failed" ]
+	run jq -s 'map(select(.error == null) | .steps | all(.cached)) | all' out2
+	assert_output true
+	# the key is in no file the runs wrote (the fake's log aside)
+	run grep -rl --exclude=fake.log sk-never-in-files "$TMP"
+	assert_output ""
+}
+
+@test "a run with no faults is served entirely from the cache the second time" {
+	export RK_PROVIDER=anthropic RK_BASE_URL=$URL RK_MODEL=fake/ok
+	for i in 1 2 3 4 5 6 7 8; do echo "question $i"; done >qs
+	xargs -P 4 -I{} rk think -p quick -f json {} <qs >out1
+	n=$(nreq)
+	[ "$n" -ge 8 ]
+	xargs -P 4 -I{} rk think -p quick -f json {} <qs >out2
+	[ "$(nreq)" -eq "$n" ]
+	run jq -s 'map(.steps | all(.cached)) | all' out2
+	assert_output true
+}
+
+@test "--stream shows the text on a terminal's stderr as it arrives" {
+	command -v script >/dev/null || skip "no script(1)"
+	pending >in
+	script -qec "RK_PROVIDER=openai RK_BASE_URL=$URL rk-llm --no-cache \
+	    --stream -m fake/ok <in >out" /dev/null >tty
+	run grep -c 'matters for this question' tty
+	assert_output 10
+	# not a terminal: nothing
+	RK_PROVIDER=openai RK_BASE_URL=$URL rk-llm --no-cache --stream \
+	    -m fake/ok <in >out 2>err
+	[ ! -s err ]
+}
