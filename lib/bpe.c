@@ -14,9 +14,11 @@
  * megabyte of one letter costs O(n log n), not O(n^2).
  *
  * The rank table is a file built by rk_bpe_compile() and mapped read-only:
- * a header, off[nranks + 1] (token r is bytes[off[r]..off[r + 1])), an open
- * addressing hash table of nslots words (rank + 1 in the low rank_bits, a
- * tag of the hash above them, 0 empty), then the token bytes.
+ * a header; the rank of every 1- and 2-byte string (NONE if it is not a
+ * token), which the merges ask for most; an open addressing hash table of
+ * nslots slots, each with the
+ * first 8 bytes of its token, so that most lookups read one cache line;
+ * off[nranks + 1] (token r is bytes[off[r]..off[r + 1])); the token bytes.
  */
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -95,26 +97,34 @@ static const char *const model_prefixes[][2] = {
 	{ "ft:babbage-002", "cl100k_base" },
 };
 
-#define MAGIC "RKBPE01\n"
+#define MAGIC "RKBPE03\n"
+#define NSHORT (65536 + 256)	/* 2-byte strings by p[0] << 8 | p[1], bytes */
 
 struct header {
 	char		magic[8];
 	uint32_t	order;		/* 0x01020304 as the writer stored it */
 	uint32_t	nranks;
 	uint32_t	nslots;		/* a power of two */
-	uint32_t	rank_bits;
 	uint32_t	nbytes;
-	uint32_t	maxlen;		/* longest token */
+	uint32_t	maxlen;		/* longest token, at most 255 */
+	uint32_t	unused;
+};
+
+struct slot {
+	uint64_t	key;		/* first8() of the token */
+	uint32_t	rank;		/* rank + 1; 0: empty */
+	uint32_t	lentag;		/* length, and hash bits above it */
 };
 
 struct rk_bpe {
 	const struct encoding	*enc;
 	void			*map;
 	size_t			 maplen;
+	const uint32_t		*short_rank;	/* [65536 + 256] */
+	const struct slot	*slot;
 	const uint32_t		*off;
-	const uint32_t		*slot;
 	const unsigned char	*bytes;
-	uint32_t		 nranks, mask, rank_bits, maxlen;
+	uint32_t		 nranks, mask, maxlen;
 	size_t			 small;	/* pieces up to this merge by scan */
 };
 
@@ -136,50 +146,60 @@ rk_bpe_error(void)
 	return errbuf;
 }
 
-/* ---- hashing token bytes: the same function builds and reads the table */
+/* ---- hashing token bytes: the same functions build and read the table */
+
+/* the first 8 bytes of p[0..n), zero-padded */
+static inline uint64_t
+first8(const unsigned char *p, size_t n)
+{
+	uint64_t w = 0;
+
+	if (n >= 8) {
+		memcpy(&w, p, 8);
+		return w;
+	}
+	for (size_t i = 0; i < n; i++)
+		w |= (uint64_t)p[i] << (8 * i);
+	return w;
+}
 
 static inline uint64_t
-hash_bytes(const unsigned char *p, size_t n)
+hash_key(uint64_t k8, const unsigned char *p, size_t n)
 {
-	uint64_t h = 0x9e3779b97f4a7c15ull ^ (n * 0xff51afd7ed558ccdull), w;
+	uint64_t h = (k8 ^ (n * 0x9e3779b97f4a7c15ull)) * 0xff51afd7ed558ccdull;
+	size_t i;
 
-	while (n >= 8) {
-		memcpy(&w, p, 8);
-		h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
-		h ^= h >> 29;
-		p += 8;
-		n -= 8;
+	for (i = 8; i < n; i += 8) {
+		uint64_t w = first8(p + i, n - i);
+
+		h = (h ^ (h >> 32) ^ w) * 0xc4ceb9fe1a85ec53ull;
 	}
-	if (n > 0) {
-		w = 0;
-		memcpy(&w, p, n);
-		h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
-	}
-	h ^= h >> 32;
-	h *= 0x9e3779b97f4a7c15ull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
 	return h ^ (h >> 29);
 }
 
 static inline uint32_t
 lookup(const struct rk_bpe *b, const unsigned char *p, size_t n)
 {
-	uint64_t h;
-	uint32_t i, s, r, tag, rmask;
+	const struct slot *s;
+	uint64_t k8, h;
+	uint32_t i, lt;
 
+	if (n <= 2)
+		return n == 2 ? b->short_rank[p[0] << 8 | p[1]] :
+		    b->short_rank[65536 + p[0]];
 	if (n > b->maxlen)
 		return NONE;
-	h = hash_bytes(p, n);
-	rmask = (1u << b->rank_bits) - 1;
-	tag = (uint32_t)(h >> 32) & ~rmask;
-	for (i = (uint32_t)h & b->mask; (s = b->slot[i]) != 0;
-	    i = (i + 1) & b->mask) {
-		if ((s & ~rmask) != tag)
-			continue;
-		r = (s & rmask) - 1;
-		if (b->off[r + 1] - b->off[r] == n &&
-		    memcmp(b->bytes + b->off[r], p, n) == 0)
-			return r;
-	}
+	k8 = first8(p, n);
+	h = hash_key(k8, p, n);
+	lt = (uint32_t)n | (uint32_t)(h >> 40) << 8;
+	for (i = (uint32_t)h & b->mask; (s = &b->slot[i])->rank != 0;
+	    i = (i + 1) & b->mask)
+		if (s->key == k8 && s->lentag == lt && (n <= 8 ||
+		    memcmp(b->bytes + b->off[s->rank - 1] + 8, p + 8,
+		    n - 8) == 0))
+			return s->rank - 1;
 	return NONE;
 }
 
@@ -911,22 +931,21 @@ rk_bpe_open(const char *name)
 	close(fd);
 	fd = -1;
 	h = b->map;
-	want = sizeof(*h) + 4 * ((size_t)h->nranks + 1 + h->nslots) +
-	    h->nbytes;
+	want = sizeof(*h) + 4 * NSHORT + sizeof(struct slot) * (size_t)h->nslots +
+	    4 * ((size_t)h->nranks + 1) + h->nbytes;
 	if (memcmp(h->magic, MAGIC, 8) != 0 || h->order != 0x01020304 ||
 	    h->nslots == 0 || (h->nslots & (h->nslots - 1)) != 0 ||
-	    h->rank_bits == 0 || h->rank_bits > 31 ||
-	    h->nranks >= (1u << h->rank_bits) || b->maplen != want) {
+	    h->nranks >= h->nslots || h->maxlen > 255 || b->maplen != want) {
 		seterr("%s: not a token table of this build", path);
 		goto fail;
 	}
 	b->nranks = h->nranks;
 	b->mask = h->nslots - 1;
-	b->rank_bits = h->rank_bits;
 	b->maxlen = h->maxlen;
-	b->off = (const uint32_t *)(h + 1);
-	b->slot = b->off + h->nranks + 1;
-	b->bytes = (const unsigned char *)(b->slot + h->nslots);
+	b->short_rank = (const uint32_t *)(h + 1);
+	b->slot = (const struct slot *)(b->short_rank + NSHORT);
+	b->off = (const uint32_t *)(b->slot + h->nslots);
+	b->bytes = (const unsigned char *)(b->off + h->nranks + 1);
 	if (b->off[b->nranks] != h->nbytes) {
 		seterr("%s: not a token table of this build", path);
 		goto fail;
@@ -1019,7 +1038,8 @@ rk_bpe_compile(const char *in, const char *out)
 	FILE *fp = NULL, *op = NULL;
 	char *line = NULL, *sp, *tmp = NULL;
 	size_t cap = 0, bcap = 1 << 20, ocap = 1 << 16, i;
-	uint32_t *off = NULL, *slot = NULL, rmask;
+	uint32_t *off = NULL, short_rank[NSHORT];
+	struct slot *slot = NULL;
 	unsigned char *bytes = NULL;
 	ssize_t len;
 	int rc = -1;
@@ -1071,40 +1091,49 @@ rk_bpe_compile(const char *in, const char *out)
 		seterr("%s: %s", in, ferror(fp) ? strerror(errno) : "empty");
 		goto done;
 	}
-	for (h.rank_bits = 1; (1u << h.rank_bits) <= h.nranks; h.rank_bits++)
-		;
+	if (h.maxlen > 255) {
+		seterr("%s: a token of %u bytes, over 255", in, h.maxlen);
+		goto done;
+	}
+	/* a load under 1/2 keeps probes short */
 	for (h.nslots = 1; h.nslots < 2 * h.nranks; h.nslots *= 2)
 		;
-	h.nslots *= 2;		/* load under 1/2: short probes */
-	rmask = (1u << h.rank_bits) - 1;
 	slot = calloc(h.nslots, sizeof(*slot));
+	for (i = 0; i < NSHORT; i++)
+		short_rank[i] = NONE;
 	if (slot == NULL) {
 		seterr("%s: %s", out, strerror(errno));
 		goto done;
 	}
 	for (uint32_t r = 0; r < h.nranks; r++) {
-		uint64_t hv = hash_bytes(bytes + off[r], off[r + 1] - off[r]);
-		uint32_t tag = (uint32_t)(hv >> 32) & ~rmask;
+		const unsigned char *t = bytes + off[r];
+		uint32_t n = off[r + 1] - off[r];
+		uint64_t k8 = first8(t, n), hv = hash_key(k8, t, n);
+		uint32_t lt = n | (uint32_t)(hv >> 40) << 8;
 
-		for (i = (uint32_t)hv & (h.nslots - 1); slot[i] != 0;
+		for (i = (uint32_t)hv & (h.nslots - 1); slot[i].rank != 0;
 		    i = (i + 1) & (h.nslots - 1)) {
-			uint32_t o = (slot[i] & rmask) - 1;
+			uint32_t o = slot[i].rank - 1;
 
-			if (off[o + 1] - off[o] == off[r + 1] - off[r] &&
-			    memcmp(bytes + off[o], bytes + off[r],
-			    off[r + 1] - off[r]) == 0) {
+			if (off[o + 1] - off[o] == n &&
+			    memcmp(bytes + off[o], t, n) == 0) {
 				seterr("%s:%u: token of rank %u again", in,
 				    r + 1, o);
 				goto done;
 			}
 		}
-		slot[i] = tag | (r + 1);
+		if (n <= 2)
+			short_rank[n == 2 ? t[0] << 8 | t[1] : 65536 + t[0]] = r;
+		slot[i].key = k8;
+		slot[i].rank = r + 1;
+		slot[i].lentag = lt;
 	}
 	rk_asprintf(&tmp, "%s.tmp", out);
 	if ((op = fopen(tmp, "w")) == NULL ||
 	    fwrite(&h, sizeof(h), 1, op) != 1 ||
-	    fwrite(off, sizeof(*off), h.nranks + 1, op) != h.nranks + 1 ||
+	    fwrite(short_rank, sizeof(*short_rank), NSHORT, op) != NSHORT ||
 	    fwrite(slot, sizeof(*slot), h.nslots, op) != h.nslots ||
+	    fwrite(off, sizeof(*off), h.nranks + 1, op) != h.nranks + 1 ||
 	    fwrite(bytes, 1, h.nbytes, op) != h.nbytes ||
 	    fclose(op) == EOF) {
 		seterr("%s: %s", tmp, strerror(errno));
