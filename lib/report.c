@@ -30,13 +30,28 @@ rk_style_for(FILE *fp, struct rk_style *style)
 		style->width = ws.ws_col > 200 ? 200 : ws.ws_col;
 }
 
+/* s in a new string, each control character a blank */
+static char *
+clean(const char *s)
+{
+	char *c = rk_xstrdup(s), *p;
+
+	for (p = c; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	return c;
+}
+
 static void
 bold(FILE *fp, const struct rk_style *style, const char *s)
 {
+	char *c = clean(s);
+
 	if (style->bold)
-		fprintf(fp, "\033[1m%s\033[0m", s);
+		fprintf(fp, "\033[1m%s\033[0m", c);
 	else
-		fputs(s, fp);
+		fputs(c, fp);
+	free(c);
 }
 
 /* columns taken by n bytes of UTF-8 (one per code point) */
@@ -236,7 +251,7 @@ report_skipped(FILE *fp, const struct rk_style *style, const json_t *rec)
 {
 	const json_t *skipped = json_object_get(rec, "skipped"), *sk, *link;
 	const char *proto, *when;
-	char *line, at[32] = "";
+	char *line, at[32];
 	size_t i;
 	int col;
 
@@ -246,6 +261,7 @@ report_skipped(FILE *fp, const struct rk_style *style, const json_t *rec)
 	bold(fp, style, "skipped");
 	fputc('\n', fp);
 	json_array_foreach(skipped, i, sk) {
+		at[0] = '\0';
 		proto = rk_get_string(sk, "protocol");
 		when = rk_get_string(sk, "when");
 		if (json_is_integer(link = json_object_get(sk, "link")))
@@ -401,27 +417,22 @@ void
 rk_report_row(FILE *fp, const struct rk_run *run,
     const struct rk_style *style)
 {
-	char conf[32];
-	int col, i;
+	char conf[32], *id, *profile, *query;
+	int col;
 
+	/* one line each: control characters become blanks */
+	id = clean(run->id ? run->id : "-");
+	profile = clean(run->profile ? run->profile : "-");
+	query = clean(run->query ? run->query : "-");
 	fmt_conf(conf, sizeof(conf), run->confidence);
 	col = fprintf(fp, "%-26s  %.10s %.5s  %-11s  %-10s  %4s  %6lld  ",
-	    run->id, run->created, run->created + 11,
-	    run->profile ? run->profile : "-", run->status, conf,
+	    id, run->created, run->created + 11, profile, run->status, conf,
 	    run->tokens_in + run->tokens_out);
-	if (run->query != NULL) {
-		/* one line: control characters become blanks */
-		char *q = rk_xstrdup(run->query);
-
-		for (i = 0; q[i] != '\0'; i++)
-			if ((unsigned char)q[i] < 0x20 || q[i] == 0x7f)
-				q[i] = ' ';
-		put_cut(fp, q, style->width - col > 40 ? style->width - col :
-		    40);
-		free(q);
-	} else
-		fputc('-', fp);
+	put_cut(fp, query, style->width - col > 40 ? style->width - col : 40);
 	fputc('\n', fp);
+	free(id);
+	free(profile);
+	free(query);
 }
 
 static json_t *

@@ -403,16 +403,24 @@ $(cat "$T/single.ndjson")"
 	assert_match '^  brutalhonesty at link 4, when confidence < 0\.85$'
 }
 
-@test "report: control characters from the model print as blanks" {
+@test "report: control characters print as blanks, in ls too" {
 	printf '%s\n' '{"id":"01M7W4N5E05Q2W7N9R1T6Y0VAD","query":"q\u001b[31m",
-"steps":[{"protocol":"p","step":"s","output":{"type":"text","text":"a\u0007b\tc"},"confidence":0.5}]}' |
+"profile":"p\u001b[2J","skipped":[{"protocol":"b\u0007","link":1},{"protocol":"c"}],
+"steps":[{"protocol":"x\u001b]0;t\u0007","step":"s","output":{"type":"text","text":"a\u0007b\tc"},"confidence":0.5}]}' |
 	    tr -d '\n' >in
 	echo >>in
-	run rk-trace -n -f text in
+	run rk-trace -d t.db -f text in
 	assert_status 0
 	! printf '%s' "$output" | grep -q "$(printf '[\033\007\t]')"
 	assert_match '^question  q \[31m$'
+	assert_match '^profile   p \[2J$'
+	assert_match '^x ]0;t $'
 	assert_match '^    a b c$'
+	assert_match '^  b at link 1$'
+	assert_match '^  c$'
+	run rk-trace -d t.db ls
+	! printf '%s' "$output" | grep -q "$(printf '[\033\007\t]')"
+	assert_match '^01M7W4N5E05Q2W7N9R1T6Y0VAD  2026-11-20 09:30  p \[2J       incomplete  0\.50       0  q \[31m$'
 }
 
 @test "report: a record of odd types and sizes is reported and stored" {
