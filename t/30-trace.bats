@@ -420,7 +420,7 @@ $(cat "$T/single.ndjson")"
 	assert_match '^  c$'
 	run rk-trace -d t.db ls
 	! printf '%s' "$output" | grep -q "$(printf '[\033\007\t]')"
-	assert_match '^01M7W4N5E05Q2W7N9R1T6Y0VAD  2026-11-20 09:30  p \[2J       incomplete  0\.50       0  q \[31m$'
+	assert_match '^01M7W4N5E05Q2W7N9R1T6Y0VAD  2026-11-20 09:30  p \[2J        incomplete  0\.50       0  q \[31m$'
 }
 
 @test "report: a record of odd types and sizes is reported and stored" {
