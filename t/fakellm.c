@@ -18,6 +18,7 @@
 #include <err.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -121,13 +122,22 @@ sendf(int fd, const char *fmt, ...)
 	return rc;
 }
 
+/* one HTTP chunk in one write, so that each is one segment */
 static int
 chunk(int fd, const char *p, size_t n)
 {
+	char *b;
+	int k, rc;
+
 	if (n == 0)
 		return 0;
-	return sendf(fd, "%zx\r\n", n) || sendall(fd, p, n) ||
-	    sendall(fd, "\r\n", 2) ? -1 : 0;
+	b = rk_xmalloc(n + 32);
+	k = snprintf(b, 32, "%zx\r\n", n);
+	memcpy(b + k, p, n);
+	memcpy(b + k + n, "\r\n", 2);
+	rc = sendall(fd, b, (size_t)k + n + 2);
+	free(b);
+	return rc;
 }
 
 struct req {
@@ -736,6 +746,7 @@ main(int argc, char *argv[])
 				continue;
 			err(1, "accept");
 		}
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		c = calloc(1, sizeof(*c));
 		c->fd = fd;
 		if (pthread_create(&th, &attr, connection, c) != 0) {
