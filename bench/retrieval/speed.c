@@ -7,10 +7,13 @@
  * QUERIES.tsv holds "qid<TAB>text" lines.  Every query runs once to warm
  * the caches, then ROUNDS (default 3) times per engine, alternating; the
  * medians and 99th percentiles of the per-query times are printed, and
+ * likewise for BM25 computed in C from the fts5vocab "instance" table, and
  * those of the bare MATCH of the same expression stopping at its first
  * row: the part of rk_topk's time that is FTS5 opening the terms.
  */
 #include <err.h>
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +41,137 @@ report(const char *name, double *t, size_t n)
 	    name, t[n / 2], t[(n * 99) / 100], sum / n, n);
 }
 
+/*
+ * BM25 computed from FTS5's vocabulary table instead (fts5vocab
+ * "instance": one row per occurrence), term at a time, for comparison.
+ */
+struct vocab {
+	sqlite3_stmt *st;
+	uint32_t *len;
+	double	*acc, avgdl, n;
+	int64_t	 cap;
+	const struct rk_analyzer *an;
+	struct rk_index_params p;
+};
+
+struct terms {
+	char	 t[256][RK_TOKEN_MAX + 1];
+	size_t	 n;
+};
+
+static int
+add_term(void *arg, const char *surface, size_t slen, const char *term,
+    size_t tlen, size_t start, size_t end)
+{
+	struct terms *t = arg;
+
+	for (size_t i = 0; i < t->n; i++)
+		if (strlen(t->t[i]) == tlen && memcmp(t->t[i], term, tlen) == 0)
+			return 0;
+	if (t->n < 256) {
+		memcpy(t->t[t->n], term, tlen);
+		t->t[t->n++][tlen] = '\0';
+	}
+	return 0;
+}
+
+static size_t
+vocab_search(struct vocab *v, const char *query)
+{
+	static int64_t *docs, *touched;
+	static int *tfs;
+	static size_t cap;
+	struct terms t;
+	size_t nt = 0, best = 0;
+	double k1 = v->p.k1, b = v->p.b, top[10] = { 0 };
+
+	t.n = 0;
+	rk_analyze(v->an, query, strlen(query), add_term, &t);
+	if (touched == NULL)
+		touched = rk_xmalloc(v->cap * sizeof(*touched));
+	for (size_t i = 0; i < t.n; i++) {
+		size_t nd = 0;
+		int64_t last = -1;
+		double idf;
+
+		sqlite3_reset(v->st);
+		sqlite3_bind_text(v->st, 1, t.t[i], -1, SQLITE_STATIC);
+		while (sqlite3_step(v->st) == SQLITE_ROW) {
+			int64_t d = sqlite3_column_int64(v->st, 0);
+
+			if (d != last) {
+				if (nd == cap) {
+					cap = cap ? cap * 2 : 1024;
+					docs = rk_xrealloc(docs, cap * sizeof(*docs));
+					tfs = rk_xrealloc(tfs, cap * sizeof(*tfs));
+				}
+				docs[nd] = d;
+				tfs[nd++] = 0;
+				last = d;
+			}
+			tfs[nd - 1]++;
+		}
+		idf = log(1 + (v->n - nd + 0.5) / (nd + 0.5));
+		for (size_t j = 0; j < nd; j++) {
+			int64_t d = docs[j];
+			double tf = tfs[j];
+
+			if (d <= 0 || d >= v->cap)
+				continue;
+			if (v->acc[d] == 0)
+				touched[nt++] = d;
+			v->acc[d] += idf * tf * (k1 + 1) / (tf + k1 * (1 - b +
+			    b * v->len[d] / v->avgdl));
+		}
+	}
+	for (size_t i = 0; i < nt; i++) {	/* top 10, then reset */
+		double s = v->acc[touched[i]];
+		size_t j;
+
+		for (j = best < 10 ? best++ : 10; j > 0 && top[j - 1] < s; j--)
+			if (j < 10)
+				top[j] = top[j - 1];
+		if (j < 10)
+			top[j] = s;
+		v->acc[touched[i]] = 0;
+	}
+	return best;
+}
+
+static void
+vocab_open(struct vocab *v, struct rk_index *ix, const struct rk_analyzer *an)
+{
+	sqlite3 *db = rk_index_db(ix);
+	sqlite3_stmt *st;
+	double total = 0;
+
+	memset(v, 0, sizeof(*v));
+	v->an = an;
+	rk_index_params(ix, &v->p);
+	if (sqlite3_exec(db, "CREATE VIRTUAL TABLE temp.vi USING "
+	    "fts5vocab(main, fts, instance)", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "SELECT doc FROM temp.vi WHERE term = ?1",
+	    -1, &v->st, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "SELECT max(id) + 1 FROM chunks", -1, &st,
+	    NULL) != SQLITE_OK)
+		errx(RK_EXIT_IO, "%s", sqlite3_errmsg(db));
+	sqlite3_step(st);
+	v->cap = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	v->len = calloc(v->cap, sizeof(*v->len));
+	v->acc = calloc(v->cap, sizeof(*v->acc));
+	if (v->len == NULL || v->acc == NULL)
+		err(RK_EXIT_INTERNAL, "calloc");
+	sqlite3_prepare_v2(db, "SELECT id, len FROM chunks", -1, &st, NULL);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		v->len[sqlite3_column_int64(st, 0)] = sqlite3_column_int(st, 1);
+		total += sqlite3_column_int(st, 1);
+		v->n++;
+	}
+	sqlite3_finalize(st);
+	v->avgdl = v->n > 0 ? total / v->n : 1;
+}
+
 static size_t
 builtin(sqlite3_stmt *st, const char *expr)
 {
@@ -57,7 +191,10 @@ main(int argc, char *argv[])
 	struct rk_hit *hits;
 	sqlite3_stmt *st, *st1;
 	char **queries = NULL, **exprs = NULL, *line = NULL;
-	double *tours, *tsql, *tone, t0, cold;
+	double *tours, *tsql, *tone, *tvoc, t0, cold;
+	struct rk_analyzer an;
+	struct vocab voc;
+	char *stats;
 	size_t cap = 0, nq = 0, nh, i, r, rounds = 3, nt = 0;
 	ssize_t len;
 	FILE *fp;
@@ -93,6 +230,12 @@ main(int argc, char *argv[])
 	    "fts WHERE fts MATCH ?1 ORDER BY bm25(fts) LIMIT 10", -1, &st,
 	    NULL) != SQLITE_OK)
 		errx(RK_EXIT_IO, "%s", sqlite3_errmsg(rk_index_db(ix)));
+	/* the index's analyzer, from its stats */
+	stats = rk_index_stats(ix);
+	an.stem = stats && strstr(stats, "\"analyzer\":\"stem") != NULL;
+	an.stop = stats && strstr(stats, "stop\"") != NULL;
+	free(stats);
+	vocab_open(&voc, ix, &an);
 	if (sqlite3_prepare_v2(rk_index_db(ix), "SELECT rowid FROM fts WHERE "
 	    "fts MATCH ?1 LIMIT 1", -1, &st1, NULL) != SQLITE_OK)
 		errx(RK_EXIT_IO, "%s", sqlite3_errmsg(rk_index_db(ix)));
@@ -109,6 +252,7 @@ main(int argc, char *argv[])
 	tours = rk_xmalloc(nq * rounds * sizeof(*tours));
 	tsql = rk_xmalloc(nq * rounds * sizeof(*tsql));
 	tone = rk_xmalloc(nq * rounds * sizeof(*tone));
+	tvoc = rk_xmalloc(nq * rounds * sizeof(*tvoc));
 	for (r = 0; r < rounds; r++)
 		for (i = 0; i < nq; i++, nt++) {
 			t0 = rk_now_ms();
@@ -124,16 +268,26 @@ main(int argc, char *argv[])
 			t0 = rk_now_ms();
 			builtin(st1, exprs[i]);
 			tone[nt] = rk_now_ms() - t0;
+			t0 = rk_now_ms();
+			if (!ours_only)
+				vocab_search(&voc, queries[i]);
+			tvoc[nt] = rk_now_ms() - t0;
 		}
 	printf("first query (loads chunk lengths): %.3f ms\n", cold);
 	report("rk_topk (ours)", tours, nt);
 	if (!ours_only)
 		report("fts5 bm25()", tsql, nt);
+	if (!ours_only)
+		report("fts5vocab bm25", tvoc, nt);
 	report("first match only", tone, nt);
 	qsort(tours, nt, sizeof(*tours), cmp_double);
 	sqlite3_finalize(st);
 	sqlite3_finalize(st1);
 	free(tone);
+	free(tvoc);
+	sqlite3_finalize(voc.st);
+	free(voc.len);
+	free(voc.acc);
 	for (i = 0; i < nq; i++) {
 		free(queries[i]);
 		free(exprs[i]);
