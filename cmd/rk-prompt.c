@@ -12,11 +12,7 @@
 #include "rk.h"
 #include "protocol.h"
 
-static struct rk_catalog *catalog;
-static const char *pflag;		/* profile from -p */
-static const char *protocol_arg;	/* or one protocol */
-static int Pflag;			/* performance mode */
-static double load_ms;			/* reading the definitions */
+static struct rk_runner run;
 
 static void
 usage(FILE *fp, int status)
@@ -27,379 +23,10 @@ usage(FILE *fp, int status)
 	exit(status);
 }
 
-/* Where a record is: the chain it runs and what has happened so far. */
-struct state {
-	json_t			*rec;
-	json_t			*steps;		/* borrowed */
-	struct rk_profile	*profile;	/* NULL: single protocol */
-	const char		*protocol;	/* when single */
-	json_t			*last;		/* last step or NULL */
-	long			 last_link;
-};
-
-struct vars {
-	struct state		*st;
-	const struct rk_protocol *p;
-	const struct rk_step	*s;
-	long			 link;
-	char			*input;
-	char			*context;
-	char			 num[2][16];
-	char			*scratch[16];
-	int			 nscratch;
-};
-
-static const json_t *
-find_step(json_t *steps, const char *protocol, const char *step, long link)
-{
-	const json_t *found = NULL, *s;
-	size_t i;
-
-	json_array_foreach(steps, i, s) {
-		if (strcmp(rk_get_string(s, "protocol") ?
-		    rk_get_string(s, "protocol") : "", protocol) != 0 ||
-		    strcmp(rk_get_string(s, "step") ?
-		    rk_get_string(s, "step") : "", step) != 0)
-			continue;
-		if (link < 0 || json_integer_value(json_object_get(s,
-		    "link")) == link)
-			found = s;
-	}
-	return found;
-}
-
-static char *
-render_context(json_t *ctx)
-{
-	char *out = rk_xstrdup(""), *t;
-	json_t *h;
-	size_t i;
-
-	if (!json_is_array(ctx))
-		return out;
-	json_array_foreach(ctx, i, h) {
-		const char *doc = rk_get_string(h, "doc");
-		const char *text = rk_get_string(h, "text");
-
-		if (text == NULL)
-			continue;
-		rk_asprintf(&t, "%s[%zu] (%s) %s\n", out, i + 1,
-		    doc ? doc : "?", text);
-		free(out);
-		out = t;
-	}
-	return out;
-}
-
-static const char *
-lookup(void *arg, const char *name)
-{
-	struct vars *v = arg;
-	const json_t *s;
-
-	if (strcmp(name, "question") == 0)
-		return rk_get_string(v->st->rec, "query");
-	if (strcmp(name, "input") == 0 || strcmp(name, v->p->input) == 0)
-		return v->input;
-	if (strcmp(name, "context") == 0)
-		return v->context;
-	if (strcmp(name, "min_items") == 0)
-		return v->num[0];
-	if (strcmp(name, "max_items") == 0)
-		return v->num[1];
-	s = find_step(v->st->steps, v->p->id, name, v->link);
-	if (s == NULL || v->nscratch == 16)
-		return NULL;
-	return v->scratch[v->nscratch++] =
-	    rk_output_text(json_object_get(s, "output"));
-}
-
-/* A link's input: the question, or an earlier step's output. */
-static char *
-link_input(struct state *st, long link)
-{
-	const char *q = rk_get_string(st->rec, "query");
-	const char *in, *dot;
-	const json_t *s;
-	char proto[65];
-
-	if (st->profile == NULL) {
-		/* a protocol chained by hand takes the previous output */
-		s = st->last;
-		if (s != NULL && json_integer_value(json_object_get(s,
-		    "link")) != link)
-			return rk_output_text(json_object_get(s, "output"));
-		for (size_t i = json_array_size(st->steps); i-- > 0; ) {
-			s = json_array_get(st->steps, i);
-			if (json_integer_value(json_object_get(s, "link")) <
-			    link)
-				return rk_output_text(json_object_get(s,
-				    "output"));
-		}
-		return rk_xstrdup(q ? q : "");
-	}
-	in = st->profile->chain[link].input;
-	if ((dot = strchr(in, '.')) != NULL && (size_t)(dot - in) <
-	    sizeof(proto)) {
-		memcpy(proto, in, dot - in);
-		proto[dot - in] = '\0';
-		if ((s = find_step(st->steps, proto, dot + 1, -1)) != NULL)
-			return rk_output_text(json_object_get(s, "output"));
-	}
-	return rk_xstrdup(q ? q : "");
-}
-
-static double
-num_or(double v, double dflt)
-{
-	return isnan(v) ? dflt : v;
-}
-
-static void
-make_request(struct state *st, const struct rk_protocol *p,
-    const struct rk_step *s, long link)
-{
-	const struct rk_link *l = st->profile ? &st->profile->chain[link] :
-	    NULL;
-	struct vars v = { .st = st, .p = p, .s = s, .link = link };
-	double t0 = rk_now_ms();
-	json_t *req, *msgs = json_array();
-	char *sys = NULL, *user;
-
-	v.input = link_input(st, link);
-	v.context = render_context(json_object_get(st->rec, "context"));
-	snprintf(v.num[0], sizeof(v.num[0]), "%ld", s->min_items);
-	snprintf(v.num[1], sizeof(v.num[1]), "%ld", s->max_items);
-	if (p->system != NULL)
-		sys = tmpl_render(p->system, lookup, &v);
-	user = tmpl_render(Pflag && s->compact ? s->compact : s->prompt,
-	    lookup, &v);
-	if (sys != NULL)
-		json_array_append_new(msgs, json_pack("{s:s, s:s}", "role",
-		    "system", "content", sys));
-	json_array_append_new(msgs, json_pack("{s:s, s:s}", "role", "user",
-	    "content", user));
-	req = json_pack("{s:s, s:s, s:I, s:s, s:s, s:o, s:I, s:f, s:f}",
-	    "protocol", p->id, "step", s->id, "link", (json_int_t)link,
-	    "action", s->action, "output", rk_out_kind_name(s->output),
-	    "messages", msgs,
-	    "max_tokens", (json_int_t)(l && l->max_tokens ? l->max_tokens :
-	    s->max_tokens),
-	    "temperature", l ? num_or(l->temperature, s->temperature) :
-	    s->temperature,
-	    "min_confidence", l ? num_or(l->min_confidence,
-	    s->min_confidence) : s->min_confidence);
-	if (s->output == OUT_LIST) {
-		json_object_set_new(req, "min_items", json_integer(s->min_items));
-		json_object_set_new(req, "max_items", json_integer(s->max_items));
-	}
-	json_object_set_new(req, "ms", json_pack("{s:f, s:f}", "load",
-	    rk_round(load_ms, 3), "render", rk_round(rk_now_ms() - t0, 3)));
-	json_object_set_new(st->rec, "request", req);
-	free(sys);
-	free(user);
-	free(v.input);
-	free(v.context);
-	for (int i = 0; i < v.nscratch; i++)
-		free(v.scratch[i]);
-}
-
-/* The first step at or after index i that this mode runs, or -1. */
-static long
-runnable_step(const struct rk_protocol *p, long i)
-{
-	for (; i < (long)p->nsteps; i++)
-		if (!(Pflag && p->steps[i].optional))
-			return i;
-	return -1;
-}
-
-static void
-set_result(struct state *st)
-{
-	double sum = 0, min;
-	size_t i, n = 0;
-	json_t *s;
-
-	json_array_foreach(st->steps, i, s) {
-		json_t *c = json_object_get(s, "confidence");
-
-		if (json_is_number(c)) {
-			sum += json_number_value(c);
-			n++;
-		}
-	}
-	if (st->profile != NULL)
-		min = st->profile->min_confidence;
-	else {
-		char *e;
-		struct rk_protocol *p = rk_catalog_protocol(catalog,
-		    st->protocol, &e);
-
-		free(e);
-		min = p ? p->min_confidence : 0.7;
-	}
-	sum = n ? rk_round(sum / n, 4) : 0;
-	json_object_set_new(st->rec, "result", json_pack("{s:f, s:f, s:b, s:I}",
-	    "confidence", sum, "min_confidence", min, "pass", n && sum >= min,
-	    "steps", (json_int_t)json_array_size(st->steps)));
-}
-
-static int
-fail(struct state *st, const char *code, const char *msg)
-{
-	warnx("%s: %s", rk_get_string(st->rec, "id"), msg);
-	rk_set_error(st->rec, rk_progname, code, "%s", msg);
-	rk_exit_status(RK_EXIT_CONFIG);
-	return -1;
-}
-
-/* Continue the current link, or start the first link whose 'when' holds. */
-static int
-next_in_profile(struct state *st)
-{
-	json_t *skipped = json_object_get(st->rec, "skipped");
-	long cursor = st->last_link, j;
-	const json_t *sk;
-	size_t i;
-	char *e;
-
-	json_array_foreach(skipped, i, sk) {
-		long l = json_integer_value(json_object_get(sk, "link"));
-
-		if (l > cursor)
-			cursor = l;
-	}
-	if (st->last != NULL && cursor == st->last_link &&
-	    st->last_link < (long)st->profile->nchain) {
-		const char *pid = st->profile->chain[st->last_link].protocol;
-		struct rk_protocol *p = rk_catalog_protocol(catalog, pid, &e);
-		long si;
-
-		if (p == NULL)
-			return free(e), fail(st, "unknown-protocol", pid);
-		for (si = 0; si < (long)p->nsteps; si++)
-			if (strcmp(p->steps[si].id, rk_get_string(st->last,
-			    "step") ? rk_get_string(st->last, "step") : "") == 0)
-				break;
-		if ((si = runnable_step(p, si + 1)) >= 0) {
-			make_request(st, p, &p->steps[si], st->last_link);
-			return 0;
-		}
-	}
-	for (j = cursor + 1; j < (long)st->profile->nchain; j++) {
-		const struct rk_link *l = &st->profile->chain[j];
-		double conf = st->last ? rk_get_number(st->last, "confidence",
-		    0) : -1;
-		const char *verdict = st->last ? rk_get_string(json_object_get(
-		    st->last, "output"), "verdict") : NULL;
-		struct rk_protocol *p;
-		long si;
-
-		if (!rk_cond_eval(&l->when, conf, verdict)) {
-			if (!json_is_array(skipped)) {
-				skipped = json_array();
-				json_object_set_new(st->rec, "skipped", skipped);
-			}
-			json_array_append_new(skipped, json_pack("{s:s, s:I, "
-			    "s:s}", "protocol", l->protocol, "link",
-			    (json_int_t)j, "when", l->when.text));
-			continue;
-		}
-		if ((p = rk_catalog_protocol(catalog, l->protocol, &e)) == NULL)
-			return free(e), fail(st, "unknown-protocol",
-			    l->protocol);
-		if ((si = runnable_step(p, 0)) >= 0) {
-			make_request(st, p, &p->steps[si], j);
-			return 0;
-		}
-	}
-	set_result(st);
-	return 0;
-}
-
-/* One protocol: continue it, or chain it after whatever ran before. */
-static int
-next_in_protocol(struct state *st)
-{
-	struct rk_protocol *p;
-	long link = 0, si = 0;
-	char *e;
-
-	if ((p = rk_catalog_protocol(catalog, st->protocol, &e)) == NULL) {
-		fail(st, "unknown-protocol", e);
-		free(e);
-		return -1;
-	}
-	if (st->last != NULL) {
-		const char *lp = rk_get_string(st->last, "protocol");
-
-		link = st->last_link;
-		if (lp != NULL && strcmp(lp, p->id) == 0) {
-			const struct rk_step *s = rk_protocol_step(p,
-			    rk_get_string(st->last, "step") ?
-			    rk_get_string(st->last, "step") : "");
-
-			si = s ? s - p->steps + 1 : (long)p->nsteps;
-		} else
-			link++;
-	}
-	if ((si = runnable_step(p, si)) >= 0)
-		make_request(st, p, &p->steps[si], link);
-	else
-		set_result(st);
-	return 0;
-}
-
-static void
-process(json_t *rec)
-{
-	struct state st = { .rec = rec, .last_link = -1 };
-	const char *prof = pflag, *proto = protocol_arg;
-	size_t n;
-	char *e;
-
-	if (rk_has_error(rec) || json_object_get(rec, "request") != NULL)
-		return;
-	if (!json_is_string(json_object_get(rec, "query"))) {
-		fail(&st, "no-query", "record has no query");
-		return;
-	}
-	if (prof == NULL && proto == NULL) {
-		prof = rk_get_string(rec, "profile");
-		proto = rk_get_string(rec, "protocol");
-	}
-	if (prof == NULL && proto == NULL) {
-		fail(&st, "no-protocol", "no protocol or profile given");
-		return;
-	}
-	if (json_object_get(rec, "profile") == NULL &&
-	    json_object_get(rec, "protocol") == NULL)
-		json_object_set_new(rec, prof ? "profile" : "protocol",
-		    json_string(prof ? prof : proto));
-	if (prof != NULL && (st.profile = rk_catalog_profile(catalog, prof,
-	    &e)) == NULL) {
-		fail(&st, "unknown-profile", e);
-		free(e);
-		return;
-	}
-	st.protocol = proto;
-	st.steps = rk_steps(rec);
-	if ((n = json_array_size(st.steps)) > 0) {
-		st.last = json_array_get(st.steps, n - 1);
-		st.last_link = json_integer_value(json_object_get(st.last,
-		    "link"));
-	}
-	if (st.profile != NULL)
-		next_in_profile(&st);
-	else
-		next_in_protocol(&st);
-}
-
 static void
 emit(json_t *rec)
 {
-	process(rec);
+	rk_runner_next(&run, rec);
 	if (rk_write(stdout, rec) == -1)
 		err(RK_EXIT_IO, "stdout");
 	json_decref(rec);
@@ -429,9 +56,9 @@ check_names(void)
 {
 	char *e;
 
-	if ((pflag && rk_catalog_profile(catalog, pflag, &e) == NULL) ||
-	    (protocol_arg && rk_catalog_protocol(catalog, protocol_arg, &e) ==
-	    NULL))
+	if ((run.profile && rk_catalog_profile(run.catalog, run.profile, &e) ==
+	    NULL) || (run.protocol && rk_catalog_protocol(run.catalog,
+	    run.protocol, &e) == NULL))
 		errx(RK_EXIT_CONFIG, "%s", e);
 }
 
@@ -452,20 +79,20 @@ main(int argc, char *argv[])
 	while ((ch = getopt_long(argc, argv, "+hPp:V", longopts, NULL)) != -1)
 		switch (ch) {
 		case 'h': usage(stdout, RK_EXIT_OK); break;
-		case 'P': Pflag = 1; break;
-		case 'p': pflag = optarg; break;
+		case 'P': run.perf = 1; break;
+		case 'p': run.profile = optarg; break;
 		case 'V': rk_version(); break;
 		default: usage(stderr, RK_EXIT_USAGE);
 		}
 	argc -= optind;
 	argv += optind;
-	if (pflag == NULL && argc > 0)
-		protocol_arg = argv[0], argc--, argv++;
-	load_ms = rk_now_ms();
-	catalog = rk_catalog_new();
-	catalog->lazy = 1;	/* rk-parse checks whole profiles */
+	if (run.profile == NULL && argc > 0)
+		run.protocol = argv[0], argc--, argv++;
+	run.load_ms = rk_now_ms();
+	run.catalog = rk_catalog_new();
+	run.catalog->lazy = 1;	/* rk-parse checks whole profiles */
 	check_names();
-	load_ms = rk_now_ms() - load_ms;
+	run.load_ms = rk_now_ms() - run.load_ms;
 	if (argc > 0) {
 		char *q = join_args(argc, argv);
 
@@ -479,6 +106,6 @@ main(int argc, char *argv[])
 			emit(rec);
 		rk_reader_free(r);
 	}
-	rk_catalog_free(catalog);
+	rk_catalog_free(run.catalog);
 	return rk_finish();
 }

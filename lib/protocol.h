@@ -118,6 +118,19 @@ int	 rk_cond_parse(const char *, struct rk_cond *);
 int	 rk_cond_eval(const struct rk_cond *, double conf, const char *verdict);
 const char *rk_out_kind_name(enum out_kind);
 
+/* runner.c: the next step of a record */
+
+struct rk_runner {
+	struct rk_catalog	*catalog;
+	const char		*profile;	/* run this profile, */
+	const char		*protocol;	/* or this protocol, */
+					/* or what the record names */
+	int			 perf;		/* compact prompts, no optional */
+	double			 load_ms;	/* recorded in requests */
+};
+
+int	 rk_runner_next(struct rk_runner *, json_t *rec);
+
 /* reply.c: a model's reply -> the step's structured output */
 
 double	 rk_reply_confidence(const char *text, int *found);
