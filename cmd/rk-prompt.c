@@ -5,7 +5,6 @@
  */
 #include <err.h>
 #include <getopt.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 

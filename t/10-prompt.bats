@@ -22,9 +22,8 @@ steps() {
 	[ "$(jq -c '[.rk, .query, .protocol, (.id | length), .request.protocol, .request.step, .request.link, .request.output, .request.min_items, .request.max_items, .request.max_tokens, .request.temperature]' rec.json)" = \
 	    '[1,"Is remote work here to stay?","gigathink",26,"gigathink","identify_dimensions",0,"list",5,10,600,0.7]' ]
 	[ "$(jq -r '.request.messages[1].content' rec.json)" = "Question: Is remote work here to stay?
-Name 5-10 distinct dimensions of this question
-(economic, technical, human, risk...). Numbered list, a short label and
-one line each." ]
+List 5-10 distinct dimensions of it (economic,
+technical, human, risk...), numbered, a label and one line each." ]
 	[ "$(jq -r '.request.messages[0].role' rec.json)" = system ]
 }
 
@@ -46,7 +45,7 @@ second question|extract_claims" ]
 Sources:
 [1] (d1) Coffee lowers risk X." ]
 	run rk-prompt gigathink "Is coffee healthy?"
-	[ "$(printf '%s' "$output" | jq -r '.request.messages[1].content' | sed -n 2p)" = "Name 5-10 distinct dimensions of this question" ]
+	[ "$(printf '%s' "$output" | jq -r '.request.messages[1].content' | sed -n 2p)" = "List 5-10 distinct dimensions of it (economic," ]
 }
 
 @test "a protocol runs its three steps in order, each seeing the one it depends on" {
