@@ -306,7 +306,7 @@ cmd_add(int argc, char **argv)
 		errx(RK_EXIT_IO, "%s: %s", index_path, rk_index_error(ix));
 	for (int i = 0; i < argc; i++)
 		add_path(argv[i]);
-	if (rk_index_commit(ix) == -1)
+	if (rk_index_commit(ix) == -1 || rk_index_pack(ix) == -1)
 		errx(RK_EXIT_IO, "%s: %s", index_path, rk_index_error(ix));
 	show_progress(1);
 }
@@ -325,7 +325,7 @@ cmd_rm(int argc, char **argv)
 			warnx("%s: no such document", argv[i]);
 			rk_exit_status(RK_EXIT_INPUT);
 		}
-	if (rk_index_commit(ix) == -1)
+	if (rk_index_commit(ix) == -1 || rk_index_pack(ix) == -1)
 		errx(RK_EXIT_IO, "%s: %s", index_path, rk_index_error(ix));
 }
 

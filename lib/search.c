@@ -59,6 +59,7 @@ struct rk_index {
 	int	 loaded;
 	int64_t	 version;
 	int64_t	 cap, dcap;	/* max chunk rowid + 1, max doc id + 1 */
+	int	 dirty;		/* documents changed since BEGIN */
 	uint32_t *len;
 	int64_t	*docof;
 	double	*acc, *dacc;
@@ -218,6 +219,7 @@ create_schema(struct rk_index *ix, const struct rk_analyzer *an)
 	    " n INTEGER NOT NULL, len INTEGER NOT NULL);"
 	    "CREATE INDEX chunks_doc ON chunks(doc);"
 	    "CREATE TABLE text(id INTEGER PRIMARY KEY, text TEXT NOT NULL);"
+	    "CREATE TABLE lens(gen INTEGER NOT NULL, data BLOB NOT NULL);"
 	    "CREATE VIRTUAL TABLE fts USING fts5(text, content='text', "
 	    "content_rowid='id', tokenize='rk %s');", words);
 	rc = exec(ix, s);
@@ -231,6 +233,7 @@ create_schema(struct rk_index *ix, const struct rk_analyzer *an)
 	ix->p.chunk = 2000;
 	ix->p.overlap = 200;
 	if (meta_set(ix, "version", "%d", SCHEMA_VERSION) == -1 ||
+	    exec(ix, "INSERT INTO meta(key, value) VALUES ('gen', 0)") == -1 ||
 	    meta_set(ix, "analyzer", "%s", spec) == -1 ||
 	    rk_index_set_params(ix, &ix->p) == -1)
 		return -1;
@@ -361,9 +364,14 @@ rk_index_begin(struct rk_index *ix)
 	return exec(ix, "BEGIN IMMEDIATE");
 }
 
+/* a commit that changed documents makes a new generation */
 int
 rk_index_commit(struct rk_index *ix)
 {
+	if (ix->dirty && exec(ix, "UPDATE meta SET value = value + 1 "
+	    "WHERE key = 'gen'") == -1)
+		return -1;
+	ix->dirty = 0;
 	return exec(ix, "COMMIT");
 }
 
@@ -478,6 +486,7 @@ rk_index_add(struct rk_index *ix, const char *doc, const char *text,
 	int64_t id;
 
 	ix->loaded = 0;
+	ix->dirty = 1;
 	if (p == NULL)
 		p = &ix->p;
 	if ((id = doc_find(ix, doc)) == -1)
@@ -516,6 +525,7 @@ rk_index_rm(struct rk_index *ix, const char *doc)
 	int64_t id;
 
 	ix->loaded = 0;
+	ix->dirty = 1;
 	if ((id = doc_find(ix, doc)) <= 0)
 		return (int)id;
 	if (drop_chunks(ix, id) == -1 || (st = stmt(ix, S_DOC_DEL)) == NULL)
@@ -568,22 +578,9 @@ rk_index_stats(struct rk_index *ix)
 	return s;
 }
 
-/* the scorer's arrays: chunk lengths and documents, by rowid */
-static int
-load(struct rk_index *ix)
+static void
+alloc_arrays(struct rk_index *ix, int64_t cap, int64_t dcap)
 {
-	sqlite3_stmt *st = stmt(ix, S_VERSION);
-	int64_t version, cap, dcap;
-
-	if (st == NULL || sqlite3_step(st) != SQLITE_ROW)
-		return fail(ix, "data_version");
-	version = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	if (ix->loaded && version == ix->version)
-		return 0;
-	if ((cap = scalar(ix, "SELECT coalesce(max(id), 0) + 1 FROM chunks")) < 0 ||
-	    (dcap = scalar(ix, "SELECT coalesce(max(id), 0) + 1 FROM docs")) < 0)
-		return -1;
 	ix->len = rk_xrealloc(ix->len, cap * sizeof(*ix->len));
 	ix->docof = rk_xrealloc(ix->docof, cap * sizeof(*ix->docof));
 	free(ix->acc);
@@ -597,6 +594,21 @@ load(struct rk_index *ix)
 		err(RK_EXIT_INTERNAL, "calloc");
 	memset(ix->len, 0, cap * sizeof(*ix->len));
 	memset(ix->docof, 0, cap * sizeof(*ix->docof));
+	ix->cap = cap;
+	ix->dcap = dcap;
+}
+
+/* the arrays from table chunks: about 1 us a chunk */
+static int
+load_table(struct rk_index *ix)
+{
+	sqlite3_stmt *st;
+	int64_t cap, dcap;
+
+	if ((cap = scalar(ix, "SELECT coalesce(max(id), 0) + 1 FROM chunks")) < 0 ||
+	    (dcap = scalar(ix, "SELECT coalesce(max(id), 0) + 1 FROM docs")) < 0)
+		return -1;
+	alloc_arrays(ix, cap, dcap);
 	if (sqlite3_prepare_v2(ix->db, "SELECT id, doc, len FROM chunks", -1,
 	    &st, NULL) != SQLITE_OK)
 		return fail(ix, "load");
@@ -609,11 +621,113 @@ load(struct rk_index *ix)
 		}
 	}
 	sqlite3_finalize(st);
-	ix->cap = cap;
-	ix->dcap = dcap;
+	return 0;
+}
+
+/*
+ * The arrays from the packed copy in table lens, if it is of the current
+ * generation: (length, document) as two little-endian 32-bit numbers per
+ * chunk rowid.  1 if loaded, 0 if stale.
+ */
+static int
+load_packed(struct rk_index *ix)
+{
+	sqlite3_stmt *st;
+	const unsigned char *b;
+	int64_t cap, dcap = 1, i;
+	int rc = 0;
+
+	if (sqlite3_prepare_v2(ix->db, "SELECT l.data FROM lens l, meta m "
+	    "WHERE m.key = 'gen' AND l.gen = m.value", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return fail(ix, "load");
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    (b = sqlite3_column_blob(st, 0)) != NULL) {
+		cap = sqlite3_column_bytes(st, 0) / 8;
+		for (i = 0; i < cap; i++) {
+			int64_t d = b[8 * i + 4] | b[8 * i + 5] << 8 |
+			    b[8 * i + 6] << 16 | (uint32_t)b[8 * i + 7] << 24;
+
+			dcap = d + 1 > dcap ? d + 1 : dcap;
+		}
+		alloc_arrays(ix, cap, dcap);
+		for (i = 0; i < cap; i++) {
+			const unsigned char *e = b + 8 * i;
+
+			ix->len[i] = e[0] | e[1] << 8 | e[2] << 16 |
+			    (uint32_t)e[3] << 24;
+			ix->docof[i] = e[4] | e[5] << 8 | e[6] << 16 |
+			    (uint32_t)e[7] << 24;
+		}
+		rc = 1;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* the scorer's arrays: chunk lengths and documents, by rowid */
+static int
+load(struct rk_index *ix)
+{
+	sqlite3_stmt *st = stmt(ix, S_VERSION);
+	int64_t version;
+	int rc;
+
+	if (st == NULL || sqlite3_step(st) != SQLITE_ROW)
+		return fail(ix, "data_version");
+	version = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (ix->loaded && version == ix->version)
+		return 0;
+	if ((rc = load_packed(ix)) == -1 || (rc == 0 && load_table(ix) == -1))
+		return -1;
 	ix->version = version;
 	ix->loaded = 1;
 	return 0;
+}
+
+/*
+ * Store the packed copy of the chunks' lengths and documents, so that
+ * the next process need not read every row of chunks to search.
+ */
+int
+rk_index_pack(struct rk_index *ix)
+{
+	sqlite3_stmt *st;
+	unsigned char *b;
+	int rc;
+
+	if (rk_index_begin(ix) == -1 || load_table(ix) == -1) {
+		exec(ix, "ROLLBACK");
+		return -1;
+	}
+	ix->loaded = 0;
+	b = rk_xmalloc(ix->cap * 8);
+	for (int64_t i = 0; i < ix->cap; i++) {
+		uint32_t l = ix->len[i], d = ix->docof[i];
+
+		for (int j = 0; j < 4; j++) {
+			b[8 * i + j] = l >> (8 * j);
+			b[8 * i + 4 + j] = d >> (8 * j);
+		}
+	}
+	if (exec(ix, "DELETE FROM lens") == -1 ||
+	    sqlite3_prepare_v2(ix->db, "INSERT INTO lens(gen, data) VALUES "
+	    "((SELECT value FROM meta WHERE key = 'gen'), ?1)", -1, &st,
+	    NULL) != SQLITE_OK) {
+		free(b);
+		exec(ix, "ROLLBACK");
+		return fail(ix, "pack");
+	}
+	sqlite3_bind_blob(st, 1, b, ix->cap * 8, SQLITE_STATIC);
+	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : fail(ix, "pack");
+	sqlite3_finalize(st);
+	free(b);
+	if (rc == -1) {
+		exec(ix, "ROLLBACK");
+		return -1;
+	}
+	return rk_index_commit(ix);
 }
 
 static int

@@ -71,6 +71,7 @@ int	 rk_index_add(struct rk_index *, const char *doc, const char *text,
 	    size_t len, const struct rk_index_params *, size_t *nchunks);
 int	 rk_index_rm(struct rk_index *, const char *doc);
 int	 rk_index_optimize(struct rk_index *);
+int	 rk_index_pack(struct rk_index *);
 char	*rk_index_stats(struct rk_index *);	/* JSON text, free it */
 int	 rk_index_search(struct rk_index *, const char *query,
 	    const struct rk_index_params *, size_t k, int per_doc,
