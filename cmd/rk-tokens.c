@@ -46,7 +46,7 @@ next_line(struct in *in, char **line, size_t *len)
 
 	for (;;) {
 		n = in->end - in->start;
-		nl = memchr(in->buf + in->start, '\n', n);
+		nl = n > 0 ? memchr(in->buf + in->start, '\n', n) : NULL;
 		if (nl != NULL || (in->eof && n > 0)) {
 			*line = in->buf + in->start;
 			*len = nl != NULL ? (size_t)(nl - *line) : n;
@@ -61,7 +61,8 @@ next_line(struct in *in, char **line, size_t *len)
 			errx(RK_EXIT_INPUT, "%s:%zu: line over the limit of "
 			    "%zu bytes (RK_MAX_DOCUMENT)", in->name,
 			    in->lineno + 1, in->max);
-		memmove(in->buf, in->buf + in->start, n);
+		if (n > 0)
+			memmove(in->buf, in->buf + in->start, n);
 		in->start = 0;
 		in->end = n;
 		if (in->cap - in->end < 65536) {

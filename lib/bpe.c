@@ -570,7 +570,10 @@ struct heap {
 static inline int
 before(const struct heap *q, uint32_t a, uint32_t b)
 {
-	return q->rank[a] < q->rank[b] || (q->rank[a] == q->rank[b] && a < b);
+	uint64_t ka = (uint64_t)q->rank[a] << 32 | a;
+	uint64_t kb = (uint64_t)q->rank[b] << 32 | b;
+
+	return ka < kb;
 }
 
 static void
@@ -777,7 +780,7 @@ encode_bytes(const struct rk_bpe *b, const unsigned char *s, size_t n,
 {
 	struct rk_bpe_ids own = { 0 }, *ids = k->ids ? k->ids : &own;
 	struct sink sub = { ids, 0, 0 };
-	size_t start = ids->n, lp, i, len, tail = 0;
+	size_t start = ids->n, lp, i, len = 0, tail = 0;
 	unsigned char *buf;
 
 	encode_valid(b, s, valid, flags, &sub);
