@@ -273,6 +273,7 @@ main(int argc, char *argv[])
 	}
 	if (!rk_utf8_valid(q, strlen(q)))
 		errx(RK_EXIT_INPUT, "question: invalid UTF-8");
+	rk_runner_init(&run);
 	run.catalog = rk_catalog_new();
 	if ((run.profile && rk_catalog_profile(run.catalog, run.profile,
 	    &e) == NULL) || (run.protocol && rk_catalog_protocol(run.catalog,

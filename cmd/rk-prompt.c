@@ -88,6 +88,7 @@ main(int argc, char *argv[])
 	if (run.profile == NULL && argc > 0)
 		run.protocol = argv[0], argc--, argv++;
 	run.load_ms = rk_now_ms();
+	rk_runner_init(&run);
 	run.catalog = rk_catalog_new();
 	run.catalog->lazy = 1;	/* rk-parse checks whole profiles */
 	check_names();

@@ -8,6 +8,8 @@
 
 #include <jansson.h>
 
+struct rk_bpe;
+
 /* template.c */
 
 enum tnode_kind { T_TEXT, T_VAR, T_IF };
@@ -127,8 +129,12 @@ struct rk_runner {
 					/* or what the record names */
 	int			 perf;		/* compact prompts, no optional */
 	double			 load_ms;	/* recorded in requests */
+	long			 context_tokens; /* budget for passages */
+	const char		*bpe_name;	/* the encoding counting them */
+	const struct rk_bpe	*bpe;		/* opened on first use */
 };
 
+int	 rk_runner_init(struct rk_runner *);
 int	 rk_runner_next(struct rk_runner *, json_t *rec);
 
 /* reply.c: a model's reply -> the step's structured output */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "rk.h"
+#include "bpe.h"
 #include "protocol.h"
 
 /* Where a record is: the chain it runs and what has happened so far. */
@@ -54,25 +55,40 @@ find_step(json_t *steps, const char *protocol, const char *step, long link)
 }
 
 static char *
-render_context(json_t *ctx)
+render_context(struct rk_runner *run, json_t *ctx, long *used)
 {
-	char *out = rk_xstrdup(""), *t;
+	char *out = rk_xstrdup(""), *t, *line;
+	long tokens = 0, n;
 	json_t *h;
 	size_t i;
 
-	if (!json_is_array(ctx))
+	*used = 0;
+	if (!json_is_array(ctx) || json_array_size(ctx) == 0)
 		return out;
+	if (run->bpe == NULL && (run->bpe = rk_bpe_get(run->bpe_name)) == NULL)
+		errx(RK_EXIT_CONFIG, "%s", rk_bpe_error());
 	json_array_foreach(ctx, i, h) {
 		const char *doc = rk_get_string(h, "doc");
 		const char *text = rk_get_string(h, "text");
 
 		if (text == NULL)
 			continue;
-		rk_asprintf(&t, "%s[%zu] (%s) %s\n", out, i + 1,
-		    doc ? doc : "?", text);
+		rk_asprintf(&line, "[%zu] (%s) %s\n", i + 1, doc ? doc : "?",
+		    text);
+		n = (long)rk_bpe_count(run->bpe, line, strlen(line), 0);
+		if (tokens + n > run->context_tokens) {
+			free(line);
+			break;		/* best first: the rest rank lower */
+		}
+		tokens += n;
+		rk_asprintf(&t, "%s%s", out, line);
 		free(out);
+		free(line);
 		out = t;
+		(*used)++;
 	}
+	if (*out != '\0')
+		out[strlen(out) - 1] = '\0';	/* the template ends the line */
 	return out;
 }
 
@@ -150,9 +166,11 @@ make_request(struct state *st, const struct rk_protocol *p,
 	double t0 = rk_now_ms();
 	json_t *req, *msgs = json_array();
 	char *sys = NULL, *user;
+	long used;
 
 	v.input = link_input(st, link);
-	v.context = render_context(json_object_get(st->rec, "context"));
+	v.context = render_context(st->run, json_object_get(st->rec,
+	    "context"), &used);
 	snprintf(v.num[0], sizeof(v.num[0]), "%ld", s->min_items);
 	snprintf(v.num[1], sizeof(v.num[1]), "%ld", s->max_items);
 	if (p->system != NULL)
@@ -174,6 +192,8 @@ make_request(struct state *st, const struct rk_protocol *p,
 	    s->temperature,
 	    "min_confidence", l ? num_or(l->min_confidence,
 	    s->min_confidence) : s->min_confidence);
+	if (json_array_size(json_object_get(st->rec, "context")) > 0)
+		json_object_set_new(req, "context_used", json_integer(used));
 	if (s->output == OUT_LIST) {
 		json_object_set_new(req, "min_items", json_integer(s->min_items));
 		json_object_set_new(req, "max_items", json_integer(s->max_items));
@@ -336,6 +356,24 @@ next_in_protocol(struct state *st)
 		make_request(st, p, &p->steps[si], link);
 	else
 		set_result(st);
+	return 0;
+}
+
+/*
+ * Passages are packed into prompts up to a token budget, counted with the
+ * encoding of $RK_MODEL when it is known (cl100k_base otherwise).
+ */
+int
+rk_runner_init(struct rk_runner *run)
+{
+	const char *v = rk_getenv("RK_CONTEXT_TOKENS");
+	const char *enc = rk_getenv("RK_MODEL") ?
+	    rk_bpe_encoding_for(rk_getenv("RK_MODEL")) : NULL;
+
+	run->context_tokens = 2000;
+	if (v != NULL && rk_parse_uint(v, 10000000, &run->context_tokens) == -1)
+		errx(RK_EXIT_USAGE, "RK_CONTEXT_TOKENS: not a number: '%s'", v);
+	run->bpe_name = enc ? enc : "cl100k_base";
 	return 0;
 }
 

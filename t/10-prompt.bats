@@ -48,6 +48,24 @@ Sources:
 	[ "$(printf '%s' "$output" | jq -r '.request.messages[1].content' | sed -n 2p)" = "List 5-10 distinct dimensions of it (economic," ]
 }
 
+@test "passages are packed up to RK_CONTEXT_TOKENS, best first" {
+	echo '{"query":"Is coffee healthy?","context":[{"doc":"d1","chunk":0,"score":3.2,"text":"Coffee lowers risk X."},{"doc":"d2","chunk":0,"score":2.2,"text":"Coffee raises blood pressure a little in most adults."}]}' >r.json
+	rk-prompt gigathink <r.json >all.json
+	[ "$(jq -c '.request.context_used' all.json)" = 2 ]
+	RK_CONTEXT_TOKENS=12 rk-prompt gigathink <r.json >one.json
+	[ "$(jq -c '.request.context_used' one.json)" = 1 ]
+	[ "$(jq -r '.request.messages[1].content' one.json | head -4)" = "Question: Is coffee healthy?
+Sources:
+[1] (d1) Coffee lowers risk X.
+List 5-10 distinct dimensions of it (economic," ]
+	RK_CONTEXT_TOKENS=3 rk-prompt gigathink <r.json >none.json
+	[ "$(jq -c '.request.context_used' none.json)" = 0 ]
+	[ "$(jq -r '.request.messages[1].content' none.json | sed -n 2p)" = "List 5-10 distinct dimensions of it (economic," ]
+	RK_CONTEXT_TOKENS=lots run rk-prompt gigathink <r.json
+	assert_status 2
+	assert_output "rk-prompt: RK_CONTEXT_TOKENS: not a number: 'lots'"
+}
+
 @test "a protocol runs its three steps in order, each seeing the one it depends on" {
 	run steps gigathink 3 < <(rk-prompt gigathink "Should we rewrite it in Rust?")
 	assert_status 0
