@@ -152,3 +152,20 @@ overhead" ]
 	run rk
 	assert_status 2
 }
+
+@test "--index retrieves passages into the record before the first prompt" {
+	cp "$FIXTURES"/think/*.txt .
+	rk-search -i a.db add coffee.txt tea.txt >/dev/null
+	rk-search -i b.db add sleep.txt coffee.txt >/dev/null
+	run_json -t gigathink -i a.db "Is coffee good for health?" >one.json
+	[ "$(jq -c '[[.context[].doc], .result.steps, .error]' one.json)" = '[["coffee.txt"],3,null]' ]
+	# the first prompt placed the passage, citing its source
+	printf 'Is coffee good for health?\n' | rk-search -r -i a.db |
+	    rk-prompt gigathink | jq -r '.request.messages[1].content' >p.txt
+	grep -q '^\[1\] (coffee.txt) Coffee and health' p.txt
+	# two indexes: searched each, fused by rank
+	run_json -t gigathink -i a.db -i b.db "Is coffee bad for sleep?" >two.json
+	[ "$(jq -c '[.context[].doc]' two.json)" = '["coffee.txt","sleep.txt"]' ]
+	run rk trace -d t.db -f json show "$(jq -r .id two.json)"
+	[ "$(printf '%s' "$output" | jq -c '[.context[].doc]')" = '["coffee.txt","sleep.txt"]' ]
+}
