@@ -37,7 +37,8 @@ struct rk_bpe_ids {
  * model (gpt-4o, gpt-4, o3-mini, ...).  NULL, with rk_bpe_error() saying
  * why, if the name is unknown or the table cannot be mapped.  rk_bpe_get()
  * keeps what it opens until exit and returns the same handle for the same
- * encoding; rk_bpe_open() handles are for rk_bpe_close().
+ * encoding (call it once before starting threads: its cache has no lock);
+ * rk_bpe_open() handles are for rk_bpe_close().
  */
 const struct rk_bpe *rk_bpe_get(const char *name);
 struct rk_bpe	*rk_bpe_open(const char *name);

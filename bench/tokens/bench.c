@@ -36,8 +36,19 @@ main(int argc, char *argv[])
 	    passes < 1)
 		errx(2, "usage: tokens-bench encoding docs.ndjson passes "
 		    "ids-out");
-	if ((bpe = rk_bpe_get(argv[1])) == NULL)
-		errx(5, "%s", rk_bpe_error());
+	{
+		static const char q[] = "Should a ten-person team split its "
+		    "monolith into microservices?";
+		double t0 = rk_now_ms(), t1, t2;
+
+		if ((bpe = rk_bpe_get(argv[1])) == NULL)
+			errx(5, "%s", rk_bpe_error());
+		t1 = rk_now_ms();
+		rk_bpe_count(bpe, q, sizeof(q) - 1, 0);
+		t2 = rk_now_ms();
+		printf("# %s: open %.3f ms, first count of a %zu-byte question "
+		    "%.3f ms\n", argv[1], t1 - t0, sizeof(q) - 1, t2 - t1);
+	}
 	if ((fp = fopen(argv[2], "r")) == NULL)
 		err(5, "%s", argv[2]);
 	while ((n = getline(&line, &lcap, fp)) != -1) {
