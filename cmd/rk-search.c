@@ -202,7 +202,7 @@ add_jsonl(const char *file, FILE *fp)
 }
 
 static void
-add_text(const char *file, FILE *fp, size_t size)
+add_text(const char *file, FILE *fp, size_t size, int in_dir)
 {
 	char *buf = rk_xmalloc(size + 1);
 	size_t n = fread(buf, 1, size, fp);
@@ -212,7 +212,8 @@ add_text(const char *file, FILE *fp, size_t size)
 		rk_exit_status(RK_EXIT_IO);
 	} else if (memchr(buf, '\0', n) != NULL) {
 		warnx("%s: binary file, skipped", file);
-		rk_exit_status(RK_EXIT_INPUT);
+		if (!in_dir)
+			rk_exit_status(RK_EXIT_INPUT);
 	} else if (!rk_utf8_valid(buf, n)) {
 		warnx("%s: invalid UTF-8, skipped", file);
 		rk_exit_status(RK_EXIT_INPUT);
@@ -231,7 +232,34 @@ has_suffix(const char *s, const char *sfx)
 	return n > m && strcmp(s + n - m, sfx) == 0;
 }
 
-static void add_path(const char *);
+static void add_path(const char *, int);
+
+/* the index and its WAL files, never indexed themselves */
+static struct stat own[3];
+static int nown;
+
+static void
+own_files(void)
+{
+	const char *sfx[] = { "", "-wal", "-shm" };
+	char *p;
+
+	for (int i = 0; i < 3; i++) {
+		rk_asprintf(&p, "%s%s", index_path, sfx[i]);
+		if (stat(p, &own[nown]) == 0)
+			nown++;
+		free(p);
+	}
+}
+
+static int
+is_own(const struct stat *sb)
+{
+	for (int i = 0; i < nown; i++)
+		if (own[i].st_dev == sb->st_dev && own[i].st_ino == sb->st_ino)
+			return 1;
+	return 0;
+}
 
 static void
 add_dir(const char *dir)
@@ -250,7 +278,7 @@ add_dir(const char *dir)
 		if (ents[i]->d_name[0] != '.') {
 			rk_asprintf(&path, "%s%s%s", dir,
 			    has_suffix(dir, "/") ? "" : "/", ents[i]->d_name);
-			add_path(path);
+			add_path(path, 1);
 			free(path);
 		}
 		free(ents[i]);
@@ -258,8 +286,9 @@ add_dir(const char *dir)
 	free(ents);
 }
 
+/* in_dir: found by walking a directory; binary files are then skipped */
 static void
-add_path(const char *path)
+add_path(const char *path, int in_dir)
 {
 	struct stat sb;
 	FILE *fp;
@@ -280,6 +309,8 @@ add_path(const char *path)
 		warnx("%s: not a regular file, skipped", path);
 		return;
 	}
+	if (is_own(&sb))
+		return;
 	json = has_suffix(path, ".jsonl") || has_suffix(path, ".ndjson") ||
 	    has_suffix(path, ".json");
 	if (!json && (size_t)sb.st_size > rk_limits.document) {
@@ -294,7 +325,7 @@ add_path(const char *path)
 	if (json)
 		add_jsonl(path, fp);
 	else
-		add_text(path, fp, sb.st_size);
+		add_text(path, fp, sb.st_size, in_dir);
 	fclose(fp);
 }
 
@@ -302,10 +333,11 @@ static void
 cmd_add(int argc, char **argv)
 {
 	progress = isatty(STDERR_FILENO);
+	own_files();
 	if (rk_index_begin(ix) == -1)
 		errx(RK_EXIT_IO, "%s: %s", index_path, rk_index_error(ix));
 	for (int i = 0; i < argc; i++)
-		add_path(argv[i]);
+		add_path(argv[i], 0);
 	if (rk_index_commit(ix) == -1 || rk_index_pack(ix) == -1)
 		errx(RK_EXIT_IO, "%s: %s", index_path, rk_index_error(ix));
 	show_progress(1);

@@ -640,7 +640,7 @@ load_packed(struct rk_index *ix)
 	if (sqlite3_prepare_v2(ix->db, "SELECT l.data FROM lens l, meta m "
 	    "WHERE m.key = 'gen' AND l.gen = m.value", -1, &st, NULL) !=
 	    SQLITE_OK)
-		return fail(ix, "load");
+		return 0;	/* not packed yet */
 	if (sqlite3_step(st) == SQLITE_ROW &&
 	    (b = sqlite3_column_blob(st, 0)) != NULL) {
 		cap = sqlite3_column_bytes(st, 0) / 8;
@@ -711,7 +711,10 @@ rk_index_pack(struct rk_index *ix)
 			b[8 * i + 4 + j] = d >> (8 * j);
 		}
 	}
-	if (exec(ix, "DELETE FROM lens") == -1 ||
+	if (exec(ix, "CREATE TABLE IF NOT EXISTS lens(gen INTEGER NOT NULL, "
+	    "data BLOB NOT NULL)") == -1 || exec(ix, "INSERT OR IGNORE INTO "
+	    "meta(key, value) VALUES ('gen', 0)") == -1 ||
+	    exec(ix, "DELETE FROM lens") == -1 ||
 	    sqlite3_prepare_v2(ix->db, "INSERT INTO lens(gen, data) VALUES "
 	    "((SELECT value FROM meta WHERE key = 'gen'), ?1)", -1, &st,
 	    NULL) != SQLITE_OK) {
