@@ -11,13 +11,19 @@ $(O)/bench/retrieval/rk-search-speed: bench/retrieval/speed.c $(O)/librk.a \
 	$(CC) $(CFLAGS) -Ilib -o $@ bench/retrieval/speed.c $(O)/librk.a \
 	    $(LDFLAGS) $(LDLIBS)
 
+$(O)/bench/retrieval/rk-fuse-speed: bench/retrieval/fuse_speed.c \
+    $(O)/librk.a lib/fuse.h | $(O)/bench/retrieval
+	$(CC) $(CFLAGS) -Ilib -o $@ bench/retrieval/fuse_speed.c $(O)/librk.a \
+	    $(LDFLAGS) $(LDLIBS)
+
 $(O)/bench/retrieval/xapian-bench: bench/retrieval/xapian_bench.cc \
     | $(O)/bench/retrieval
 	$(CXX) -O2 -o $@ $< $$(pkg-config --cflags --libs xapian-core)
 
 bench-retrieval: all $(O)/bench/retrieval/rk-search-speed \
-    $(O)/bench/retrieval/xapian-bench
+    $(O)/bench/retrieval/rk-fuse-speed $(O)/bench/retrieval/xapian-bench
 	sh bench/retrieval/eval.sh $(O)
+	$(O)/bench/retrieval/rk-fuse-speed
 	sh bench/retrieval/speed.sh $(O)
 
 .PHONY: bench-retrieval

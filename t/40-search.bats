@@ -134,6 +134,20 @@ notes/dogs.md	2"
 rk-search: latin1.txt: invalid UTF-8, skipped"
 }
 
+@test "rk-search: a directory walk skips the index, dot files and binaries" {
+	printf 'x\0y' >notes/img.png
+	echo hidden words >notes/.hidden.txt
+	run rk-search -i here.db add .
+	assert_status 0
+	assert_output "rk-search: notes/img.png: binary file, skipped"
+	run rk-search -i here.db add .
+	assert_status 0
+	run sh -c "rk-search -i here.db stats | jq .docs"
+	assert_output "2"
+	run rk-search -i here.db hidden
+	assert_output ""
+}
+
 @test "rk-search: chunks end at paragraphs and sentences, overlap starts at a sentence" {
 	rk-search -i c.db -c 80 -o 20 add "$S/chunks.txt"
 	run sh -c "rk-search -i c.db -k 10 -p k1=0,b=0 here | jq -c '[.chunk, .text]' | sort"
