@@ -494,6 +494,12 @@ line_mode(void)
 		if (strspn(line, " \t") == (size_t)n)
 			continue;
 		nq++;
+		if ((size_t)n > rk_limits.record) {
+			warnx("stdin:%zu: query over the record limit of %zu "
+			    "bytes (RK_MAX_RECORD)", nq, rk_limits.record);
+			rk_exit_status(RK_EXIT_INPUT);
+			continue;
+		}
 		if (!rk_utf8_valid(line, n)) {
 			warnx("stdin:%zu: invalid UTF-8", nq);
 			rk_exit_status(RK_EXIT_INPUT);
