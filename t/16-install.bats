@@ -1,0 +1,20 @@
+#!/usr/bin/env bats
+# make install: the installed tree works on its own
+
+load helper
+
+@test "make install DESTDIR=... PREFIX=... gives a working rk" {
+	[ -n "${RK_BUILD:-}" ] || skip "run through make check"
+	make -s -C "$BATS_TEST_DIRNAME/.." O="$RK_BUILD" install \
+	    DESTDIR="$TMP/inst" PREFIX=/opt/rk >/dev/null
+	for f in bin/rk bin/rk-parse bin/rk-prompt bin/rk-llm bin/rk-trace \
+	    share/reasonkit/protocols/profiles.yaml share/man/man1/rk.1 \
+	    share/man/man5/rk-record.5 share/man/man7/reasonkit.7; do
+		[ -e "$TMP/inst/opt/rk/$f" ] || { echo "missing $f"; return 1; }
+	done
+	# the installed tools find their protocols beside themselves
+	PATH=/usr/bin:/bin run "$TMP/inst/opt/rk/bin/rk" think --mock -p quick \
+	    -d "$TMP/i.db" -f json "Is it installed?"
+	assert_status 0
+	[ "$(printf '%s' "$output" | jq -c '.result.steps')" = 6 ]
+}
