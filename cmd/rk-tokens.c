@@ -193,7 +193,7 @@ static int
 parse_ids(struct in *in, const char *s)
 {
 	const char *p = s;
-	size_t len;
+	size_t len, n0 = ids.n;
 
 	for (;;) {
 		unsigned long v;
@@ -211,6 +211,7 @@ parse_ids(struct in *in, const char *s)
 			    in->lineno, (int)(len > 40 ? 40 : len), p,
 			    rk_bpe_name(bpe));
 			rk_exit_status(RK_EXIT_INPUT);
+			ids.n = n0;	/* none of a bad line */
 			return -1;
 		}
 		if (ids.n == ids.cap) {

@@ -334,6 +334,11 @@ EOF
 	run rk-tokens -d -e o200k_base <<<'100 x'
 	assert_status 3
 	assert_output "rk-tokens: <stdin>:1: x: not a token id of o200k_base"
+	# -a: a bad line is left out whole, the others are decoded
+	printf '15339\n1917 99999999\n 1917\n' | rk-tokens -a -d >got 2>err &&
+	    false || [ $? -eq 3 ]
+	[ "$(cat got)" = "hello world" ]
+	[ "$(cat err)" = "rk-tokens: <stdin>:2: 99999999: not a token id of cl100k_base" ]
 }
 
 @test "files and - in order; a missing file is exit 5, the rest still done" {
