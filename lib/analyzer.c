@@ -30,7 +30,8 @@ rk_stopword(const char *w, size_t len)
 {
 	size_t lo = 0, hi = sizeof(stopwords) / sizeof(*stopwords);
 
-	if (len > 5)
+	/* every stopword starts with one of these letters */
+	if (len > 5 || len == 0 || strchr("abfinostw", w[0]) == NULL)
 		return 0;
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;

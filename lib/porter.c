@@ -86,32 +86,27 @@ cvc(const struct stem *z, int i)
 	return z->b[i] != 'w' && z->b[i] != 'x' && z->b[i] != 'y';
 }
 
+/* does b[0..k] end in s (of length len)?  Then j ends the stem */
 static int
-ends(struct stem *z, const char *s)
+ends_n(struct stem *z, const char *s, int len)
 {
-	int len = strlen(s);
-
-	if (len > z->k + 1 || memcmp(z->b + z->k - len + 1, s, len) != 0)
+	if (len > z->k + 1 || z->b[z->k] != s[len - 1] ||
+	    memcmp(z->b + z->k - len + 1, s, len) != 0)
 		return 0;
 	z->j = z->k - len;
 	return 1;
 }
 
 static void
-set_to(struct stem *z, const char *s)
+set_to_n(struct stem *z, const char *s, int len)
 {
-	int len = strlen(s);
-
 	memcpy(z->b + z->j + 1, s, len);
 	z->k = z->j + len;
 }
 
-static void
-replace(struct stem *z, const char *s)
-{
-	if (measure(z) > 0)
-		set_to(z, s);
-}
+/* for string literals only */
+#define ends(z, s)	ends_n(z, s, sizeof(s) - 1)
+#define set_to(z, s)	set_to_n(z, s, sizeof(s) - 1)
 
 /* plurals and -ed, -ing */
 static void
@@ -156,16 +151,22 @@ step1c(struct stem *z)
 }
 
 struct rule {
-	const char *from, *to;
+	const char *from;
+	int	 flen;
+	const char *to;
+	int	 tlen;
 };
+
+#define R(from, to)	{ from, sizeof(from) - 1, to, sizeof(to) - 1 }
 
 /* the first rule whose suffix matches decides, even if m() is too small */
 static int
 rules(struct stem *z, const struct rule *r)
 {
 	for (; r->from != NULL; r++)
-		if (ends(z, r->from)) {
-			replace(z, r->to);
+		if (ends_n(z, r->from, r->flen)) {
+			if (measure(z) > 0)
+				set_to_n(z, r->to, r->tlen);
 			return 1;
 		}
 	return 0;
@@ -175,14 +176,14 @@ static void
 step2(struct stem *z)
 {
 	static const struct rule r[] = {
-		{ "ational", "ate" }, { "tional", "tion" }, { "enci", "ence" },
-		{ "anci", "ance" }, { "izer", "ize" }, { "bli", "ble" },
-		{ "alli", "al" }, { "entli", "ent" }, { "eli", "e" },
-		{ "ousli", "ous" }, { "ization", "ize" }, { "ation", "ate" },
-		{ "ator", "ate" }, { "alism", "al" }, { "iveness", "ive" },
-		{ "fulness", "ful" }, { "ousness", "ous" }, { "aliti", "al" },
-		{ "iviti", "ive" }, { "biliti", "ble" }, { "logi", "log" },
-		{ NULL, NULL }
+		R("ational", "ate"), R("tional", "tion"), R("enci", "ence"),
+		R("anci", "ance"), R("izer", "ize"), R("bli", "ble"),
+		R("alli", "al"), R("entli", "ent"), R("eli", "e"),
+		R("ousli", "ous"), R("ization", "ize"), R("ation", "ate"),
+		R("ator", "ate"), R("alism", "al"), R("iveness", "ive"),
+		R("fulness", "ful"), R("ousness", "ous"), R("aliti", "al"),
+		R("iviti", "ive"), R("biliti", "ble"), R("logi", "log"),
+		{ NULL, 0, NULL, 0 }
 	};
 
 	if (z->k >= 1)
@@ -193,9 +194,9 @@ static void
 step3(struct stem *z)
 {
 	static const struct rule r[] = {
-		{ "icate", "ic" }, { "ative", "" }, { "alize", "al" },
-		{ "iciti", "ic" }, { "ical", "ic" }, { "ful", "" },
-		{ "ness", "" }, { NULL, NULL }
+		R("icate", "ic"), R("ative", ""), R("alize", "al"),
+		R("iciti", "ic"), R("ical", "ic"), R("ful", ""),
+		R("ness", ""), { NULL, 0, NULL, 0 }
 	};
 
 	rules(z, r);
@@ -204,22 +205,25 @@ step3(struct stem *z)
 static void
 step4(struct stem *z)
 {
-	static const char *const sfx[] = {
-		"al", "ance", "ence", "er", "ic", "able", "ible", "ant",
-		"ement", "ment", "ent", "ion", "ou", "ism", "ate", "iti",
-		"ous", "ive", "ize", NULL
+	static const struct rule sfx[] = {
+		R("al", ""), R("ance", ""), R("ence", ""), R("er", ""),
+		R("ic", ""), R("able", ""), R("ible", ""), R("ant", ""),
+		R("ement", ""), R("ment", ""), R("ent", ""), R("ion", ""),
+		R("ou", ""), R("ism", ""), R("ate", ""), R("iti", ""),
+		R("ous", ""), R("ive", ""), R("ize", ""), { NULL, 0, NULL, 0 }
 	};
 	int i;
 
-	for (i = 0; sfx[i] != NULL; i++) {
-		if (!ends(z, sfx[i]))
+	for (i = 0; sfx[i].from != NULL; i++) {
+		if (!ends_n(z, sfx[i].from, sfx[i].flen))
 			continue;
-		if (strcmp(sfx[i], "ion") == 0 && (z->j < 0 ||
+		if (sfx[i].from[0] == 'i' && sfx[i].flen == 3 &&
+		    sfx[i].from[1] == 'o' && (z->j < 0 ||
 		    (z->b[z->j] != 's' && z->b[z->j] != 't')))
-			continue;
+			continue;	/* -ion only after s or t */
 		break;
 	}
-	if (sfx[i] != NULL && measure(z) > 1)
+	if (sfx[i].from != NULL && measure(z) > 1)
 		z->k = z->j;
 }
 
