@@ -39,15 +39,29 @@ main(int argc, char *argv[])
 	{
 		static const char q[] = "Should a ten-person team split its "
 		    "monolith into microservices?";
-		double t0 = rk_now_ms(), t1, t2;
+		double open_ms = 1e300, count_ms = 1e300;
 
+		/* the best of 10: a shared machine adds its own delays */
+		for (int k = 0; k < 10; k++) {
+			double t0 = rk_now_ms(), t1, t2;
+			struct rk_bpe *b = rk_bpe_open(argv[1]);
+
+			if (b == NULL)
+				errx(5, "%s", rk_bpe_error());
+			t1 = rk_now_ms();
+			rk_bpe_count(b, q, sizeof(q) - 1, 0);
+			t2 = rk_now_ms();
+			if (t1 - t0 < open_ms)
+				open_ms = t1 - t0;
+			if (t2 - t1 < count_ms)
+				count_ms = t2 - t1;
+			rk_bpe_close(b);
+		}
+		printf("# %s: open %.3f ms, then a count of a %zu-byte question "
+		    "%.3f ms (best of 10)\n", argv[1], open_ms, sizeof(q) - 1,
+		    count_ms);
 		if ((bpe = rk_bpe_get(argv[1])) == NULL)
 			errx(5, "%s", rk_bpe_error());
-		t1 = rk_now_ms();
-		rk_bpe_count(bpe, q, sizeof(q) - 1, 0);
-		t2 = rk_now_ms();
-		printf("# %s: open %.3f ms, first count of a %zu-byte question "
-		    "%.3f ms\n", argv[1], t1 - t0, sizeof(q) - 1, t2 - t1);
 	}
 	if ((fp = fopen(argv[2], "r")) == NULL)
 		err(5, "%s", argv[2]);
