@@ -469,6 +469,13 @@ rk_store_open(const char *path, int create)
 	}
 	sqlite3_extended_result_codes(st->db, 1);
 	sqlite3_busy_timeout(st->db, BUSY_MS);
+	/*
+	 * A pipeline stores a record or two per process: leave the WAL to
+	 * the automatic checkpoint instead of syncing it into the database
+	 * at every exit.
+	 */
+	sqlite3_db_config(st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1,
+	    (int *)NULL);
 	if (exec_retry(st, "PRAGMA journal_mode = WAL") != SQLITE_OK ||
 	    sqlite3_exec(st->db, sync, NULL, NULL, NULL) != SQLITE_OK) {
 		store_warn(st, "cannot open");

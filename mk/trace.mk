@@ -1,5 +1,12 @@
-# rk-trace extras: the in-process store benchmark (never installed) and a
-# target that runs bench/trace/run.sh against this build.
+# rk-trace extras: the helper the tests use to look into a trace database
+# without the sqlite3 shell, the in-process store benchmark (neither is
+# installed), and a target that runs bench/trace/run.sh against this build.
+
+all: $(O)/libexec/rk-trace-sql
+
+$(O)/libexec/rk-trace-sql: t/fixtures/trace/sql.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ t/fixtures/trace/sql.c $(LDLIBS)
 
 $(O)/bench/trace-store: bench/trace/store.c $(O)/librk.a lib/store.h
 	@mkdir -p $(@D)

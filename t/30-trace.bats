@@ -33,8 +33,18 @@ fields() {
 	    join(\"|\")"
 }
 
-# the bytes of the database header at OFFSET, LENGTH of them, in decimal
-header() { od -An -tu1 -j"$1" -N"$2" t.db | tr -s ' ' | sed 's/^ //'; }
+# sql DB SQL: run SQL on DB, rows printed as sqlite3(1) prints them, by
+# the helper built beside the tools (mk/trace.mk)
+sql() {
+	for b in $(type -ap rk-trace); do
+		if [ -x "${b%/*}/../libexec/rk-trace-sql" ]; then
+			"${b%/*}/../libexec/rk-trace-sql" "$@"
+			return
+		fi
+	done
+	echo "no rk-trace-sql beside rk-trace" >&2
+	return 1
+}
 
 # --- command line ------------------------------------------------------
 
@@ -165,9 +175,8 @@ $ONE|completed|brutalhonesty|brutalhonesty|0.75|false|0.9|770|295|none|1430|0.21
 }
 
 @test "store: the SQL schema is as rk-trace(1) documents it" {
-	command -v sqlite3 >/dev/null || skip "no sqlite3"
 	store_all
-	run sqlite3 t.db "SELECT id, status, profile, protocols,
+	run sql t.db "SELECT id, status, profile, protocols,
 	    round(confidence, 4), pass, min_confidence, tokens_in, tokens_out,
 	    estimated, round(llm_ms, 2), round(other_ms, 2), steps, created
 	    FROM runs ORDER BY created"
@@ -177,7 +186,7 @@ $FAIL|failed|quick|gigathink|0.835|||200|300|2|1713.75|0.14|2|2026-11-10T08:00:0
 $BAL|completed|balanced|gigathink laserlogic bedrock proofguard|0.8525|1|0.8|1200|1800|2|8489.25|0.84|12|2026-11-20T09:30:00.000Z
 $DEEP|completed|deep|gigathink laserlogic bedrock proofguard|0.8525|1|0.85|1200|1800|2|8489.25|0.84|12|2026-11-21T14:05:30.250Z
 $CTX|incomplete|quick|gigathink|0.85|||100|150|2|812.5|0.07|1|2026-11-25T18:00:00.000Z"
-	run sqlite3 t.db "PRAGMA user_version; PRAGMA journal_mode;
+	run sql t.db "PRAGMA user_version; PRAGMA journal_mode;
 	    SELECT name FROM sqlite_master WHERE type = 'index' AND
 	    name LIKE 'runs_%' ORDER BY name;
 	    SELECT count(*) FROM runs WHERE stored LIKE '20__-__-__T__:__:__.___Z'
@@ -198,16 +207,14 @@ runs_status
 
 @test "store: the schema is version 1, in WAL mode" {
 	rk-trace -d t.db <"$T/single.ndjson" >/dev/null
-	# user_version is at offset 60; 2 2 at 18 is WAL
-	run header 60 4
-	assert_output "0 0 0 1"
-	run header 18 2
-	assert_output "2 2"
+	run sql t.db 'PRAGMA user_version; PRAGMA journal_mode'
+	assert_output "1
+wal"
 }
 
 @test "store: a database of a newer schema is refused with exit 5" {
 	rk-trace -d t.db <"$T/single.ndjson" >/dev/null
-	printf '\0\0\0\011' | dd of=t.db bs=1 seek=60 conv=notrunc 2>/dev/null
+	sql t.db 'PRAGMA user_version = 9'
 	run rk-trace -d t.db <"$T/balanced.ndjson"
 	assert_status 5
 	assert_match "t.db: schema version 9 is newer than this rk-trace knows \(1\)"
@@ -339,8 +346,9 @@ $(cat "$T/single.ndjson")"
 	[ ! -s err ]
 	[ "$(count)" -eq 40 ]
 	[ "$(rk-trace -d t.db export | jq -r .query | sort -u | wc -l)" -eq 40 ]
-	run header 60 4
-	assert_output "0 0 0 1"
+	run sql t.db 'SELECT count(DISTINCT query) FROM runs; PRAGMA user_version'
+	assert_output "40
+1"
 }
 
 @test "store: -f text writes the report instead of the records" {
