@@ -17,6 +17,10 @@
 # calls, in both sync modes.  These are the numbers to hold against the
 # budget of 1 ms per record.
 #
+# Then one record per process, M times (default 21), as a think pipeline
+# stores one run: cat, rk-trace -n and rk-trace storing into a database
+# that exists.
+#
 # Environment: N records per run (default 500), R runs (default 5).
 
 set -eu
@@ -84,6 +88,35 @@ awk -v n="$N" -v c="$mc" -v p="$mp" -v s="$mn" -v f="$mf" -v k="$stored" 'BEGIN 
 	printf "  per record, store NORMAL:  %8.4f ms (budget 1 ms)\n", (s - p) / n
 	printf "  per record, store FULL:    %8.4f ms\n", (f - p) / n
 	printf "  rows in the last database: %s of %d\n", k, n
+}'
+
+# one record per process, as rk think stores a run: M processes each
+M=${M:-21}
+one() {
+	name=$1
+	shift
+	: >"$tmp/$name"
+	i=0
+	while [ "$i" -lt "$M" ]; do
+		t0=$(now_ns)
+		"$@" <"$tmp/one" >/dev/null
+		t1=$(now_ns)
+		echo "$(( (t1 - t0) / 1000 ))" |
+		    awk '{ printf "%.3f\n", $1 / 1000 }' >>"$tmp/$name"
+		i=$((i + 1))
+	done
+}
+fresh
+"$trace" -d "$tmp/db" <"$tmp/one" >/dev/null
+one cat1 cat
+one pass1 "$trace" -n
+one store1 "$trace" -d "$tmp/db"
+printf 'one record per process, median of %d:\n' "$M"
+awk -v c="$(median cat1)" -v p="$(median pass1)" -v s="$(median store1)" \
+    'BEGIN {
+	printf "  %-34s %9.2f ms\n", "cat", c
+	printf "  %-34s %9.2f ms  %6.2fx cat\n", "rk-trace -n", p, p / c
+	printf "  %-34s %9.2f ms  %6.2fx cat\n", "rk-trace (store)", s, s / c
 }'
 
 micro=$build/bench/trace-store
