@@ -130,7 +130,7 @@ make_step(const json_t *req, struct rk_call *c, double ms_llm)
 		rk_out_kind_parse(kind, &k);
 	v = rk_reply_confidence(c->text, &found);
 	conf = found ? json_real(v) : json_null();
-	step = json_pack("{s:O, s:s, s:O, s:o, s:o, s:s, s:s, "
+	step = json_pack("{s:O?, s:s, s:O?, s:o, s:o, s:s, s:s, "
 	    "s:{s:I, s:I, s:b}, s:b}",
 	    "protocol", json_object_get(req, "protocol"),
 	    "step", rk_get_string(req, "step") ? rk_get_string(req, "step") : "",
@@ -190,7 +190,8 @@ budget_check(struct rk_call *c, const char *model, long *max_tokens,
 	if (b->kind == RK_BUDGET_NONE)
 		return 0;
 	left = b->limit - rk_budget_spent(b, c->rec, &prices);
-	in = (double)rk_estimate_request_tokens(c->req);
+	in = (double)(provider ? rk_estimate_request_tokens(c->req) :
+	    rk_count_request_tokens(model, c->req));
 	switch (b->kind) {
 	case RK_BUDGET_TOKENS:
 		cap = (long)(left - in);
@@ -633,9 +634,9 @@ complete(struct slot *s, struct rk_xfer *x, double now)
 
 	s->x = NULL;
 	if (outcome(s, x) == 0) {
-		rk_call_finish_usage(c);
 		if (c->model == NULL)
 			c->model = rk_xstrdup(ep.model);
+		rk_call_finish_usage(c, c->model);
 		if (s->cacheable) {
 			v = json_pack("{s:s, s:s, s:I, s:I, s:b}", "text",
 			    c->text, "model", c->model, "in", (json_int_t)c->in,

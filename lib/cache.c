@@ -29,6 +29,31 @@ rk_cache_key(const json_t *canon, char out[RK_SHA256_HEX])
 	free(s);
 }
 
+/*
+ * WAL and the table.  Switching a new file to WAL takes a lock that the
+ * busy handler does not wait for, so when several processes create the
+ * cache at once, the losers try again for a while.
+ */
+static int
+setup(sqlite3 *db)
+{
+	int rc = SQLITE_BUSY;
+
+	for (int i = 0; i < 200 && (rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
+	    i++) {
+		struct timespec ts = { 0, 10 * 1000000L };
+
+		if (i > 0)
+			nanosleep(&ts, NULL);
+		rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL;"
+		    "PRAGMA synchronous=NORMAL;"
+		    "CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY "
+		    "KEY, stored REAL NOT NULL, reply TEXT NOT NULL);", NULL,
+		    NULL, NULL);
+	}
+	return rc;
+}
+
 struct rk_cache *
 rk_cache_open(const char *path, double ttl, char *err, size_t errsize)
 {
@@ -46,11 +71,7 @@ rk_cache_open(const char *path, double ttl, char *err, size_t errsize)
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
 		goto fail;
 	sqlite3_busy_timeout(c->db, 10000);
-	if (sqlite3_exec(c->db, "PRAGMA journal_mode=WAL;"
-	    "PRAGMA synchronous=NORMAL;"
-	    "CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, "
-	    "stored REAL NOT NULL, reply TEXT NOT NULL);", NULL, NULL,
-	    NULL) != SQLITE_OK ||
+	if (setup(c->db) != SQLITE_OK ||
 	    sqlite3_prepare_v2(c->db, "SELECT stored, reply FROM responses "
 	    "WHERE key = ?", -1, &c->get, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(c->db, "INSERT OR REPLACE INTO responses "

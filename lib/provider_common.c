@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "rk.h"
+#include "bpe.h"
 #include "provider.h"
 
 /* Token counts as the server sent them (either may be absent). */
@@ -22,14 +23,47 @@ rk_call_usage(struct rk_call *c, const json_t *in, const json_t *out)
 	}
 }
 
+/*
+ * Tokens of a text by the model's BPE encoding when it has a known one,
+ * else by cl100k_base (close enough for most models); by bytes / 4 when
+ * the tables are not installed.
+ */
+long
+rk_count_tokens(const char *model, const char *text)
+{
+	const struct rk_bpe *b = NULL;
+
+	if (text == NULL)
+		return 0;
+	if (model != NULL && rk_bpe_encoding_for(model) != NULL)
+		b = rk_bpe_get(model);
+	if (b == NULL)
+		b = rk_bpe_get("cl100k_base");
+	return b ? (long)rk_bpe_count(b, text, strlen(text), 0) :
+	    rk_estimate_tokens(text);
+}
+
+/* the messages' tokens, plus 4 a message for the roles and separators */
+long
+rk_count_request_tokens(const char *model, const json_t *req)
+{
+	const json_t *m;
+	long n = 0;
+	size_t i;
+
+	json_array_foreach(json_object_get(req, "messages"), i, m)
+		n += 4 + rk_count_tokens(model, rk_get_string(m, "content"));
+	return n;
+}
+
 /* Counts the server did not send are estimated, and marked so. */
 void
-rk_call_finish_usage(struct rk_call *c)
+rk_call_finish_usage(struct rk_call *c, const char *model)
 {
 	if (!c->have_in)
-		c->in = rk_estimate_request_tokens(c->req);
+		c->in = rk_count_request_tokens(model, c->req);
 	if (!c->have_out)
-		c->out = rk_estimate_tokens(c->text ? c->text : c->acc.s);
+		c->out = rk_count_tokens(model, c->text ? c->text : c->acc.s);
 	c->estimated = !c->have_in || !c->have_out;
 }
 
