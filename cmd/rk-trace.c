@@ -309,6 +309,7 @@ store_mode(int argc, char *argv[])
 /* --- ls and export --------------------------------------------------- */
 
 static const struct option filter_opts[] = {
+	{ "help", no_argument, NULL, OPT_HELP },
 	{ "since", required_argument, NULL, OPT_SINCE },
 	{ "until", required_argument, NULL, OPT_UNTIL },
 	{ NULL, 0, NULL, 0 }
@@ -355,6 +356,9 @@ parse_filter(int argc, char *argv[], struct rk_filter *f)
 			break;
 		case OPT_UNTIL:
 			parse_date("--until", optarg, f->until);
+			break;
+		case OPT_HELP:
+			usage(stdout);
 			break;
 		default:
 			usage(stderr);
@@ -450,6 +454,8 @@ cmd_ids(int argc, char *argv[], int rm)
 
 	if (!rm && fflag == FMT_AUTO)
 		fflag = FMT_TEXT;
+	if (argc >= 2 && strcmp(argv[1], "--help") == 0)
+		usage(stdout);
 	if (argc < 2 || (argv[1][0] == '-' && argv[1][1] != '\0'))
 		usage(stderr);
 	if ((st = open_store(0)) == NULL)
@@ -475,6 +481,7 @@ cmd_prune(int argc, char *argv[])
 {
 	static const struct option opts[] = {
 		{ "before", required_argument, NULL, OPT_BEFORE },
+		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct rk_store *st;
@@ -489,6 +496,9 @@ cmd_prune(int argc, char *argv[])
 		switch (c) {
 		case OPT_BEFORE:
 			parse_date("--before", optarg, before);
+			break;
+		case OPT_HELP:
+			usage(stdout);
 			break;
 		default:
 			usage(stderr);

@@ -55,6 +55,15 @@ sql() {
 	assert_match '^       rk-trace \[-d db\] \[-f json \| text\] prune --before date$'
 }
 
+@test "rk-trace: --help after a command prints the usage too" {
+	for c in ls show export rm prune; do
+		run rk-trace "$c" --help
+		assert_status 0
+		assert_match '^usage: rk-trace '
+	done
+	[ ! -e "$XDG_DATA_HOME/reasonkit" ]
+}
+
 @test "rk-trace: --help matches the man page SYNOPSIS" {
 	command -v mandoc >/dev/null || skip "no mandoc"
 	rk-trace --help | sed 's/^usage: //; s/^       //' >help
