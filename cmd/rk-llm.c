@@ -668,8 +668,8 @@ complete(struct slot *s, struct rk_xfer *x, double now)
 		    "time of %.3g s (--retry-time, RK_RETRY_TIME)",
 		    opt.retry_ms / 1000);
 	} else if (c->retryable)
-		give_up(c, "giving up after %d attempts (--retries, "
-		    "RK_RETRIES)", s->attempt);
+		give_up(c, "giving up after %d attempt%s (--retries, "
+		    "RK_RETRIES)", s->attempt, s->attempt == 1 ? "" : "s");
 	fail(s->rec, c, RK_EXIT_PROVIDER);
 	e = json_object_get(s->rec, "error");
 	json_object_set_new(e, "attempts", json_integer(s->attempt));

@@ -30,7 +30,8 @@ rk_curl_load(char *err, size_t errsize)
 		F(easy_cleanup), F(easy_strerror), F(multi_init),
 		F(multi_setopt), F(multi_add_handle), F(multi_remove_handle),
 		F(multi_perform), F(multi_poll), F(multi_info_read),
-		F(multi_cleanup), F(slist_append), F(slist_free_all)
+		F(multi_cleanup), F(slist_append), F(slist_free_all),
+		F(getdate)
 #undef F
 	};
 	void *h;

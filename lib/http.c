@@ -116,10 +116,16 @@ on_header(char *p, size_t size, size_t n, void *arg)
 	} else if (k == 11 && strncasecmp(p, "retry-after", k) == 0) {
 		double d;
 
-		/* seconds; the HTTP-date form is rare from these APIs */
-		if (x->retry_after_ms < 0 && rk_parse_double(v, &d) == 0 &&
-		    d >= 0)
+		time_t t;
+
+		/* seconds, or an HTTP date */
+		if (x->retry_after_ms >= 0)
+			;		/* retry-after-ms came first */
+		else if (rk_parse_double(v, &d) == 0 && d >= 0)
 			x->retry_after_ms = d * 1000;
+		else if ((t = rk_curl.getdate(v, NULL)) != -1)
+			x->retry_after_ms = t > time(NULL) ?
+			    (double)(t - time(NULL)) * 1000 : 0;
 	} else if (k == 12 && strncasecmp(p, "content-type", k) == 0)
 		x->is_sse = strncasecmp(v, "text/event-stream", 17) == 0;
 	return len;

@@ -11,6 +11,7 @@
 #define CURL_DISABLE_TYPECHECK
 #include <curl/curl.h>		/* types and constants only: see curl_dl.c */
 #include <stddef.h>
+#include <time.h>
 
 /* curl_dl.c: the few libcurl functions we call, resolved with dlsym(3) */
 struct rk_curl {
@@ -31,6 +32,7 @@ struct rk_curl {
 	CURLMcode	(*multi_cleanup)(CURLM *);
 	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
 	void		(*slist_free_all)(struct curl_slist *);
+	time_t		(*getdate)(const char *, const time_t *);
 };
 
 extern struct rk_curl rk_curl;

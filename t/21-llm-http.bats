@@ -8,10 +8,12 @@ load helper
 local_setup() {
 	FAKE="${RK_BUILD:-$BATS_TEST_DIRNAME/../build}/libexec/rk-fakellm"
 	[ -x "$FAKE" ] || skip "no $FAKE (make)"
-	"$FAKE" -l "$TMP/fake.log" >"$TMP/port" &
+	"$FAKE" -B -l "$TMP/fake.log" >"$TMP/port" &
 	FAKE_PID=$!
-	while [ ! -s "$TMP/port" ]; do sleep 0.01; done
-	URL="http://127.0.0.1:$(cat "$TMP/port")/v1"
+	while [ "$(wc -l <"$TMP/port")" -lt 2 ]; do sleep 0.01; done
+	URL="http://127.0.0.1:$(sed -n 1p "$TMP/port")/v1"
+	# connections to this port never complete
+	HOLE="http://127.0.0.1:$(sed -n 2p "$TMP/port")/v1"
 	: >"$TMP/fake.log"
 }
 
@@ -126,6 +128,27 @@ nreq() { wc -l <"$TMP/fake.log" | tr -d ' '; }
 	run cat err
 	assert_match 'HTTP 429: Rate limit reached; attempt 1 of 5, next in 0\.10 s$'
 	[ "$(nreq)" -eq 2 ]
+}
+
+@test "retry-after as an HTTP date" {
+	llm openai fake/429-date-then-ok >out 2>err
+	run cat err
+	assert_match 'HTTP 429: Rate limit reached; attempt 1 of 5, next in [0-2]\.00 s$'
+	jq -e '.steps[0]' out >/dev/null
+}
+
+@test "a connect timeout is retried, and says which option sets it" {
+	pending | rk-llm --provider vllm -m x --base-url "$HOLE" --no-cache \
+	    --connect-timeout 0.2 --retries 1 >out 2>err || s=$?
+	[ "${s:-0}" -eq 6 ]
+	run jq -c '[.error.code, .error.attempts]' out
+	assert_output '["timeout-connect",2]'
+	run jq -r .error.message out
+	assert_output "$HOLE/chat/completions: no connection within 0.2 s (--connect-timeout, RK_CONNECT_TIMEOUT); giving up after 2 attempts (--retries, RK_RETRIES)"
+	pending | RK_CONNECT_TIMEOUT=0.1 rk-llm --provider vllm -m x \
+	    --base-url "$HOLE" --no-cache --retries 0 2>/dev/null | jq -r .error.message >msg || true
+	run cat msg
+	assert_output "$HOLE/chat/completions: no connection within 0.1 s (--connect-timeout, RK_CONNECT_TIMEOUT); giving up after 1 attempt (--retries, RK_RETRIES)"
 }
 
 @test "500, 503, 529 and in-stream overload errors are retried" {

@@ -5,10 +5,13 @@
  * line of NDJSON, and misbehaves on demand: the scenario comes from the
  * model name ("fake/429-then-ok") or an X-Fake-Scenario header.
  *
- *	rk-fakellm [-d delay_ms] [-l log]
+ *	rk-fakellm [-B] [-d delay_ms] [-l log]
+ *
+ * With -B it also prints the port of a "black hole" whose connections
+ * never complete (for connect timeouts).
  *
  * Scenarios: ok, echo, no-usage, split-frames, crlf, err-json-200,
- * 429-then-ok, 429-ms-then-ok, 500-then-ok, 503-then-ok, 529-then-ok,
+ * 429-then-ok, 429-ms-then-ok, 429-date-then-ok, 500-then-ok, 503-then-ok, 529-then-ok,
  * overloaded-in-stream, 429-always, 500-always, 401, 403, 400-context,
  * 404-model, stall-after-headers, slow-drip[:ms], drop-mid-stream,
  * slow:ms, chaos.  "-then-ok" counts attempts per distinct request body.
@@ -470,6 +473,16 @@ serve(int fd, struct req *r)
 		return send_error(fd, r, 429, "rate_limit_error",
 		    "rate_limit_exceeded", "Rate limit reached",
 		    "retry-after: 1\r\n");
+	if (strcmp(sc, "429-date-then-ok") == 0 && r->attempt == 1) {
+		char h[96];
+		time_t t = time(NULL) + 1;
+		struct tm tm;
+
+		strftime(h, sizeof(h), "retry-after: %a, %d %b %Y %H:%M:%S "
+		    "GMT\r\n", gmtime_r(&t, &tm));
+		return send_error(fd, r, 429, "rate_limit_error",
+		    "rate_limit_exceeded", "Rate limit reached", h);
+	}
 	if (strcmp(sc, "429-ms-then-ok") == 0 && r->attempt == 1)
 		return send_error(fd, r, 429, "rate_limit_error",
 		    "rate_limit_exceeded", "Rate limit reached",
@@ -697,16 +710,48 @@ connection(void *arg)
 	return NULL;
 }
 
+/*
+ * A port on 127.0.0.1 that never completes a connection: a listener that
+ * never accepts, its queue filled by our own connections, so that further
+ * SYNs are dropped and a client's connect times out.
+ */
+static int
+black_hole(void)
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (s == -1 || bind(s, (struct sockaddr *)&sa, sizeof(sa)) == -1 ||
+	    listen(s, 0) == -1 ||
+	    getsockname(s, (struct sockaddr *)&sa, &len) == -1)
+		err(1, "black hole");
+	for (int i = 0; i < 8; i++) {
+		int c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+
+		if (c != -1)
+			connect(c, (struct sockaddr *)&sa, sizeof(sa));
+	}
+	sleep_ms(50);
+	return ntohs(sa.sin_port);
+}
+
 int
 main(int argc, char *argv[])
 {
 	struct sockaddr_in sa;
 	socklen_t len = sizeof(sa);
 	pthread_attr_t attr;
-	int s, ch, one = 1;
+	int s, ch, one = 1, blackhole = 0;
 
-	while ((ch = getopt(argc, argv, "d:l:")) != -1)
+	while ((ch = getopt(argc, argv, "Bd:l:")) != -1)
 		switch (ch) {
+		case 'B':
+			blackhole = 1;
+			break;
 		case 'd':
 			delay_ms = atol(optarg);
 			break;
@@ -715,7 +760,7 @@ main(int argc, char *argv[])
 				err(1, "%s", optarg);
 			break;
 		default:
-			fprintf(stderr, "usage: rk-fakellm [-d delay_ms] "
+			fprintf(stderr, "usage: rk-fakellm [-B] [-d delay_ms] "
 			    "[-l log]\n");
 			return 2;
 		}
@@ -732,6 +777,8 @@ main(int argc, char *argv[])
 	    getsockname(s, (struct sockaddr *)&sa, &len) == -1)
 		err(1, "127.0.0.1");
 	printf("%d\n", ntohs(sa.sin_port));
+	if (blackhole)
+		printf("%d\n", black_hole());
 	fflush(stdout);
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
