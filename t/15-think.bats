@@ -169,3 +169,12 @@ overhead" ]
 	run rk trace -d t.db -f json show "$(jq -r .id two.json)"
 	[ "$(printf '%s' "$output" | jq -c '[.context[].doc]')" = '["coffee.txt","sleep.txt"]' ]
 }
+
+@test "a step that fails is stored as failed, passed on, and the exit status is 1" {
+	RK_MOCK_CONFIDENCE=2 run sh -c "rk think --mock -p quick -d '$TMP/e.db' -f json q 2>err.txt"
+	assert_status 1
+	[ "$(printf '%s' "$output" | jq -c '[.error.stage, .error.code, (.steps | length)]')" = '["rk-llm","bad-config",0]' ]
+	grep -q "RK_MOCK_CONFIDENCE: not a number from 0 to 1: '2'" err.txt
+	run rk trace -d e.db -f json ls -s failed
+	[ "${#lines[@]}" -eq 1 ]
+}
