@@ -208,7 +208,7 @@ budget_check(struct rk_call *c, const char *model, long *max_tokens,
 	case RK_BUDGET_MS:
 		if (left > 0 && (*total_ms <= 0 || left < *total_ms))
 			*total_ms = left;
-		cap = left > 0 ? LONG_MAX : 0;
+		cap = left >= 100 ? LONG_MAX : 0;
 		break;
 	default:
 		break;
@@ -221,7 +221,10 @@ budget_check(struct rk_call *c, const char *model, long *max_tokens,
 		    b->limit - left, b->limit, unit[b->kind]);
 		return -1;
 	}
-	if (b->kind != RK_BUDGET_MS && (*max_tokens <= 0 || cap < *max_tokens))
+	/* without a max_tokens of its own, the server's default (often
+	   4096) applies, and a larger one might be refused */
+	if (b->kind != RK_BUDGET_MS && (*max_tokens > 0 ? cap < *max_tokens :
+	    cap < 4096))
 		*max_tokens = cap;
 	return 0;
 }

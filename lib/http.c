@@ -245,13 +245,14 @@ classify(struct rk_xfer *x, CURLcode rc)
 	case CURLE_GOT_NOTHING:
 		return RK_X_CONNECT;
 	case CURLE_OPERATION_TIMEDOUT:
-		/* no response byte yet and still connecting? */
+		/* not yet connected (TLS included for https)? */
 		{
 			curl_off_t c = 0;
 
-			rk_curl.easy_getinfo(x->easy, CURLINFO_CONNECT_TIME_T,
-			    &c);
-			return c == 0 && x->nbytes == 0 && x->status == 0 ?
+			rk_curl.easy_getinfo(x->easy, strncmp(x->url, "https:",
+			    6) == 0 ? CURLINFO_APPCONNECT_TIME_T :
+			    CURLINFO_CONNECT_TIME_T, &c);
+			return c == 0 && x->status == 0 && x->nbytes == 0 ?
 			    RK_X_CONNECT_TIMEOUT : RK_X_TOTAL_TIMEOUT;
 		}
 	case CURLE_RECV_ERROR:

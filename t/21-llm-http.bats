@@ -10,10 +10,12 @@ local_setup() {
 	[ -x "$FAKE" ] || skip "no $FAKE (make)"
 	"$FAKE" -B -l "$TMP/fake.log" >"$TMP/port" &
 	FAKE_PID=$!
-	while [ "$(wc -l <"$TMP/port")" -lt 2 ]; do sleep 0.01; done
+	until [ -f "$TMP/port" ] && [ "$(wc -l <"$TMP/port")" -ge 2 ]; do
+		sleep 0.01
+	done
 	URL="http://127.0.0.1:$(sed -n 1p "$TMP/port")/v1"
-	# connections to this port never complete
-	HOLE="http://127.0.0.1:$(sed -n 2p "$TMP/port")/v1"
+	# https:// to this port never finishes connecting (no TLS handshake)
+	HOLE="https://127.0.0.1:$(sed -n 2p "$TMP/port")/v1"
 	: >"$TMP/fake.log"
 }
 
@@ -335,6 +337,9 @@ err:0"
 	cmp got want
 	run jq -s 'map(select(.steps[0].model == "fake/slow:50")) | length' out
 	assert_output 40
+	# over at most 8 connections, reused
+	run jq -s 'map(.conn) | unique | length <= 8' fake.log
+	assert_output true
 	RK_PROVIDER=openai RK_BASE_URL=$URL RK_PARALLEL=8 RK_UNORDERED=1 \
 	    rk-llm --no-cache -m fake/slow:20 <in | jq -r .query | sort >u
 	sort want | cmp - u

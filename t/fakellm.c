@@ -7,8 +7,8 @@
  *
  *	rk-fakellm [-B] [-d delay_ms] [-l log]
  *
- * With -B it also prints the port of a "black hole" whose connections
- * never complete (for connect timeouts).
+ * With -B it also prints the port of a "black hole" that accepts and
+ * never answers (https:// to it never finishes connecting).
  *
  * Scenarios: ok, echo, no-usage, split-frames, crlf, err-json-200,
  * 429-then-ok, 429-ms-then-ok, 429-date-then-ok, 500-then-ok, 503-then-ok, 529-then-ok,
@@ -84,6 +84,7 @@ sleep_ms(long ms)
 
 struct conn {
 	int	 fd;
+	long	 id;		/* the connection's number, for the log */
 	char	 buf[MAXHEAD];
 	size_t	 len;
 };
@@ -151,6 +152,7 @@ struct req {
 	size_t	 blen;
 	json_t	*json;
 	int	 anthropic, stream, attempt;
+	long	 conn;
 	const char *model;
 };
 
@@ -202,8 +204,9 @@ log_request(const struct req *r)
 
 	if (logfp == NULL)
 		return;
-	o = json_pack("{s:I, s:s, s:s, s:s, s:i, s:s?, s:s?, s:b, s:s?, "
-	    "s:O?}", "n", (json_int_t)0, "method", r->method, "path", r->path,
+	o = json_pack("{s:I, s:I, s:s, s:s, s:s, s:i, s:s?, s:s?, s:b, s:s?, "
+	    "s:O?}", "n", (json_int_t)0, "conn", (json_int_t)r->conn,
+	    "method", r->method, "path", r->path,
 	    "scenario", r->scenario, "attempt", r->attempt,
 	    "authorization", r->auth[0] ? r->auth : NULL,
 	    "x-api-key", r->apikey[0] ? r->apikey : NULL, "stream", r->stream,
@@ -668,6 +671,7 @@ connection(void *arg)
 		int rc;
 
 		memset(&r, 0, sizeof(r));
+		r.conn = c->id;
 		if (read_request(c, &r) == -1) {
 			free(r.body);
 			break;
@@ -711,31 +715,57 @@ connection(void *arg)
 }
 
 /*
- * A port on 127.0.0.1 that never completes a connection: a listener that
- * never accepts, its queue filled by our own connections, so that further
- * SYNs are dropped and a client's connect times out.
+ * A port on 127.0.0.1 that accepts connections and never says a word: for
+ * https:// the TLS handshake, part of connecting, never ends, so a client's
+ * connect timeout fires.
  */
+static void *
+hole_conn(void *arg)
+{
+	int fd = (int)(intptr_t)arg;
+
+	hang(fd);
+	close(fd);
+	return NULL;
+}
+
+static void *
+hole_accept(void *arg)
+{
+	int s = (int)(intptr_t)arg;
+
+	for (;;) {
+		int fd = accept(s, NULL, NULL);
+		pthread_t th;
+
+		if (fd == -1)
+			continue;
+		if (pthread_create(&th, NULL, hole_conn, (void *)(intptr_t)fd)
+		    != 0)
+			close(fd);
+		else
+			pthread_detach(th);
+	}
+	return NULL;
+}
+
 static int
 black_hole(void)
 {
 	struct sockaddr_in sa;
 	socklen_t len = sizeof(sa);
 	int s = socket(AF_INET, SOCK_STREAM, 0);
+	pthread_t th;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (s == -1 || bind(s, (struct sockaddr *)&sa, sizeof(sa)) == -1 ||
-	    listen(s, 0) == -1 ||
-	    getsockname(s, (struct sockaddr *)&sa, &len) == -1)
+	    listen(s, 16) == -1 ||
+	    getsockname(s, (struct sockaddr *)&sa, &len) == -1 ||
+	    pthread_create(&th, NULL, hole_accept, (void *)(intptr_t)s) != 0)
 		err(1, "black hole");
-	for (int i = 0; i < 8; i++) {
-		int c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-
-		if (c != -1)
-			connect(c, (struct sockaddr *)&sa, sizeof(sa));
-	}
-	sleep_ms(50);
+	pthread_detach(th);
 	return ntohs(sa.sin_port);
 }
 
@@ -746,6 +776,7 @@ main(int argc, char *argv[])
 	socklen_t len = sizeof(sa);
 	pthread_attr_t attr;
 	int s, ch, one = 1, blackhole = 0;
+	long nconns = 0;
 
 	while ((ch = getopt(argc, argv, "Bd:l:")) != -1)
 		switch (ch) {
@@ -796,6 +827,7 @@ main(int argc, char *argv[])
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		c = calloc(1, sizeof(*c));
 		c->fd = fd;
+		c->id = ++nconns;
 		if (pthread_create(&th, &attr, connection, c) != 0) {
 			close(fd);
 			free(c);
