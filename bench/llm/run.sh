@@ -8,6 +8,8 @@
 #    The ideal wall time is N / P * L; overhead per request is
 #    (median wall - ideal) * P / N, the time each of the P slots loses per
 #    request.  Also the CPU time of rk-llm per request.
+#    Max RSS shows the memory bound: it should not grow with N (records
+#    are read through a window of 4P + 16).
 # 2. The same N requests answered from the cache (no server, no libcurl).
 # 3. Start-up: rk-llm --version against an empty C program, and against an
 #    empty C program linked with libcurl (what linking it would cost every
@@ -57,11 +59,12 @@ timed() {
 	name=$1
 	shift
 	t0=$(now_ns)
-	/usr/bin/time -f '%U %S' -o "$tmp/cpu" "$@" <"$tmp/in" >"$tmp/out"
+	/usr/bin/time -f '%U %S %M' -o "$tmp/cpu" "$@" <"$tmp/in" >"$tmp/out"
 	t1=$(now_ns)
 	echo "$(( (t1 - t0) / 1000 ))" | awk '{ printf "%.3f\n", $1 / 1000 }' \
 	    >>"$tmp/$name"
 	awk '{ printf "%.1f\n", ($1 + $2) * 1000 }' "$tmp/cpu" >>"$tmp/$name.cpu"
+	awk '{ print $3 }' "$tmp/cpu" >>"$tmp/$name.rss"
 	if grep -q '"error"' "$tmp/out"; then
 		echo "bench/llm: $name: a request failed" >&2
 		exit 1
@@ -87,11 +90,13 @@ done
 ideal=$(awk -v n="$N" -v p="$P" -v l="$L" 'BEGIN { print n / p * l }')
 report() {
 	awk -v name="$1" -v w="$(median "$1")" -v c="$(median "$1.cpu")" \
+	    -v rss="$(median "$1.rss")" \
 	    -v ideal="$2" -v n="$N" -v p="$P" 'BEGIN {
 	f = "%-7s wall %8.1f ms  ideal %7.1f ms  ratio %5.3f  "
-	f = f "overhead/request %6.3f ms  cpu/request %6.3f ms\n"
+	f = f "overhead/request %6.3f ms  cpu/request %6.3f ms  "
+	f = f "max RSS %d KiB\n"
 	printf f, name, w, ideal, (ideal > 0 ? w / ideal : 0),
-	    (w - ideal) * p / n, c / n }'
+	    (w - ideal) * p / n, c / n, rss }'
 }
 
 echo "rk-llm throughput: $N requests, -P $P, server latency $L ms," \
