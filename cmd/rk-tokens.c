@@ -223,16 +223,18 @@ parse_ids(struct in *in, const char *s)
 	}
 }
 
+/* the ids were checked as they were read */
 static void
 put_text(void)
 {
-	size_t i, len;
+	size_t len;
+	char *text = rk_bpe_decode(bpe, ids.v, ids.n, &len);
 
-	for (i = 0; i < ids.n; i++) {
-		const char *t = rk_bpe_token(bpe, ids.v[i], &len);
-
-		fwrite(t, 1, len, stdout);
-	}
+	if (text == NULL)
+		errx(RK_EXIT_INTERNAL, "%s", rk_bpe_error());
+	else
+		fwrite(text, 1, len, stdout);
+	free(text);
 }
 
 static void

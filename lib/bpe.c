@@ -847,6 +847,33 @@ rk_bpe_token(const struct rk_bpe *b, uint32_t id, size_t *len)
 	return NULL;
 }
 
+char *
+rk_bpe_decode(const struct rk_bpe *b, const uint32_t *ids, size_t n,
+    size_t *len)
+{
+	size_t i, total = 0, l;
+	char *out;
+
+	for (i = 0; i < n; i++) {
+		if (rk_bpe_token(b, ids[i], &l) == NULL) {
+			seterr("%u: not a token id of %s", ids[i],
+			    b->enc->name);
+			return NULL;
+		}
+		total += l;
+	}
+	out = rk_xmalloc(total + 1);
+	for (i = 0, total = 0; i < n; i++) {
+		const char *t = rk_bpe_token(b, ids[i], &l);
+
+		memcpy(out + total, t, l);
+		total += l;
+	}
+	out[total] = '\0';
+	*len = total;
+	return out;
+}
+
 /* ---- opening */
 
 const char *

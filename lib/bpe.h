@@ -60,6 +60,10 @@ size_t		 rk_bpe_encode(const struct rk_bpe *, const char *text,
 		    size_t len, int flags, struct rk_bpe_ids *ids);
 /* the bytes of one token (special tokens too), or NULL for an unknown id */
 const char	*rk_bpe_token(const struct rk_bpe *, uint32_t id, size_t *len);
+/* the bytes of ids[0..n), malloc'd and NUL-terminated, their number in
+   *len; NULL with rk_bpe_error() set if an id is not a token */
+char		*rk_bpe_decode(const struct rk_bpe *, const uint32_t *ids,
+		    size_t n, size_t *len);
 
 /*
  * For the build: turn a .tiktoken rank file (base64 token, space, rank, one
