@@ -262,6 +262,16 @@ nreq() { wc -l <"$TMP/fake.log" | tr -d ' '; }
 	assert_output '["connect",2]'
 }
 
+@test "a reply over RK_MAX_RESPONSE is an error, whole or streamed" {
+	RK_MAX_RESPONSE=200 llm openai fake/ok >out 2>/dev/null || s=$?
+	[ "${s:-0}" -eq 6 ]
+	run jq -r .error.message out
+	assert_output "$URL/chat/completions: the reply is over the limit of 200 bytes (RK_MAX_RESPONSE)"
+	RK_MAX_RESPONSE=200 llm anthropic fake/ok --stream >out 2>/dev/null || true
+	run jq -r .error.code out
+	assert_output too-big
+}
+
 # --- keys ---------------------------------------------------------------
 
 @test "a vendor key is never sent to another base URL; RK_API_KEY is" {
@@ -476,6 +486,10 @@ true'
 			assert_output "[\"$prof\",$n,null]"
 		done
 	done
+	RK_STREAM=1 RK_PROVIDER=anthropic RK_BASE_URL=$URL RK_MODEL=fake/crlf \
+	    rk think -p quick -f json "Streamed?" >out
+	run jq -c '[(.steps | length > 0), .error]' out
+	assert_output '[true,null]'
 	run jq -s 'map(.path) | unique' fake.log
 	assert_output '[
   "/v1/chat/completions",
