@@ -61,6 +61,20 @@ nreq() { wc -l <"$TMP/fake.log" | tr -d ' '; }
 	assert_output '["/v1/messages","string",["user"],600]'
 }
 
+@test "echo: the server saw the messages and options rk-llm meant to send" {
+	llm openai fake/echo >out
+	run jq -c '.steps[0].text | fromjson | [.model, (.messages | length),
+	    .options]' out
+	assert_output '["fake/echo",2,{"max_tokens":600,"temperature":0.7}]'
+	jq -cS '.request.messages' "$FIXTURES/llm/pending.ndjson" >want
+	jq -cS '.steps[0].text | fromjson | .messages' out >got
+	cmp want got
+	llm anthropic fake/echo --budget 300t >out
+	run jq -c '.steps[0].text | fromjson | [(.messages | map(.role)),
+	    .options.max_tokens]' out
+	assert_output '[["user"],231]'
+}
+
 @test "streaming gives the same text as a whole reply, both dialects" {
 	for p in openai anthropic; do
 		llm $p fake/ok | jq -r '.steps[0].text' >whole
