@@ -16,13 +16,15 @@
  * The rank table is a file built by rk_bpe_compile() and mapped read-only:
  * a header; the rank of every 1- and 2-byte string (NONE if it is not a
  * token), which the merges ask for most; an open addressing hash table of
- * nslots slots, each with the
- * first 8 bytes of its token, so that most lookups read one cache line;
- * off[nranks + 1] (token r is bytes[off[r]..off[r + 1])); the token bytes.
+ * nslots slots, each with the first 8 bytes of its token, so that most
+ * lookups read one cache line; off[nranks + 1] (token r is
+ * bytes[off[r]..off[r + 1])); the token bytes.  The build writes it in its
+ * own byte order, and the header says which.
  */
 #include <sys/mman.h>
 #include <sys/stat.h>
 
+#include <err.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -639,6 +641,8 @@ merge_heap(const struct rk_bpe *b, const unsigned char *p, size_t n,
 	uint32_t *mem, a, c, nn;
 	size_t i, m = n;
 
+	if (n >= NONE)		/* offsets are 32 bits */
+		errx(RK_EXIT_INPUT, "a piece of %zu bytes is over 4G", n);
 	mem = rk_xmalloc(5 * (n + 1) * sizeof(*mem));
 	q.nxt = mem;
 	q.prv = mem + (n + 1);
