@@ -157,6 +157,20 @@ on_body(char *p, size_t size, size_t n, void *arg)
 	return len;
 }
 
+static int
+is_loopback(const char *url)
+{
+	const char *h = strstr(url, "://");
+	size_t n;
+
+	if (h == NULL)
+		return 0;
+	h += 3;
+	n = strcspn(h, ":/?#");
+	return (n == 9 && strncasecmp(h, "localhost", 9) == 0) ||
+	    strncmp(h, "127.", 4) == 0 || strncmp(h, "[::1]", 5) == 0;
+}
+
 int
 rk_http_start(struct rk_http *h, struct rk_xfer *x)
 {
@@ -193,6 +207,8 @@ rk_http_start(struct rk_http *h, struct rk_xfer *x)
 	rk_curl.easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
 	rk_curl.easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	rk_curl.easy_setopt(e, CURLOPT_USERAGENT, "rk-llm/" RK_VERSION);
+	if (is_loopback(x->url))		/* never through a proxy */
+		rk_curl.easy_setopt(e, CURLOPT_NOPROXY, "*");
 	if (h->o.ca_path != NULL)
 		rk_curl.easy_setopt(e, CURLOPT_CAINFO, h->o.ca_path);
 	if (h->o.connect_ms > 0)
