@@ -103,12 +103,25 @@ index_doc(const char *name, const char *text, size_t len)
 	show_progress(0);
 }
 
+/* "60.0 MB" from 1 MB up, else "2048 bytes" */
+static const char *
+human(size_t n, char *buf, size_t size)
+{
+	if (n >= 1048576)
+		snprintf(buf, size, "%.1f MB", n / 1048576.0);
+	else
+		snprintf(buf, size, "%zu bytes", n);
+	return buf;
+}
+
 static void
 too_big(const char *name, size_t size)
 {
-	warnx("%s: document of %.1f MB is over the limit of %.1f MB "
-	    "(RK_MAX_DOCUMENT)", name, size / 1048576.0,
-	    rk_limits.document / 1048576.0);
+	char a[32], b[32];
+
+	warnx("%s: document of %s is over the limit of %s (RK_MAX_DOCUMENT)",
+	    name, human(size, a, sizeof(a)), human(rk_limits.document, b,
+	    sizeof(b)));
 	rk_exit_status(RK_EXIT_INPUT);
 }
 
@@ -201,16 +214,11 @@ add_jsonl(const char *file, FILE *fp)
 	free(buf);
 }
 
+/* index text unless it is binary or not UTF-8; buf has room for a NUL */
 static void
-add_text(const char *file, FILE *fp, size_t size, int in_dir)
+check_text(const char *file, char *buf, size_t n, int in_dir)
 {
-	char *buf = rk_xmalloc(size + 1);
-	size_t n = fread(buf, 1, size, fp);
-
-	if (ferror(fp)) {
-		warn("%s", file);
-		rk_exit_status(RK_EXIT_IO);
-	} else if (memchr(buf, '\0', n) != NULL) {
+	if (memchr(buf, '\0', n) != NULL) {
 		warnx("%s: binary file, skipped", file);
 		if (!in_dir)
 			rk_exit_status(RK_EXIT_INPUT);
@@ -221,6 +229,65 @@ add_text(const char *file, FILE *fp, size_t size, int in_dir)
 		buf[n] = '\0';
 		index_doc(file, buf, n);
 	}
+}
+
+static void
+add_text(const char *file, FILE *fp, size_t size, int in_dir)
+{
+	char *buf = rk_xmalloc(size + 1);
+	size_t n = fread(buf, 1, size, fp);
+
+	if (ferror(fp)) {
+		warn("%s", file);
+		rk_exit_status(RK_EXIT_IO);
+	} else
+		check_text(file, buf, n, in_dir);
+	free(buf);
+}
+
+/* "-": JSON lines if the input starts with '{', else one text named "-" */
+static void
+add_stdin(void)
+{
+	size_t cap = 65536, n = 0, r;
+	char *buf;
+	int c;
+
+	while ((c = getchar()) == ' ' || c == '\t' || c == '\n' || c == '\r')
+		;
+	if (c == EOF)
+		return;
+	ungetc(c, stdin);
+	if (c == '{') {
+		add_jsonl("-", stdin);
+		return;
+	}
+	buf = rk_xmalloc(cap + 1);
+	for (;;) {
+		if (n == cap) {
+			if (cap > rk_limits.document) {
+				char rest[65536];
+
+				/* over the limit: only count the rest */
+				while ((r = fread(rest, 1, sizeof(rest),
+				    stdin)) > 0)
+					n += r;
+				break;
+			}
+			cap *= 2;
+			buf = rk_xrealloc(buf, cap + 1);
+		}
+		if ((r = fread(buf + n, 1, cap - n, stdin)) == 0)
+			break;
+		n += r;
+	}
+	if (ferror(stdin)) {
+		warn("stdin");
+		rk_exit_status(RK_EXIT_IO);
+	} else if (n > rk_limits.document)
+		too_big("-", n);
+	else
+		check_text("-", buf, n, 0);
 	free(buf);
 }
 
@@ -337,7 +404,10 @@ cmd_add(int argc, char **argv)
 	if (rk_index_begin(ix) == -1)
 		errx(RK_EXIT_IO, "%s: %s", index_path, rk_index_error(ix));
 	for (int i = 0; i < argc; i++)
-		add_path(argv[i], 0);
+		if (strcmp(argv[i], "-") == 0)
+			add_stdin();
+		else
+			add_path(argv[i], 0);
 	if (rk_index_commit(ix) == -1 || rk_index_pack(ix) == -1)
 		errx(RK_EXIT_IO, "%s: %s", index_path, rk_index_error(ix));
 	show_progress(1);
@@ -485,6 +555,7 @@ line_mode(void)
 	char *line = NULL, *tab, qid[32];
 	size_t cap = 0, nq = 0;
 	ssize_t n;
+	int warned = 0;
 
 	while ((n = getline(&line, &cap, stdin)) != -1) {
 		if (n > 0 && line[n - 1] == '\n')
@@ -505,6 +576,11 @@ line_mode(void)
 			rk_exit_status(RK_EXIT_INPUT);
 			continue;
 		}
+		if (!warned && line[strspn(line, " \t")] == '{') {
+			warnx("stdin:%zu: a JSON line is read as a query; -r "
+			    "reads records", nq);
+			warned = 1;
+		}
 		if ((tab = strchr(line, '\t')) != NULL) {
 			*tab = '\0';
 			print_hits(line, tab + 1);
@@ -523,16 +599,9 @@ cmd_query(int argc, char **argv)
 {
 	char *query = NULL;
 	size_t len = 0;
-	int c;
 
 	if (argc == 0 || (argc == 1 && strcmp(argv[0], "-") == 0)) {
-		while ((c = getchar()) == ' ' || c == '\t' || c == '\n' ||
-		    c == '\r')
-			;
-		if (c == EOF)
-			return;
-		ungetc(c, stdin);
-		if (rflag || c == '{')
+		if (rflag)
 			record_mode();
 		else
 			line_mode();

@@ -116,13 +116,29 @@ notes/dogs.md	2"
 	echo small words >small.txt
 	RK_MAX_DOCUMENT=2k run rk-search -i l.db add big.txt small.txt
 	assert_status 3
-	assert_output "rk-search: big.txt: document of 0.0 MB is over the limit of 0.0 MB (RK_MAX_DOCUMENT)"
+	assert_output "rk-search: big.txt: document of 3000 bytes is over the limit of 2048 bytes (RK_MAX_DOCUMENT)"
 	run sh -c "rk-search -i l.db stats | jq .docs"
 	assert_output "1"
 	printf '{"_id":"j","text":"%s"}\n' "$(head -c 3000 /dev/zero | tr '\0' b)" >big.jsonl
 	RK_MAX_DOCUMENT=2k run rk-search -i l.db add big.jsonl
 	assert_status 3
-	assert_match "^rk-search: big.jsonl:1: document of"
+	assert_output "rk-search: big.jsonl:1: document of 3021 bytes is over the limit of 2048 bytes (RK_MAX_DOCUMENT)"
+	run sh -c "head -c 3000 big.txt | RK_MAX_DOCUMENT=2k rk-search -i l.db add -"
+	assert_status 3
+	assert_output "rk-search: -: document of 3000 bytes is over the limit of 2048 bytes (RK_MAX_DOCUMENT)"
+	run sh -c "rk-search -i l.db stats | jq .docs"
+	assert_output "1"
+}
+
+@test "rk-search: add - reads JSON lines, or one text, from stdin" {
+	run sh -c "printf 'owls hunt at night\n' | rk-search -i s.db add -"
+	assert_status 0
+	printf '%s\n' '{"_id":"x1","text":"bats hunt at dusk"}' >in.jsonl
+	run sh -c "rk-search -i s.db add - <in.jsonl"
+	assert_status 0
+	run sh -c "rk-search -i s.db hunt | jq -c '[.doc, .text]'"
+	assert_output '["-","owls hunt at night"]
+["x1","bats hunt at dusk"]'
 }
 
 @test "rk-search: binary and non-UTF-8 files are skipped" {
@@ -251,13 +267,13 @@ rk-search: latin1.txt: invalid UTF-8, skipped"
 @test "rk-search: record mode attaches context within the budget" {
 	notes
 	run sh -c "printf '%s\n' '{\"rk\":1,\"id\":\"A\",\"query\":\"sleep\",\"x\":[1]}' |
-	    rk-search -i notes.db | jq -c '[.id, .x, [.context[] | [.doc, .chunk, .score]]]'"
+	    rk-search -i notes.db -r | jq -c '[.id, .x, [.context[] | [.doc, .chunk, .score]]]'"
 	assert_status 0
 	assert_output '["A",[1],[["notes/cats.txt",0,0.2844],["notes/dogs.md",0,0.2532]]]'
 	# a budget that fits one text (cats.txt, 176 bytes)
-	run sh -c "echo '{\"id\":\"A\",\"query\":\"sleep\"}' | rk-search -i notes.db -b 200 | jq -c '[.context[].doc]'"
+	run sh -c "echo '{\"id\":\"A\",\"query\":\"sleep\"}' | rk-search -i notes.db -r -b 200 | jq -c '[.context[].doc]'"
 	assert_output '["notes/cats.txt"]'
-	run sh -c "echo '{\"id\":\"A\",\"query\":\"sleep\"}' | rk-search -i notes.db -b 10 | jq -c .context"
+	run sh -c "echo '{\"id\":\"A\",\"query\":\"sleep\"}' | rk-search -i notes.db -r -b 10 | jq -c .context"
 	assert_output '[]'
 	# -L appends a list instead
 	run sh -c "echo '{\"id\":\"A\",\"query\":\"sleep\"}' | rk-search -i notes.db -L -k 1 | rk-search -i notes.db -L -k 1 | jq -c '[(.lists | length), .context]'"
@@ -271,6 +287,9 @@ rk-search: latin1.txt: invalid UTF-8, skipped"
 	run sh -c "printf '%s\n' '$in' | rk-search -i notes.db -r"
 	assert_status 0
 	assert_output "$in"
+	# without -r, a JSON line is a query, with a warning
+	run sh -c "echo '{\"query\":\"kittens\"}' | rk-search -i notes.db 2>&1 >/dev/null"
+	assert_output "rk-search: stdin:1: a JSON line is read as a query; -r reads records"
 	run sh -c "printf '%s\n' '{bad' | rk-search -i notes.db -r 2>/dev/null | jq -r .error.code"
 	assert_output "bad-json"
 }
