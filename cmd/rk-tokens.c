@@ -30,7 +30,8 @@ static void
 usage(FILE *fp, int status)
 {
 	fprintf(fp, "usage: rk-tokens [-adi] [--allow-special] "
-	    "[-e encoding | -m model] [file ...]\n");
+	    "[-e encoding | -m model] [file ...]\n"
+	    "       rk-tokens --compile ranks.tiktoken table\n");
 	exit(status);
 }
 
@@ -346,7 +347,7 @@ main(int argc, char *argv[])
 	argc -= optind;
 	argv += optind;
 
-	/* the build turns a .tiktoken file into the table: IN OUT */
+	/* the build turns a .tiktoken rank file into a table */
 	if (compile) {
 		if (argc != 2)
 			usage(stderr, RK_EXIT_USAGE);

@@ -1092,14 +1092,14 @@ rk_bpe_compile(const char *in, const char *out)
 		long r, n;
 		char *end;
 
+		line[strcspn(line, "\r\n")] = '\0';
 		if ((sp = strchr(line, ' ')) == NULL) {
 			seterr("%s:%u: no rank", in, h.nranks + 1);
 			goto done;
 		}
 		errno = 0;
 		r = strtol(sp + 1, &end, 10);
-		if (errno || r != (long)h.nranks || (*end != '\n' &&
-		    *end != '\0')) {
+		if (errno || r != (long)h.nranks || *end != '\0') {
 			seterr("%s:%u: rank %s is not %u: ranks must be 0, 1, "
 			    "2, ...", in, h.nranks + 1, sp + 1, h.nranks);
 			goto done;

@@ -365,13 +365,37 @@ EOF'
 @test "--help, --version, bad usage" {
 	run rk-tokens --help
 	assert_status 0
-	assert_output "usage: rk-tokens [-adi] [--allow-special] [-e encoding | -m model] [file ...]"
+	assert_output "$(printf '%s\n' \
+	    'usage: rk-tokens [-adi] [--allow-special] [-e encoding | -m model] [file ...]' \
+	    '       rk-tokens --compile ranks.tiktoken table')"
 	run rk-tokens --version
 	assert_status 0
 	assert_match '^rk-tokens [0-9]+\.[0-9]+\.[0-9]+$'
 	run rk-tokens -x
 	assert_status 2
 	run rk-tokens -d -i
+	assert_status 2
+}
+
+@test "--compile: the table of a small rank file; bad rank files refused" {
+	# ranks of all 256 bytes, then "ab" (YWI=) as 256
+	for i in $(seq 0 255); do
+		printf "$(printf '\\%03o' $i)" | base64 | tr -d '\n'
+		echo " $i"
+	done >r.tiktoken
+	cp r.tiktoken cl100k_base.tiktoken
+	echo 'YWI= 256' >>cl100k_base.tiktoken
+	run rk-tokens --compile cl100k_base.tiktoken cl100k_base.bpe
+	assert_status 0
+	assert_output ""
+	RK_TOKENIZER_DIR=. run rk-tokens -a -i <<<'abab'
+	assert_output "256 256 10"
+	echo 'YWI= 258' >>r.tiktoken
+	run rk-tokens --compile r.tiktoken t.bpe
+	assert_status 5
+	assert_output "rk-tokens: r.tiktoken:257: rank 258 is not 256: ranks must be 0, 1, 2, ..."
+	[ ! -e t.bpe ] && [ ! -e t.bpe.tmp ]
+	run rk-tokens --compile r.tiktoken
 	assert_status 2
 }
 
