@@ -7,8 +7,10 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "rk.h"
+#include "jscan.h"
 #include "protocol.h"
 
 static struct rk_runner run;
@@ -20,6 +22,48 @@ usage(FILE *fp, int status)
 	    "       rk-prompt [-P] protocol [question ...]\n"
 	    "       rk-prompt [-P] < records\n");
 	exit(status);
+}
+
+/* What the runner reads of earlier steps; the rest is copied through. */
+static const char *step_keys[] = { "protocol", "step", "link", "output",
+    "confidence", NULL };
+
+/*
+ * A well-formed record is taken lightly: its steps' raw replies, usage and
+ * timings are neither parsed nor written again, only copied.  Returns -1
+ * when the record must be taken in full.
+ */
+static int
+light(const char *line, size_t len)
+{
+	struct rk_light l;
+	const char *stay[] = { "request", "error", NULL };
+	int rc;
+
+	if (rk_light_open(&l, line, len, step_keys) == -1)
+		return -1;
+	if (!json_is_string(json_object_get(l.rec, "id")) ||
+	    json_object_get(l.rec, "rk") == NULL) {
+		rk_light_close(&l);	/* hand-made: gets its envelope */
+		return -1;
+	}
+	for (const char **k = stay; *k; k++) {
+		const json_t *v = json_object_get(l.rec, *k);
+
+		if (v != NULL && !json_is_null(v)) {
+			rk_light_close(&l);	/* passes as it came */
+			if (fwrite(line, 1, len, stdout) != len ||
+			    putchar('\n') == EOF || fflush(stdout) == EOF)
+				err(RK_EXIT_IO, "stdout");
+			return 0;
+		}
+	}
+	rk_runner_next(&run, l.rec);
+	rc = rk_light_write(stdout, &l);
+	rk_light_close(&l);
+	if (rc == -2)
+		err(RK_EXIT_IO, "stdout");
+	return rc;
 }
 
 static void
@@ -71,7 +115,6 @@ main(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 }
 	};
 	struct rk_reader *r;
-	json_t *rec;
 	int ch;
 
 	rk_init(argv[0]);
@@ -101,9 +144,14 @@ main(int argc, char *argv[])
 		emit(rk_record_new(q));
 		free(q);
 	} else {
-		r = rk_reader_new(stdin, "stdin");
-		while ((rec = rk_read(r)) != NULL)
-			emit(rec);
+		const char *line;
+		size_t len;
+		int obj;
+
+		r = rk_reader_fd(STDIN_FILENO, "stdin");
+		while ((line = rk_read_raw(r, &len, &obj)) != NULL)
+			if (!obj || light(line, len) == -1)
+				emit(rk_reader_record(r));
 		rk_reader_free(r);
 	}
 	rk_catalog_free(run.catalog);
