@@ -23,6 +23,7 @@ static struct rk_fuse_opts opts = { RK_FUSE_RRF, RK_NORM_MINMAX, 60, 0.8, 0 };
 static double *weights;
 static size_t nweights;
 static long kflag;
+static size_t budget = 8192;
 static const char *tag = "rk-fuse";
 static int trec;
 
@@ -36,8 +37,9 @@ usage(FILE *fp)
 	    "usage: rk-fuse [-d] [-f format] [-k n] [-m method] [-n norm] "
 	    "[-p param]\n"
 	    "               [-t tag] [-w weights] [file ...]\n"
-	    "       rk-fuse -r [-d] [-k n] [-m method] [-n norm] [-p param] "
-	    "[-w weights]\n");
+	    "       rk-fuse -r [-d] [-b bytes] [-k n] [-m method] [-n norm] "
+	    "[-p param]\n"
+	    "               [-w weights]\n");
 	if (fp == stderr)
 		exit(RK_EXIT_USAGE);
 	exit(rk_finish());
@@ -276,7 +278,7 @@ fuse_record(json_t *rec)
 	struct rk_fuse_list *lists;
 	struct rk_fuse_hit *all;
 	struct rk_fused *f;
-	size_t nl, total = 0, used = 0, i, j, n;
+	size_t nl, total = 0, used = 0, bytes = 0, i, j, n;
 
 	if (rk_has_error(rec) || !json_is_array(lv))
 		return;
@@ -304,8 +306,14 @@ fuse_record(json_t *rec)
 	if (kflag > 0 && n > (size_t)kflag)
 		n = kflag;
 	ctx = json_array();
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		size_t len = f[i].hit->text ? strlen(f[i].hit->text) : 0;
+
+		if (bytes + len > budget)
+			break;		/* as rk-search -b */
+		bytes += len;
 		json_array_append_new(ctx, fused_json(NULL, &f[i], 0));
+	}
 	json_object_set_new(rec, "context", ctx);
 	json_object_del(rec, "lists");
 	free(f);
@@ -345,9 +353,14 @@ main(int argc, char *argv[])
 	int c, rflag = 0;
 
 	rk_init(argv[0]);
-	while ((c = getopt_long(argc, argv, "df:hk:m:n:p:rt:Vw:", longopts,
+	while ((c = getopt_long(argc, argv, "b:df:hk:m:n:p:rt:Vw:", longopts,
 	    NULL)) != -1)
 		switch (c) {
+		case 'b':
+			if (rk_parse_size(optarg, &budget) == -1)
+				errx(RK_EXIT_USAGE, "-b: not a size: '%s'",
+				    optarg);
+			break;
 		case 'd':
 			opts.by_doc = 1;
 			break;

@@ -12,7 +12,9 @@
 #include "rk.h"
 #include "search.h"
 
+#ifndef BATCH_DOCS
 #define BATCH_DOCS	1000		/* documents per transaction */
+#endif
 #define BATCH_BYTES	(32u << 20)	/* or bytes of text */
 
 static struct rk_index *ix;

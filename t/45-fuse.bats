@@ -159,6 +159,9 @@ q1 Q0 d 2 0.016393 fused"
 	run sh -c "echo '$rec' | rk-fuse -r"
 	assert_status 0
 	assert_output '{"rk":1,"id":"R","query":"q","context":[{"doc":"b","chunk":0,"score":0.032522,"text":"B"},{"doc":"a","chunk":0,"score":0.016393,"text":"A"}]}'
+	# a budget of one text
+	run sh -c "echo '$rec' | rk-fuse -r -b 1 | jq -c '[.context[].doc]'"
+	assert_output '["b"]'
 	# records without lists, or with an error, pass untouched
 	plain='{"rk":1,"id":"P","query":"q","context":[]}'
 	bad='{"rk":1,"id":"E","lists":[[]],"error":{"stage":"s","code":"c","message":"m"}}'
