@@ -210,8 +210,9 @@ light_step(const char *s, const struct rk_jspan *e, const char **keys)
 }
 
 /*
- * Every member but "steps" parsed; of each step only step_keys.  The
- * caller may read and change l->rec, except that steps are read-only.
+ * Every member but "steps" parsed; of each step only step_keys (with
+ * step_keys NULL, steps are not read).  The caller may read and change
+ * l->rec, except that steps are read-only: new steps go in l->more_steps.
  * -1: the line is not one we can take lightly; parse it in full.
  */
 int
@@ -243,6 +244,11 @@ rk_light_open(struct rk_light *l, const char *line, size_t len,
 			if ((v = rk_jscan_parse(line, p)) == NULL)
 				goto full;
 			json_object_set_new(l->rec, key, v);
+			continue;
+		}
+		if (step_keys == NULL) {
+			/* not read at all: a placeholder keeps its place */
+			json_object_set_new(l->rec, key, json_true());
 			continue;
 		}
 		if (rk_jscan_array(line, p->vstart, p->vend, e, 4096, &ne))
@@ -285,7 +291,7 @@ rk_light_write(FILE *fp, struct rk_light *l)
 	const char *key;
 	size_t total = 2;
 	json_t *v;
-	char **add;
+	char **add, *more = NULL;
 	size_t nadd = 0, k;
 	int first = 1;
 
@@ -308,6 +314,15 @@ rk_light_write(FILE *fp, struct rk_light *l)
 		total += l->m[k].vend - l->m[k].start + 1;
 	if (total > rk_limits.record)
 		goto fail;
+	if (l->more_steps != NULL) {
+		more = json_dumps(l->more_steps, JSON_COMPACT |
+		    JSON_REAL_PRECISION(15));
+		if (more == NULL)
+			goto fail;
+		total += strlen(more) + 12;
+		if (total > rk_limits.record)
+			goto fail;
+	}
 	putc_unlocked('{', fp);
 	for (k = 0; k < l->n; k++) {
 		const struct rk_jspan *p = &l->m[k];
@@ -319,7 +334,24 @@ rk_light_write(FILE *fp, struct rk_light *l)
 			continue;	/* deleted or changed: written below */
 		if (!first)
 			putc_unlocked(',', fp);
+		first = 0;
+		if (more != NULL && strcmp(name, "steps") == 0) {
+			int empty;
+			size_t end = rk_jscan_array_end(l->line, p->vstart,
+			    p->vend, &empty);
+
+			/* the old elements, then the new without its '[' */
+			fwrite(l->line + p->start, 1, end - p->start, fp);
+			fprintf(fp, "%s%s", empty ? "" : ",", more + 1);
+			free(more);
+			more = NULL;
+			continue;
+		}
 		fwrite(l->line + p->start, 1, p->vend - p->start, fp);
+	}
+	if (more != NULL) {
+		fprintf(fp, "%s\"steps\":%s", first ? "" : ",", more);
+		free(more);
 		first = 0;
 	}
 	nadd = 0;
@@ -340,6 +372,7 @@ fail:
 	for (k = 0; k < nadd; k++)
 		free(add[k]);
 	free(add);
+	free(more);
 	return -1;
 }
 
@@ -348,5 +381,6 @@ rk_light_close(struct rk_light *l)
 {
 	json_decref(l->rec);
 	json_decref(l->before);
-	l->rec = l->before = NULL;
+	json_decref(l->more_steps);
+	l->rec = l->before = l->more_steps = NULL;
 }

@@ -36,6 +36,7 @@ struct rk_light {
 	size_t		 n;
 	json_t		*rec;		/* the parsed members */
 	json_t		*before;	/* their values as they came */
+	json_t		*more_steps;	/* to append to "steps", or NULL */
 };
 
 int	 rk_light_open(struct rk_light *, const char *line, size_t len,
