@@ -207,3 +207,15 @@ after" ]
 	assert_status 4
 	assert_output "rk-llm: no model provider configured: set RK_PROVIDER, or use --mock for the built-in offline model (see rk-llm(1))"
 }
+
+@test "fields rk-prompt does not own come through with the same values, however written" {
+	printf '%s\n' '{ "rk" : 1 , "id":"01ABC", "query":"Is {x} \"quoted\" \\ ok?", "weird":{"a":[1,2,{"b":"}]\"["}],"c":null,"d":1e3,"e":"\u00e9\ud83d\ude00"} , "steps" : [ ], "x\"y":true }' \
+	    '{"rk":1,"id":"01ABD","query":"q","steps":[{"protocol":"gigathink","step":"identify_dimensions","link":0,"output":{"type":"list","items":["a}","b\"]"]},"confidence":0.9,"text":"1. a}\n2. b\"]\n{","extra":{"k":[{}]}}],"z":[]}' >in.ndjson
+	rk-prompt gigathink <in.ndjson >out.ndjson
+	[ "$(wc -l <out.ndjson)" -eq 2 ]
+	for i in 1 2; do
+		[ "$(sed -n "${i}p" in.ndjson | jq -S .)" = "$(sed -n "${i}p" out.ndjson | jq -S 'del(.request, .protocol)')" ]
+	done
+	[ "$(sed -n 2p out.ndjson | jq -r .request.step)" = explore_perspectives ]
+	sed -n 2p out.ndjson | jq -r '.request.messages[1].content' | grep -qxF '2. b"]'
+}
