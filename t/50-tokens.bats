@@ -351,6 +351,19 @@ EOF'
 	[ "$(cat err)" = "rk-tokens: nonexistent: No such file or directory" ]
 }
 
+@test "make install-tokenizer: an installed rk-tokens finds its tables" {
+	[ -n "${RK_BUILD:-}" ] || skip "run through make check"
+	make -s -C "$BATS_TEST_DIRNAME/.." O="$RK_BUILD" install-tokenizer \
+	    DESTDIR="$TMP/inst" PREFIX=/opt/rk >/dev/null
+	mkdir -p inst/opt/rk/bin
+	cp "$RK_BUILD/bin/rk-tokens" inst/opt/rk/bin/
+	run inst/opt/rk/bin/rk-tokens -i -m gpt-4o <<<'hello world'
+	assert_status 0
+	assert_output "24912 2375"
+	cmp inst/opt/rk/share/reasonkit/tokenizer/cl100k_base.bpe \
+	    "$RK_BUILD/share/reasonkit/tokenizer/cl100k_base.bpe"
+}
+
 @test "a missing table says where it looked" {
 	RK_TOKENIZER_DIR=/nonexistent run rk-tokens </dev/null
 	assert_status 5
