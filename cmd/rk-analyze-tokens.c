@@ -238,7 +238,6 @@ main(int argc, char *argv[])
 	struct rk_runner run = { 0 };
 	const char *enc = "cl100k_base";
 	char *q, *e;
-	size_t len = 0;
 	int ch, rc;
 
 	rk_init(argv[0]);
@@ -262,15 +261,7 @@ main(int argc, char *argv[])
 		run.profile = "balanced";
 	if ((bpe = rk_bpe_get(enc)) == NULL)
 		errx(RK_EXIT_USAGE, "%s", rk_bpe_error());
-	for (int i = 0; i < argc; i++)
-		len += strlen(argv[i]) + 1;
-	q = rk_xmalloc(len + 1);
-	*q = '\0';
-	for (int i = 0; i < argc; i++) {
-		if (i)
-			strlcat(q, " ", len + 1);
-		strlcat(q, argv[i], len + 1);
-	}
+	q = rk_join_args(argc, argv);
 	if (!rk_utf8_valid(q, strlen(q)))
 		errx(RK_EXIT_INPUT, "question: invalid UTF-8");
 	rk_runner_init(&run);

@@ -75,24 +75,6 @@ emit(json_t *rec)
 	json_decref(rec);
 }
 
-static char *
-join_args(int argc, char *argv[])
-{
-	size_t len = 0;
-	char *q;
-
-	for (int i = 0; i < argc; i++)
-		len += strlen(argv[i]) + 1;
-	q = rk_xmalloc(len + 1);
-	q[0] = '\0';
-	for (int i = 0; i < argc; i++) {
-		if (i)
-			strlcat(q, " ", len + 1);
-		strlcat(q, argv[i], len + 1);
-	}
-	return q;
-}
-
 /* Fail early on a name that cannot work, before reading any input. */
 static void
 check_names(void)
@@ -137,7 +119,7 @@ main(int argc, char *argv[])
 	check_names();
 	run.load_ms = rk_now_ms() - run.load_ms;
 	if (argc > 0) {
-		char *q = join_args(argc, argv);
+		char *q = rk_join_args(argc, argv);
 
 		if (!rk_utf8_valid(q, strlen(q)))
 			errx(RK_EXIT_INPUT, "question: invalid UTF-8");

@@ -55,6 +55,7 @@ int	 rk_utf8_valid(const char *, size_t);
 int	 rk_mkdirs(const char *dir);	/* mkdir -p, 0700 for new dirs */
 char	*rk_xdg_path(const char *kind, const char *file);
 char	*rk_exe_dir(void);
+char	*rk_join_args(int argc, char *argv[]);
 
 /* limits.c: every bound on outside data, each configurable */
 

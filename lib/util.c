@@ -322,3 +322,22 @@ rk_exe_dir(void)
 	*slash = '\0';
 	return rk_xstrdup(buf);
 }
+
+/* The words of a question given as arguments, joined by spaces. */
+char *
+rk_join_args(int argc, char *argv[])
+{
+	size_t len = 1;
+	char *q;
+
+	for (int i = 0; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	q = rk_xmalloc(len);
+	*q = '\0';
+	for (int i = 0; i < argc; i++) {
+		if (i)
+			strlcat(q, " ", len);
+		strlcat(q, argv[i], len);
+	}
+	return q;
+}
