@@ -102,94 +102,6 @@ open_store(int create)
 
 /* --- store mode ------------------------------------------------------ */
 
-/*
- * The input is read through a stdio stream whose read function never hands
- * over more than one line, so once rk_read() has returned a record the
- * bytes of its line are the last line captured here, and a well-formed
- * record can be written on exactly as it came.  (rk_read() does not say
- * what it read; an rk_reader_line() in record.c would make this go away.)
- */
-struct capture {
-	int	 fd;
-	char	*name;
-	char	 in[65536];
-	size_t	 pos, end;
-	char	*line;		/* what was handed over since the mark */
-	size_t	 len, cap;
-	int	 over;		/* more than the record limit: not kept */
-};
-
-static int
-capture_read(void *cookie, char *out, int size)
-{
-	struct capture *c = cookie;
-	const char *nl;
-	ssize_t got;
-	size_t n;
-
-	if (c->pos == c->end) {
-		while ((got = read(c->fd, c->in, sizeof(c->in))) == -1 &&
-		    errno == EINTR)
-			;
-		if (got <= 0)
-			return got;
-		c->pos = 0;
-		c->end = got;
-	}
-	n = c->end - c->pos;
-	if ((nl = memchr(c->in + c->pos, '\n', n)) != NULL)
-		n = nl - (c->in + c->pos) + 1;
-	if (n > (size_t)size)
-		n = size;
-	memcpy(out, c->in + c->pos, n);
-	if (c->len + n > rk_limits.record + 2)
-		c->over = 1;
-	if (!c->over) {
-		if (c->len + n > c->cap) {
-			c->cap = (c->len + n) * 2;
-			c->line = rk_xrealloc(c->line, c->cap);
-		}
-		memcpy(c->line + c->len, c->in + c->pos, n);
-		c->len += n;
-	}
-	c->pos += n;
-	return n;
-}
-
-/* the last line captured since the mark, without its line end */
-static int
-capture_last(const struct capture *c, const char **line, size_t *len)
-{
-	size_t end = c->len, start;
-
-	if (c->over)
-		return -1;
-	if (end > 0 && c->line[end - 1] == '\n')
-		end--;
-	if (end > 0 && c->line[end - 1] == '\r')
-		end--;
-	for (start = end; start > 0 && c->line[start - 1] != '\n'; start--)
-		;
-	*line = c->line + start;
-	*len = end - start;
-	return 0;
-}
-
-/*
- * Whether line is a record that rk_read() took as it is: a JSON object
- * with its rk and id, so that writing the line is writing the record.
- */
-static int
-as_read(const char *line, size_t len)
-{
-	json_t *o = json_loadb(line, len, JSON_REJECT_DUPLICATES, NULL);
-	int ok = json_is_object(o) && json_object_get(o, "rk") != NULL &&
-	    json_is_string(json_object_get(o, "id"));
-
-	json_decref(o);
-	return ok;
-}
-
 struct tee {
 	struct rk_store	*st;
 	FILE		*mem;		/* the record as rk_write() writes it */
@@ -200,27 +112,29 @@ struct tee {
 	long		 n;
 };
 
+/*
+ * raw: the line the record came from, when it is the record as it is; it
+ * is stored and written on byte for byte.  Records that rk_read() made or
+ * changed (a question, an added envelope, an error) are written anew.
+ */
 static void
-tee_record(struct tee *t, json_t *rec, const struct capture *c)
+tee_record(struct tee *t, json_t *rec, const char *raw, size_t rawlen)
 {
 	json_t *written = NULL;
-	const char *out, *raw;
-	size_t outlen, rawlen;
+	const char *out = raw;
+	size_t outlen = rawlen;
 
-	if (fseeko(t->mem, 0, SEEK_SET) == -1 || rk_write(t->mem, rec) == -1)
-		err(RK_EXIT_INTERNAL, "memory stream");
-	out = t->buf;
-	outlen = t->len - 1;
-	if (!rk_has_error(rec) && capture_last(c, &raw, &rawlen) == 0 &&
-	    (rawlen != outlen || memcmp(raw, out, outlen) != 0) &&
-	    as_read(raw, rawlen)) {
-		/* the same record, written otherwise: keep its bytes */
-		out = raw;
-		outlen = rawlen;
-	} else if (!rk_has_error(rec) &&
-	    strstr(t->buf, "\"code\":\"too-long\"") != NULL &&
-	    (written = json_loadb(t->buf, t->len, 0, NULL)) != NULL)
-		rec = written;	/* rk_write() put an error record instead */
+	if (raw == NULL) {
+		if (fseeko(t->mem, 0, SEEK_SET) == -1 ||
+		    rk_write(t->mem, rec) == -1)
+			err(RK_EXIT_INTERNAL, "memory stream");
+		out = t->buf;
+		outlen = t->len - 1;
+		if (!rk_has_error(rec) &&
+		    strstr(t->buf, "\"code\":\"too-long\"") != NULL &&
+		    (written = json_loadb(t->buf, t->len, 0, NULL)) != NULL)
+			rec = written;	/* rk_write() put an error record */
+	}
 	if (rk_has_error(rec))
 		rk_exit_status(RK_EXIT_FAILED);
 	if (t->st != NULL && rk_store_put(t->st, rec, out, outlen) == -1)
@@ -249,27 +163,19 @@ tee_record(struct tee *t, json_t *rec, const struct capture *c)
 static void
 tee_file(struct tee *t, int fd, const char *name)
 {
-	struct capture c;
-	struct rk_reader *r;
+	struct rk_reader *r = rk_reader_fd(fd, name);
+	const char *line;
 	json_t *rec;
-	FILE *fp;
+	size_t len;
+	int obj;
 
-	memset(&c, 0, sizeof(c));
-	c.fd = fd;
-	if ((fp = fropen(&c, capture_read)) == NULL)
-		err(RK_EXIT_INTERNAL, "%s", name);
-	r = rk_reader_new(fp, name);
-	for (;;) {
-		c.len = 0;
-		c.over = 0;
-		if ((rec = rk_read(r)) == NULL)
-			break;
-		tee_record(t, rec, &c);
+	while ((line = rk_read_raw(r, &len, &obj)) != NULL) {
+		rec = rk_reader_record(r);
+		tee_record(t, rec, obj && rk_reader_verbatim(r) ? line : NULL,
+		    len);
 		json_decref(rec);
 	}
 	rk_reader_free(r);
-	fclose(fp);
-	free(c.line);
 }
 
 static int

@@ -23,6 +23,7 @@ struct rk_reader {
 	size_t	 lineno;
 	size_t	 bad;
 	size_t	 len, total;	/* of the last line: as kept, as it came */
+	int	 verbatim;	/* the last record is that line, unchanged */
 };
 
 struct rk_reader *
@@ -39,6 +40,12 @@ rk_reader_new(FILE *fp, const char *name)
 	r->lineno = 0;
 	r->bad = 0;
 	return r;
+}
+
+int
+rk_reader_verbatim(const struct rk_reader *r)
+{
+	return r->verbatim;
 }
 
 /*
@@ -175,6 +182,8 @@ parse_object(struct rk_reader *r, size_t len)
 		return bad_line(r, "bad-json", "not a JSON object");
 	}
 	/* records made by hand or by jq may lack the envelope */
+	r->verbatim = json_object_get(rec, "rk") != NULL &&
+	    json_is_string(json_object_get(rec, "id"));
 	if (json_object_get(rec, "rk") == NULL)
 		json_object_set_new(rec, "rk", json_integer(RK_RECORD_VERSION));
 	if (!json_is_string(json_object_get(rec, "id"))) {
@@ -218,6 +227,7 @@ rk_reader_record(struct rk_reader *r)
 {
 	char msg[128];
 
+	r->verbatim = 0;
 	if (r->total > rk_limits.record) {
 		snprintf(msg, sizeof(msg), "line of %zu bytes is over the "
 		    "record limit of %zu (RK_MAX_RECORD)", r->total,

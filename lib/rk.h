@@ -80,6 +80,7 @@ void	 rk_reader_free(struct rk_reader *);
 json_t	*rk_read(struct rk_reader *);
 const char *rk_read_raw(struct rk_reader *, size_t *len, int *is_object);
 json_t	*rk_reader_record(struct rk_reader *);
+int	 rk_reader_verbatim(const struct rk_reader *);
 size_t	 rk_reader_bad(const struct rk_reader *);
 json_t	*rk_record_new(const char *query);
 int	 rk_write(FILE *, json_t *rec);

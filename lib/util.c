@@ -39,8 +39,11 @@ rk_exit_status(int status)
 int
 rk_finish(void)
 {
-	if (fflush(stdout) == EOF || ferror(stdout)) {
+	if (fflush(stdout) == EOF) {
 		warn("stdout");
+		rk_exit_status(RK_EXIT_IO);
+	} else if (ferror(stdout)) {
+		warnx("stdout: write error");
 		rk_exit_status(RK_EXIT_IO);
 	}
 	return exit_status;
