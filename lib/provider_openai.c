@@ -8,15 +8,32 @@
 #include "rk.h"
 #include "provider.h"
 
+/*
+ * OpenAI's reasoning models take max_completion_tokens instead of
+ * max_tokens, and refuse a temperature.
+ */
+static int
+reasoning_model(const char *m)
+{
+	static const char *pre[] = { "o1", "o3", "o4", "gpt-5", NULL };
+
+	for (const char **p = pre; *p; p++)
+		if (strncmp(m, *p, strlen(*p)) == 0)
+			return 1;
+	return 0;
+}
+
 static json_t *
 body(const json_t *req, const char *model, long max_tokens, int stream)
 {
 	json_t *b = json_pack("{s:s, s:O}", "model", model, "messages",
 	    json_object_get(req, "messages"));
+	int r = reasoning_model(model);
 
 	if (max_tokens > 0)
-		json_object_set_new(b, "max_tokens", json_integer(max_tokens));
-	if (json_is_number(json_object_get(req, "temperature")))
+		json_object_set_new(b, r ? "max_completion_tokens" :
+		    "max_tokens", json_integer(max_tokens));
+	if (!r && json_is_number(json_object_get(req, "temperature")))
 		json_object_set(b, "temperature",
 		    json_object_get(req, "temperature"));
 	if (stream) {

@@ -52,6 +52,15 @@ nreq() { wc -l <"$TMP/fake.log" | tr -d ' '; }
 	assert_output '["POST","/v1/chat/completions",false,"fake/ok",["system","user"],600,0.7,null]'
 }
 
+@test "openai: reasoning models get max_completion_tokens, no temperature" {
+	llm openai o3-mini >/dev/null
+	llm openai gpt-4o-mini >/dev/null
+	run jq -c '[.body.model, .body.max_tokens, .body.max_completion_tokens,
+	    .body.temperature]' fake.log
+	assert_output '["o3-mini",null,600,null]
+["gpt-4o-mini",600,null,0.7]'
+}
+
 @test "anthropic: system prompt on top, usage from the reply" {
 	llm anthropic fake/ok >out
 	run jq -c '.steps[0] | [.model, .usage, .output.type]' out
