@@ -226,19 +226,31 @@ rk_getenv(const char *name)
 	return v && *v ? v : NULL;
 }
 
-/* Strict UTF-8: no overlongs, no surrogates, nothing above U+10FFFF. */
-int
-rk_utf8_valid(const char *str, size_t n)
+/*
+ * The length of the longest valid UTF-8 prefix of s[0..n): strict, so no
+ * overlong forms, surrogates or code points above U+10FFFF.  ASCII is
+ * skipped eight bytes at a time.
+ */
+size_t
+rk_utf8_prefix(const char *str, size_t n)
 {
-	const unsigned char *s = (const unsigned char *)str, *e = s + n;
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0;
 
-	while (s < e) {
-		unsigned c = *s;
-		size_t len;
+	while (i < n) {
+		unsigned c = s[i], len, k;
 		uint32_t cp;
+		uint64_t w;
 
+		if (n - i >= 8) {
+			memcpy(&w, s + i, 8);
+			if ((w & 0x8080808080808080ULL) == 0) {
+				i += 8;
+				continue;
+			}
+		}
 		if (c < 0x80) {
-			s++;
+			i++;
 			continue;
 		}
 		if (c >= 0xc2 && c <= 0xdf)
@@ -248,20 +260,26 @@ rk_utf8_valid(const char *str, size_t n)
 		else if (c >= 0xf0 && c <= 0xf4)
 			len = 4, cp = c & 0x07;
 		else
-			return 0;
-		if ((size_t)(e - s) < len)
-			return 0;
-		for (size_t i = 1; i < len; i++) {
-			if ((s[i] & 0xc0) != 0x80)
-				return 0;
-			cp = cp << 6 | (s[i] & 0x3f);
+			return i;
+		if (n - i < len)
+			return i;
+		for (k = 1; k < len; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return i;
+			cp = cp << 6 | (s[i + k] & 0x3f);
 		}
 		if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
 		    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-			return 0;
-		s += len;
+			return i;
+		i += len;
 	}
-	return 1;
+	return n;
+}
+
+int
+rk_utf8_valid(const char *s, size_t n)
+{
+	return rk_utf8_prefix(s, n) == n;
 }
 
 int
