@@ -483,15 +483,20 @@ true'
 
 @test "budget: cached steps cost nothing" {
 	pending >in
-	RK_PROVIDER=openai RK_BASE_URL=$URL rk-llm -m fake/ok <in | rk-prompt gigathink >/dev/null
+	RK_PROVIDER=openai RK_BASE_URL=$URL rk-llm -m fake/ok <in >/dev/null
 	RK_PROVIDER=openai RK_BASE_URL=$URL rk-llm -m fake/ok <in |
 	    rk-prompt gigathink >second
-	jq -e '.steps[0].cached' second >/dev/null
+	run jq -c '.steps[0] | [.cached, .usage]' second
+	assert_output '[true,{"in":54,"out":20,"estimated":false}]'
+	jq -c '.steps[0].cached = false' second >paid
 	: >fake.log
-	RK_PROVIDER=openai RK_BASE_URL=$URL rk-llm -m fake/ok --budget 700t \
-	    <second >out
-	jq -e '.steps[1]' out >/dev/null
-	[ "$(nreq)" -eq 1 ]
+	for f in second paid; do
+		RK_PROVIDER=openai RK_BASE_URL=$URL rk-llm -m fake/ok --no-cache \
+		    --budget 1000t <$f | jq -e '.steps[1]' >/dev/null
+	done
+	# the paid step's 74 tokens narrow max_tokens; the cached one's do not
+	run jq -s '.[0].body.max_tokens - .[1].body.max_tokens' fake.log
+	assert_output 74
 }
 
 # --- rk think end to end ------------------------------------------------
