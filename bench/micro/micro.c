@@ -118,6 +118,10 @@ main(void)
 	printf("%-40s %9s %9s\n", "what", "us", "budget");
 	printf("%-40s %9.2f %9s\n", "parse+validate one protocol (gigathink)",
 	    median_us(load_protocol, "gigathink", 200), "100");
+	setenv("RK_NO_YAML_CACHE", "1", 1);
+	printf("%-40s %9.2f %9s\n", "  the same, without the YAML cache",
+	    median_us(load_protocol, "gigathink", 200), "100");
+	unsetenv("RK_NO_YAML_CACHE");
 	printf("%-40s %9.2f %9s\n", "load profile balanced + one protocol",
 	    median_us(load_profile, "balanced", 200), "-");
 	printf("%-40s %9.2f %9s\n", "render one prompt",
