@@ -70,7 +70,7 @@ struct rk_index {
 enum {
 	S_DOC_FIND, S_DOC_INS, S_DOC_UPD, S_TEXT_INS, S_FTS_INS, S_CHUNK_INS,
 	S_FTS_DEL, S_TEXT_DEL, S_CHUNK_DEL, S_DOC_DEL, S_SEARCH, S_HIT,
-	S_VERSION, S_NAME, S_NSTMT
+	S_VERSION, S_NAME, S_SAVE, S_RELEASE, S_NSTMT
 };
 
 static const char *const sql[S_NSTMT] = {
@@ -93,6 +93,8 @@ static const char *const sql[S_NSTMT] = {
 	[S_VERSION] = "PRAGMA data_version",
 	[S_NAME] = "SELECT d.name, c.n FROM chunks c JOIN docs d ON "
 	    "d.id = c.doc WHERE c.id = ?1",
+	[S_SAVE] = "SAVEPOINT rk_search",
+	[S_RELEASE] = "RELEASE rk_search",
 };
 
 static int
@@ -1008,6 +1010,13 @@ rk_index_search(struct rk_index *ix, const char *query,
 	q.weight = weight;
 	q.k = k;
 	q.per_doc = per_doc;
+	/* one snapshot for the lengths and the postings */
+	if ((st = stmt(ix, S_SAVE)) == NULL || sqlite3_step(st) != SQLITE_DONE) {
+		rc = fail(ix, "search");
+		free(expr);
+		qterms_free(&t);
+		return rc;
+	}
 	if (load(ix) == -1 || (st = stmt(ix, S_SEARCH)) == NULL) {
 		rc = -1;
 		goto out;
@@ -1025,6 +1034,9 @@ rk_index_search(struct rk_index *ix, const char *query,
 	if (rc == 0 && q.rc == -1)
 		rc = fail(ix, "search");
 out:
+	if ((st = stmt(ix, S_RELEASE)) == NULL ||
+	    sqlite3_step(st) != SQLITE_DONE)
+		rc = fail(ix, "search");
 	free(q.post);
 	if (rc == 0) {
 		*hits = q.hits;
