@@ -90,7 +90,7 @@ static const char *const model_names[][2] = {
 static const char *const model_prefixes[][2] = {
 	{ "o1-", "o200k_base" }, { "o3-", "o200k_base" },
 	{ "o4-mini-", "o200k_base" }, { "gpt-5-", "o200k_base" },
-	{ "gpt-4.5-", "o200k_base" }, { "gpt-4.1-", "o200k_base" },
+	{ "gpt-4.1-", "o200k_base" },
 	{ "chatgpt-4o-", "o200k_base" }, { "gpt-4o-", "o200k_base" },
 	{ "gpt-4-", "cl100k_base" }, { "gpt-3.5-turbo-", "cl100k_base" },
 	{ "gpt-35-turbo-", "cl100k_base" }, { "ft:gpt-4o", "o200k_base" },
