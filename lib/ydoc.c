@@ -250,6 +250,8 @@ struct buf {
 static void
 put(struct buf *b, const void *data, size_t n)
 {
+	if (n == 0)
+		return;
 	if (b->len + n > b->cap) {
 		b->cap = (b->len + n) * 2;
 		b->p = rk_xrealloc(b->p, b->cap);
