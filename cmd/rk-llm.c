@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "rk.h"
+#include "jscan.h"
 #include "budget.h"
 #include "cache.h"
 #include "protocol.h"
@@ -154,13 +155,20 @@ make_step(const json_t *req, struct rk_call *c, double ms_llm)
 	return step;
 }
 
+/* The step goes to steps: the record's own, or new steps of a light one. */
 static void
-succeed(json_t *rec, struct rk_call *c, double ms_llm)
+succeed_into(json_t *rec, json_t *steps, struct rk_call *c, double ms_llm)
 {
 	json_t *req = json_object_get(rec, "request");
 
-	json_array_append_new(rk_steps(rec), make_step(req, c, ms_llm));
+	json_array_append_new(steps, make_step(req, c, ms_llm));
 	json_object_del(rec, "request");
+}
+
+static void
+succeed(json_t *rec, struct rk_call *c, double ms_llm)
+{
+	succeed_into(rec, rk_steps(rec), c, ms_llm);
 }
 
 /*
@@ -231,8 +239,9 @@ budget_check(struct rk_call *c, const char *model, long *max_tokens,
 
 /* ---- the offline mock: one record at a time ---------------------------- */
 
+/* steps: where the new step goes (NULL: the record's own steps) */
 static void
-mock_process(json_t *rec)
+mock_process(json_t *rec, json_t *steps)
 {
 	json_t *req = json_object_get(rec, "request");
 	struct rk_call c;
@@ -250,18 +259,67 @@ mock_process(json_t *rec)
 	else if (provider->call(&c) == -1)
 		fail(rec, &c, RK_EXIT_PROVIDER);
 	else
-		succeed(rec, &c, rk_now_ms() - t0);
+		succeed_into(rec, steps ? steps : rk_steps(rec), &c,
+		    rk_now_ms() - t0);
 	rk_call_clear(&c);
+}
+
+/*
+ * A record taken lightly (see jscan.c): its request and small members are
+ * parsed, its earlier steps only as far as a budget needs them, and the
+ * rest of the line is copied.  -1: take it in full.
+ */
+static int
+mock_light(const char *line, size_t len)
+{
+	static const char *budget_keys[] = { "cached", "usage", "ms", "model",
+	    NULL };
+	struct rk_light l;
+	int rc;
+
+	if (rk_light_open(&l, line, len, opt.budget.kind != RK_BUDGET_NONE ?
+	    budget_keys : NULL) == -1)
+		return -1;
+	if (!json_is_string(json_object_get(l.rec, "id")) ||
+	    json_object_get(l.rec, "rk") == NULL) {
+		rk_light_close(&l);	/* hand-made: gets its envelope */
+		return -1;
+	}
+	if (rk_has_error(l.rec) ||
+	    !json_is_object(json_object_get(l.rec, "request"))) {
+		rk_light_close(&l);	/* nothing to do: as it came */
+		if (fwrite(line, 1, len, stdout) != len ||
+		    putchar('\n') == EOF || fflush(stdout) == EOF)
+			err(RK_EXIT_IO, "stdout");
+		return 0;
+	}
+	l.more_steps = json_array();
+	mock_process(l.rec, l.more_steps);
+	if (json_array_size(l.more_steps) == 0) {
+		json_decref(l.more_steps);
+		l.more_steps = NULL;
+	}
+	rc = rk_light_write(stdout, &l);
+	rk_light_close(&l);
+	if (rc == -2)
+		err(RK_EXIT_IO, "stdout");
+	return rc;
 }
 
 static void
 run_mock(void)
 {
-	struct rk_reader *r = rk_reader_new(stdin, "stdin");
+	struct rk_reader *r = rk_reader_fd(STDIN_FILENO, "stdin");
+	const char *line;
 	json_t *rec;
+	size_t len;
+	int obj;
 
-	while ((rec = rk_read(r)) != NULL) {
-		mock_process(rec);
+	while ((line = rk_read_raw(r, &len, &obj)) != NULL) {
+		if (obj && mock_light(line, len) == 0)
+			continue;
+		rec = rk_reader_record(r);
+		mock_process(rec, NULL);
 		if (rk_write(stdout, rec) == -1)
 			err(RK_EXIT_IO, "stdout");
 		json_decref(rec);
