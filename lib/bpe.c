@@ -260,42 +260,6 @@ prev_boundary(const unsigned char *s, size_t i)
 	return i;
 }
 
-/* length of the longest valid UTF-8 prefix (Rust's valid_up_to) */
-static size_t
-utf8_valid_prefix(const unsigned char *s, size_t n)
-{
-	size_t i = 0;
-
-	while (i < n) {
-		unsigned c = s[i], len, k;
-		uint32_t cp;
-
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			len = 2, cp = c & 0x1f;
-		else if (c >= 0xe0 && c <= 0xef)
-			len = 3, cp = c & 0x0f;
-		else if (c >= 0xf0 && c <= 0xf4)
-			len = 4, cp = c & 0x07;
-		else
-			return i;
-		if (n - i < len)
-			return i;
-		for (k = 1; k < len; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return i;
-			cp = cp << 6 | (s[i + k] & 0x3f);
-		}
-		if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-		    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-			return i;
-		i += len;
-	}
-	return n;
-}
 
 /* (?i:'s|'t|'re|'ve|'m|'ll|'d) at s[i]: its end, or i.  Under (?i) the
    regex crate's simple case folding also lets U+017F (long s) match s. */
@@ -820,7 +784,7 @@ rk_bpe_encode(const struct rk_bpe *b, const char *text, size_t len,
 {
 	const unsigned char *s = (const unsigned char *)text;
 	struct sink k = { ids, 0, 0 };
-	size_t valid = utf8_valid_prefix(s, len);
+	size_t valid = rk_utf8_prefix(text, len);
 
 	if (valid == len)
 		encode_valid(b, s, len, flags, &k);
