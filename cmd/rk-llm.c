@@ -237,6 +237,32 @@ budget_check(struct rk_call *c, const char *model, long *max_tokens,
 	return 0;
 }
 
+/*
+ * A request whose prompt cannot fit the model's context window (from the
+ * price table) is refused before it is sent; one whose reply might not fit
+ * gets a smaller max_tokens.
+ */
+static int
+window_check(struct rk_call *c, const char *model, long *max_tokens)
+{
+	const struct rk_price *p = rk_price_find(&prices, model);
+	long in, room;
+
+	if (p == NULL || p->window <= 0)
+		return 0;
+	in = rk_count_request_tokens(model, c->req);
+	room = p->window - in;
+	if (room < 16) {
+		rk_call_fail(c, "context-window", "request of %ld prompt "
+		    "tokens does not fit the %ld-token context window of %s "
+		    "(prices.tsv)", in, p->window, model);
+		return -1;
+	}
+	if (*max_tokens > room)
+		*max_tokens = room;
+	return 0;
+}
+
 /* ---- the offline mock: one record at a time ---------------------------- */
 
 /* steps: where the new step goes (NULL: the record's own steps) */
@@ -459,7 +485,7 @@ prepare(struct slot *s, double now)
 		}
 	}
 	if (budget_check(&s->c, ep.model, &s->max_tokens, &s->total_ms)
-	    == -1) {
+	    == -1 || window_check(&s->c, ep.model, &s->max_tokens) == -1) {
 		fail(s->rec, &s->c, RK_EXIT_FAILED);
 		rk_call_clear(&s->c);
 		return;
@@ -955,7 +981,9 @@ main(int argc, char *argv[])
 		errx(RK_EXIT_CONFIG, "no model provider configured: set "
 		    "RK_PROVIDER, or use --mock for the built-in offline model "
 		    "(see rk-llm(1))");
-	if (opt.budget.kind == RK_BUDGET_USD &&
+	/* prices and context windows; the offline model needs neither */
+	if ((opt.budget.kind == RK_BUDGET_USD ||
+	    strcmp(opt.provider, "mock") != 0) &&
 	    rk_prices_load(&prices, errbuf, sizeof(errbuf)) == -1)
 		errx(RK_EXIT_CONFIG, "%s", errbuf);
 	if (strcmp(opt.provider, "mock") == 0) {

@@ -2,7 +2,8 @@
  * Budgets and prices.  data/prices.tsv (installed beside the protocols)
  * is versioned with the code; $XDG_CONFIG_HOME/reasonkit/prices.tsv adds
  * or overrides lines.  Format: model pattern, USD per million input
- * tokens, USD per million output tokens, tab-separated; # comments.
+ * tokens, USD per million output tokens, and optionally the model's
+ * context window in tokens, tab-separated; # comments.
  */
 #include <fnmatch.h>
 #include <stdio.h>
@@ -116,8 +117,9 @@ load(struct rk_prices *p, const char *path, int must, char *err,
 		return -1;
 	}
 	while (fgets(line, sizeof(line), fp) != NULL) {
-		char *pat, *a, *b, *save = NULL;
+		char *pat, *a, *b, *w, *save = NULL;
 		double in, out;
+		long window = 0;
 
 		lineno++;
 		line[strcspn(line, "\r\n")] = '\0';
@@ -126,11 +128,14 @@ load(struct rk_prices *p, const char *path, int must, char *err,
 		pat = strtok_r(line, "\t", &save);
 		a = strtok_r(NULL, "\t", &save);
 		b = strtok_r(NULL, "\t", &save);
+		w = strtok_r(NULL, "\t", &save);
 		if (pat == NULL || a == NULL || b == NULL ||
 		    rk_parse_double(a, &in) == -1 ||
-		    rk_parse_double(b, &out) == -1 || in < 0 || out < 0) {
+		    rk_parse_double(b, &out) == -1 || in < 0 || out < 0 ||
+		    (w != NULL && rk_parse_uint(w, 100000000, &window) == -1)) {
 			snprintf(err, errsize, "%s:%zu: expected 'model<TAB>"
-			    "input USD/Mtok<TAB>output USD/Mtok'", path, lineno);
+			    "input USD/Mtok<TAB>output USD/Mtok"
+			    "[<TAB>context window tokens]'", path, lineno);
 			fclose(fp);
 			return -1;
 		}
@@ -138,6 +143,7 @@ load(struct rk_prices *p, const char *path, int must, char *err,
 		p->v[p->n].pattern = rk_xstrdup(pat);
 		p->v[p->n].in = in / 1e6;
 		p->v[p->n].out = out / 1e6;
+		p->v[p->n].window = window;
 		p->n++;
 	}
 	fclose(fp);

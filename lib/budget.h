@@ -20,6 +20,7 @@ struct rk_budget {
 struct rk_price {
 	char	*pattern;	/* fnmatch(3) pattern of model names */
 	double	 in, out;	/* USD per token */
+	long	 window;	/* context window in tokens, 0 if unknown */
 };
 
 struct rk_prices {

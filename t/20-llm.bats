@@ -188,6 +188,24 @@ second() { cat "$FIXTURES/llm/second.ndjson"; }
 	assert_match 'prices.tsv:1: expected'
 }
 
+@test "rk-llm: a prompt over the model's context window is refused before it is sent" {
+	# port 1 is never reached: the refusal comes first
+	rk-prompt gigathink "Is remote work here to stay?" >req.json
+	RK_API_KEY=k run sh -c 'rk-llm --provider openai-compatible \
+	    --base-url http://127.0.0.1:1/v1 -m fake/tiny-window <req.json 2>err.txt'
+	assert_status 1
+	[ "$(printf '%s' "$output" | jq -c '[.error.code, .error.message, has("request")]')" = \
+	    '["context-window","request of 67 prompt tokens does not fit the 64-token context window of fake/tiny-window (prices.tsv)",true]' ]
+	grep -q 'does not fit the 64-token context window' err.txt
+	# a user's table can give a model its window
+	mkdir -p "$XDG_CONFIG_HOME/reasonkit"
+	printf 'my-model\t1\t2\t50\n' >"$XDG_CONFIG_HOME/reasonkit/prices.tsv"
+	RK_API_KEY=k run sh -c 'rk-llm --provider openai-compatible \
+	    --base-url http://127.0.0.1:1/v1 -m my-model <req.json 2>/dev/null'
+	assert_status 1
+	[ "$(printf '%s' "$output" | jq -r .error.code)" = context-window ]
+}
+
 @test "rk-llm: the mock is never cached" {
 	pending | rk-llm --mock >/dev/null
 	[ ! -e "$XDG_CACHE_HOME/reasonkit/responses.db" ]
