@@ -31,6 +31,7 @@ enum { OPT_HELP = 256, OPT_VERSION, OPT_SINCE, OPT_UNTIL, OPT_BEFORE };
 static const char *dflag;	/* the database */
 static int fflag = FMT_AUTO;
 static int nflag;		/* store mode: do not store */
+static long eflag = -1;		/* store mode: records expected */
 static struct rk_style style;
 
 static void
@@ -39,7 +40,7 @@ usage(FILE *fp)
 	const char *p = rk_progname;
 
 	fprintf(fp,
-	    "usage: %s [-n] [-d db] [-f json | text] [file ...]\n"
+	    "usage: %s [-n] [-d db] [-e count] [-f json | text] [file ...]\n"
 	    "       %s [-d db] [-f json | text] ls [-p protocol] [-P profile]\n"
 	    "                [-s status] [--since date] [--until date]"
 	    " [-n limit]\n"
@@ -209,6 +210,12 @@ store_mode(int argc, char *argv[])
 	fclose(t.mem);
 	free(t.buf);
 	rk_store_close(t.st);
+	if (eflag >= 0 && t.n < eflag) {
+		/* a stage before us died and took its records with it */
+		warnx("expected %ld record%s, got %ld: an earlier stage failed",
+		    eflag, eflag == 1 ? "" : "s", t.n);
+		rk_exit_status(RK_EXIT_FAILED);
+	}
 	return rk_finish();
 }
 
@@ -437,10 +444,15 @@ main(int argc, char *argv[])
 	int c;
 
 	rk_init(argv[0]);
-	while ((c = getopt_long(argc, argv, "+d:f:n", opts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "+d:e:f:n", opts, NULL)) != -1)
 		switch (c) {
 		case 'd':
 			dflag = optarg;
+			break;
+		case 'e':
+			if (rk_parse_uint(optarg, 1000000000, &eflag) == -1)
+				errx(RK_EXIT_USAGE, "-e: not a count: '%s'",
+				    optarg);
 			break;
 		case 'f':
 			set_format(optarg);
@@ -465,8 +477,9 @@ main(int argc, char *argv[])
 	if (strcmp(cmd, "ls") == 0 || strcmp(cmd, "export") == 0 ||
 	    strcmp(cmd, "show") == 0 || strcmp(cmd, "rm") == 0 ||
 	    strcmp(cmd, "prune") == 0) {
-		if (nflag) {
-			warnx("%s: -n applies to store mode only", cmd);
+		if (nflag || eflag >= 0) {
+			warnx("%s: -%c applies to store mode only", cmd,
+			    nflag ? 'n' : 'e');
 			usage(stderr);
 		}
 		if (strcmp(cmd, "ls") == 0)

@@ -178,3 +178,20 @@ overhead" ]
 	run rk trace -d e.db -f json ls -s failed
 	[ "${#lines[@]}" -eq 1 ]
 }
+
+@test "rk think passes --provider, -m, --budget and --stream on to rk-llm" {
+	run_json_p() { rk think -d "$TMP/t.db" -f json "$@"; }
+	run_json_p --provider mock -m mock-1 -p quick "q" >a.json
+	[ "$(jq -c '[.result.steps, .steps[0].model]' a.json)" = '[6,"mock-1"]' ]
+	run sh -c "rk think --mock --budget 300t -p quick -d '$TMP/t.db' -f json q 2>err.txt"
+	assert_status 1
+	[ "$(printf '%s' "$output" | jq -c '[.error.code, (.steps | length)]')" = '["budget",2]' ]
+	grep -q 'budget spent: 244 of 300 tokens used' err.txt
+	run rk think --mock --budget lots -p quick q
+	assert_status 2
+	run rk think --mock --stream -p quick -d t.db -f json q
+	assert_status 0
+	run rk think --provider
+	assert_status 2
+	assert_output "rk: --provider needs a provider"
+}

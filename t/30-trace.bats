@@ -51,7 +51,7 @@ sql() {
 @test "rk-trace: --help prints the usage to stdout and exits 0" {
 	run rk-trace --help
 	assert_status 0
-	assert_match '^usage: rk-trace \[-n\] \[-d db\] \[-f json \| text\] \[file \.\.\.\]$'
+	assert_match '^usage: rk-trace \[-n\] \[-d db\] \[-e count\] \[-f json \| text\] \[file \.\.\.\]$'
 	assert_match '^       rk-trace \[-d db\] \[-f json \| text\] prune --before date$'
 }
 
@@ -639,4 +639,17 @@ $FAIL"
 	run sh -e cmds
 	assert_status 0
 	[ "$output" = "$(cat want)" ]
+}
+
+@test "rk-trace -e: fewer records than expected is exit 1 with a message" {
+	run rk-trace -n -e 1 </dev/null
+	assert_status 1
+	assert_output "rk-trace: expected 1 record, got 0: an earlier stage failed"
+	printf 'q1\nq2\n' | rk-prompt gigathink >two.ndjson
+	run sh -c 'rk-trace -n -e 2 <two.ndjson >/dev/null'
+	assert_status 0
+	run rk-trace -e x </dev/null
+	assert_status 2
+	run rk-trace -e 1 ls
+	assert_status 2
 }
