@@ -175,6 +175,22 @@ append_step(json_t *rec, const json_t *req, const char *text)
 	json_object_del(rec, "request");
 }
 
+/*
+ * The seed's token-efficiency targets: ReasonKit's share of the prompt
+ * tokens under 10 % for simple questions and under 20 % for complex ones
+ * (medium ones are held to the simple target).
+ */
+static void
+print_target(long qn, const struct split *sum)
+{
+	double pct = sum->total ? 100.0 * sum->own / sum->total : 0;
+	double target = qn > 100 ? 20 : 10;
+
+	printf("target: overhead under %.0f%% for a %s question: %s "
+	    "(%.1f%%)\n", target, qn > 100 ? "complex" : "simple or medium",
+	    pct < target ? "met" : "not met", pct);
+}
+
 static const char *
 query_class(long n)
 {
@@ -223,6 +239,8 @@ run_question(struct rk_runner *run, const char *q)
 		rk_call_clear(&c);
 	}
 	print_row(run->profile ? run->profile : run->protocol, &sum);
+	if (!jflag)
+		print_target(qn, &sum);
 	json_decref(rec);
 	return rc;
 }

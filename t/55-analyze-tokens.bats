@@ -31,12 +31,14 @@ load helper
 	run rk-analyze-tokens -m gpt-4o -t laserlogic "Is remote work here to stay?"
 	assert_status 0
 	[ "${lines[0]}" = "question: 7 tokens (simple), encoding o200k_base" ]
-	[ "${#lines[@]}" -eq 6 ]
+	[ "${#lines[@]}" -eq 7 ]
 	assert_match '^laserlogic +[0-9]+ +[0-9]+ +7 +[0-9]+ +[0-9.]+%$'
+	assert_match '^target: overhead under 10% for a simple or medium question: not met \([0-9.]+%\)$'
 	long=$(printf 'word %.0s' $(seq 150))
 	long=${long% }
 	run rk-analyze-tokens -t bedrock "$long"
 	[ "${lines[0]}" = "question: 150 tokens (complex), encoding cl100k_base" ]
+	assert_match '^target: overhead under 20% for a complex question: not met \([0-9.]+%\)$'
 }
 
 @test "performance mode counts the compact prompts" {
