@@ -365,13 +365,7 @@ main(int argc, char *argv[])
 			opts.by_doc = 1;
 			break;
 		case 'f':
-			if (strcmp(optarg, "trec") == 0)
-				trec = 1;
-			else if (strcmp(optarg, "ndjson") == 0)
-				trec = 0;
-			else
-				errx(RK_EXIT_USAGE, "-f: not ndjson or trec: "
-				    "'%s'", optarg);
+			trec = rk_parse_hits_format(optarg);
 			break;
 		case 'h':
 			usage(stdout);

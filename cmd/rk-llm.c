@@ -301,35 +301,22 @@ mock_light(const char *line, size_t len)
 	static const char *budget_keys[] = { "cached", "usage", "ms", "model",
 	    NULL };
 	struct rk_light l;
-	int rc;
+	int pass;
 
 	if (rk_light_open(&l, line, len, opt.budget.kind != RK_BUDGET_NONE ?
 	    budget_keys : NULL) == -1)
 		return -1;
-	if (!json_is_string(json_object_get(l.rec, "id")) ||
-	    json_object_get(l.rec, "rk") == NULL) {
-		rk_light_close(&l);	/* hand-made: gets its envelope */
-		return -1;
+	pass = rk_has_error(l.rec) ||
+	    !json_is_object(json_object_get(l.rec, "request"));
+	if (!pass) {
+		l.more_steps = json_array();
+		mock_process(l.rec, l.more_steps);
+		if (json_array_size(l.more_steps) == 0) {
+			json_decref(l.more_steps);
+			l.more_steps = NULL;
+		}
 	}
-	if (rk_has_error(l.rec) ||
-	    !json_is_object(json_object_get(l.rec, "request"))) {
-		rk_light_close(&l);	/* nothing to do: as it came */
-		if (fwrite(line, 1, len, stdout) != len ||
-		    putchar('\n') == EOF || fflush(stdout) == EOF)
-			err(RK_EXIT_IO, "stdout");
-		return 0;
-	}
-	l.more_steps = json_array();
-	mock_process(l.rec, l.more_steps);
-	if (json_array_size(l.more_steps) == 0) {
-		json_decref(l.more_steps);
-		l.more_steps = NULL;
-	}
-	rc = rk_light_write(stdout, &l);
-	rk_light_close(&l);
-	if (rc == -2)
-		err(RK_EXIT_IO, "stdout");
-	return rc;
+	return rk_light_finish(stdout, &l, pass);
 }
 
 static void

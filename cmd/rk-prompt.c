@@ -37,33 +37,18 @@ static int
 light(const char *line, size_t len)
 {
 	struct rk_light l;
-	const char *stay[] = { "request", "error", NULL };
-	int rc;
+	const json_t *req, *e;
+	int pass;
 
 	if (rk_light_open(&l, line, len, step_keys) == -1)
 		return -1;
-	if (!json_is_string(json_object_get(l.rec, "id")) ||
-	    json_object_get(l.rec, "rk") == NULL) {
-		rk_light_close(&l);	/* hand-made: gets its envelope */
-		return -1;
-	}
-	for (const char **k = stay; *k; k++) {
-		const json_t *v = json_object_get(l.rec, *k);
-
-		if (v != NULL && !json_is_null(v)) {
-			rk_light_close(&l);	/* passes as it came */
-			if (fwrite(line, 1, len, stdout) != len ||
-			    putchar('\n') == EOF || fflush(stdout) == EOF)
-				err(RK_EXIT_IO, "stdout");
-			return 0;
-		}
-	}
-	rk_runner_next(&run, l.rec);
-	rc = rk_light_write(stdout, &l);
-	rk_light_close(&l);
-	if (rc == -2)
-		err(RK_EXIT_IO, "stdout");
-	return rc;
+	req = json_object_get(l.rec, "request");
+	e = json_object_get(l.rec, "error");
+	pass = (req != NULL && !json_is_null(req)) ||
+	    (e != NULL && !json_is_null(e));
+	if (!pass)
+		rk_runner_next(&run, l.rec);
+	return rk_light_finish(stdout, &l, pass);
 }
 
 static void

@@ -7,6 +7,7 @@
  * only lines that jansson has already accepted once, or fall back to a
  * full parse when the scan fails.
  */
+#include <err.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -263,6 +264,10 @@ rk_light_open(struct rk_light *l, const char *line, size_t len,
 			json_array_append_new(steps, st);
 		}
 	}
+	/* hand-made records get their envelope from the full reader */
+	if (!json_is_string(json_object_get(l->rec, "id")) ||
+	    json_object_get(l->rec, "rk") == NULL)
+		goto full;
 	l->before = json_deep_copy(l->rec);
 	json_object_del(l->before, "steps");
 	return 0;
@@ -374,6 +379,27 @@ fail:
 	free(add);
 	free(more);
 	return -1;
+}
+
+/*
+ * Write the record on, as it came (pass) or with its changes, and close
+ * it; -1 if it must be written in full after all (see rk_light_write).
+ */
+int
+rk_light_finish(FILE *fp, struct rk_light *l, int pass)
+{
+	int rc = 0;
+
+	if (pass) {
+		if (fwrite(l->line, 1, l->len, fp) != l->len ||
+		    putc_unlocked('\n', fp) == EOF || fflush(fp) == EOF)
+			rc = -2;
+	} else
+		rc = rk_light_write(fp, l);
+	rk_light_close(l);
+	if (rc == -2)
+		err(RK_EXIT_IO, "stdout");
+	return rc;
 }
 
 void

@@ -42,6 +42,7 @@ struct rk_light {
 int	 rk_light_open(struct rk_light *, const char *line, size_t len,
 	    const char **step_keys);
 int	 rk_light_write(FILE *, struct rk_light *);
+int	 rk_light_finish(FILE *, struct rk_light *, int pass);
 void	 rk_light_close(struct rk_light *);
 
 #endif

@@ -85,6 +85,8 @@ void	 rk_call_usage(struct rk_call *, const json_t *in, const json_t *out);
 void	 rk_call_finish_usage(struct rk_call *, const char *model);
 long	 rk_count_tokens(const char *model, const char *text);
 long	 rk_count_request_tokens(const char *model, const json_t *req);
+struct curl_slist *rk_header_secret(struct curl_slist *, const char *name,
+	    const char *key);
 int	 rk_call_text(struct rk_call *, const json_t *content);
 void	 rk_call_api_error(struct rk_call *, const json_t *err,
 	    const char *what);

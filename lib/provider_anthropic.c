@@ -52,14 +52,8 @@ headers(const char *key)
 	h = rk_curl.slist_append(h, "content-type: application/json");
 	h = rk_curl.slist_append(h, "anthropic-version: 2023-06-01");
 	h = rk_curl.slist_append(h, "Expect:");
-	if (key != NULL) {
-		char *a;
-
-		rk_asprintf(&a, "x-api-key: %s", key);
-		h = rk_curl.slist_append(h, a);
-		explicit_bzero(a, strlen(a));
-		free(a);
-	}
+	if (key != NULL)
+		h = rk_header_secret(h, "x-api-key: ", key);
 	return h;
 }
 

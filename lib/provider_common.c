@@ -133,3 +133,16 @@ rk_json_error_message(const char *body, size_t len)
 	json_decref(j);
 	return s;
 }
+
+/* Append "<name><key>" to h, leaving no copy of the key in our memory. */
+struct curl_slist *
+rk_header_secret(struct curl_slist *h, const char *name, const char *key)
+{
+	char *a;
+
+	rk_asprintf(&a, "%s%s", name, key);
+	h = rk_curl.slist_append(h, a);
+	explicit_bzero(a, strlen(a));
+	free(a);
+	return h;
+}

@@ -51,14 +51,8 @@ headers(const char *key)
 
 	h = rk_curl.slist_append(h, "Content-Type: application/json");
 	h = rk_curl.slist_append(h, "Expect:");
-	if (key != NULL) {
-		char *a;
-
-		rk_asprintf(&a, "Authorization: Bearer %s", key);
-		h = rk_curl.slist_append(h, a);
-		explicit_bzero(a, strlen(a));
-		free(a);
-	}
+	if (key != NULL)
+		h = rk_header_secret(h, "Authorization: Bearer ", key);
 	return h;
 }
 

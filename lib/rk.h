@@ -57,6 +57,7 @@ int	 rk_mkdirs(const char *dir);	/* mkdir -p, 0700 for new dirs */
 char	*rk_xdg_path(const char *kind, const char *file);
 char	*rk_exe_dir(void);
 char	*rk_join_args(int argc, char *argv[]);
+int	 rk_parse_hits_format(const char *);
 
 /* limits.c: every bound on outside data, each configurable */
 

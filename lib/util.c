@@ -362,3 +362,14 @@ rk_join_args(int argc, char *argv[])
 	}
 	return q;
 }
+
+/* -f of the tools that print hits: 1 for "trec", 0 for "ndjson". */
+int
+rk_parse_hits_format(const char *arg)
+{
+	if (strcmp(arg, "trec") == 0)
+		return 1;
+	if (strcmp(arg, "ndjson") != 0)
+		errx(RK_EXIT_USAGE, "-f: not ndjson or trec: '%s'", arg);
+	return 0;
+}
