@@ -4,3 +4,9 @@ $(O)/bench/micro: bench/micro/micro.c $(O)/librk.a | $(O)/bench
 
 $(O)/bench:
 	mkdir -p $@
+
+# the tokenizer against npm tiktoken and js-tiktoken (needs node and npm)
+bench-tokens: all
+	sh bench/tokens/run.sh $(O)
+
+.PHONY: bench-tokens
