@@ -198,8 +198,7 @@ budget_check(struct rk_call *c, const char *model, long *max_tokens,
 	if (b->kind == RK_BUDGET_NONE)
 		return 0;
 	left = b->limit - rk_budget_spent(b, c->rec, &prices);
-	in = (double)(provider ? rk_estimate_request_tokens(c->req) :
-	    rk_count_request_tokens(model, c->req));
+	in = (double)rk_count_request_tokens(model, c->req);
 	switch (b->kind) {
 	case RK_BUDGET_TOKENS:
 		cap = (long)(left - in);

@@ -94,7 +94,6 @@ char	*rk_json_error_message(const char *, size_t);
 
 /* mock.c */
 long	rk_estimate_tokens(const char *text);
-long	rk_estimate_request_tokens(const json_t *req);
 void	rk_call_fail(struct rk_call *, const char *code, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 void	rk_call_clear(struct rk_call *);

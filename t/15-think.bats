@@ -186,7 +186,7 @@ overhead" ]
 	run sh -c "rk think --mock --budget 300t -p quick -d '$TMP/t.db' -f json q 2>err.txt"
 	assert_status 1
 	[ "$(printf '%s' "$output" | jq -c '[.error.code, (.steps | length)]')" = '["budget",2]' ]
-	grep -q 'budget spent: 244 of 300 tokens used' err.txt
+	grep -q 'budget spent: 266 of 300 tokens used' err.txt
 	run rk think --mock --budget lots -p quick q
 	assert_status 2
 	run rk think --mock --stream -p quick -d t.db -f json q

@@ -88,7 +88,7 @@ second() { cat "$FIXTURES/llm/second.ndjson"; }
 	    (.steps[0] | .model, .protocol, .step, .link, .output.type,
 	    .confidence, .usage, .cached)]' out
 	assert_status 0
-	assert_output '[false,1,"mock-1","gigathink","identify_dimensions",0,"list",0.89,{"in":63,"out":94,"estimated":true},false]'
+	assert_output '[false,1,"mock-1","gigathink","identify_dimensions",0,"list",0.89,{"in":69,"out":108,"estimated":true},false]'
 }
 
 @test "rk-llm: RK_PROVIDER=mock is --mock; the mock is deterministic" {
