@@ -259,6 +259,15 @@ fail(struct state *st, const char *code, const char *msg)
 	return -1;
 }
 
+/* fail() with a message of the catalog's, which is freed */
+static int
+fail_free(struct state *st, const char *code, char *msg)
+{
+	fail(st, code, msg);
+	free(msg);
+	return -1;
+}
+
 /* Continue the current link, or start the first link whose 'when' holds. */
 static int
 next_in_profile(struct state *st)
@@ -283,7 +292,7 @@ next_in_profile(struct state *st)
 		long si;
 
 		if (p == NULL)
-			return free(e), fail(st, "unknown-protocol", pid);
+			return fail_free(st, "unknown-protocol", e);
 		for (si = 0; si < (long)p->nsteps; si++)
 			if (strcmp(p->steps[si].id, rk_get_string(st->last,
 			    "step") ? rk_get_string(st->last, "step") : "") == 0)
@@ -314,8 +323,7 @@ next_in_profile(struct state *st)
 		}
 		if ((p = rk_catalog_protocol(st->run->catalog, l->protocol,
 		    &e)) == NULL)
-			return free(e), fail(st, "unknown-protocol",
-			    l->protocol);
+			return fail_free(st, "unknown-protocol", e);
 		if ((si = runnable_step(p, 0, st->run->perf)) >= 0) {
 			make_request(st, p, &p->steps[si], j);
 			return 0;
@@ -334,11 +342,8 @@ next_in_protocol(struct state *st)
 	char *e;
 
 	if ((p = rk_catalog_protocol(st->run->catalog, st->protocol, &e)) ==
-	    NULL) {
-		fail(st, "unknown-protocol", e);
-		free(e);
-		return -1;
-	}
+	    NULL)
+		return fail_free(st, "unknown-protocol", e);
 	if (st->last != NULL) {
 		const char *lp = rk_get_string(st->last, "protocol");
 
@@ -400,11 +405,8 @@ rk_runner_next(struct rk_runner *run, json_t *rec)
 		json_object_set_new(rec, prof ? "profile" : "protocol",
 		    json_string(prof ? prof : proto));
 	if (prof != NULL && (st.profile = rk_catalog_profile(run->catalog, prof,
-	    &e)) == NULL) {
-		fail(&st, "unknown-profile", e);
-		free(e);
-		return -1;
-	}
+	    &e)) == NULL)
+		return fail_free(&st, "unknown-profile", e);
 	st.protocol = proto;
 	st.steps = rk_steps(rec);
 	if ((n = json_array_size(st.steps)) > 0) {

@@ -219,3 +219,14 @@ after" ]
 	[ "$(sed -n 2p out.ndjson | jq -r .request.step)" = explore_perspectives ]
 	sed -n 2p out.ndjson | jq -r '.request.messages[1].content' | grep -qxF '2. b"]'
 }
+
+@test "a profile whose protocol is missing gives an error record, exit 4" {
+	mkdir -p p
+	printf 'profiles:\n  - id: ghostly\n    description: d\n    chain:\n      - protocol: ghost\n' >p/profiles.yaml
+	RK_PROTOCOL_PATH="$TMP/p" run rk-prompt -p ghostly "q"
+	assert_status 4
+	[ "$(printf '%s\n' "$output" | grep '^{' | jq -c '[.error.code, .error.message]')" = \
+	    '["unknown-protocol","unknown protocol '"'ghost'"' (rk-parse -l lists them)"]' ]
+	RK_PROTOCOL_PATH="$TMP/p" run rk-parse -q
+	assert_status 4
+}
