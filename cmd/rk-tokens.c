@@ -130,9 +130,9 @@ bad_record(struct in *in, const char *code, const char *msg)
 static void
 record_line(struct in *in, const char *s, size_t len)
 {
-	json_error_t je;
 	json_t *rec, *q, *tok;
-	char msg[256], id[27];
+	char msg[256];
+	int verbatim;
 
 	if (len > rk_limits.record) {
 		snprintf(msg, sizeof(msg), "line of %zu bytes is over the "
@@ -141,21 +141,10 @@ record_line(struct in *in, const char *s, size_t len)
 		bad_record(in, "too-long", msg);
 		return;
 	}
-	if ((rec = json_loadb(s, len, JSON_REJECT_DUPLICATES, &je)) == NULL) {
-		snprintf(msg, sizeof(msg), "column %d: %s", je.column, je.text);
+	if ((rec = rk_record_parse(s, len, &verbatim, msg, sizeof(msg))) ==
+	    NULL) {
 		bad_record(in, "bad-json", msg);
 		return;
-	}
-	if (!json_is_object(rec)) {
-		json_decref(rec);
-		bad_record(in, "bad-json", "not a JSON object");
-		return;
-	}
-	if (json_object_get(rec, "rk") == NULL)
-		json_object_set_new(rec, "rk", json_integer(RK_RECORD_VERSION));
-	if (!json_is_string(json_object_get(rec, "id"))) {
-		rk_ulid(id);
-		json_object_set_new(rec, "id", json_string(id));
 	}
 	q = json_object_get(rec, "query");
 	if (!rk_has_error(rec) && json_is_string(q)) {

@@ -164,35 +164,48 @@ bad_line(struct rk_reader *r, const char *code, const char *msg)
 	return rec;
 }
 
-static json_t *
-parse_object(struct rk_reader *r, size_t len)
+/*
+ * One line that is a JSON object -> a record, its envelope added if it
+ * lacks one (records made by hand or by jq).  NULL with msg set if it is
+ * not a JSON object; *verbatim says whether the record is the line as is.
+ */
+json_t *
+rk_record_parse(const char *s, size_t len, int *verbatim, char *msg,
+    size_t msgsize)
 {
 	json_error_t je;
 	json_t *rec;
-	char msg[256];
+	char id[27];
 
-	rec = json_loadb(r->buf, len, JSON_REJECT_DUPLICATES, &je);
+	rec = json_loadb(s, len, JSON_REJECT_DUPLICATES, &je);
 	if (rec == NULL) {
-		snprintf(msg, sizeof(msg), "column %d: %s", je.column,
-		    je.text);
-		return bad_line(r, "bad-json", msg);
+		snprintf(msg, msgsize, "column %d: %s", je.column, je.text);
+		return NULL;
 	}
 	if (!json_is_object(rec)) {
 		json_decref(rec);
-		return bad_line(r, "bad-json", "not a JSON object");
+		snprintf(msg, msgsize, "not a JSON object");
+		return NULL;
 	}
-	/* records made by hand or by jq may lack the envelope */
-	r->verbatim = json_object_get(rec, "rk") != NULL &&
+	*verbatim = json_object_get(rec, "rk") != NULL &&
 	    json_is_string(json_object_get(rec, "id"));
 	if (json_object_get(rec, "rk") == NULL)
 		json_object_set_new(rec, "rk", json_integer(RK_RECORD_VERSION));
 	if (!json_is_string(json_object_get(rec, "id"))) {
-		char id[27];
-
 		rk_ulid(id);
 		json_object_set_new(rec, "id", json_string(id));
 	}
 	return rec;
+}
+
+static json_t *
+parse_object(struct rk_reader *r, size_t len)
+{
+	char msg[256];
+	json_t *rec = rk_record_parse(r->buf, len, &r->verbatim, msg,
+	    sizeof(msg));
+
+	return rec ? rec : bad_line(r, "bad-json", msg);
 }
 
 /*

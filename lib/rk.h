@@ -85,6 +85,8 @@ json_t	*rk_reader_record(struct rk_reader *);
 int	 rk_reader_verbatim(const struct rk_reader *);
 size_t	 rk_reader_bad(const struct rk_reader *);
 json_t	*rk_record_new(const char *query);
+json_t	*rk_record_parse(const char *, size_t, int *verbatim, char *msg,
+	    size_t msgsize);
 int	 rk_write(FILE *, json_t *rec);
 void	 rk_set_error(json_t *rec, const char *stage, const char *code,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
