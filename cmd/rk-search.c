@@ -710,10 +710,7 @@ main(int argc, char *argv[])
 			rflag = 1;
 			break;
 		case 't':
-			if (*optarg == '\0' || strpbrk(optarg, " \t\n"))
-				errx(RK_EXIT_USAGE, "-t: not one word: '%s'",
-				    optarg);
-			tag = optarg;
+			tag = rk_parse_run_tag(optarg);
 			break;
 		case 'V':
 			rk_version();

@@ -77,11 +77,28 @@ skip_value(const char *s, size_t i, size_t len)
 	return depth == 0 ? i : 0;
 }
 
+/*
+ * After an item ending at s[i]: 0 at the closing bracket, 1 with *next at
+ * the following item, -1 if neither a comma nor close comes.
+ */
+static int
+next_item(const char *s, size_t i, size_t len, char close, size_t *next)
+{
+	i = skip_ws(s, i, len);
+	if (i < len && s[i] == close)
+		return 0;
+	if (i >= len || s[i] != ',')
+		return -1;
+	*next = skip_ws(s, i + 1, len);
+	return 1;
+}
+
 int
 rk_jscan_object(const char *s, size_t len, struct rk_jspan *m, size_t max,
     size_t *n)
 {
 	size_t i = skip_ws(s, 0, len);
+	int more;
 
 	*n = 0;
 	if (i >= len || s[i] != '{')
@@ -108,12 +125,8 @@ rk_jscan_object(const char *s, size_t len, struct rk_jspan *m, size_t max,
 		m[*n].vstart = vstart;
 		m[*n].vend = vend;
 		(*n)++;
-		i = skip_ws(s, vend, len);
-		if (i < len && s[i] == '}')
-			return 0;
-		if (i >= len || s[i] != ',')
-			return -1;
-		i = skip_ws(s, i + 1, len);
+		if ((more = next_item(s, vend, len, '}', &i)) <= 0)
+			return more;
 	}
 	return -1;
 }
@@ -156,6 +169,7 @@ rk_jscan_array(const char *s, size_t start, size_t end, struct rk_jspan *e,
     size_t max, size_t *n)
 {
 	size_t i = skip_ws(s, start + 1, end);
+	int more;
 
 	*n = 0;
 	if (s[start] != '[')
@@ -172,12 +186,8 @@ rk_jscan_array(const char *s, size_t start, size_t end, struct rk_jspan *e,
 		e[*n].start = e[*n].vstart = i;
 		e[*n].vend = vend;
 		(*n)++;
-		i = skip_ws(s, vend, end);
-		if (i < end && s[i] == ']')
-			return 0;
-		if (i >= end || s[i] != ',')
-			return -1;
-		i = skip_ws(s, i + 1, end);
+		if ((more = next_item(s, vend, end, ']', &i)) <= 0)
+			return more;
 	}
 	return -1;
 }

@@ -24,6 +24,7 @@ struct rk_reader {
 	size_t	 bad;
 	size_t	 len, total;	/* of the last line: as kept, as it came */
 	int	 verbatim;	/* the last record is that line, unchanged */
+	int	 utf8;		/* the last line is valid UTF-8 */
 };
 
 struct rk_reader *
@@ -229,8 +230,9 @@ rk_read_raw(struct rk_reader *r, size_t *len, int *is_object)
 			break;
 	}
 	*len = n;
+	r->utf8 = rk_utf8_valid(r->buf, n);	/* once, for both uses */
 	*is_object = r->total <= rk_limits.record &&
-	    r->buf[strspn(r->buf, " \t")] == '{' && rk_utf8_valid(r->buf, n);
+	    r->buf[strspn(r->buf, " \t")] == '{' && r->utf8;
 	return r->buf;
 }
 
@@ -247,7 +249,7 @@ rk_reader_record(struct rk_reader *r)
 		    rk_limits.record);
 		return bad_line(r, "too-long", msg);
 	}
-	if (!rk_utf8_valid(r->buf, r->len))
+	if (!r->utf8)
 		return bad_line(r, "bad-utf8", "invalid UTF-8");
 	if (r->buf[strspn(r->buf, " \t")] == '{')
 		return parse_object(r, r->len);

@@ -58,6 +58,7 @@ char	*rk_xdg_path(const char *kind, const char *file);
 char	*rk_exe_dir(void);
 char	*rk_join_args(int argc, char *argv[]);
 int	 rk_parse_hits_format(const char *);
+const char *rk_parse_run_tag(const char *);
 
 /* limits.c: every bound on outside data, each configurable */
 

@@ -373,3 +373,12 @@ rk_parse_hits_format(const char *arg)
 		errx(RK_EXIT_USAGE, "-f: not ndjson or trec: '%s'", arg);
 	return 0;
 }
+
+/* -t of the tools that print TREC runs: one word. */
+const char *
+rk_parse_run_tag(const char *arg)
+{
+	if (*arg == '\0' || strpbrk(arg, " \t\n"))
+		errx(RK_EXIT_USAGE, "-t: not one word: '%s'", arg);
+	return arg;
+}

@@ -17,13 +17,7 @@ second() { cat "$FIXTURES/llm/second.ndjson"; }
 }
 
 @test "rk-llm: --help matches the man page SYNOPSIS" {
-	command -v mandoc >/dev/null || skip "no mandoc"
-	rk-llm --help | sed 's/^usage: //; s/^       //' >help
-	mandoc -Tascii "$BATS_TEST_DIRNAME/../man/rk-llm.1" | col -bx |
-	    sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' |
-	    sed '1d;$d;/^$/d;s/^     //' >synopsis
-	run diff -u synopsis help
-	assert_status 0
+	check_synopsis rk-llm
 }
 
 @test "rk-llm: the man page is clean under mandoc -Tlint" {

@@ -65,13 +65,7 @@ sql() {
 }
 
 @test "rk-trace: --help matches the man page SYNOPSIS" {
-	command -v mandoc >/dev/null || skip "no mandoc"
-	rk-trace --help | sed 's/^usage: //; s/^       //' >help
-	mandoc -Tascii "$BATS_TEST_DIRNAME/../man/rk-trace.1" | col -bx |
-	    sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' |
-	    sed '1d;$d;/^$/d;s/^     //' >synopsis
-	run diff -u synopsis help
-	assert_status 0
+	check_synopsis rk-trace
 }
 
 @test "rk-trace: the man page is clean under mandoc -Tlint" {

@@ -49,3 +49,14 @@ assert_match() {
 
 # jqr FILTER: like jq -c, over stdin, with a tiny dependency footprint
 jqr() { jq -c "$@"; }
+
+# check_synopsis TOOL: TOOL --help says what the SYNOPSIS of man/TOOL.1 says
+check_synopsis() {
+	command -v mandoc >/dev/null || skip "no mandoc"
+	"$1" --help | sed 's/^usage: //; s/^       //' >help
+	mandoc -Tascii "$BATS_TEST_DIRNAME/../man/$1.1" | col -bx |
+	    sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' |
+	    sed '1d;$d;/^$/d;s/^     //' >synopsis
+	run diff -u synopsis help
+	assert_status 0
+}
