@@ -38,7 +38,7 @@ usage(FILE *fp)
 	    "[-p params]\n"
 	    "                 add file|dir ...\n"
 	    "       rk-search -i index rm doc ...\n"
-	    "       rk-search -i index stats\n"
+	    "       rk-search -i index stats | optimize\n"
 	    "       rk-search -i index [-dLr] [-b bytes] [-f format] [-k n] "
 	    "[-p params]\n"
 	    "                 [-t tag] [query] [words ...]\n");
@@ -771,6 +771,13 @@ main(int argc, char *argv[])
 			errx(RK_EXIT_IO, "%s: %s", index_path,
 			    rk_index_error(ix));
 		free(s);
+	} else if (strcmp(cmd, "optimize") == 0) {
+		if (argc != 1)
+			usage(stderr);
+		if (rk_index_begin(ix) == -1 || rk_index_optimize(ix) == -1 ||
+		    rk_index_commit(ix) == -1)
+			errx(RK_EXIT_IO, "%s: %s", index_path,
+			    rk_index_error(ix));
 	} else if (strcmp(cmd, "query") == 0)
 		cmd_query(argc - 1, argv + 1);
 	else

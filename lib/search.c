@@ -29,11 +29,6 @@
 #define SCHEMA_VERSION	1
 #define MAX_TERMS	256	/* distinct terms used from one query */
 
-struct posting {
-	int64_t	rowid;
-	int	tf;
-};
-
 struct query {
 	const struct rk_index_params *p;
 	struct rk_index *ix;
@@ -41,8 +36,7 @@ struct query {
 	size_t	 k;
 	int	 per_doc;
 	int	 done;
-	struct posting *post;
-	size_t	 npost, cappost;
+	struct rk_postings post;	/* one term's */
 	struct rk_hit *hits;
 	size_t	 nhits;
 	int	 rc;
@@ -60,11 +54,18 @@ struct rk_index {
 	int64_t	 version;
 	int64_t	 cap, dcap;	/* max chunk rowid + 1, max doc id + 1 */
 	int	 dirty;		/* documents changed since BEGIN */
+	int64_t	 changed;	/* chunks added or removed since packed */
 	uint32_t *len;
 	int64_t	*docof;
 	double	*acc, *dacc;
 	int64_t	*dbest;
 	int64_t	*touched, *dtouched;
+	uint32_t *seen;		/* per chunk rowid: stamp of the last term */
+	uint32_t stamp;
+	int	 fts5_only;	/* RK_SEARCH_FTS5 set: no direct reading */
+	struct rk_seg *seg;	/* reads FTS5's segments (search_seg.c) */
+	int64_t	 seg_version;	/* data_version when seg was refreshed */
+	int	 seg_ok;	/* seg reads this index's format */
 };
 
 enum {
@@ -285,6 +286,7 @@ rk_index_open(const char *path, int create, const struct rk_analyzer *an)
 
 	if (ix == NULL)
 		return NULL;
+	ix->fts5_only = rk_getenv("RK_SEARCH_FTS5") != NULL;
 	exists = stat(path, &sb) == 0 && sb.st_size > 0;
 	if (!exists && !create) {
 		snprintf(ix->err, sizeof(ix->err), "no such index");
@@ -331,6 +333,7 @@ rk_index_close(struct rk_index *ix)
 		return;
 	for (int i = 0; i < S_NSTMT; i++)
 		sqlite3_finalize(ix->st[i]);
+	rk_seg_close(ix->seg);
 	sqlite3_close(ix->db);
 	free(ix->len);
 	free(ix->docof);
@@ -339,6 +342,7 @@ rk_index_close(struct rk_index *ix)
 	free(ix->dbest);
 	free(ix->touched);
 	free(ix->dtouched);
+	free(ix->seen);
 	free(ix);
 }
 
@@ -363,6 +367,7 @@ rk_index_set_params(struct rk_index *ix, const struct rk_index_params *p)
 int
 rk_index_begin(struct rk_index *ix)
 {
+	ix->seg_version = -1;	/* our own commits leave data_version */
 	return exec(ix, "BEGIN IMMEDIATE");
 }
 
@@ -427,6 +432,7 @@ drop_chunks(struct rk_index *ix, int64_t id)
 		if (step_done(ix, st, "delete") == -1)
 			return -1;
 	}
+	ix->changed += sqlite3_changes(ix->db);
 	return 0;
 }
 
@@ -470,6 +476,7 @@ add_chunk(void *arg, size_t start, size_t end)
 	if (step_done(ix, st, "insert") == -1)
 		goto bad;
 	a->n++;
+	ix->changed++;
 	return;
 bad:
 	a->rc = -1;
@@ -552,11 +559,28 @@ scalar(struct rk_index *ix, const char *q)
 	return v;
 }
 
+/* FTS5's segments in the index, or -1 if we cannot read its format */
+static int
+segment_count(struct rk_index *ix)
+{
+	int64_t rows, tokens;
+	size_t n;
+
+	if (ix->seg == NULL && (ix->seg = rk_seg_open(ix->db)) == NULL)
+		return -1;
+	ix->seg_version = -1;
+	if (rk_seg_refresh(ix->seg) == -1)
+		return -1;
+	rk_seg_stats(ix->seg, &rows, &tokens, &n);
+	return n;
+}
+
 char *
 rk_index_stats(struct rk_index *ix)
 {
 	int64_t docs, chunks, tokens, terms, pages, psize;
-	char spec[32], *s;
+	char spec[32], segs[16] = "null", *s;
+	int nseg;
 
 	docs = scalar(ix, "SELECT count(*) FROM docs");
 	chunks = scalar(ix, "SELECT count(*) FROM chunks");
@@ -570,13 +594,16 @@ rk_index_stats(struct rk_index *ix)
 	if (docs < 0 || chunks < 0 || tokens < 0 || terms < 0 || pages < 0 ||
 	    psize < 0)
 		return NULL;
+	if ((nseg = segment_count(ix)) >= 0)
+		snprintf(segs, sizeof(segs), "%d", nseg);
 	rk_analyzer_format(&ix->an, spec, sizeof(spec));
 	rk_asprintf(&s, "{\"docs\":%lld,\"chunks\":%lld,\"terms\":%lld,"
 	    "\"tokens\":%lld,\"analyzer\":\"%s\",\"k1\":%g,\"b\":%g,"
-	    "\"chunk\":%zu,\"overlap\":%zu,\"bytes\":%lld}",
+	    "\"chunk\":%zu,\"overlap\":%zu,\"segments\":%s,"
+	    "\"bytes\":%lld}",
 	    (long long)docs, (long long)chunks, (long long)terms,
 	    (long long)tokens, spec, ix->p.k1, ix->p.b, ix->p.chunk,
-	    ix->p.overlap, (long long)(pages * psize));
+	    ix->p.overlap, segs, (long long)(pages * psize));
 	return s;
 }
 
@@ -590,9 +617,11 @@ alloc_arrays(struct rk_index *ix, int64_t cap, int64_t dcap)
 	ix->touched = rk_xrealloc(ix->touched, cap * sizeof(*ix->touched));
 	free(ix->dacc);
 	ix->dacc = calloc(dcap, sizeof(*ix->dacc));
+	free(ix->seen);
+	ix->seen = calloc(cap, sizeof(*ix->seen));
 	ix->dbest = rk_xrealloc(ix->dbest, dcap * sizeof(*ix->dbest));
 	ix->dtouched = rk_xrealloc(ix->dtouched, dcap * sizeof(*ix->dtouched));
-	if (ix->acc == NULL || ix->dacc == NULL)
+	if (ix->acc == NULL || ix->dacc == NULL || ix->seen == NULL)
 		err(RK_EXIT_INTERNAL, "calloc");
 	memset(ix->len, 0, cap * sizeof(*ix->len));
 	memset(ix->docof, 0, cap * sizeof(*ix->docof));
@@ -689,6 +718,26 @@ load(struct rk_index *ix)
 }
 
 /*
+ * After a change of an eighth of the chunks or more, merge FTS5's
+ * segments into one: a query looks each term up once per segment.
+ * Smaller changes leave it to FTS5's automatic merging.
+ */
+static int
+settle(struct rk_index *ix)
+{
+	int64_t chunks = scalar(ix, "SELECT count(*) FROM chunks");
+	int64_t changed = ix->changed;
+
+	ix->changed = 0;
+	if (chunks < 0)
+		return -1;
+	if (changed == 0 || changed * 8 < chunks ||
+	    segment_count(ix) == 1)
+		return 0;
+	return rk_index_optimize(ix);
+}
+
+/*
  * Store the packed copy of the chunks' lengths and documents, so that
  * the next process need not read every row of chunks to search.
  */
@@ -728,6 +777,8 @@ rk_index_pack(struct rk_index *ix)
 	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : fail(ix, "pack");
 	sqlite3_finalize(st);
 	free(b);
+	if (rc == 0 && settle(ix) == -1)
+		rc = -1;
 	if (rc == -1) {
 		exec(ix, "ROLLBACK");
 		return -1;
@@ -741,10 +792,6 @@ collect(const Fts5ExtensionApi *api, Fts5Context *fts, void *arg)
 	struct query *q = arg;
 	int n = 0;
 
-	if (q->npost == q->cappost) {
-		q->cappost = q->cappost ? q->cappost * 2 : 1024;
-		q->post = rk_xrealloc(q->post, q->cappost * sizeof(*q->post));
-	}
 	/* the term's frequency: walk its position list */
 	Fts5PhraseIter it;
 	int col, off;
@@ -753,9 +800,7 @@ collect(const Fts5ExtensionApi *api, Fts5Context *fts, void *arg)
 		return SQLITE_ERROR;
 	for (; col >= 0; api->xPhraseNext(fts, &it, &col, &off))
 		n++;
-	q->post[q->npost].rowid = api->xRowid(fts);
-	q->post[q->npost].tf = n;
-	q->npost++;
+	rk_postings_add(&q->post, api->xRowid(fts), n);
 	return SQLITE_OK;
 }
 
@@ -810,51 +855,49 @@ cmp_hit(const void *a, const void *b)
 	return better(x, y) ? -1 : better(y, x) ? 1 : 0;
 }
 
+struct qterms {
+	char	**surface;
+	char	**term;
+	double	*weight;
+	size_t	 n;
+};
+
+/* add a term's postings (q->post) to the chunks' scores */
 static void
-topk_fn(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx,
-    int nval, sqlite3_value **val)
+accumulate(struct rk_index *ix, struct query *q, double weight,
+    double nrows, double avgdl, size_t *ntouched)
 {
-	struct query *q = nval == 1 ?
-	    sqlite3_value_pointer(val[0], "rk_query") : NULL;
-	struct rk_index *ix = api->xUserData(fts);
-	sqlite3_int64 nrows = 0, total = 0;
-	size_t ntouched = 0, ndt = 0, i, j;
-	double k1, b, avgdl;
-	int np;
+	double k1 = q->p->k1, b = q->p->b, idf, w;
+	double norm0 = k1 * (1 - b), norm1 = k1 * b / avgdl;
 
-	if (q == NULL || q->done) {
-		sqlite3_result_null(ctx);
-		return;
+	idf = log(1 + (nrows - (double)q->post.n + 0.5) / (q->post.n + 0.5));
+	w = weight * idf * (k1 + 1);
+	for (size_t i = 0; i < q->post.n; i++) {
+		int64_t r = q->post.v[i].rowid;
+		double tf = q->post.v[i].tf, dl;
+
+		if (r <= 0 || r >= ix->cap)
+			continue;	/* added since load() */
+		dl = ix->len[r];
+		if (ix->acc[r] == 0)
+			ix->touched[(*ntouched)++] = r;
+		ix->acc[r] += w * tf / (tf + norm0 + norm1 * dl);
 	}
-	q->done = 1;
-	k1 = q->p->k1;
-	b = q->p->b;
-	if (api->xRowCount(fts, &nrows) != SQLITE_OK ||
-	    api->xColumnTotalSize(fts, -1, &total) != SQLITE_OK)
-		goto bad;
-	avgdl = nrows > 0 && total > 0 ? (double)total / nrows : 1;
-	np = api->xPhraseCount(fts);
-	for (int ph = 0; ph < np; ph++) {
-		double idf, w, norm0 = k1 * (1 - b), norm1 = k1 * b / avgdl;
+}
 
-		q->npost = 0;
-		if (api->xQueryPhrase(fts, ph, q, collect) != SQLITE_OK)
-			goto bad;
-		idf = log(1 + (nrows - (double)q->npost + 0.5) /
-		    (q->npost + 0.5));
-		w = q->weight[ph] * idf * (k1 + 1);
-		for (i = 0; i < q->npost; i++) {
-			int64_t r = q->post[i].rowid;
-			double tf = q->post[i].tf, dl;
+static void
+clear_scores(struct rk_index *ix, size_t ntouched)
+{
+	for (size_t i = 0; i < ntouched; i++)
+		ix->acc[ix->touched[i]] = 0;
+}
 
-			if (r <= 0 || r >= ix->cap)
-				continue;	/* added since load() */
-			dl = ix->len[r];
-			if (ix->acc[r] == 0)
-				ix->touched[ntouched++] = r;
-			ix->acc[r] += w * tf / (tf + norm0 + norm1 * dl);
-		}
-	}
+/* the best k chunks, or documents by their best chunk, into q->hits */
+static void
+select_hits(struct rk_index *ix, struct query *q, size_t ntouched)
+{
+	size_t ndt = 0, i, j;
+
 	q->hits = rk_xmalloc((q->k ? q->k : 1) * sizeof(*q->hits));
 	q->nhits = 0;
 	if (q->per_doc) {
@@ -875,7 +918,8 @@ topk_fn(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx,
 			int64_t d = ix->dtouched[j];
 			struct rk_hit h = { ix->dbest[d], ix->dacc[d] };
 
-			heap_push(q->hits, &q->nhits, q->k, h);
+			if (q->nhits < q->k || better(&h, &q->hits[0]))
+				heap_push(q->hits, &q->nhits, q->k, h);
 			ix->dacc[d] = 0;
 		}
 	} else
@@ -883,26 +927,117 @@ topk_fn(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx,
 			struct rk_hit h = { ix->touched[i],
 			    ix->acc[ix->touched[i]] };
 
-			heap_push(q->hits, &q->nhits, q->k, h);
+			if (q->nhits < q->k || better(&h, &q->hits[0]))
+				heap_push(q->hits, &q->nhits, q->k, h);
 		}
-	for (i = 0; i < ntouched; i++)
-		ix->acc[ix->touched[i]] = 0;
+	clear_scores(ix, ntouched);
 	qsort(q->hits, q->nhits, sizeof(*q->hits), cmp_hit);
+}
+
+static void
+topk_fn(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx,
+    int nval, sqlite3_value **val)
+{
+	struct query *q = nval == 1 ?
+	    sqlite3_value_pointer(val[0], "rk_query") : NULL;
+	struct rk_index *ix = api->xUserData(fts);
+	sqlite3_int64 nrows = 0, total = 0;
+	size_t ntouched = 0;
+	double avgdl;
+	int np;
+
+	if (q == NULL || q->done) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	q->done = 1;
+	if (api->xRowCount(fts, &nrows) != SQLITE_OK ||
+	    api->xColumnTotalSize(fts, -1, &total) != SQLITE_OK)
+		goto bad;
+	avgdl = nrows > 0 && total > 0 ? (double)total / nrows : 1;
+	np = api->xPhraseCount(fts);
+	for (int ph = 0; ph < np; ph++) {
+		q->post.n = 0;
+		if (api->xQueryPhrase(fts, ph, q, collect) != SQLITE_OK)
+			goto bad;
+		accumulate(ix, q, q->weight[ph], nrows, avgdl, &ntouched);
+	}
+	select_hits(ix, q, ntouched);
 	sqlite3_result_int64(ctx, q->nhits);
 	return;
 bad:
-	for (i = 0; i < ntouched; i++)
-		ix->acc[ix->touched[i]] = 0;
+	clear_scores(ix, ntouched);
 	q->rc = -1;
 	sqlite3_result_error(ctx, "rk_topk failed", -1);
 }
 
-struct qterms {
-	char	**surface;
-	char	**term;
-	double	*weight;
-	size_t	 n;
-};
+/*
+ * Keep the current entries of the postings read from the segments, newest
+ * first: a rowid's first entry (with several segments), if not a delete.
+ */
+static void
+current_entries(struct rk_index *ix, struct rk_postings *p, int several)
+{
+	size_t n = 0;
+
+	if (several && ++ix->stamp == 0) {
+		memset(ix->seen, 0, ix->cap * sizeof(*ix->seen));
+		ix->stamp = 1;
+	}
+	for (size_t i = 0; i < p->n; i++) {
+		int64_t r = p->v[i].rowid;
+
+		if (several && r > 0 && r < ix->cap) {
+			if (ix->seen[r] == ix->stamp)
+				continue;
+			ix->seen[r] = ix->stamp;
+		}
+		if (p->v[i].tf > 0)
+			p->v[n++] = p->v[i];
+	}
+	p->n = n;
+}
+
+/*
+ * The same ranking as rk_topk(), reading the postings from FTS5's
+ * segments ourselves (search_seg.c).  1: the index is not in a format
+ * we read, ask FTS5.
+ */
+static int
+direct_topk(struct rk_index *ix, struct query *q, const struct qterms *t)
+{
+	int64_t nrows, total;
+	size_t ntouched = 0, nseg;
+	double avgdl;
+
+	if (ix->seg == NULL && (ix->seg = rk_seg_open(ix->db)) == NULL)
+		return 1;
+	if (ix->seg_version != ix->version || !ix->loaded) {
+		ix->seg_ok = rk_seg_refresh(ix->seg) == 0;
+		ix->seg_version = ix->version;
+	}
+	if (!ix->seg_ok)
+		return 1;
+	rk_seg_stats(ix->seg, &nrows, &total, &nseg);
+	avgdl = nrows > 0 && total > 0 ? (double)total / nrows : 1;
+	for (size_t i = 0; i < t->n; i++) {
+		q->post.n = 0;
+		if (rk_seg_term(ix->seg, t->term[i], strlen(t->term[i]),
+		    &q->post) == -1) {
+			warnx("the index's segments are not as expected; "
+			    "searching through FTS5");
+			clear_scores(ix, ntouched);
+			rk_seg_release(ix->seg);
+			ix->seg_ok = 0;
+			return 1;
+		}
+		current_entries(ix, &q->post, nseg > 1);
+		accumulate(ix, q, t->weight[i], nrows, avgdl, &ntouched);
+	}
+	rk_seg_release(ix->seg);
+	select_hits(ix, q, ntouched);
+	return 0;
+}
 
 static int
 add_term(void *arg, const char *surface, size_t slen, const char *term,
@@ -996,7 +1131,7 @@ rk_index_search(struct rk_index *ix, const char *query,
 	struct query q;
 	sqlite3_stmt *st;
 	char *expr;
-	int rc = 0;
+	int rc = 0, direct;
 
 	*hits = NULL;
 	*nhits = 0;
@@ -1010,6 +1145,11 @@ rk_index_search(struct rk_index *ix, const char *query,
 	q.weight = weight;
 	q.k = k;
 	q.per_doc = per_doc;
+	/*
+	 * Uncommitted changes of this connection may still be in FTS5's
+	 * memory, not in its segments: only FTS5 sees them.
+	 */
+	direct = sqlite3_get_autocommit(ix->db) && !ix->fts5_only;
 	/* one snapshot for the lengths and the postings */
 	if ((st = stmt(ix, S_SAVE)) == NULL || sqlite3_step(st) != SQLITE_DONE) {
 		rc = fail(ix, "search");
@@ -1017,7 +1157,13 @@ rk_index_search(struct rk_index *ix, const char *query,
 		qterms_free(&t);
 		return rc;
 	}
-	if (load(ix) == -1 || (st = stmt(ix, S_SEARCH)) == NULL) {
+	if (load(ix) == -1) {
+		rc = -1;
+		goto out;
+	}
+	if (direct && direct_topk(ix, &q, &t) == 0)
+		goto out;
+	if ((st = stmt(ix, S_SEARCH)) == NULL) {
 		rc = -1;
 		goto out;
 	}
@@ -1037,7 +1183,7 @@ out:
 	if ((st = stmt(ix, S_RELEASE)) == NULL ||
 	    sqlite3_step(st) != SQLITE_DONE)
 		rc = fail(ix, "search");
-	free(q.post);
+	free(q.post.v);
 	if (rc == 0) {
 		*hits = q.hits;
 		*nhits = q.nhits;

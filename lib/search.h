@@ -45,6 +45,30 @@ typedef void rk_chunk_fn(void *arg, size_t start, size_t end);
 size_t	 rk_chunk(const char *text, size_t len, size_t size, size_t overlap,
 	    rk_chunk_fn *, void *arg);
 
+/* search_seg.c */
+
+struct rk_seg;
+
+struct rk_posting {
+	int64_t	rowid;
+	int	tf;		/* 0: the entry deletes the rowid */
+};
+
+struct rk_postings {
+	struct rk_posting *v;
+	size_t	n, cap;
+};
+
+void	 rk_postings_add(struct rk_postings *, int64_t rowid, int tf);
+struct rk_seg *rk_seg_open(sqlite3 *);
+int	 rk_seg_refresh(struct rk_seg *);
+void	 rk_seg_release(struct rk_seg *);
+void	 rk_seg_close(struct rk_seg *);
+void	 rk_seg_stats(const struct rk_seg *, int64_t *nrows,
+	    int64_t *ntokens, size_t *nseg);
+int	 rk_seg_term(struct rk_seg *, const char *term, size_t len,
+	    struct rk_postings *);
+
 /* search.c */
 
 struct rk_index;

@@ -78,7 +78,7 @@ notes/dogs.md	2"
 	notes
 	run rk-search -i notes.db stats
 	assert_status 0
-	assert_match '^\{"docs":2,"chunks":2,"terms":[0-9]+,"tokens":[0-9]+,"analyzer":"stem,stop","k1":1.2,"b":0.6,"chunk":2000,"overlap":200,"bytes":[0-9]+\}$'
+	assert_match '^\{"docs":2,"chunks":2,"terms":[0-9]+,"tokens":[0-9]+,"analyzer":"stem,stop","k1":1.2,"b":0.6,"chunk":2000,"overlap":200,"segments":1,"bytes":[0-9]+\}$'
 }
 
 @test "rk-search: BEIR JSONL and rk records are documents" {
@@ -204,6 +204,58 @@ rk-search: latin1.txt: invalid UTF-8, skipped"
 	assert_output ""
 	run sh -c "rk-search -i r.db stats | jq -c '[.docs, .chunks, .tokens]'"
 	assert_output "[0,0,0]"
+}
+
+# the same runs through FTS5's query interface and from its segments
+same_both_ways() {
+	local q
+	for q in common alpha "beta gamma" "word3 alpha" "common word1 beta" \
+	    "alpha alpha common" nothing; do
+		echo "$q"
+	done >queries
+	rk-search -i "$1" -f trec -k 1000 <queries >direct.run
+	RK_SEARCH_FTS5=1 rk-search -i "$1" -f trec -k 1000 <queries >fts5.run
+	run cmp direct.run fts5.run
+	assert_status 0
+	[ -s direct.run ]
+}
+
+@test "rk-search: postings read from FTS5's segments rank as FTS5's own" {
+	# a doclist over many pages; a position list over pages (6000
+	# positions of "common" in one document)
+	awk 'BEGIN { for (i = 1; i <= 3000; i++)
+	    printf "{\"_id\":\"d%d\",\"text\":\"common word%d %s\"}\n",
+	    i, i % 7, i % 3 ? "alpha" : "beta gamma" }' >many.jsonl
+	awk 'BEGIN { printf "{\"_id\":\"long\",\"text\":\"";
+	    for (i = 0; i < 3000; i++) printf "common alpha ";
+	    print "\"}" }' >long.jsonl
+	rk-search -i s.db -c 0 add many.jsonl long.jsonl
+	run sh -c "rk-search -i s.db stats | jq -c '[.docs, .segments]'"
+	assert_output "[3001,1]"
+	same_both_ways s.db
+	run sh -c "rk-search -i s.db -k 1 common | jq -r .doc"
+	assert_output "long"
+	# small changes add segments: replaced documents (the last one's
+	# rowids are used again), new ones, removed ones
+	awk 'BEGIN { for (i = 2990; i <= 3010; i++)
+	    printf "{\"_id\":\"d%d\",\"text\":\"common beta word%d\"}\n",
+	    i, i % 5 }' >more.jsonl
+	rk-search -i s.db add more.jsonl
+	rk-search -i s.db add long.jsonl
+	rk-search -i s.db rm d5 d6 d2995
+	run sh -c "rk-search -i s.db stats | jq -c '[.docs, .segments > 1]'"
+	assert_output "[3008,true]"
+	same_both_ways s.db
+	run sh -c "rk-search -i s.db -k 3000 beta | grep -c '\"d2995\"'"
+	assert_output "0"
+	# optimize merges them into one; nothing changes
+	cp direct.run before.run
+	rk-search -i s.db optimize
+	run sh -c "rk-search -i s.db stats | jq .segments"
+	assert_output "1"
+	same_both_ways s.db
+	run cmp before.run direct.run
+	assert_status 0
 }
 
 @test "rk-search: hostile queries are plain words" {
