@@ -39,7 +39,7 @@
 
 #define STRUCTURE_ID	10
 #define AVERAGES_ID	1
-#define PAGE_PAD	16		/* zero bytes after a page: varints */
+#define PAGE_PAD	32		/* zero bytes after a page: varints */
 #define KEY_MAX		(RK_TOKEN_MAX + 2)	/* '0', a term, spare */
 #define PAGE_ID(seg, pg) (((int64_t)(seg) << 37) + (pg))
 
@@ -136,41 +136,45 @@ config_version(sqlite3 *db)
 	return v;
 }
 
+/* the next varint of a record, or -1 past its end */
+static int
+field(const unsigned char **p, const unsigned char *end, uint64_t *v)
+{
+	if (*p >= end)
+		return -1;
+	*p += getvarint(*p, v);
+	return *p > end ? -1 : 0;
+}
+
 /* the segments, newest first: level 0 first, a level's last first */
 static int
 read_structure(struct rk_seg *s)
 {
 	const unsigned char *p, *end;
-	uint64_t nlevel, nseg, v, merging, inlevel;
-	size_t i, j, n = 0;
+	uint64_t nlevel, nseg, v, inlevel, id, first, last;
+	size_t n = 0;
 
-	if (load(s, STRUCTURE_ID) == -1 || s->nn < 8)
+	if (load(s, STRUCTURE_ID) == -1 || s->nn < 7)
 		return -1;
-	p = s->page;
-	end = p + s->nn;
-	if (memcmp(p + 4, "\xff\x00\x00\x01", 4) == 0)
+	p = s->page + 4;	/* after the cookie */
+	end = s->page + s->nn;
+	if (s->nn >= 8 && memcmp(p, "\xff\x00\x00\x01", 4) == 0)
 		return -1;	/* V2: contentless_delete, not ours */
-	p += 4;
-	p += getvarint(p, &nlevel);
-	p += getvarint(p, &nseg);
-	p += getvarint(p, &v);
-	if (nseg > 65536 || nlevel > 64)
+	if (field(&p, end, &nlevel) == -1 || field(&p, end, &nseg) == -1 ||
+	    field(&p, end, &v) == -1 || nseg > 65536 || nlevel > 64)
 		return -1;
 	s->seg = rk_xmalloc((nseg ? nseg : 1) * sizeof(*s->seg));
-	for (i = 0; i < nlevel; i++) {
-		p += getvarint(p, &merging);
-		p += getvarint(p, &inlevel);
-		if (p > end || inlevel > nseg - n)
+	for (uint64_t i = 0; i < nlevel; i++) {
+		if (field(&p, end, &v) == -1 ||
+		    field(&p, end, &inlevel) == -1 || inlevel > nseg - n)
 			return -1;
-		for (j = 0; j < inlevel; j++) {
+		for (uint64_t j = 0; j < inlevel; j++) {
 			struct segment *sg = &s->seg[n + inlevel - 1 - j];
-			uint64_t id, first, last;
 
-			p += getvarint(p, &id);
-			p += getvarint(p, &first);
-			p += getvarint(p, &last);
-			if (p > end || id == 0 || id > 65535 || first == 0 ||
-			    last > 0x7fffffff)
+			if (field(&p, end, &id) == -1 ||
+			    field(&p, end, &first) == -1 ||
+			    field(&p, end, &last) == -1 || id == 0 ||
+			    id > 65535 || first == 0 || last > 0x7fffffff)
 				return -1;
 			sg->id = id;
 			sg->first = first;
@@ -185,14 +189,17 @@ read_structure(struct rk_seg *s)
 static int
 read_averages(struct rk_seg *s)
 {
+	const unsigned char *p;
 	uint64_t rows, tokens;
-	int off;
 
+	s->nrows = s->ntokens = 0;
 	if (load(s, AVERAGES_ID) == -1)
 		return -1;
-	off = getvarint(s->page, &rows);
-	off += getvarint(s->page + off, &tokens);
-	if (off > s->nn)
+	if (s->nn == 0)
+		return 0;	/* an empty index */
+	p = s->page;
+	if (field(&p, s->page + s->nn, &rows) == -1 ||
+	    field(&p, s->page + s->nn, &tokens) == -1)
 		return -1;
 	s->nrows = rows;
 	s->ntokens = tokens;
@@ -309,6 +316,8 @@ find_term(const struct rk_seg *s, const unsigned char *key, int klen,
 			return -1;
 		if (pgidx < s->nn) {
 			pgidx += getvarint(a + pgidx, &v);
+			if (v == 0 || v >= (uint64_t)(s->szleaf - termoff))
+				return -1;
 			*next = termoff + v;
 		} else
 			*next = 0;
@@ -393,6 +402,8 @@ walk(struct rk_seg *s, const struct segment *sg, int pgno, int off,
 	uint64_t v, left = 0;
 	int64_t rowid = 0;	/* the first rowid of a page is absolute */
 
+	if (off > lim)
+		return -1;
 	for (;;) {
 		/* an entry takes 2 bytes at least */
 		reserve(out, (lim - off) / 2 + 1);

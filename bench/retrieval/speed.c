@@ -1,6 +1,8 @@
 /*
  * In-process query latency of rk-search's engine against SQLite's own
  * bm25() on the same index, the same MATCH expressions and the same k.
+ * Our engine is timed twice: reading postings from FTS5's segments (what
+ * rk-search does) and through FTS5's query API (RK_SEARCH_FTS5).
  *
  * usage: rk-search-speed INDEX QUERIES.tsv [ROUNDS [ours]]
  *
@@ -37,7 +39,7 @@ report(const char *name, double *t, size_t n)
 	qsort(t, n, sizeof(*t), cmp_double);
 	for (size_t i = 0; i < n; i++)
 		sum += t[i];
-	printf("%-16s p50 %8.3f ms  p99 %8.3f ms  mean %8.3f ms  (%zu runs)\n",
+	printf("%-20s p50 %8.3f ms  p99 %8.3f ms  mean %8.3f ms  (%zu runs)\n",
 	    name, t[n / 2], t[(n * 99) / 100], sum / n, n);
 }
 
@@ -187,11 +189,11 @@ builtin(sqlite3_stmt *st, const char *expr)
 int
 main(int argc, char *argv[])
 {
-	struct rk_index *ix;
+	struct rk_index *ix, *ixapi;
 	struct rk_hit *hits;
 	sqlite3_stmt *st, *st1;
 	char **queries = NULL, **exprs = NULL, *line = NULL;
-	double *tours, *tsql, *tone, *tvoc, t0, cold;
+	double *tours, *tapi, *tsql, *tone, *tvoc, t0, cold;
 	struct rk_analyzer an;
 	struct vocab voc;
 	char *stats;
@@ -211,6 +213,11 @@ main(int argc, char *argv[])
 	if (ix == NULL || *rk_index_error(ix))
 		errx(RK_EXIT_IO, "%s: %s", argv[1], ix ? rk_index_error(ix) :
 		    "cannot open");
+	setenv("RK_SEARCH_FTS5", "1", 1);
+	ixapi = rk_index_open(argv[1], 0, NULL);
+	unsetenv("RK_SEARCH_FTS5");
+	if (ixapi == NULL || *rk_index_error(ixapi))
+		errx(RK_EXIT_IO, "%s: cannot open", argv[1]);
 	if ((fp = fopen(argv[2], "r")) == NULL)
 		err(RK_EXIT_IO, "%s", argv[2]);
 	while ((len = getline(&line, &cap, fp)) != -1) {
@@ -244,12 +251,15 @@ main(int argc, char *argv[])
 	rk_index_search(ix, queries[0], NULL, 10, 0, &hits, &nh);
 	cold = rk_now_ms() - t0;
 	free(hits);
-	for (i = 0; i < nq; i++) {		/* warm up both */
+	for (i = 0; i < nq; i++) {		/* warm up all */
 		rk_index_search(ix, queries[i], NULL, 10, 0, &hits, &nh);
+		free(hits);
+		rk_index_search(ixapi, queries[i], NULL, 10, 0, &hits, &nh);
 		free(hits);
 		builtin(st, exprs[i]);
 	}
 	tours = rk_xmalloc(nq * rounds * sizeof(*tours));
+	tapi = rk_xmalloc(nq * rounds * sizeof(*tapi));
 	tsql = rk_xmalloc(nq * rounds * sizeof(*tsql));
 	tone = rk_xmalloc(nq * rounds * sizeof(*tone));
 	tvoc = rk_xmalloc(nq * rounds * sizeof(*tvoc));
@@ -260,6 +270,12 @@ main(int argc, char *argv[])
 			    &nh) == -1)
 				errx(RK_EXIT_IO, "%s", rk_index_error(ix));
 			tours[nt] = rk_now_ms() - t0;
+			free(hits);
+			t0 = rk_now_ms();
+			if (rk_index_search(ixapi, queries[i], NULL, 10, 0,
+			    &hits, &nh) == -1)
+				errx(RK_EXIT_IO, "%s", rk_index_error(ixapi));
+			tapi[nt] = rk_now_ms() - t0;
 			free(hits);
 			t0 = rk_now_ms();
 			if (!ours_only)
@@ -274,7 +290,8 @@ main(int argc, char *argv[])
 			tvoc[nt] = rk_now_ms() - t0;
 		}
 	printf("first query (loads chunk lengths): %.3f ms\n", cold);
-	report("rk_topk (ours)", tours, nt);
+	report("rk-search (segments)", tours, nt);
+	report("rk-search (FTS5 API)", tapi, nt);
 	if (!ours_only)
 		report("fts5 bm25()", tsql, nt);
 	if (!ours_only)
@@ -295,7 +312,9 @@ main(int argc, char *argv[])
 	free(queries);
 	free(exprs);
 	free(tours);
+	free(tapi);
 	free(tsql);
 	rk_index_close(ix);
+	rk_index_close(ixapi);
 	return rk_finish();
 }
