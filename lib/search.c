@@ -4,11 +4,14 @@
  * content, our tokenizer "rk").  Table `chunks` keeps, per chunk, its
  * document and its length in terms, which the scorer holds in memory.
  *
- * Ranking is our BM25, computed term at a time inside one call of the FTS5
- * auxiliary function rk_topk(): for each distinct query term it walks the
- * term's postings with xQueryPhrase(), so each posting is read once, and
- * keeps the best k chunks (or documents).  The SQL statement that drives
- * it stops after the first matching row.
+ * Ranking is our BM25, computed term at a time: for each distinct query
+ * term we read its postings straight from FTS5's segments
+ * (search_seg.c), so each posting is read once, add each chunk's share
+ * into an array indexed by rowid, and keep the best k chunks (or
+ * documents).  If the segments are in a format we do not read, the same
+ * ranking runs as the FTS5 auxiliary function rk_topk(), which walks each
+ * term's postings with xQueryPhrase(), three to four times slower; the
+ * SQL statement that drives it stops after the first matching row.
  *
  *   idf(t)   = ln(1 + (N - df + 0.5) / (df + 0.5))
  *   score(d) = sum_t  qtf(t) idf(t) tf (k1 + 1) / (tf + k1 (1 - b + b dl/avgdl))

@@ -40,10 +40,16 @@ notes() {
 	assert_status 2
 	run rk-search -i x.db -Z
 	assert_status 2
+	notes
+	run rk-search -i notes.db optimize now
+	assert_status 2
 }
 
 @test "rk-search: querying a missing index exits 5" {
 	run rk-search -i missing.db cats
+	assert_status 5
+	assert_output "rk-search: missing.db: no such index"
+	run rk-search -i missing.db optimize
 	assert_status 5
 	assert_output "rk-search: missing.db: no such index"
 }
