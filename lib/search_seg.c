@@ -391,7 +391,8 @@ take_positions(const unsigned char *a, int *off, int lim, uint64_t *left)
  * Walk a doclist from offset off of the loaded leaf pgno of sg, which
  * ends at offset next of this page or, if next is 0, runs on over the
  * following pages up to the first term of one of them.  Each rowid goes
- * to out with its position count, 0 for a "delete" entry.
+ * to out with its position count; "delete" entries, count 0, only when
+ * there are older segments for them to hide entries of.
  */
 static int
 walk(struct rk_seg *s, const struct segment *sg, int pgno, int off,
@@ -401,6 +402,7 @@ walk(struct rk_seg *s, const struct segment *sg, int pgno, int off,
 	int lim = next ? next : s->szleaf, more = next == 0, tf = 0, first;
 	uint64_t v, left = 0;
 	int64_t rowid = 0;	/* the first rowid of a page is absolute */
+	int deletes = s->nseg > 1;	/* hide older segments' entries */
 
 	if (off > lim)
 		return -1;
@@ -417,7 +419,8 @@ walk(struct rk_seg *s, const struct segment *sg, int pgno, int off,
 			tf = take_positions(a, &off, lim, &left);
 			if (left == 0) {
 				out->v[out->n].rowid = rowid;
-				out->v[out->n++].tf = tf;
+				out->v[out->n].tf = tf;
+				out->n += tf > 0 || deletes;
 			}
 		}
 		if (off > lim)
@@ -452,7 +455,8 @@ walk(struct rk_seg *s, const struct segment *sg, int pgno, int off,
 /*
  * Append the postings of term (as indexed, without the '0') in every
  * segment to out, newest segment first: a rowid's first entry is its
- * current state.  0, or -1 if the index is not as expected.
+ * current state (with one segment, there are no "delete" entries in
+ * out).  0, or -1 if the index is not as expected.
  */
 int
 rk_seg_term(struct rk_seg *s, const char *term, size_t len,
