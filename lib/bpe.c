@@ -284,10 +284,12 @@ contraction(const unsigned char *s, size_t i, size_t n)
 	return i;
 }
 
+/* up to max characters from i that have a flag of want */
 static inline size_t
-run_of(const unsigned char *s, size_t i, size_t n, unsigned want)
+run_of_at_most(const unsigned char *s, size_t i, size_t n, unsigned want,
+    size_t max)
 {
-	while (i < n) {
+	for (; i < n && max > 0; max--) {
 		struct ch c = char_at(s, i, n);
 
 		if (!(c.fl & want))
@@ -295,6 +297,12 @@ run_of(const unsigned char *s, size_t i, size_t n, unsigned want)
 		i += c.len;
 	}
 	return i;
+}
+
+static inline size_t
+run_of(const unsigned char *s, size_t i, size_t n, unsigned want)
+{
+	return run_of_at_most(s, i, n, want, SIZE_MAX);
 }
 
 /* characters that are none of \s \p{L} \p{N} */
@@ -346,6 +354,29 @@ whitespace(const unsigned char *s, size_t i, size_t n, struct ch c,
 }
 
 /*
+ * ' ?[^\s\p{L}\p{N}]+' from i, where c is, and the line breaks (with
+ * slash, and slashes) after it: 1 and its end in *e; 0 if c is white
+ * space not followed by such a character
+ */
+static inline int
+punctuation(const unsigned char *s, size_t i, size_t n, struct ch c,
+    int slash, size_t *e)
+{
+	size_t k = i;
+
+	if (c.cp == ' ' && i + 1 < n &&
+	    !(char_at(s, i + 1, n).fl & (C_L | C_N | C_WS)))
+		k = i + 1;
+	if (k == i && (c.fl & C_WS))
+		return 0;
+	*e = run_of_other(s, k, n);
+	while (*e < n && (s[*e] == '\r' || s[*e] == '\n' ||
+	    (slash && s[*e] == '/')))
+		(*e)++;
+	return 1;
+}
+
+/*
  * cl100k_base, as tiktoken (openai_public.py) has it:
  * '(?i:[sdmt]|ll|ve|re) | [^\r\n\p{L}\p{N}]?+\p{L}++ | \p{N}{1,3}+ |
  *  ?[^\s\p{L}\p{N}]++[\r\n]*+ | \s++$ | \s*[\r\n] | \s+(?!\S) | \s
@@ -353,8 +384,8 @@ whitespace(const unsigned char *s, size_t i, size_t n, struct ch c,
 static size_t
 piece_cl100k(const unsigned char *s, size_t i, size_t n)
 {
-	struct ch c = char_at(s, i, n), d;
-	size_t e, k;
+	struct ch c = char_at(s, i, n);
+	size_t e;
 
 	if ((e = contraction(s, i, n)) != i)
 		return e;
@@ -363,26 +394,10 @@ piece_cl100k(const unsigned char *s, size_t i, size_t n)
 	if (!(c.fl & C_N) && c.cp != '\r' && c.cp != '\n' &&
 	    i + c.len < n && (char_at(s, i + c.len, n).fl & C_L))
 		return run_of(s, i + c.len, n, C_L);
-	if (c.fl & C_N) {
-		e = i + c.len;
-		for (k = 1; k < 3 && e < n; k++) {
-			d = char_at(s, e, n);
-			if (!(d.fl & C_N))
-				break;
-			e += d.len;
-		}
+	if (c.fl & C_N)
+		return run_of_at_most(s, i, n, C_N, 3);	/* \p{N}{1,3} */
+	if (punctuation(s, i, n, c, 0, &e))
 		return e;
-	}
-	k = i;
-	if (c.cp == ' ' && i + 1 < n &&
-	    !(char_at(s, i + 1, n).fl & (C_L | C_N | C_WS)))
-		k = i + 1;
-	if (k > i || !(c.fl & C_WS)) {
-		e = run_of_other(s, k, n);
-		while (e < n && (s[e] == '\r' || s[e] == '\n'))
-			e++;
-		return e;
-	}
 	return whitespace(s, i, n, c, PAT_CL100K);
 }
 
@@ -417,9 +432,9 @@ o200k_lower_word(const unsigned char *s, size_t st, size_t n)
 static size_t
 piece_o200k(const unsigned char *s, size_t i, size_t n)
 {
-	struct ch c = char_at(s, i, n), d;
+	struct ch c = char_at(s, i, n);
 	int prefix = !(c.fl & (C_L | C_N)) && c.cp != '\r' && c.cp != '\n';
-	size_t e, k, u;
+	size_t e, u;
 
 	if (prefix && (e = o200k_lower_word(s, i + c.len, n)) != 0)
 		return contraction(s, e, n);
@@ -431,26 +446,10 @@ piece_o200k(const unsigned char *s, size_t i, size_t n)
 	if (c.fl & C_UP)
 		return contraction(s, run_of(s, run_of(s, i, n, C_UP), n,
 		    C_LO), n);
-	if (c.fl & C_N) {
-		e = i + c.len;
-		for (k = 1; k < 3 && e < n; k++) {
-			d = char_at(s, e, n);
-			if (!(d.fl & C_N))
-				break;
-			e += d.len;
-		}
+	if (c.fl & C_N)
+		return run_of_at_most(s, i, n, C_N, 3);	/* \p{N}{1,3} */
+	if (punctuation(s, i, n, c, 1, &e))
 		return e;
-	}
-	k = i;
-	if (c.cp == ' ' && i + 1 < n &&
-	    !(char_at(s, i + 1, n).fl & (C_L | C_N | C_WS)))
-		k = i + 1;
-	if (k > i || !(c.fl & C_WS)) {
-		e = run_of_other(s, k, n);
-		while (e < n && (s[e] == '\r' || s[e] == '\n' || s[e] == '/'))
-			e++;
-		return e;
-	}
 	return whitespace(s, i, n, c, PAT_O200K);
 }
 

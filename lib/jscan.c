@@ -296,6 +296,20 @@ changed(const struct rk_light *l, const char *key)
 }
 
 /*
+ * A member of the record that goes after the line's members: new or
+ * changed, but not steps when the line has them (new steps are appended
+ * to the line's array).
+ */
+static int
+written_after(const struct rk_light *l, const char *key)
+{
+	if (json_object_get(l->before, key) != NULL && !changed(l, key))
+		return 0;
+	return strcmp(key, "steps") != 0 ||
+	    rk_jscan_get(l->m, l->n, "steps") == NULL;
+}
+
+/*
  * The line again: unchanged members as they came, in their order, then the
  * new and changed ones.  Returns -1 if the record would be over the limit
  * (the caller then writes it in full, which makes it an error record).
@@ -314,10 +328,7 @@ rk_light_write(FILE *fp, struct rk_light *l)
 	if (add == NULL)
 		return -1;
 	json_object_foreach(l->rec, key, v) {
-		if (json_object_get(l->before, key) != NULL && !changed(l, key))
-			continue;
-		if (strcmp(key, "steps") == 0 && rk_jscan_get(l->m, l->n,
-		    "steps") != NULL)
+		if (!written_after(l, key))
 			continue;
 		add[nadd] = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY |
 		    JSON_REAL_PRECISION(15));
@@ -371,10 +382,7 @@ rk_light_write(FILE *fp, struct rk_light *l)
 	}
 	nadd = 0;
 	json_object_foreach(l->rec, key, v) {
-		if (json_object_get(l->before, key) != NULL && !changed(l, key))
-			continue;
-		if (strcmp(key, "steps") == 0 && rk_jscan_get(l->m, l->n,
-		    "steps") != NULL)
+		if (!written_after(l, key))
 			continue;
 		fprintf(fp, "%s\"%s\":%s", first ? "" : ",", key, add[nadd]);
 		free(add[nadd++]);

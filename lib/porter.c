@@ -27,38 +27,28 @@ cons(const struct stem *z, int i)
 	}
 }
 
+/* from i, the first letter up to j that is (c 1) or is not a consonant */
+static int
+skip_to(const struct stem *z, int i, int c)
+{
+	while (i <= z->j && cons(z, i) != c)
+		i++;
+	return i;
+}
+
 /* the number of VC sequences in b[0..j] */
 static int
 measure(const struct stem *z)
 {
-	int n = 0, i = 0;
+	int n = 0, i = skip_to(z, 0, 0);
 
 	for (;;) {
 		if (i > z->j)
 			return n;
-		if (!cons(z, i))
-			break;
-		i++;
-	}
-	i++;
-	for (;;) {
-		for (;;) {
-			if (i > z->j)
-				return n;
-			if (cons(z, i))
-				break;
-			i++;
-		}
-		i++;
+		if ((i = skip_to(z, i + 1, 1)) > z->j)
+			return n;
 		n++;
-		for (;;) {
-			if (i > z->j)
-				return n;
-			if (!cons(z, i))
-				break;
-			i++;
-		}
-		i++;
+		i = skip_to(z, i + 1, 0);
 	}
 }
 

@@ -83,6 +83,7 @@ void	 rk_provider_list(FILE *);		/* the presets, for usage */
 /* provider_common.c: what the dialects share */
 void	 rk_call_usage(struct rk_call *, const json_t *in, const json_t *out);
 void	 rk_call_finish_usage(struct rk_call *, const char *model);
+void	 rk_call_model(struct rk_call *, const json_t *);
 long	 rk_count_tokens(const char *model, const char *text);
 long	 rk_count_request_tokens(const char *model, const json_t *req);
 struct curl_slist *rk_header_secret(struct curl_slist *, const char *name,

@@ -72,8 +72,7 @@ response(struct rk_call *c, const char *s, size_t n)
 	else if (rk_call_text(c, json_object_get(j, "content")) == -1)
 		rk_call_fail(c, "bad-response", "the reply has no content");
 	else {
-		if (rk_get_string(j, "model") != NULL)
-			c->model = rk_xstrdup(rk_get_string(j, "model"));
+		rk_call_model(c, j);
 		u = json_object_get(j, "usage");
 		rk_call_usage(c, json_object_get(u, "input_tokens"),
 		    json_object_get(u, "output_tokens"));
@@ -100,8 +99,7 @@ event(struct rk_call *c, const char *name, const char *data)
 	}
 	if (strcmp(type, "message_start") == 0) {
 		m = json_object_get(j, "message");
-		if (rk_get_string(m, "model") != NULL && c->model == NULL)
-			c->model = rk_xstrdup(rk_get_string(m, "model"));
+		rk_call_model(c, m);
 		/* output_tokens here is a placeholder: only input counts */
 		rk_call_usage(c, json_object_get(json_object_get(m, "usage"),
 		    "input_tokens"), NULL);

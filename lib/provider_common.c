@@ -67,6 +67,16 @@ rk_call_finish_usage(struct rk_call *c, const char *model)
 	c->estimated = !c->have_in || !c->have_out;
 }
 
+/* the model the reply object j names, if no earlier part named one */
+void
+rk_call_model(struct rk_call *c, const json_t *j)
+{
+	const char *m = rk_get_string(j, "model");
+
+	if (m != NULL && c->model == NULL)
+		c->model = rk_xstrdup(m);
+}
+
 /* A string, or an array of {"type":"text","text":...} parts. */
 int
 rk_call_text(struct rk_call *c, const json_t *content)

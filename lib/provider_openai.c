@@ -56,15 +56,6 @@ headers(const char *key)
 	return h;
 }
 
-static void
-model_of(struct rk_call *c, const json_t *j)
-{
-	const char *m = rk_get_string(j, "model");
-
-	if (m != NULL && c->model == NULL)
-		c->model = rk_xstrdup(m);
-}
-
 static int
 response(struct rk_call *c, const char *s, size_t n)
 {
@@ -87,7 +78,7 @@ response(struct rk_call *c, const char *s, size_t n)
 	else {
 		const json_t *u = json_object_get(j, "usage");
 
-		model_of(c, j);
+		rk_call_model(c, j);
 		rk_call_usage(c, json_object_get(u, "prompt_tokens"),
 		    json_object_get(u, "completion_tokens"));
 		c->done = 1;
@@ -119,7 +110,7 @@ event(struct rk_call *c, const char *name, const char *data)
 		json_decref(j);
 		return -1;
 	}
-	model_of(c, j);
+	rk_call_model(c, j);
 	delta = json_object_get(json_array_get(json_object_get(j, "choices"),
 	    0), "delta");
 	if (json_is_string(json_object_get(delta, "content")))

@@ -568,19 +568,34 @@ scalar(struct rk_index *ix, const char *q)
 	return v;
 }
 
+/*
+ * The reader of FTS5's segments, read again if the database has changed
+ * since (or, outside a search's snapshot, now and at the next search):
+ * NULL if the index is not in a format it reads.
+ */
+static struct rk_seg *
+segments(struct rk_index *ix, int now)
+{
+	if (ix->seg == NULL && (ix->seg = rk_seg_open(ix->db)) == NULL)
+		return NULL;
+	if (now || ix->seg_version != ix->version) {
+		ix->seg_ok = rk_seg_refresh(ix->seg) == 0;
+		ix->seg_version = now ? -1 : ix->version;
+	}
+	return ix->seg_ok ? ix->seg : NULL;
+}
+
 /* FTS5's segments in the index, or -1 if we cannot read its format */
 static int
 segment_count(struct rk_index *ix)
 {
+	struct rk_seg *s = segments(ix, 1);
 	int64_t rows, tokens;
 	size_t n;
 
-	if (ix->seg == NULL && (ix->seg = rk_seg_open(ix->db)) == NULL)
+	if (s == NULL)
 		return -1;
-	ix->seg_version = -1;
-	if (rk_seg_refresh(ix->seg) == -1)
-		return -1;
-	rk_seg_stats(ix->seg, &rows, &tokens, &n);
+	rk_seg_stats(s, &rows, &tokens, &n);
 	return n;
 }
 
@@ -638,12 +653,12 @@ alloc_arrays(struct rk_index *ix, int64_t cap, int64_t dcap)
 	ix->dcap = dcap;
 }
 
-/* the arrays from table chunks: about 1 us a chunk */
-static int
+/* the arrays from table chunks, about 1 us a chunk: the chunks, or -1 */
+static int64_t
 load_table(struct rk_index *ix)
 {
 	sqlite3_stmt *st;
-	int64_t cap, dcap;
+	int64_t cap, dcap, n = 0;
 
 	if ((cap = scalar(ix, "SELECT coalesce(max(id), 0) + 1 FROM chunks")) < 0 ||
 	    (dcap = scalar(ix, "SELECT coalesce(max(id), 0) + 1 FROM docs")) < 0)
@@ -659,9 +674,10 @@ load_table(struct rk_index *ix)
 			ix->docof[id] = sqlite3_column_int64(st, 1);
 			ix->len[id] = sqlite3_column_int(st, 2);
 		}
+		n++;
 	}
 	sqlite3_finalize(st);
-	return 0;
+	return n;
 }
 
 /*
@@ -732,14 +748,11 @@ load(struct rk_index *ix)
  * Smaller changes leave it to FTS5's automatic merging.
  */
 static int
-settle(struct rk_index *ix)
+settle(struct rk_index *ix, int64_t chunks)
 {
-	int64_t chunks = scalar(ix, "SELECT count(*) FROM chunks");
 	int64_t changed = ix->changed;
 
 	ix->changed = 0;
-	if (chunks < 0)
-		return -1;
 	if (changed == 0 || changed * 8 < chunks ||
 	    segment_count(ix) == 1)
 		return 0;
@@ -755,9 +768,10 @@ rk_index_pack(struct rk_index *ix)
 {
 	sqlite3_stmt *st;
 	unsigned char *b;
+	int64_t chunks;
 	int rc;
 
-	if (rk_index_begin(ix) == -1 || load_table(ix) == -1) {
+	if (rk_index_begin(ix) == -1 || (chunks = load_table(ix)) == -1) {
 		exec(ix, "ROLLBACK");
 		return -1;
 	}
@@ -786,7 +800,7 @@ rk_index_pack(struct rk_index *ix)
 	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : fail(ix, "pack");
 	sqlite3_finalize(st);
 	free(b);
-	if (rc == 0 && settle(ix) == -1)
+	if (rc == 0 && settle(ix, chunks) == -1)
 		rc = -1;
 	if (rc == -1) {
 		exec(ix, "ROLLBACK");
@@ -821,15 +835,16 @@ better(const struct rk_hit *a, const struct rk_hit *b)
 	    a->rowid < b->rowid);
 }
 
-/* keep the best k of the candidates in a heap whose root is the worst */
+/*
+ * Keep the best k of the candidates in a heap whose root is the worst;
+ * c is better than the root if the heap is full (see offer()).
+ */
 static void
 heap_push(struct rk_hit *h, size_t *n, size_t k, struct rk_hit c)
 {
 	size_t i, p;
 
 	if (*n == k) {
-		if (!better(&c, &h[0]))
-			return;
 		/* replace the root and sift down */
 		i = 0;
 		for (;;) {
@@ -854,6 +869,14 @@ heap_push(struct rk_hit *h, size_t *n, size_t k, struct rk_hit c)
 		i = p;
 	}
 	h[i] = c;
+}
+
+/* a candidate for q's hits: most lose to the root, checked inline */
+static inline void
+offer(struct query *q, struct rk_hit h)
+{
+	if (q->nhits < q->k || better(&h, &q->hits[0]))
+		heap_push(q->hits, &q->nhits, q->k, h);
 }
 
 static int
@@ -927,8 +950,7 @@ select_hits(struct rk_index *ix, struct query *q, size_t ntouched)
 			int64_t d = ix->dtouched[j];
 			struct rk_hit h = { ix->dbest[d], ix->dacc[d] };
 
-			if (q->nhits < q->k || better(&h, &q->hits[0]))
-				heap_push(q->hits, &q->nhits, q->k, h);
+			offer(q, h);
 			ix->dacc[d] = 0;
 		}
 	} else
@@ -936,8 +958,7 @@ select_hits(struct rk_index *ix, struct query *q, size_t ntouched)
 			struct rk_hit h = { ix->touched[i],
 			    ix->acc[ix->touched[i]] };
 
-			if (q->nhits < q->k || better(&h, &q->hits[0]))
-				heap_push(q->hits, &q->nhits, q->k, h);
+			offer(q, h);
 		}
 	clear_scores(ix, ntouched);
 	qsort(q->hits, q->nhits, sizeof(*q->hits), cmp_hit);
@@ -1019,13 +1040,7 @@ direct_topk(struct rk_index *ix, struct query *q, const struct qterms *t)
 	size_t ntouched = 0, nseg;
 	double avgdl;
 
-	if (ix->seg == NULL && (ix->seg = rk_seg_open(ix->db)) == NULL)
-		return 1;
-	if (ix->seg_version != ix->version || !ix->loaded) {
-		ix->seg_ok = rk_seg_refresh(ix->seg) == 0;
-		ix->seg_version = ix->version;
-	}
-	if (!ix->seg_ok)
+	if (segments(ix, 0) == NULL)
 		return 1;
 	rk_seg_stats(ix->seg, &nrows, &total, &nseg);
 	avgdl = nrows > 0 && total > 0 ? (double)total / nrows : 1;
@@ -1082,20 +1097,25 @@ qterms_free(struct qterms *t)
 	}
 }
 
+/* the distinct terms of a query (up to 256) into t: how many */
+static size_t
+query_terms(struct rk_index *ix, const char *query, struct qterms *t)
+{
+	rk_analyze(&ix->an, query, strlen(query), add_term, t);
+	return t->n;
+}
+
 /*
- * The MATCH expression for a query: its distinct terms (up to 256), each
- * a quoted string of our own token, joined by OR.  Nothing of the user's
- * text reaches the FTS5 query parser but our tokens.  NULL: no terms.
+ * The MATCH expression for a query's terms: each a quoted string of our
+ * own token, joined by OR.  Nothing of the user's text reaches the FTS5
+ * query parser but our tokens.
  */
 static char *
-match_expr(struct rk_index *ix, const char *query, struct qterms *t)
+match_expr(const struct qterms *t)
 {
 	size_t len = 1, i;
 	char *e, *p;
 
-	rk_analyze(&ix->an, query, strlen(query), add_term, t);
-	if (t->n == 0)
-		return NULL;
 	for (i = 0; i < t->n; i++)
 		len += 2 * strlen(t->surface[i]) + 6;
 	p = e = rk_xmalloc(len);
@@ -1121,9 +1141,37 @@ rk_index_match(struct rk_index *ix, const char *query, char **expr)
 	double weight[MAX_TERMS];
 	struct qterms t = { surface, term, weight, 0 };
 
-	*expr = match_expr(ix, query, &t);
+	*expr = query_terms(ix, query, &t) > 0 ? match_expr(&t) : NULL;
 	qterms_free(&t);
 	return *expr ? 0 : -1;
+}
+
+/* the same ranking through FTS5's query API: rk_topk() over a MATCH */
+static int
+api_topk(struct rk_index *ix, struct query *q, const struct qterms *t)
+{
+	char *expr = match_expr(t);
+	sqlite3_stmt *st;
+	int rc = 0;
+
+	if ((st = stmt(ix, S_SEARCH)) == NULL) {
+		free(expr);
+		return -1;
+	}
+	sqlite3_bind_pointer(st, 1, q, "rk_query", NULL);
+	sqlite3_bind_text(st, 2, expr, -1, SQLITE_STATIC);
+	switch (sqlite3_step(st)) {
+	case SQLITE_ROW:
+	case SQLITE_DONE:
+		break;
+	default:
+		rc = fail(ix, "search");
+	}
+	sqlite3_reset(st);
+	if (rc == 0 && q->rc == -1)
+		rc = fail(ix, "search");
+	free(expr);
+	return rc;
 }
 
 /*
@@ -1140,14 +1188,11 @@ rk_index_search(struct rk_index *ix, const char *query,
 	struct qterms t = { surface, term, weight, 0 };
 	struct query q;
 	sqlite3_stmt *st;
-	char *expr;
 	int rc = 0, direct;
 
 	*hits = NULL;
 	*nhits = 0;
-	if (k == 0)
-		return 0;
-	if ((expr = match_expr(ix, query, &t)) == NULL)
+	if (k == 0 || query_terms(ix, query, &t) == 0)
 		return 0;
 	memset(&q, 0, sizeof(q));
 	q.p = p ? p : &ix->p;
@@ -1163,33 +1208,13 @@ rk_index_search(struct rk_index *ix, const char *query,
 	/* one snapshot for the lengths and the postings */
 	if ((st = stmt(ix, S_SAVE)) == NULL || sqlite3_step(st) != SQLITE_DONE) {
 		rc = fail(ix, "search");
-		free(expr);
 		qterms_free(&t);
 		return rc;
 	}
-	if (load(ix) == -1) {
+	if (load(ix) == -1)
 		rc = -1;
-		goto out;
-	}
-	if (direct && direct_topk(ix, &q, &t) == 0)
-		goto out;
-	if ((st = stmt(ix, S_SEARCH)) == NULL) {
-		rc = -1;
-		goto out;
-	}
-	sqlite3_bind_pointer(st, 1, &q, "rk_query", NULL);
-	sqlite3_bind_text(st, 2, expr, -1, SQLITE_STATIC);
-	switch (sqlite3_step(st)) {
-	case SQLITE_ROW:
-	case SQLITE_DONE:
-		break;
-	default:
-		rc = fail(ix, "search");
-	}
-	sqlite3_reset(st);
-	if (rc == 0 && q.rc == -1)
-		rc = fail(ix, "search");
-out:
+	else if (!direct || direct_topk(ix, &q, &t) != 0)
+		rc = api_topk(ix, &q, &t);
 	if ((st = stmt(ix, S_RELEASE)) == NULL ||
 	    sqlite3_step(st) != SQLITE_DONE)
 		rc = fail(ix, "search");
@@ -1199,7 +1224,6 @@ out:
 		*nhits = q.nhits;
 	} else
 		free(q.hits);
-	free(expr);
 	qterms_free(&t);
 	return rc;
 }

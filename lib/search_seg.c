@@ -254,7 +254,7 @@ rk_seg_close(struct rk_seg *s)
 {
 	if (s == NULL)
 		return;
-	sqlite3_blob_close(s->blob);
+	rk_seg_release(s);
 	sqlite3_finalize(s->idx);
 	free(s->seg);
 	free(s->page);
@@ -270,20 +270,19 @@ rk_seg_stats(const struct rk_seg *s, int64_t *nrows, int64_t *ntokens,
 	*nseg = s->nseg;
 }
 
-/* the leaf page of segment sg on which key may start */
+/* the leaf page of segment sg on which key may start (past the last: none) */
 static int
 find_page(struct rk_seg *s, const struct segment *sg,
     const unsigned char *key, int klen)
 {
-	int pg = sg->first;
+	int64_t pg = sg->first;
 
 	sqlite3_bind_int(s->idx, 1, sg->id);
 	sqlite3_bind_blob(s->idx, 2, key, klen, SQLITE_STATIC);
-	if (sqlite3_step(s->idx) == SQLITE_ROW &&
-	    sqlite3_column_int64(s->idx, 0) >> 1 >= sg->first)
-		pg = sqlite3_column_int64(s->idx, 0) >> 1;
+	if (sqlite3_step(s->idx) == SQLITE_ROW)
+		pg = sqlite3_column_int64(s->idx, 0) >> 1;	/* dlidx bit */
 	sqlite3_reset(s->idx);
-	return pg;
+	return pg < sg->first ? sg->first : pg > sg->last ? sg->last + 1 : pg;
 }
 
 /*

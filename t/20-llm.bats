@@ -21,10 +21,7 @@ second() { cat "$FIXTURES/llm/second.ndjson"; }
 }
 
 @test "rk-llm: the man page is clean under mandoc -Tlint" {
-	command -v mandoc >/dev/null || skip "no mandoc"
-	run mandoc -Tlint -W warning "$BATS_TEST_DIRNAME/../man/rk-llm.1"
-	assert_status 0
-	assert_output ""
+	check_manlint rk-llm
 }
 
 @test "rk-llm: --version" {

@@ -69,10 +69,7 @@ sql() {
 }
 
 @test "rk-trace: the man page is clean under mandoc -Tlint" {
-	command -v mandoc >/dev/null || skip "no mandoc"
-	run mandoc -Tlint -W warning "$BATS_TEST_DIRNAME/../man/rk-trace.1"
-	assert_status 0
-	assert_output ""
+	check_manlint rk-trace
 }
 
 @test "rk-trace: --version" {

@@ -60,3 +60,11 @@ check_synopsis() {
 	run diff -u synopsis help
 	assert_status 0
 }
+
+# check_manlint TOOL: man/TOOL.1 is clean under mandoc -Tlint -W warning
+check_manlint() {
+	command -v mandoc >/dev/null || skip "no mandoc"
+	run mandoc -Tlint -W warning "$BATS_TEST_DIRNAME/../man/$1.1"
+	assert_status 0
+	assert_output ""
+}
