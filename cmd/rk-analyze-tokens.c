@@ -10,10 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rk.h"
-#include "bpe.h"
-#include "protocol.h"
-#include "provider.h"
+#include "core/rk.h"
+#include "token/token.h"
+#include "think/think.h"
+#include "llm/llm.h"
 
 static const struct rk_bpe *bpe;
 static int jflag;

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rk.h"
-#include "fuse.h"
+#include "core/rk.h"
+#include "search/search.h"
 
 struct entry {
 	size_t	 q;		/* query index */

@@ -20,12 +20,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "rk.h"
-#include "jscan.h"
-#include "budget.h"
-#include "cache.h"
-#include "protocol.h"
-#include "provider.h"
+#include "core/rk.h"
+#include "llm/llm.h"
+#include "think/think.h"
 
 static struct {
 	const char	*provider, *base_url, *model, *cache_path;

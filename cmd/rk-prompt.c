@@ -9,9 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "rk.h"
-#include "jscan.h"
-#include "protocol.h"
+#include "core/rk.h"
+#include "think/think.h"
 
 static struct rk_runner run;
 

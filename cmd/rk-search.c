@@ -9,8 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "rk.h"
-#include "search.h"
+#include "core/rk.h"
+#include "search/search.h"
 
 #ifndef BATCH_DOCS
 #define BATCH_DOCS	1000		/* documents per transaction */

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bpe.h"
-#include "rk.h"
+#include "token/token.h"
+#include "core/rk.h"
 
 static int aflag, dflag, iflag, sflag;
 static const struct rk_bpe *bpe;

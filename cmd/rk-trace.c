@@ -21,9 +21,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "rk.h"
-#include "report.h"
-#include "store.h"
+#include "core/rk.h"
+#include "think/think.h"
+#include "store/store.h"
 
 enum { FMT_AUTO, FMT_JSON, FMT_TEXT };
 enum { OPT_HELP = 256, OPT_VERSION, OPT_SINCE, OPT_UNTIL, OPT_BEFORE };

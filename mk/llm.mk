@@ -15,10 +15,10 @@ $(O)/libexec/rk-fakellm: t/fakellm.c $(O)/librk.a | $(O)/libexec
 	$(CC) $(CFLAGS) -Ilib $(LDFLAGS) -o $@ t/fakellm.c $(O)/librk.a \
 	    $(LDLIBS) -lpthread
 
-$(O)/libexec/rk-sha256-test: t/fixtures/llm/sha256-test.c lib/sha256.c \
-	lib/sha256.h | $(O)/libexec
+$(O)/libexec/rk-sha256-test: t/fixtures/llm/sha256-test.c lib/llm/sha256.c \
+	lib/llm/sha256.h | $(O)/libexec
 	$(CC) $(CFLAGS) -Ilib $(LDFLAGS) -o $@ t/fixtures/llm/sha256-test.c \
-	    lib/sha256.c
+	    lib/llm/sha256.c
 
 install: install-llm
 install-llm:

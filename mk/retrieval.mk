@@ -7,12 +7,12 @@ $(O)/bench/retrieval:
 	mkdir -p $@
 
 $(O)/bench/retrieval/rk-search-speed: bench/retrieval/speed.c $(O)/librk.a \
-    lib/search.h | $(O)/bench/retrieval
+    lib/search/search.h | $(O)/bench/retrieval
 	$(CC) $(CFLAGS) -Ilib -o $@ bench/retrieval/speed.c $(O)/librk.a \
 	    $(LDFLAGS) $(LDLIBS)
 
 $(O)/bench/retrieval/rk-fuse-speed: bench/retrieval/fuse_speed.c \
-    $(O)/librk.a lib/fuse.h | $(O)/bench/retrieval
+    $(O)/librk.a lib/search/search.h | $(O)/bench/retrieval
 	$(CC) $(CFLAGS) -Ilib -o $@ bench/retrieval/fuse_speed.c $(O)/librk.a \
 	    $(LDFLAGS) $(LDLIBS)
 

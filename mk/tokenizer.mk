@@ -1,4 +1,4 @@
-# Token tables for lib/bpe.c.  data/tokenizer/NAME.tiktoken is checked
+# Token tables for lib/token/bpe.c.  data/tokenizer/NAME.tiktoken is checked
 # against its published SHA-256 (SHA256SUMS), then `rk-tokens --compile`
 # turns it into the table that rk_bpe_open() maps read-only from
 # <bindir>/../share/reasonkit/tokenizer/NAME.bpe.

@@ -8,7 +8,7 @@ $(O)/libexec/rk-trace-sql: t/fixtures/trace/sql.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ t/fixtures/trace/sql.c $(LDLIBS)
 
-$(O)/bench/trace-store: bench/trace/store.c $(O)/librk.a lib/store.h
+$(O)/bench/trace-store: bench/trace/store.c $(O)/librk.a lib/store/store.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Ilib $(LDFLAGS) -o $@ bench/trace/store.c \
 	    $(O)/librk.a $(LDLIBS)

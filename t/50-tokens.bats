@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# rk-tokens and lib/bpe.c against published vectors: the jtokkit CSVs (ids
+# rk-tokens and lib/token/bpe.c against published vectors: the jtokkit CSVs (ids
 # from python tiktoken), tiktoken's own unit asserts, and SciFact token
 # counts and ids (js-tiktoken, checked by an independent reference).  The
 # vectors are read from $SHARED, never copied here (SciFact is CC BY-NC).

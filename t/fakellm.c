@@ -36,7 +36,7 @@
 
 #include <jansson.h>
 
-#include "rk.h"
+#include "core/rk.h"
 
 #define MAXHEAD	65536
 #define MAXBODY	(8 << 20)

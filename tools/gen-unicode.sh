@@ -1,9 +1,9 @@
 #!/bin/sh
-# Generate lib/bpe_ucd.c, the character classes the BPE pre-tokenizer needs
-# (lib/bpe.c), from the Unicode Character Database:
+# Generate lib/token/bpe_ucd.c, the character classes the BPE pre-tokenizer needs
+# (lib/token/bpe.c), from the Unicode Character Database:
 #
 #	apt-get install unicode-data	# Debian: /usr/share/unicode, UCD 15.0.0
-#	sh tools/gen-unicode.sh [UCD-DIR] >lib/bpe_ucd.c
+#	sh tools/gen-unicode.sh [UCD-DIR] >lib/token/bpe_ucd.c
 #
 # The classes: Lu Ll Lt Lm Lo (general category), M (Mn Mc Me), N (Nd Nl
 # No), and White_Space (PropList.txt), which is what \s means in the regex
@@ -80,7 +80,7 @@ END {
 	print " * " version " (UnicodeData.txt, PropList.txt; Debian package unicode-data)."
 	print " * Unicode 15.0 is what the regex crate of tiktoken 0.7 (which made the"
 	print " * jtokkit test vectors) knew; all of those vectors agree with these tables."
-	print " * Do not edit; regenerate with: sh tools/gen-unicode.sh >lib/bpe_ucd.c"
+	print " * Do not edit; regenerate with: sh tools/gen-unicode.sh >lib/token/bpe_ucd.c"
 	print " *"
 	print " * Class of a code point: rk_bpe_ucd_stage2[rk_bpe_ucd_stage1[cp >> 8] * 256"
 	print " * + (cp & 255)], 0 other, 1 Lu, 2 Ll, 3 Lt, 4 Lm, 5 Lo, 6 M, 7 N, 8 White_Space."

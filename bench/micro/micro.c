@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rk.h"
-#include "protocol.h"
+#include "core/rk.h"
+#include "think/think.h"
 
 #define BATCHES	15
 

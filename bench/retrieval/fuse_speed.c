@@ -8,8 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "rk.h"
-#include "fuse.h"
+#include "core/rk.h"
+#include "search/search.h"
 
 static int
 cmp_double(const void *a, const void *b)

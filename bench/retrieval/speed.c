@@ -21,8 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rk.h"
-#include "search.h"
+#include "core/rk.h"
+#include "search/search.h"
 
 static int
 cmp_double(const void *a, const void *b)

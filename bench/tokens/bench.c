@@ -1,5 +1,5 @@
 /*
- * In-process timing of lib/bpe.c, the same measure bench.js takes of the
+ * In-process timing of lib/token/bpe.c, the same measure bench.js takes of the
  * JavaScript tokenizers: texts loaded first, then passes over all of them;
  * the fastest pass is reported (the machine is shared: slower passes are
  * other people's work).
@@ -16,8 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bpe.h"
-#include "rk.h"
+#include "token/token.h"
+#include "core/rk.h"
 
 int
 main(int argc, char *argv[])

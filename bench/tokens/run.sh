@@ -1,5 +1,5 @@
 #!/bin/sh
-# Token counting speed: lib/bpe.c against npm tiktoken (Rust compiled to
+# Token counting speed: lib/token/bpe.c against npm tiktoken (Rust compiled to
 # WASM) and js-tiktoken (pure JS), all run over the SciFact corpus texts
 # (title + "\n\n" + text, 5,183 documents) in this one run, in process, the
 # fastest of PASSES passes after a warm-up one (the machine is shared, so

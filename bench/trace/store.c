@@ -17,8 +17,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "rk.h"
-#include "store.h"
+#include "core/rk.h"
+#include "store/store.h"
 
 static int
 cmp_double(const void *a, const void *b)

@@ -1,0 +1,393 @@
+/*
+ * NDJSON records: one JSON object per line.  A plain text line starts a new
+ * record.  Input that cannot be a record (bad JSON, bad UTF-8, a line over
+ * the record limit) becomes an error record in its place, so no line is
+ * ever dropped without a trace.
+ */
+#include <err.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/rk.h"
+
+struct rk_reader {
+	FILE	*fp;
+	int	 fd;
+	char	 in[65536];
+	size_t	 ipos, ilen;
+	char	*name;
+	char	*buf;
+	size_t	 cap;
+	size_t	 lineno;
+	size_t	 bad;
+	size_t	 len, total;	/* of the last line: as kept, as it came */
+	int	 verbatim;	/* the last record is that line, unchanged */
+	int	 utf8;		/* the last line is valid UTF-8 */
+};
+
+struct rk_reader *
+rk_reader_new(FILE *fp, const char *name)
+{
+	struct rk_reader *r = rk_xmalloc(sizeof(*r));
+
+	r->fp = fp;
+	r->fd = -1;
+	r->ipos = r->ilen = 0;
+	r->name = rk_xstrdup(name);
+	r->cap = 4096;
+	r->buf = rk_xmalloc(r->cap);
+	r->lineno = 0;
+	r->bad = 0;
+	return r;
+}
+
+int
+rk_reader_verbatim(const struct rk_reader *r)
+{
+	return r->verbatim;
+}
+
+/*
+ * A reader that owns descriptor fd: blocks of read(2) scanned with memchr,
+ * several times faster than stdio a byte at a time.  Nothing else may read
+ * from fd, through stdio or otherwise.
+ */
+struct rk_reader *
+rk_reader_fd(int fd, const char *name)
+{
+	struct rk_reader *r = rk_reader_new(NULL, name);
+
+	r->fd = fd;
+	return r;
+}
+
+void
+rk_reader_free(struct rk_reader *r)
+{
+	if (r == NULL)
+		return;
+	free(r->name);
+	free(r->buf);
+	free(r);
+}
+
+size_t
+rk_reader_bad(const struct rk_reader *r)
+{
+	return r->bad;
+}
+
+/* Refill the input buffer; 0 at the end of input. */
+static size_t
+refill(struct rk_reader *r)
+{
+	ssize_t n;
+
+	r->ipos = 0;
+	if (r->fd < 0) {
+		/* through stdio, and no further than a newline: the caller
+		 * may share the stream */
+		int c = 0;
+
+		for (n = 0; n < (ssize_t)sizeof(r->in) && c != '\n' &&
+		    (c = getc_unlocked(r->fp)) != EOF; n++)
+			r->in[n] = c;
+		if (ferror(r->fp))
+			err(RK_EXIT_IO, "%s", r->name);
+		return r->ilen = n;
+	}
+	while ((n = read(r->fd, r->in, sizeof(r->in))) == -1 && errno == EINTR)
+		;
+	if (n == -1)
+		err(RK_EXIT_IO, "%s", r->name);
+	return r->ilen = n;
+}
+
+/*
+ * Read one line into r->buf, at most rk_limits.record bytes; the rest of an
+ * over-long line is consumed and counted.  Returns the length, or -1 at
+ * EOF; *total gets the full length of the line.  The input is read with
+ * read(2) in blocks and scanned with memchr: a byte at a time through
+ * stdio cost more than the rest of a filter's work.
+ */
+static long
+read_line(struct rk_reader *r, size_t *total)
+{
+	size_t n = 0, max = rk_limits.record;
+	int seen = 0;
+
+	*total = 0;
+	for (;;) {
+		const char *p, *nl;
+		size_t chunk, keep;
+
+		if (r->ipos == r->ilen && refill(r) == 0)
+			break;
+		seen = 1;
+		p = r->in + r->ipos;
+		nl = memchr(p, '\n', r->ilen - r->ipos);
+		chunk = nl ? (size_t)(nl - p) : r->ilen - r->ipos;
+		keep = n + chunk > max ? max - n : chunk;
+		if (n + keep + 1 > r->cap) {
+			while (n + keep + 1 > r->cap)
+				r->cap *= 2;
+			if (r->cap > max + 1)
+				r->cap = max + 1;
+			r->buf = rk_xrealloc(r->buf, r->cap);
+		}
+		memcpy(r->buf + n, p, keep);
+		n += keep;
+		*total += chunk;
+		r->ipos += chunk + (nl != NULL);
+		if (nl != NULL)
+			break;
+	}
+	if (!seen)
+		return -1;
+	if (n > 0 && r->buf[n - 1] == '\r')
+		n--;
+	r->buf[n] = '\0';
+	return n;
+}
+
+static json_t *
+bad_line(struct rk_reader *r, const char *code, const char *msg)
+{
+	json_t *rec = rk_record_new(NULL);
+
+	warnx("%s:%zu: %s", r->name, r->lineno, msg);
+	rk_set_error(rec, rk_progname, code, "%s:%zu: %s", r->name, r->lineno,
+	    msg);
+	r->bad++;
+	rk_exit_status(RK_EXIT_INPUT);
+	return rec;
+}
+
+/*
+ * One line that is a JSON object -> a record, its envelope added if it
+ * lacks one (records made by hand or by jq).  NULL with msg set if it is
+ * not a JSON object; *verbatim says whether the record is the line as is.
+ */
+json_t *
+rk_record_parse(const char *s, size_t len, int *verbatim, char *msg,
+    size_t msgsize)
+{
+	json_error_t je;
+	json_t *rec;
+	char id[27];
+
+	rec = json_loadb(s, len, JSON_REJECT_DUPLICATES, &je);
+	if (rec == NULL) {
+		snprintf(msg, msgsize, "column %d: %s", je.column, je.text);
+		return NULL;
+	}
+	if (!json_is_object(rec)) {
+		json_decref(rec);
+		snprintf(msg, msgsize, "not a JSON object");
+		return NULL;
+	}
+	*verbatim = json_object_get(rec, "rk") != NULL &&
+	    json_is_string(json_object_get(rec, "id"));
+	if (json_object_get(rec, "rk") == NULL)
+		json_object_set_new(rec, "rk", json_integer(RK_RECORD_VERSION));
+	if (!json_is_string(json_object_get(rec, "id"))) {
+		rk_ulid(id);
+		json_object_set_new(rec, "id", json_string(id));
+	}
+	return rec;
+}
+
+static json_t *
+parse_object(struct rk_reader *r, size_t len)
+{
+	char msg[256];
+	json_t *rec = rk_record_parse(r->buf, len, &r->verbatim, msg,
+	    sizeof(msg));
+
+	return rec ? rec : bad_line(r, "bad-json", msg);
+}
+
+/*
+ * The next line that is not blank, as it came (without its newline), valid
+ * until the next read; NULL at the end.  *is_object says whether it looks
+ * like a record that can be taken as it is: a JSON object within the limit,
+ * valid UTF-8.  Anything else goes through rk_reader_record().
+ */
+const char *
+rk_read_raw(struct rk_reader *r, size_t *len, int *is_object)
+{
+	long n;
+
+	for (;;) {
+		if ((n = read_line(r, &r->total)) < 0)
+			return NULL;
+		r->lineno++;
+		r->len = n;
+		if (r->total > rk_limits.record || strspn(r->buf, " \t") !=
+		    (size_t)n)
+			break;
+	}
+	*len = n;
+	r->utf8 = rk_utf8_valid(r->buf, n);	/* once, for both uses */
+	*is_object = r->total <= rk_limits.record &&
+	    r->buf[strspn(r->buf, " \t")] == '{' && r->utf8;
+	return r->buf;
+}
+
+/* The record for the line rk_read_raw() returned. */
+json_t *
+rk_reader_record(struct rk_reader *r)
+{
+	char msg[128];
+
+	r->verbatim = 0;
+	if (r->total > rk_limits.record) {
+		snprintf(msg, sizeof(msg), "line of %zu bytes is over the "
+		    "record limit of %zu (RK_MAX_RECORD)", r->total,
+		    rk_limits.record);
+		return bad_line(r, "too-long", msg);
+	}
+	if (!r->utf8)
+		return bad_line(r, "bad-utf8", "invalid UTF-8");
+	if (r->buf[strspn(r->buf, " \t")] == '{')
+		return parse_object(r, r->len);
+	return rk_record_new(r->buf);
+}
+
+json_t *
+rk_read(struct rk_reader *r)
+{
+	size_t len;
+	int obj;
+
+	if (rk_read_raw(r, &len, &obj) == NULL)
+		return NULL;
+	return rk_reader_record(r);
+}
+
+json_t *
+rk_record_new(const char *query)
+{
+	json_t *rec = json_object();
+	char id[27];
+
+	rk_ulid(id);
+	json_object_set_new(rec, "rk", json_integer(RK_RECORD_VERSION));
+	json_object_set_new(rec, "id", json_string(id));
+	if (query != NULL)
+		json_object_set_new(rec, "query", json_string(query));
+	return rec;
+}
+
+struct outbuf {
+	char	*p;
+	size_t	 len, cap;
+};
+
+static int
+append(const char *s, size_t n, void *arg)
+{
+	struct outbuf *b = arg;
+
+	if (b->len + n + 1 > rk_limits.record)
+		return -1;
+	if (b->len + n + 1 > b->cap) {
+		while (b->len + n + 1 > b->cap)
+			b->cap = b->cap ? b->cap * 2 : 8192;
+		b->p = rk_xrealloc(b->p, b->cap);
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	return 0;
+}
+
+/*
+ * Write one record as one line.  A record that has grown over the record
+ * limit is replaced by an error record that keeps its id and query.
+ */
+int
+rk_write(FILE *fp, json_t *rec)
+{
+	static struct outbuf b;
+	const int flags = JSON_COMPACT | JSON_REAL_PRECISION(15);
+
+	b.len = 0;
+	if (json_dump_callback(rec, append, &b, flags) == -1) {
+		json_t *small = json_object();
+		const char *keep[] = { "rk", "id", "query", "profile",
+		    "protocol" };
+
+		for (size_t i = 0; i < sizeof(keep) / sizeof(*keep); i++) {
+			json_t *v = json_object_get(rec, keep[i]);
+
+			if (v != NULL && (!json_is_string(v) ||
+			    json_string_length(v) < 4096))
+				json_object_set(small, keep[i], v);
+		}
+		rk_set_error(small, rk_progname, "too-long", "record is over "
+		    "the record limit of %zu bytes (RK_MAX_RECORD)",
+		    rk_limits.record);
+		warnx("%s: record over the limit of %zu bytes",
+		    rk_get_string(rec, "id"), rk_limits.record);
+		rk_exit_status(RK_EXIT_INPUT);
+		b.len = 0;
+		if (json_dump_callback(small, append, &b, flags) == -1)
+			errx(RK_EXIT_INTERNAL, "cannot serialize a record");
+		json_decref(small);
+	}
+	b.p[b.len++] = '\n';
+	if (fwrite(b.p, 1, b.len, fp) != b.len || fflush(fp) == EOF)
+		return -1;
+	return 0;
+}
+
+void
+rk_set_error(json_t *rec, const char *stage, const char *code,
+    const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	rk_vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	json_object_set_new(rec, "error", json_pack("{s:s, s:s, s:s}",
+	    "stage", stage, "code", code, "message", msg));
+	free(msg);
+}
+
+int
+rk_has_error(const json_t *rec)
+{
+	const json_t *e = json_object_get(rec, "error");
+
+	return e != NULL && !json_is_null(e);
+}
+
+const char *
+rk_get_string(const json_t *obj, const char *key)
+{
+	return json_string_value(json_object_get(obj, key));
+}
+
+double
+rk_get_number(const json_t *obj, const char *key, double dflt)
+{
+	const json_t *v = json_object_get(obj, key);
+
+	return json_is_number(v) ? json_number_value(v) : dflt;
+}
+
+json_t *
+rk_steps(json_t *rec)
+{
+	json_t *steps = json_object_get(rec, "steps");
+
+	if (!json_is_array(steps)) {
+		steps = json_array();
+		json_object_set_new(rec, "steps", steps);
+	}
+	return steps;
+}

@@ -1,0 +1,144 @@
+/*
+ * librk: what the rk-* filters share.  One header, grouped by the file that
+ * implements each part.  Functions that return json_t * return a new
+ * reference unless they say "borrowed".
+ */
+#ifndef RK_H
+#define RK_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+/*
+ * Exit statuses, the same for every tool (and listed in every man page).
+ * When several apply, a tool exits with the highest.
+ */
+enum {
+	RK_EXIT_OK = 0,		/* all records done, none carries an error */
+	RK_EXIT_FAILED = 1,	/* some record carries an error (stored/passed) */
+	RK_EXIT_USAGE = 2,	/* bad command line */
+	RK_EXIT_INPUT = 3,	/* malformed input: JSON, UTF-8, over a limit */
+	RK_EXIT_CONFIG = 4,	/* bad protocol/profile/provider configuration */
+	RK_EXIT_IO = 5,		/* cannot read, write or store */
+	RK_EXIT_PROVIDER = 6,	/* the model provider failed a request */
+	RK_EXIT_INTERNAL = 7	/* out of memory or a bug */
+};
+
+#define RK_RECORD_VERSION 1
+
+/* util.c */
+
+extern const char *rk_progname;
+
+void	 rk_init(const char *progname);
+void	 rk_exit_status(int status);	/* remember the highest */
+int	 rk_finish(void);		/* check stdout, return the status */
+void	 rk_version(void);
+void	*rk_xmalloc(size_t);
+void	*rk_xrealloc(void *, size_t);
+char	*rk_xstrdup(const char *);
+int	 rk_asprintf(char **, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+int	 rk_vasprintf(char **, const char *, va_list)
+	    __attribute__((format(printf, 2, 0)));
+double	 rk_now_ms(void);		/* monotonic milliseconds */
+double	 rk_round(double, int digits);
+void	 rk_ulid(char out[27]);		/* sortable unique id */
+int	 rk_parse_size(const char *, size_t *);
+int	 rk_parse_uint(const char *, long max, long *);
+int	 rk_parse_double(const char *, double *);
+const char *rk_getenv(const char *);	/* NULL when unset or empty */
+int	 rk_utf8_valid(const char *, size_t);
+size_t	 rk_utf8_prefix(const char *, size_t);
+int	 rk_mkdirs(const char *dir);	/* mkdir -p, 0700 for new dirs */
+char	*rk_xdg_path(const char *kind, const char *file);
+char	*rk_exe_dir(void);
+char	*rk_join_args(int argc, char *argv[]);
+int	 rk_parse_hits_format(const char *);
+const char *rk_parse_run_tag(const char *);
+
+/* limits.c: every bound on outside data, each configurable */
+
+struct rk_limits {
+	size_t	record;		/* one NDJSON line / stored trace */
+	size_t	response;	/* one model reply */
+	size_t	document;	/* one document to index */
+	long	concurrency;	/* requests in flight */
+};
+
+extern struct rk_limits rk_limits;
+
+void	 rk_limits_load(void);
+
+/* record.c: NDJSON records */
+
+struct rk_reader;
+
+struct rk_reader *rk_reader_new(FILE *, const char *name);
+struct rk_reader *rk_reader_fd(int fd, const char *name);
+void	 rk_reader_free(struct rk_reader *);
+json_t	*rk_read(struct rk_reader *);
+const char *rk_read_raw(struct rk_reader *, size_t *len, int *is_object);
+json_t	*rk_reader_record(struct rk_reader *);
+int	 rk_reader_verbatim(const struct rk_reader *);
+size_t	 rk_reader_bad(const struct rk_reader *);
+json_t	*rk_record_new(const char *query);
+json_t	*rk_record_parse(const char *, size_t, int *verbatim, char *msg,
+	    size_t msgsize);
+int	 rk_write(FILE *, json_t *rec);
+void	 rk_set_error(json_t *rec, const char *stage, const char *code,
+	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+int	 rk_has_error(const json_t *rec);
+const char *rk_get_string(const json_t *obj, const char *key);
+double	 rk_get_number(const json_t *obj, const char *key, double dflt);
+json_t	*rk_steps(json_t *rec);		/* borrowed, created if absent */
+
+/*
+ * Scanning JSON text for the spans of members and elements, and records
+ * handled "lightly": only the members a stage needs are parsed, the rest
+ * of the line is copied through as it came.  See jscan.c.
+ */
+
+#include <stdio.h>
+
+#include <jansson.h>
+
+struct rk_jspan {
+	const char	*key;		/* between the quotes, still escaped */
+	size_t		 keylen;
+	size_t		 start;		/* the member's first byte (its key) */
+	size_t		 vstart, vend;	/* its value: [vstart, vend) */
+};
+
+#define RK_JSCAN_MAX	128	/* members of a record we will scan */
+
+int	 rk_jscan_object(const char *, size_t, struct rk_jspan *, size_t max,
+	    size_t *n);
+int	 rk_jscan_array(const char *, size_t start, size_t end,
+	    struct rk_jspan *, size_t max, size_t *n);
+size_t	 rk_jscan_array_end(const char *, size_t start, size_t end,
+	    int *empty);
+const struct rk_jspan *rk_jscan_get(const struct rk_jspan *, size_t n,
+	    const char *key);
+json_t	*rk_jscan_parse(const char *, const struct rk_jspan *);
+
+struct rk_light {
+	const char	*line;
+	size_t		 len;
+	struct rk_jspan	 m[RK_JSCAN_MAX];
+	size_t		 n;
+	json_t		*rec;		/* the parsed members */
+	json_t		*before;	/* their values as they came */
+	json_t		*more_steps;	/* to append to "steps", or NULL */
+};
+
+int	 rk_light_open(struct rk_light *, const char *line, size_t len,
+	    const char **step_keys);
+int	 rk_light_write(FILE *, struct rk_light *);
+int	 rk_light_finish(FILE *, struct rk_light *, int pass);
+void	 rk_light_close(struct rk_light *);
+
+#endif

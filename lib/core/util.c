@@ -1,0 +1,384 @@
+/* small helpers every tool needs: errors, memory, time, ids, paths */
+#include <sys/stat.h>
+
+#include <err.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/rk.h"
+
+const char *rk_progname = "rk";
+static int exit_status;
+
+void
+rk_init(const char *progname)
+{
+	const char *slash = strrchr(progname, '/');
+
+	rk_progname = slash ? slash + 1 : progname;
+	setprogname(rk_progname);
+	/* jansson would otherwise open /dev/urandom for its hash seed */
+	json_object_seed(arc4random() | 1);
+	rk_limits_load();
+}
+
+void
+rk_exit_status(int status)
+{
+	if (status > exit_status)
+		exit_status = status;
+}
+
+/* A filter that could not write its output has failed, whatever else. */
+int
+rk_finish(void)
+{
+	if (fflush(stdout) == EOF) {
+		warn("stdout");
+		rk_exit_status(RK_EXIT_IO);
+	} else if (ferror(stdout)) {
+		warnx("stdout: write error");
+		rk_exit_status(RK_EXIT_IO);
+	}
+	return exit_status;
+}
+
+void
+rk_version(void)
+{
+	printf("%s %s\n", rk_progname, RK_VERSION);
+	exit(rk_finish());
+}
+
+void *
+rk_xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (p == NULL)
+		err(RK_EXIT_INTERNAL, "malloc");
+	return p;
+}
+
+void *
+rk_xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (p == NULL)
+		err(RK_EXIT_INTERNAL, "realloc");
+	return p;
+}
+
+char *
+rk_xstrdup(const char *s)
+{
+	char *p = strdup(s);
+
+	if (p == NULL)
+		err(RK_EXIT_INTERNAL, "strdup");
+	return p;
+}
+
+int
+rk_vasprintf(char **out, const char *fmt, va_list ap)
+{
+	va_list copy;
+	int n;
+
+	va_copy(copy, ap);
+	n = vsnprintf(NULL, 0, fmt, copy);
+	va_end(copy);
+	if (n < 0)
+		err(RK_EXIT_INTERNAL, "vsnprintf");
+	*out = rk_xmalloc(n + 1);
+	vsnprintf(*out, n + 1, fmt, ap);
+	return n;
+}
+
+int
+rk_asprintf(char **out, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = rk_vasprintf(out, fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+double
+rk_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+double
+rk_round(double v, int digits)
+{
+	double m = pow(10, digits);
+
+	return round(v * m) / m;
+}
+
+/*
+ * 26 characters of Crockford base32: 48 bits of wall-clock milliseconds,
+ * then 80 random bits, so ids sort by creation time.
+ */
+void
+rk_ulid(char out[27])
+{
+	static const char b32[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+	unsigned char rnd[10];
+	struct timespec ts;
+	uint64_t ms;
+	int i, bit;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ms = (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	for (i = 9; i >= 0; i--) {
+		out[i] = b32[ms & 31];
+		ms >>= 5;
+	}
+	arc4random_buf(rnd, sizeof(rnd));
+	for (i = 0; i < 16; i++) {
+		int v = 0, b;
+
+		for (b = 0; b < 5; b++) {
+			bit = i * 5 + b;
+			v = v << 1 | ((rnd[bit / 8] >> (7 - bit % 8)) & 1);
+		}
+		out[10 + i] = b32[v];
+	}
+	out[26] = '\0';
+}
+
+/* "10M", "512k", "1048576": bytes, with binary suffixes */
+int
+rk_parse_size(const char *s, size_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	if (*s < '0' || *s > '9')
+		return -1;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -1;
+	switch (*end) {
+	case 'k': case 'K': v <<= 10; end++; break;
+	case 'm': case 'M': v <<= 20; end++; break;
+	case 'g': case 'G': v <<= 30; end++; break;
+	}
+	if (*end == 'B' || *end == 'b')
+		end++;
+	if (*end != '\0' || v == 0 || v > SIZE_MAX / 2)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int
+rk_parse_uint(const char *s, long max, long *out)
+{
+	long v;
+	char *end;
+
+	errno = 0;
+	if (*s < '0' || *s > '9')
+		return -1;
+	v = strtol(s, &end, 10);
+	if (errno || *end != '\0' || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int
+rk_parse_double(const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end != '\0' || !isfinite(v))
+		return -1;
+	*out = v;
+	return 0;
+}
+
+const char *
+rk_getenv(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : NULL;
+}
+
+/*
+ * The length of the longest valid UTF-8 prefix of s[0..n): strict, so no
+ * overlong forms, surrogates or code points above U+10FFFF.  ASCII is
+ * skipped eight bytes at a time.
+ */
+size_t
+rk_utf8_prefix(const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0;
+
+	while (i < n) {
+		unsigned c = s[i], len, k;
+		uint32_t cp;
+		uint64_t w;
+
+		if (n - i >= 8) {
+			memcpy(&w, s + i, 8);
+			if ((w & 0x8080808080808080ULL) == 0) {
+				i += 8;
+				continue;
+			}
+		}
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			len = 2, cp = c & 0x1f;
+		else if (c >= 0xe0 && c <= 0xef)
+			len = 3, cp = c & 0x0f;
+		else if (c >= 0xf0 && c <= 0xf4)
+			len = 4, cp = c & 0x07;
+		else
+			return i;
+		if (n - i < len)
+			return i;
+		for (k = 1; k < len; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return i;
+			cp = cp << 6 | (s[i + k] & 0x3f);
+		}
+		if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+		    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+			return i;
+		i += len;
+	}
+	return n;
+}
+
+int
+rk_utf8_valid(const char *s, size_t n)
+{
+	return rk_utf8_prefix(s, n) == n;
+}
+
+int
+rk_mkdirs(const char *dir)
+{
+	char *p, *path = rk_xstrdup(dir);
+	int rc = 0;
+
+	for (p = path + 1; ; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char c = *p;
+		*p = '\0';
+		if (mkdir(path, 0700) == -1 && errno != EEXIST) {
+			rc = -1;
+			break;
+		}
+		*p = c;
+		if (c == '\0')
+			break;
+	}
+	free(path);
+	return rc;
+}
+
+/*
+ * $XDG_<KIND>_HOME/reasonkit/<file>, kind "DATA", "CONFIG" or "CACHE",
+ * falling back to the XDG defaults under $HOME.
+ */
+char *
+rk_xdg_path(const char *kind, const char *file)
+{
+	char var[32], *path;
+	const char *base, *home, *dflt;
+
+	snprintf(var, sizeof(var), "XDG_%s_HOME", kind);
+	if ((base = rk_getenv(var)) != NULL) {
+		rk_asprintf(&path, "%s/reasonkit/%s", base, file);
+		return path;
+	}
+	if ((home = rk_getenv("HOME")) == NULL)
+		home = "/tmp";
+	dflt = strcmp(kind, "DATA") == 0 ? ".local/share" :
+	    strcmp(kind, "CONFIG") == 0 ? ".config" : ".cache";
+	rk_asprintf(&path, "%s/%s/reasonkit/%s", home, dflt, file);
+	return path;
+}
+
+char *
+rk_exe_dir(void)
+{
+	char buf[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+	char *slash;
+
+	if (n <= 0)
+		return NULL;
+	buf[n] = '\0';
+	if ((slash = strrchr(buf, '/')) == NULL)
+		return NULL;
+	*slash = '\0';
+	return rk_xstrdup(buf);
+}
+
+/* The words of a question given as arguments, joined by spaces. */
+char *
+rk_join_args(int argc, char *argv[])
+{
+	size_t len = 1;
+	char *q;
+
+	for (int i = 0; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	q = rk_xmalloc(len);
+	*q = '\0';
+	for (int i = 0; i < argc; i++) {
+		if (i)
+			strlcat(q, " ", len);
+		strlcat(q, argv[i], len);
+	}
+	return q;
+}
+
+/* -f of the tools that print hits: 1 for "trec", 0 for "ndjson". */
+int
+rk_parse_hits_format(const char *arg)
+{
+	if (strcmp(arg, "trec") == 0)
+		return 1;
+	if (strcmp(arg, "ndjson") != 0)
+		errx(RK_EXIT_USAGE, "-f: not ndjson or trec: '%s'", arg);
+	return 0;
+}
+
+/* -t of the tools that print TREC runs: one word. */
+const char *
+rk_parse_run_tag(const char *arg)
+{
+	if (*arg == '\0' || strpbrk(arg, " \t\n"))
+		errx(RK_EXIT_USAGE, "-t: not one word: '%s'", arg);
+	return arg;
+}

@@ -1,0 +1,289 @@
+/*
+ * HTTP for rk-llm: libcurl, loaded with dlopen(3) on first use so that runs
+ * which make no HTTP call (the offline model, cache hits) never pay for
+ * loading it; many transfers in flight over one multi handle, with
+ * connection reuse; connect, idle (since the last byte) and total timeouts;
+ * server-sent events.
+ */
+#ifndef RK_LLM_H
+#define RK_LLM_H
+
+#define CURL_DISABLE_TYPECHECK
+#include <curl/curl.h>		/* types and constants only: see curl_dl.c */
+#include <stddef.h>
+#include <time.h>
+
+/* curl_dl.c: the few libcurl functions we call, resolved with dlsym(3) */
+struct rk_curl {
+	CURLcode	(*global_init)(long);
+	CURL		*(*easy_init)(void);
+	CURLcode	(*easy_setopt)(CURL *, CURLoption, ...);
+	CURLcode	(*easy_getinfo)(CURL *, CURLINFO, ...);
+	void		(*easy_cleanup)(CURL *);
+	const char	*(*easy_strerror)(CURLcode);
+	CURLM		*(*multi_init)(void);
+	CURLMcode	(*multi_setopt)(CURLM *, CURLMoption, ...);
+	CURLMcode	(*multi_add_handle)(CURLM *, CURL *);
+	CURLMcode	(*multi_remove_handle)(CURLM *, CURL *);
+	CURLMcode	(*multi_perform)(CURLM *, int *);
+	CURLMcode	(*multi_poll)(CURLM *, struct curl_waitfd *, unsigned int,
+			    int, int *);
+	CURLMsg		*(*multi_info_read)(CURLM *, int *);
+	CURLMcode	(*multi_cleanup)(CURLM *);
+	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+	void		(*slist_free_all)(struct curl_slist *);
+	time_t		(*getdate)(const char *, const time_t *);
+};
+
+extern struct rk_curl rk_curl;
+
+int	rk_curl_load(char *err, size_t errsize);	/* 0, or -1 + why */
+int	rk_curl_loaded(void);
+
+/* a growing string */
+struct rk_sbuf {
+	char	*s;
+	size_t	 len, cap;
+};
+
+void	rk_sbuf_add(struct rk_sbuf *, const char *, size_t);
+void	rk_sbuf_free(struct rk_sbuf *);
+
+/* sse.c: text/event-stream, fed in pieces of any size */
+struct rk_sse {
+	struct rk_sbuf	 line;		/* the line being read */
+	struct rk_sbuf	 event;		/* "event:" of the event being read */
+	struct rk_sbuf	 data;		/* its "data:" lines joined by \n */
+	int		 cr;		/* the last byte was \r */
+	int		 any;		/* a field was seen since the last event */
+	size_t		 max;		/* bound on one event */
+	/* one event; non-zero stops the stream */
+	int		(*cb)(void *, const char *event, const char *data);
+	void		*arg;
+};
+
+void	rk_sse_init(struct rk_sse *, size_t max,
+	    int (*cb)(void *, const char *, const char *), void *arg);
+int	rk_sse_feed(struct rk_sse *, const char *, size_t);	/* 0 or -1 */
+void	rk_sse_free(struct rk_sse *);
+
+/* http.c: transfers */
+enum rk_xfer_result {
+	RK_X_OK,		/* a complete response (any status) */
+	RK_X_CONNECT,		/* could not connect or send: retryable */
+	RK_X_CONNECT_TIMEOUT,
+	RK_X_IDLE_TIMEOUT,
+	RK_X_TOTAL_TIMEOUT,
+	RK_X_CUT,		/* the connection broke mid-response */
+	RK_X_TOO_BIG,		/* over rk_limits.response */
+	RK_X_ABORTED,		/* on_data asked to stop */
+	RK_X_OTHER
+};
+
+struct rk_xfer {
+	/* in */
+	char		*url;
+	char		*body;
+	struct curl_slist *headers;
+	/* called with each piece of the body of a 2xx response; non-zero
+	   aborts.  Without it the body is kept in resp */
+	int		(*on_data)(struct rk_xfer *, const char *, size_t);
+	void		*ud;
+	double		 total_ms;	/* total timeout of this transfer */
+	/* out */
+	long		 status;
+	double		 retry_after_ms;	/* -1 if the server sent none */
+	int		 is_sse;	/* Content-Type: text/event-stream */
+	struct rk_sbuf	 resp;
+	enum rk_xfer_result result;
+	char		 errbuf[CURL_ERROR_SIZE];
+	size_t		 nbytes;	/* body bytes received */
+	size_t		 o_max;		/* bound on resp */
+	/* private */
+	CURL		*easy;
+	double		 t_start, t_last;
+	struct rk_xfer	*next;
+};
+
+struct rk_http_opts {
+	double	connect_ms, idle_ms;
+	long	max_conns;
+	size_t	max_response;
+	const char *ca_path;
+};
+
+struct rk_http;
+
+struct rk_http *rk_http_new(const struct rk_http_opts *, char *err, size_t);
+void	 rk_http_free(struct rk_http *);
+int	 rk_http_start(struct rk_http *, struct rk_xfer *);	/* 0 or -1 */
+/* wait up to timeout_ms for progress (or fd readable), then do the work */
+void	 rk_http_run(struct rk_http *, int timeout_ms, int fd);
+struct rk_xfer *rk_http_done(struct rk_http *);	/* a finished one, or NULL */
+int	 rk_http_active(const struct rk_http *);
+void	 rk_xfer_free(struct rk_xfer *);
+const char *rk_xfer_result_name(enum rk_xfer_result);
+
+/*
+ * Model providers for rk-llm.  A provider turns one pending request into a
+ * reply text and usage; rk-llm does everything else (parsing the reply,
+ * appending the step, errors in the record, retries, the cache, budgets).
+ *
+ * The offline mock answers synchronously through rk_provider.call.  HTTP
+ * providers are a dialect (how to write the request and read the reply,
+ * whole or streamed) plus an endpoint (base URL, model, key): see
+ * provider_config.c for the presets and the rule for sending keys.
+ */
+
+#include <jansson.h>
+
+#include "llm/llm.h"
+
+struct rk_call {
+	/* in */
+	const json_t	*rec;		/* the record (borrowed) */
+	const json_t	*req;		/* its request (borrowed) */
+	/* out */
+	char		*text;		/* the reply, malloc'd */
+	char		*model;		/* the model that answered */
+	long		 in, out;	/* tokens */
+	int		 estimated;	/* usage counted by us, not the server */
+	int		 cached;
+	int		 truncated;
+	char		*errcode;	/* set on failure, with errmsg */
+	char		*errmsg;
+	/* HTTP providers */
+	int		 retryable;	/* the failure may pass on a retry */
+	struct rk_sbuf	 acc;		/* streamed text so far */
+	int		 done;		/* the stream said it is complete */
+	int		 have_in, have_out;	/* the server sent usage */
+};
+
+struct rk_provider {
+	const char	*name;
+	int		(*call)(struct rk_call *);	/* 0 or -1 */
+};
+
+extern const struct rk_provider rk_mock_provider;
+
+/* an HTTP API dialect: provider_openai.c, provider_anthropic.c */
+struct rk_dialect {
+	const char	*name;
+	const char	*path;		/* appended to the base URL */
+	json_t		*(*body)(const json_t *req, const char *model,
+			    long max_tokens, int stream);
+	/* the headers, with the key if there is one (NULL: none) */
+	struct curl_slist *(*headers)(const char *key);
+	/* a whole (non-streamed) 2xx body: 0, or -1 with errcode set */
+	int		(*response)(struct rk_call *, const char *, size_t);
+	/* one server-sent event: 0 go on, -1 failed (errcode set) */
+	int		(*event)(struct rk_call *, const char *event,
+			    const char *data);
+	/* the server's message in an error body, malloc'd, or NULL */
+	char		*(*error_message)(const char *, size_t);
+};
+
+extern const struct rk_dialect rk_dialect_openai;
+extern const struct rk_dialect rk_dialect_anthropic;
+
+/* provider_config.c: presets, endpoints and keys */
+struct rk_endpoint {
+	const char		*provider;	/* preset name */
+	const struct rk_dialect	*dialect;
+	char			*base_url;	/* without a trailing / */
+	char			*model;
+	char			*key;		/* NULL: send none */
+	const char		*key_from;	/* the variable it came from */
+	const char		*withheld;	/* a key variable not sent */
+	int			 local;		/* a local server preset */
+};
+
+/* 0, or -1 with a message in err (never containing a key) */
+int	 rk_endpoint_setup(struct rk_endpoint *, const char *provider,
+	    const char *base_url, const char *model, char *err, size_t);
+void	 rk_endpoint_free(struct rk_endpoint *);
+void	 rk_provider_list(FILE *);		/* the presets, for usage */
+
+/* provider_common.c: what the dialects share */
+void	 rk_call_usage(struct rk_call *, const json_t *in, const json_t *out);
+void	 rk_call_finish_usage(struct rk_call *, const char *model);
+void	 rk_call_model(struct rk_call *, const json_t *);
+long	 rk_count_tokens(const char *model, const char *text);
+long	 rk_count_request_tokens(const char *model, const json_t *req);
+struct curl_slist *rk_header_secret(struct curl_slist *, const char *name,
+	    const char *key);
+int	 rk_call_text(struct rk_call *, const json_t *content);
+void	 rk_call_api_error(struct rk_call *, const json_t *err,
+	    const char *what);
+char	*rk_json_error_message(const char *, size_t);
+
+/* mock.c */
+long	rk_estimate_tokens(const char *text);
+void	rk_call_fail(struct rk_call *, const char *code, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+void	rk_call_clear(struct rk_call *);
+
+/*
+ * Budgets for rk-llm: wall time waiting for the model, tokens, or dollars,
+ * per record (a record is one reasoning run, and rk think runs one rk-llm
+ * per step, so what a record has spent is what its steps record), plus the
+ * price table that turns tokens into dollars.
+ */
+
+#include <jansson.h>
+
+enum rk_budget_kind { RK_BUDGET_NONE, RK_BUDGET_MS, RK_BUDGET_TOKENS,
+    RK_BUDGET_USD };
+
+struct rk_budget {
+	enum rk_budget_kind kind;
+	double		 limit;	/* ms, tokens or USD */
+};
+
+struct rk_price {
+	char	*pattern;	/* fnmatch(3) pattern of model names */
+	double	 in, out;	/* USD per token */
+	long	 window;	/* context window in tokens, 0 if unknown */
+};
+
+struct rk_prices {
+	struct rk_price	*v;
+	size_t		 n;
+};
+
+/* "30s", "5m", "1h", "2000t", "$0.50" (or "0.50$"): 0 or -1 */
+int	 rk_budget_parse(const char *, struct rk_budget *);
+/* what the record's steps have spent (cached steps cost nothing) */
+double	 rk_budget_spent(const struct rk_budget *, const json_t *rec,
+	    const struct rk_prices *);
+/* the built-in table, then the user's, which wins; -1 + err on a bad line */
+int	 rk_prices_load(struct rk_prices *, char *err, size_t errsize);
+void	 rk_prices_free(struct rk_prices *);
+const struct rk_price *rk_price_find(const struct rk_prices *,
+	    const char *model);
+double	 rk_price_cost(const struct rk_prices *, const char *model, long in,
+	    long out, int *known);
+
+/*
+ * rk-llm's response cache: replies by the SHA-256 of the canonical request
+ * (provider, base URL, model, messages, parameters, sample index; never
+ * the key), in SQLite with WAL and a busy timeout so that many rk-llm
+ * processes can share one file.
+ */
+
+#include <jansson.h>
+
+#include "llm/sha256.h"
+
+struct rk_cache;
+
+struct rk_cache *rk_cache_open(const char *path, double ttl_s, char *err,
+	    size_t errsize);
+void	 rk_cache_close(struct rk_cache *);
+/* a new reference to the stored reply, or NULL */
+json_t	*rk_cache_get(struct rk_cache *, const char *key);
+int	 rk_cache_put(struct rk_cache *, const char *key, const json_t *val);
+/* the key of a canonical JSON object (sorted keys, compact) */
+void	 rk_cache_key(const json_t *canon, char out[RK_SHA256_HEX]);
+
+#endif

@@ -1,0 +1,192 @@
+/*
+ * Rank fusion.  Each list is best first; rank r counts from 1.  For a hit
+ * in lists i with weights w_i:
+ *
+ *   rrf      sum_i w_i / (k + r_i)
+ *   rbf      sum_i w_i (1 - rho) rho^(r_i - 1)
+ *   combsum  sum_i w_i norm_i(s_i)
+ *   combmnz  combsum times the number of lists that hold the hit
+ *
+ * norm is min-max ((s - min) / (max - min), 1 when all scores are equal),
+ * z-score ((s - mean) / sd, 0 when sd is 0) or none, over each list.  A hit
+ * is a document and chunk (or the document alone with by_doc); a hit that
+ * appears twice in one list counts at its first place only.  Ties are
+ * broken by the best rank in any list, then by more lists, then by
+ * document (bytewise), then by chunk: the order never depends on the
+ * order of hashing or input files.
+ */
+#include <err.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/rk.h"
+#include "search/search.h"
+
+struct slot {
+	const struct rk_fuse_hit *hit;
+	size_t	 id;		/* index in out[] + 1; 0 empty */
+	size_t	 seen;		/* last list it was seen in + 1 */
+};
+
+static uint64_t
+hash(const struct rk_fuse_hit *h, int by_doc)
+{
+	uint64_t x = 1469598103934665603ULL;
+
+	for (const unsigned char *s = (const unsigned char *)h->doc; *s; s++)
+		x = (x ^ *s) * 1099511628211ULL;
+	if (!by_doc)
+		x = (x ^ (uint64_t)h->chunk) * 1099511628211ULL;
+	return x;
+}
+
+static int
+same(const struct rk_fuse_hit *a, const struct rk_fuse_hit *b, int by_doc)
+{
+	return strcmp(a->doc, b->doc) == 0 && (by_doc || a->chunk == b->chunk);
+}
+
+static int
+cmp_fused(const void *pa, const void *pb)
+{
+	const struct rk_fused *a = pa, *b = pb;
+	int c;
+
+	if (a->score != b->score)
+		return a->score > b->score ? -1 : 1;
+	if (a->best != b->best)
+		return a->best < b->best ? -1 : 1;
+	if (a->lists != b->lists)
+		return a->lists > b->lists ? -1 : 1;
+	if ((c = strcmp(a->hit->doc, b->hit->doc)) != 0)
+		return c;
+	return (a->hit->chunk > b->hit->chunk) - (a->hit->chunk < b->hit->chunk);
+}
+
+static void
+list_stats(const struct rk_fuse_list *l, enum rk_fuse_norm norm,
+    double *shift, double *scale)
+{
+	double min = INFINITY, max = -INFINITY, sum = 0, sq = 0, sd;
+
+	*shift = 0;
+	*scale = 1;
+	if (l->n == 0 || norm == RK_NORM_NONE)
+		return;
+	for (size_t i = 0; i < l->n; i++) {
+		double s = l->hits[i].score;
+
+		min = s < min ? s : min;
+		max = s > max ? s : max;
+		sum += s;
+	}
+	if (norm == RK_NORM_MINMAX) {
+		*shift = min;
+		*scale = max > min ? 1 / (max - min) : 0;
+		return;
+	}
+	for (size_t i = 0; i < l->n; i++)
+		sq += (l->hits[i].score - sum / l->n) *
+		    (l->hits[i].score - sum / l->n);
+	sd = sqrt(sq / l->n);
+	*shift = sum / l->n;
+	*scale = sd > 0 ? 1 / sd : 0;
+}
+
+/*
+ * Fuse nlists lists into *out (free it), best first; returns its length.
+ */
+size_t
+rk_fuse(const struct rk_fuse_opts *o, const struct rk_fuse_list *lists,
+    size_t nlists, struct rk_fused **out)
+{
+	size_t total = 0, cap = 16, n = 0, i, j;
+	struct rk_fused *f;
+	struct slot *tab;
+
+	for (i = 0; i < nlists; i++)
+		total += lists[i].n;
+	while (cap < 2 * total)
+		cap *= 2;
+	tab = calloc(cap, sizeof(*tab));
+	f = rk_xmalloc((total ? total : 1) * sizeof(*f));
+	if (tab == NULL)
+		err(RK_EXIT_INTERNAL, "calloc");
+	for (i = 0; i < nlists; i++) {
+		const struct rk_fuse_list *l = &lists[i];
+		double shift, scale;
+
+		list_stats(l, o->norm, &shift, &scale);
+		for (j = 0; j < l->n; j++) {
+			const struct rk_fuse_hit *h = &l->hits[j];
+			size_t rank = j + 1, s = hash(h, o->by_doc) & (cap - 1);
+			struct rk_fused *x;
+			double v;
+
+			while (tab[s].id != 0 && !same(tab[s].hit, h, o->by_doc))
+				s = (s + 1) & (cap - 1);
+			if (tab[s].id == 0) {
+				tab[s].hit = h;
+				tab[s].id = ++n;
+				f[n - 1] = (struct rk_fused){ h, 0, rank, 0 };
+			} else if (tab[s].seen == i + 1)
+				continue;	/* again in the same list */
+			tab[s].seen = i + 1;
+			x = &f[tab[s].id - 1];
+			x->lists++;
+			if (rank < x->best) {
+				x->best = rank;
+				x->hit = h;
+			} else if (x->hit->text == NULL && h->text != NULL)
+				x->hit = h;
+			switch (o->method) {
+			case RK_FUSE_RRF:
+				v = 1 / (o->k + rank);
+				break;
+			case RK_FUSE_RBF:
+				v = (1 - o->rho) * pow(o->rho, rank - 1);
+				break;
+			default:
+				v = o->norm == RK_NORM_MINMAX && scale == 0 ? 1 :
+				    (h->score - shift) * scale;
+			}
+			x->score += l->weight * v;
+		}
+	}
+	if (o->method == RK_FUSE_COMBMNZ)
+		for (i = 0; i < n; i++)
+			f[i].score *= f[i].lists;
+	qsort(f, n, sizeof(*f), cmp_fused);
+	free(tab);
+	*out = f;
+	return n;
+}
+
+int
+rk_fuse_method(const char *s, enum rk_fuse_method *m)
+{
+	static const char *const names[] = { "rrf", "combsum", "combmnz",
+	    "rbf" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
+		if (strcmp(s, names[i]) == 0) {
+			*m = i;
+			return 0;
+		}
+	return -1;
+}
+
+int
+rk_fuse_norm(const char *s, enum rk_fuse_norm *n)
+{
+	static const char *const names[] = { "none", "minmax", "zscore" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
+		if (strcmp(s, names[i]) == 0) {
+			*n = i;
+			return 0;
+		}
+	return -1;
+}

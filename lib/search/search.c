@@ -1,0 +1,1253 @@
+/*
+ * The index: one SQLite file.  Documents are cut into chunks; each chunk's
+ * text is in table `text`, indexed by the FTS5 table `fts` (external
+ * content, our tokenizer "rk").  Table `chunks` keeps, per chunk, its
+ * document and its length in terms, which the scorer holds in memory.
+ *
+ * Ranking is our BM25, computed term at a time: for each distinct query
+ * term we read its postings straight from FTS5's segments
+ * (search_seg.c), so each posting is read once, add each chunk's share
+ * into an array indexed by rowid, and keep the best k chunks (or
+ * documents).  If the segments are in a format we do not read, the same
+ * ranking runs as the FTS5 auxiliary function rk_topk(), which walks each
+ * term's postings with xQueryPhrase(), three to four times slower; the
+ * SQL statement that drives it stops after the first matching row.
+ *
+ *   idf(t)   = ln(1 + (N - df + 0.5) / (df + 0.5))
+ *   score(d) = sum_t  qtf(t) idf(t) tf (k1 + 1) / (tf + k1 (1 - b + b dl/avgdl))
+ *
+ * N, df, dl and avgdl count chunks and the terms our analyzer keeps.
+ */
+#include <sys/stat.h>
+
+#include <err.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/rk.h"
+#include "search/search.h"
+
+#define SCHEMA_VERSION	1
+#define MAX_TERMS	256	/* distinct terms used from one query */
+
+struct query {
+	const struct rk_index_params *p;
+	struct rk_index *ix;
+	double	*weight;	/* per phrase: count in the query */
+	size_t	 k;
+	int	 per_doc;
+	int	 done;
+	struct rk_postings post;	/* one term's */
+	struct rk_hit *hits;
+	size_t	 nhits;
+	int	 rc;
+};
+
+struct rk_index {
+	sqlite3	*db;
+	struct rk_analyzer an;
+	struct rk_index_params p;
+	uint64_t ntok;		/* tokens seen by the tokenizer */
+	char	 err[512];
+	sqlite3_stmt *st[16];
+	/* scorer state, loaded from `chunks` */
+	int	 loaded;
+	int64_t	 version;
+	int64_t	 cap, dcap;	/* max chunk rowid + 1, max doc id + 1 */
+	int	 dirty;		/* documents changed since BEGIN */
+	int64_t	 changed;	/* chunks added or removed since packed */
+	uint32_t *len;
+	int64_t	*docof;
+	double	*acc, *dacc;
+	int64_t	*dbest;
+	int64_t	*touched, *dtouched;
+	uint32_t *seen;		/* per chunk rowid: stamp of the last term */
+	uint32_t stamp;
+	int	 fts5_only;	/* RK_SEARCH_FTS5 set: no direct reading */
+	struct rk_seg *seg;	/* reads FTS5's segments (search_seg.c) */
+	int64_t	 seg_version;	/* data_version when seg was refreshed */
+	int	 seg_ok;	/* seg reads this index's format */
+};
+
+enum {
+	S_DOC_FIND, S_DOC_INS, S_DOC_UPD, S_TEXT_INS, S_FTS_INS, S_CHUNK_INS,
+	S_FTS_DEL, S_TEXT_DEL, S_CHUNK_DEL, S_DOC_DEL, S_SEARCH, S_HIT,
+	S_VERSION, S_NAME, S_SAVE, S_RELEASE, S_NSTMT
+};
+
+static const char *const sql[S_NSTMT] = {
+	[S_DOC_FIND] = "SELECT id FROM docs WHERE name = ?1",
+	[S_DOC_INS] = "INSERT INTO docs(name, bytes, chunks) VALUES (?1, ?2, ?3)",
+	[S_DOC_UPD] = "UPDATE docs SET bytes = ?2, chunks = ?3 WHERE id = ?1",
+	[S_TEXT_INS] = "INSERT INTO text(text) VALUES (?1)",
+	[S_FTS_INS] = "INSERT INTO fts(rowid, text) VALUES (?1, ?2)",
+	[S_CHUNK_INS] = "INSERT INTO chunks(id, doc, n, len) VALUES (?1, ?2, ?3, ?4)",
+	[S_FTS_DEL] = "INSERT INTO fts(fts, rowid, text) SELECT 'delete', t.id, "
+	    "t.text FROM chunks c JOIN text t ON t.id = c.id WHERE c.doc = ?1",
+	[S_TEXT_DEL] = "DELETE FROM text WHERE id IN "
+	    "(SELECT id FROM chunks WHERE doc = ?1)",
+	[S_CHUNK_DEL] = "DELETE FROM chunks WHERE doc = ?1",
+	[S_DOC_DEL] = "DELETE FROM docs WHERE id = ?1",
+	[S_SEARCH] = "SELECT rk_topk(fts, ?1) FROM fts WHERE fts MATCH ?2 "
+	    "LIMIT 1",
+	[S_HIT] = "SELECT d.name, c.n, t.text FROM chunks c JOIN docs d ON "
+	    "d.id = c.doc JOIN text t ON t.id = c.id WHERE c.id = ?1",
+	[S_VERSION] = "PRAGMA data_version",
+	[S_NAME] = "SELECT d.name, c.n FROM chunks c JOIN docs d ON "
+	    "d.id = c.doc WHERE c.id = ?1",
+	[S_SAVE] = "SAVEPOINT rk_search",
+	[S_RELEASE] = "RELEASE rk_search",
+};
+
+static int
+fail(struct rk_index *ix, const char *what)
+{
+	snprintf(ix->err, sizeof(ix->err), "%s: %s", what,
+	    sqlite3_errmsg(ix->db));
+	return -1;
+}
+
+const char *
+rk_index_error(struct rk_index *ix)
+{
+	return ix->err;
+}
+
+sqlite3 *
+rk_index_db(struct rk_index *ix)
+{
+	return ix->db;
+}
+
+static sqlite3_stmt *
+stmt(struct rk_index *ix, int i)
+{
+	if (ix->st[i] == NULL && sqlite3_prepare_v3(ix->db, sql[i], -1,
+	    SQLITE_PREPARE_PERSISTENT, &ix->st[i], NULL) != SQLITE_OK) {
+		fail(ix, "prepare");
+		return NULL;
+	}
+	sqlite3_reset(ix->st[i]);
+	sqlite3_clear_bindings(ix->st[i]);
+	return ix->st[i];
+}
+
+static int
+exec(struct rk_index *ix, const char *s)
+{
+	return sqlite3_exec(ix->db, s, NULL, NULL, NULL) == SQLITE_OK ? 0 :
+	    fail(ix, s);
+}
+
+static char *
+meta_get(struct rk_index *ix, const char *key)
+{
+	sqlite3_stmt *st;
+	char *v = NULL;
+
+	if (sqlite3_prepare_v2(ix->db, "SELECT value FROM meta WHERE key = ?1",
+	    -1, &st, NULL) != SQLITE_OK)
+		return NULL;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		v = rk_xstrdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return v;
+}
+
+static int
+meta_set(struct rk_index *ix, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+meta_set(struct rk_index *ix, const char *key, const char *fmt, ...)
+{
+	sqlite3_stmt *st;
+	va_list ap;
+	char *v;
+	int rc;
+
+	va_start(ap, fmt);
+	rk_vasprintf(&v, fmt, ap);
+	va_end(ap);
+	if (sqlite3_prepare_v2(ix->db, "INSERT OR REPLACE INTO meta(key, value) "
+	    "VALUES (?1, ?2)", -1, &st, NULL) != SQLITE_OK) {
+		free(v);
+		return fail(ix, "meta");
+	}
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, v, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : fail(ix, "meta");
+	sqlite3_finalize(st);
+	free(v);
+	return rc;
+}
+
+static void topk_fn(const Fts5ExtensionApi *, Fts5Context *,
+    sqlite3_context *, int, sqlite3_value **);
+
+static int
+register_topk(struct rk_index *ix)
+{
+	fts5_api *api = NULL;
+	sqlite3_stmt *st;
+
+	if (sqlite3_prepare_v2(ix->db, "SELECT fts5(?1)", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return fail(ix, "fts5");
+	sqlite3_bind_pointer(st, 1, &api, "fts5_api_ptr", NULL);
+	sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (api == NULL || api->xCreateFunction(api, "rk_topk", ix, topk_fn,
+	    NULL) != SQLITE_OK)
+		return fail(ix, "fts5");
+	return 0;
+}
+
+static int
+create_schema(struct rk_index *ix, const struct rk_analyzer *an)
+{
+	char spec[32], words[32], *s;
+	int rc;
+
+	rk_analyzer_format(an, spec, sizeof(spec));
+	strlcpy(words, spec, sizeof(words));
+	for (s = words; (s = strchr(s, ',')) != NULL; )
+		*s = ' ';
+	rk_asprintf(&s,
+	    "BEGIN;"
+	    "CREATE TABLE meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;"
+	    "CREATE TABLE docs(id INTEGER PRIMARY KEY, name TEXT NOT NULL "
+	    "UNIQUE, bytes INTEGER NOT NULL, chunks INTEGER NOT NULL);"
+	    "CREATE TABLE chunks(id INTEGER PRIMARY KEY, doc INTEGER NOT NULL,"
+	    " n INTEGER NOT NULL, len INTEGER NOT NULL);"
+	    "CREATE INDEX chunks_doc ON chunks(doc);"
+	    "CREATE TABLE text(id INTEGER PRIMARY KEY, text TEXT NOT NULL);"
+	    "CREATE TABLE lens(gen INTEGER NOT NULL, data BLOB NOT NULL);"
+	    "CREATE VIRTUAL TABLE fts USING fts5(text, content='text', "
+	    "content_rowid='id', tokenize='rk %s');", words);
+	rc = exec(ix, s);
+	free(s);
+	if (rc == -1)
+		return -1;
+	ix->an = *an;
+	/* chosen on SciFact's train queries, see bench/retrieval/README */
+	ix->p.k1 = 1.2;
+	ix->p.b = 0.6;
+	ix->p.chunk = 2000;
+	ix->p.overlap = 200;
+	if (meta_set(ix, "version", "%d", SCHEMA_VERSION) == -1 ||
+	    exec(ix, "INSERT INTO meta(key, value) VALUES ('gen', 0)") == -1 ||
+	    meta_set(ix, "analyzer", "%s", spec) == -1 ||
+	    rk_index_set_params(ix, &ix->p) == -1)
+		return -1;
+	return exec(ix, "COMMIT");
+}
+
+static int
+load_meta(struct rk_index *ix)
+{
+	char *v;
+	int rc = 0;
+
+	if ((v = meta_get(ix, "version")) == NULL || atoi(v) != SCHEMA_VERSION) {
+		snprintf(ix->err, sizeof(ix->err), "not an rk-search index "
+		    "(version %s)", v ? v : "none");
+		free(v);
+		return -1;
+	}
+	free(v);
+	if ((v = meta_get(ix, "analyzer")) == NULL ||
+	    rk_analyzer_parse(v, &ix->an) == -1)
+		rc = -1;
+	free(v);
+#define GETD(key, dst) if ((v = meta_get(ix, key)) != NULL) \
+	{ dst = strtod(v, NULL); free(v); } else rc = -1
+	GETD("k1", ix->p.k1);
+	GETD("b", ix->p.b);
+	GETD("chunk", ix->p.chunk);
+	GETD("overlap", ix->p.overlap);
+#undef GETD
+	if (rc == -1)
+		snprintf(ix->err, sizeof(ix->err), "damaged index settings");
+	return rc;
+}
+
+/*
+ * Open (and with create, make) an index.  An analyzer given for an
+ * existing index must be the one it was built with.
+ */
+struct rk_index *
+rk_index_open(const char *path, int create, const struct rk_analyzer *an)
+{
+	struct rk_index *ix = calloc(1, sizeof(*ix));
+	struct rk_analyzer dflt = { 1, 1 };
+	struct stat sb;
+	int exists, flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+
+	if (ix == NULL)
+		return NULL;
+	ix->fts5_only = rk_getenv("RK_SEARCH_FTS5") != NULL;
+	exists = stat(path, &sb) == 0 && sb.st_size > 0;
+	if (!exists && !create) {
+		snprintf(ix->err, sizeof(ix->err), "no such index");
+		return ix;
+	}
+	if (create)
+		flags |= SQLITE_OPEN_CREATE;
+	if (sqlite3_open_v2(path, &ix->db, flags, NULL) != SQLITE_OK) {
+		fail(ix, "open");
+		return ix;
+	}
+	sqlite3_busy_timeout(ix->db, 5000);
+	if (rk_fts5_register(ix->db, &ix->ntok) == -1 ||
+	    register_topk(ix) == -1) {
+		snprintf(ix->err, sizeof(ix->err), "SQLite lacks FTS5");
+		return ix;
+	}
+	/*
+	 * Map the file: a query at 100K documents reads megabytes of
+	 * pages, and through read() and SQLite's small page cache that
+	 * costs as much as the search (2.5 ms against 1.4 ms mapped).
+	 */
+	if (exec(ix, "PRAGMA journal_mode=WAL") == -1 ||
+	    exec(ix, "PRAGMA synchronous=NORMAL") == -1 ||
+	    exec(ix, "PRAGMA mmap_size=1073741824") == -1)
+		return ix;
+	if (!exists) {
+		if (create_schema(ix, an ? an : &dflt) == -1)
+			exec(ix, "ROLLBACK");
+		return ix;
+	}
+	if (load_meta(ix) == -1)
+		return ix;
+	if (an != NULL && (an->stop != ix->an.stop ||
+	    an->stem != ix->an.stem)) {
+		char want[32], have[32];
+
+		rk_analyzer_format(an, want, sizeof(want));
+		rk_analyzer_format(&ix->an, have, sizeof(have));
+		snprintf(ix->err, sizeof(ix->err), "index was built with "
+		    "analyzer %s, not %s", have, want);
+	}
+	return ix;
+}
+
+void
+rk_index_close(struct rk_index *ix)
+{
+	if (ix == NULL)
+		return;
+	for (int i = 0; i < S_NSTMT; i++)
+		sqlite3_finalize(ix->st[i]);
+	rk_seg_close(ix->seg);
+	sqlite3_close(ix->db);
+	free(ix->len);
+	free(ix->docof);
+	free(ix->acc);
+	free(ix->dacc);
+	free(ix->dbest);
+	free(ix->touched);
+	free(ix->dtouched);
+	free(ix->seen);
+	free(ix);
+}
+
+void
+rk_index_params(struct rk_index *ix, struct rk_index_params *p)
+{
+	*p = ix->p;
+}
+
+int
+rk_index_set_params(struct rk_index *ix, const struct rk_index_params *p)
+{
+	ix->p = *p;
+	if (meta_set(ix, "k1", "%.17g", p->k1) == -1 ||
+	    meta_set(ix, "b", "%.17g", p->b) == -1 ||
+	    meta_set(ix, "chunk", "%zu", p->chunk) == -1 ||
+	    meta_set(ix, "overlap", "%zu", p->overlap) == -1)
+		return -1;
+	return 0;
+}
+
+int
+rk_index_begin(struct rk_index *ix)
+{
+	ix->seg_version = -1;	/* our own commits leave data_version */
+	return exec(ix, "BEGIN IMMEDIATE");
+}
+
+/* a commit that changed documents makes a new generation */
+int
+rk_index_commit(struct rk_index *ix)
+{
+	if (ix->dirty && exec(ix, "UPDATE meta SET value = value + 1 "
+	    "WHERE key = 'gen'") == -1)
+		return -1;
+	ix->dirty = 0;
+	return exec(ix, "COMMIT");
+}
+
+int
+rk_index_optimize(struct rk_index *ix)
+{
+	return exec(ix, "INSERT INTO fts(fts) VALUES('optimize')");
+}
+
+static int
+step_done(struct rk_index *ix, sqlite3_stmt *st, const char *what)
+{
+	if (st == NULL || sqlite3_step(st) != SQLITE_DONE)
+		return fail(ix, what);
+	return 0;
+}
+
+static int64_t
+doc_find(struct rk_index *ix, const char *doc)
+{
+	sqlite3_stmt *st = stmt(ix, S_DOC_FIND);
+	int64_t id = 0;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, doc, -1, SQLITE_STATIC);
+	switch (sqlite3_step(st)) {
+	case SQLITE_ROW:
+		id = sqlite3_column_int64(st, 0);
+		break;
+	case SQLITE_DONE:
+		break;
+	default:
+		return fail(ix, "find");
+	}
+	sqlite3_reset(st);
+	return id;
+}
+
+static int
+drop_chunks(struct rk_index *ix, int64_t id)
+{
+	static const int del[] = { S_FTS_DEL, S_TEXT_DEL, S_CHUNK_DEL };
+
+	for (size_t i = 0; i < sizeof(del) / sizeof(*del); i++) {
+		sqlite3_stmt *st = stmt(ix, del[i]);
+
+		if (st == NULL)
+			return -1;
+		sqlite3_bind_int64(st, 1, id);
+		if (step_done(ix, st, "delete") == -1)
+			return -1;
+	}
+	ix->changed += sqlite3_changes(ix->db);
+	return 0;
+}
+
+struct addctx {
+	struct rk_index *ix;
+	const char *text;
+	int64_t	 doc;
+	size_t	 n;
+	int	 rc;
+};
+
+static void
+add_chunk(void *arg, size_t start, size_t end)
+{
+	struct addctx *a = arg;
+	struct rk_index *ix = a->ix;
+	sqlite3_stmt *st;
+	int64_t row;
+
+	if (a->rc == -1)
+		return;
+	if ((st = stmt(ix, S_TEXT_INS)) == NULL)
+		goto bad;
+	sqlite3_bind_text(st, 1, a->text + start, end - start, SQLITE_STATIC);
+	if (step_done(ix, st, "insert") == -1)
+		goto bad;
+	row = sqlite3_last_insert_rowid(ix->db);
+	if ((st = stmt(ix, S_FTS_INS)) == NULL)
+		goto bad;
+	sqlite3_bind_int64(st, 1, row);
+	sqlite3_bind_text(st, 2, a->text + start, end - start, SQLITE_STATIC);
+	ix->ntok = 0;
+	if (step_done(ix, st, "index") == -1)
+		goto bad;
+	if ((st = stmt(ix, S_CHUNK_INS)) == NULL)
+		goto bad;
+	sqlite3_bind_int64(st, 1, row);
+	sqlite3_bind_int64(st, 2, a->doc);
+	sqlite3_bind_int64(st, 3, a->n);
+	sqlite3_bind_int64(st, 4, ix->ntok);
+	if (step_done(ix, st, "insert") == -1)
+		goto bad;
+	a->n++;
+	ix->changed++;
+	return;
+bad:
+	a->rc = -1;
+}
+
+/*
+ * Add a document, or replace the one with the same name.  text is UTF-8;
+ * call inside rk_index_begin()/rk_index_commit().
+ */
+int
+rk_index_add(struct rk_index *ix, const char *doc, const char *text,
+    size_t len, const struct rk_index_params *p, size_t *nchunks)
+{
+	struct addctx a = { ix, text, 0, 0, 0 };
+	sqlite3_stmt *st;
+	int64_t id;
+
+	ix->loaded = 0;
+	ix->dirty = 1;
+	if (p == NULL)
+		p = &ix->p;
+	if ((id = doc_find(ix, doc)) == -1)
+		return -1;
+	if (id > 0 && drop_chunks(ix, id) == -1)
+		return -1;
+	if (id == 0) {
+		if ((st = stmt(ix, S_DOC_INS)) == NULL)
+			return -1;
+		sqlite3_bind_text(st, 1, doc, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, len);
+		sqlite3_bind_int64(st, 3, 0);
+		if (step_done(ix, st, "insert") == -1)
+			return -1;
+		id = sqlite3_last_insert_rowid(ix->db);
+	}
+	a.doc = id;
+	rk_chunk(text, len, p->chunk, p->overlap, add_chunk, &a);
+	if (a.rc == -1 || (st = stmt(ix, S_DOC_UPD)) == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, len);
+	sqlite3_bind_int64(st, 3, a.n);
+	if (step_done(ix, st, "update") == -1)
+		return -1;
+	if (nchunks != NULL)
+		*nchunks = a.n;
+	return 0;
+}
+
+/* 1 removed, 0 no such document, -1 error */
+int
+rk_index_rm(struct rk_index *ix, const char *doc)
+{
+	sqlite3_stmt *st;
+	int64_t id;
+
+	ix->loaded = 0;
+	ix->dirty = 1;
+	if ((id = doc_find(ix, doc)) <= 0)
+		return (int)id;
+	if (drop_chunks(ix, id) == -1 || (st = stmt(ix, S_DOC_DEL)) == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	return step_done(ix, st, "delete") == -1 ? -1 : 1;
+}
+
+static int64_t
+scalar(struct rk_index *ix, const char *q)
+{
+	sqlite3_stmt *st;
+	int64_t v = -1;
+
+	if (sqlite3_prepare_v2(ix->db, q, -1, &st, NULL) != SQLITE_OK)
+		return fail(ix, q);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	else
+		fail(ix, q);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/*
+ * The reader of FTS5's segments, read again if the database has changed
+ * since (or, outside a search's snapshot, now and at the next search):
+ * NULL if the index is not in a format it reads.
+ */
+static struct rk_seg *
+segments(struct rk_index *ix, int now)
+{
+	if (ix->seg == NULL && (ix->seg = rk_seg_open(ix->db)) == NULL)
+		return NULL;
+	if (now || ix->seg_version != ix->version) {
+		ix->seg_ok = rk_seg_refresh(ix->seg) == 0;
+		ix->seg_version = now ? -1 : ix->version;
+	}
+	return ix->seg_ok ? ix->seg : NULL;
+}
+
+/* FTS5's segments in the index, or -1 if we cannot read its format */
+static int
+segment_count(struct rk_index *ix)
+{
+	struct rk_seg *s = segments(ix, 1);
+	int64_t rows, tokens;
+	size_t n;
+
+	if (s == NULL)
+		return -1;
+	rk_seg_stats(s, &rows, &tokens, &n);
+	return n;
+}
+
+char *
+rk_index_stats(struct rk_index *ix)
+{
+	int64_t docs, chunks, tokens, terms, pages, psize;
+	char spec[32], segs[16] = "null", *s;
+	int nseg;
+
+	docs = scalar(ix, "SELECT count(*) FROM docs");
+	chunks = scalar(ix, "SELECT count(*) FROM chunks");
+	tokens = scalar(ix, "SELECT coalesce(sum(len), 0) FROM chunks");
+	if (exec(ix, "CREATE VIRTUAL TABLE IF NOT EXISTS temp.vocab USING "
+	    "fts5vocab(main, fts, row)") == -1)
+		return NULL;
+	terms = scalar(ix, "SELECT count(*) FROM temp.vocab");
+	pages = scalar(ix, "PRAGMA page_count");
+	psize = scalar(ix, "PRAGMA page_size");
+	if (docs < 0 || chunks < 0 || tokens < 0 || terms < 0 || pages < 0 ||
+	    psize < 0)
+		return NULL;
+	if ((nseg = segment_count(ix)) >= 0)
+		snprintf(segs, sizeof(segs), "%d", nseg);
+	rk_analyzer_format(&ix->an, spec, sizeof(spec));
+	rk_asprintf(&s, "{\"docs\":%lld,\"chunks\":%lld,\"terms\":%lld,"
+	    "\"tokens\":%lld,\"analyzer\":\"%s\",\"k1\":%g,\"b\":%g,"
+	    "\"chunk\":%zu,\"overlap\":%zu,\"segments\":%s,"
+	    "\"bytes\":%lld}",
+	    (long long)docs, (long long)chunks, (long long)terms,
+	    (long long)tokens, spec, ix->p.k1, ix->p.b, ix->p.chunk,
+	    ix->p.overlap, segs, (long long)(pages * psize));
+	return s;
+}
+
+static void
+alloc_arrays(struct rk_index *ix, int64_t cap, int64_t dcap)
+{
+	ix->len = rk_xrealloc(ix->len, cap * sizeof(*ix->len));
+	ix->docof = rk_xrealloc(ix->docof, cap * sizeof(*ix->docof));
+	free(ix->acc);
+	ix->acc = calloc(cap, sizeof(*ix->acc));
+	ix->touched = rk_xrealloc(ix->touched, cap * sizeof(*ix->touched));
+	free(ix->dacc);
+	ix->dacc = calloc(dcap, sizeof(*ix->dacc));
+	free(ix->seen);
+	ix->seen = calloc(cap, sizeof(*ix->seen));
+	ix->dbest = rk_xrealloc(ix->dbest, dcap * sizeof(*ix->dbest));
+	ix->dtouched = rk_xrealloc(ix->dtouched, dcap * sizeof(*ix->dtouched));
+	if (ix->acc == NULL || ix->dacc == NULL || ix->seen == NULL)
+		err(RK_EXIT_INTERNAL, "calloc");
+	memset(ix->len, 0, cap * sizeof(*ix->len));
+	memset(ix->docof, 0, cap * sizeof(*ix->docof));
+	ix->cap = cap;
+	ix->dcap = dcap;
+}
+
+/* the arrays from table chunks, about 1 us a chunk: the chunks, or -1 */
+static int64_t
+load_table(struct rk_index *ix)
+{
+	sqlite3_stmt *st;
+	int64_t cap, dcap, n = 0;
+
+	if ((cap = scalar(ix, "SELECT coalesce(max(id), 0) + 1 FROM chunks")) < 0 ||
+	    (dcap = scalar(ix, "SELECT coalesce(max(id), 0) + 1 FROM docs")) < 0)
+		return -1;
+	alloc_arrays(ix, cap, dcap);
+	if (sqlite3_prepare_v2(ix->db, "SELECT id, doc, len FROM chunks", -1,
+	    &st, NULL) != SQLITE_OK)
+		return fail(ix, "load");
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(st, 0);
+
+		if (id > 0 && id < cap) {
+			ix->docof[id] = sqlite3_column_int64(st, 1);
+			ix->len[id] = sqlite3_column_int(st, 2);
+		}
+		n++;
+	}
+	sqlite3_finalize(st);
+	return n;
+}
+
+/*
+ * The arrays from the packed copy in table lens, if it is of the current
+ * generation: (length, document) as two little-endian 32-bit numbers per
+ * chunk rowid.  1 if loaded, 0 if stale.
+ */
+static int
+load_packed(struct rk_index *ix)
+{
+	sqlite3_stmt *st;
+	const unsigned char *b;
+	int64_t cap, dcap = 1, i;
+	int rc = 0;
+
+	if (sqlite3_prepare_v2(ix->db, "SELECT l.data FROM lens l, meta m "
+	    "WHERE m.key = 'gen' AND l.gen = m.value", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return 0;	/* not packed yet */
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    (b = sqlite3_column_blob(st, 0)) != NULL) {
+		cap = sqlite3_column_bytes(st, 0) / 8;
+		for (i = 0; i < cap; i++) {
+			int64_t d = b[8 * i + 4] | b[8 * i + 5] << 8 |
+			    b[8 * i + 6] << 16 | (uint32_t)b[8 * i + 7] << 24;
+
+			dcap = d + 1 > dcap ? d + 1 : dcap;
+		}
+		alloc_arrays(ix, cap, dcap);
+		for (i = 0; i < cap; i++) {
+			const unsigned char *e = b + 8 * i;
+
+			ix->len[i] = e[0] | e[1] << 8 | e[2] << 16 |
+			    (uint32_t)e[3] << 24;
+			ix->docof[i] = e[4] | e[5] << 8 | e[6] << 16 |
+			    (uint32_t)e[7] << 24;
+		}
+		rc = 1;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* the scorer's arrays: chunk lengths and documents, by rowid */
+static int
+load(struct rk_index *ix)
+{
+	sqlite3_stmt *st = stmt(ix, S_VERSION);
+	int64_t version;
+	int rc;
+
+	if (st == NULL || sqlite3_step(st) != SQLITE_ROW)
+		return fail(ix, "data_version");
+	version = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (ix->loaded && version == ix->version)
+		return 0;
+	if ((rc = load_packed(ix)) == -1 || (rc == 0 && load_table(ix) == -1))
+		return -1;
+	ix->version = version;
+	ix->loaded = 1;
+	return 0;
+}
+
+/*
+ * After a change of an eighth of the chunks or more, merge FTS5's
+ * segments into one: a query looks each term up once per segment.
+ * Smaller changes leave it to FTS5's automatic merging.
+ */
+static int
+settle(struct rk_index *ix, int64_t chunks)
+{
+	int64_t changed = ix->changed;
+
+	ix->changed = 0;
+	if (changed == 0 || changed * 8 < chunks ||
+	    segment_count(ix) == 1)
+		return 0;
+	return rk_index_optimize(ix);
+}
+
+/*
+ * Store the packed copy of the chunks' lengths and documents, so that
+ * the next process need not read every row of chunks to search.
+ */
+int
+rk_index_pack(struct rk_index *ix)
+{
+	sqlite3_stmt *st;
+	unsigned char *b;
+	int64_t chunks;
+	int rc;
+
+	if (rk_index_begin(ix) == -1 || (chunks = load_table(ix)) == -1) {
+		exec(ix, "ROLLBACK");
+		return -1;
+	}
+	ix->loaded = 0;
+	b = rk_xmalloc(ix->cap * 8);
+	for (int64_t i = 0; i < ix->cap; i++) {
+		uint32_t l = ix->len[i], d = ix->docof[i];
+
+		for (int j = 0; j < 4; j++) {
+			b[8 * i + j] = l >> (8 * j);
+			b[8 * i + 4 + j] = d >> (8 * j);
+		}
+	}
+	if (exec(ix, "CREATE TABLE IF NOT EXISTS lens(gen INTEGER NOT NULL, "
+	    "data BLOB NOT NULL)") == -1 || exec(ix, "INSERT OR IGNORE INTO "
+	    "meta(key, value) VALUES ('gen', 0)") == -1 ||
+	    exec(ix, "DELETE FROM lens") == -1 ||
+	    sqlite3_prepare_v2(ix->db, "INSERT INTO lens(gen, data) VALUES "
+	    "((SELECT value FROM meta WHERE key = 'gen'), ?1)", -1, &st,
+	    NULL) != SQLITE_OK) {
+		free(b);
+		exec(ix, "ROLLBACK");
+		return fail(ix, "pack");
+	}
+	sqlite3_bind_blob(st, 1, b, ix->cap * 8, SQLITE_STATIC);
+	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : fail(ix, "pack");
+	sqlite3_finalize(st);
+	free(b);
+	if (rc == 0 && settle(ix, chunks) == -1)
+		rc = -1;
+	if (rc == -1) {
+		exec(ix, "ROLLBACK");
+		return -1;
+	}
+	return rk_index_commit(ix);
+}
+
+static int
+collect(const Fts5ExtensionApi *api, Fts5Context *fts, void *arg)
+{
+	struct query *q = arg;
+	int n = 0;
+
+	/* the term's frequency: walk its position list */
+	Fts5PhraseIter it;
+	int col, off;
+
+	if (api->xPhraseFirst(fts, 0, &it, &col, &off) != SQLITE_OK)
+		return SQLITE_ERROR;
+	for (; col >= 0; api->xPhraseNext(fts, &it, &col, &off))
+		n++;
+	rk_postings_add(&q->post, api->xRowid(fts), n);
+	return SQLITE_OK;
+}
+
+/* a before b in the ranking: higher score, then lower rowid */
+static int
+better(const struct rk_hit *a, const struct rk_hit *b)
+{
+	return a->score > b->score || (a->score == b->score &&
+	    a->rowid < b->rowid);
+}
+
+/*
+ * Keep the best k of the candidates in a heap whose root is the worst;
+ * c is better than the root if the heap is full (see offer()).
+ */
+static void
+heap_push(struct rk_hit *h, size_t *n, size_t k, struct rk_hit c)
+{
+	size_t i, p;
+
+	if (*n == k) {
+		/* replace the root and sift down */
+		i = 0;
+		for (;;) {
+			size_t l = 2 * i + 1, r = l + 1, w = i;
+			const struct rk_hit *wv = &c;
+
+			if (l < *n && better(wv, &h[l]))
+				w = l, wv = &h[l];
+			if (r < *n && better(wv, &h[r]))
+				w = r;
+			if (w == i)
+				break;
+			h[i] = h[w];
+			i = w;
+		}
+		h[i] = c;
+		return;
+	}
+	i = (*n)++;
+	while (i > 0 && better(&h[(p = (i - 1) / 2)], &c)) {
+		h[i] = h[p];
+		i = p;
+	}
+	h[i] = c;
+}
+
+/* a candidate for q's hits: most lose to the root, checked inline */
+static inline void
+offer(struct query *q, struct rk_hit h)
+{
+	if (q->nhits < q->k || better(&h, &q->hits[0]))
+		heap_push(q->hits, &q->nhits, q->k, h);
+}
+
+static int
+cmp_hit(const void *a, const void *b)
+{
+	const struct rk_hit *x = a, *y = b;
+
+	return better(x, y) ? -1 : better(y, x) ? 1 : 0;
+}
+
+struct qterms {
+	char	**surface;
+	char	**term;
+	double	*weight;
+	size_t	 n;
+};
+
+/* add a term's postings (q->post) to the chunks' scores */
+static void
+accumulate(struct rk_index *ix, struct query *q, double weight,
+    double nrows, double avgdl, size_t *ntouched)
+{
+	double k1 = q->p->k1, b = q->p->b, idf, w;
+	double norm0 = k1 * (1 - b), norm1 = k1 * b / avgdl;
+
+	idf = log(1 + (nrows - (double)q->post.n + 0.5) / (q->post.n + 0.5));
+	w = weight * idf * (k1 + 1);
+	for (size_t i = 0; i < q->post.n; i++) {
+		int64_t r = q->post.v[i].rowid;
+		double tf = q->post.v[i].tf, dl;
+
+		if (r <= 0 || r >= ix->cap)
+			continue;	/* added since load() */
+		dl = ix->len[r];
+		if (ix->acc[r] == 0)
+			ix->touched[(*ntouched)++] = r;
+		ix->acc[r] += w * tf / (tf + norm0 + norm1 * dl);
+	}
+}
+
+static void
+clear_scores(struct rk_index *ix, size_t ntouched)
+{
+	for (size_t i = 0; i < ntouched; i++)
+		ix->acc[ix->touched[i]] = 0;
+}
+
+/* the best k chunks, or documents by their best chunk, into q->hits */
+static void
+select_hits(struct rk_index *ix, struct query *q, size_t ntouched)
+{
+	size_t ndt = 0, i, j;
+
+	q->hits = rk_xmalloc((q->k ? q->k : 1) * sizeof(*q->hits));
+	q->nhits = 0;
+	if (q->per_doc) {
+		for (i = 0; i < ntouched; i++) {
+			int64_t r = ix->touched[i], d = ix->docof[r];
+
+			if (d <= 0 || d >= ix->dcap)
+				continue;
+			if (ix->dacc[d] == 0)
+				ix->dtouched[ndt++] = d;
+			if (ix->acc[r] > ix->dacc[d] || (ix->acc[r] ==
+			    ix->dacc[d] && ix->dbest[d] > r)) {
+				ix->dacc[d] = ix->acc[r];
+				ix->dbest[d] = r;
+			}
+		}
+		for (j = 0; j < ndt; j++) {
+			int64_t d = ix->dtouched[j];
+			struct rk_hit h = { ix->dbest[d], ix->dacc[d] };
+
+			offer(q, h);
+			ix->dacc[d] = 0;
+		}
+	} else
+		for (i = 0; i < ntouched; i++) {
+			struct rk_hit h = { ix->touched[i],
+			    ix->acc[ix->touched[i]] };
+
+			offer(q, h);
+		}
+	clear_scores(ix, ntouched);
+	qsort(q->hits, q->nhits, sizeof(*q->hits), cmp_hit);
+}
+
+static void
+topk_fn(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx,
+    int nval, sqlite3_value **val)
+{
+	struct query *q = nval == 1 ?
+	    sqlite3_value_pointer(val[0], "rk_query") : NULL;
+	struct rk_index *ix = api->xUserData(fts);
+	sqlite3_int64 nrows = 0, total = 0;
+	size_t ntouched = 0;
+	double avgdl;
+	int np;
+
+	if (q == NULL || q->done) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	q->done = 1;
+	if (api->xRowCount(fts, &nrows) != SQLITE_OK ||
+	    api->xColumnTotalSize(fts, -1, &total) != SQLITE_OK)
+		goto bad;
+	avgdl = nrows > 0 && total > 0 ? (double)total / nrows : 1;
+	np = api->xPhraseCount(fts);
+	for (int ph = 0; ph < np; ph++) {
+		q->post.n = 0;
+		if (api->xQueryPhrase(fts, ph, q, collect) != SQLITE_OK)
+			goto bad;
+		accumulate(ix, q, q->weight[ph], nrows, avgdl, &ntouched);
+	}
+	select_hits(ix, q, ntouched);
+	sqlite3_result_int64(ctx, q->nhits);
+	return;
+bad:
+	clear_scores(ix, ntouched);
+	q->rc = -1;
+	sqlite3_result_error(ctx, "rk_topk failed", -1);
+}
+
+/*
+ * Keep the current entries of the postings read from several segments,
+ * newest first: a rowid's first entry, if not a delete.
+ */
+static void
+current_entries(struct rk_index *ix, struct rk_postings *p)
+{
+	size_t n = 0;
+
+	if (++ix->stamp == 0) {
+		memset(ix->seen, 0, ix->cap * sizeof(*ix->seen));
+		ix->stamp = 1;
+	}
+	for (size_t i = 0; i < p->n; i++) {
+		int64_t r = p->v[i].rowid;
+
+		if (r > 0 && r < ix->cap) {
+			if (ix->seen[r] == ix->stamp)
+				continue;
+			ix->seen[r] = ix->stamp;
+		}
+		if (p->v[i].tf > 0)
+			p->v[n++] = p->v[i];
+	}
+	p->n = n;
+}
+
+/*
+ * The same ranking as rk_topk(), reading the postings from FTS5's
+ * segments ourselves (search_seg.c).  1: the index is not in a format
+ * we read, ask FTS5.
+ */
+static int
+direct_topk(struct rk_index *ix, struct query *q, const struct qterms *t)
+{
+	int64_t nrows, total;
+	size_t ntouched = 0, nseg;
+	double avgdl;
+
+	if (segments(ix, 0) == NULL)
+		return 1;
+	rk_seg_stats(ix->seg, &nrows, &total, &nseg);
+	avgdl = nrows > 0 && total > 0 ? (double)total / nrows : 1;
+	for (size_t i = 0; i < t->n; i++) {
+		q->post.n = 0;
+		if (rk_seg_term(ix->seg, t->term[i], strlen(t->term[i]),
+		    &q->post) == -1) {
+			warnx("the index's segments are not as expected; "
+			    "searching through FTS5");
+			clear_scores(ix, ntouched);
+			rk_seg_release(ix->seg);
+			ix->seg_ok = 0;
+			return 1;
+		}
+		if (nseg > 1)
+			current_entries(ix, &q->post);
+		accumulate(ix, q, t->weight[i], nrows, avgdl, &ntouched);
+	}
+	rk_seg_release(ix->seg);
+	select_hits(ix, q, ntouched);
+	return 0;
+}
+
+static int
+add_term(void *arg, const char *surface, size_t slen, const char *term,
+    size_t tlen, size_t start, size_t end)
+{
+	struct qterms *t = arg;
+	size_t i;
+
+	(void)start, (void)end;
+	for (i = 0; i < t->n; i++)
+		if (strlen(t->term[i]) == tlen &&
+		    memcmp(t->term[i], term, tlen) == 0) {
+			t->weight[i]++;
+			return 0;
+		}
+	if (t->n == MAX_TERMS)
+		return 0;
+	t->surface[t->n] = strndup(surface, slen);
+	t->term[t->n] = strndup(term, tlen);
+	if (t->surface[t->n] == NULL || t->term[t->n] == NULL)
+		err(RK_EXIT_INTERNAL, "strndup");
+	t->weight[t->n++] = 1;
+	return 0;
+}
+
+static void
+qterms_free(struct qterms *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		free(t->surface[i]);
+		free(t->term[i]);
+	}
+}
+
+/* the distinct terms of a query (up to 256) into t: how many */
+static size_t
+query_terms(struct rk_index *ix, const char *query, struct qterms *t)
+{
+	rk_analyze(&ix->an, query, strlen(query), add_term, t);
+	return t->n;
+}
+
+/*
+ * The MATCH expression for a query's terms: each a quoted string of our
+ * own token, joined by OR.  Nothing of the user's text reaches the FTS5
+ * query parser but our tokens.
+ */
+static char *
+match_expr(const struct qterms *t)
+{
+	size_t len = 1, i;
+	char *e, *p;
+
+	for (i = 0; i < t->n; i++)
+		len += 2 * strlen(t->surface[i]) + 6;
+	p = e = rk_xmalloc(len);
+	for (i = 0; i < t->n; i++) {
+		if (i > 0)
+			p = stpcpy(p, " OR ");
+		*p++ = '"';
+		for (const char *s = t->surface[i]; *s; s++) {
+			if (*s == '"')
+				*p++ = '"';
+			*p++ = *s;
+		}
+		*p++ = '"';
+	}
+	*p = '\0';
+	return e;
+}
+
+int
+rk_index_match(struct rk_index *ix, const char *query, char **expr)
+{
+	char *surface[MAX_TERMS], *term[MAX_TERMS];
+	double weight[MAX_TERMS];
+	struct qterms t = { surface, term, weight, 0 };
+
+	*expr = query_terms(ix, query, &t) > 0 ? match_expr(&t) : NULL;
+	qterms_free(&t);
+	return *expr ? 0 : -1;
+}
+
+/* the same ranking through FTS5's query API: rk_topk() over a MATCH */
+static int
+api_topk(struct rk_index *ix, struct query *q, const struct qterms *t)
+{
+	char *expr = match_expr(t);
+	sqlite3_stmt *st;
+	int rc = 0;
+
+	if ((st = stmt(ix, S_SEARCH)) == NULL) {
+		free(expr);
+		return -1;
+	}
+	sqlite3_bind_pointer(st, 1, q, "rk_query", NULL);
+	sqlite3_bind_text(st, 2, expr, -1, SQLITE_STATIC);
+	switch (sqlite3_step(st)) {
+	case SQLITE_ROW:
+	case SQLITE_DONE:
+		break;
+	default:
+		rc = fail(ix, "search");
+	}
+	sqlite3_reset(st);
+	if (rc == 0 && q->rc == -1)
+		rc = fail(ix, "search");
+	free(expr);
+	return rc;
+}
+
+/*
+ * The best k chunks for a query (per_doc: the best chunk of each of the
+ * best k documents), best first, in *hits (free it).
+ */
+int
+rk_index_search(struct rk_index *ix, const char *query,
+    const struct rk_index_params *p, size_t k, int per_doc,
+    struct rk_hit **hits, size_t *nhits)
+{
+	char *surface[MAX_TERMS], *term[MAX_TERMS];
+	double weight[MAX_TERMS];
+	struct qterms t = { surface, term, weight, 0 };
+	struct query q;
+	sqlite3_stmt *st;
+	int rc = 0, direct;
+
+	*hits = NULL;
+	*nhits = 0;
+	if (k == 0 || query_terms(ix, query, &t) == 0)
+		return 0;
+	memset(&q, 0, sizeof(q));
+	q.p = p ? p : &ix->p;
+	q.ix = ix;
+	q.weight = weight;
+	q.k = k;
+	q.per_doc = per_doc;
+	/*
+	 * Uncommitted changes of this connection may still be in FTS5's
+	 * memory, not in its segments: only FTS5 sees them.
+	 */
+	direct = sqlite3_get_autocommit(ix->db) && !ix->fts5_only;
+	/* one snapshot for the lengths and the postings */
+	if ((st = stmt(ix, S_SAVE)) == NULL || sqlite3_step(st) != SQLITE_DONE) {
+		rc = fail(ix, "search");
+		qterms_free(&t);
+		return rc;
+	}
+	if (load(ix) == -1)
+		rc = -1;
+	else if (!direct || direct_topk(ix, &q, &t) != 0)
+		rc = api_topk(ix, &q, &t);
+	if ((st = stmt(ix, S_RELEASE)) == NULL ||
+	    sqlite3_step(st) != SQLITE_DONE)
+		rc = fail(ix, "search");
+	free(q.post.v);
+	if (rc == 0) {
+		*hits = q.hits;
+		*nhits = q.nhits;
+	} else
+		free(q.hits);
+	qterms_free(&t);
+	return rc;
+}
+
+/* the document name, chunk number and text (unless NULL) of a hit */
+int
+rk_index_hit(struct rk_index *ix, int64_t rowid, char **doc, long *chunk,
+    char **text)
+{
+	sqlite3_stmt *st = stmt(ix, text ? S_HIT : S_NAME);
+	int rc = -1;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, rowid);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*doc = rk_xstrdup((const char *)sqlite3_column_text(st, 0));
+		*chunk = sqlite3_column_int(st, 1);
+		if (text != NULL)
+			*text = rk_xstrdup((const char *)
+			    sqlite3_column_text(st, 2));
+		rc = 0;
+	} else
+		fail(ix, "hit");
+	sqlite3_reset(st);
+	return rc;
+}

@@ -1,0 +1,151 @@
+/*
+ * Retrieval: the analyzer (our FTS5 tokenizer), chunking, and a BM25
+ * index kept in one SQLite file with FTS5 as the inverted index.
+ */
+#ifndef RK_SEARCH_H
+#define RK_SEARCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+/* analyzer.c */
+
+#define RK_TOKEN_MAX	64	/* longer tokens are dropped, in bytes */
+
+struct rk_analyzer {
+	int	stop;		/* drop English stopwords */
+	int	stem;		/* Porter stemming */
+};
+
+/*
+ * Called for each token: the surface form (lowercased and folded, before
+ * stopwords and stemming), the term (what is indexed), and byte offsets of
+ * the token in the text.  A non-zero return stops the analysis.
+ */
+typedef int rk_token_fn(void *arg, const char *surface, size_t slen,
+    const char *term, size_t tlen, size_t start, size_t end);
+
+int	 rk_analyze(const struct rk_analyzer *, const char *text, size_t len,
+	    rk_token_fn *, void *arg);
+int	 rk_stopword(const char *, size_t);
+int	 rk_analyzer_parse(const char *spec, struct rk_analyzer *);
+void	 rk_analyzer_format(const struct rk_analyzer *, char *, size_t);
+int	 rk_fts5_register(sqlite3 *, uint64_t *counter);
+
+/* porter.c */
+
+size_t	 rk_porter(char *word, size_t len);	/* in place, new length */
+
+/* search_chunk.c */
+
+typedef void rk_chunk_fn(void *arg, size_t start, size_t end);
+
+size_t	 rk_chunk(const char *text, size_t len, size_t size, size_t overlap,
+	    rk_chunk_fn *, void *arg);
+
+/* search_seg.c */
+
+struct rk_seg;
+
+struct rk_posting {
+	int64_t	rowid;
+	int	tf;		/* 0: the entry deletes the rowid */
+};
+
+struct rk_postings {
+	struct rk_posting *v;
+	size_t	n, cap;
+};
+
+void	 rk_postings_add(struct rk_postings *, int64_t rowid, int tf);
+struct rk_seg *rk_seg_open(sqlite3 *);
+int	 rk_seg_refresh(struct rk_seg *);
+void	 rk_seg_release(struct rk_seg *);
+void	 rk_seg_close(struct rk_seg *);
+void	 rk_seg_stats(const struct rk_seg *, int64_t *nrows,
+	    int64_t *ntokens, size_t *nseg);
+int	 rk_seg_term(struct rk_seg *, const char *term, size_t len,
+	    struct rk_postings *);
+
+/* search.c */
+
+struct rk_index;
+
+struct rk_index_params {
+	double	k1, b;
+	size_t	chunk, overlap;	/* bytes; chunk 0: one chunk per document */
+};
+
+struct rk_hit {
+	int64_t	rowid;		/* chunk */
+	double	score;
+};
+
+struct rk_index *rk_index_open(const char *path, int create,
+	    const struct rk_analyzer *);
+void	 rk_index_close(struct rk_index *);
+const char *rk_index_error(struct rk_index *);
+void	 rk_index_params(struct rk_index *, struct rk_index_params *);
+int	 rk_index_set_params(struct rk_index *, const struct rk_index_params *);
+int	 rk_index_begin(struct rk_index *);
+int	 rk_index_commit(struct rk_index *);
+int	 rk_index_add(struct rk_index *, const char *doc, const char *text,
+	    size_t len, const struct rk_index_params *, size_t *nchunks);
+int	 rk_index_rm(struct rk_index *, const char *doc);
+int	 rk_index_optimize(struct rk_index *);
+int	 rk_index_pack(struct rk_index *);
+char	*rk_index_stats(struct rk_index *);	/* JSON text, free it */
+int	 rk_index_search(struct rk_index *, const char *query,
+	    const struct rk_index_params *, size_t k, int per_doc,
+	    struct rk_hit **hits, size_t *nhits);
+int	 rk_index_hit(struct rk_index *, int64_t rowid, char **doc,
+	    long *chunk, char **text);
+sqlite3	*rk_index_db(struct rk_index *);
+int	 rk_index_match(struct rk_index *, const char *query, char **expr);
+
+/*
+ * Rank fusion: several ranked lists of hits in, one list out.
+ */
+
+#include <stddef.h>
+
+enum rk_fuse_method { RK_FUSE_RRF, RK_FUSE_COMBSUM, RK_FUSE_COMBMNZ,
+	RK_FUSE_RBF };
+enum rk_fuse_norm { RK_NORM_NONE, RK_NORM_MINMAX, RK_NORM_ZSCORE };
+
+struct rk_fuse_hit {
+	const char *doc;
+	long	 chunk;		/* -1: none */
+	double	 score;
+	const char *text;	/* may be NULL */
+};
+
+struct rk_fuse_list {
+	const struct rk_fuse_hit *hits;	/* best first */
+	size_t	 n;
+	double	 weight;
+};
+
+struct rk_fuse_opts {
+	enum rk_fuse_method method;
+	enum rk_fuse_norm norm;
+	double	 k;		/* RRF constant */
+	double	 rho;		/* RBF persistence */
+	int	 by_doc;	/* key on the document alone */
+};
+
+struct rk_fused {
+	const struct rk_fuse_hit *hit;	/* the best-ranked instance */
+	double	 score;
+	size_t	 best;		/* best 1-based rank in any list */
+	size_t	 lists;		/* lists it appears in */
+};
+
+size_t	 rk_fuse(const struct rk_fuse_opts *, const struct rk_fuse_list *,
+	    size_t nlists, struct rk_fused **out);
+int	 rk_fuse_method(const char *, enum rk_fuse_method *);
+int	 rk_fuse_norm(const char *, enum rk_fuse_norm *);
+
+#endif

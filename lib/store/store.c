@@ -1,0 +1,845 @@
+/*
+ * The trace store: one SQLite database, one row per run (keyed by the
+ * record's id), holding the whole record as JSON plus index columns derived
+ * from it.  The database is in WAL mode so readers never block the writer;
+ * every record is written in its own BEGIN IMMEDIATE transaction, so
+ * concurrent writers queue on the busy timeout instead of failing, and a
+ * record is on disk before the caller passes it on.
+ *
+ * The schema is versioned with PRAGMA user_version.  Opening a database
+ * runs the migrations from its version to RK_STORE_SCHEMA inside one
+ * BEGIN IMMEDIATE transaction that re-reads the version first, so any
+ * number of processes may open a new database at the same moment.
+ */
+#include <sys/stat.h>
+
+#include <err.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "core/rk.h"
+#include "store/store.h"
+
+#define BUSY_MS	10000	/* how long a writer waits for the lock */
+
+struct rk_store {
+	sqlite3		*db;	/* NULL: absent, opened as empty */
+	char		*path;
+	sqlite3_stmt	*begin, *commit, *rollback, *insert;
+};
+
+/*
+ * Migration i takes the schema from version i to i + 1.  Never edit one
+ * that has shipped; append a new one and bump RK_STORE_SCHEMA.
+ */
+static const char *const migrations[RK_STORE_SCHEMA] = {
+	"CREATE TABLE runs ("
+	" id TEXT PRIMARY KEY NOT NULL,"
+	" created TEXT NOT NULL,"
+	" stored TEXT NOT NULL,"
+	" query TEXT,"
+	" profile TEXT,"
+	" protocols TEXT NOT NULL DEFAULT '',"
+	" status TEXT NOT NULL"
+	"  CHECK (status IN ('completed', 'failed', 'incomplete')),"
+	" confidence REAL,"
+	" pass INTEGER,"
+	" min_confidence REAL,"
+	" tokens_in INTEGER NOT NULL DEFAULT 0,"
+	" tokens_out INTEGER NOT NULL DEFAULT 0,"
+	" estimated INTEGER NOT NULL DEFAULT 0,"
+	" llm_ms REAL NOT NULL DEFAULT 0,"
+	" other_ms REAL NOT NULL DEFAULT 0,"
+	" steps INTEGER NOT NULL DEFAULT 0,"
+	" record TEXT NOT NULL);"
+	"CREATE INDEX runs_created ON runs (created);"
+	"CREATE INDEX runs_profile ON runs (profile, created);"
+	"CREATE INDEX runs_status ON runs (status, created);",
+};
+
+#define COLUMNS "id, created, query, profile, protocols, status, " \
+	"confidence, pass, min_confidence, tokens_in, tokens_out, " \
+	"estimated, llm_ms, other_ms, steps, record"
+
+/* --- summary of a record ------------------------------------------- */
+
+static const char crockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+/* the creation time in a ULID, or -1 if id is not one */
+static long long
+ulid_ms(const char *id)
+{
+	long long ms = 0;
+	const char *p;
+	int i;
+
+	if (id == NULL || strlen(id) != 26 || id[0] > '7')
+		return -1;
+	for (i = 0; i < 26; i++) {
+		int c = id[i] >= 'a' && id[i] <= 'z' ? id[i] - 'a' + 'A' :
+		    id[i];
+
+		if (c == '\0' || (p = strchr(crockford, c)) == NULL)
+			return -1;
+		if (i < 10)
+			ms = ms << 5 | (p - crockford);
+	}
+	return ms;
+}
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+rk_format_time(long long ms, char out[25])
+{
+	struct tm tm;
+	time_t t;
+
+	if (ms < 0)
+		ms = 0;
+	if (ms > 253402300799999LL)	/* 9999-12-31T23:59:59.999Z */
+		ms = 253402300799999LL;
+	t = ms / 1000;
+	gmtime_r(&t, &tm);
+	strftime(out, 20, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out + 19, 6, ".%03dZ", (int)(ms % 1000));
+}
+
+int
+rk_status_valid(const char *s)
+{
+	return strcmp(s, "completed") == 0 || strcmp(s, "failed") == 0 ||
+	    strcmp(s, "incomplete") == 0;
+}
+
+/*
+ * Append item to the list of distinct items in *list (sep between them)
+ * unless it is empty, holds sep, or is already there.
+ */
+void
+rk_list_add(char **list, size_t *len, const char *sep, const char *item)
+{
+	size_t n = strlen(item), ns = strlen(sep), at = 0;
+
+	if (n == 0 || strstr(item, sep) != NULL)
+		return;
+	while (at < *len) {
+		const char *next = strstr(*list + at, sep);
+		size_t w = next ? (size_t)(next - *list - at) : *len - at;
+
+		if (w == n && memcmp(*list + at, item, n) == 0)
+			return;
+		at += w + ns;
+	}
+	*list = rk_xrealloc(*list, *len + ns + n + 1);
+	if (*len > 0) {
+		memcpy(*list + *len, sep, ns);
+		*len += ns;
+	}
+	memcpy(*list + *len, item, n + 1);
+	*len += n;
+}
+
+/* add a token count to a sum, both kept within 0..1e15 */
+static void
+add_count(long long *sum, const json_t *obj, const char *key)
+{
+	double v = rk_get_number(obj, key, 0);
+
+	if (v > 0)
+		*sum = v + *sum < 1e15 ? (long long)v + *sum : 1000000000000000;
+}
+
+/*
+ * The status rule: failed if the record carries an error, completed if it
+ * has a result, incomplete otherwise.  The confidence is the result's, or
+ * else the mean of the steps' confidences.
+ */
+void
+rk_run_summary(const json_t *rec, struct rk_run *run)
+{
+	const json_t *steps, *step, *result, *v;
+	const char *key, *proto;
+	long long ms;
+	double sum = 0;
+	size_t i, nconf = 0, nusage = 0, nest = 0, len = 0;
+	char *list = NULL;
+
+	memset(run, 0, sizeof(*run));
+	run->id = rk_get_string(rec, "id");
+	if ((ms = ulid_ms(run->id)) < 0)
+		ms = now_ms();
+	rk_format_time(ms, run->created);
+	run->query = rk_get_string(rec, "query");
+	if ((run->profile = rk_get_string(rec, "profile")) == NULL)
+		run->profile = rk_get_string(rec, "protocol");
+	if ((proto = rk_get_string(rec, "protocol")) != NULL)
+		rk_list_add(&list, &len, " ", proto);
+
+	steps = json_object_get(rec, "steps");
+	json_array_foreach(steps, i, step) {
+		const json_t *usage = json_object_get(step, "usage");
+		const json_t *t = json_object_get(step, "ms");
+
+		run->steps++;
+		if ((proto = rk_get_string(step, "protocol")) != NULL)
+			rk_list_add(&list, &len, " ", proto);
+		if (json_is_number(v = json_object_get(step, "confidence"))) {
+			sum += json_number_value(v);
+			nconf++;
+		}
+		if (json_is_object(usage)) {
+			nusage++;
+			add_count(&run->tokens_in, usage, "in");
+			add_count(&run->tokens_out, usage, "out");
+			if (json_is_true(json_object_get(usage, "estimated")))
+				nest++;
+		}
+		json_object_foreach((json_t *)t, key, v) {
+			if (!json_is_number(v))
+				continue;
+			if (strcmp(key, "llm") == 0)
+				run->llm_ms += json_number_value(v);
+			else
+				run->other_ms += json_number_value(v);
+		}
+	}
+	run->estimated = nest == 0 ? 0 : nest < nusage ? 1 : 2;
+	run->own = list;
+	run->protocols = list != NULL ? list : "";
+
+	result = json_object_get(rec, "result");
+	run->confidence = NAN;
+	run->min_confidence = NAN;
+	run->pass = -1;
+	if (json_is_object(result)) {
+		run->confidence = rk_get_number(result, "confidence", NAN);
+		run->min_confidence = rk_get_number(result, "min_confidence",
+		    NAN);
+		v = json_object_get(result, "pass");
+		if (json_is_boolean(v))
+			run->pass = json_is_true(v);
+	}
+	if (isnan(run->confidence) && nconf > 0)
+		run->confidence = sum / nconf;
+	run->status = rk_has_error(rec) ? "failed" :
+	    json_is_object(result) ? "completed" : "incomplete";
+}
+
+void
+rk_run_clear(struct rk_run *run)
+{
+	free(run->own);
+	run->own = NULL;
+}
+
+/* --- dates ----------------------------------------------------------- */
+
+/* n digits at *s, advancing it; -1 if they are not there */
+static int
+digits(const char **s, int n)
+{
+	int v = 0;
+
+	while (n-- > 0) {
+		if (**s < '0' || **s > '9')
+			return -1;
+		v = v * 10 + *(*s)++ - '0';
+	}
+	return v;
+}
+
+/*
+ * YYYY-MM-DD, YYYY-MM-DD[T ]HH:MM[:SS[.fff]][Z|+HH:MM|-HH:MM] (UTC when
+ * no zone is given), or a time ago: 45s, 15m, 12h, 30d, 2w.
+ */
+int
+rk_parse_date(const char *s, char out[25])
+{
+	static const struct { char c; long long ms; } unit[] = {
+		{ 's', 1000LL }, { 'm', 60000LL }, { 'h', 3600000LL },
+		{ 'd', 86400000LL }, { 'w', 604800000LL },
+	};
+	struct tm tm, check;
+	long long ms = 0, frac = 0, scale = 100;
+	long ago;
+	const char *p = s;
+	char *end;
+	time_t t;
+	int off = 0, sign;
+
+	if (*s >= '0' && *s <= '9' && strlen(s) < 12 &&
+	    strspn(s, "0123456789") == strlen(s) - 1) {
+		errno = 0;
+		ago = strtol(s, &end, 10);
+		for (size_t i = 0; i < sizeof(unit) / sizeof(*unit); i++)
+			if (errno == 0 && *end == unit[i].c &&
+			    ago <= 100000 * 86400000LL / unit[i].ms) {
+				rk_format_time(now_ms() - ago * unit[i].ms,
+				    out);
+				return 0;
+			}
+		return -1;
+	}
+	memset(&tm, 0, sizeof(tm));
+	if ((tm.tm_year = digits(&p, 4)) < 0 || *p++ != '-' ||
+	    (tm.tm_mon = digits(&p, 2)) < 0 || *p++ != '-' ||
+	    (tm.tm_mday = digits(&p, 2)) < 0)
+		return -1;
+	if (*p == 'T' || *p == 't' || *p == ' ') {
+		p++;
+		if ((tm.tm_hour = digits(&p, 2)) < 0 || *p++ != ':' ||
+		    (tm.tm_min = digits(&p, 2)) < 0)
+			return -1;
+		if (*p == ':') {
+			p++;
+			if ((tm.tm_sec = digits(&p, 2)) < 0)
+				return -1;
+			if (*p == '.' || *p == ',') {
+				if (*++p < '0' || *p > '9')
+					return -1;
+				for (; *p >= '0' && *p <= '9'; p++, scale /= 10)
+					frac += (*p - '0') * scale;
+			}
+		}
+		if (*p == 'Z' || *p == 'z')
+			p++;
+		else if (*p == '+' || *p == '-') {
+			int h, m;
+
+			sign = *p++ == '-' ? -1 : 1;
+			if ((h = digits(&p, 2)) < 0 || h > 23)
+				return -1;
+			if (*p == ':')
+				p++;
+			if ((m = digits(&p, 2)) < 0 || m > 59)
+				return -1;
+			off = sign * (h * 60 + m) * 60;
+		}
+	}
+	if (*p != '\0' || tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 59)
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	check = tm;
+	t = timegm(&tm);
+	/* timegm() normalises 2026-02-30 into March: reject that */
+	if (tm.tm_mday != check.tm_mday || tm.tm_mon != check.tm_mon)
+		return -1;
+	ms = ((long long)t - off) * 1000 + frac;
+	rk_format_time(ms, out);
+	return 0;
+}
+
+/* --- opening and migrating ------------------------------------------- */
+
+static void
+store_warn(struct rk_store *st, const char *what)
+{
+	warnx("%s: %s: %s", st->path, what,
+	    st->db ? sqlite3_errmsg(st->db) : "out of memory");
+}
+
+/*
+ * Run sql, retrying while the database is busy or locked: changing the
+ * journal mode does not always go through the busy handler.
+ */
+static int
+exec_retry(struct rk_store *st, const char *sql)
+{
+	double start = rk_now_ms();
+	int rc;
+
+	for (;;) {
+		rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+		if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) ||
+		    rk_now_ms() - start > BUSY_MS)
+			return rc;
+		usleep(1000 + arc4random_uniform(4000));
+	}
+}
+
+static int
+user_version(struct rk_store *st, int *version)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s,
+	    NULL) != SQLITE_OK)
+		return -1;
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		*version = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+static int
+migrate(struct rk_store *st)
+{
+	char *sql;
+	int version, i;
+
+	if (user_version(st, &version) == -1) {
+		store_warn(st, "cannot read the schema version");
+		return -1;
+	}
+	if (version == RK_STORE_SCHEMA)
+		return 0;
+	if (version > RK_STORE_SCHEMA) {
+		warnx("%s: schema version %d is newer than this %s knows (%d)",
+		    st->path, version, rk_progname, RK_STORE_SCHEMA);
+		return -1;
+	}
+	if (exec_retry(st, "BEGIN IMMEDIATE") != SQLITE_OK) {
+		store_warn(st, "cannot lock to migrate");
+		return -1;
+	}
+	/* another process may have migrated it while we waited */
+	if (user_version(st, &version) == -1)
+		goto fail;
+	for (i = version; i < RK_STORE_SCHEMA; i++)
+		if (sqlite3_exec(st->db, migrations[i], NULL, NULL, NULL) !=
+		    SQLITE_OK)
+			goto fail;
+	rk_asprintf(&sql, "PRAGMA user_version = %d", RK_STORE_SCHEMA);
+	i = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+	free(sql);
+	if (i != SQLITE_OK || sqlite3_exec(st->db, "COMMIT", NULL, NULL,
+	    NULL) != SQLITE_OK)
+		goto fail;
+	return 0;
+fail:
+	store_warn(st, "cannot migrate the schema");
+	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+/*
+ * synchronous=NORMAL in WAL mode: a committed record survives the crash or
+ * kill of any process; a power loss or OS crash may lose the last commits
+ * but never corrupts the database.  RK_TRACE_SYNC=full syncs the WAL on
+ * every commit as well.
+ */
+static const char *
+sync_pragma(void)
+{
+	const char *v = rk_getenv("RK_TRACE_SYNC");
+
+	if (v == NULL || strcmp(v, "normal") == 0)
+		return "PRAGMA synchronous = NORMAL";
+	if (strcmp(v, "full") == 0)
+		return "PRAGMA synchronous = FULL";
+	if (strcmp(v, "off") == 0)
+		return "PRAGMA synchronous = OFF";
+	errx(RK_EXIT_USAGE, "RK_TRACE_SYNC: not normal, full or off: '%s'", v);
+}
+
+struct rk_store *
+rk_store_open(const char *path, int create)
+{
+	struct rk_store *st = rk_xmalloc(sizeof(*st));
+	const char *sync = sync_pragma();
+	struct stat sb;
+	int flags = SQLITE_OPEN_READWRITE;
+
+	memset(st, 0, sizeof(*st));
+	st->path = rk_xstrdup(path);
+	if (create)
+		flags |= SQLITE_OPEN_CREATE;
+	else if (strcmp(path, ":memory:") != 0 && stat(path, &sb) == -1 &&
+	    errno == ENOENT)
+		return st;
+	if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
+		store_warn(st, "cannot open");
+		goto fail;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, BUSY_MS);
+	/*
+	 * A pipeline stores a record or two per process: leave the WAL to
+	 * the automatic checkpoint instead of syncing it into the database
+	 * at every exit.
+	 */
+	sqlite3_db_config(st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1,
+	    (int *)NULL);
+	if (exec_retry(st, "PRAGMA journal_mode = WAL") != SQLITE_OK ||
+	    sqlite3_exec(st->db, sync, NULL, NULL, NULL) != SQLITE_OK) {
+		store_warn(st, "cannot open");
+		goto fail;
+	}
+	if (migrate(st) == -1)
+		goto fail;
+	return st;
+fail:
+	rk_store_close(st);
+	return NULL;
+}
+
+void
+rk_store_close(struct rk_store *st)
+{
+	if (st == NULL)
+		return;
+	sqlite3_finalize(st->begin);
+	sqlite3_finalize(st->commit);
+	sqlite3_finalize(st->rollback);
+	sqlite3_finalize(st->insert);
+	if (st->db != NULL && sqlite3_close(st->db) != SQLITE_OK)
+		store_warn(st, "cannot close");
+	free(st->path);
+	free(st);
+}
+
+/* --- writing --------------------------------------------------------- */
+
+static int
+prepare(struct rk_store *st, sqlite3_stmt **s, const char *sql)
+{
+	if (*s != NULL)
+		return 0;
+	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, s,
+	    NULL) != SQLITE_OK) {
+		store_warn(st, "cannot prepare a statement");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+step_done(sqlite3_stmt *s)
+{
+	int rc = sqlite3_step(s);
+
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static void
+bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v != NULL)
+		sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+static void
+bind_real(sqlite3_stmt *s, int i, double v)
+{
+	if (isnan(v))
+		sqlite3_bind_null(s, i);
+	else
+		sqlite3_bind_double(s, i, v);
+}
+
+int
+rk_store_put(struct rk_store *st, const json_t *rec, const char *json,
+    size_t len)
+{
+	struct rk_run run;
+	char stored[25];
+	sqlite3_stmt *s;
+	int rc = -1;
+
+	if (st->db == NULL)
+		return -1;
+	if (prepare(st, &st->begin, "BEGIN IMMEDIATE") == -1 ||
+	    prepare(st, &st->commit, "COMMIT") == -1 ||
+	    prepare(st, &st->rollback, "ROLLBACK") == -1 ||
+	    prepare(st, &st->insert, "INSERT OR REPLACE INTO runs (" COLUMNS
+	    ", stored) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
+	    " ?12, ?13, ?14, ?15, ?16, ?17)") == -1)
+		return -1;
+	rk_run_summary(rec, &run);
+	if (run.id == NULL) {
+		warnx("%s: record without an id not stored", st->path);
+		goto out;
+	}
+	rk_format_time(now_ms(), stored);
+	s = st->insert;
+	bind_text(s, 1, run.id);
+	bind_text(s, 2, run.created);
+	bind_text(s, 3, run.query);
+	bind_text(s, 4, run.profile);
+	bind_text(s, 5, run.protocols);
+	bind_text(s, 6, run.status);
+	bind_real(s, 7, run.confidence);
+	if (run.pass < 0)
+		sqlite3_bind_null(s, 8);
+	else
+		sqlite3_bind_int(s, 8, run.pass);
+	bind_real(s, 9, run.min_confidence);
+	sqlite3_bind_int64(s, 10, run.tokens_in);
+	sqlite3_bind_int64(s, 11, run.tokens_out);
+	sqlite3_bind_int(s, 12, run.estimated);
+	sqlite3_bind_double(s, 13, run.llm_ms);
+	sqlite3_bind_double(s, 14, run.other_ms);
+	sqlite3_bind_int64(s, 15, run.steps);
+	sqlite3_bind_text(s, 16, json, len, SQLITE_STATIC);
+	bind_text(s, 17, stored);
+	if (step_done(st->begin) == -1) {
+		warnx("%s: %s: cannot lock to store: %s", st->path, run.id,
+		    sqlite3_errmsg(st->db));
+		goto out;
+	}
+	if (step_done(s) == -1 || step_done(st->commit) == -1) {
+		warnx("%s: %s: cannot store: %s", st->path, run.id,
+		    sqlite3_errmsg(st->db));
+		step_done(st->rollback);
+		goto out;
+	}
+	rc = 0;
+out:
+	sqlite3_clear_bindings(st->insert);
+	rk_run_clear(&run);
+	return rc;
+}
+
+/* --- reading --------------------------------------------------------- */
+
+static const char *
+col_text(sqlite3_stmt *s, int i)
+{
+	return (const char *)sqlite3_column_text(s, i);
+}
+
+static double
+col_real(sqlite3_stmt *s, int i)
+{
+	return sqlite3_column_type(s, i) == SQLITE_NULL ? NAN :
+	    sqlite3_column_double(s, i);
+}
+
+/* step s, calling fn with each row; -1 on error, else 0 */
+static int
+each_row(struct rk_store *st, sqlite3_stmt *s, rk_run_fn *fn, void *arg)
+{
+	struct rk_run run;
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		memset(&run, 0, sizeof(run));
+		run.id = col_text(s, 0);
+		strlcpy(run.created, col_text(s, 1) ? col_text(s, 1) : "",
+		    sizeof(run.created));
+		run.query = col_text(s, 2);
+		run.profile = col_text(s, 3);
+		run.protocols = col_text(s, 4);
+		run.status = col_text(s, 5);
+		run.confidence = col_real(s, 6);
+		run.pass = sqlite3_column_type(s, 7) == SQLITE_NULL ? -1 :
+		    sqlite3_column_int(s, 7) != 0;
+		run.min_confidence = col_real(s, 8);
+		run.tokens_in = sqlite3_column_int64(s, 9);
+		run.tokens_out = sqlite3_column_int64(s, 10);
+		run.estimated = sqlite3_column_int(s, 11);
+		run.llm_ms = sqlite3_column_double(s, 12);
+		run.other_ms = sqlite3_column_double(s, 13);
+		run.steps = sqlite3_column_int64(s, 14);
+		if (fn(&run, col_text(s, 15), sqlite3_column_bytes(s, 15),
+		    arg) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		store_warn(st, "cannot read");
+		return -1;
+	}
+	return 0;
+}
+
+int
+rk_store_each(struct rk_store *st, const struct rk_filter *f,
+    int oldest_first, rk_run_fn *fn, void *arg)
+{
+	sqlite3_stmt *s;
+	char *sql;
+	int rc, n = 0;
+
+	if (st->db == NULL)
+		return 0;
+	rk_asprintf(&sql, "SELECT * FROM (SELECT " COLUMNS " FROM runs"
+	    " WHERE 1%s%s%s%s%s ORDER BY created DESC, id DESC LIMIT ?)"
+	    " ORDER BY created %s, id %s",
+	    f->protocol ? " AND instr(' ' || protocols || ' ',"
+	    " ' ' || ? || ' ') > 0" : "",
+	    f->profile ? " AND profile = ?" : "",
+	    f->status ? " AND status = ?" : "",
+	    f->since[0] ? " AND created >= ?" : "",
+	    f->until[0] ? " AND created < ?" : "",
+	    oldest_first ? "ASC" : "DESC", oldest_first ? "ASC" : "DESC");
+	rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+	free(sql);
+	if (rc != SQLITE_OK) {
+		store_warn(st, "cannot query");
+		return -1;
+	}
+	if (f->protocol)
+		sqlite3_bind_text(s, ++n, f->protocol, -1, SQLITE_STATIC);
+	if (f->profile)
+		sqlite3_bind_text(s, ++n, f->profile, -1, SQLITE_STATIC);
+	if (f->status)
+		sqlite3_bind_text(s, ++n, f->status, -1, SQLITE_STATIC);
+	if (f->since[0])
+		sqlite3_bind_text(s, ++n, f->since, -1, SQLITE_STATIC);
+	if (f->until[0])
+		sqlite3_bind_text(s, ++n, f->until, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, ++n, f->limit > 0 ? f->limit : -1);
+	rc = each_row(st, s, fn, arg);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int
+rk_store_get(struct rk_store *st, const char *id, rk_run_fn *fn, void *arg)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (st->db == NULL)
+		return 0;
+	if (sqlite3_prepare_v2(st->db, "SELECT " COLUMNS " FROM runs"
+	    " WHERE id = ?", -1, &s, NULL) != SQLITE_OK) {
+		store_warn(st, "cannot query");
+		return -1;
+	}
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	rc = each_row(st, s, fn, arg);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* ids whose first characters are pattern (a GLOB), up to three */
+static int
+match_ids(struct rk_store *st, const char *pattern, char *ids[3])
+{
+	sqlite3_stmt *s;
+	int n = 0, rc;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT id FROM runs WHERE id GLOB ?"
+	    " ORDER BY id LIMIT 3", -1, &s, NULL) != SQLITE_OK) {
+		store_warn(st, "cannot query");
+		return -1;
+	}
+	sqlite3_bind_text(s, 1, pattern, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		ids[n++] = rk_xstrdup(col_text(s, 0));
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		store_warn(st, "cannot query");
+		while (n > 0)
+			free(ids[--n]);
+		return -1;
+	}
+	return n;
+}
+
+/* prefix as a GLOB pattern matching ids that start with it */
+static char *
+prefix_glob(const char *prefix, int upper)
+{
+	char *g = rk_xmalloc(strlen(prefix) * 3 + 2), *q = g;
+	const char *p;
+
+	for (p = prefix; *p != '\0'; p++) {
+		char c = upper && *p >= 'a' && *p <= 'z' ? *p - 'a' + 'A' : *p;
+
+		if (c == '*' || c == '?' || c == '[') {
+			*q++ = '[';
+			*q++ = c;
+			*q++ = ']';
+		} else
+			*q++ = c;
+	}
+	*q++ = '*';
+	*q = '\0';
+	return g;
+}
+
+char *
+rk_store_find(struct rk_store *st, const char *prefix, int *ambiguous)
+{
+	char *ids[3], *glob, *id = NULL;
+	int n = 0, i;
+
+	*ambiguous = 0;
+	if (*prefix == '\0') {
+		warnx("empty run id");
+		return NULL;
+	}
+	if (st->db == NULL) {
+		warnx("%s: no such run", prefix);
+		return NULL;
+	}
+	/* an exact id wins over the ids it is a prefix of */
+	for (i = 0; i < 2 && n == 0; i++) {
+		glob = prefix_glob(prefix, i);
+		n = match_ids(st, glob, ids);
+		free(glob);
+	}
+	if (n < 0)
+		return NULL;
+	for (i = 0; i < n && id == NULL; i++)
+		if (strcmp(ids[i], prefix) == 0)
+			id = rk_xstrdup(ids[i]);
+	if (id == NULL && n == 1)
+		id = rk_xstrdup(ids[0]);
+	else if (id == NULL && n == 0)
+		warnx("%s: no such run", prefix);
+	else if (id == NULL) {
+		*ambiguous = 1;
+		warnx("%s: ambiguous run id prefix: %s, %s%s", prefix, ids[0],
+		    ids[1], n > 2 ? " and more" : "");
+	}
+	for (i = 0; i < n; i++)
+		free(ids[i]);
+	return id;
+}
+
+static long
+delete_where(struct rk_store *st, const char *sql, const char *arg)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (st->db == NULL)
+		return 0;
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+		store_warn(st, "cannot delete");
+		return -1;
+	}
+	sqlite3_bind_text(s, 1, arg, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		store_warn(st, "cannot delete");
+		return -1;
+	}
+	return sqlite3_changes(st->db);
+}
+
+int
+rk_store_rm(struct rk_store *st, const char *id)
+{
+	return delete_where(st, "DELETE FROM runs WHERE id = ?", id) < 0 ?
+	    -1 : 0;
+}
+
+long
+rk_store_prune(struct rk_store *st, const char *before)
+{
+	return delete_where(st, "DELETE FROM runs WHERE created < ?", before);
+}

@@ -1,0 +1,421 @@
+/*
+ * Where a record stands in the chain it runs, and the request for its next
+ * step.  Everything is read from the record itself (its steps, skipped
+ * links and request), so any number of runners can take turns on it.
+ */
+#include <err.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/rk.h"
+#include "token/token.h"
+#include "think/think.h"
+
+/* Where a record is: the chain it runs and what has happened so far. */
+struct state {
+	struct rk_runner	*run;
+	json_t			*rec;
+	json_t			*steps;		/* borrowed */
+	struct rk_profile	*profile;	/* NULL: single protocol */
+	const char		*protocol;	/* when single */
+	json_t			*last;		/* last step or NULL */
+	long			 last_link;
+};
+
+struct vars {
+	struct state		*st;
+	const struct rk_protocol *p;
+	const struct rk_step	*s;
+	long			 link;
+	char			*input;
+	char			*context;
+	char			 num[2][16];
+	char			*scratch[16];
+	int			 nscratch;
+};
+
+static const json_t *
+find_step(json_t *steps, const char *protocol, const char *step, long link)
+{
+	const json_t *found = NULL, *s;
+	size_t i;
+
+	json_array_foreach(steps, i, s) {
+		if (strcmp(rk_get_string(s, "protocol") ?
+		    rk_get_string(s, "protocol") : "", protocol) != 0 ||
+		    strcmp(rk_get_string(s, "step") ?
+		    rk_get_string(s, "step") : "", step) != 0)
+			continue;
+		if (link < 0 || json_integer_value(json_object_get(s,
+		    "link")) == link)
+			found = s;
+	}
+	return found;
+}
+
+static char *
+render_context(struct rk_runner *run, json_t *ctx, long *used)
+{
+	char *out = rk_xstrdup(""), *t, *line;
+	long tokens = 0, n;
+	json_t *h;
+	size_t i;
+
+	*used = 0;
+	if (!json_is_array(ctx) || json_array_size(ctx) == 0)
+		return out;
+	if (run->bpe == NULL && (run->bpe = rk_bpe_get(run->bpe_name)) == NULL)
+		errx(RK_EXIT_CONFIG, "%s", rk_bpe_error());
+	json_array_foreach(ctx, i, h) {
+		const char *doc = rk_get_string(h, "doc");
+		const char *text = rk_get_string(h, "text");
+
+		if (text == NULL)
+			continue;
+		rk_asprintf(&line, "[%zu] (%s) %s\n", i + 1, doc ? doc : "?",
+		    text);
+		n = (long)rk_bpe_count(run->bpe, line, strlen(line), 0);
+		if (tokens + n > run->context_tokens) {
+			free(line);
+			break;		/* best first: the rest rank lower */
+		}
+		tokens += n;
+		rk_asprintf(&t, "%s%s", out, line);
+		free(out);
+		free(line);
+		out = t;
+		(*used)++;
+	}
+	if (*out != '\0')
+		out[strlen(out) - 1] = '\0';	/* the template ends the line */
+	return out;
+}
+
+static const char *
+lookup(void *arg, const char *name)
+{
+	struct vars *v = arg;
+	const json_t *s;
+
+	if (strcmp(name, "question") == 0)
+		return rk_get_string(v->st->rec, "query");
+	if (strcmp(name, "input") == 0 || strcmp(name, v->p->input) == 0)
+		return v->input;
+	if (strcmp(name, "context") == 0)
+		return v->context;
+	if (strcmp(name, "min_items") == 0)
+		return v->num[0];
+	if (strcmp(name, "max_items") == 0)
+		return v->num[1];
+	s = find_step(v->st->steps, v->p->id, name, v->link);
+	if (s == NULL || v->nscratch == 16)
+		return NULL;
+	return v->scratch[v->nscratch++] =
+	    rk_output_text(json_object_get(s, "output"));
+}
+
+/* A link's input: the question, or an earlier step's output. */
+static char *
+link_input(struct state *st, long link)
+{
+	const char *q = rk_get_string(st->rec, "query");
+	const char *in, *dot;
+	const json_t *s;
+	char proto[65];
+
+	if (st->profile == NULL) {
+		/* a protocol chained by hand takes the previous output */
+		s = st->last;
+		if (s != NULL && json_integer_value(json_object_get(s,
+		    "link")) != link)
+			return rk_output_text(json_object_get(s, "output"));
+		for (size_t i = json_array_size(st->steps); i-- > 0; ) {
+			s = json_array_get(st->steps, i);
+			if (json_integer_value(json_object_get(s, "link")) <
+			    link)
+				return rk_output_text(json_object_get(s,
+				    "output"));
+		}
+		return rk_xstrdup(q ? q : "");
+	}
+	in = st->profile->chain[link].input;
+	if ((dot = strchr(in, '.')) != NULL && (size_t)(dot - in) <
+	    sizeof(proto)) {
+		memcpy(proto, in, dot - in);
+		proto[dot - in] = '\0';
+		if ((s = find_step(st->steps, proto, dot + 1, -1)) != NULL)
+			return rk_output_text(json_object_get(s, "output"));
+	}
+	return rk_xstrdup(q ? q : "");
+}
+
+static double
+num_or(double v, double dflt)
+{
+	return isnan(v) ? dflt : v;
+}
+
+static void
+make_request(struct state *st, const struct rk_protocol *p,
+    const struct rk_step *s, long link)
+{
+	const struct rk_link *l = st->profile ? &st->profile->chain[link] :
+	    NULL;
+	struct vars v = { .st = st, .p = p, .s = s, .link = link };
+	double t0 = rk_now_ms();
+	json_t *req, *msgs = json_array();
+	char *sys = NULL, *user;
+	long used;
+
+	v.input = link_input(st, link);
+	v.context = render_context(st->run, json_object_get(st->rec,
+	    "context"), &used);
+	snprintf(v.num[0], sizeof(v.num[0]), "%ld", s->min_items);
+	snprintf(v.num[1], sizeof(v.num[1]), "%ld", s->max_items);
+	if (p->system != NULL)
+		sys = tmpl_render(p->system, lookup, &v);
+	user = tmpl_render(st->run->perf && s->compact ? s->compact : s->prompt,
+	    lookup, &v);
+	if (sys != NULL)
+		json_array_append_new(msgs, json_pack("{s:s, s:s}", "role",
+		    "system", "content", sys));
+	json_array_append_new(msgs, json_pack("{s:s, s:s}", "role", "user",
+	    "content", user));
+	req = json_pack("{s:s, s:s, s:I, s:s, s:s, s:o, s:I, s:f, s:f}",
+	    "protocol", p->id, "step", s->id, "link", (json_int_t)link,
+	    "action", s->action, "output", rk_out_kind_name(s->output),
+	    "messages", msgs,
+	    "max_tokens", (json_int_t)(l && l->max_tokens ? l->max_tokens :
+	    s->max_tokens),
+	    "temperature", l ? num_or(l->temperature, s->temperature) :
+	    s->temperature,
+	    "min_confidence", l ? num_or(l->min_confidence,
+	    s->min_confidence) : s->min_confidence);
+	if (json_array_size(json_object_get(st->rec, "context")) > 0)
+		json_object_set_new(req, "context_used", json_integer(used));
+	if (s->output == OUT_LIST) {
+		json_object_set_new(req, "min_items", json_integer(s->min_items));
+		json_object_set_new(req, "max_items", json_integer(s->max_items));
+	}
+	json_object_set_new(req, "ms", json_pack("{s:f, s:f}", "load",
+	    rk_round(st->run->load_ms, 3), "render", rk_round(rk_now_ms() - t0, 3)));
+	json_object_set_new(st->rec, "request", req);
+	free(sys);
+	free(user);
+	free(v.input);
+	free(v.context);
+	for (int i = 0; i < v.nscratch; i++)
+		free(v.scratch[i]);
+}
+
+/* The first step at or after index i that this mode runs, or -1. */
+static long
+runnable_step(const struct rk_protocol *p, long i, int perf)
+{
+	for (; i < (long)p->nsteps; i++)
+		if (!(perf && p->steps[i].optional))
+			return i;
+	return -1;
+}
+
+static void
+set_result(struct state *st)
+{
+	double sum = 0, min;
+	size_t i, n = 0;
+	json_t *s;
+
+	json_array_foreach(st->steps, i, s) {
+		json_t *c = json_object_get(s, "confidence");
+
+		if (json_is_number(c)) {
+			sum += json_number_value(c);
+			n++;
+		}
+	}
+	if (st->profile != NULL)
+		min = st->profile->min_confidence;
+	else {
+		char *e;
+		struct rk_protocol *p = rk_catalog_protocol(st->run->catalog,
+		    st->protocol, &e);
+
+		free(e);
+		min = p ? p->min_confidence : 0.7;
+	}
+	sum = n ? rk_round(sum / n, 4) : 0;
+	json_object_set_new(st->rec, "result", json_pack("{s:f, s:f, s:b, s:I}",
+	    "confidence", sum, "min_confidence", min, "pass", n && sum >= min,
+	    "steps", (json_int_t)json_array_size(st->steps)));
+}
+
+static int
+fail(struct state *st, const char *code, const char *msg)
+{
+	warnx("%s: %s", rk_get_string(st->rec, "id"), msg);
+	rk_set_error(st->rec, rk_progname, code, "%s", msg);
+	rk_exit_status(RK_EXIT_CONFIG);
+	return -1;
+}
+
+/* fail() with a message of the catalog's, which is freed */
+static int
+fail_free(struct state *st, const char *code, char *msg)
+{
+	fail(st, code, msg);
+	free(msg);
+	return -1;
+}
+
+/* Continue the current link, or start the first link whose 'when' holds. */
+static int
+next_in_profile(struct state *st)
+{
+	json_t *skipped = json_object_get(st->rec, "skipped");
+	long cursor = st->last_link, j;
+	const json_t *sk;
+	size_t i;
+	char *e;
+
+	json_array_foreach(skipped, i, sk) {
+		long l = json_integer_value(json_object_get(sk, "link"));
+
+		if (l > cursor)
+			cursor = l;
+	}
+	if (st->last != NULL && cursor == st->last_link &&
+	    st->last_link < (long)st->profile->nchain) {
+		const char *pid = st->profile->chain[st->last_link].protocol;
+		struct rk_protocol *p = rk_catalog_protocol(st->run->catalog,
+		    pid, &e);
+		long si;
+
+		if (p == NULL)
+			return fail_free(st, "unknown-protocol", e);
+		for (si = 0; si < (long)p->nsteps; si++)
+			if (strcmp(p->steps[si].id, rk_get_string(st->last,
+			    "step") ? rk_get_string(st->last, "step") : "") == 0)
+				break;
+		if ((si = runnable_step(p, si + 1, st->run->perf)) >= 0) {
+			make_request(st, p, &p->steps[si], st->last_link);
+			return 0;
+		}
+	}
+	for (j = cursor + 1; j < (long)st->profile->nchain; j++) {
+		const struct rk_link *l = &st->profile->chain[j];
+		double conf = st->last ? rk_get_number(st->last, "confidence",
+		    0) : -1;
+		const char *verdict = st->last ? rk_get_string(json_object_get(
+		    st->last, "output"), "verdict") : NULL;
+		struct rk_protocol *p;
+		long si;
+
+		if (!rk_cond_eval(&l->when, conf, verdict)) {
+			if (!json_is_array(skipped)) {
+				skipped = json_array();
+				json_object_set_new(st->rec, "skipped", skipped);
+			}
+			json_array_append_new(skipped, json_pack("{s:s, s:I, "
+			    "s:s}", "protocol", l->protocol, "link",
+			    (json_int_t)j, "when", l->when.text));
+			continue;
+		}
+		if ((p = rk_catalog_protocol(st->run->catalog, l->protocol,
+		    &e)) == NULL)
+			return fail_free(st, "unknown-protocol", e);
+		if ((si = runnable_step(p, 0, st->run->perf)) >= 0) {
+			make_request(st, p, &p->steps[si], j);
+			return 0;
+		}
+	}
+	set_result(st);
+	return 0;
+}
+
+/* One protocol: continue it, or chain it after whatever ran before. */
+static int
+next_in_protocol(struct state *st)
+{
+	struct rk_protocol *p;
+	long link = 0, si = 0;
+	char *e;
+
+	if ((p = rk_catalog_protocol(st->run->catalog, st->protocol, &e)) ==
+	    NULL)
+		return fail_free(st, "unknown-protocol", e);
+	if (st->last != NULL) {
+		const char *lp = rk_get_string(st->last, "protocol");
+
+		link = st->last_link;
+		if (lp != NULL && strcmp(lp, p->id) == 0) {
+			const struct rk_step *s = rk_protocol_step(p,
+			    rk_get_string(st->last, "step") ?
+			    rk_get_string(st->last, "step") : "");
+
+			si = s ? s - p->steps + 1 : (long)p->nsteps;
+		} else
+			link++;
+	}
+	if ((si = runnable_step(p, si, st->run->perf)) >= 0)
+		make_request(st, p, &p->steps[si], link);
+	else
+		set_result(st);
+	return 0;
+}
+
+/*
+ * Passages are packed into prompts up to a token budget, counted with the
+ * encoding of $RK_MODEL when it is known (cl100k_base otherwise).
+ */
+int
+rk_runner_init(struct rk_runner *run)
+{
+	const char *v = rk_getenv("RK_CONTEXT_TOKENS");
+	const char *enc = rk_getenv("RK_MODEL") ?
+	    rk_bpe_encoding_for(rk_getenv("RK_MODEL")) : NULL;
+
+	run->context_tokens = 2000;
+	if (v != NULL && rk_parse_uint(v, 10000000, &run->context_tokens) == -1)
+		errx(RK_EXIT_USAGE, "RK_CONTEXT_TOKENS: not a number: '%s'", v);
+	run->bpe_name = enc ? enc : "cl100k_base";
+	return 0;
+}
+
+int
+rk_runner_next(struct rk_runner *run, json_t *rec)
+{
+	struct state st = { .run = run, .rec = rec, .last_link = -1 };
+	const char *prof = run->profile, *proto = run->protocol;
+	size_t n;
+	char *e;
+
+	if (rk_has_error(rec) || json_object_get(rec, "request") != NULL)
+		return 0;
+	if (!json_is_string(json_object_get(rec, "query")))
+		return fail(&st, "no-query", "record has no query");
+	if (prof == NULL && proto == NULL) {
+		prof = rk_get_string(rec, "profile");
+		proto = rk_get_string(rec, "protocol");
+	}
+	if (prof == NULL && proto == NULL)
+		return fail(&st, "no-protocol", "no protocol or profile given");
+	if (json_object_get(rec, "profile") == NULL &&
+	    json_object_get(rec, "protocol") == NULL)
+		json_object_set_new(rec, prof ? "profile" : "protocol",
+		    json_string(prof ? prof : proto));
+	if (prof != NULL && (st.profile = rk_catalog_profile(run->catalog, prof,
+	    &e)) == NULL)
+		return fail_free(&st, "unknown-profile", e);
+	st.protocol = proto;
+	st.steps = rk_steps(rec);
+	if ((n = json_array_size(st.steps)) > 0) {
+		st.last = json_array_get(st.steps, n - 1);
+		st.last_link = json_integer_value(json_object_get(st.last,
+		    "link"));
+	}
+	if (st.profile != NULL)
+		return next_in_profile(&st);
+	return next_in_protocol(&st);
+}
+

@@ -1,0 +1,176 @@
+/*
+ * The ThinkTools as data: protocols (steps with prompt templates) and
+ * profiles (chains of protocols with conditions), loaded from YAML files
+ * and checked before anything runs.  See rk-protocol(5).
+ */
+#ifndef RK_THINK_H
+#define RK_THINK_H
+
+#include <jansson.h>
+
+struct rk_bpe;
+
+/* template.c */
+
+enum tnode_kind { T_TEXT, T_VAR, T_IF };
+
+struct tnode {
+	enum tnode_kind	 kind;
+	char		*text;		/* literal text, or a variable name */
+	struct tnode	*then, *els;	/* T_IF branches */
+	struct tnode	*next;
+	int		 line, col;	/* where the tag starts, in the file */
+};
+
+/* A variable's value for rendering: NULL or "" means unset. */
+typedef const char *(*tmpl_lookup)(void *arg, const char *name);
+/* Whether a variable may appear at all; checked at load time. */
+typedef int (*tmpl_known)(void *arg, const char *name);
+
+struct tnode	*tmpl_compile(const char *src, int line, int col,
+		    char **err);
+int		 tmpl_check(const struct tnode *, tmpl_known, void *arg,
+		    const char **bad, int *line, int *col);
+void		 tmpl_free(struct tnode *);
+char		*tmpl_render(const struct tnode *, tmpl_lookup, void *arg);
+
+/* protocol.c */
+
+enum out_kind { OUT_TEXT, OUT_LIST, OUT_VERDICT };
+
+struct rk_step {
+	char		*id;
+	char		*action;
+	enum out_kind	 output;
+	char		*prompt_src, *compact_src;
+	struct tnode	*prompt, *compact;
+	char		**depends_on;
+	size_t		 ndeps;
+	double		 min_confidence;
+	long		 min_items, max_items;
+	long		 max_tokens;
+	double		 temperature;
+	int		 optional;
+};
+
+struct rk_protocol {
+	char		*id, *name, *description, *strategy, *input, *file;
+	char		*system_src;
+	struct tnode	*system;
+	long		 version;
+	double		 min_confidence;
+	struct rk_step	*steps;
+	size_t		 nsteps;
+};
+
+enum cond_kind { C_ALWAYS, C_CONF, C_VERDICT };
+
+struct rk_cond {
+	enum cond_kind	 kind;
+	char		 op[3];		/* < <= > >= == != */
+	double		 value;
+	char		*verdict;
+	char		*text;		/* as written, for traces */
+};
+
+struct rk_link {
+	char		*protocol;
+	char		*input;		/* "question" or "protocol.step" */
+	struct rk_cond	 when;
+	double		 temperature;	/* NAN: not overridden */
+	long		 max_tokens;	/* 0: not overridden */
+	double		 min_confidence; /* NAN: not overridden */
+};
+
+struct rk_profile {
+	char		*id, *name, *description, *file;
+	double		 min_confidence;
+	long		 token_budget;
+	struct rk_link	*chain;
+	size_t		 nchain;
+};
+
+struct rk_catalog {
+	struct rk_protocol	**protocols;
+	size_t			  nprotocols;
+	struct rk_profile	**profiles;
+	size_t			  nprofiles;
+	char			**dirs;
+	size_t			  ndirs;
+	int			  lazy;	/* load protocols only when used */
+};
+
+struct rk_catalog	*rk_catalog_new(void);
+void			 rk_catalog_free(struct rk_catalog *);
+int	 rk_valid_name(const char *);
+int	 rk_catalog_load_all(struct rk_catalog *, char **err);
+int	 rk_catalog_load_file(struct rk_catalog *, const char *path,
+	    char **err);
+struct rk_protocol *rk_catalog_protocol(struct rk_catalog *, const char *,
+	    char **err);
+struct rk_profile *rk_catalog_profile(struct rk_catalog *, const char *,
+	    char **err);
+int	 rk_catalog_check_profile(struct rk_catalog *, struct rk_profile *,
+	    char **err);
+const struct rk_step *rk_protocol_step(const struct rk_protocol *,
+	    const char *id);
+json_t	*rk_protocol_json(const struct rk_protocol *);
+json_t	*rk_profile_json(const struct rk_profile *);
+int	 rk_cond_parse(const char *, struct rk_cond *);
+int	 rk_cond_eval(const struct rk_cond *, double conf, const char *verdict);
+const char *rk_out_kind_name(enum out_kind);
+
+/* runner.c: the next step of a record */
+
+struct rk_runner {
+	struct rk_catalog	*catalog;
+	const char		*profile;	/* run this profile, */
+	const char		*protocol;	/* or this protocol, */
+					/* or what the record names */
+	int			 perf;		/* compact prompts, no optional */
+	double			 load_ms;	/* recorded in requests */
+	long			 context_tokens; /* budget for passages */
+	const char		*bpe_name;	/* the encoding counting them */
+	const struct rk_bpe	*bpe;		/* opened on first use */
+};
+
+int	 rk_runner_init(struct rk_runner *);
+int	 rk_runner_next(struct rk_runner *, json_t *rec);
+
+/* reply.c: a model's reply -> the step's structured output */
+
+double	 rk_reply_confidence(const char *text, int *found);
+json_t	*rk_reply_parse(const char *text, enum out_kind);
+int	 rk_out_kind_parse(const char *, enum out_kind *);
+char	*rk_output_text(const json_t *output);
+
+/*
+ * report.c: runs as plain text for people.  Nothing here changes a record.
+ */
+
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "store/store.h"
+
+struct rk_style {
+	int	width;		/* wrap lines at this many columns */
+	int	bold;		/* bold headers: a terminal, no NO_COLOR */
+};
+
+/* the style for fp: its width and boldness if it is a terminal */
+void	 rk_style_for(FILE *, struct rk_style *);
+
+/* the whole report of one run */
+void	 rk_report(FILE *, const json_t *rec, const struct rk_style *);
+
+/* one line of a listing, and the header line above the first */
+void	 rk_report_header(FILE *, const struct rk_style *);
+void	 rk_report_row(FILE *, const struct rk_run *,
+	    const struct rk_style *);
+
+/* a listing line as a JSON object */
+json_t	*rk_run_json(const struct rk_run *);
+
+#endif
