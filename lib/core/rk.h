@@ -27,6 +27,24 @@ enum {
 	RK_EXIT_INTERNAL = 7	/* out of memory or a bug */
 };
 
+/*
+ * The error convention.  Library code reports and never exits: a function
+ * that can fail returns 0 or one of the RK_EXIT_* codes above (or NULL or
+ * -1 where its comment says so) and, when its caller passes a struct
+ * rk_error, writes the code and a message there.  Callers branch on the
+ * code, never on the wording of the message.  Only main() and the code in
+ * cmd/ decide the exit status, through rk_exit_status(), which keeps the
+ * highest and may be called from any thread.  The one exception is running
+ * out of memory: the rk_x* allocators exit with RK_EXIT_INTERNAL.
+ */
+struct rk_error {
+	int	code;		/* RK_EXIT_*, 0 for none */
+	char	msg[512];	/* "subject: what is wrong", no trailing newline */
+};
+
+int	 rk_error_set(struct rk_error *, int code, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));	/* returns code */
+
 #define RK_RECORD_VERSION 1
 
 /* util.c */

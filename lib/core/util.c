@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,7 @@
 #include "core/rk.h"
 
 const char *rk_progname = "rk";
-static int exit_status;
+static atomic_int exit_status;
 
 void
 rk_init(const char *progname)
@@ -31,8 +32,25 @@ rk_init(const char *progname)
 void
 rk_exit_status(int status)
 {
-	if (status > exit_status)
-		exit_status = status;
+	int seen = atomic_load(&exit_status);
+
+	while (status > seen &&
+	    !atomic_compare_exchange_weak(&exit_status, &seen, status))
+		;
+}
+
+int
+rk_error_set(struct rk_error *e, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (e != NULL) {
+		e->code = code;
+		va_start(ap, fmt);
+		vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+		va_end(ap);
+	}
+	return code;
 }
 
 /* A filter that could not write its output has failed, whatever else. */
@@ -46,7 +64,7 @@ rk_finish(void)
 		warnx("stdout: write error");
 		rk_exit_status(RK_EXIT_IO);
 	}
-	return exit_status;
+	return atomic_load(&exit_status);
 }
 
 void
