@@ -80,20 +80,30 @@ rk_reply_confidence(const char *text, int *found)
 	return best >= 0 ? best : 0;
 }
 
+/*
+ * If the line s starts with word, decorated or not ("**Confidence:**",
+ * "## Verdict"), what follows the word; else NULL.
+ */
+const char *
+rk_line_label(const char *s, const char *word)
+{
+	size_t n = strlen(word);
+
+	while (*s == '*' || *s == '#' || *s == '_' || *s == ' ' || *s == '\t')
+		s++;
+	return strncasecmp(s, word, n) == 0 ? s + n : NULL;
+}
+
 static int
 is_confidence_line(const char *s)
 {
-	while (*s == '*' || *s == '#' || *s == '_' || isspace((unsigned char)*s))
-		s++;
-	return strncasecmp(s, "confidence", 10) == 0;
+	return rk_line_label(s, "confidence") != NULL;
 }
 
 static int
 is_verdict_line(const char *s)
 {
-	while (*s == '*' || *s == '#' || *s == '_' || isspace((unsigned char)*s))
-		s++;
-	return strncasecmp(s, "verdict", 7) == 0;
+	return rk_line_label(s, "verdict") != NULL;
 }
 
 static char *

@@ -143,6 +143,16 @@ double	 rk_reply_confidence(const char *text, int *found);
 json_t	*rk_reply_parse(const char *text, enum out_kind);
 int	 rk_out_kind_parse(const char *, enum out_kind *);
 char	*rk_output_text(const json_t *output);
+const char *rk_line_label(const char *line, const char *word);
+
+/*
+ * answer.c: the answer stated in a model's text ("Answer: 18", "#### 18",
+ * "\boxed{18}", "The answer is 18." ...; for a numeric question, else the
+ * last number), malloc'd, or NULL if none; and the canonical form of an
+ * answer, malloc'd, for comparing: "1000" for "$1,000.00", "yes", "B".
+ */
+char	*rk_answer_extract(const char *text, int numeric);
+char	*rk_answer_normalize(const char *answer);
 
 /*
  * report.c: runs as plain text for people.  Nothing here changes a record.
