@@ -123,7 +123,10 @@ count(struct rk_catalog *c, const char *name)
 	long n = 0;
 
 	if ((p = rk_catalog_protocol(c, name, &e)) != NULL) {
-		printf("%ld\n", count_steps(p));
+		struct rk_protocol *conc = rk_catalog_conclusion(c, p);
+
+		printf("%ld\n", count_steps(p) + (conc ? count_steps(conc) :
+		    0));
 		return RK_EXIT_OK;
 	}
 	free(e);

@@ -3,21 +3,21 @@
 
 load helper
 
-@test "rk-parse -l lists the five protocols and six profiles" {
+@test "rk-parse -l lists the six protocols and six profiles" {
 	run rk-parse -l
 	assert_status 0
-	[ "${#lines[@]}" -eq 11 ]
+	[ "${#lines[@]}" -eq 12 ]
 	[ "$(printf '%s\n' "$output" | awk '$2 == "protocol" { print $1 }' | tr '\n' ' ')" = \
-	    "bedrock brutalhonesty gigathink laserlogic proofguard " ]
+	    "bedrock brutalhonesty conclude gigathink laserlogic proofguard " ]
 	[ "$(printf '%s\n' "$output" | awk '$2 == "profile" { print $1 }' | tr '\n' ' ')" = \
 	    "quick balanced deep paranoid decide scientific " ]
-	assert_match '^balanced +profile +.*\(gigathink > laserlogic > bedrock > proofguard\)$'
+	assert_match '^balanced +profile +.*\(gigathink > laserlogic > bedrock > proofguard > conclude\)$'
 }
 
 @test "rk-parse with no argument checks everything and prints canonical JSON" {
 	run rk-parse
 	assert_status 0
-	[ "${#lines[@]}" -eq 11 ]
+	[ "${#lines[@]}" -eq 12 ]
 	[ "$(printf '%s\n' "$output" | jq -r '.id' | head -1)" = bedrock ]
 	run rk-parse -q
 	assert_status 0
@@ -35,18 +35,21 @@ load helper
 	run rk-parse paranoid
 	assert_status 0
 	[ "$(printf '%s' "$output" | jq -c '[.min_confidence, [.chain[] | [.protocol, .input, .when]], .chain[4].temperature]')" = \
-	    '[0.95,[["gigathink","question","always"],["laserlogic","gigathink.synthesize","always"],["bedrock","laserlogic.check_validity","always"],["proofguard","bedrock.identify_axioms","always"],["brutalhonesty","proofguard.triangulate","always"],["proofguard","brutalhonesty.verdict","confidence < 0.95"]],0.3]' ]
+	    '[0.95,[["gigathink","question","always"],["laserlogic","gigathink.synthesize","always"],["bedrock","laserlogic.check_validity","always"],["proofguard","bedrock.identify_axioms","always"],["brutalhonesty","proofguard.triangulate","always"],["proofguard","brutalhonesty.verdict","confidence < 0.95"],["conclude","question","always"]],0.3]' ]
 }
 
 @test "rk-parse -c counts the most steps a pipeline can run" {
 	run rk-parse -c quick
-	assert_output 6
+	assert_output 7
 	run rk-parse -c paranoid
-	assert_output 18
+	assert_output 19
 	run rk-parse -c -P paranoid
-	assert_output 17
+	assert_output 18
+	# a protocol alone is followed by the conclusion
 	run rk-parse -c laserlogic
-	assert_output 3
+	assert_output 4
+	run rk-parse -c conclude
+	assert_output 1
 }
 
 @test "bad definitions are reported as file:line:col with status 4" {
@@ -56,7 +59,7 @@ load helper
 		assert_status 4
 		assert_output "rk-parse: $file:$msg"
 	done <<'EOF2'
-protocols/badaction.yaml|5:13: unknown action 'ponder' (generate, analyze, synthesize, validate, critique, decide, cross_reference)
+protocols/badaction.yaml|5:13: unknown action 'ponder' (generate, analyze, synthesize, validate, critique, decide, cross_reference, conclude)
 protocols/badif.yaml|6:13: {{#if}} without {{/if}}
 protocols/badref.yaml|6:17: step 'a' depends on unknown step 'nosuch'
 protocols/badvar.yaml|8:7: unknown template variable '{{qeury}}'

@@ -67,13 +67,15 @@ List 5-10 distinct dimensions of it (economic," ]
 }
 
 @test "a protocol runs its three steps in order, each seeing the one it depends on" {
-	run steps gigathink 3 < <(rk-prompt gigathink "Should we rewrite it in Rust?")
+	run steps gigathink 4 < <(rk-prompt gigathink "Should we rewrite it in Rust?")
 	assert_status 0
 	printf '%s\n' "$output" >final.json
-	[ "$(jq -c '[.steps[] | .step]' final.json)" = '["identify_dimensions","explore_perspectives","synthesize"]' ]
-	[ "$(jq -c '[.steps[] | .output.type]' final.json)" = '["list","text","text"]' ]
+	[ "$(jq -c '[.steps[] | .step]' final.json)" = '["identify_dimensions","explore_perspectives","synthesize","answer"]' ]
+	[ "$(jq -c '[.steps[] | .output.type]' final.json)" = '["list","text","text","answer"]' ]
 	[ "$(jq -c 'has("request")' final.json)" = false ]
-	[ "$(jq -c '.result | [.steps, .min_confidence, .pass == (.confidence >= 0.7)]' final.json)" = '[3,0.7,true]' ]
+	[ "$(jq -c '.result | [.steps, .min_confidence, .pass == (.confidence >= 0.7)]' final.json)" = '[4,0.7,true]' ]
+	# the conclusion saw the question and the protocol's last output
+	[ "$(jq -c '[.steps[3].protocol, .steps[3].link, (.answer | type), (.conclusion | length > 0)]' final.json)" = '["conclude",1,"string",true]' ]
 	# the second prompt carried the first step's items, numbered
 	first=$(jq -r '.steps[0].output.items[0]' final.json)
 	rk-prompt gigathink "Should we rewrite it in Rust?" | rk-llm --mock | rk-prompt gigathink >two.json
@@ -90,26 +92,26 @@ List 5-10 distinct dimensions of it (economic," ]
 
 @test "profile conditions decide which links run: balanced with high and low confidence" {
 	export RK_MOCK_CONFIDENCE=0.95
-	run steps "-p balanced" 12 < <(rk-prompt -p balanced "Is the sky blue?")
+	run steps "-p balanced" 13 < <(rk-prompt -p balanced "Is the sky blue?")
 	printf '%s\n' "$output" >high.json
-	[ "$(jq -c '[.steps[] | .protocol] | unique' high.json)" = '["gigathink","laserlogic","proofguard"]' ]
+	[ "$(jq -c '[.steps[] | .protocol] | unique' high.json)" = '["conclude","gigathink","laserlogic","proofguard"]' ]
 	[ "$(jq -c '.skipped' high.json)" = '[{"protocol":"bedrock","link":2,"when":"confidence < 0.9"}]' ]
-	[ "$(jq -c '.result' high.json)" = '{"confidence":0.95,"min_confidence":0.8,"pass":true,"steps":9}' ]
+	[ "$(jq -c '.result' high.json)" = '{"confidence":0.95,"min_confidence":0.8,"pass":true,"steps":10}' ]
 	# proofguard's input fell back to the question: bedrock did not run
 	export RK_MOCK_CONFIDENCE=0.5
-	run steps "-p balanced" 12 < <(rk-prompt -p balanced "Is the sky blue?")
+	run steps "-p balanced" 13 < <(rk-prompt -p balanced "Is the sky blue?")
 	printf '%s\n' "$output" >low.json
-	[ "$(jq -c '[.steps[] | .protocol + "." + .step] | length' low.json)" = 12 ]
+	[ "$(jq -c '[.steps[] | .protocol + "." + .step] | length' low.json)" = 13 ]
 	[ "$(jq -c '.skipped' low.json)" = null ]
-	[ "$(jq -c '.result' low.json)" = '{"confidence":0.5,"min_confidence":0.8,"pass":false,"steps":12}' ]
+	[ "$(jq -c '.result' low.json)" = '{"confidence":0.5,"min_confidence":0.8,"pass":false,"steps":13}' ]
 }
 
 @test "paranoid runs proofguard twice as separate links; overrides reach the request" {
 	export RK_MOCK_CONFIDENCE=0.9
-	run steps "-p paranoid" 18 < <(rk-prompt -p paranoid "Will fusion power be cheap by 2050?")
+	run steps "-p paranoid" 19 < <(rk-prompt -p paranoid "Will fusion power be cheap by 2050?")
 	printf '%s\n' "$output" >p.json
 	[ "$(jq -c '[.steps[] | select(.protocol == "proofguard") | .link] | unique' p.json)" = '[3,5]' ]
-	[ "$(jq -r '.result.steps' p.json)" = 18 ]
+	[ "$(jq -r '.result.steps' p.json)" = 19 ]
 	# brutalhonesty's link sets temperature 0.3
 	rk-prompt -p paranoid "x" >s.json
 	for i in $(seq 12); do rk-llm --mock <s.json | rk-prompt -p paranoid >t.json; mv t.json s.json; done
@@ -120,11 +122,11 @@ List 5-10 distinct dimensions of it (economic," ]
 
 @test "chaining protocols by hand feeds one protocol's last output to the next" {
 	rk-prompt bedrock "Prices always rise" >a.json
-	for i in 1 2 3; do rk-llm --mock <a.json | rk-prompt bedrock >b.json; mv b.json a.json; done
-	[ "$(jq -c .result.steps a.json)" = 3 ]
+	for i in 1 2 3 4; do rk-llm --mock <a.json | rk-prompt bedrock >b.json; mv b.json a.json; done
+	[ "$(jq -c .result.steps a.json)" = 4 ]
 	rk-prompt laserlogic <a.json >c.json
-	[ "$(jq -c '[.request.protocol, .request.link]' c.json)" = '["laserlogic",1]' ]
-	last=$(jq -r '.steps[2].output.text' a.json)
+	[ "$(jq -c '[.request.protocol, .request.link]' c.json)" = '["laserlogic",2]' ]
+	last=$(jq -r '.conclusion' a.json)
 	[ "$(jq -r '.request.messages[1].content' c.json | sed -n 1p)" = "Argument: $(printf '%s\n' "$last" | head -1)" ]
 }
 
@@ -133,7 +135,7 @@ List 5-10 distinct dimensions of it (economic," ]
 	[ "$(jq -r '.request.messages[1].content' a.json | sed '/^$/d' | tail -1)" = "One key insight per dimension." ]
 	export RK_MOCK_CONFIDENCE=0.8
 	run steps "-P laserlogic" 3 < <(rk-prompt -P laserlogic "q")
-	[ "$(printf '%s' "$output" | jq -c '[.steps[].step]')" = '["extract_claims","check_validity"]' ]
+	[ "$(printf '%s' "$output" | jq -c '[.steps[].step]')" = '["extract_claims","check_validity","answer"]' ]
 }
 
 @test "records with an error or a pending request pass through unchanged" {

@@ -14,13 +14,17 @@ run_json() {
 		run_json -p "$p" "$Q" >"$p.json"
 	done
 	# the mock's confidences for this question decide the branches
-	[ "$(jq -c '[.steps[] | .protocol] | unique' quick.json)" = '["gigathink","laserlogic"]' ]
-	[ "$(jq -c '.result.steps' quick.json)" = 6 ]
-	[ "$(jq -c '[.result.steps, .skipped]' balanced.json)" = '[12,null]' ]
-	[ "$(jq -c '[.result.steps, [.skipped[].protocol]]' deep.json)" = '[12,["brutalhonesty"]]' ]
-	[ "$(jq -c '[.result.steps, ([.steps[] | select(.protocol == "proofguard")] | length)]' paranoid.json)" = '[18,6]' ]
-	[ "$(jq -c '[.steps[] | .protocol] | unique' decide.json)" = '["bedrock","brutalhonesty","laserlogic"]' ]
-	[ "$(jq -c '[.steps[0].protocol, .result.steps]' scientific.json)" = '["gigathink",9]' ]
+	[ "$(jq -c '[.steps[] | .protocol] | unique' quick.json)" = '["conclude","gigathink","laserlogic"]' ]
+	[ "$(jq -c '.result.steps' quick.json)" = 7 ]
+	[ "$(jq -c '[.result.steps, .skipped]' balanced.json)" = '[13,null]' ]
+	[ "$(jq -c '[.result.steps, [.skipped[].protocol]]' deep.json)" = '[13,["brutalhonesty"]]' ]
+	[ "$(jq -c '[.result.steps, ([.steps[] | select(.protocol == "proofguard")] | length)]' paranoid.json)" = '[19,6]' ]
+	[ "$(jq -c '[.steps[] | .protocol] | unique' decide.json)" = '["bedrock","brutalhonesty","conclude","laserlogic"]' ]
+	[ "$(jq -c '[.steps[0].protocol, .result.steps]' scientific.json)" = '["gigathink",10]' ]
+	# every run ends with an answer: the last step's, lifted to the record
+	for p in quick balanced deep paranoid decide scientific; do
+		[ "$(jq -c '[.steps[-1].protocol, .answer == .steps[-1].output.answer, (.answer | length > 0), (.conclusion | length > 0)]' "$p.json")" = '["conclude",true,true,true]' ]
+	done
 	for p in quick balanced deep paranoid decide scientific; do
 		[ "$(jq -c '[.profile, (.error // null), (.request // null)]' "$p.json")" = "[\"$p\",null,null]" ]
 	done
@@ -31,14 +35,14 @@ run_json() {
 @test "conditions follow the confidence: paranoid's second proofguard runs only below 0.95" {
 	RK_MOCK_CONFIDENCE=0.97 run_json -p paranoid "$Q" >high.json
 	RK_MOCK_CONFIDENCE=0.90 run_json -p paranoid "$Q" >low.json
-	[ "$(jq -c '[.result.steps, .skipped]' high.json)" = '[15,[{"protocol":"proofguard","link":5,"when":"confidence < 0.95"}]]' ]
-	[ "$(jq -c '[.result.steps, .skipped, .result.pass]' low.json)" = '[18,null,false]' ]
+	[ "$(jq -c '[.result.steps, .skipped]' high.json)" = '[16,[{"protocol":"proofguard","link":5,"when":"confidence < 0.95"}]]' ]
+	[ "$(jq -c '[.result.steps, .skipped, .result.pass]' low.json)" = '[19,null,false]' ]
 	[ "$(jq -c '.result.pass' high.json)" = true ]
 }
 
 @test "one protocol with -t; the default profile is balanced" {
 	run_json -t brutalhonesty "$Q" >b.json
-	[ "$(jq -c '[.protocol, [.steps[].step], .steps[2].output.type]' b.json)" = '["brutalhonesty",["steelman","attack","verdict"],"verdict"]' ]
+	[ "$(jq -c '[.protocol, [.steps[].step], .steps[2].output.type]' b.json)" = '["brutalhonesty",["steelman","attack","verdict","answer"],"verdict"]' ]
 	run_json "$Q" >d.json
 	[ "$(jq -r .profile d.json)" = balanced ]
 }
@@ -49,19 +53,20 @@ run_json() {
 	assert_match "^question +Should a ten-person team split its monolith into microservices.$"
 	assert_match '^gigathink$'
 	assert_match '^laserlogic$'
-	assert_match '^result +pass: confidence 0\.[0-9]+, minimum 0\.70, 6 steps$'
+	assert_match '^result +pass: confidence 0\.[0-9]+, minimum 0\.70, 7 steps$'
 }
 
 @test "the man page examples of rk(1) and reasonkit(7) work" {
 	run sh -c 'rk think --mock -p quick -f json "Should we adopt Rust?" |
 	    jq -c "[(.steps | length), .result.steps]"'
 	assert_status 0
-	assert_output '[6,6]'
+	assert_output '[7,7]'
 	run sh -c 'rk-prompt gigathink "Should we split the monolith?" |
 	    rk-llm --mock | rk-prompt | rk-llm --mock | rk-prompt |
-	    rk-llm --mock | rk-prompt | rk-trace -f json >run.json'
+	    rk-llm --mock | rk-prompt | rk-llm --mock | rk-prompt |
+	    rk-trace -f json >run.json'
 	assert_status 0
-	[ "$(jq -c '[.protocol, .result.steps]' run.json)" = '["gigathink",3]' ]
+	[ "$(jq -c '[.protocol, .result.steps]' run.json)" = '["gigathink",4]' ]
 	run sh -c 'rk-prompt laserlogic "All swans are white" | rk-llm --mock |
 	    rk-prompt | rk-llm --mock | rk-prompt | rk-llm --mock |
 	    rk-prompt | jq -c "[.steps[].step]"'
@@ -102,7 +107,7 @@ overhead" ]
 @test "--performance-mode stores nothing and skips optional steps" {
 	RK_MOCK_CONFIDENCE=0.8 run rk think --mock --performance-mode -p quick -d p.db -f json "$Q"
 	assert_status 0
-	[ "$(printf '%s' "$output" | jq -c '[.steps[].step]')" = '["identify_dimensions","explore_perspectives","synthesize","extract_claims","check_validity"]' ]
+	[ "$(printf '%s' "$output" | jq -c '[.steps[].step]')" = '["identify_dimensions","explore_perspectives","synthesize","extract_claims","check_validity","answer"]' ]
 	[ ! -e p.db ] || [ "$(rk trace -d p.db -f json ls | wc -l)" -eq 0 ]
 }
 
@@ -136,14 +141,14 @@ overhead" ]
 @test "rk dispatches: list, help, --version, rk foo runs rk-foo, unknown commands" {
 	run rk list
 	assert_status 0
-	[ "${#lines[@]}" -eq 11 ]
+	[ "${#lines[@]}" -eq 12 ]
 	run rk help
 	assert_status 0
 	assert_match '^usage: rk think'
 	run rk --version
 	assert_output "rk 0.1.0"
 	run rk parse -c quick
-	assert_output 6
+	assert_output 7
 	run rk nosuch
 	assert_status 2
 	assert_output "rk: no such command 'nosuch' (rk help)"
@@ -158,7 +163,7 @@ overhead" ]
 	rk-search -i a.db add coffee.txt tea.txt >/dev/null
 	rk-search -i b.db add sleep.txt coffee.txt >/dev/null
 	run_json -t gigathink -i a.db "Is coffee good for health?" >one.json
-	[ "$(jq -c '[[.context[].doc], .result.steps, .error]' one.json)" = '[["coffee.txt"],3,null]' ]
+	[ "$(jq -c '[[.context[].doc], .result.steps, .error]' one.json)" = '[["coffee.txt"],4,null]' ]
 	# the first prompt placed the passage, citing its source
 	printf 'Is coffee good for health?\n' | rk-search -r -i a.db |
 	    rk-prompt gigathink | jq -r '.request.messages[1].content' >p.txt
@@ -182,7 +187,7 @@ overhead" ]
 @test "rk think passes --provider, -m, --budget and --stream on to rk-llm" {
 	run_json_p() { rk think -d "$TMP/t.db" -f json "$@"; }
 	run_json_p --provider mock -m mock-1 -p quick "q" >a.json
-	[ "$(jq -c '[.result.steps, .steps[0].model]' a.json)" = '[6,"mock-1"]' ]
+	[ "$(jq -c '[.result.steps, .steps[0].model]' a.json)" = '[7,"mock-1"]' ]
 	run sh -c "rk think --mock --budget 300t -p quick -d '$TMP/t.db' -f json q 2>err.txt"
 	assert_status 1
 	[ "$(printf '%s' "$output" | jq -c '[.error.code, (.steps | length)]')" = '["budget",2]' ]
@@ -194,4 +199,49 @@ overhead" ]
 	run rk think --provider
 	assert_status 2
 	assert_output "rk: --provider needs a provider"
+}
+
+@test "every run ends with an answer: first in the report, .answer in JSON" {
+	run sh -c 'rk think --mock -p quick -d t.db -f json "Is 12 * 7 equal to 84?" | jq -r .answer'
+	assert_status 0
+	assert_output 84
+	run rk think --mock -p quick -d t.db -f text "Should we split the monolith?"
+	assert_status 0
+	[ "${lines[3]}" = "question  Should we split the monolith?" ]
+	printf '%s\n' "${lines[4]}" | grep -Eqx 'answer    (Yes|No)'
+	printf '%s\n' "${lines[5]}" | grep -q '^reasons   On monolith, '
+	# the same question, the same answer; one protocol alone gets one too
+	a=$(run_json -t laserlogic "Should we split the monolith?" | jq -r .answer)
+	[ "answer    $a" = "${lines[4]}" ]
+	run_json -t gigathink "What is 2.5 + 4?" >g.json
+	[ "$(jq -c '[.answer, .steps[-1].protocol, (.conclusion | length > 0)]' g.json)" = '["6.5","conclude",true]' ]
+	[ "$(run_json -t conclude "Name a colour" | jq -c '[.answer, (.steps | length)]')" = '["Start with a small, reversible trial on colour",1]' ]
+}
+
+@test "a user's profile ends with the conclusion too; its prompt carries the findings" {
+	mkdir -p "$XDG_CONFIG_HOME/reasonkit/protocols"
+	cat >"$XDG_CONFIG_HOME/reasonkit/protocols/profiles.yaml" <<'YAML'
+profiles:
+  - id: mine
+    description: Mine
+    min_confidence: 0.5
+    chain:
+      - protocol: bedrock
+      - protocol: conclude
+YAML
+	run_json -p mine "Should prices rise?" >m.json
+	[ "$(jq -c '[([.steps[].protocol] | unique), (.answer | length > 0)]' m.json)" = '[["bedrock","conclude"],true]' ]
+	rk-prompt -p mine "Should prices rise?" >r.json
+	for i in 1 2 3; do rk-llm --mock <r.json | rk-prompt -p mine >s.json; mv s.json r.json; done
+	jq -r '.request.messages[1].content' r.json >p.txt
+	grep -qx '\[bedrock.reconstruct\]' p.txt
+	grep -qx 'Question: Should prices rise?' p.txt
+}
+
+@test "the report prints the digits that decide pass or FAIL" {
+	RK_MOCK_CONFIDENCE=0.8 run_json -p balanced q >b.json
+	run sh -c "jq -c '.result.confidence = 0.7973 | .result.pass = false' b.json | rk-trace -n -f text"
+	assert_match '^result +FAIL: confidence 0\.7973, minimum 0\.8000, 13 steps$'
+	run sh -c "jq -c '.result.confidence = 0.7 | .result.pass = false' b.json | rk-trace -n -f text"
+	assert_match '^result +FAIL: confidence 0\.70, minimum 0\.80, 13 steps$'
 }

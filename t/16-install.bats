@@ -16,5 +16,5 @@ load helper
 	PATH=/usr/bin:/bin run "$TMP/inst/opt/rk/bin/rk" think --mock -p quick \
 	    -d "$TMP/i.db" -f json "Is it installed?"
 	assert_status 0
-	[ "$(printf '%s' "$output" | jq -c '.result.steps')" = 6 ]
+	[ "$(printf '%s' "$output" | jq -c '.result.steps')" = 7 ]
 }

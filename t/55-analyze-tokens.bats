@@ -9,19 +9,20 @@ load helper
 	assert_output '{"what":"gigathink.identify_dimensions","total":59,"reasonkit":53,"question":7,"carried":0,"overhead":89.8}
 {"what":"gigathink.explore_perspectives","total":113,"reasonkit":39,"question":7,"carried":67,"overhead":34.5}
 {"what":"gigathink.synthesize","total":84,"reasonkit":48,"question":7,"carried":29,"overhead":57.1}
-{"what":"gigathink","total":256,"reasonkit":140,"question":21,"carried":96,"overhead":54.7}'
+{"what":"conclude.answer","total":121,"reasonkit":75,"question":7,"carried":39,"overhead":62.0}
+{"what":"gigathink","total":377,"reasonkit":215,"question":28,"carried":135,"overhead":57.0}'
 }
 
 @test "the man page example" {
 	run sh -c 'rk analyze-tokens -j -t gigathink "Is remote work here to stay?" | tail -1'
-	assert_output '{"what":"gigathink","total":256,"reasonkit":140,"question":21,"carried":96,"overhead":54.7}'
+	assert_output '{"what":"gigathink","total":377,"reasonkit":215,"question":28,"carried":135,"overhead":57.0}'
 }
 
 @test "the sums are the sums of the steps; the question is counted only where a prompt has it" {
 	rk-analyze-tokens -j -p quick "Should we adopt Rust for our backend?" >q.ndjson
-	[ "$(wc -l <q.ndjson)" -eq 7 ]
-	[ "$(head -6 q.ndjson | jq -s 'map(.total) | add')" = "$(tail -1 q.ndjson | jq .total)" ]
-	[ "$(head -6 q.ndjson | jq -s 'map(.reasonkit) | add')" = "$(tail -1 q.ndjson | jq .reasonkit)" ]
+	[ "$(wc -l <q.ndjson)" -eq 8 ]
+	[ "$(head -7 q.ndjson | jq -s 'map(.total) | add')" = "$(tail -1 q.ndjson | jq .total)" ]
+	[ "$(head -7 q.ndjson | jq -s 'map(.reasonkit) | add')" = "$(tail -1 q.ndjson | jq .reasonkit)" ]
 	# laserlogic's input is gigathink's synthesis, not the question
 	[ "$(grep laserlogic q.ndjson | jq -s 'map(.question) | add')" = 0 ]
 	[ "$(grep gigathink. q.ndjson | jq -s 'map(.question > 0) | all')" = true ]
@@ -31,8 +32,8 @@ load helper
 	run rk-analyze-tokens -m gpt-4o -t laserlogic "Is remote work here to stay?"
 	assert_status 0
 	[ "${lines[0]}" = "question: 7 tokens (simple), encoding o200k_base" ]
-	[ "${#lines[@]}" -eq 7 ]
-	assert_match '^laserlogic +[0-9]+ +[0-9]+ +7 +[0-9]+ +[0-9.]+%$'
+	[ "${#lines[@]}" -eq 8 ]
+	assert_match '^laserlogic +[0-9]+ +[0-9]+ +14 +[0-9]+ +[0-9.]+%$'
 	assert_match '^target: overhead under 10% for a simple or medium question: not met \([0-9.]+%\)$'
 	long=$(printf 'word %.0s' $(seq 150))
 	long=${long% }

@@ -19,7 +19,7 @@
 #include "think/ydoc.h"
 
 static const char *actions[] = { "generate", "analyze", "synthesize",
-    "validate", "critique", "decide", "cross_reference", NULL };
+    "validate", "critique", "decide", "cross_reference", "conclude", NULL };
 static const char *strategies[] = { "expansive", "deductive", "analytical",
     "adversarial", "verification", "decision", "empirical", NULL };
 
@@ -208,6 +208,8 @@ default_output(const char *action)
 		return OUT_LIST;
 	if (strcmp(action, "validate") == 0 || strcmp(action, "decide") == 0)
 		return OUT_VERDICT;
+	if (strcmp(action, "conclude") == 0)
+		return OUT_ANSWER;
 	return OUT_TEXT;
 }
 
@@ -286,7 +288,7 @@ load_step(struct ctx *x, const struct ynode *sn, struct rk_step *s)
 	if (s->action != NULL && !in_list(s->action, actions))
 		return bad(x, ymap_get(sn, "action"), "unknown action '%s' "
 		    "(generate, analyze, synthesize, validate, critique, "
-		    "decide, cross_reference)", s->action);
+		    "decide, cross_reference, conclude)", s->action);
 	s->output = s->action ? default_output(s->action) : OUT_TEXT;
 	if ((n = scalar(x, sn, "output", 0)) != NULL &&
 	    rk_out_kind_parse(n->value, &s->output) == -1)
@@ -380,7 +382,8 @@ known_var(void *arg, const char *name)
 	const struct known_arg *k = arg;
 
 	if (strcmp(name, "question") == 0 || strcmp(name, "context") == 0 ||
-	    strcmp(name, "input") == 0 || strcmp(name, k->p->input) == 0)
+	    strcmp(name, "input") == 0 || strcmp(name, k->p->input) == 0 ||
+	    strcmp(name, "findings") == 0)
 		return 1;
 	if (k->s == NULL)
 		return 0;
@@ -832,6 +835,24 @@ rk_catalog_protocol(struct rk_catalog *c, const char *name, char **err)
 	rk_asprintf(err, "unknown protocol '%s' (rk-parse -l lists them)",
 	    name);
 	return NULL;
+}
+
+/*
+ * The conclusion to run after p alone, if p does not end with an answer of
+ * its own and the catalog has one.
+ */
+struct rk_protocol *
+rk_catalog_conclusion(struct rk_catalog *c, const struct rk_protocol *p)
+{
+	struct rk_protocol *conc;
+	char *e;
+
+	if (strcmp(p->id, RK_CONCLUDE) == 0 || (p->nsteps > 0 &&
+	    p->steps[p->nsteps - 1].output == OUT_ANSWER))
+		return NULL;
+	conc = rk_catalog_protocol(c, RK_CONCLUDE, &e);
+	free(e);
+	return conc;
 }
 
 /* Resolve a link's input: "question", or "protocol.step" run earlier. */

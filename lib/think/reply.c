@@ -27,7 +27,9 @@ ci_strstr(const char *hay, const char *needle)
 const char *
 rk_out_kind_name(enum out_kind k)
 {
-	return k == OUT_LIST ? "list" : k == OUT_VERDICT ? "verdict" : "text";
+	static const char *names[] = { "text", "list", "verdict", "answer" };
+
+	return names[k];
 }
 
 int
@@ -39,6 +41,8 @@ rk_out_kind_parse(const char *s, enum out_kind *k)
 		*k = OUT_TEXT;
 	else if (strcmp(s, "verdict") == 0)
 		*k = OUT_VERDICT;
+	else if (strcmp(s, "answer") == 0)
+		*k = OUT_ANSWER;
 	else
 		return -1;
 	return 0;
@@ -119,17 +123,23 @@ trim(char *s)
 	return s;
 }
 
-/* The reply without its confidence (and verdict) lines, trimmed. */
+static int
+is_answer_line(const char *s)
+{
+	return rk_line_label(s, "answer") != NULL ||
+	    rk_line_label(s, "final answer") != NULL;
+}
+
+/* The reply without its confidence (and verdict or answer) lines, trimmed. */
 static char *
-body_text(const char *text, int drop_verdict)
+body_text(const char *text, int (*drop)(const char *))
 {
 	char *copy = rk_xstrdup(text), *p = copy, *line, *out;
 	size_t len = 0;
 
 	out = rk_xmalloc(strlen(text) + 1);
 	while ((line = strsep(&p, "\n")) != NULL) {
-		if (is_confidence_line(line) || (drop_verdict &&
-		    is_verdict_line(line)))
+		if (is_confidence_line(line) || (drop && drop(line)))
 			continue;
 		len += strlen(strcpy(out + len, line));
 		out[len++] = '\n';
@@ -227,6 +237,40 @@ find_verdict(const char *text)
 	return best ? words[which] : "unknown";
 }
 
+/* The last non-blank line of s, for an answer nobody labelled. */
+static char *
+last_line(const char *s)
+{
+	const char *e = s + strlen(s), *b;
+	char *line;
+
+	while (e > s && (e[-1] == '\n' || e[-1] == ' '))
+		e--;
+	for (b = e; b > s && b[-1] != '\n'; b--)
+		;
+	line = rk_xmalloc(e - b + 1);
+	memcpy(line, b, e - b);
+	line[e - b] = '\0';
+	return line;
+}
+
+/* "conclusion" is the reply without its answer and confidence lines. */
+static json_t *
+answer_output(const char *text)
+{
+	char *answer = rk_answer_extract(text, 0);
+	char *body = body_text(text, is_answer_line);
+	json_t *out;
+
+	if (answer == NULL)
+		answer = last_line(body);
+	out = json_pack("{s:s, s:s, s:s}", "type", "answer", "answer", answer,
+	    "conclusion", body);
+	free(answer);
+	free(body);
+	return out;
+}
+
 json_t *
 rk_reply_parse(const char *text, enum out_kind kind)
 {
@@ -238,15 +282,18 @@ rk_reply_parse(const char *text, enum out_kind kind)
 		return json_pack("{s:s, s:o}", "type", "list", "items",
 		    parse_list(text));
 	case OUT_VERDICT:
-		body = body_text(text, 1);
+		body = body_text(text, is_verdict_line);
 		out = json_pack("{s:s, s:s, s:s}", "type", "verdict",
 		    "verdict", find_verdict(text), "reason", body);
 		free(body);
 		return out;
 	case OUT_TEXT:
+	case OUT_ANSWER:
 		break;
 	}
-	body = body_text(text, 0);
+	if (kind == OUT_ANSWER)
+		return answer_output(text);
+	body = body_text(text, NULL);
 	out = json_pack("{s:s, s:s}", "type", "text", "text", body);
 	free(body);
 	return out;
@@ -272,6 +319,14 @@ rk_output_text(const json_t *output)
 			free(s);
 			s = t;
 		}
+		return s;
+	}
+	if (strcmp(type, "answer") == 0) {
+		rk_asprintf(&s, "%s\nAnswer: %s",
+		    rk_get_string(output, "conclusion") ?
+		    rk_get_string(output, "conclusion") : "",
+		    rk_get_string(output, "answer") ?
+		    rk_get_string(output, "answer") : "");
 		return s;
 	}
 	if (strcmp(type, "verdict") == 0) {

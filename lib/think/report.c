@@ -296,6 +296,22 @@ report_context(FILE *fp, const struct rk_style *style, const json_t *rec)
 	free(docs);
 }
 
+/*
+ * The confidence and the minimum with as many decimals as it takes to see
+ * which decides: 0.7973 is not shown as 0.80 beside a minimum of 0.80.
+ */
+static void
+fmt_conf_min(char *conf, char *min, size_t size, double c, double m)
+{
+	fmt_conf(conf, size, c);
+	fmt_conf(min, size, m);
+	if (isnan(c) || isnan(m) || fabs(c) >= 1e6 || fabs(m) >= 1e6 ||
+	    (c < m) == (strtod(conf, NULL) < strtod(min, NULL)))
+		return;
+	snprintf(conf, size, "%.4f", c);
+	snprintf(min, size, "%.4f", m);
+}
+
 static void
 report_result(FILE *fp, const struct rk_style *style, const json_t *rec,
     const struct rk_run *run)
@@ -303,8 +319,8 @@ report_result(FILE *fp, const struct rk_style *style, const json_t *rec,
 	char conf[32], min[32], *line;
 	const char *verdict;
 
-	fmt_conf(conf, sizeof(conf), run->confidence);
-	fmt_conf(min, sizeof(min), run->min_confidence);
+	fmt_conf_min(conf, min, sizeof(conf), run->confidence,
+	    run->min_confidence);
 	if (json_is_object(json_object_get(rec, "result"))) {
 		verdict = run->pass == 1 ? "pass: " : run->pass == 0 ?
 		    "FAIL: " : "";
@@ -340,6 +356,10 @@ rk_report(FILE *fp, const json_t *rec, const struct rk_style *style)
 	field(fp, style, "status    ", run.status);
 	if (run.query != NULL)
 		field(fp, style, "question  ", run.query);
+	if ((s = rk_get_string(rec, "answer")) != NULL)
+		field(fp, style, "answer    ", s);
+	if ((s = rk_get_string(rec, "conclusion")) != NULL)
+		field(fp, style, "reasons   ", s);
 	if ((s = rk_get_string(rec, "profile")) != NULL)
 		field(fp, style, "profile   ", s);
 	else if ((s = rk_get_string(rec, "protocol")) != NULL)

@@ -92,6 +92,39 @@ render_context(struct rk_runner *run, json_t *ctx, long *used)
 	return out;
 }
 
+/*
+ * The key outputs of the chain so far: the last step of every link before
+ * this one, each under its protocol and step.
+ */
+static char *
+findings(json_t *steps, long link)
+{
+	char *out = rk_xstrdup(""), *text, *t;
+	const json_t *s, *next;
+	size_t i, n = json_array_size(steps);
+	long l;
+
+	for (i = 0; i < n; i++) {
+		s = json_array_get(steps, i);
+		next = json_array_get(steps, i + 1);
+		l = json_integer_value(json_object_get(s, "link"));
+		if (l == link || (next != NULL && json_integer_value(
+		    json_object_get(next, "link")) == l))
+			continue;
+		text = rk_output_text(json_object_get(s, "output"));
+		rk_asprintf(&t, "%s[%s.%s]\n%s\n", out,
+		    rk_get_string(s, "protocol") ? rk_get_string(s, "protocol") :
+		    "?", rk_get_string(s, "step") ? rk_get_string(s, "step") :
+		    "?", text);
+		free(text);
+		free(out);
+		out = t;
+	}
+	if (*out != '\0')
+		out[strlen(out) - 1] = '\0';	/* the template ends the line */
+	return out;
+}
+
 static const char *
 lookup(void *arg, const char *name)
 {
@@ -108,6 +141,9 @@ lookup(void *arg, const char *name)
 		return v->num[0];
 	if (strcmp(name, "max_items") == 0)
 		return v->num[1];
+	if (strcmp(name, "findings") == 0 && v->nscratch < 16)
+		return v->scratch[v->nscratch++] = findings(v->st->steps,
+		    v->link);
 	s = find_step(v->st->steps, v->p->id, name, v->link);
 	if (s == NULL || v->nscratch == 16)
 		return NULL;
@@ -219,6 +255,27 @@ runnable_step(const struct rk_protocol *p, long i, int perf)
 	return -1;
 }
 
+/* The last answer step's answer and conclusion, as the run's. */
+static void
+lift_answer(struct state *st)
+{
+	const json_t *s, *out;
+	size_t i = json_array_size(st->steps);
+
+	while (i-- > 0) {
+		s = json_array_get(st->steps, i);
+		out = json_object_get(s, "output");
+		if (rk_get_string(out, "type") == NULL ||
+		    strcmp(rk_get_string(out, "type"), "answer") != 0)
+			continue;
+		json_object_set(st->rec, "answer", json_object_get(out,
+		    "answer"));
+		json_object_set(st->rec, "conclusion", json_object_get(out,
+		    "conclusion"));
+		return;
+	}
+}
+
 static void
 set_result(struct state *st)
 {
@@ -245,6 +302,7 @@ set_result(struct state *st)
 		min = p ? p->min_confidence : 0.7;
 	}
 	sum = n ? rk_round(sum / n, 4) : 0;
+	lift_answer(st);
 	json_object_set_new(st->rec, "result", json_pack("{s:f, s:f, s:b, s:I}",
 	    "confidence", sum, "min_confidence", min, "pass", n && sum >= min,
 	    "steps", (json_int_t)json_array_size(st->steps)));
@@ -333,32 +391,68 @@ next_in_profile(struct state *st)
 	return 0;
 }
 
-/* One protocol: continue it, or chain it after whatever ran before. */
+/* The step after the record's last one in p. */
+static long
+step_after_last(const struct state *st, const struct rk_protocol *p)
+{
+	const char *id = rk_get_string(st->last, "step");
+	const struct rk_step *s = rk_protocol_step(p, id ? id : "");
+
+	return s ? s - p->steps + 1 : (long)p->nsteps;
+}
+
+/* The protocol of the last step before the record's last link, or "". */
+static const char *
+protocol_before_last(const struct state *st)
+{
+	const json_t *s;
+	size_t i = json_array_size(st->steps);
+
+	while (i-- > 0) {
+		s = json_array_get(st->steps, i);
+		if (json_integer_value(json_object_get(s, "link")) !=
+		    st->last_link)
+			return rk_get_string(s, "protocol") ?
+			    rk_get_string(s, "protocol") : "";
+	}
+	return "";
+}
+
+/*
+ * One protocol: continue it, or chain it after whatever ran before; then
+ * its conclusion, unless it has an answer of its own.
+ */
 static int
 next_in_protocol(struct state *st)
 {
-	struct rk_protocol *p;
+	struct rk_protocol *p, *conc;
 	long link = 0, si = 0;
+	const char *lp;
 	char *e;
 
 	if ((p = rk_catalog_protocol(st->run->catalog, st->protocol, &e)) ==
 	    NULL)
 		return fail_free(st, "unknown-protocol", e);
+	conc = rk_catalog_conclusion(st->run->catalog, p);
 	if (st->last != NULL) {
-		const char *lp = rk_get_string(st->last, "protocol");
-
+		lp = rk_get_string(st->last, "protocol");
 		link = st->last_link;
-		if (lp != NULL && strcmp(lp, p->id) == 0) {
-			const struct rk_step *s = rk_protocol_step(p,
-			    rk_get_string(st->last, "step") ?
-			    rk_get_string(st->last, "step") : "");
-
-			si = s ? s - p->steps + 1 : (long)p->nsteps;
+		if (lp != NULL && strcmp(lp, p->id) == 0)
+			si = step_after_last(st, p);
+		else if (lp != NULL && conc != NULL &&
+		    strcmp(lp, conc->id) == 0 &&
+		    strcmp(protocol_before_last(st), p->id) == 0) {
+			p = conc;
+			conc = NULL;
+			si = step_after_last(st, p);
 		} else
 			link++;
 	}
 	if ((si = runnable_step(p, si, st->run->perf)) >= 0)
 		make_request(st, p, &p->steps[si], link);
+	else if (conc != NULL && (si = runnable_step(conc, 0,
+	    st->run->perf)) >= 0)
+		make_request(st, conc, &conc->steps[si], link + 1);
 	else
 		set_result(st);
 	return 0;

@@ -36,7 +36,13 @@ char		*tmpl_render(const struct tnode *, tmpl_lookup, void *arg);
 
 /* protocol.c */
 
-enum out_kind { OUT_TEXT, OUT_LIST, OUT_VERDICT };
+enum out_kind { OUT_TEXT, OUT_LIST, OUT_VERDICT, OUT_ANSWER };
+
+/*
+ * The protocol that turns a chain's findings into an answer: profiles end
+ * with it, and it follows a protocol run alone that has no answer step.
+ */
+#define RK_CONCLUDE	"conclude"
 
 struct rk_step {
 	char		*id;
@@ -119,6 +125,8 @@ json_t	*rk_profile_json(const struct rk_profile *);
 int	 rk_cond_parse(const char *, struct rk_cond *);
 int	 rk_cond_eval(const struct rk_cond *, double conf, const char *verdict);
 const char *rk_out_kind_name(enum out_kind);
+struct rk_protocol *rk_catalog_conclusion(struct rk_catalog *,
+	    const struct rk_protocol *);
 
 /* runner.c: the next step of a record */
 
