@@ -160,3 +160,15 @@ EOF2
 	run rk-parse -q
 	assert_output "rk-parse: $f:3:1: unknown key 'stpes' in a protocol"
 }
+
+@test "a FIFO named like a protocol is not read: no wait, a clear error" {
+	mkdir -p "$XDG_CONFIG_HOME/reasonkit/protocols"
+	mkfifo "$XDG_CONFIG_HOME/reasonkit/protocols/x.yaml"
+	run timeout 10 rk-parse -l
+	assert_status 4
+	assert_output "rk-parse: $XDG_CONFIG_HOME/reasonkit/protocols/x.yaml: not a regular file"
+	run timeout 10 rk-parse x
+	assert_status 4
+	run timeout 10 rk-parse "$XDG_CONFIG_HOME/reasonkit/protocols/x.yaml"
+	assert_status 4
+}

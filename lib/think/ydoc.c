@@ -159,6 +159,35 @@ parse_node(struct loader *l, yaml_event_t *ev)
 	return n;
 }
 
+/*
+ * Only a regular file is read: opening a FIFO without O_NONBLOCK would
+ * wait for a writer forever, and a device may never end.
+ */
+static FILE *
+open_regular(const char *path, char **err)
+{
+	struct stat st;
+	FILE *fp;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK)) == -1) {
+		rk_asprintf(err, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		rk_asprintf(err, "%s: not a regular file", path);
+		close(fd);
+		return NULL;
+	}
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) == -1 ||
+	    (fp = fdopen(fd, "r")) == NULL) {
+		rk_asprintf(err, "%s: %s", path, strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	return fp;
+}
+
 static struct ynode *
 parse_yaml(const char *path, char **err)
 {
@@ -168,10 +197,8 @@ parse_yaml(const char *path, char **err)
 	FILE *fp;
 
 	*err = NULL;
-	if ((fp = fopen(path, "r")) == NULL) {
-		rk_asprintf(err, "%s: %s", path, strerror(errno));
+	if ((fp = open_regular(path, err)) == NULL)
 		return NULL;
-	}
 	yaml_parser_initialize(&l.parser);
 	yaml_parser_set_input_file(&l.parser, fp);
 	/* stream start, document start, the root, document end */
