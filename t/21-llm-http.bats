@@ -509,7 +509,7 @@ true'
 			    "Should we use a monorepo?" >out
 			run jq -c '[.profile, (.steps | length), .error]' out
 			case $prof in
-			quick) n=6 ;; balanced) n=12 ;; deep) n=15 ;; paranoid) n=18 ;;
+			quick) n=7 ;; balanced) n=13 ;; deep) n=16 ;; paranoid) n=19 ;;
 			esac
 			assert_output "[\"$prof\",$n,null]"
 		done
