@@ -59,7 +59,7 @@ rk_valid_name(const char *s)
 {
 	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-");
 
-	return n > 0 && n <= 64 && s[n] == '\0' && s[0] != '-';
+	return n > 0 && n <= 64 && s[0] != '-' && strlen(s) == n;
 }
 
 /* Keys a mapping may have; anything else is a typo worth reporting. */
