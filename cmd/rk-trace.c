@@ -92,7 +92,9 @@ open_store(int create)
 		if (create) {
 			copy = rk_xstrdup(path);
 			if (rk_mkdirs(dir = dirname(copy)) == -1)
-				warn("%s", dir);
+				err(RK_EXIT_IO, "%s: no place for the trace "
+				    "database (set XDG_DATA_HOME or RK_TRACE_DB, "
+				    "or give -d)", dir);
 			free(copy);
 		}
 	}
