@@ -130,9 +130,20 @@ analyze(struct rk_runner *run, const json_t *rec, const json_t *req)
 	sp.own = own_tokens(p, s, run->perf);
 	sp.question = asks_question(run, p, s, json_integer_value(
 	    json_object_get(req, "link"))) ? count(q) : 0;
+	/*
+	 * Counted apart, the texts can come to more than the message: BPE
+	 * merges tokens across their joins.  The parts must add up to the
+	 * total, so the tokens saved at the joins come off the question.
+	 */
 	sp.carried = sp.total - sp.own - sp.question;
-	if (sp.carried < 0)
+	if (sp.carried < 0) {
+		sp.question += sp.carried;
 		sp.carried = 0;
+	}
+	if (sp.question < 0) {
+		sp.own += sp.question;
+		sp.question = 0;
+	}
 	return sp;
 }
 
@@ -176,9 +187,9 @@ append_step(json_t *rec, const json_t *req, const char *text)
 }
 
 /*
- * The seed's token-efficiency targets: ReasonKit's share of the prompt
- * tokens under 10 % for simple questions and under 20 % for complex ones
- * (medium ones are held to the simple target).
+ * The token-efficiency targets: ReasonKit's share of the prompt tokens
+ * under 10 % for simple questions and under 20 % for complex ones (medium
+ * ones are held to the simple target).
  */
 static void
 print_target(long qn, const struct split *sum)

@@ -175,9 +175,7 @@ succeed(json_t *rec, struct rk_call *c, double ms_llm)
 static void
 fail(json_t *rec, struct rk_call *c, int status)
 {
-	warnx("%s: %s", rk_get_string(rec, "id"), c->errmsg);
-	rk_set_error(rec, rk_progname, c->errcode, "%s", c->errmsg);
-	rk_exit_status(status);
+	rk_fail_record(rec, status, c->errcode, "%s", c->errmsg);
 }
 
 /*

@@ -92,7 +92,9 @@ open_store(int create)
 		if (create) {
 			copy = rk_xstrdup(path);
 			if (rk_mkdirs(dir = dirname(copy)) == -1)
-				warn("%s", dir);
+				err(RK_EXIT_IO, "%s: no place for the trace "
+				    "database (set XDG_DATA_HOME or RK_TRACE_DB, "
+				    "or give -d)", dir);
 			free(copy);
 		}
 	}
@@ -137,7 +139,7 @@ tee_record(struct tee *t, json_t *rec, const char *raw, size_t rawlen)
 			rec = written;	/* rk_write() put an error record */
 	}
 	if (rk_has_error(rec))
-		rk_exit_status(RK_EXIT_FAILED);
+		rk_exit_status(rk_error_status(rec));
 	if (t->st != NULL && rk_store_put(t->st, rec, out, outlen) == -1)
 		rk_exit_status(RK_EXIT_IO);
 	if (t->out_ok) {

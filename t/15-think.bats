@@ -130,7 +130,7 @@ overhead" ]
 	assert_output "rk: think: -f must be text or json"
 	run rk think --mock --bogus q
 	assert_status 2
-	assert_output "rk: think: unknown option '--bogus'"
+	assert_output "rk: think: unknown option '--bogus' (a question starting with - goes after --)"
 	run rk think --mock -p nosuch q
 	assert_status 4
 	assert_output "rk-parse: unknown profile 'nosuch' (rk-parse -l lists them)"
@@ -175,9 +175,9 @@ overhead" ]
 	[ "$(printf '%s' "$output" | jq -c '[.context[].doc]')" = '["coffee.txt","sleep.txt"]' ]
 }
 
-@test "a step that fails is stored as failed, passed on, and the exit status is 1" {
+@test "a step that fails is stored as failed, passed on, and the exit status is its stage's" {
 	RK_MOCK_CONFIDENCE=2 run sh -c "rk think --mock -p quick -d '$TMP/e.db' -f json q 2>err.txt"
-	assert_status 1
+	assert_status 6
 	[ "$(printf '%s' "$output" | jq -c '[.error.stage, .error.code, (.steps | length)]')" = '["rk-llm","bad-config",0]' ]
 	grep -q "RK_MOCK_CONFIDENCE: not a number from 0 to 1: '2'" err.txt
 	run rk trace -d e.db -f json ls -s failed

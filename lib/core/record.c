@@ -358,12 +358,47 @@ rk_set_error(json_t *rec, const char *stage, const char *code,
 	free(msg);
 }
 
+/*
+ * A stage fails a record: the error (with the exit status the failure
+ * gives, so that rk-trace can end a pipeline with the status of the stage
+ * that failed first), a message on standard error naming the record, and
+ * the status kept for the stage's own exit.
+ */
+void
+rk_fail_record(json_t *rec, int status, const char *code, const char *fmt,
+    ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	rk_vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	warnx("%s: %s", rk_get_string(rec, "id"), msg);
+	rk_set_error(rec, rk_progname, code, "%s", msg);
+	json_object_set_new(json_object_get(rec, "error"), "status",
+	    json_integer(status));
+	rk_exit_status(status);
+	free(msg);
+}
+
 int
 rk_has_error(const json_t *rec)
 {
 	const json_t *e = json_object_get(rec, "error");
 
 	return e != NULL && !json_is_null(e);
+}
+
+/* The exit status a record's error calls for: its stage's, or 1. */
+int
+rk_error_status(const json_t *rec)
+{
+	json_int_t s = json_integer_value(json_object_get(json_object_get(rec,
+	    "error"), "status"));
+
+	return s > RK_EXIT_FAILED && s <= RK_EXIT_INTERNAL ? (int)s :
+	    RK_EXIT_FAILED;
 }
 
 const char *

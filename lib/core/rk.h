@@ -109,7 +109,10 @@ json_t	*rk_record_parse(const char *, size_t, int *verbatim, char *msg,
 int	 rk_write(FILE *, json_t *rec);
 void	 rk_set_error(json_t *rec, const char *stage, const char *code,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void	 rk_fail_record(json_t *rec, int status, const char *code,
+	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 int	 rk_has_error(const json_t *rec);
+int	 rk_error_status(const json_t *rec);
 const char *rk_get_string(const json_t *obj, const char *key);
 double	 rk_get_number(const json_t *obj, const char *key, double dflt);
 json_t	*rk_steps(json_t *rec);		/* borrowed, created if absent */

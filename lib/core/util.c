@@ -4,6 +4,7 @@
 #include <err.h>
 #include <errno.h>
 #include <limits.h>
+#include <pwd.h>
 #include <math.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -300,6 +301,35 @@ rk_utf8_valid(const char *s, size_t n)
 	return rk_utf8_prefix(s, n) == n;
 }
 
+/*
+ * The user's home directory: $HOME, or the password database's when HOME
+ * is unset; "/nonexistent" when there is neither.
+ */
+static const char *
+home_dir(void)
+{
+	const char *home = rk_getenv("HOME");
+	const struct passwd *pw;
+
+	if (home == NULL && (pw = getpwuid(getuid())) != NULL &&
+	    pw->pw_dir[0] == '/')
+		home = pw->pw_dir;
+	return home ? home : "/nonexistent";
+}
+
+/* Is path the home directory (trailing slashes aside)? */
+static int
+is_home(const char *path)
+{
+	const char *home = home_dir();
+	size_t n = strlen(home);
+
+	while (n > 1 && home[n - 1] == '/')
+		n--;
+	return strncmp(path, home, n) == 0 && path[n] == '\0';
+}
+
+/* mkdir -p; a missing home directory is never made (ENOENT). */
 int
 rk_mkdirs(const char *dir)
 {
@@ -311,6 +341,11 @@ rk_mkdirs(const char *dir)
 			continue;
 		char c = *p;
 		*p = '\0';
+		if (is_home(path) && access(path, F_OK) == -1) {
+			errno = ENOENT;
+			rc = -1;
+			break;
+		}
 		if (mkdir(path, 0700) == -1 && errno != EEXIST) {
 			rc = -1;
 			break;
@@ -325,7 +360,7 @@ rk_mkdirs(const char *dir)
 
 /*
  * $XDG_<KIND>_HOME/reasonkit/<file>, kind "DATA", "CONFIG" or "CACHE",
- * falling back to the XDG defaults under $HOME.
+ * falling back to the XDG defaults under the home directory.
  */
 char *
 rk_xdg_path(const char *kind, const char *file)
@@ -338,8 +373,7 @@ rk_xdg_path(const char *kind, const char *file)
 		rk_asprintf(&path, "%s/reasonkit/%s", base, file);
 		return path;
 	}
-	if ((home = rk_getenv("HOME")) == NULL)
-		home = "/tmp";
+	home = home_dir();
 	dflt = strcmp(kind, "DATA") == 0 ? ".local/share" :
 	    strcmp(kind, "CONFIG") == 0 ? ".config" : ".cache";
 	rk_asprintf(&path, "%s/%s/reasonkit/%s", home, dflt, file);

@@ -137,7 +137,8 @@ body_text(const char *text, int (*drop)(const char *))
 	char *copy = rk_xstrdup(text), *p = copy, *line, *out;
 	size_t len = 0;
 
-	out = rk_xmalloc(strlen(text) + 1);
+	/* every line gets a newline, the last too: one more than text */
+	out = rk_xmalloc(strlen(text) + 2);
 	while ((line = strsep(&p, "\n")) != NULL) {
 		if (is_confidence_line(line) || (drop && drop(line)))
 			continue;

@@ -311,9 +311,7 @@ set_result(struct state *st)
 static int
 fail(struct state *st, const char *code, const char *msg)
 {
-	warnx("%s: %s", rk_get_string(st->rec, "id"), msg);
-	rk_set_error(st->rec, rk_progname, code, "%s", msg);
-	rk_exit_status(RK_EXIT_CONFIG);
+	rk_fail_record(st->rec, RK_EXIT_CONFIG, code, "%s", msg);
 	return -1;
 }
 
