@@ -137,7 +137,7 @@ body_text(const char *text, int (*drop)(const char *))
 	char *copy = rk_xstrdup(text), *p = copy, *line, *out;
 	size_t len = 0;
 
-	out = rk_xmalloc(strlen(text) + 1);
+	out = rk_xmalloc(strlen(text) + 2);	/* the last line gets a \n too */
 	while ((line = strsep(&p, "\n")) != NULL) {
 		if (is_confidence_line(line) || (drop && drop(line)))
 			continue;
