@@ -14,3 +14,12 @@ load helper
 		[ "$(printf '%s\n' "$output" | jqr .error.code)" = '"too-long"' ]
 	done
 }
+
+@test "an empty prompt is an error at its line, not 'file:(null)'" {
+	mkdir p
+	printf '%s\n' 'id: ep' 'description: d' 'version: 1' 'steps:' \
+	    '  - id: one' '    action: generate' '    prompt: ""' >p/ep.yaml
+	RK_PROTOCOL_PATH=$TMP/p run rk-parse -P ep q
+	assert_status 4
+	[ "${lines[0]}" = "rk-parse: $TMP/p/ep.yaml:7:13: 'prompt' must not be empty" ]
+}
