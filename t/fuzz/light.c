@@ -90,13 +90,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	json_t *full = json_loadb(line, size, JSON_REJECT_DUPLICATES, NULL);
 	struct rk_light l;
 
-	for (int with_steps = 0; with_steps < 2; with_steps++) {
-		if (rk_light_open(&l, line, size, with_steps ? step_keys :
+	/* steps read or not (rk-llm reads them only for a budget), new
+	   steps or none */
+	for (int mode = 0; mode < 4; mode++) {
+		if (rk_light_open(&l, line, size, mode & 1 ? step_keys :
 		    NULL) == -1)
 			continue;
 		FUZZ_CHECK(json_is_object(full), "took a line jansson "
 		    "refuses: %.*s", (int)size, line);
-		write_changed(&l, full, with_steps);
+		write_changed(&l, full, mode & 2);
 		rk_light_close(&l);
 	}
 	json_decref(full);

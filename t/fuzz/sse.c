@@ -69,12 +69,10 @@ dialect(const struct rk_dialect *d, const struct rk_sbuf *events,
 		}
 	}
 	rk_call_clear(&c);
+	/* a reply may have no text at all: rk-llm makes that "" */
 	if (d->response(&c, (const char *)data, size) == -1)
 		FUZZ_CHECK(c.errcode != NULL && c.errmsg != NULL,
 		    "%s: a reply failed without an error", d->name);
-	else
-		FUZZ_CHECK(c.text != NULL || c.acc.s != NULL,
-		    "%s: a reply without text", d->name);
 	rk_call_clear(&c);
 	free(msg = d->error_message((const char *)data, size));
 }
