@@ -318,12 +318,15 @@ rk_write(FILE *fp, json_t *rec)
 		json_t *small = json_object();
 		const char *keep[] = { "rk", "id", "query", "profile",
 		    "protocol" };
+		/* five such strings and the error must fit the limit */
+		size_t keep_max = rk_limits.record / 8 < 4096 ?
+		    rk_limits.record / 8 : 4096;
 
 		for (size_t i = 0; i < sizeof(keep) / sizeof(*keep); i++) {
 			json_t *v = json_object_get(rec, keep[i]);
 
 			if (v != NULL && (!json_is_string(v) ||
-			    json_string_length(v) < 4096))
+			    json_string_length(v) < keep_max))
 				json_object_set(small, keep[i], v);
 		}
 		rk_set_error(small, rk_progname, "too-long", "record is over "

@@ -192,7 +192,10 @@ get_template(struct ctx *x, const struct ynode *map, const char *key,
 	t = tmpl_compile(n->value, n->line + n->block, n->block ? 1 : n->col,
 	    &err);
 	if (t == NULL) {
-		rk_asprintf(&x->err, "%s:%s", x->file, err);
+		if (err == NULL)	/* an empty template */
+			bad(x, n, "'%s' must not be empty", key);
+		else if (x->err == NULL)
+			rk_asprintf(&x->err, "%s:%s", x->file, err);
 		free(err);
 		return NULL;
 	}
