@@ -18,3 +18,21 @@ load helper
 	assert_status 0
 	[ "$(printf '%s' "$output" | jq -c '.result.steps')" = 7 ]
 }
+
+@test "every tool's --help says what the SYNOPSIS of its man page says" {
+	local page n=0
+
+	for page in "$BATS_TEST_DIRNAME"/../man/*.1; do
+		page=${page##*/}
+		check_synopsis "${page%.1}"
+		n=$((n + 1))
+	done
+	# every rk-* program has its page
+	[ "$n" -eq $(($(ls "$BATS_TEST_DIRNAME"/../cmd/rk-*.c | wc -l) + 1)) ]
+}
+
+@test "every man page is clean under mandoc -Tlint -W warning" {
+	run mandoc -Tlint -W warning "$BATS_TEST_DIRNAME"/../man/*.[157]
+	assert_status 0
+	assert_output ""
+}
