@@ -10,3 +10,8 @@ bench-tokens: all
 	sh bench/tokens/run.sh $(O)
 
 .PHONY: bench-tokens
+
+# bench/think/run.sh: its timer and the cat stand-in of its baseline
+$(O)/bench/think/%: bench/think/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
