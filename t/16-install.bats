@@ -36,3 +36,13 @@ load helper
 	assert_status 0
 	assert_output ""
 }
+
+@test "every RK_* variable a program reads is in a man page" {
+	local top="$BATS_TEST_DIRNAME/.." v missing=
+
+	for v in $( { grep -rhoE '"RK_[A-Z0-9_]+"' "$top"/lib "$top"/cmd/*.c |
+	    tr -d '"'; grep -oE '\bRK_[A-Z0-9_]+' "$top/cmd/rk"; } | sort -u); do
+		grep -qE "Ev (.* )?$v( |$)" "$top"/man/* || missing="$missing $v"
+	done
+	[ -z "$missing" ] || { echo "not in any man page:$missing"; return 1; }
+}
