@@ -97,7 +97,7 @@ awk 'NR == FNR { if ($1 !~ /^#/) base[$1] = $2; next }
 			}
 			d = 100 * (now[k] - base[k]) / base[k]
 			printf "%-14s %14d %14d %+7.1f%%%s\n", k, base[k], now[k], d,
-			    d > 10 ? "  REGRESSION" : ""
+			    (d > 10 ? "  REGRESSION" : "")
 			if (d > 10)
 				bad = 1
 		}
