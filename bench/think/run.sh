@@ -27,7 +27,8 @@ make -s -C "$top" O="$build" all "$bench/tree-time" "$bench/stand-in"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/rk-bench-think.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM
 export XDG_CONFIG_HOME="$tmp/config" RK_TRACE_DB="$tmp/bench.db"
-sh "$top/bench/check/fill-db.sh" "$build" "$RK_TRACE_DB" "$DBRUNS"
+sh "$top/bench/check/fill-db.sh" "$build/bin/rk-trace" "$RK_TRACE_DB" "$DBRUNS" \
+    "$top/t/fixtures/trace/balanced.ndjson"
 
 # the baseline's tree: a copy of rk beside the stand-ins
 mkdir "$tmp/stand"
