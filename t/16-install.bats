@@ -22,13 +22,14 @@ load helper
 @test "every tool's --help says what the SYNOPSIS of its man page says" {
 	local page n=0
 
-	for page in "$BATS_TEST_DIRNAME"/../man/*.1; do
+	# rk(1) has its own test in t/60-rk.bats
+	for page in "$BATS_TEST_DIRNAME"/../man/rk-*.1; do
 		page=${page##*/}
 		check_synopsis "${page%.1}"
 		n=$((n + 1))
 	done
 	# every rk-* program has its page
-	[ "$n" -eq $(($(ls "$BATS_TEST_DIRNAME"/../cmd/rk-*.c | wc -l) + 1)) ]
+	[ "$n" -eq "$(ls "$BATS_TEST_DIRNAME"/../cmd/rk-*.c | wc -l)" ]
 }
 
 @test "every man page is clean under mandoc -Tlint -W warning" {
