@@ -19,7 +19,7 @@ usage(FILE *fp, int status)
 {
 	fprintf(fp, "usage: rk-prompt [-P] -p profile [question ...]\n"
 	    "       rk-prompt [-P] protocol [question ...]\n"
-	    "       rk-prompt [-P] < records\n");
+	    "       rk-prompt [-P]\n");
 	exit(status);
 }
 

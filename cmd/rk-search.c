@@ -41,7 +41,7 @@ usage(FILE *fp)
 	    "       rk-search -i index stats | optimize\n"
 	    "       rk-search -i index [-dLr] [-b bytes] [-f format] [-k n] "
 	    "[-p params]\n"
-	    "                 [-t tag] [query] [words ...]\n");
+	    "                 [-t tag] [query] [word ...]\n");
 	if (fp == stderr)
 		exit(RK_EXIT_USAGE);
 	exit(rk_finish());

@@ -2,8 +2,9 @@
 # server and the SHA-256 test-vector checker used by the tests (never
 # installed), the HTTP benchmark.
 
-all: $(O)/share/reasonkit/prices.tsv $(O)/libexec/rk-fakellm \
-	$(O)/libexec/rk-sha256-test
+SHARE += $(O)/share/reasonkit/prices.tsv
+INSTALL_DATA += data/prices.tsv:.
+CHECK_PROGRAMS += $(O)/libexec/rk-fakellm $(O)/libexec/rk-sha256-test
 
 $(O)/share/reasonkit/prices.tsv: | $(O)/share/reasonkit
 	ln -sfn ../../../data/prices.tsv $@
@@ -20,12 +21,7 @@ $(O)/libexec/rk-sha256-test: t/fixtures/llm/sha256-test.c lib/llm/sha256.c \
 	$(CC) $(CFLAGS) -Ilib $(LDFLAGS) -o $@ t/fixtures/llm/sha256-test.c \
 	    lib/llm/sha256.c
 
-install: install-llm
-install-llm:
-	mkdir -p $(DESTDIR)$(DATADIR)
-	install -m 644 data/prices.tsv $(DESTDIR)$(DATADIR)/prices.tsv
-
 bench-llm: all
 	sh bench/llm/run.sh $(O)
 
-.PHONY: install-llm bench-llm
+.PHONY: bench-llm

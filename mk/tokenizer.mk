@@ -7,7 +7,8 @@ TOKENIZER_ENC = cl100k_base o200k_base
 TOKENIZER_DIR = $(O)/share/reasonkit/tokenizer
 TOKENIZER_TABLES = $(patsubst %,$(TOKENIZER_DIR)/%.bpe,$(TOKENIZER_ENC))
 
-all: $(TOKENIZER_TABLES)
+SHARE += $(TOKENIZER_TABLES)
+INSTALL_DATA += $(patsubst %,%:tokenizer,$(TOKENIZER_TABLES))
 
 $(TOKENIZER_DIR):
 	mkdir -p $@
@@ -17,10 +18,3 @@ $(TOKENIZER_DIR)/%.bpe: data/tokenizer/%.tiktoken data/tokenizer/SHA256SUMS \
 	cd data/tokenizer && grep ' $*\.tiktoken$$' SHA256SUMS | \
 	    sha256sum --check --quiet --strict -
 	$(O)/bin/rk-tokens --compile $< $@
-
-install: install-tokenizer
-install-tokenizer: $(TOKENIZER_TABLES)
-	mkdir -p $(DESTDIR)$(DATADIR)/tokenizer
-	install -m 644 $(TOKENIZER_TABLES) $(DESTDIR)$(DATADIR)/tokenizer
-
-.PHONY: install-tokenizer

@@ -2,7 +2,7 @@
 # without the sqlite3 shell, the in-process store benchmark (neither is
 # installed), and a target that runs bench/trace/run.sh against this build.
 
-all: $(O)/libexec/rk-trace-sql
+CHECK_PROGRAMS += $(O)/libexec/rk-trace-sql
 
 $(O)/libexec/rk-trace-sql: t/fixtures/trace/sql.c
 	@mkdir -p $(@D)

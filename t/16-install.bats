@@ -18,3 +18,32 @@ load helper
 	assert_status 0
 	[ "$(printf '%s' "$output" | jq -c '.result.steps')" = 7 ]
 }
+
+@test "every tool's --help says what the SYNOPSIS of its man page says" {
+	local page n=0
+
+	# rk(1) has its own test in t/60-rk.bats
+	for page in "$BATS_TEST_DIRNAME"/../man/rk-*.1; do
+		page=${page##*/}
+		check_synopsis "${page%.1}"
+		n=$((n + 1))
+	done
+	# every rk-* program has its page
+	[ "$n" -eq "$(ls "$BATS_TEST_DIRNAME"/../cmd/rk-*.c | wc -l)" ]
+}
+
+@test "every man page is clean under mandoc -Tlint -W warning" {
+	run mandoc -Tlint -W warning "$BATS_TEST_DIRNAME"/../man/*.[157]
+	assert_status 0
+	assert_output ""
+}
+
+@test "every RK_* variable a program reads is in a man page" {
+	local top="$BATS_TEST_DIRNAME/.." v missing=
+
+	for v in $( { grep -rhoE '"RK_[A-Z0-9_]+"' "$top"/lib "$top"/cmd/*.c |
+	    tr -d '"'; grep -oE '\bRK_[A-Z0-9_]+' "$top/cmd/rk"; } | sort -u); do
+		grep -qE "Ev (.* )?$v( |$)" "$top"/man/* || missing="$missing $v"
+	done
+	[ -z "$missing" ] || { echo "not in any man page:$missing"; return 1; }
+}

@@ -373,18 +373,22 @@ same_both_ways() {
 	assert_output "0.6834"
 }
 
-@test "rk-search: SciFact regression (fixed top hits)" {
-	c="$SHARED/eval/data/scifact/corpus.jsonl"
-	[ -f "$c" ] || skip "no SciFact in $SHARED"
-	rk-search -i sf.db add "$c"
-	run sh -c "grep -E '^(5|48|49|50|51)	' \
-	    '$SHARED/eval/data/scifact/anserini/topics.beir-v1.0.0-scifact.test.tsv' |
-	    rk-search -i sf.db -f trec -k 1 | cut -d' ' -f1,3"
+# GSM8K (MIT, t/fixtures/gsm8k): each problem's question is a document, the
+# first line of its worked answer the query that should find it
+@test "rk-search: GSM8K regression (fixed top hits)" {
+	jq -c '{_id: ("gsm" + (input_line_number | tostring)), text: .question}' \
+	    "$FIXTURES/gsm8k/test.jsonl" >gsm8k.jsonl
+	rk-search -i g.db add gsm8k.jsonl
+	for n in 5 48 49 50 51 1000; do
+		printf '%s\t%s\n' $n "$(sed -n "${n}p" "$FIXTURES/gsm8k/test.jsonl" |
+		    jq -r '.answer | split("\n")[0]')"
+	done >topics.tsv
+	run sh -c "rk-search -i g.db -f trec -k 1 <topics.tsv | cut -d' ' -f1,3,5"
 	assert_status 0
-	# each the relevant document of its query
-	assert_output "5 13734012
-48 13734012
-49 5953485
-50 12580014
-51 45638119"
+	assert_output "5 gsm5 54.9036
+48 gsm48 32.8224
+49 gsm49 61.3753
+50 gsm50 64.1130
+51 gsm51 49.6696
+1000 gsm1000 26.0821"
 }

@@ -1,18 +1,14 @@
 #!/usr/bin/env bats
 # rk-tokens and lib/token/bpe.c against published vectors: the jtokkit CSVs (ids
-# from python tiktoken), tiktoken's own unit asserts, and SciFact token
-# counts and ids (js-tiktoken, checked by an independent reference).  The
-# vectors are read from $SHARED, never copied here (SciFact is CC BY-NC).
+# from python tiktoken), tiktoken's own unit asserts, and GSM8K token counts
+# and ids (js-tiktoken and gpt-tokenizer, which agree).  All in
+# t/fixtures/tokenizer, with their licences.
 
 load helper
 
 TOKDATA=
 local_setup() {
-	TOKDATA="$SHARED/eval/data/tokenizer"
-}
-
-need() {
-	[ -r "$1" ] || skip "no $1"
+	TOKDATA="$FIXTURES/tokenizer"
 }
 
 # jtokkit CSV -> one {"query":...} record per row, and the expected ids
@@ -31,7 +27,6 @@ ids_of() {
 check_csv() {
 	local csv="$TOKDATA/jtokkit_$1_encodings.csv"
 
-	need "$csv"
 	csv_records "$csv" >in.ndjson
 	csv_ids "$csv" >want
 	[ "$(wc -l <want)" -ge 421 ]
@@ -60,7 +55,6 @@ check_csv() {
 check_unit() {
 	local f="$TOKDATA/tiktoken_unit_vectors.jsonl"
 
-	need "$f"
 	jq -c "select(.encoding == \"$1\" and $2) | {query: .text}" "$f" \
 	    >in.ndjson
 	jq -r "select(.encoding == \"$1\" and $2) |
@@ -80,48 +74,42 @@ check_unit() {
 	    --allow-special
 }
 
-# SciFact documents as title + "\n\n" + text, the form the counts were made of
-@test "SciFact: token counts of all 5,183 documents, both encodings" {
-	local corpus="$SHARED/eval/data/scifact/corpus.jsonl"
-	local tsv="$TOKDATA/scifact_token_counts_jstiktoken.tsv"
+# GSM8K problems as question + "\n\n" + answer, the form the counts were made of
+@test "GSM8K: token counts of all 1,319 problems, both encodings" {
+	local tsv="$TOKDATA/gsm8k_token_counts.tsv"
 
-	need "$corpus"
-	need "$tsv"
-	jq -c '{query: (.title + "\n\n" + .text), doc: ._id}' "$corpus" \
-	    >docs.ndjson
-	awk -F'\t' 'NR > 1 { print $1 "\t" $2 }' "$tsv" | sort >want.cl
-	awk -F'\t' 'NR > 1 { print $1 "\t" $3 }' "$tsv" | sort >want.o
-	rk-tokens -e cl100k_base docs.ndjson |
-	    jq -r '[.doc, .tokens.query] | @tsv' | sort >got.cl
-	rk-tokens -m gpt-4o docs.ndjson |
-	    jq -r '[.doc, .tokens.query] | @tsv' | sort >got.o
-	[ "$(wc -l <got.cl)" -eq 5183 ]
-	diff want.cl got.cl
-	diff want.o got.o
-	[ "$(awk -F'\t' '{ s += $2 } END { print s }' got.cl)" -eq 1660492 ]
-	[ "$(awk -F'\t' '{ s += $2 } END { print s }' got.o)" -eq 1632678 ]
+	jq -c '{query: (.question + "\n\n" + .answer)}' \
+	    "$FIXTURES/gsm8k/test.jsonl" >docs.ndjson
+	awk -F'\t' 'NR > 1 { print $2 }' "$tsv" >want.cl
+	awk -F'\t' 'NR > 1 { print $3 }' "$tsv" >want.o
+	rk-tokens -e cl100k_base docs.ndjson | jq .tokens.query >got.cl
+	rk-tokens -m gpt-4o docs.ndjson | jq .tokens.query >got.o
+	[ "$(wc -l <got.cl)" -eq 1319 ]
+	diff -u want.cl got.cl
+	diff -u want.o got.o
+	[ "$(awk '{ s += $1 } END { print s }' got.cl)" -eq 213450 ]
+	[ "$(awk '{ s += $1 } END { print s }' got.o)" -eq 212156 ]
 }
 
-@test "SciFact: ids of the first 50 documents, both encodings, both merges" {
-	local f="$TOKDATA/scifact_first50_token_ids_jstiktoken.jsonl"
+@test "GSM8K: ids of the first 50 problems, both encodings, both merges" {
+	local f="$TOKDATA/gsm8k_first50_token_ids.jsonl"
 
-	need "$f"
-	jq -c '{query: .text}' "$f" >in.ndjson
+	head -n 50 "$FIXTURES/gsm8k/test.jsonl" |
+	    jq -c '{query: (.question + "\n\n" + .answer)}' >in.ndjson
 	for enc in cl100k_base o200k_base; do
 		jq -c ".$enc" "$f" >want
 		rk-tokens -i -e $enc in.ndjson | jq -c .tokens.ids >got
 		[ "$(wc -l <got)" -eq 50 ]
-		diff want got
+		diff -u want got
 		RK_BPE_HEAP=1 rk-tokens -i -e $enc in.ndjson |
 		    jq -c .tokens.ids >got
-		diff want got
+		diff -u want got
 	done
 }
 
 @test "ids decode back to the vectors' text" {
 	local csv="$TOKDATA/jtokkit_o200k_base_encodings.csv"
 
-	need "$csv"
 	csv_records "$csv" | jq -r .query >want
 	csv_ids "$csv" | rk-tokens -d -e o200k_base >got
 	diff want got
@@ -351,12 +339,10 @@ EOF'
 	[ "$(cat err)" = "rk-tokens: nonexistent: No such file or directory" ]
 }
 
-@test "make install-tokenizer: an installed rk-tokens finds its tables" {
+@test "make install: an installed rk-tokens finds its tables" {
 	[ -n "${RK_BUILD:-}" ] || skip "run through make check"
-	make -s -C "$BATS_TEST_DIRNAME/.." O="$RK_BUILD" install-tokenizer \
+	make -s -C "$BATS_TEST_DIRNAME/.." O="$RK_BUILD" install \
 	    DESTDIR="$TMP/inst" PREFIX=/opt/rk >/dev/null
-	mkdir -p inst/opt/rk/bin
-	cp "$RK_BUILD/bin/rk-tokens" inst/opt/rk/bin/
 	run inst/opt/rk/bin/rk-tokens -i -m gpt-4o <<<'hello world'
 	assert_status 0
 	assert_output "24912 2375"

@@ -1,6 +1,7 @@
 # Common set-up for every bats file: the freshly built tools first on PATH
 # (the GNUmakefile puts them there), a private scratch dir, and an isolated
 # XDG tree so no test reads or writes the user's configuration or data.
+# Tests read nothing outside the repository: what they need is in t/fixtures.
 
 setup() {
 	TMP=$(mktemp -d "${BATS_TMPDIR:-/tmp}/rk-test.XXXXXX")
@@ -11,8 +12,6 @@ setup() {
 	    OPENAI_API_KEY ANTHROPIC_API_KEY RK_TRACE_DB RK_PROTOCOL_PATH \
 	    RK_MOCK_CONFIDENCE
 	FIXTURES="$BATS_TEST_DIRNAME/fixtures"
-	SHARED="$BATS_TEST_DIRNAME/../../shared"
-	[ -d "$SHARED" ] || SHARED="$BATS_TEST_DIRNAME/../shared"
 	cd "$TMP" || return 1
 	if declare -F local_setup >/dev/null; then local_setup; fi
 }
@@ -31,12 +30,21 @@ assert_status() {
 	fi
 }
 
-# assert_output TEXT: the last `run` printed exactly TEXT
+# assert_output TEXT: the last `run` printed exactly TEXT, or the
+# difference as diff -u shows it
 assert_output() {
 	if [ "$output" != "$1" ]; then
-		printf 'expected:\n%s\ngot:\n%s\n' "$1" "$output" >&2
+		diff -u --label expected --label got <(printf '%s\n' "$1") \
+		    <(printf '%s\n' "$output") >&2
 		return 1
 	fi
+}
+
+# optional REASON: skip a test that needs what a machine may lack (for
+# example glibc's LD_DEBUG).  make check prints REASON and counts the test
+# neither passed nor failed; any other skip counts as a failure there.
+optional() {
+	skip "optional: $1"
 }
 
 # assert_match REGEX: the last `run` printed something matching REGEX
@@ -50,20 +58,23 @@ assert_match() {
 # jqr FILTER: like jq -c, over stdin, with a tiny dependency footprint
 jqr() { jq -c "$@"; }
 
-# check_synopsis TOOL: TOOL --help says what the SYNOPSIS of man/TOOL.1 says
+# words: one word a line; "a | b" and "a|b" are the same three words
+words() {
+	sed 's/|/ | /g' | tr -s '[:space:]' '\n' | sed '/^$/d'
+}
+
+# check_synopsis TOOL: TOOL --help says what the SYNOPSIS of man/TOOL.1
+# says, word for word (where either breaks its lines does not matter)
 check_synopsis() {
-	command -v mandoc >/dev/null || skip "no mandoc"
-	"$1" --help | sed 's/^usage: //; s/^       //' >help
+	"$1" --help | sed '1s/^usage: //' | words >help
 	mandoc -Tascii "$BATS_TEST_DIRNAME/../man/$1.1" | col -bx |
-	    sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' |
-	    sed '1d;$d;/^$/d;s/^     //' >synopsis
+	    sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' | sed '1d;$d' | words >synopsis
 	run diff -u synopsis help
 	assert_status 0
 }
 
 # check_manlint TOOL: man/TOOL.1 is clean under mandoc -Tlint -W warning
 check_manlint() {
-	command -v mandoc >/dev/null || skip "no mandoc"
 	run mandoc -Tlint -W warning "$BATS_TEST_DIRNAME/../man/$1.1"
 	assert_status 0
 	assert_output ""

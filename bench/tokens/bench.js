@@ -1,4 +1,5 @@
-// The JavaScript baselines of bench/tokens/run.sh, measured as bench.c
+// The JavaScript baselines of bench/tokens/run.sh (npm tiktoken, its WASM
+// build; js-tiktoken and gpt-tokenizer, pure JavaScript), measured as bench.c
 // measures ours: texts loaded first, then passes over all of them, the
 // fastest pass reported.
 //
@@ -45,3 +46,9 @@ wasm.free();
 const { getEncoding } = require("js-tiktoken");
 const js = getEncoding(enc);
 run("js-tiktoken", (t) => js.encode(t, [], []));
+
+// gpt-tokenizer as its users call it, with its default merge cache, special
+// tokens taken as ordinary text like the two above
+const gpt = require("gpt-tokenizer/encoding/" + enc);
+const ordinary = { disallowedSpecial: new Set() };
+run("gpt-tokenizer", (t) => gpt.encode(t, ordinary));

@@ -1,8 +1,8 @@
 #!/bin/sh
 # Install the Debian packages ReasonKit needs to build and test, if any are
 # missing: apt-get when root, else print the exact command to run.
-pkgs="gcc make pkg-config libjansson-dev libyaml-dev libsqlite3-dev libbsd-dev
-libcurl4-openssl-dev bats jq mandoc bsdextrautils"
+pkgs="gcc libc6-dev make pkg-config libjansson-dev libyaml-dev libsqlite3-dev libbsd-dev
+libcurl4-openssl-dev bats jq mandoc bsdextrautils valgrind"
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null |
