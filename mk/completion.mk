@@ -3,11 +3,5 @@
 BASHCOMPDIR = $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR = $(PREFIX)/share/zsh/site-functions
 
-install: install-completion
-
-install-completion:
-	mkdir -p $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
-	install -m 644 contrib/completion/rk.bash $(DESTDIR)$(BASHCOMPDIR)/rk
-	install -m 644 contrib/completion/_rk $(DESTDIR)$(ZSHCOMPDIR)/_rk
-
-.PHONY: install-completion
+INSTALL_FILES += contrib/completion/rk.bash:$(BASHCOMPDIR)/rk \
+	contrib/completion/_rk:$(ZSHCOMPDIR)/_rk

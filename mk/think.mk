@@ -1,7 +1,7 @@
 # think extras: the driver the tests use to call the answer extractor
 # directly (never installed).
 
-all: $(O)/libexec/rk-answer-test
+CHECK_PROGRAMS += $(O)/libexec/rk-answer-test
 
 $(O)/libexec/rk-answer-test: t/fixtures/think/answer-test.c $(O)/librk.a \
     lib/think/think.h | $(O)/libexec
