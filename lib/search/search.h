@@ -86,6 +86,7 @@ struct rk_hit {
 struct rk_index *rk_index_open(const char *path, int create,
 	    const struct rk_analyzer *);
 void	 rk_index_close(struct rk_index *);
+int	 rk_index_remove(const char *path);
 const char *rk_index_error(struct rk_index *);
 void	 rk_index_params(struct rk_index *, struct rk_index_params *);
 int	 rk_index_set_params(struct rk_index *, const struct rk_index_params *);
@@ -97,6 +98,8 @@ int	 rk_index_rm(struct rk_index *, const char *doc);
 int	 rk_index_optimize(struct rk_index *);
 int	 rk_index_pack(struct rk_index *);
 char	*rk_index_stats(struct rk_index *);	/* JSON text, free it */
+int	 rk_index_begin_read(struct rk_index *);
+int	 rk_index_end_read(struct rk_index *);
 int	 rk_index_search(struct rk_index *, const char *query,
 	    const struct rk_index_params *, size_t k, int per_doc,
 	    struct rk_hit **hits, size_t *nhits);
