@@ -145,6 +145,12 @@ rk_index_db(struct rk_index *ix)
 	return ix->db;
 }
 
+const struct rk_analyzer *
+rk_index_analyzer(struct rk_index *ix)
+{
+	return &ix->an;
+}
+
 static sqlite3_stmt *
 stmt(struct rk_index *ix, int i)
 {
@@ -425,6 +431,70 @@ void
 rk_index_params(struct rk_index *ix, struct rk_index_params *p)
 {
 	*p = ix->p;
+}
+
+/* "k1=0.9,b=0.4" over *p: 0, or RK_EXIT_USAGE and e says why */
+int
+rk_index_parse_params(const char *spec, struct rk_index_params *p,
+    struct rk_error *e)
+{
+	char *copy = rk_xstrdup(spec), *s = copy, *w, *v;
+	double d;
+	int rc = 0;
+
+	while (rc == 0 && (w = strsep(&s, ",")) != NULL) {
+		if ((v = strchr(w, '=')) == NULL) {
+			rc = rk_error_set(e, RK_EXIT_USAGE, "not key=value: "
+			    "'%s'", w);
+			break;
+		}
+		*v++ = '\0';
+		if (rk_parse_double(v, &d) == -1 || d < 0)
+			rc = rk_error_set(e, RK_EXIT_USAGE, "%s: not a number "
+			    ">= 0: '%s'", w, v);
+		else if (strcmp(w, "k1") == 0)
+			p->k1 = d;
+		else if (strcmp(w, "b") != 0)
+			rc = rk_error_set(e, RK_EXIT_USAGE, "unknown "
+			    "parameter '%s'", w);
+		else if (d > 1)
+			rc = rk_error_set(e, RK_EXIT_USAGE, "b: not 0..1: "
+			    "'%s'", v);
+		else
+			p->b = d;
+	}
+	free(copy);
+	return rc;
+}
+
+/*
+ * This run's settings in *p: those given over the index's.  Chunk and
+ * overlap are (size_t)-1 in *p unless given; params, unless NULL, is
+ * "k1=..,b=..".  With keep, what was given becomes the index's own.
+ * 0, or RK_EXIT_USAGE (overlap not below chunk) or RK_EXIT_IO, and e.
+ */
+int
+rk_index_settings(struct rk_index *ix, struct rk_index_params *p,
+    const char *params, int keep, struct rk_error *e)
+{
+	int given = params != NULL || p->chunk != (size_t)-1 ||
+	    p->overlap != (size_t)-1;
+
+	e->code = 0;
+	if (p->chunk == (size_t)-1)
+		p->chunk = ix->p.chunk;
+	if (p->overlap == (size_t)-1)
+		p->overlap = ix->p.overlap;
+	p->k1 = ix->p.k1;
+	p->b = ix->p.b;
+	if (params != NULL && rk_index_parse_params(params, p, e) != 0)
+		return e->code;
+	if (p->chunk > 0 && p->overlap >= p->chunk)
+		return rk_error_set(e, RK_EXIT_USAGE, "overlap %zu is not "
+		    "below the chunk size %zu", p->overlap, p->chunk);
+	if (keep && given && rk_index_set_params(ix, p) == -1)
+		return rk_error_set(e, RK_EXIT_IO, "%s", ix->err);
+	return 0;
 }
 
 int
