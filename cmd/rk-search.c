@@ -11,17 +11,16 @@
 #include "core/rk.h"
 #include "search/search.h"
 
-enum format { F_AUTO, F_JSON, F_TREC, F_TERM };
-
 static struct rk_index *ix;
-static char ix_err[512];	/* the index failed to open (-r goes on) */
+static char ix_err[512];	/* why the index failed to open (-r goes on) */
 static struct rk_index_params params;
 static const char *index_path;
 static const char *tag = "rk-search";
 static size_t budget = 8192;
 static long kflag = 10;
 static int dflag, Lflag, qflag, rflag, vflag, fresh;
-static enum format format;
+static enum rk_hits_format format;
+static int format_given;
 static const char *pflag;
 static double last_progress = -1;
 
@@ -139,33 +138,17 @@ cmd_rm(int argc, char **argv)
 		index_failed();
 }
 
-/* the hits of a query, read in one state of the index: 0, or -1 */
-static int
-fetch(const char *query, int with_text, struct rk_result **v, size_t *n)
-{
-	*v = NULL;
-	*n = 0;
-	if (ix == NULL)
-		return -1;	/* ix_err says why */
-	if (rk_index_query(ix, query, &params, kflag, dflag ||
-	    format == F_TREC, with_text, v, n) == 0)
-		return 0;
-	snprintf(ix_err, sizeof(ix_err), "%s", rk_index_error(ix));
-	return -1;
-}
-
 static void
 print_hits(const char *qid, const char *query)
 {
-	struct rk_hits_out out = { format == F_TREC ? RK_HITS_TREC :
-	    format == F_TERM ? RK_HITS_TERM : RK_HITS_JSON, tag, NULL,
+	struct rk_hits_out out = { format, tag, rk_index_analyzer(ix),
 	    rk_getenv("NO_COLOR") != NULL };
 	struct rk_result *v;
 	size_t n;
 
-	if (fetch(query, format != F_TREC, &v, &n) == -1)
-		errx(RK_EXIT_IO, "%s: %s", index_path, ix_err);
-	out.an = rk_index_analyzer(ix);
+	if (rk_index_query(ix, query, &params, kflag, dflag || format ==
+	    RK_HITS_TREC, format != RK_HITS_TREC, &v, &n) == -1)
+		errx(RK_EXIT_IO, "%s: %s", index_path, rk_index_error(ix));
 	if (rk_results_print(stdout, &out, qid, query, v, n) == -1)
 		err(RK_EXIT_IO, "stdout");
 	rk_results_free(v, n);
@@ -182,9 +165,10 @@ attach(json_t *rec)
 
 	if (rk_has_error(rec) || query == NULL)
 		;
-	else if (fetch(query, 1, &v, &n) == -1) {
+	else if (ix == NULL || rk_index_query(ix, query, &params, kflag,
+	    dflag, 1, &v, &n) == -1) {
 		rk_set_error(rec, rk_progname, "index", "%s: %s", index_path,
-		    ix_err);
+		    ix ? rk_index_error(ix) : ix_err);
 		rk_exit_status(RK_EXIT_IO);
 	} else {
 		ctx = rk_results_context(v, n, budget);
@@ -218,33 +202,16 @@ static void
 line_mode(void)
 {
 	struct rk_reader *r = rk_reader_new(stdin, "stdin");
-	const char *line;
-	char *q, *tab, qid[32];
-	size_t len, nq = 0;
-	int obj, warned = 0;
+	char *qid, *query;
+	size_t nq = 0;
+	int rc, warned = 0;
 
-	while ((line = rk_read_raw(r, &len, &obj)) != NULL) {
-		nq++;
-		if (!obj) {
-			/* the reader checks a text line's length and UTF-8 */
-			json_t *rec = rk_reader_record(r);
-			int bad = rk_has_error(rec);
-
-			json_decref(rec);
-			if (bad)
-				continue;
-		} else if (!warned++)
+	while ((rc = rk_query_next(r, &nq, &qid, &query)) != -1) {
+		if (rc == 1 && !warned++)
 			warnx("stdin:%zu: a JSON line is read as a query; -r "
 			    "reads records", nq);
-		q = rk_xstrdup(line);
-		if ((tab = strchr(q, '\t')) != NULL) {
-			*tab = '\0';
-			print_hits(q, tab + 1);
-		} else {
-			snprintf(qid, sizeof(qid), "%zu", nq);
-			print_hits(qid, q);
-		}
-		free(q);
+		print_hits(qid, query);
+		free(qid);
 	}
 	rk_reader_free(r);
 }
@@ -290,11 +257,16 @@ parse_option(int c, struct rk_analyzer *an, struct rk_analyzer **anp)
 		size_option(c, optarg, 16, &params.chunk);
 		break;
 	case 'd':
-		dflag = 1;
+	case 'q':
+	case 'r':
+	case 'v':
+		*(c == 'd' ? &dflag : c == 'q' ? &qflag : c == 'r' ? &rflag :
+		    &vflag) = 1;
 		break;
 	case 'f':
-		format = strcmp(optarg, "json") == 0 ? F_JSON :
-		    rk_parse_hits_format(optarg) ? F_TREC : F_JSON;
+		format = strcmp(optarg, "json") != 0 &&
+		    rk_parse_hits_format(optarg) ? RK_HITS_TREC : RK_HITS_JSON;
+		format_given = 1;
 		break;
 	case 'h':
 		usage(stdout);
@@ -322,17 +294,8 @@ parse_option(int c, struct rk_analyzer *an, struct rk_analyzer **anp)
 		pflag = optarg;
 		break;
 	}
-	case 'q':
-		qflag = 1;
-		break;
-	case 'r':
-		rflag = 1;
-		break;
 	case 't':
 		tag = rk_parse_run_tag(optarg);
-		break;
-	case 'v':
-		vflag = 1;
 		break;
 	case 'V':
 		rk_version();
@@ -371,25 +334,6 @@ open_index(int create, const struct rk_analyzer *an, int records)
 		index_failed();
 }
 
-static void
-one_word(const char *cmd, int argc)
-{
-	if (argc != 1)
-		usage(stderr);
-	if (strcmp(cmd, "optimize") == 0) {
-		if (rk_index_begin(ix) == -1 || rk_index_optimize(ix) == -1 ||
-		    rk_index_commit(ix) == -1)
-			index_failed();
-	} else {
-		char *s = rk_index_stats(ix);
-
-		if (s == NULL)
-			index_failed();
-		puts(s);
-		free(s);
-	}
-}
-
 int
 main(int argc, char *argv[])
 {
@@ -401,6 +345,7 @@ main(int argc, char *argv[])
 	};
 	struct rk_analyzer an, *anp = NULL;
 	const char *cmd;
+	char *stats;
 	int c, create, query;
 
 	rk_init(argv[0]);
@@ -418,8 +363,8 @@ main(int argc, char *argv[])
 	    strcmp(cmd, "stats") != 0 && strcmp(cmd, "optimize") != 0;
 	if ((create || strcmp(cmd, "rm") == 0) && argc < 2)
 		usage(stderr);
-	if (format == F_AUTO)
-		format = isatty(STDOUT_FILENO) && !rflag ? F_TERM : F_JSON;
+	if (!format_given && isatty(STDOUT_FILENO) && !rflag)
+		format = RK_HITS_TERM;
 	open_index(create, create ? anp : NULL, query && rflag);
 	if (anp != NULL && !create)
 		warnx("-a only applies when adding; ignored");
@@ -427,8 +372,18 @@ main(int argc, char *argv[])
 		cmd_add(argc - 1, argv + 1);
 	else if (strcmp(cmd, "rm") == 0)
 		cmd_rm(argc - 1, argv + 1);
-	else if (!query)
-		one_word(cmd, argc);
+	else if (argc != 1 && !query)
+		usage(stderr);
+	else if (strcmp(cmd, "optimize") == 0) {
+		if (rk_index_begin(ix) == -1 || rk_index_optimize(ix) == -1 ||
+		    rk_index_commit(ix) == -1)
+			index_failed();
+	} else if (!query) {
+		if ((stats = rk_index_stats(ix)) == NULL)
+			index_failed();
+		puts(stats);
+		free(stats);
+	}
 	else if (strcmp(cmd, "query") == 0)
 		cmd_query(argc - 1, argv + 1);
 	else

@@ -154,3 +154,43 @@ rk_results_print(FILE *fp, const struct rk_hits_out *o, const char *qid,
 		}
 	return rc;
 }
+
+/*
+ * The next query of text lines from r: "ID<TAB>query", or a query named
+ * by its number among the lines that are not blank (*nq counts them).
+ * *qid gets ID, NUL, query (free it); *query points into it.  -1 at the
+ * end, 1 if the line looks like a record, else 0.  Lines the reader
+ * refuses (over the record limit, not UTF-8) are reported by it and
+ * skipped.
+ */
+int
+rk_query_next(struct rk_reader *r, size_t *nq, char **qid, char **query)
+{
+	const char *line, *tab;
+	size_t len, idlen;
+	int obj;
+
+	while ((line = rk_read_raw(r, &len, &obj)) != NULL) {
+		++*nq;
+		if (!obj) {
+			json_t *rec = rk_reader_record(r);
+			int bad = rk_has_error(rec);
+
+			json_decref(rec);
+			if (bad)
+				continue;
+		}
+		*qid = rk_xmalloc(len + 32);
+		if ((tab = strchr(line, '\t')) != NULL) {
+			idlen = tab - line;
+			memcpy(*qid, line, len + 1);
+		} else {
+			idlen = snprintf(*qid, 32, "%zu", *nq);
+			memcpy(*qid + idlen + 1, line, len + 1);
+		}
+		(*qid)[idlen] = '\0';
+		*query = *qid + idlen + 1;
+		return obj;
+	}
+	return -1;
+}

@@ -130,6 +130,8 @@ int	 rk_index_query(struct rk_index *, const char *query,
 	    const struct rk_index_params *, size_t k, int per_doc,
 	    int with_text, struct rk_result **, size_t *n);
 void	 rk_results_free(struct rk_result *, size_t n);
+int	 rk_query_next(struct rk_reader *, size_t *nq, char **qid,
+	    char **query);
 json_t	*rk_result_json(const struct rk_result *, size_t rank);
 json_t	*rk_results_context(const struct rk_result *, size_t n,
 	    size_t budget);
