@@ -294,7 +294,7 @@ static int
 load_meta(struct rk_index *ix)
 {
 	char *v;
-	double d;
+	double d = 0;
 	int rc = 0;
 
 	if ((v = meta_get(ix, "version")) == NULL || atoi(v) != SCHEMA_VERSION) {
