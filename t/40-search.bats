@@ -57,7 +57,7 @@ notes() {
 @test "rk-search: man page examples" {
 	run notes
 	assert_status 0
-	assert_output ""
+	assert_output "rk-search: 2 documents indexed (2 chunks, 0.0 MB)"
 	run sh -c "rk-search -i notes.db -k 1 'how long do cats sleep?' | jq -r .doc"
 	assert_output "notes/cats.txt"
 	run sh -c "printf 'q1\tdogs\nq2\tkittens\n' | rk-search -i notes.db -f trec"
@@ -120,16 +120,16 @@ notes/dogs.md	2"
 @test "rk-search: a document over the limit is refused, not truncated" {
 	head -c 3000 /dev/zero | tr '\0' 'a' >big.txt
 	echo small words >small.txt
-	RK_MAX_DOCUMENT=2k run rk-search -i l.db add big.txt small.txt
+	RK_MAX_DOCUMENT=2k run rk-search -i l.db -q add big.txt small.txt
 	assert_status 3
 	assert_output "rk-search: big.txt: document of 3000 bytes is over the limit of 2048 bytes (RK_MAX_DOCUMENT)"
 	run sh -c "rk-search -i l.db stats | jq .docs"
 	assert_output "1"
 	printf '{"_id":"j","text":"%s"}\n' "$(head -c 3000 /dev/zero | tr '\0' b)" >big.jsonl
-	RK_MAX_DOCUMENT=2k run rk-search -i l.db add big.jsonl
+	RK_MAX_DOCUMENT=2k run rk-search -i l.db -q add big.jsonl
 	assert_status 3
 	assert_output "rk-search: big.jsonl:1: document of 3021 bytes is over the limit of 2048 bytes (RK_MAX_DOCUMENT)"
-	run sh -c "head -c 3000 big.txt | RK_MAX_DOCUMENT=2k rk-search -i l.db add -"
+	run sh -c "head -c 3000 big.txt | RK_MAX_DOCUMENT=2k rk-search -i l.db -q add -"
 	assert_status 3
 	assert_output "rk-search: -: document of 3000 bytes is over the limit of 2048 bytes (RK_MAX_DOCUMENT)"
 	run sh -c "rk-search -i l.db stats | jq .docs"
@@ -153,7 +153,9 @@ notes/dogs.md	2"
 	run rk-search -i x.db add bin.txt latin1.txt
 	assert_status 3
 	assert_output "rk-search: bin.txt: binary file, skipped
-rk-search: latin1.txt: invalid UTF-8, skipped"
+rk-search: latin1.txt: invalid UTF-8, skipped
+rk-search: 0 documents indexed (0 chunks, 0.0 MB); 2 failed"
+	[ ! -e x.db ]
 }
 
 @test "rk-search: a directory walk skips the index, dot files and binaries" {
@@ -161,7 +163,10 @@ rk-search: latin1.txt: invalid UTF-8, skipped"
 	echo hidden words >notes/.hidden.txt
 	run rk-search -i here.db add .
 	assert_status 0
-	assert_output "rk-search: notes/img.png: binary file, skipped"
+	assert_output "rk-search: 2 documents indexed (2 chunks, 0.0 MB); 1 skipped: 1 binary"
+	run rk-search -i here.db -qv add .
+	assert_status 0
+	assert_output "rk-search: notes/img.png: binary, skipped"
 	run rk-search -i here.db add .
 	assert_status 0
 	run sh -c "rk-search -i here.db stats | jq .docs"
@@ -391,4 +396,180 @@ same_both_ways() {
 50 gsm50 64.1130
 51 gsm51 49.6696
 1000 gsm1000 26.0821"
+}
+
+rk_sql() { "${RK_BUILD:-$BATS_TEST_DIRNAME/../build}/libexec/rk-trace-sql" "$@"; }
+
+# 40 documents of 4 chunks each, their words shared with the questions
+write_corpus() {
+	mkdir -p "$1"
+	for i in $(seq 1 40); do
+		for p in 1 2 3 4; do
+			echo "Paragraph $p of note $i: cats and dogs sleep, owls hunt mice at night, word$i word$p."
+			echo
+		done >"$1/d$i.txt"
+	done
+}
+
+@test "rk-search: each query sees one state of the index while another process writes" {
+	write_corpus docs
+	rk-search -q -i w.db -c 100 -o 0 add docs
+	for i in $(seq 1 300); do echo "cats sleep word$((i % 40)) owls"; done >questions
+	(
+		for i in $(seq 1 25); do
+			rk-search -q -i w.db add docs
+			rk-search -i w.db rm "docs/d$((i % 40 + 1)).txt"
+			rk-search -i w.db optimize
+		done >/dev/null 2>&1
+	) &
+	writer=$!
+	for r in 1 2 3 4 5 6; do
+		timeout 60 rk-search -i w.db -r -k 60 <questions >out 2>err
+		st=$?
+		[ "$st" -eq 0 ] || { cat err; echo "run $r: status $st"; kill $writer; return 1; }
+		[ "$(wc -l <out)" -eq 300 ] || { echo "run $r: $(wc -l <out) records"; kill $writer; return 1; }
+		[ "$(jq -c 'select(.error or (.context | type) != "array")' out | wc -l)" -eq 0 ]
+		timeout 60 rk-search -i w.db -k 60 <questions >hits 2>err
+		st=$?
+		[ "$st" -eq 0 ] || { cat err; echo "run $r: status $st"; kill $writer; return 1; }
+		[ "$(jq -c 'select((.text | type) != "string")' hits | wc -l)" -eq 0 ]
+	done
+	wait $writer
+}
+
+@test "rk-search: sizes read from a damaged index are checked, not allocated" {
+	notes
+	# a chunk id far beyond what the file holds, the packed copy stale
+	rk_sql notes.db "INSERT INTO chunks(id, doc, n, len) VALUES (1073741825, 1, 9, 3); UPDATE meta SET value = value + 1 WHERE key = 'gen'"
+	run rk-search -i notes.db cats
+	assert_status 5
+	assert_output "rk-search: notes.db: index damaged: chunk id 1073741825 is beyond what the file can hold"
+	notes
+	# a flipped byte in the packed lengths: a document number of 2^31
+	rk_sql notes.db "UPDATE lens SET data = substr(data, 1, 20) || x'ffffff7f' || substr(data, 25)"
+	run rk-search -i notes.db cats
+	assert_status 5
+	assert_output "rk-search: notes.db: index damaged: chunk lengths, entry 1"
+	rk_sql notes.db "UPDATE lens SET data = data || x'00'"
+	run rk-search -i notes.db cats
+	assert_status 5
+	assert_match "^rk-search: notes.db: index damaged: chunk lengths of [0-9]+ bytes$"
+	rk_sql notes.db "UPDATE meta SET value = '1e300' WHERE key = 'chunk'"
+	run rk-search -i notes.db cats
+	assert_status 5
+	assert_output "rk-search: notes.db: index damaged: settings"
+}
+
+@test "rk-search: a chunk of no document is damage" {
+	notes
+	rk_sql notes.db "UPDATE chunks SET doc = 77 WHERE id = 1; UPDATE meta SET value = value + 1 WHERE key = 'gen'"
+	run rk-search -i notes.db cats
+	assert_status 5
+	assert_output "rk-search: notes.db: index damaged: chunk 1"
+}
+
+@test "rk-search: the index and its WAL files are private" {
+	umask 022
+	notes
+	[ "$(stat -c %a notes.db)" = 600 ]
+	# a reader holds the WAL files open
+	(sleep 1) | rk-search -i notes.db -r >/dev/null &
+	sleep 0.5
+	[ "$(stat -c %a notes.db-wal)" = 600 ]
+	[ "$(stat -c %a notes.db-shm)" = 600 ]
+	wait
+}
+
+@test "rk-search: -r with a missing or damaged index turns each record into an error" {
+	run sh -c "printf 'q1\nq2\n' | rk-search -i missing.db -r 2>err >/dev/null; echo \$?; cat err"
+	assert_output "$(printf '%s\n' 5 'rk-search: missing.db: no such index')"
+	run sh -c "printf 'q1\nq2\n' | rk-search -i missing.db -r 2>/dev/null | jq -c '[.query, .error.code, .error.message]'"
+	assert_output '["q1","index","missing.db: no such index"]
+["q2","index","missing.db: no such index"]'
+	echo garbage garbage garbage >bad.db
+	run sh -c "printf 'q1\n' | rk-search -i bad.db -r 2>/dev/null | jq -r .error.code"
+	assert_output "index"
+	run sh -c "rk-search -i bad.db -r question 2>/dev/null | jq -r .query"
+	assert_output "question"
+	run rk-search -i bad.db -r question
+	assert_status 5
+}
+
+@test "rk-search: a failed add leaves no new index" {
+	run rk-search -i new.db add /nonexistent
+	assert_status 5
+	assert_output "rk-search: /nonexistent: No such file or directory
+rk-search: 0 documents indexed (0 chunks, 0.0 MB); 1 failed"
+	[ ! -e new.db ] && [ ! -e new.db-wal ] && [ ! -e new.db-shm ]
+	mkdir empty
+	run rk-search -i new.db -q add empty
+	assert_status 3
+	[ ! -e new.db ]
+	# an existing index stays
+	notes
+	run rk-search -i notes.db -q add /nonexistent
+	assert_status 5
+	[ -e notes.db ]
+}
+
+@test "rk-search: a tree's non-text files are skipped quietly and counted" {
+	mkdir -p tree/sub
+	echo "owls hunt at night" >tree/owls.txt
+	printf '\037\213\010\000\000\000' >tree/sub/changelog.gz
+	printf 'caf\351\n' >tree/sub/latin1.txt
+	printf '{\n  "name": "owls",\n  "about": "pretty printed"\n}\n' >tree/package.json
+	mkfifo tree/fifo
+	run rk-search -i t.db add tree
+	assert_status 0
+	assert_output "rk-search: 2 documents indexed (2 chunks, 0.0 MB); 3 skipped: 1 binary, 1 invalid UTF-8, 1 not a regular file"
+	run rk-search -i t.db -q add tree
+	assert_status 0
+	assert_output ""
+	run rk-search -i t.db -v add tree
+	assert_status 0
+	assert_output "rk-search: tree/fifo: not a regular file, skipped
+rk-search: tree/sub/changelog.gz: binary, skipped
+rk-search: tree/sub/latin1.txt: invalid UTF-8, skipped
+rk-search: 2 documents indexed (2 chunks, 0.0 MB); 3 skipped: 1 binary, 1 invalid UTF-8, 1 not a regular file"
+	# the pretty-printed .json is a text document
+	run sh -c "rk-search -i t.db printed | jq -r .doc"
+	assert_output "tree/package.json"
+}
+
+@test "rk-search: a symlink loop in a tree is skipped" {
+	mkdir -p loop/a
+	echo "words here" >loop/a/x.txt
+	ln -s .. loop/a/up
+	run rk-search -i l.db add loop
+	assert_status 0
+	assert_output "rk-search: 1 document indexed (1 chunk, 0.0 MB); 1 skipped: 1 not a regular file"
+}
+
+@test "rk-search: on a terminal, rank, document, score and a snippet with the terms marked" {
+	notes
+	run script -qc "NO_COLOR=1 rk-search -i notes.db sleeping" /dev/null
+	assert_status 0
+	output=$(printf '%s\n' "$output" | tr -d '\r')
+	assert_output "1. notes/cats.txt  0.2844
+   Cats *sleep* twelve to sixteen hours a day. A *sleeping* cat is conserving energy for the hunt, even when the only prey is a toy mouse. Kittens *sleep* even longer...
+2. notes/dogs.md  0.2532
+   ...gets bored and may chew the furniture. ## *Sleep* Dogs *sleep* about half the day, in short naps."
+	run script -qc "rk-search -i notes.db -k 1 kittens" /dev/null
+	output=$(printf '%s\n' "$output" | tr -d '\r')
+	assert_output "1. notes/cats.txt  0.6834
+   ...even when the only prey is a toy mouse. $(printf '\033[1m')Kittens$(printf '\033[0m') sleep even longer than adult cats."
+	# -f json: NDJSON on a terminal too
+	run script -qc "rk-search -i notes.db -f json -k 1 kittens" /dev/null
+	output=$(printf '%s\n' "$output" | tr -d '\r' | jq -r .doc)
+	assert_output "notes/cats.txt"
+}
+
+@test "rk-search: query lines over RK_MAX_RECORD are refused while reading" {
+	notes
+	{ echo kittens; head -c 5000 /dev/zero | tr '\0' a; echo; echo dogs; } >q
+	RK_MAX_RECORD=1k run sh -c "rk-search -i notes.db -f trec <q"
+	assert_status 3
+	assert_output "rk-search: stdin:2: line of 5000 bytes is over the record limit of 1024 (RK_MAX_RECORD)
+1 Q0 notes/cats.txt 1 0.6834 rk-search
+3 Q0 notes/dogs.md 1 1.1801 rk-search"
 }

@@ -21,10 +21,13 @@
 #include <sys/stat.h>
 
 #include <err.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/rk.h"
 #include "search/search.h"
@@ -45,18 +48,25 @@ struct query {
 	int	 rc;
 };
 
+enum {
+	S_DOC_FIND, S_DOC_INS, S_DOC_UPD, S_TEXT_INS, S_FTS_INS, S_CHUNK_INS,
+	S_FTS_DEL, S_TEXT_DEL, S_CHUNK_DEL, S_DOC_DEL, S_SEARCH, S_HIT,
+	S_VERSION, S_NAME, S_SAVE, S_RELEASE, S_READ, S_READ_END, S_NSTMT
+};
+
 struct rk_index {
 	sqlite3	*db;
 	struct rk_analyzer an;
 	struct rk_index_params p;
 	uint64_t ntok;		/* tokens seen by the tokenizer */
 	char	 err[512];
-	sqlite3_stmt *st[16];
+	sqlite3_stmt *st[S_NSTMT];
 	/* scorer state, loaded from `chunks` */
 	int	 loaded;
 	int64_t	 version;
-	int64_t	 cap, dcap;	/* max chunk rowid + 1, max doc id + 1 */
+	int64_t	 cap, dcap;	/* max chunk rowid + 1, documents + 1 */
 	int	 dirty;		/* documents changed since BEGIN */
+	int	 writing;	/* between rk_index_begin() and its commit */
 	int64_t	 changed;	/* chunks added or removed since packed */
 	uint32_t *len;
 	int64_t	*docof;
@@ -71,11 +81,6 @@ struct rk_index {
 	int	 seg_ok;	/* seg reads this index's format */
 };
 
-enum {
-	S_DOC_FIND, S_DOC_INS, S_DOC_UPD, S_TEXT_INS, S_FTS_INS, S_CHUNK_INS,
-	S_FTS_DEL, S_TEXT_DEL, S_CHUNK_DEL, S_DOC_DEL, S_SEARCH, S_HIT,
-	S_VERSION, S_NAME, S_SAVE, S_RELEASE, S_NSTMT
-};
 
 static const char *const sql[S_NSTMT] = {
 	[S_DOC_FIND] = "SELECT id FROM docs WHERE name = ?1",
@@ -99,6 +104,8 @@ static const char *const sql[S_NSTMT] = {
 	    "d.id = c.doc WHERE c.id = ?1",
 	[S_SAVE] = "SAVEPOINT rk_search",
 	[S_RELEASE] = "RELEASE rk_search",
+	[S_READ] = "SAVEPOINT rk_read",
+	[S_READ_END] = "RELEASE rk_read",
 };
 
 static int
@@ -106,6 +113,23 @@ fail(struct rk_index *ix, const char *what)
 {
 	snprintf(ix->err, sizeof(ix->err), "%s: %s", what,
 	    sqlite3_errmsg(ix->db));
+	return -1;
+}
+
+static int
+damaged(struct rk_index *ix, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int
+damaged(struct rk_index *ix, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	n = snprintf(ix->err, sizeof(ix->err), "index damaged: ");
+	va_start(ap, fmt);
+	vsnprintf(ix->err + n, sizeof(ix->err) - n, fmt, ap);
+	va_end(ap);
 	return -1;
 }
 
@@ -119,6 +143,12 @@ sqlite3 *
 rk_index_db(struct rk_index *ix)
 {
 	return ix->db;
+}
+
+const struct rk_analyzer *
+rk_index_analyzer(struct rk_index *ix)
+{
+	return &ix->an;
 }
 
 static sqlite3_stmt *
@@ -246,10 +276,25 @@ create_schema(struct rk_index *ix, const struct rk_analyzer *an)
 	return exec(ix, "COMMIT");
 }
 
+/* a setting from table meta: a number in 0..max, or -1 */
+static int
+meta_number(struct rk_index *ix, const char *key, double max, double *dst)
+{
+	char *v = meta_get(ix, key);
+	int rc;
+
+	*dst = 0;
+	rc = v == NULL || rk_parse_double(v, dst) == -1 || !(*dst >= 0) ||
+	    *dst > max ? -1 : 0;
+	free(v);
+	return rc;
+}
+
 static int
 load_meta(struct rk_index *ix)
 {
 	char *v;
+	double d = 0;
 	int rc = 0;
 
 	if ((v = meta_get(ix, "version")) == NULL || atoi(v) != SCHEMA_VERSION) {
@@ -263,15 +308,17 @@ load_meta(struct rk_index *ix)
 	    rk_analyzer_parse(v, &ix->an) == -1)
 		rc = -1;
 	free(v);
-#define GETD(key, dst) if ((v = meta_get(ix, key)) != NULL) \
-	{ dst = strtod(v, NULL); free(v); } else rc = -1
-	GETD("k1", ix->p.k1);
-	GETD("b", ix->p.b);
-	GETD("chunk", ix->p.chunk);
-	GETD("overlap", ix->p.overlap);
-#undef GETD
+	if (meta_number(ix, "k1", 1000, &ix->p.k1) == -1 ||
+	    meta_number(ix, "b", 1, &ix->p.b) == -1 ||
+	    meta_number(ix, "chunk", 1e15, &d) == -1)
+		rc = -1;
+	ix->p.chunk = d;
+	if (meta_number(ix, "overlap", 1e15, &d) == -1 ||
+	    (ix->p.chunk > 0 && d >= ix->p.chunk))
+		rc = -1;
+	ix->p.overlap = d;
 	if (rc == -1)
-		snprintf(ix->err, sizeof(ix->err), "damaged index settings");
+		damaged(ix, "settings");
 	return rc;
 }
 
@@ -285,7 +332,7 @@ rk_index_open(const char *path, int create, const struct rk_analyzer *an)
 	struct rk_index *ix = calloc(1, sizeof(*ix));
 	struct rk_analyzer dflt = { 1, 1 };
 	struct stat sb;
-	int exists, flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+	int exists, fd, flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
 
 	if (ix == NULL)
 		return NULL;
@@ -295,6 +342,13 @@ rk_index_open(const char *path, int create, const struct rk_analyzer *an)
 		snprintf(ix->err, sizeof(ix->err), "no such index");
 		return ix;
 	}
+	/*
+	 * Made private before SQLite opens it: its -wal and -shm files
+	 * take the database's mode.
+	 */
+	if (!exists && (fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC,
+	    0600)) != -1)
+		close(fd);
 	if (create)
 		flags |= SQLITE_OPEN_CREATE;
 	if (sqlite3_open_v2(path, &ix->db, flags, NULL) != SQLITE_OK) {
@@ -355,10 +409,92 @@ rk_index_close(struct rk_index *ix)
 	free(ix);
 }
 
+/* remove a closed index's files: 0, or -1 with errno set */
+int
+rk_index_remove(const char *path)
+{
+	static const char *const sfx[] = { "-wal", "-shm", "" };
+	int rc = 0;
+
+	for (size_t i = 0; i < sizeof(sfx) / sizeof(*sfx); i++) {
+		char *p;
+
+		rk_asprintf(&p, "%s%s", path, sfx[i]);
+		if (unlink(p) == -1 && errno != ENOENT)
+			rc = -1;
+		free(p);
+	}
+	return rc;
+}
+
 void
 rk_index_params(struct rk_index *ix, struct rk_index_params *p)
 {
 	*p = ix->p;
+}
+
+/* "k1=0.9,b=0.4" over *p: 0, or RK_EXIT_USAGE and e says why */
+int
+rk_index_parse_params(const char *spec, struct rk_index_params *p,
+    struct rk_error *e)
+{
+	char *copy = rk_xstrdup(spec), *s = copy, *w, *v;
+	double d;
+	int rc = 0;
+
+	while (rc == 0 && (w = strsep(&s, ",")) != NULL) {
+		if ((v = strchr(w, '=')) == NULL) {
+			rc = rk_error_set(e, RK_EXIT_USAGE, "not key=value: "
+			    "'%s'", w);
+			break;
+		}
+		*v++ = '\0';
+		if (rk_parse_double(v, &d) == -1 || d < 0)
+			rc = rk_error_set(e, RK_EXIT_USAGE, "%s: not a number "
+			    ">= 0: '%s'", w, v);
+		else if (strcmp(w, "k1") == 0)
+			p->k1 = d;
+		else if (strcmp(w, "b") != 0)
+			rc = rk_error_set(e, RK_EXIT_USAGE, "unknown "
+			    "parameter '%s'", w);
+		else if (d > 1)
+			rc = rk_error_set(e, RK_EXIT_USAGE, "b: not 0..1: "
+			    "'%s'", v);
+		else
+			p->b = d;
+	}
+	free(copy);
+	return rc;
+}
+
+/*
+ * This run's settings in *p: those given over the index's.  Chunk and
+ * overlap are (size_t)-1 in *p unless given; params, unless NULL, is
+ * "k1=..,b=..".  With keep, what was given becomes the index's own.
+ * 0, or RK_EXIT_USAGE (overlap not below chunk) or RK_EXIT_IO, and e.
+ */
+int
+rk_index_settings(struct rk_index *ix, struct rk_index_params *p,
+    const char *params, int keep, struct rk_error *e)
+{
+	int given = params != NULL || p->chunk != (size_t)-1 ||
+	    p->overlap != (size_t)-1;
+
+	e->code = 0;
+	if (p->chunk == (size_t)-1)
+		p->chunk = ix->p.chunk;
+	if (p->overlap == (size_t)-1)
+		p->overlap = ix->p.overlap;
+	p->k1 = ix->p.k1;
+	p->b = ix->p.b;
+	if (params != NULL && rk_index_parse_params(params, p, e) != 0)
+		return e->code;
+	if (p->chunk > 0 && p->overlap >= p->chunk)
+		return rk_error_set(e, RK_EXIT_USAGE, "overlap %zu is not "
+		    "below the chunk size %zu", p->overlap, p->chunk);
+	if (keep && given && rk_index_set_params(ix, p) == -1)
+		return rk_error_set(e, RK_EXIT_IO, "%s", ix->err);
+	return 0;
 }
 
 int
@@ -377,7 +513,47 @@ int
 rk_index_begin(struct rk_index *ix)
 {
 	ix->seg_version = -1;	/* our own commits leave data_version */
-	return exec(ix, "BEGIN IMMEDIATE");
+	if (exec(ix, "BEGIN IMMEDIATE") == -1)
+		return -1;
+	ix->writing = 1;
+	return 0;
+}
+
+static int
+rollback(struct rk_index *ix)
+{
+	ix->writing = 0;
+	ix->dirty = 0;
+	return exec(ix, "ROLLBACK");
+}
+
+static int
+run(struct rk_index *ix, int i, const char *what)
+{
+	sqlite3_stmt *st = stmt(ix, i);
+
+	if (st == NULL || sqlite3_step(st) != SQLITE_DONE)
+		return fail(ix, what);
+	return 0;
+}
+
+/*
+ * Hold one state of the index, whatever other processes commit, for
+ * every search and hit read up to rk_index_end_read(): the postings,
+ * the per-chunk tables and the texts of one query agree.
+ */
+int
+rk_index_begin_read(struct rk_index *ix)
+{
+	return run(ix, S_READ, "snapshot");
+}
+
+int
+rk_index_end_read(struct rk_index *ix)
+{
+	if (ix->seg != NULL)
+		rk_seg_release(ix->seg);
+	return run(ix, S_READ_END, "snapshot");
 }
 
 /* a commit that changed documents makes a new generation */
@@ -388,6 +564,7 @@ rk_index_commit(struct rk_index *ix)
 	    "WHERE key = 'gen'") == -1)
 		return -1;
 	ix->dirty = 0;
+	ix->writing = 0;
 	return exec(ix, "COMMIT");
 }
 
@@ -653,44 +830,172 @@ alloc_arrays(struct rk_index *ix, int64_t cap, int64_t dcap)
 	ix->dcap = dcap;
 }
 
-/* the arrays from table chunks, about 1 us a chunk: the chunks, or -1 */
+/*
+ * The most chunk rowids the file can hold: rk_index_pack() stores 8
+ * bytes for every rowid up to the largest, so a larger one is damage
+ * (and sizing arrays by it would allocate what the index never held).
+ */
 static int64_t
-load_table(struct rk_index *ix)
+max_chunks(struct rk_index *ix)
+{
+	int64_t pages = scalar(ix, "PRAGMA page_count"),
+	    size = scalar(ix, "PRAGMA page_size");
+
+	return pages < 0 || size < 0 ? -1 : pages * size / 8;
+}
+
+/* the documents' ids in ascending order: *n of them, or NULL */
+static int64_t *
+doc_ids(struct rk_index *ix, size_t *n)
 {
 	sqlite3_stmt *st;
-	int64_t cap, dcap, n = 0;
+	int64_t *v = NULL;
+	size_t cap = 0;
+	int rc;
 
-	if ((cap = scalar(ix, "SELECT coalesce(max(id), 0) + 1 FROM chunks")) < 0 ||
-	    (dcap = scalar(ix, "SELECT coalesce(max(id), 0) + 1 FROM docs")) < 0)
-		return -1;
-	alloc_arrays(ix, cap, dcap);
+	*n = 0;
+	if (sqlite3_prepare_v2(ix->db, "SELECT id FROM docs ORDER BY id", -1,
+	    &st, NULL) != SQLITE_OK) {
+		fail(ix, "load");
+		return NULL;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 1024;
+			v = rk_xrealloc(v, cap * sizeof(*v));
+		}
+		v[(*n)++] = sqlite3_column_int64(st, 0);
+	}
+	if (rc != SQLITE_DONE) {
+		fail(ix, "load");
+		free(v);
+		v = NULL;
+	} else if (v == NULL)
+		v = rk_xmalloc(sizeof(*v));
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* 1 + the index of id in the ascending v[n], or 0 */
+static int64_t
+doc_number(const int64_t *v, size_t n, int64_t id)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (v[mid] < id)
+			lo = mid + 1;
+		else if (v[mid] > id)
+			hi = mid;
+		else
+			return mid + 1;
+	}
+	return 0;
+}
+
+/* read table chunks into the arrays, documents numbered 1..ndocs */
+static int64_t
+read_chunks(struct rk_index *ix, const int64_t *docs, size_t ndocs)
+{
+	sqlite3_stmt *st;
+	int64_t n = 0;
+	int rc;
+
 	if (sqlite3_prepare_v2(ix->db, "SELECT id, doc, len FROM chunks", -1,
 	    &st, NULL) != SQLITE_OK)
 		return fail(ix, "load");
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		int64_t id = sqlite3_column_int64(st, 0);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(st, 0),
+		    d = doc_number(docs, ndocs, sqlite3_column_int64(st, 1)),
+		    len = sqlite3_column_int64(st, 2);
 
-		if (id > 0 && id < cap) {
-			ix->docof[id] = sqlite3_column_int64(st, 1);
-			ix->len[id] = sqlite3_column_int(st, 2);
+		if (id <= 0 || id >= ix->cap || d == 0 || len < 0 ||
+		    len > UINT32_MAX) {
+			sqlite3_finalize(st);
+			return damaged(ix, "chunk %lld", (long long)id);
 		}
+		ix->docof[id] = d;
+		ix->len[id] = len;
 		n++;
 	}
+	if (rc != SQLITE_DONE)
+		n = fail(ix, "load");
 	sqlite3_finalize(st);
 	return n;
 }
 
 /*
- * The arrays from the packed copy in table lens, if it is of the current
- * generation: (length, document) as two little-endian 32-bit numbers per
- * chunk rowid.  1 if loaded, 0 if stale.
+ * The arrays from table chunks, about 1 us a chunk: the chunks, or -1.
+ * Documents are numbered densely, so no array is sized by a stored id.
  */
+static int64_t
+load_table(struct rk_index *ix)
+{
+	int64_t cap, most, n;
+	int64_t *docs;
+	size_t ndocs;
+
+	if ((most = max_chunks(ix)) < 0 || (cap = scalar(ix,
+	    "SELECT coalesce(max(id), 0) + 1 FROM chunks")) < 0)
+		return -1;
+	if (cap - 1 > most)
+		return damaged(ix, "chunk id %lld is beyond what the file can "
+		    "hold", (long long)(cap - 1));
+	if ((docs = doc_ids(ix, &ndocs)) == NULL)
+		return -1;
+	alloc_arrays(ix, cap, ndocs + 1);
+	n = read_chunks(ix, docs, ndocs);
+	free(docs);
+	return n;
+}
+
+/*
+ * The packed copy in table lens, if it is of the current generation:
+ * LENS_MAGIC, then per chunk rowid its length and its document's number
+ * (dense, as load_table() makes them) as two little-endian 32-bit
+ * numbers.  1 if loaded, 0 if stale or of an older format, -1 if damaged.
+ */
+#define LENS_MAGIC	"rklens2"	/* 8 bytes with its NUL */
+
+static uint32_t
+le32(const unsigned char *p)
+{
+	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static int
+unpack(struct rk_index *ix, const unsigned char *b, int64_t bytes)
+{
+	int64_t cap = (bytes - 8) / 8, dcap = 1, i;
+
+	if (bytes % 8 != 0 || cap < 1)
+		return damaged(ix, "chunk lengths of %lld bytes",
+		    (long long)bytes);
+	b += 8;
+	for (i = 0; i < cap; i++) {
+		int64_t d = le32(b + 8 * i + 4);
+
+		if (d >= cap)
+			return damaged(ix, "chunk lengths, entry %lld",
+			    (long long)i);
+		dcap = d + 1 > dcap ? d + 1 : dcap;
+	}
+	alloc_arrays(ix, cap, dcap);
+	for (i = 0; i < cap; i++) {
+		ix->len[i] = le32(b + 8 * i);
+		ix->docof[i] = le32(b + 8 * i + 4);
+	}
+	return 1;
+}
+
 static int
 load_packed(struct rk_index *ix)
 {
 	sqlite3_stmt *st;
 	const unsigned char *b;
-	int64_t cap, dcap = 1, i;
+	int64_t bytes;
 	int rc = 0;
 
 	if (sqlite3_prepare_v2(ix->db, "SELECT l.data FROM lens l, meta m "
@@ -698,25 +1003,10 @@ load_packed(struct rk_index *ix)
 	    SQLITE_OK)
 		return 0;	/* not packed yet */
 	if (sqlite3_step(st) == SQLITE_ROW &&
-	    (b = sqlite3_column_blob(st, 0)) != NULL) {
-		cap = sqlite3_column_bytes(st, 0) / 8;
-		for (i = 0; i < cap; i++) {
-			int64_t d = b[8 * i + 4] | b[8 * i + 5] << 8 |
-			    b[8 * i + 6] << 16 | (uint32_t)b[8 * i + 7] << 24;
-
-			dcap = d + 1 > dcap ? d + 1 : dcap;
-		}
-		alloc_arrays(ix, cap, dcap);
-		for (i = 0; i < cap; i++) {
-			const unsigned char *e = b + 8 * i;
-
-			ix->len[i] = e[0] | e[1] << 8 | e[2] << 16 |
-			    (uint32_t)e[3] << 24;
-			ix->docof[i] = e[4] | e[5] << 8 | e[6] << 16 |
-			    (uint32_t)e[7] << 24;
-		}
-		rc = 1;
-	}
+	    (b = sqlite3_column_blob(st, 0)) != NULL &&
+	    (bytes = sqlite3_column_bytes(st, 0)) >= 8 &&
+	    memcmp(b, LENS_MAGIC, 8) == 0)
+		rc = unpack(ix, b, bytes);
 	sqlite3_finalize(st);
 	return rc;
 }
@@ -771,18 +1061,21 @@ rk_index_pack(struct rk_index *ix)
 	int64_t chunks;
 	int rc;
 
-	if (rk_index_begin(ix) == -1 || (chunks = load_table(ix)) == -1) {
-		exec(ix, "ROLLBACK");
+	if (rk_index_begin(ix) == -1)
+		return -1;
+	if ((chunks = load_table(ix)) == -1) {
+		rollback(ix);
 		return -1;
 	}
 	ix->loaded = 0;
-	b = rk_xmalloc(ix->cap * 8);
+	b = rk_xmalloc(8 + ix->cap * 8);
+	memcpy(b, LENS_MAGIC, 8);
 	for (int64_t i = 0; i < ix->cap; i++) {
 		uint32_t l = ix->len[i], d = ix->docof[i];
 
 		for (int j = 0; j < 4; j++) {
-			b[8 * i + j] = l >> (8 * j);
-			b[8 * i + 4 + j] = d >> (8 * j);
+			b[8 + 8 * i + j] = l >> (8 * j);
+			b[8 + 8 * i + 4 + j] = d >> (8 * j);
 		}
 	}
 	if (exec(ix, "CREATE TABLE IF NOT EXISTS lens(gen INTEGER NOT NULL, "
@@ -793,17 +1086,18 @@ rk_index_pack(struct rk_index *ix)
 	    "((SELECT value FROM meta WHERE key = 'gen'), ?1)", -1, &st,
 	    NULL) != SQLITE_OK) {
 		free(b);
-		exec(ix, "ROLLBACK");
-		return fail(ix, "pack");
+		fail(ix, "pack");
+		rollback(ix);
+		return -1;
 	}
-	sqlite3_bind_blob(st, 1, b, ix->cap * 8, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 1, b, 8 + ix->cap * 8, SQLITE_STATIC);
 	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : fail(ix, "pack");
 	sqlite3_finalize(st);
 	free(b);
 	if (rc == 0 && settle(ix, chunks) == -1)
 		rc = -1;
 	if (rc == -1) {
-		exec(ix, "ROLLBACK");
+		rollback(ix);
 		return -1;
 	}
 	return rk_index_commit(ix);
@@ -1187,7 +1481,6 @@ rk_index_search(struct rk_index *ix, const char *query,
 	double weight[MAX_TERMS];
 	struct qterms t = { surface, term, weight, 0 };
 	struct query q;
-	sqlite3_stmt *st;
 	int rc = 0, direct;
 
 	*hits = NULL;
@@ -1204,20 +1497,18 @@ rk_index_search(struct rk_index *ix, const char *query,
 	 * Uncommitted changes of this connection may still be in FTS5's
 	 * memory, not in its segments: only FTS5 sees them.
 	 */
-	direct = sqlite3_get_autocommit(ix->db) && !ix->fts5_only;
-	/* one snapshot for the lengths and the postings */
-	if ((st = stmt(ix, S_SAVE)) == NULL || sqlite3_step(st) != SQLITE_DONE) {
-		rc = fail(ix, "search");
+	direct = !ix->writing && !ix->fts5_only;
+	/* one snapshot for the lengths and the postings (at least) */
+	if (run(ix, S_SAVE, "search") == -1) {
 		qterms_free(&t);
-		return rc;
+		return -1;
 	}
 	if (load(ix) == -1)
 		rc = -1;
 	else if (!direct || direct_topk(ix, &q, &t) != 0)
 		rc = api_topk(ix, &q, &t);
-	if ((st = stmt(ix, S_RELEASE)) == NULL ||
-	    sqlite3_step(st) != SQLITE_DONE)
-		rc = fail(ix, "search");
+	if (run(ix, S_RELEASE, "search") == -1)
+		rc = -1;
 	free(q.post.v);
 	if (rc == 0) {
 		*hits = q.hits;

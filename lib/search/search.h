@@ -7,8 +7,12 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
+#include <jansson.h>
 #include <sqlite3.h>
+
+#include "core/rk.h"
 
 /* analyzer.c */
 
@@ -86,9 +90,14 @@ struct rk_hit {
 struct rk_index *rk_index_open(const char *path, int create,
 	    const struct rk_analyzer *);
 void	 rk_index_close(struct rk_index *);
+int	 rk_index_remove(const char *path);
 const char *rk_index_error(struct rk_index *);
 void	 rk_index_params(struct rk_index *, struct rk_index_params *);
 int	 rk_index_set_params(struct rk_index *, const struct rk_index_params *);
+int	 rk_index_settings(struct rk_index *, struct rk_index_params *,
+	    const char *params, int keep, struct rk_error *);
+int	 rk_index_parse_params(const char *spec, struct rk_index_params *,
+	    struct rk_error *);
 int	 rk_index_begin(struct rk_index *);
 int	 rk_index_commit(struct rk_index *);
 int	 rk_index_add(struct rk_index *, const char *doc, const char *text,
@@ -97,13 +106,89 @@ int	 rk_index_rm(struct rk_index *, const char *doc);
 int	 rk_index_optimize(struct rk_index *);
 int	 rk_index_pack(struct rk_index *);
 char	*rk_index_stats(struct rk_index *);	/* JSON text, free it */
+int	 rk_index_begin_read(struct rk_index *);
+int	 rk_index_end_read(struct rk_index *);
 int	 rk_index_search(struct rk_index *, const char *query,
 	    const struct rk_index_params *, size_t k, int per_doc,
 	    struct rk_hit **hits, size_t *nhits);
 int	 rk_index_hit(struct rk_index *, int64_t rowid, char **doc,
 	    long *chunk, char **text);
 sqlite3	*rk_index_db(struct rk_index *);
+const struct rk_analyzer *rk_index_analyzer(struct rk_index *);
 int	 rk_index_match(struct rk_index *, const char *query, char **expr);
+
+/* hits.c */
+
+struct rk_result {
+	char	*doc;
+	long	 chunk;
+	double	 score;
+	char	*text;		/* NULL unless asked for */
+};
+
+int	 rk_index_query(struct rk_index *, const char *query,
+	    const struct rk_index_params *, size_t k, int per_doc,
+	    int with_text, struct rk_result **, size_t *n);
+void	 rk_results_free(struct rk_result *, size_t n);
+int	 rk_query_next(struct rk_reader *, size_t *nq, char **qid,
+	    char **query);
+json_t	*rk_result_json(const struct rk_result *, size_t rank);
+json_t	*rk_results_context(const struct rk_result *, size_t n,
+	    size_t budget);
+
+enum rk_hits_format { RK_HITS_JSON, RK_HITS_TREC, RK_HITS_TERM };
+
+struct rk_hits_out {
+	enum rk_hits_format format;
+	const char *tag;		/* TREC run tag */
+	const struct rk_analyzer *an;	/* for snippets */
+	int	 plain;			/* marks without escape codes */
+};
+
+int	 rk_results_print(FILE *, const struct rk_hits_out *, const char *qid,
+	    const char *query, const struct rk_result *, size_t n);
+
+/* ingest.c */
+
+enum rk_skip {
+	RK_SKIP_BINARY, RK_SKIP_UTF8, RK_SKIP_SPECIAL, RK_SKIP_SIZE, RK_SKIP_N
+};
+
+struct rk_ingest;
+
+struct rk_ingest_stats {
+	size_t	 docs, chunks, bytes;	/* indexed */
+	size_t	 skipped[RK_SKIP_N];	/* found in a walk, not text */
+	size_t	 failed;		/* files or lines in error */
+};
+
+/*
+ * What the caller hears of: each file skipped (code 0, why its reason)
+ * and each failure (code an RK_EXIT_* status, why -1), subject a path or
+ * "path:line"; and, if it wants, the counts after each document.
+ */
+typedef void rk_ingest_note_fn(void *arg, int code, int why,
+    const char *subject, const char *msg);
+typedef void rk_ingest_progress_fn(void *arg, const struct rk_ingest_stats *);
+
+struct rk_ingest_opts {
+	const struct rk_index_params *p;	/* chunking */
+	rk_ingest_note_fn *note;
+	rk_ingest_progress_fn *progress;	/* may be NULL */
+	void	*arg;
+};
+
+struct rk_ingest *rk_ingest_new(struct rk_index *, const char *index_path,
+	    const struct rk_ingest_opts *);
+int	 rk_ingest_add(struct rk_ingest *, const char *path);
+int	 rk_ingest_finish(struct rk_ingest *, struct rk_ingest_stats *);
+const char *rk_skip_name(enum rk_skip);
+char	*rk_ingest_summary(const struct rk_ingest_stats *);
+
+/* snippet.c */
+
+char	*rk_snippet(const struct rk_analyzer *, const char *query,
+	    const char *text, size_t width, const char *on, const char *off);
 
 /*
  * Rank fusion: several ranked lists of hits in, one list out.

@@ -1,0 +1,196 @@
+/*
+ * A query's hits as a caller shows them: each with its document's name,
+ * the chunk's number and, if asked, its text, all read inside one read
+ * transaction, so that another process's add, rm or optimize between
+ * the ranking and the reading cannot take a hit's row away.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/rk.h"
+#include "search/search.h"
+
+void
+rk_results_free(struct rk_result *v, size_t n)
+{
+	for (size_t i = 0; i < n && v != NULL; i++) {
+		free(v[i].doc);
+		free(v[i].text);
+	}
+	free(v);
+}
+
+static int
+read_results(struct rk_index *ix, const struct rk_hit *hits, size_t n,
+    int with_text, struct rk_result *v)
+{
+	for (size_t i = 0; i < n; i++) {
+		v[i].score = hits[i].score;
+		if (rk_index_hit(ix, hits[i].rowid, &v[i].doc, &v[i].chunk,
+		    with_text ? &v[i].text : NULL) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * The best k hits for query (per_doc: a document's best chunk), best
+ * first, in *out (rk_results_free() it): 0, or -1 (rk_index_error()).
+ */
+int
+rk_index_query(struct rk_index *ix, const char *query,
+    const struct rk_index_params *p, size_t k, int per_doc, int with_text,
+    struct rk_result **out, size_t *n)
+{
+	struct rk_hit *hits = NULL;
+	struct rk_result *v = NULL;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (rk_index_begin_read(ix) == -1)
+		return -1;
+	rc = rk_index_search(ix, query, p, k, per_doc, &hits, n);
+	if (rc == 0) {
+		v = rk_xmalloc((*n ? *n : 1) * sizeof(*v));
+		memset(v, 0, (*n ? *n : 1) * sizeof(*v));
+		rc = read_results(ix, hits, *n, with_text, v);
+	}
+	if (rk_index_end_read(ix) == -1)
+		rc = -1;
+	free(hits);
+	if (rc == -1) {
+		rk_results_free(v, *n);
+		*n = 0;
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* {"doc","chunk","score","rank","text"}: rank only if > 0 */
+json_t *
+rk_result_json(const struct rk_result *h, size_t rank)
+{
+	json_t *o = json_pack("{s:s, s:i, s:f}", "doc", h->doc, "chunk",
+	    (json_int_t)h->chunk, "score", rk_round(h->score, 4));
+
+	if (rank > 0)
+		json_object_set_new(o, "rank", json_integer(rank));
+	json_object_set_new(o, "text", json_string(h->text));
+	return o;
+}
+
+/* the first hits whose texts fit in budget bytes, as an array */
+json_t *
+rk_results_context(const struct rk_result *v, size_t n, size_t budget)
+{
+	json_t *ctx = json_array();
+	size_t used = 0;
+
+	for (size_t i = 0; i < n && used + strlen(v[i].text) <= budget; i++) {
+		used += strlen(v[i].text);
+		json_array_append_new(ctx, rk_result_json(&v[i], 0));
+	}
+	return ctx;
+}
+
+#define SNIPPET	160		/* bytes of text shown to people */
+
+/* rank, document, chunk, score, and a snippet with the terms marked */
+static int
+print_for_people(FILE *fp, const struct rk_hits_out *o, const char *query,
+    const struct rk_result *h, size_t rank)
+{
+	char *snip = rk_snippet(o->an, query, h->text, SNIPPET,
+	    o->plain ? "*" : "\033[1m", o->plain ? "*" : "\033[0m");
+	int rc;
+
+	rc = fprintf(fp, "%zu. %s", rank, h->doc) < 0 || (h->chunk > 0 &&
+	    fprintf(fp, " #%ld", h->chunk) < 0) ||
+	    fprintf(fp, "  %.4f\n   %s\n", h->score, snip) < 0 ? -1 : 0;
+	free(snip);
+	return rc;
+}
+
+static int
+print_json(FILE *fp, const char *qid, const struct rk_result *h,
+    size_t rank)
+{
+	json_t *o = rk_result_json(h, rank), *wrap;
+	int rc;
+
+	if (qid != NULL) {
+		wrap = json_pack("{s:s}", "qid", qid);
+		json_object_update(wrap, o);
+		json_decref(o);
+		o = wrap;
+	}
+	rc = rk_write(fp, o);
+	json_decref(o);
+	return rc;
+}
+
+/* a query's hits in the format o asks for: 0, or -1 if fp failed */
+int
+rk_results_print(FILE *fp, const struct rk_hits_out *o, const char *qid,
+    const char *query, const struct rk_result *v, size_t n)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < n && rc == 0; i++)
+		switch (o->format) {
+		case RK_HITS_TREC:
+			rc = fprintf(fp, "%s Q0 %s %zu %.4f %s\n", qid ? qid :
+			    "1", v[i].doc, i + 1, v[i].score, o->tag) < 0 ?
+			    -1 : 0;
+			break;
+		case RK_HITS_TERM:
+			rc = print_for_people(fp, o, query, &v[i], i + 1);
+			break;
+		default:
+			rc = print_json(fp, qid, &v[i], i + 1);
+		}
+	return rc;
+}
+
+/*
+ * The next query of text lines from r: "ID<TAB>query", or a query named
+ * by its number among the lines that are not blank (*nq counts them).
+ * *qid gets ID, NUL, query (free it); *query points into it.  -1 at the
+ * end, 1 if the line looks like a record, else 0.  Lines the reader
+ * refuses (over the record limit, not UTF-8) are reported by it and
+ * skipped.
+ */
+int
+rk_query_next(struct rk_reader *r, size_t *nq, char **qid, char **query)
+{
+	const char *line, *tab;
+	size_t len, idlen;
+	int obj;
+
+	while ((line = rk_read_raw(r, &len, &obj)) != NULL) {
+		++*nq;
+		if (!obj) {
+			json_t *rec = rk_reader_record(r);
+			int bad = rk_has_error(rec);
+
+			json_decref(rec);
+			if (bad)
+				continue;
+		}
+		*qid = rk_xmalloc(len + 32);
+		if ((tab = strchr(line, '\t')) != NULL) {
+			idlen = tab - line;
+			memcpy(*qid, line, len + 1);
+		} else {
+			idlen = snprintf(*qid, 32, "%zu", *nq);
+			memcpy(*qid + idlen + 1, line, len + 1);
+		}
+		(*qid)[idlen] = '\0';
+		*query = *qid + idlen + 1;
+		return obj;
+	}
+	return -1;
+}
