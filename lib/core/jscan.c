@@ -3,9 +3,9 @@
  * without building them: a scan that only follows strings and nesting.
  * Records grow to tens of kilobytes over a run while each stage changes a
  * few small members, so stages parse what they read and copy the rest of
- * the line as it came.  The scan assumes well-formed JSON: callers scan
- * only lines that jansson has already accepted once, or fall back to a
- * full parse when the scan fails.
+ * the line as it came.  The scan assumes well-formed JSON: a line taken
+ * lightly is first validated as strictly as jansson would (jvalid.c), and
+ * callers fall back to a full parse when the scan fails.
  */
 #include <err.h>
 #include <stdlib.h>
@@ -235,7 +235,8 @@ rk_light_open(struct rk_light *l, const char *line, size_t len,
 	memset(l, 0, sizeof(*l));
 	l->line = line;
 	l->len = len;
-	if (rk_jscan_object(line, len, l->m, RK_JSCAN_MAX, &l->n) == -1)
+	if (!rk_json_valid(line, len) ||
+	    rk_jscan_object(line, len, l->m, RK_JSCAN_MAX, &l->n) == -1)
 		return -1;
 	l->rec = json_object();
 	for (size_t i = 0; i < l->n; i++) {
@@ -256,6 +257,8 @@ rk_light_open(struct rk_light *l, const char *line, size_t len,
 			json_object_set_new(l->rec, key, v);
 			continue;
 		}
+		if (line[p->vstart] != '[')
+			goto full;	/* steps to replace, not to append to */
 		if (step_keys == NULL) {
 			/* not read at all: a placeholder keeps its place */
 			json_object_set_new(l->rec, key, json_true());

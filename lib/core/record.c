@@ -178,6 +178,12 @@ rk_record_parse(const char *s, size_t len, int *verbatim, char *msg,
 	json_t *rec;
 	char id[27];
 
+	/* jansson skips a NUL byte after a number or a literal */
+	if (memchr(s, '\0', len) != NULL) {
+		snprintf(msg, msgsize, "column %zu: NUL byte",
+		    (size_t)((const char *)memchr(s, '\0', len) - s) + 1);
+		return NULL;
+	}
 	rec = json_loadb(s, len, JSON_REJECT_DUPLICATES, &je);
 	if (rec == NULL) {
 		snprintf(msg, msgsize, "column %d: %s", je.column, je.text);

@@ -71,6 +71,7 @@ int	 rk_parse_double(const char *, double *);
 const char *rk_getenv(const char *);	/* NULL when unset or empty */
 int	 rk_utf8_valid(const char *, size_t);
 size_t	 rk_utf8_prefix(const char *, size_t);
+size_t	 rk_utf8_char(const char *, size_t);
 int	 rk_mkdirs(const char *dir);	/* mkdir -p, 0700 for new dirs */
 char	*rk_xdg_path(const char *kind, const char *file);
 char	*rk_exe_dir(void);
@@ -126,6 +127,8 @@ json_t	*rk_steps(json_t *rec);		/* borrowed, created if absent */
 #include <stdio.h>
 
 #include <jansson.h>
+
+int	 rk_json_valid(const char *, size_t);	/* jvalid.c */
 
 struct rk_jspan {
 	const char	*key;		/* between the quotes, still escaped */
