@@ -84,6 +84,7 @@ each_bad() {
 		    one.json
 		sed 's/"query":/"query":1,"query":/' one.json
 		sed 's/"query":/"q\\u0075ery":1,"query":/' one.json
+		sed 's/"query":/"a":0,"b":0,"c":0,"d":0,"e":0,"f":0,"g":0,"h":0,"i":0,"j":0,"k":0,"l":0,"m":0,"n":0,"o":0,"p":0,"q":0,"r":0,"s":0,"t":0,"\\u0061":1,"query":/' one.json
 		sed 's/"query":"/"query":"\\ud800/' one.json
 		sed 's/"query":"/"query":"\\u0000/' one.json
 		sed 's/"link":0/"link":01/' one.json

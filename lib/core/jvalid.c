@@ -8,9 +8,11 @@
  * as the full parse does, at a fraction of its cost.
  *
  * No recursion, and every byte is looked at a bounded number of times:
- * the keys of the objects still open are kept in one hash table, keyed by
- * their depth, with a random seed, and dropped when their object closes.
+ * a key is compared with at most SCAN_KEYS others, then its object's keys
+ * go in a hash table with a random seed, keyed by their depth, and leave
+ * it when their object closes.
  */
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,21 +21,37 @@
 
 #define MAX_DEPTH	2048	/* jansson's JSON_PARSER_MAX_DEPTH */
 
+/*
+ * Duplicate keys: each new key of an object is compared with the ones it
+ * has, and once it has SCAN_KEYS, looked up in a hash table instead.
+ */
+#define SCAN_KEYS	16
+
 struct key {
-	uint64_t	 hash;		/* 0: an empty slot */
 	size_t		 off, len;	/* in the text, or in the decoded keys */
 	int		 decoded;
+	size_t		 depth;		/* of its object */
+	uint64_t	 hash;
+	size_t		 slot;		/* in the table, if its object is hashed */
+};
+
+struct object {
+	size_t		 base;		/* its first key */
+	size_t		 declen;	/* the decoded keys when it opened */
+	int		 hashed;
 };
 
 struct jv {
 	const char	*s;
 	size_t		 len, i;
-	struct key	*tab;		/* open addressing, linear probing */
-	size_t		 cap, n;
-	size_t		*order;		/* slots in the order they were filled */
+	struct key	*keys;		/* of the objects open, in order */
+	size_t		 nkeys, capkeys;
+	size_t		*tab;		/* 1 + index in keys, 0 for empty */
+	size_t		 cap, ntab;
 	char		*dec;		/* keys with escapes, decoded */
 	size_t		 declen, deccap;
 	uint64_t	 seed;
+	struct object	 obj[MAX_DEPTH];
 };
 
 static void
@@ -131,15 +149,38 @@ escape(struct jv *v, size_t i, int dec)
 	return 6;
 }
 
-/* Does the word hold a byte that a string cannot skip over? */
-static int
+/*
+ * The bytes of w that a string cannot skip over ('"', '\\', a control
+ * character, any byte of a multibyte character) as a mask of their high
+ * bits; exact up to the first one, which is all the caller uses.
+ */
+static uint64_t
 special(uint64_t w)
 {
 	const uint64_t ones = 0x0101010101010101ULL, high = ones * 0x80;
 	uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
 
-	return ((((q - ones) & ~q) | ((b - ones) & ~b) |
-	    ((w - ones * 0x20) & ~w) | w) & high) != 0;
+	return (((q - ones) & ~q) | ((b - ones) & ~b) |
+	    ((w - ones * 0x20) & ~w) | w) & high;
+}
+
+/* Past the bytes from s[i] on that need no attention in a string. */
+static size_t
+plain(const char *s, size_t i, size_t len)
+{
+	uint64_t w, m;
+
+	for (; len - i >= 8; i += 8) {
+		memcpy(&w, s + i, 8);
+		if ((m = special(w)) != 0) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			return i + __builtin_ctzll(m) / 8;
+#else
+			return i;
+#endif
+		}
+	}
+	return i;
 }
 
 /*
@@ -153,13 +194,12 @@ string(struct jv *v, struct key *k)
 	const char *s = v->s;
 	size_t i = v->i + 1, n, start = i, dstart = v->declen;
 	int esc = 0;
-	uint64_t w;
 
 	for (;;) {
-		while (v->len - i >= 8 && (memcpy(&w, s + i, 8),
-		    !special(w)))
-			i += 8;
-		if (i >= v->len)
+		n = plain(s, i, v->len);
+		if (esc)
+			put_bytes(v, s + i, n - i);
+		if ((i = n) >= v->len)
 			return 0;
 		if (s[i] == '"')
 			break;
@@ -197,83 +237,143 @@ key_text(const struct jv *v, const struct key *k)
 	return k->decoded ? v->dec + k->off : v->s + k->off;
 }
 
-static uint64_t
-hash(const struct jv *v, const char *p, size_t n, size_t depth)
+static int
+same_key(const struct jv *v, const struct key *a, const struct key *b)
 {
-	uint64_t h = v->seed ^ (depth * 0x9e3779b97f4a7c15ULL), w;
+	return a->len == b->len && memcmp(key_text(v, a), key_text(v, b),
+	    a->len) == 0;
+}
+
+static uint64_t
+hash(const struct jv *v, const struct key *k)
+{
+	const unsigned char *p = (const unsigned char *)key_text(v, k);
+	uint64_t h = v->seed ^ (k->depth * 0x9e3779b97f4a7c15ULL), w;
+	size_t n = k->len;
 
 	for (; n >= 8; p += 8, n -= 8) {
 		memcpy(&w, p, 8);
 		h = (h ^ w) * 0xff51afd7ed558ccdULL;
 		h ^= h >> 32;
 	}
-	w = 0;
-	memcpy(&w, p, n);
-	h = (h ^ w ^ (uint64_t)n << 56) * 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 29;
-	return h | 1;	/* 0 marks an empty slot */
+	for (w = k->len; n > 0; n--)
+		w = w << 8 | p[n - 1];
+	h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+	return h ^ h >> 29;
+}
+
+/* The slot that holds a key equal to k, or the empty one it would take. */
+static size_t
+find(const struct jv *v, const struct key *k)
+{
+	size_t at;
+
+	for (at = k->hash & (v->cap - 1); v->tab[at] != 0;
+	    at = (at + 1) & (v->cap - 1)) {
+		const struct key *o = &v->keys[v->tab[at] - 1];
+
+		if (o->hash == k->hash && o->depth == k->depth &&
+		    same_key(v, o, k))
+			break;
+	}
+	return at;
 }
 
 static void
-grow(struct jv *v)
+insert(struct jv *v, size_t j)
 {
-	struct key *old = v->tab;
+	size_t at = find(v, &v->keys[j]);
+
+	if (v->tab[at] == 0) {
+		v->tab[at] = j + 1;
+		v->keys[j].slot = at;
+		v->ntab++;
+	}
+}
+
+/*
+ * Room for one more key in the table, rebuilt with the keys of the hashed
+ * objects in the order they came, so that closing an object can undo its
+ * insertions (see drop_keys).
+ */
+static void
+reserve(struct jv *v)
+{
+	if (v->ntab + 1 <= v->cap / 2)
+		return;
+	v->cap = v->cap ? v->cap * 2 : 64;
+	free(v->tab);
+	v->tab = rk_xmalloc(v->cap * sizeof(*v->tab));
+	memset(v->tab, 0, v->cap * sizeof(*v->tab));
+	v->ntab = 0;
+	for (size_t j = 0; j < v->nkeys; j++)
+		if (v->obj[v->keys[j].depth - 1].hashed)
+			insert(v, j);
+}
+
+/* An object with many keys: they go in the table. */
+static void
+hash_object(struct jv *v, struct object *o)
+{
+	size_t j;
 
 	if (v->cap == 0)
 		v->seed = (uint64_t)arc4random() << 32 | arc4random();
-	v->cap = v->cap ? v->cap * 2 : 64;
-	v->tab = rk_xmalloc(v->cap * sizeof(*v->tab));
-	memset(v->tab, 0, v->cap * sizeof(*v->tab));
-	v->order = rk_xrealloc(v->order, v->cap / 2 * sizeof(*v->order));
-	/* in the order they came, so that closing an object can undo */
-	for (size_t j = 0; j < v->n; j++) {
-		size_t slot = v->order[j], at = old[slot].hash & (v->cap - 1);
-
-		while (v->tab[at].hash != 0)
-			at = (at + 1) & (v->cap - 1);
-		v->tab[at] = old[slot];
-		v->order[j] = at;
+	for (j = o->base; j < v->nkeys; j++)
+		v->keys[j].hash = hash(v, &v->keys[j]);
+	o->hashed = 1;
+	for (j = o->base; j < v->nkeys; j++) {
+		reserve(v);
+		insert(v, j);
 	}
-	free(old);
 }
 
 /* Add key k of the object at depth; 0 if that object has it already. */
 static int
 add_key(struct jv *v, struct key *k, size_t depth)
 {
-	const char *text = key_text(v, k);
-	size_t at;
+	struct object *o = &v->obj[depth - 1];
 
-	if (v->n + 1 > v->cap / 2)
-		grow(v);
-	k->hash = hash(v, text, k->len, depth);
-	for (at = k->hash & (v->cap - 1); v->tab[at].hash != 0;
-	    at = (at + 1) & (v->cap - 1)) {
-		const struct key *o = &v->tab[at];
-
-		if (o->hash == k->hash && o->len == k->len &&
-		    memcmp(key_text(v, o), text, k->len) == 0)
+	k->depth = depth;
+	if (!o->hashed) {
+		for (size_t j = o->base; j < v->nkeys; j++)
+			if (same_key(v, &v->keys[j], k))
+				return 0;
+		if (v->nkeys - o->base >= SCAN_KEYS)
+			hash_object(v, o);
+	}
+	if (o->hashed) {
+		reserve(v);
+		k->hash = hash(v, k);
+		if (v->tab[find(v, k)] != 0)
 			return 0;
 	}
-	v->tab[at] = *k;
-	v->order[v->n++] = at;
+	if (v->nkeys == v->capkeys) {
+		v->capkeys = v->capkeys ? v->capkeys * 2 : 64;
+		v->keys = rk_xrealloc(v->keys, v->capkeys * sizeof(*v->keys));
+	}
+	v->keys[v->nkeys++] = *k;
+	if (o->hashed)
+		insert(v, v->nkeys - 1);
 	return 1;
 }
 
 /*
- * Drop the keys added since there were n: an object closes.  Undoing
- * linear-probing insertions newest first leaves the table as it was.
+ * The object at depth closes: its keys go.  Undoing linear-probing
+ * insertions newest first leaves the table as it was before them.
  */
 static void
-drop_keys(struct jv *v, size_t n)
+drop_keys(struct jv *v, size_t depth)
 {
-	while (v->n > n) {
-		struct key *k = &v->tab[v->order[--v->n]];
+	struct object *o = &v->obj[depth - 1];
 
-		if (k->decoded)
-			v->declen = k->off;
-		k->hash = 0;
-	}
+	if (o->hashed)
+		for (size_t j = v->nkeys; j > o->base; j--) {
+			v->tab[v->keys[j - 1].slot] = 0;
+			v->ntab--;
+		}
+	v->nkeys = o->base;
+	v->declen = o->declen;
 }
 
 /* A number jansson reads as too big, ruled on by jansson itself. */
@@ -405,7 +505,6 @@ static int
 validate(struct jv *v)
 {
 	char open[MAX_DEPTH];		/* '{' or '[' at each depth */
-	size_t nkeys[MAX_DEPTH];	/* keys in the table when it opened */
 	size_t depth = 0;
 
 	skip_ws(v);
@@ -418,7 +517,8 @@ validate(struct jv *v)
 			return 0;
 		if (v->s[v->i] == '{' || v->s[v->i] == '[') {
 			open[depth] = v->s[v->i++];
-			nkeys[depth++] = v->n;
+			v->obj[depth++] = (struct object){ v->nkeys,
+			    v->declen, 0 };
 			skip_ws(v);
 			if (v->i < v->len &&
 			    v->s[v->i] == closer(open[depth - 1]))
@@ -439,7 +539,7 @@ validate(struct jv *v)
 				return 0;
 			if (v->s[v->i] == closer(open[depth - 1])) {
 				v->i++;
-				drop_keys(v, nkeys[--depth]);
+				drop_keys(v, depth--);
 				continue;
 			}
 			if (v->s[v->i++] != ',')
@@ -454,11 +554,16 @@ validate(struct jv *v)
 int
 rk_json_valid(const char *s, size_t len)
 {
-	struct jv v = { .s = s, .len = len };
-	int ok = validate(&v);
+	struct jv *v = rk_xmalloc(sizeof(*v));
+	int ok;
 
-	free(v.tab);
-	free(v.order);
-	free(v.dec);
+	memset(v, 0, offsetof(struct jv, obj));
+	v->s = s;
+	v->len = len;
+	ok = validate(v);
+	free(v->keys);
+	free(v->tab);
+	free(v->dec);
+	free(v);
 	return ok;
 }
