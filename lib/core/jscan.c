@@ -7,7 +7,6 @@
  * lightly is first validated as strictly as jansson would (jvalid.c), and
  * callers fall back to a full parse when the scan fails.
  */
-#include <err.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -403,7 +402,8 @@ fail:
 
 /*
  * Write the record on, as it came (pass) or with its changes, and close
- * it; -1 if it must be written in full after all (see rk_light_write).
+ * it.  Returns 0; -1 if it must be written in full after all (see
+ * rk_light_write); RK_EXIT_IO if it could not be written (errno says why).
  */
 int
 rk_light_finish(FILE *fp, struct rk_light *l, int pass)
@@ -416,10 +416,10 @@ rk_light_finish(FILE *fp, struct rk_light *l, int pass)
 			rc = -2;
 	} else
 		rc = rk_light_write(fp, l);
+	if (rc == 0)
+		rk_note_written(rk_has_error(l->rec) ? RK_EXIT_FAILED : 0);
 	rk_light_close(l);
-	if (rc == -2)
-		err(RK_EXIT_IO, "stdout");
-	return rc;
+	return rc == -2 ? RK_EXIT_IO : rc;
 }
 
 void

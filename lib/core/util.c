@@ -54,10 +54,14 @@ rk_error_set(struct rk_error *e, int code, const char *fmt, ...)
 	return code;
 }
 
-/* A filter that could not write its output has failed, whatever else. */
+/*
+ * The exit status: the highest of those main gave, what the records
+ * written call for (rk_written_status), and a failure to write stdout.
+ */
 int
 rk_finish(void)
 {
+	rk_exit_status(rk_written_status());
 	if (fflush(stdout) == EOF) {
 		warn("stdout");
 		rk_exit_status(RK_EXIT_IO);
