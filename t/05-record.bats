@@ -141,3 +141,32 @@ each_bad() {
 		jq -e '.request.step' <<<"$output" >/dev/null
 	done
 }
+
+# rss TOOL...: TOOL's peak resident set in kB, reading a 200 MB record line
+# (made on the fly, never stored) with RK_MAX_RECORD=1M; out gets stdout
+rss() {
+	{ printf '{"query":"'; head -c 200000000 /dev/zero | tr '\0' a
+	    printf '"}\n'; } |
+	    RK_MAX_RECORD=1M "$RK_BUILD/libexec/maxrss" "$@" >out 2>err
+	echo "$?" >status
+	sed -n 's/^maxrss //p' err
+}
+
+@test "record: a 200 MB line is never held in memory, by any tool" {
+	local bound=32768 kb
+	# ASan's shadow memory alone is over 32 MB: then well under the line
+	case $RK_BUILD in *-san) bound=102400 ;; esac
+	make_index
+	while read -r f; do
+		kb=$(rss $f)
+		[ "$kb" -lt "$bound" ] ||
+		    { echo "$f: ${kb} kB resident" >&2; return 1; }
+		[ "$(cat status)" -eq 3 ] ||
+		    { echo "$f: status $(cat status)" >&2; return 1; }
+		grep -q 'over the record limit of 1048576' err ||
+		    { echo "$f: $(cat err)" >&2; return 1; }
+	done < <(filters; echo rk-fuse)
+	# the records that came out say why
+	kb=$(rss rk-prompt)
+	[ "$(jq -r .error.code out)" = too-long ]
+}

@@ -83,6 +83,8 @@ hex4(const char *s, unsigned *cp)
 static void
 put_bytes(struct jv *v, const char *p, size_t n)
 {
+	if (n == 0)
+		return;
 	if (v->declen + n > v->deccap) {
 		v->deccap = v->deccap ? v->deccap * 2 + n : 256 + n;
 		v->dec = rk_xrealloc(v->dec, v->deccap);
