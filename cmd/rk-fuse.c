@@ -1,9 +1,11 @@
 /* rk-fuse: fuse ranked lists of hits (RRF, CombSUM, CombMNZ, RBF) */
 #include <err.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/rk.h"
 #include "search/search.h"
@@ -110,66 +112,72 @@ push(struct input *in, const char *qid, const struct rk_fuse_hit *h)
 	in->n++;
 }
 
+/* a JSON hit, or a warning */
 static void
-bad(const char *name, size_t lineno, const char *what)
+json_hit(struct rk_reader *r, struct input *in, const char *line)
 {
-	warnx("%s:%zu: %s", name, lineno, what);
-	rk_exit_status(RK_EXIT_INPUT);
+	struct rk_fuse_hit h;
+	json_error_t je;
+	json_t *o = json_loads(line, JSON_REJECT_DUPLICATES, &je);
+	char *qid;
+
+	if (o == NULL || hit_of(o, &h) == -1) {
+		rk_reader_warn(r, "%s", o ? "not a hit" : je.text);
+		json_decref(o);
+		return;
+	}
+	qid = json_text(json_object_get(o, "qid"));
+	push(in, qid ? qid : "", &h);
+	free(qid);
+	json_decref(o);
+}
+
+/* a TREC run line: -1 if the line is not one */
+static int
+trec_hit(struct input *in, const char *line)
+{
+	struct rk_fuse_hit h;
+	char f[6][256];
+
+	if (sscanf(line, "%255s %255s %255s %255s %255s %255s", f[0], f[1],
+	    f[2], f[3], f[4], f[5]) != 6 || rk_parse_double(f[4],
+	    &h.score) == -1)
+		return -1;
+	h.doc = rk_xstrdup(f[2]);
+	h.chunk = -1;
+	h.text = NULL;
+	push(in, f[0], &h);
+	return 0;
 }
 
 /* NDJSON hits (an optional "qid" groups them) or a TREC run */
 static void
 read_input(const char *name, struct input *in)
 {
-	FILE *fp = strcmp(name, "-") == 0 ? stdin : fopen(name, "r");
-	char *line = NULL, f[6][256];
-	size_t cap = 0, lineno = 0;
-	struct rk_fuse_hit h;
-	ssize_t n;
+	int fd = strcmp(name, "-") == 0 ? STDIN_FILENO : open(name, O_RDONLY);
+	struct rk_reader *r;
+	struct rk_error e;
+	const char *line;
+	size_t len;
+	int rc;
 
-	if (fp == NULL)
+	if (fd == -1)
 		err(RK_EXIT_IO, "%s", name);
-	while ((n = getline(&line, &cap, fp)) != -1) {
-		lineno++;
-		if ((size_t)n > rk_limits.record) {
-			bad(name, lineno, "line over the record limit");
-			continue;
-		}
-		line[strcspn(line, "\r\n")] = '\0';
-		if (line[strspn(line, " \t")] == '\0')
-			continue;
-		if (line[strspn(line, " \t")] == '{') {
-			json_error_t je;
-			json_t *o = json_loads(line, 0, &je);
-			char *qid;
+	r = rk_reader_fd(fd, fd == STDIN_FILENO ? NULL : name);
+	while ((rc = rk_read_line(r, &line, &len, &e)) != -1) {
+		const char *p = line + strspn(line, " \t");
 
-			if (o == NULL || hit_of(o, &h) == -1) {
-				bad(name, lineno, o ? "not a hit" : je.text);
-				json_decref(o);
-				continue;
-			}
-			qid = json_text(json_object_get(o, "qid"));
-			push(in, qid ? qid : "", &h);
-			free(qid);
-			json_decref(o);
-			continue;
-		}
-		if (sscanf(line, "%255s %255s %255s %255s %255s %255s",
-		    f[0], f[1], f[2], f[3], f[4], f[5]) != 6 ||
-		    rk_parse_double(f[4], &h.score) == -1) {
-			bad(name, lineno, "not a TREC run line or a JSON hit");
-			continue;
-		}
-		h.doc = rk_xstrdup(f[2]);
-		h.chunk = -1;
-		h.text = NULL;
-		push(in, f[0], &h);
+		if (rc != 0)
+			rk_reader_warn(r, "%s", e.msg);
+		else if (*p == '{')
+			json_hit(r, in, line);
+		else if (*p != '{' && *p != '\0' && trec_hit(in, line) == -1)
+			rk_reader_warn(r, "not a TREC run line or a JSON hit");
 	}
-	if (ferror(fp))
-		err(RK_EXIT_IO, "%s", name);
-	free(line);
-	if (fp != stdin)
-		fclose(fp);
+	rk_exit_status(rk_reader_status(r));
+	rk_reader_free(r);
+	if (fd != STDIN_FILENO)
+		close(fd);
 }
 
 static int
@@ -231,7 +239,8 @@ fuse_files(int argc, char **argv)
 		err(RK_EXIT_INTERNAL, "calloc");
 	for (i = 0; i < argc; i++) {
 		read_input(argv[i], &in[i]);
-		qsort(in[i].e, in[i].n, sizeof(*in[i].e), cmp_entry);
+		if (in[i].n > 0)	/* qsort(NULL, 0, ...) is undefined */
+			qsort(in[i].e, in[i].n, sizeof(*in[i].e), cmp_entry);
 		/* entries become a contiguous array of hits per query */
 	}
 	for (size_t q = 0; q < nqids; q++) {
@@ -425,13 +434,14 @@ main(int argc, char *argv[])
 
 		if (argc > 1 || (argc == 1 && strcmp(argv[0], "-") != 0))
 			usage(stderr);
-		r = rk_reader_new(stdin, "stdin");
+		r = rk_reader_fd(STDIN_FILENO, NULL);
 		while ((rec = rk_read(r)) != NULL) {
 			fuse_record(rec);
 			if (rk_write(stdout, rec) == -1)
 				err(RK_EXIT_IO, "stdout");
 			json_decref(rec);
 		}
+		rk_exit_status(rk_reader_status(r));
 		rk_reader_free(r);
 	} else {
 		char *dash[] = { "-" };

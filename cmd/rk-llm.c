@@ -331,6 +331,7 @@ run_mock(void)
 			err(RK_EXIT_IO, "stdout");
 		json_decref(rec);
 	}
+	rk_exit_status(rk_reader_status(r));
 	rk_reader_free(r);
 }
 
@@ -391,6 +392,7 @@ reader(void *arg)
 		pthread_mutex_unlock(&win.mu);
 		wake();
 	}
+	rk_exit_status(rk_reader_status(r));
 	rk_reader_free(r);
 	pthread_mutex_lock(&win.mu);
 	win.eof = 1;

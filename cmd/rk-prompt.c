@@ -59,6 +59,26 @@ emit(json_t *rec)
 	json_decref(rec);
 }
 
+static void
+each_record(void)
+{
+	struct rk_reader *r = rk_reader_fd(STDIN_FILENO, NULL);
+	const char *line;
+	size_t len;
+	int obj, rc;
+
+	while ((line = rk_read_raw(r, &len, &obj)) != NULL) {
+		if (obj && (rc = light(line, len)) != -1) {
+			if (rc == RK_EXIT_IO)
+				err(RK_EXIT_IO, "stdout");
+			continue;
+		}
+		emit(rk_reader_record(r));
+	}
+	rk_exit_status(rk_reader_status(r));
+	rk_reader_free(r);
+}
+
 /* Fail early on a name that cannot work, before reading any input. */
 static void
 check_names(void)
@@ -80,7 +100,6 @@ main(int argc, char *argv[])
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct rk_reader *r;
 	int ch;
 
 	rk_init(argv[0]);
@@ -109,17 +128,8 @@ main(int argc, char *argv[])
 			errx(RK_EXIT_INPUT, "question: invalid UTF-8");
 		emit(rk_record_new(q));
 		free(q);
-	} else {
-		const char *line;
-		size_t len;
-		int obj;
-
-		r = rk_reader_fd(STDIN_FILENO, "stdin");
-		while ((line = rk_read_raw(r, &len, &obj)) != NULL)
-			if (!obj || light(line, len) == -1)
-				emit(rk_reader_record(r));
-		rk_reader_free(r);
-	}
+	} else
+		each_record();
 	rk_catalog_free(run.catalog);
 	return rk_finish();
 }

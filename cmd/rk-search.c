@@ -194,6 +194,7 @@ record_mode(void)
 		attach(rec);
 		json_decref(rec);
 	}
+	rk_exit_status(rk_reader_status(r));
 	rk_reader_free(r);
 }
 

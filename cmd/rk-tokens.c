@@ -5,10 +5,12 @@
  */
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "token/token.h"
 #include "core/rk.h"
@@ -17,15 +19,6 @@ static int aflag, dflag, iflag, sflag;
 static const struct rk_bpe *bpe;
 static struct rk_bpe_ids ids;
 
-/* a line reader with a bound: lines over max bytes are an error */
-struct in {
-	FILE		*fp;
-	const char	*name;
-	char		*buf;
-	size_t		 cap, start, end, lineno, max;
-	int		 eof;
-};
-
 static void
 usage(FILE *fp, int status)
 {
@@ -33,51 +26,6 @@ usage(FILE *fp, int status)
 	    "[-e encoding | -m model] [file ...]\n"
 	    "       rk-tokens --compile ranks.tiktoken table\n");
 	exit(status);
-}
-
-/*
- * The next line, without its newline, NUL-terminated in place.  0 at the
- * end of input.
- */
-static int
-next_line(struct in *in, char **line, size_t *len)
-{
-	char *nl;
-	size_t n;
-
-	for (;;) {
-		n = in->end - in->start;
-		nl = n > 0 ? memchr(in->buf + in->start, '\n', n) : NULL;
-		if (nl != NULL || (in->eof && n > 0)) {
-			*line = in->buf + in->start;
-			*len = nl != NULL ? (size_t)(nl - *line) : n;
-			(*line)[*len] = '\0';
-			in->start += *len + (nl != NULL);
-			in->lineno++;
-			return 1;
-		}
-		if (in->eof)
-			return 0;
-		if (n > in->max)
-			errx(RK_EXIT_INPUT, "%s:%zu: line over the limit of "
-			    "%zu bytes (RK_MAX_DOCUMENT)", in->name,
-			    in->lineno + 1, in->max);
-		if (n > 0)
-			memmove(in->buf, in->buf + in->start, n);
-		in->start = 0;
-		in->end = n;
-		if (in->cap - in->end < 65536) {
-			in->cap = in->cap * 2 + 65536;
-			in->buf = rk_xrealloc(in->buf, in->cap + 1);
-		}
-		n = fread(in->buf + in->end, 1, in->cap - in->end, in->fp);
-		in->end += n;
-		if (n == 0) {
-			if (ferror(in->fp))
-				err(RK_EXIT_IO, "%s", in->name);
-			in->eof = 1;
-		}
-	}
 }
 
 static void
@@ -112,40 +60,12 @@ text_line(const char *s, size_t len)
 		printf("%zu\n", rk_bpe_count(bpe, s, len, sflag));
 }
 
-/* an input line that cannot be a record becomes an error record */
+/* a line that starts with '{': a record, or an error record */
 static void
-bad_record(struct in *in, const char *code, const char *msg)
+record_line(struct rk_reader *r)
 {
-	json_t *rec = rk_record_new(NULL);
+	json_t *rec = rk_reader_record(r), *q, *tok;
 
-	warnx("%s:%zu: %s", in->name, in->lineno, msg);
-	rk_set_error(rec, rk_progname, code, "%s:%zu: %s", in->name,
-	    in->lineno, msg);
-	rk_exit_status(RK_EXIT_INPUT);
-	if (rk_write(stdout, rec) == -1)
-		err(RK_EXIT_IO, "stdout");
-	json_decref(rec);
-}
-
-static void
-record_line(struct in *in, const char *s, size_t len)
-{
-	json_t *rec, *q, *tok;
-	char msg[256];
-	int verbatim;
-
-	if (len > rk_limits.record) {
-		snprintf(msg, sizeof(msg), "line of %zu bytes is over the "
-		    "record limit of %zu (RK_MAX_RECORD)", len,
-		    rk_limits.record);
-		bad_record(in, "too-long", msg);
-		return;
-	}
-	if ((rec = rk_record_parse(s, len, &verbatim, msg, sizeof(msg))) ==
-	    NULL) {
-		bad_record(in, "bad-json", msg);
-		return;
-	}
 	q = json_object_get(rec, "query");
 	if (!rk_has_error(rec) && json_is_string(q)) {
 		const char *t = json_string_value(q);
@@ -180,7 +100,7 @@ record_line(struct in *in, const char *s, size_t len)
  * --ids and a JSON array both read back.  Returns -1 on a bad one.
  */
 static int
-parse_ids(struct in *in, const char *s)
+parse_ids(struct rk_reader *r, const char *s)
 {
 	const char *p = s;
 	size_t len, n0 = ids.n;
@@ -197,10 +117,8 @@ parse_ids(struct in *in, const char *s)
 		if (*p < '0' || *p > '9' || errno || v > UINT32_MAX ||
 		    rk_bpe_token(bpe, v, &len) == NULL) {
 			len = strcspn(p, " \t\r,[]");
-			warnx("%s:%zu: %.*s: not a token id of %s", in->name,
-			    in->lineno, (int)(len > 40 ? 40 : len), p,
-			    rk_bpe_name(bpe));
-			rk_exit_status(RK_EXIT_INPUT);
+			rk_reader_warn(r, "%.*s: not a token id of %s",
+			    (int)(len > 40 ? 40 : len), p, rk_bpe_name(bpe));
 			ids.n = n0;	/* none of a bad line */
 			return -1;
 		}
@@ -228,27 +146,29 @@ put_text(void)
 }
 
 static void
-run(struct in *in)
+run(struct rk_reader *r)
 {
-	char *line;
+	struct rk_error e;
+	const char *line;
 	size_t len, ws;
+	int rc;
 
-	while (next_line(in, &line, &len)) {
-		if (dflag) {
+	while ((rc = rk_read_line(r, &line, &len, &e)) != -1) {
+		ws = strspn(line, " \t");
+		if (!dflag && ws < len && line[ws] == '{') {
+			record_line(r);
+			continue;
+		}
+		if (rc != 0)
+			rk_reader_warn(r, "%s", e.msg);	/* and skipped */
+		else if (dflag) {
 			if (!aflag)
 				ids.n = 0;
-			if (parse_ids(in, line) == 0 && !aflag) {
+			if (parse_ids(r, line) == 0 && !aflag) {
 				put_text();
 				putchar_unlocked('\n');
 			}
-			continue;
-		}
-		if (len > 0 && line[len - 1] == '\r')
-			line[--len] = '\0';
-		ws = strspn(line, " \t");
-		if (ws < len && line[ws] == '{')
-			record_line(in, line, len);
-		else
+		} else
 			text_line(line, len);
 		if (ferror(stdout))
 			break;
@@ -257,7 +177,7 @@ run(struct in *in)
 
 /* -a: the whole input is one text */
 static void
-slurp(struct in *in, char **buf, size_t *len, size_t *cap)
+slurp(FILE *fp, const char *name, char **buf, size_t *len, size_t *cap)
 {
 	size_t n;
 
@@ -266,17 +186,47 @@ slurp(struct in *in, char **buf, size_t *len, size_t *cap)
 			*cap = *cap * 2 + 65536;
 			*buf = rk_xrealloc(*buf, *cap);
 		}
-		n = fread(*buf + *len, 1, *cap - *len, in->fp);
+		n = fread(*buf + *len, 1, *cap - *len, fp);
 		*len += n;
 		if (*len > rk_limits.document)
 			errx(RK_EXIT_INPUT, "%s: input over the limit of %zu "
-			    "bytes (RK_MAX_DOCUMENT)", in->name,
+			    "bytes (RK_MAX_DOCUMENT)", name,
 			    rk_limits.document);
 		if (n == 0)
 			break;
 	}
-	if (ferror(in->fp))
-		err(RK_EXIT_IO, "%s", in->name);
+	if (ferror(fp))
+		err(RK_EXIT_IO, "%s", name);
+}
+
+/* one input, NULL for stdin: its lines, or with -a its whole text */
+static void
+read_file(const char *name, char **all, size_t *alllen, size_t *allcap)
+{
+	int fd = name ? open(name, O_RDONLY) : STDIN_FILENO;
+	struct rk_reader *r;
+	FILE *fp;
+
+	if (fd == -1) {
+		warn("%s", name);
+		rk_exit_status(RK_EXIT_IO);
+		return;
+	}
+	if (aflag && !dflag) {
+		if ((fp = name ? fdopen(fd, "r") : stdin) == NULL)
+			err(RK_EXIT_INTERNAL, "fdopen");
+		slurp(fp, name ? name : RK_STDIN, all, alllen, allcap);
+		if (name != NULL)
+			fclose(fp);
+		return;
+	}
+	r = rk_reader_fd(fd, name);
+	rk_reader_text_limit(r, rk_limits.document, "RK_MAX_DOCUMENT");
+	run(r);
+	rk_exit_status(rk_reader_status(r));
+	rk_reader_free(r);
+	if (name != NULL)
+		close(fd);
 }
 
 int
@@ -297,7 +247,6 @@ main(int argc, char *argv[])
 	const char *enc = NULL, *model = NULL, *name;
 	char *all = NULL;
 	size_t alllen = 0, allcap = 0;
-	struct in in;
 	int c, i, compile = 0;
 
 	rk_init(argv[0]);
@@ -364,26 +313,9 @@ main(int argc, char *argv[])
 		argv = stdin_only;
 		argc = 1;
 	}
-	for (i = 0; i < argc; i++) {
-		memset(&in, 0, sizeof(in));
-		in.max = rk_limits.document;
-		if (strcmp(argv[i], "-") == 0) {
-			in.fp = stdin;
-			in.name = "<stdin>";
-		} else if ((in.fp = fopen(argv[i], "r")) == NULL) {
-			warn("%s", argv[i]);
-			rk_exit_status(RK_EXIT_IO);
-			continue;
-		} else
-			in.name = argv[i];
-		if (aflag && !dflag)
-			slurp(&in, &all, &alllen, &allcap);
-		else
-			run(&in);
-		if (in.fp != stdin)
-			fclose(in.fp);
-		free(in.buf);
-	}
+	for (i = 0; i < argc; i++)
+		read_file(strcmp(argv[i], "-") == 0 ? NULL : argv[i], &all,
+		    &alllen, &allcap);
 	if (aflag && dflag)
 		put_text();
 	else if (aflag && alllen > 0)

@@ -128,15 +128,18 @@ tee_record(struct tee *t, json_t *rec, const char *raw, size_t rawlen)
 	size_t outlen = rawlen;
 
 	if (raw == NULL) {
+		int rc;
+
 		if (fseeko(t->mem, 0, SEEK_SET) == -1 ||
-		    rk_write(t->mem, rec) == -1)
+		    (rc = rk_write(t->mem, rec)) == -1)
 			err(RK_EXIT_INTERNAL, "memory stream");
 		out = t->buf;
 		outlen = t->len - 1;
-		if (!rk_has_error(rec) &&
-		    strstr(t->buf, "\"code\":\"too-long\"") != NULL &&
-		    (written = json_loadb(t->buf, t->len, 0, NULL)) != NULL)
+		if (rc == RK_EXIT_INPUT &&
+		    (written = json_loadb(t->buf, t->len, 0, NULL)) != NULL) {
 			rec = written;	/* rk_write() put an error record */
+			rk_exit_status(RK_EXIT_INPUT);
+		}
 	}
 	if (rk_has_error(rec))
 		rk_exit_status(rk_error_status(rec));
@@ -178,6 +181,7 @@ tee_file(struct tee *t, int fd, const char *name)
 		    len);
 		json_decref(rec);
 	}
+	rk_exit_status(rk_reader_status(r));
 	rk_reader_free(r);
 }
 

@@ -142,8 +142,19 @@ List 5-10 distinct dimensions of it (economic," ]
 	printf '%s\n' '{"rk":1,"id":"X1","query":"q","error":{"stage":"rk-llm","code":"http-500","message":"boom"}}' \
 	    '{"rk":1,"id":"X2","query":"q","request":{"protocol":"gigathink"},"extra":[1,2]}' >in.ndjson
 	run rk-prompt gigathink <in.ndjson
-	assert_status 0
+	assert_status 1
 	[ "$output" = "$(cat in.ndjson)" ]
+}
+
+@test "a record written with an error makes the exit status 1" {
+	printf '%s\n' '{"rk":1,"id":"X2","query":"q","request":{}}' >ok
+	run rk-prompt <ok
+	assert_status 0
+	# the light path and the full one alike
+	for l in '{"rk":1,"id":"X1","error":{"code":"x"}}' '{"error":{}}'; do
+		run rk-prompt <<<"$l"
+		assert_status 1
+	done
 }
 
 @test "bad input lines become error records, in place, and the exit is 3" {

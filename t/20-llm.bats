@@ -118,7 +118,7 @@ second() { cat "$FIXTURES/llm/second.ndjson"; }
 	    '{"id":"b","query":"x","rk":1,"request":{"messages":[]},"error":{"stage":"rk-prompt","code":"x","message":"y"}}' \
 	    >in
 	run rk-llm --mock <in
-	assert_status 0
+	assert_status 1	# a record written carries an error
 	assert_output "$(cat in)"
 }
 

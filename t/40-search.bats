@@ -348,7 +348,7 @@ same_both_ways() {
 	in='{"rk":1,"id":"E","query":"sleep","error":{"stage":"x","code":"y","message":"z"}}
 {"rk":1,"id":"N","steps":[]}'
 	run sh -c "printf '%s\n' '$in' | rk-search -i notes.db -r"
-	assert_status 0
+	assert_status 1	# a record written carries an error
 	assert_output "$in"
 	# without -r, a JSON line is a query, with a warning
 	run sh -c "echo '{\"query\":\"kittens\"}' | rk-search -i notes.db 2>&1 >/dev/null"

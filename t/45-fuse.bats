@@ -168,6 +168,25 @@ q1 Q0 d 2 0.016393 fused"
 	run sh -c "printf '%s\n%s\n' '$plain' '$bad' | rk-fuse -r"
 	assert_output "$plain
 $bad"
+	# one rule for every filter: a record with an error out, exit 1
+	assert_status 1
+	run sh -c "printf '%s\n' '$plain' | rk-fuse -r"
+	assert_status 0
+}
+
+@test "rk-fuse: no input, or no valid hit, is no output and no crash" {
+	run rk-fuse </dev/null
+	assert_status 0
+	assert_output ""
+	printf '' >empty
+	run rk-fuse empty one
+	assert_status 0
+	[ "${#lines[@]}" -eq 3 ]
+	run sh -c 'printf "%s\n" "{\"score\":1}" "x" | rk-fuse 2>/dev/null'
+	assert_status 3
+	assert_output ""
+	run sh -c 'printf "%s\n" "{\"lists\":[[{\"x\":1}],[]]}" | rk-fuse -r 2>/dev/null | jq -c .context'
+	assert_output "[]"
 }
 
 @test "rk-fuse: malformed lines are reported, exit 3" {

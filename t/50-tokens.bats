@@ -241,7 +241,7 @@ check_unit() {
 {"id":"Y","query":"hi","error":{"stage":"rk-llm","code":"x","message":"m"}}
 {"rk":1,"id":"Z","steps":[]}
 EOF
-	assert_status 0
+	assert_status 1	# a record carries an error
 	assert_output "$(cat <<'EOF'
 {"rk":1,"id":"X","query":"hello world","n":[1,{"a":null}],"tokens":{"encoding":"cl100k_base","query":2}}
 {"id":"Y","query":"hi","error":{"stage":"rk-llm","code":"x","message":"m"},"rk":1}
@@ -264,7 +264,7 @@ EOF
 hello world
 EOF
 	assert_status 3
-	assert_match '^rk-tokens: <stdin>:1: column'
+	assert_match '^rk-tokens: stdin:1: column'
 	printf '{"query": oops}\nhello world\n' | rk-tokens 2>/dev/null |
 	    jq -c 'if type == "object" then .error.code else . end' >got ||
 	    true
@@ -282,7 +282,7 @@ EOF
 	head -c 3000 /dev/zero | tr '\0' a >in
 	RK_MAX_DOCUMENT=1k run rk-tokens in
 	assert_status 3
-	assert_match 'in:1: line over the limit of 1024 bytes'
+	assert_match 'in:1: line of 3000 bytes is over the limit of 1024 \(RK_MAX_DOCUMENT\)'
 	RK_MAX_DOCUMENT=1k run rk-tokens -a in
 	assert_status 3
 	assert_match 'in: input over the limit of 1024 bytes'
@@ -318,15 +318,15 @@ EOF
 	assert_output "$(printf 'hello world\n\xf0\x9f\x91\x8d\n')"
 	run rk-tokens -d <<<'15339 999999 1917'
 	assert_status 3
-	assert_output "rk-tokens: <stdin>:1: 999999: not a token id of cl100k_base"
+	assert_output "rk-tokens: stdin:1: 999999: not a token id of cl100k_base"
 	run rk-tokens -d -e o200k_base <<<'100 x'
 	assert_status 3
-	assert_output "rk-tokens: <stdin>:1: x: not a token id of o200k_base"
+	assert_output "rk-tokens: stdin:1: x: not a token id of o200k_base"
 	# -a: a bad line is left out whole, the others are decoded
 	printf '15339\n1917 99999999\n 1917\n' | rk-tokens -a -d >got 2>err &&
 	    false || [ $? -eq 3 ]
 	[ "$(cat got)" = "hello world" ]
-	[ "$(cat err)" = "rk-tokens: <stdin>:2: 99999999: not a token id of cl100k_base" ]
+	[ "$(cat err)" = "rk-tokens: stdin:2: 99999999: not a token id of cl100k_base" ]
 }
 
 @test "files and - in order; a missing file is exit 5, the rest still done" {

@@ -3,11 +3,10 @@
  * without building them: a scan that only follows strings and nesting.
  * Records grow to tens of kilobytes over a run while each stage changes a
  * few small members, so stages parse what they read and copy the rest of
- * the line as it came.  The scan assumes well-formed JSON: callers scan
- * only lines that jansson has already accepted once, or fall back to a
- * full parse when the scan fails.
+ * the line as it came.  The scan assumes well-formed JSON: a line taken
+ * lightly is first validated as strictly as jansson would (jvalid.c), and
+ * callers fall back to a full parse when the scan fails.
  */
-#include <err.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -235,7 +234,8 @@ rk_light_open(struct rk_light *l, const char *line, size_t len,
 	memset(l, 0, sizeof(*l));
 	l->line = line;
 	l->len = len;
-	if (rk_jscan_object(line, len, l->m, RK_JSCAN_MAX, &l->n) == -1)
+	if (!rk_json_valid(line, len) ||
+	    rk_jscan_object(line, len, l->m, RK_JSCAN_MAX, &l->n) == -1)
 		return -1;
 	l->rec = json_object();
 	for (size_t i = 0; i < l->n; i++) {
@@ -256,6 +256,8 @@ rk_light_open(struct rk_light *l, const char *line, size_t len,
 			json_object_set_new(l->rec, key, v);
 			continue;
 		}
+		if (line[p->vstart] != '[')
+			goto full;	/* steps to replace, not to append to */
 		if (step_keys == NULL) {
 			/* not read at all: a placeholder keeps its place */
 			json_object_set_new(l->rec, key, json_true());
@@ -400,7 +402,8 @@ fail:
 
 /*
  * Write the record on, as it came (pass) or with its changes, and close
- * it; -1 if it must be written in full after all (see rk_light_write).
+ * it.  Returns 0; -1 if it must be written in full after all (see
+ * rk_light_write); RK_EXIT_IO if it could not be written (errno says why).
  */
 int
 rk_light_finish(FILE *fp, struct rk_light *l, int pass)
@@ -413,10 +416,10 @@ rk_light_finish(FILE *fp, struct rk_light *l, int pass)
 			rc = -2;
 	} else
 		rc = rk_light_write(fp, l);
+	if (rc == 0)
+		rk_note_written(rk_has_error(l->rec) ? RK_EXIT_FAILED : 0);
 	rk_light_close(l);
-	if (rc == -2)
-		err(RK_EXIT_IO, "stdout");
-	return rc;
+	return rc == -2 ? RK_EXIT_IO : rc;
 }
 
 void

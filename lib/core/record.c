@@ -6,6 +6,7 @@
  */
 #include <err.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,9 +23,13 @@ struct rk_reader {
 	size_t	 cap;
 	size_t	 lineno;
 	size_t	 bad;
+	int	 status;	/* RK_EXIT_IO once a read failed */
+	size_t	 max;		/* the longest line kept */
+	const char *maxvar;	/* the variable that sets it */
 	size_t	 len, total;	/* of the last line: as kept, as it came */
 	int	 verbatim;	/* the last record is that line, unchanged */
-	int	 utf8;		/* the last line is valid UTF-8 */
+	int	 cut;		/* the last line was over the limit */
+	int	 utf8;		/* the last line is valid UTF-8, -1 unknown */
 };
 
 struct rk_reader *
@@ -35,7 +40,10 @@ rk_reader_new(FILE *fp, const char *name)
 	r->fp = fp;
 	r->fd = -1;
 	r->ipos = r->ilen = 0;
-	r->name = rk_xstrdup(name);
+	r->name = rk_xstrdup(name ? name : RK_STDIN);
+	r->status = 0;
+	r->max = rk_limits.record;
+	r->maxvar = "RK_MAX_RECORD";
 	r->cap = 4096;
 	r->buf = rk_xmalloc(r->cap);
 	r->lineno = 0;
@@ -79,7 +87,25 @@ rk_reader_bad(const struct rk_reader *r)
 	return r->bad;
 }
 
-/* Refill the input buffer; 0 at the end of input. */
+/* What main should make of the input read: RK_EXIT_IO, _INPUT or 0. */
+int
+rk_reader_status(const struct rk_reader *r)
+{
+	return r->status ? r->status : r->bad ? RK_EXIT_INPUT : 0;
+}
+
+/*
+ * Text lines (those not starting with '{', which stay within the record
+ * limit) may be up to max bytes, a limit set by the variable named var.
+ */
+void
+rk_reader_text_limit(struct rk_reader *r, size_t max, const char *var)
+{
+	r->max = max;
+	r->maxvar = var;
+}
+
+/* Refill the input buffer; 0 at the end of input or after an error. */
 static size_t
 refill(struct rk_reader *r)
 {
@@ -95,14 +121,33 @@ refill(struct rk_reader *r)
 		    (c = getc_unlocked(r->fp)) != EOF; n++)
 			r->in[n] = c;
 		if (ferror(r->fp))
-			err(RK_EXIT_IO, "%s", r->name);
-		return r->ilen = n;
+			n = -1;
+	} else
+		while ((n = read(r->fd, r->in, sizeof(r->in))) == -1 &&
+		    errno == EINTR)
+			;
+	if (n == -1) {
+		/* said here, as a bad line is; the input ends */
+		warn("%s", r->name);
+		r->status = RK_EXIT_IO;
+		n = 0;
 	}
-	while ((n = read(r->fd, r->in, sizeof(r->in))) == -1 && errno == EINTR)
-		;
-	if (n == -1)
-		err(RK_EXIT_IO, "%s", r->name);
 	return r->ilen = n;
+}
+
+/*
+ * The limit for a line that begins (after *blank blanks) with the chunk
+ * p[0..n): a record's if it starts with '{', the reader's otherwise.
+ */
+static size_t
+line_max(const struct rk_reader *r, const char *p, size_t n, size_t *blank)
+{
+	size_t b = 0;
+
+	while (b < n && (p[b] == ' ' || p[b] == '\t'))
+		b++;
+	*blank += b;
+	return b < n && p[b] == '{' ? rk_limits.record : r->max;
 }
 
 /*
@@ -115,10 +160,11 @@ refill(struct rk_reader *r)
 static long
 read_line(struct rk_reader *r, size_t *total)
 {
-	size_t n = 0, max = rk_limits.record;
+	size_t n = 0, max = r->max, blank = 0;
 	int seen = 0;
 
 	*total = 0;
+	r->cut = 0;
 	for (;;) {
 		const char *p, *nl;
 		size_t chunk, keep;
@@ -129,12 +175,15 @@ read_line(struct rk_reader *r, size_t *total)
 		p = r->in + r->ipos;
 		nl = memchr(p, '\n', r->ilen - r->ipos);
 		chunk = nl ? (size_t)(nl - p) : r->ilen - r->ipos;
+		if (blank == n && max > rk_limits.record)
+			max = line_max(r, p, chunk, &blank);
 		keep = n + chunk > max ? max - n : chunk;
+		r->cut |= keep < chunk;
 		if (n + keep + 1 > r->cap) {
 			while (n + keep + 1 > r->cap)
 				r->cap *= 2;
-			if (r->cap > max + 1)
-				r->cap = max + 1;
+			if (r->cap > r->max + 1)
+				r->cap = r->max + 1;
 			r->buf = rk_xrealloc(r->buf, r->cap);
 		}
 		memcpy(r->buf + n, p, keep);
@@ -152,16 +201,30 @@ read_line(struct rk_reader *r, size_t *total)
 	return n;
 }
 
+/* The last line read is bad: said as "name:line: msg" and counted. */
+void
+rk_reader_warn(struct rk_reader *r, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	rk_vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	warnx("%s:%zu: %s", r->name, r->lineno, msg);
+	free(msg);
+	r->bad++;
+}
+
+/* The one way a bad line becomes a record: an error record in its place. */
 static json_t *
 bad_line(struct rk_reader *r, const char *code, const char *msg)
 {
 	json_t *rec = rk_record_new(NULL);
 
-	warnx("%s:%zu: %s", r->name, r->lineno, msg);
+	rk_reader_warn(r, "%s", msg);
 	rk_set_error(rec, rk_progname, code, "%s:%zu: %s", r->name, r->lineno,
 	    msg);
-	r->bad++;
-	rk_exit_status(RK_EXIT_INPUT);
 	return rec;
 }
 
@@ -178,6 +241,12 @@ rk_record_parse(const char *s, size_t len, int *verbatim, char *msg,
 	json_t *rec;
 	char id[27];
 
+	/* jansson skips a NUL byte after a number or a literal */
+	if (memchr(s, '\0', len) != NULL) {
+		snprintf(msg, msgsize, "column %zu: NUL byte",
+		    (size_t)((const char *)memchr(s, '\0', len) - s) + 1);
+		return NULL;
+	}
 	rec = json_loadb(s, len, JSON_REJECT_DUPLICATES, &je);
 	if (rec == NULL) {
 		snprintf(msg, msgsize, "column %d: %s", je.column, je.text);
@@ -225,30 +294,66 @@ rk_read_raw(struct rk_reader *r, size_t *len, int *is_object)
 			return NULL;
 		r->lineno++;
 		r->len = n;
-		if (r->total > rk_limits.record || strspn(r->buf, " \t") !=
-		    (size_t)n)
+		if (r->cut || strspn(r->buf, " \t") != (size_t)n)
 			break;
 	}
 	*len = n;
 	r->utf8 = rk_utf8_valid(r->buf, n);	/* once, for both uses */
-	*is_object = r->total <= rk_limits.record &&
-	    r->buf[strspn(r->buf, " \t")] == '{' && r->utf8;
+	*is_object = !r->cut && r->buf[strspn(r->buf, " \t")] == '{' &&
+	    r->utf8;
 	return r->buf;
 }
 
-/* The record for the line rk_read_raw() returned. */
+static void
+too_long(const struct rk_reader *r, char *msg, size_t size)
+{
+	int record = r->buf[strspn(r->buf, " \t")] == '{' ||
+	    r->max == rk_limits.record;
+
+	snprintf(msg, size, "line of %zu bytes is over the %slimit of %zu "
+	    "(%s)", r->total, record ? "record " : "", record ?
+	    rk_limits.record : r->max, record ? "RK_MAX_RECORD" : r->maxvar);
+}
+
+/*
+ * The next line, blank or not, without its newline, NUL-terminated and
+ * valid until the next read.  Returns 0, or RK_EXIT_INPUT for a line over
+ * the limit (*line then holds what was kept of it, e says why: tell it
+ * with rk_reader_warn), or -1 at the end of input (or after a read error:
+ * see rk_reader_status).
+ */
+int
+rk_read_line(struct rk_reader *r, const char **line, size_t *len,
+    struct rk_error *e)
+{
+	long n;
+	char msg[160];
+
+	if ((n = read_line(r, &r->total)) < 0)
+		return -1;
+	r->lineno++;
+	*len = r->len = n;
+	*line = r->buf;
+	r->utf8 = -1;
+	if (!r->cut)
+		return 0;
+	too_long(r, msg, sizeof(msg));
+	return rk_error_set(e, RK_EXIT_INPUT, "%s", msg);
+}
+
+/* The record for the line rk_read_raw() or rk_read_line() returned. */
 json_t *
 rk_reader_record(struct rk_reader *r)
 {
-	char msg[128];
+	char msg[160];
 
 	r->verbatim = 0;
-	if (r->total > rk_limits.record) {
-		snprintf(msg, sizeof(msg), "line of %zu bytes is over the "
-		    "record limit of %zu (RK_MAX_RECORD)", r->total,
-		    rk_limits.record);
+	if (r->cut) {
+		too_long(r, msg, sizeof(msg));
 		return bad_line(r, "too-long", msg);
 	}
+	if (r->utf8 == -1)
+		r->utf8 = rk_utf8_valid(r->buf, r->len);
 	if (!r->utf8)
 		return bad_line(r, "bad-utf8", "invalid UTF-8");
 	if (r->buf[strspn(r->buf, " \t")] == '{')
@@ -303,15 +408,40 @@ append(const char *s, size_t n, void *arg)
 	return 0;
 }
 
+/* the highest status the records written call for (see rk_finish) */
+static atomic_int written_status;
+
+void
+rk_note_written(int status)
+{
+	int seen = atomic_load(&written_status);
+
+	while (status > seen && !atomic_compare_exchange_weak(&written_status,
+	    &seen, status))
+		;
+}
+
+/*
+ * One rule for every filter: a record written that carries an error makes
+ * the tool exit 1, one that had to be replaced for its size 3.
+ */
+int
+rk_written_status(void)
+{
+	return atomic_load(&written_status);
+}
+
 /*
  * Write one record as one line.  A record that has grown over the record
- * limit is replaced by an error record that keeps its id and query.
+ * limit is replaced by an error record that keeps its id and query, and
+ * RK_EXIT_INPUT says so; -1 if it could not be written, 0 otherwise.
  */
 int
 rk_write(FILE *fp, json_t *rec)
 {
 	static struct outbuf b;
 	const int flags = JSON_COMPACT | JSON_REAL_PRECISION(15);
+	int rc = 0;
 
 	b.len = 0;
 	if (json_dump_callback(rec, append, &b, flags) == -1) {
@@ -334,16 +464,17 @@ rk_write(FILE *fp, json_t *rec)
 		    rk_limits.record);
 		warnx("%s: record over the limit of %zu bytes",
 		    rk_get_string(rec, "id"), rk_limits.record);
-		rk_exit_status(RK_EXIT_INPUT);
 		b.len = 0;
 		if (json_dump_callback(small, append, &b, flags) == -1)
 			errx(RK_EXIT_INTERNAL, "cannot serialize a record");
 		json_decref(small);
+		rc = RK_EXIT_INPUT;
 	}
 	b.p[b.len++] = '\n';
 	if (fwrite(b.p, 1, b.len, fp) != b.len || fflush(fp) == EOF)
 		return -1;
-	return 0;
+	rk_note_written(rc ? rc : rk_has_error(rec) ? RK_EXIT_FAILED : 0);
+	return rc;
 }
 
 void

@@ -71,6 +71,7 @@ int	 rk_parse_double(const char *, double *);
 const char *rk_getenv(const char *);	/* NULL when unset or empty */
 int	 rk_utf8_valid(const char *, size_t);
 size_t	 rk_utf8_prefix(const char *, size_t);
+size_t	 rk_utf8_char(const char *, size_t);
 int	 rk_mkdirs(const char *dir);	/* mkdir -p, 0700 for new dirs */
 char	*rk_xdg_path(const char *kind, const char *file);
 char	*rk_exe_dir(void);
@@ -95,18 +96,37 @@ void	 rk_limits_load(void);
 
 struct rk_reader;
 
+#define RK_STDIN	"stdin"		/* standard input's name in messages */
+
+/*
+ * A reader never holds more of a line than its limit (the record limit
+ * unless rk_reader_text_limit() raised it for lines not starting with
+ * '{'): the rest of a longer line is read and dropped, and the line comes
+ * back as an error.  A name of NULL is RK_STDIN.  After the last read,
+ * rk_reader_status() says what main should make of the input: RK_EXIT_IO
+ * if a read failed (said on stderr; the input then ends), RK_EXIT_INPUT
+ * if some line became an error record, or 0.
+ */
 struct rk_reader *rk_reader_new(FILE *, const char *name);
 struct rk_reader *rk_reader_fd(int fd, const char *name);
+void	 rk_reader_text_limit(struct rk_reader *, size_t max, const char *var);
 void	 rk_reader_free(struct rk_reader *);
+int	 rk_reader_status(const struct rk_reader *);
 json_t	*rk_read(struct rk_reader *);
 const char *rk_read_raw(struct rk_reader *, size_t *len, int *is_object);
+int	 rk_read_line(struct rk_reader *, const char **line, size_t *len,
+	    struct rk_error *);
 json_t	*rk_reader_record(struct rk_reader *);
+void	 rk_reader_warn(struct rk_reader *, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
 int	 rk_reader_verbatim(const struct rk_reader *);
 size_t	 rk_reader_bad(const struct rk_reader *);
 json_t	*rk_record_new(const char *query);
 json_t	*rk_record_parse(const char *, size_t, int *verbatim, char *msg,
 	    size_t msgsize);
 int	 rk_write(FILE *, json_t *rec);
+void	 rk_note_written(int status);	/* for records not written by rk_write */
+int	 rk_written_status(void);
 void	 rk_set_error(json_t *rec, const char *stage, const char *code,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void	 rk_fail_record(json_t *rec, int status, const char *code,
@@ -126,6 +146,8 @@ json_t	*rk_steps(json_t *rec);		/* borrowed, created if absent */
 #include <stdio.h>
 
 #include <jansson.h>
+
+int	 rk_json_valid(const char *, size_t);	/* jvalid.c */
 
 struct rk_jspan {
 	const char	*key;		/* between the quotes, still escaped */

@@ -54,10 +54,14 @@ rk_error_set(struct rk_error *e, int code, const char *fmt, ...)
 	return code;
 }
 
-/* A filter that could not write its output has failed, whatever else. */
+/*
+ * The exit status: the highest of those main gave, what the records
+ * written call for (rk_written_status), and a failure to write stdout.
+ */
 int
 rk_finish(void)
 {
+	rk_exit_status(rk_written_status());
 	if (fflush(stdout) == EOF) {
 		warn("stdout");
 		rk_exit_status(RK_EXIT_IO);
@@ -246,21 +250,51 @@ rk_getenv(const char *name)
 }
 
 /*
+ * The length of the UTF-8 sequence s[0..n) starts with, 0 if it is not a
+ * valid one (overlong, a surrogate, over U+10FFFF, cut short).
+ */
+size_t
+rk_utf8_char(const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	unsigned c = s[0], len, k;
+	uint32_t cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		len = 2, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		len = 3, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		len = 4, cp = c & 0x07;
+	else
+		return 0;
+	if (n < len)
+		return 0;
+	for (k = 1; k < len; k++) {
+		if ((s[k] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[k] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return len;
+}
+
+/*
  * The length of the longest valid UTF-8 prefix of s[0..n): strict, so no
  * overlong forms, surrogates or code points above U+10FFFF.  ASCII is
  * skipped eight bytes at a time.
  */
 size_t
-rk_utf8_prefix(const char *str, size_t n)
+rk_utf8_prefix(const char *s, size_t n)
 {
-	const unsigned char *s = (const unsigned char *)str;
-	size_t i = 0;
+	size_t i = 0, len;
+	uint64_t w;
 
 	while (i < n) {
-		unsigned c = s[i], len, k;
-		uint32_t cp;
-		uint64_t w;
-
 		if (n - i >= 8) {
 			memcpy(&w, s + i, 8);
 			if ((w & 0x8080808080808080ULL) == 0) {
@@ -268,27 +302,7 @@ rk_utf8_prefix(const char *str, size_t n)
 				continue;
 			}
 		}
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			len = 2, cp = c & 0x1f;
-		else if (c >= 0xe0 && c <= 0xef)
-			len = 3, cp = c & 0x0f;
-		else if (c >= 0xf0 && c <= 0xf4)
-			len = 4, cp = c & 0x07;
-		else
-			return i;
-		if (n - i < len)
-			return i;
-		for (k = 1; k < len; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return i;
-			cp = cp << 6 | (s[i + k] & 0x3f);
-		}
-		if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-		    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		if ((len = rk_utf8_char(s + i, n - i)) == 0)
 			return i;
 		i += len;
 	}

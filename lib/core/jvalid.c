@@ -1,0 +1,571 @@
+/*
+ * Validating JSON text in one pass, without building it: accepts exactly
+ * what json_loadb(..., JSON_REJECT_DUPLICATES) accepts (RFC 8259 syntax,
+ * an object or array at the top, strict UTF-8, no raw control character,
+ * no \u0000, no lone surrogate, integers that fit in a long long, reals
+ * that do not overflow, at most 2048 levels of values, no key twice in an
+ * object).  It lets the light record path (jscan.c) take a line as safely
+ * as the full parse does, at a fraction of its cost.
+ *
+ * No recursion, and every byte is looked at a bounded number of times:
+ * a key is compared with at most SCAN_KEYS others, then its object's keys
+ * go in a hash table with a random seed, keyed by their depth, and leave
+ * it when their object closes.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/rk.h"
+
+#define MAX_DEPTH	2048	/* jansson's JSON_PARSER_MAX_DEPTH */
+
+/*
+ * Duplicate keys: each new key of an object is compared with the ones it
+ * has, and once it has SCAN_KEYS, looked up in a hash table instead.
+ */
+#define SCAN_KEYS	16
+
+struct key {
+	size_t		 off, len;	/* in the text, or in the decoded keys */
+	int		 decoded;
+	size_t		 depth;		/* of its object */
+	uint64_t	 hash;
+	size_t		 slot;		/* in the table, if its object is hashed */
+};
+
+struct object {
+	size_t		 base;		/* its first key */
+	size_t		 declen;	/* the decoded keys when it opened */
+	int		 hashed;
+};
+
+struct jv {
+	const char	*s;
+	size_t		 len, i;
+	struct key	*keys;		/* of the objects open, in order */
+	size_t		 nkeys, capkeys;
+	size_t		*tab;		/* 1 + index in keys, 0 for empty */
+	size_t		 cap, ntab;
+	char		*dec;		/* keys with escapes, decoded */
+	size_t		 declen, deccap;
+	uint64_t	 seed;
+	struct object	 obj[MAX_DEPTH];
+};
+
+static void
+skip_ws(struct jv *v)
+{
+	while (v->i < v->len && (v->s[v->i] == ' ' || v->s[v->i] == '\t' ||
+	    v->s[v->i] == '\n' || v->s[v->i] == '\r'))
+		v->i++;
+}
+
+static int
+hex4(const char *s, unsigned *cp)
+{
+	*cp = 0;
+	for (int k = 0; k < 4; k++) {
+		unsigned c = (unsigned char)s[k], d;
+
+		if (c >= '0' && c <= '9')
+			d = c - '0';
+		else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+			d = (c | 0x20) - 'a' + 10;
+		else
+			return -1;
+		*cp = *cp << 4 | d;
+	}
+	return 0;
+}
+
+static void
+put_bytes(struct jv *v, const char *p, size_t n)
+{
+	if (n == 0)
+		return;
+	if (v->declen + n > v->deccap) {
+		v->deccap = v->deccap ? v->deccap * 2 + n : 256 + n;
+		v->dec = rk_xrealloc(v->dec, v->deccap);
+	}
+	memcpy(v->dec + v->declen, p, n);
+	v->declen += n;
+}
+
+/* Append code point cp as UTF-8 to the decoded keys. */
+static void
+put_utf8(struct jv *v, unsigned cp)
+{
+	char b[4];
+	size_t n;
+
+	if (cp < 0x80)
+		b[0] = cp, n = 1;
+	else if (cp < 0x800)
+		b[0] = 0xc0 | cp >> 6, b[1] = 0x80 | (cp & 0x3f), n = 2;
+	else if (cp < 0x10000)
+		b[0] = 0xe0 | cp >> 12, b[1] = 0x80 | (cp >> 6 & 0x3f),
+		    b[2] = 0x80 | (cp & 0x3f), n = 3;
+	else
+		b[0] = 0xf0 | cp >> 18, b[1] = 0x80 | (cp >> 12 & 0x3f),
+		    b[2] = 0x80 | (cp >> 6 & 0x3f), b[3] = 0x80 | (cp & 0x3f),
+		    n = 4;
+	put_bytes(v, b, n);
+}
+
+/*
+ * An escape after the backslash at s[i]; returns its length, 0 if it is
+ * not a valid one.  With dec, its character is added to the decoded keys.
+ */
+static size_t
+escape(struct jv *v, size_t i, int dec)
+{
+	static const char simple[] = "\"\\/bfnrt", value[] = "\"\\/\b\f\n\r\t";
+	const char *s = v->s, *p;
+	unsigned cp, lo;
+
+	if (i + 1 >= v->len)
+		return 0;
+	if (s[i + 1] != 'u') {
+		if (s[i + 1] == '\0' || (p = strchr(simple, s[i + 1])) == NULL)
+			return 0;
+		if (dec)
+			put_utf8(v, (unsigned char)value[p - simple]);
+		return 2;
+	}
+	if (v->len - i < 6 || hex4(s + i + 2, &cp) == -1 || cp == 0 ||
+	    (cp >= 0xdc00 && cp <= 0xdfff))
+		return 0;
+	if (cp >= 0xd800 && cp <= 0xdbff) {
+		if (v->len - i < 12 || s[i + 6] != '\\' || s[i + 7] != 'u' ||
+		    hex4(s + i + 8, &lo) == -1 || lo < 0xdc00 || lo > 0xdfff)
+			return 0;
+		if (dec)
+			put_utf8(v, 0x10000 + ((cp - 0xd800) << 10) +
+			    (lo - 0xdc00));
+		return 12;
+	}
+	if (dec)
+		put_utf8(v, cp);
+	return 6;
+}
+
+/*
+ * The bytes of w that a string cannot skip over ('"', '\\', a control
+ * character, any byte of a multibyte character) as a mask of their high
+ * bits; exact up to the first one, which is all the caller uses.
+ */
+static uint64_t
+special(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101ULL, high = ones * 0x80;
+	uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+
+	return (((q - ones) & ~q) | ((b - ones) & ~b) |
+	    ((w - ones * 0x20) & ~w) | w) & high;
+}
+
+/* Past the bytes from s[i] on that need no attention in a string. */
+static size_t
+plain(const char *s, size_t i, size_t len)
+{
+	uint64_t w, m;
+
+	for (; len - i >= 8; i += 8) {
+		memcpy(&w, s + i, 8);
+		if ((m = special(w)) != 0) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			return i + __builtin_ctzll(m) / 8;
+#else
+			return i;
+#endif
+		}
+	}
+	return i;
+}
+
+/*
+ * The string at s[i] == '"'; 0 if it is not a valid one.  With k (a key),
+ * k gets where its text is: between the quotes if it has no escape,
+ * decoded otherwise.
+ */
+static int
+string(struct jv *v, struct key *k)
+{
+	const char *s = v->s;
+	size_t i = v->i + 1, n, start = i, dstart = v->declen;
+	int esc = 0;
+
+	for (;;) {
+		n = plain(s, i, v->len);
+		if (esc)
+			put_bytes(v, s + i, n - i);
+		if ((i = n) >= v->len)
+			return 0;
+		if (s[i] == '"')
+			break;
+		if ((unsigned char)s[i] < 0x20)
+			return 0;
+		if (s[i] == '\\') {
+			if (k != NULL && !esc) {
+				/* from here on the key is decoded */
+				put_bytes(v, s + start, i - start);
+				esc = 1;
+			}
+			if ((n = escape(v, i, k != NULL)) == 0)
+				return 0;
+			i += n;
+			continue;
+		}
+		if ((n = rk_utf8_char(s + i, v->len - i)) == 0)
+			return 0;
+		if (esc)
+			put_bytes(v, s + i, n);
+		i += n;
+	}
+	if (k != NULL) {
+		k->decoded = esc;
+		k->off = esc ? dstart : start;
+		k->len = esc ? v->declen - dstart : i - start;
+	}
+	v->i = i + 1;
+	return 1;
+}
+
+static const char *
+key_text(const struct jv *v, const struct key *k)
+{
+	return k->decoded ? v->dec + k->off : v->s + k->off;
+}
+
+static int
+same_key(const struct jv *v, const struct key *a, const struct key *b)
+{
+	return a->len == b->len && memcmp(key_text(v, a), key_text(v, b),
+	    a->len) == 0;
+}
+
+static uint64_t
+hash(const struct jv *v, const struct key *k)
+{
+	const unsigned char *p = (const unsigned char *)key_text(v, k);
+	uint64_t h = v->seed ^ (k->depth * 0x9e3779b97f4a7c15ULL), w;
+	size_t n = k->len;
+
+	for (; n >= 8; p += 8, n -= 8) {
+		memcpy(&w, p, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
+	}
+	for (w = k->len; n > 0; n--)
+		w = w << 8 | p[n - 1];
+	h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+	return h ^ h >> 29;
+}
+
+/* The slot that holds a key equal to k, or the empty one it would take. */
+static size_t
+find(const struct jv *v, const struct key *k)
+{
+	size_t at;
+
+	for (at = k->hash & (v->cap - 1); v->tab[at] != 0;
+	    at = (at + 1) & (v->cap - 1)) {
+		const struct key *o = &v->keys[v->tab[at] - 1];
+
+		if (o->hash == k->hash && o->depth == k->depth &&
+		    same_key(v, o, k))
+			break;
+	}
+	return at;
+}
+
+static void
+insert(struct jv *v, size_t j)
+{
+	size_t at = find(v, &v->keys[j]);
+
+	if (v->tab[at] == 0) {
+		v->tab[at] = j + 1;
+		v->keys[j].slot = at;
+		v->ntab++;
+	}
+}
+
+/*
+ * Room for one more key in the table, rebuilt with the keys of the hashed
+ * objects in the order they came, so that closing an object can undo its
+ * insertions (see drop_keys).
+ */
+static void
+reserve(struct jv *v)
+{
+	if (v->ntab + 1 <= v->cap / 2)
+		return;
+	v->cap = v->cap ? v->cap * 2 : 64;
+	free(v->tab);
+	v->tab = rk_xmalloc(v->cap * sizeof(*v->tab));
+	memset(v->tab, 0, v->cap * sizeof(*v->tab));
+	v->ntab = 0;
+	for (size_t j = 0; j < v->nkeys; j++)
+		if (v->obj[v->keys[j].depth - 1].hashed)
+			insert(v, j);
+}
+
+/* An object with many keys: they go in the table. */
+static void
+hash_object(struct jv *v, struct object *o)
+{
+	size_t j;
+
+	if (v->cap == 0)
+		v->seed = (uint64_t)arc4random() << 32 | arc4random();
+	for (j = o->base; j < v->nkeys; j++)
+		v->keys[j].hash = hash(v, &v->keys[j]);
+	o->hashed = 1;
+	for (j = o->base; j < v->nkeys; j++) {
+		reserve(v);
+		insert(v, j);
+	}
+}
+
+/* Add key k of the object at depth; 0 if that object has it already. */
+static int
+add_key(struct jv *v, struct key *k, size_t depth)
+{
+	struct object *o = &v->obj[depth - 1];
+
+	k->depth = depth;
+	if (!o->hashed) {
+		for (size_t j = o->base; j < v->nkeys; j++)
+			if (same_key(v, &v->keys[j], k))
+				return 0;
+		if (v->nkeys - o->base >= SCAN_KEYS)
+			hash_object(v, o);
+	}
+	if (o->hashed) {
+		reserve(v);
+		k->hash = hash(v, k);
+		if (v->tab[find(v, k)] != 0)
+			return 0;
+	}
+	if (v->nkeys == v->capkeys) {
+		v->capkeys = v->capkeys ? v->capkeys * 2 : 64;
+		v->keys = rk_xrealloc(v->keys, v->capkeys * sizeof(*v->keys));
+	}
+	v->keys[v->nkeys++] = *k;
+	if (o->hashed)
+		insert(v, v->nkeys - 1);
+	return 1;
+}
+
+/*
+ * The object at depth closes: its keys go.  Undoing linear-probing
+ * insertions newest first leaves the table as it was before them.
+ */
+static void
+drop_keys(struct jv *v, size_t depth)
+{
+	struct object *o = &v->obj[depth - 1];
+
+	if (o->hashed)
+		for (size_t j = v->nkeys; j > o->base; j--) {
+			v->tab[v->keys[j - 1].slot] = 0;
+			v->ntab--;
+		}
+	v->nkeys = o->base;
+	v->declen = o->declen;
+}
+
+/* A number jansson reads as too big, ruled on by jansson itself. */
+static int
+number_fits(const char *s, size_t n)
+{
+	json_t *j = json_loadb(s, n, JSON_DECODE_ANY, NULL);
+
+	json_decref(j);
+	return j != NULL;
+}
+
+static size_t
+digits(const char *s, size_t i, size_t len)
+{
+	size_t j = i;
+
+	while (j < len && s[j] >= '0' && s[j] <= '9')
+		j++;
+	return j - i;
+}
+
+/*
+ * A number; 0 if it is not one.  Those near the edge of what a long long
+ * or a double holds (19 digits, or a decimal exponent of 308) are left to
+ * jansson; those clearly beyond it are refused here.
+ */
+static int
+number(struct jv *v)
+{
+	const char *s = v->s;
+	size_t start = v->i, i = start, nint, nfrac = 0, lead = 0;
+	long long e = 0;
+	int real = 0, eneg = 0;
+
+	if (s[i] == '-')
+		i++;
+	if ((nint = digits(s, i, v->len)) == 0 || (s[i] == '0' && nint > 1))
+		return 0;
+	i += nint;
+	if (i < v->len && s[i] == '.') {
+		if ((nfrac = digits(s, ++i, v->len)) == 0)
+			return 0;
+		if (s[start + (s[start] == '-')] == '0')
+			while (lead < nfrac && s[i + lead] == '0')
+				lead++;
+		i += nfrac;
+		real = 1;
+	}
+	if (i < v->len && (s[i] == 'e' || s[i] == 'E')) {
+		size_t nexp;
+
+		if (++i < v->len && (s[i] == '+' || s[i] == '-'))
+			eneg = s[i++] == '-';
+		if ((nexp = digits(s, i, v->len)) == 0)
+			return 0;
+		for (size_t j = 0; j < nexp; j++)
+			if (e < 1000000000)
+				e = e * 10 + (s[i + j] - '0');
+		i += nexp;
+		real = 1;
+	}
+	v->i = i;
+	if (!real)
+		return nint < 19 || (nint == 19 && number_fits(s + start,
+		    i - start));
+	if (s[start + (s[start] == '-')] == '0' && lead == nfrac)
+		return 1;	/* zero */
+	/* the decimal exponent of the first significant digit */
+	e = (eneg ? -e : e) + (s[start + (s[start] == '-')] != '0' ?
+	    (long long)nint - 1 : -(long long)lead - 1);
+	return e < 308 || (e == 308 && number_fits(s + start, i - start));
+}
+
+static int
+literal(struct jv *v)
+{
+	static const char *const words[] = { "true", "false", "null" };
+
+	for (size_t k = 0; k < 3; k++) {
+		size_t n = strlen(words[k]);
+
+		if (v->len - v->i >= n && memcmp(v->s + v->i, words[k], n) == 0) {
+			v->i += n;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* A scalar at s[i]; 0 if it is not a valid one. */
+static int
+scalar(struct jv *v)
+{
+	char c = v->s[v->i];
+
+	if (c == '"')
+		return string(v, NULL);
+	if (c == '-' || (c >= '0' && c <= '9'))
+		return number(v);
+	return literal(v);
+}
+
+/* After '{' or ',' in an object: a key, its colon, up to the value. */
+static int
+member_key(struct jv *v, size_t depth)
+{
+	struct key k;
+
+	skip_ws(v);
+	if (v->i >= v->len || v->s[v->i] != '"' || !string(v, &k) ||
+	    !add_key(v, &k, depth))
+		return 0;
+	skip_ws(v);
+	if (v->i >= v->len || v->s[v->i] != ':')
+		return 0;
+	v->i++;
+	return 1;
+}
+
+/* the bracket that closes c */
+static char
+closer(char c)
+{
+	return c == '{' ? '}' : ']';
+}
+
+static int
+validate(struct jv *v)
+{
+	char open[MAX_DEPTH];		/* '{' or '[' at each depth */
+	size_t depth = 0;
+
+	skip_ws(v);
+	if (v->i >= v->len || (v->s[v->i] != '{' && v->s[v->i] != '['))
+		return 0;
+	for (;;) {
+		/* a value */
+		skip_ws(v);
+		if (v->i >= v->len || depth == MAX_DEPTH)
+			return 0;
+		if (v->s[v->i] == '{' || v->s[v->i] == '[') {
+			open[depth] = v->s[v->i++];
+			v->obj[depth++] = (struct object){ v->nkeys,
+			    v->declen, 0 };
+			skip_ws(v);
+			if (v->i < v->len &&
+			    v->s[v->i] == closer(open[depth - 1]))
+				v->i++, depth--;	/* {} or [] */
+			else if (open[depth - 1] == '[' ||
+			    member_key(v, depth))
+				continue;
+			else
+				return 0;
+		} else if (!scalar(v))
+			return 0;
+		/* after a value: close what ends here, then a comma */
+		for (;;) {
+			skip_ws(v);
+			if (depth == 0)
+				return v->i == v->len;
+			if (v->i >= v->len)
+				return 0;
+			if (v->s[v->i] == closer(open[depth - 1])) {
+				v->i++;
+				drop_keys(v, depth--);
+				continue;
+			}
+			if (v->s[v->i++] != ',')
+				return 0;
+			if (open[depth - 1] == '{' && !member_key(v, depth))
+				return 0;
+			break;
+		}
+	}
+}
+
+int
+rk_json_valid(const char *s, size_t len)
+{
+	struct jv *v = rk_xmalloc(sizeof(*v));
+	int ok;
+
+	memset(v, 0, offsetof(struct jv, obj));
+	v->s = s;
+	v->len = len;
+	ok = validate(v);
+	free(v->keys);
+	free(v->tab);
+	free(v->dec);
+	free(v);
+	return ok;
+}

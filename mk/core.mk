@@ -1,0 +1,8 @@
+# core extras: the helper the tests use to measure a tool's peak memory
+# (not installed)
+
+all: $(O)/libexec/maxrss
+
+$(O)/libexec/maxrss: t/fixtures/maxrss.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ t/fixtures/maxrss.c
