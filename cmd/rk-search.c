@@ -111,6 +111,7 @@ cmd_add(int argc, char **argv)
 		    rk_progname, line);
 		free(line);
 	}
+	rk_exit_status(st.status);
 	if (st.docs == 0 && st.failed == 0)
 		rk_exit_status(RK_EXIT_INPUT);
 	if (st.docs == 0 && fresh) {
@@ -214,6 +215,7 @@ line_mode(void)
 		print_hits(qid, query);
 		free(qid);
 	}
+	rk_exit_status(rk_reader_status(r));
 	rk_reader_free(r);
 }
 

@@ -1,7 +1,7 @@
 # core extras: the helper the tests use to measure a tool's peak memory
 # (not installed)
 
-all: $(O)/libexec/maxrss
+CHECK_PROGRAMS += $(O)/libexec/maxrss
 
 $(O)/libexec/maxrss: t/fixtures/maxrss.c
 	@mkdir -p $(@D)

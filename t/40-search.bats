@@ -573,3 +573,15 @@ rk-search: 2 documents indexed (2 chunks, 0.0 MB); 3 skipped: 1 binary, 1 invali
 1 Q0 notes/cats.txt 1 0.6834 rk-search
 3 Q0 notes/dogs.md 1 1.1801 rk-search"
 }
+
+@test "rk-search: a JSON line over RK_MAX_RECORD in add fails the add, the others are indexed" {
+	{
+		echo '{"id":"1","text":"hello there"}'
+		printf '{"id":"2","text":"%s"}\n' "$(head -c 3000 /dev/zero | tr '\0' a)"
+		echo '{"id":"3","text":"more hello"}'
+	} >d.jsonl
+	RK_MAX_RECORD=1k run rk-search -i d.db add d.jsonl
+	assert_status 3
+	assert_output "rk-search: d.jsonl:2: line of 3020 bytes is over the record limit of 1024 (RK_MAX_RECORD)
+rk-search: 2 documents indexed (2 chunks, 0.0 MB); 1 failed"
+}

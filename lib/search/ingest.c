@@ -69,6 +69,8 @@ note(struct rk_ingest *g, int code, const char *subject, const char *fmt,
 	rk_vasprintf(&msg, fmt, ap);
 	va_end(ap);
 	g->st.failed++;
+	if (code > g->st.status)
+		g->st.status = code;
 	if (g->o.note != NULL)
 		g->o.note(g->o.arg, code, -1, subject, msg);
 	free(msg);
@@ -228,9 +230,11 @@ index_line(struct rk_ingest *g, struct rk_reader *r, const char *file,
 	if (!is_object) {
 		/* the reader reports lines over its limit or not UTF-8 */
 		o = rk_reader_record(r);
-		if (rk_has_error(o))
+		if (rk_has_error(o)) {
 			g->st.failed++;
-		else
+			if (g->st.status < RK_EXIT_INPUT)
+				g->st.status = RK_EXIT_INPUT;
+		} else
 			note(g, RK_EXIT_INPUT, where, "not a JSON object");
 		json_decref(o);
 	} else if (len > rk_limits.document)

@@ -160,6 +160,7 @@ struct rk_ingest_stats {
 	size_t	 docs, chunks, bytes;	/* indexed */
 	size_t	 skipped[RK_SKIP_N];	/* found in a walk, not text */
 	size_t	 failed;		/* files or lines in error */
+	int	 status;		/* the highest RK_EXIT_* of those */
 };
 
 /*
