@@ -80,6 +80,7 @@ static struct rk_store *
 open_store(int create)
 {
 	struct rk_store *st;
+	struct rk_error e;
 	char *path, *copy;
 	const char *dir;
 
@@ -98,8 +99,12 @@ open_store(int create)
 			free(copy);
 		}
 	}
-	st = rk_store_open(path, create);
+	st = rk_store_open(path, create, &e);
 	free(path);
+	if (st == NULL) {
+		warnx("%s", e.msg);
+		rk_exit_status(e.code);
+	}
 	return st;
 }
 

@@ -60,7 +60,7 @@ main(int argc, char *argv[])
 		errx(RK_EXIT_INPUT, "%s: no record", argv[1]);
 	rk_reader_free(r);
 	fclose(fp);
-	if ((st = rk_store_open(argv[2], 1)) == NULL)
+	if ((st = rk_store_open(argv[2], 1, NULL)) == NULL)
 		return RK_EXIT_IO;
 	if ((mem = open_memstream(&buf, &len)) == NULL)
 		err(RK_EXIT_INTERNAL, "memory stream");

@@ -184,4 +184,44 @@ int	 rk_light_write(FILE *, struct rk_light *);
 int	 rk_light_finish(FILE *, struct rk_light *, int pass);
 void	 rk_light_close(struct rk_light *);
 
+/*
+ * db.c: SQLite databases opened and used one way (see db.c): files created
+ * 0600 with their -wal and -shm, WAL with synchronous=NORMAL, a busy
+ * timeout, the WAL truncated once a commit leaves it past RK_DB_WAL_FRAMES,
+ * errors as "path: what: SQLite's message".  Functions that return int
+ * return 0 or an RK_EXIT_* code with the error in *e (e may be NULL).
+ */
+
+typedef struct sqlite3 sqlite3;
+typedef struct sqlite3_stmt sqlite3_stmt;
+
+#define RK_DB_WAL_FRAMES 256	/* about 1 MB of WAL */
+
+enum {
+	RK_DB_CREATE = 1,	/* create the file, 0600, if it is missing */
+	RK_DB_READONLY = 2	/* and no pragmas */
+};
+
+struct rk_db {
+	sqlite3		*h;
+	char		*path;
+	int		 busy_ms;
+	int		 wal_limit;	/* checkpoint past this many frames */
+	int		 wal_frames;	/* in the WAL after the last commit */
+};
+
+int	 rk_db_open(struct rk_db *, const char *path, int flags, int busy_ms,
+	    struct rk_error *);
+int	 rk_db_close(struct rk_db *, struct rk_error *);
+int	 rk_db_exec(struct rk_db *, const char *sql, struct rk_error *);
+int	 rk_db_prepare(struct rk_db *, sqlite3_stmt **, const char *sql,
+	    struct rk_error *);		/* persistent; kept if *s is set */
+int	 rk_db_done(struct rk_db *, sqlite3_stmt *, struct rk_error *);
+int	 rk_db_int(struct rk_db *, const char *sql, long long *,
+	    struct rk_error *);		/* first column of the first row */
+int	 rk_db_migrate(struct rk_db *, const char *const *steps, int n,
+	    struct rk_error *);
+int	 rk_db_fail(struct rk_db *, struct rk_error *, int code,
+	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
 #endif

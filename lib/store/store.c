@@ -9,7 +9,8 @@
  * The schema is versioned with PRAGMA user_version.  Opening a database
  * runs the migrations from its version to RK_STORE_SCHEMA inside one
  * BEGIN IMMEDIATE transaction that re-reads the version first, so any
- * number of processes may open a new database at the same moment.
+ * number of processes may open a new database at the same moment
+ * (rk_db_migrate()).
  */
 #include <sys/stat.h>
 
@@ -29,10 +30,22 @@
 #define BUSY_MS	10000	/* how long a writer waits for the lock */
 
 struct rk_store {
-	sqlite3		*db;	/* NULL: absent, opened as empty */
+	struct rk_db	 d;
+	sqlite3		*db;	/* d.h; NULL: absent, opened as empty */
 	char		*path;
-	sqlite3_stmt	*begin, *commit, *rollback, *insert;
+	sqlite3_stmt	*begin, *commit, *rollback, *del, *insert;
 };
+
+/*
+ * What search finds a run by: the question and every string the steps and
+ * the result hold, but for the names of protocols, steps, models and types.
+ */
+#define SEARCH_TEXT_OF(rec) \
+	"(SELECT group_concat(value, ' ') FROM json_tree(" rec ")" \
+	" WHERE type = 'text' AND (fullkey = '$.query'" \
+	" OR fullkey LIKE '$.steps[%' OR fullkey LIKE '$.result.%')" \
+	" AND key NOT IN ('protocol', 'step', 'model', 'type'))"
+#define SEARCH_TEXT	SEARCH_TEXT_OF("new.record")
 
 /*
  * Migration i takes the schema from version i to i + 1.  Never edit one
@@ -61,11 +74,28 @@ static const char *const migrations[RK_STORE_SCHEMA] = {
 	"CREATE INDEX runs_created ON runs (created);"
 	"CREATE INDEX runs_profile ON runs (profile, created);"
 	"CREATE INDEX runs_status ON runs (status, created);",
+
+	/* 2: batches, and the text of every run for search */
+	"ALTER TABLE runs ADD COLUMN batch TEXT;"
+	"ALTER TABLE runs ADD COLUMN item TEXT;"
+	"UPDATE runs SET batch = json_extract(record, '$.batch'),"
+	" item = CAST(json_extract(record, '$.item') AS TEXT)"
+	" WHERE json_valid(record)"
+	" AND json_type(record, '$.batch') = 'text';"
+	"CREATE INDEX runs_batch ON runs (batch, item) WHERE batch NOT NULL;"
+	"CREATE VIRTUAL TABLE runs_text USING fts5 (text);"
+	"CREATE TRIGGER runs_text_add AFTER INSERT ON runs BEGIN"
+	" INSERT INTO runs_text (rowid, text) VALUES (new.rowid, " SEARCH_TEXT
+	"); END;"
+	"CREATE TRIGGER runs_text_rm AFTER DELETE ON runs BEGIN"
+	" DELETE FROM runs_text WHERE rowid = old.rowid; END;"
+	"INSERT INTO runs_text (rowid, text) SELECT rowid, "
+	SEARCH_TEXT_OF("record") " FROM runs;",
 };
 
 #define COLUMNS "id, created, query, profile, protocols, status, " \
 	"confidence, pass, min_confidence, tokens_in, tokens_out, " \
-	"estimated, llm_ms, other_ms, steps, record"
+	"estimated, llm_ms, other_ms, steps, record, batch, item"
 
 /* --- summary of a record ------------------------------------------- */
 
@@ -354,81 +384,6 @@ store_warn(struct rk_store *st, const char *what)
 }
 
 /*
- * Run sql, retrying while the database is busy or locked: changing the
- * journal mode does not always go through the busy handler.
- */
-static int
-exec_retry(struct rk_store *st, const char *sql)
-{
-	double start = rk_now_ms();
-	int rc;
-
-	for (;;) {
-		rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
-		if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) ||
-		    rk_now_ms() - start > BUSY_MS)
-			return rc;
-		usleep(1000 + arc4random_uniform(4000));
-	}
-}
-
-static int
-user_version(struct rk_store *st, int *version)
-{
-	sqlite3_stmt *s;
-	int rc;
-
-	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s,
-	    NULL) != SQLITE_OK)
-		return -1;
-	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		*version = sqlite3_column_int(s, 0);
-	sqlite3_finalize(s);
-	return rc == SQLITE_ROW ? 0 : -1;
-}
-
-static int
-migrate(struct rk_store *st)
-{
-	char *sql;
-	int version, i;
-
-	if (user_version(st, &version) == -1) {
-		store_warn(st, "cannot read the schema version");
-		return -1;
-	}
-	if (version == RK_STORE_SCHEMA)
-		return 0;
-	if (version > RK_STORE_SCHEMA) {
-		warnx("%s: schema version %d is newer than this %s knows (%d)",
-		    st->path, version, rk_progname, RK_STORE_SCHEMA);
-		return -1;
-	}
-	if (exec_retry(st, "BEGIN IMMEDIATE") != SQLITE_OK) {
-		store_warn(st, "cannot lock to migrate");
-		return -1;
-	}
-	/* another process may have migrated it while we waited */
-	if (user_version(st, &version) == -1)
-		goto fail;
-	for (i = version; i < RK_STORE_SCHEMA; i++)
-		if (sqlite3_exec(st->db, migrations[i], NULL, NULL, NULL) !=
-		    SQLITE_OK)
-			goto fail;
-	rk_asprintf(&sql, "PRAGMA user_version = %d", RK_STORE_SCHEMA);
-	i = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
-	free(sql);
-	if (i != SQLITE_OK || sqlite3_exec(st->db, "COMMIT", NULL, NULL,
-	    NULL) != SQLITE_OK)
-		goto fail;
-	return 0;
-fail:
-	store_warn(st, "cannot migrate the schema");
-	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-	return -1;
-}
-
-/*
  * synchronous=NORMAL in WAL mode: a committed record survives the crash or
  * kill of any process; a power loss or OS crash may lose the last commits
  * but never corrupts the database.  RK_TRACE_SYNC=full syncs the WAL on
@@ -445,88 +400,60 @@ sync_pragma(void)
 		return "PRAGMA synchronous = FULL";
 	if (strcmp(v, "off") == 0)
 		return "PRAGMA synchronous = OFF";
-	errx(RK_EXIT_USAGE, "RK_TRACE_SYNC: not normal, full or off: '%s'", v);
+	return NULL;
 }
 
 struct rk_store *
-rk_store_open(const char *path, int create)
+rk_store_open(const char *path, int create, struct rk_error *e)
 {
 	struct rk_store *st = rk_xmalloc(sizeof(*st));
 	const char *sync = sync_pragma();
 	struct stat sb;
-	int flags = SQLITE_OPEN_READWRITE;
 
 	memset(st, 0, sizeof(*st));
+	if (sync == NULL) {
+		rk_error_set(e, RK_EXIT_USAGE, "RK_TRACE_SYNC: not normal, "
+		    "full or off: '%s'", rk_getenv("RK_TRACE_SYNC"));
+		free(st);
+		return NULL;
+	}
 	st->path = rk_xstrdup(path);
-	if (create)
-		flags |= SQLITE_OPEN_CREATE;
-	else if (strcmp(path, ":memory:") != 0 && stat(path, &sb) == -1 &&
+	if (!create && strcmp(path, ":memory:") != 0 && stat(path, &sb) == -1 &&
 	    errno == ENOENT)
 		return st;
-	if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
-		store_warn(st, "cannot open");
-		goto fail;
+	if (rk_db_open(&st->d, path, create ? RK_DB_CREATE : 0, BUSY_MS,
+	    e) != 0) {
+		rk_store_close(st);
+		return NULL;
 	}
-	sqlite3_extended_result_codes(st->db, 1);
-	sqlite3_busy_timeout(st->db, BUSY_MS);
-	/*
-	 * A pipeline stores a record or two per process: leave the WAL to
-	 * the automatic checkpoint instead of syncing it into the database
-	 * at every exit.
-	 */
-	sqlite3_db_config(st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1,
-	    (int *)NULL);
-	if (exec_retry(st, "PRAGMA journal_mode = WAL") != SQLITE_OK ||
-	    sqlite3_exec(st->db, sync, NULL, NULL, NULL) != SQLITE_OK) {
-		store_warn(st, "cannot open");
-		goto fail;
+	st->db = st->d.h;
+	if (rk_db_exec(&st->d, sync, e) != 0 ||
+	    rk_db_migrate(&st->d, migrations, RK_STORE_SCHEMA, e) != 0) {
+		rk_store_close(st);
+		return NULL;
 	}
-	if (migrate(st) == -1)
-		goto fail;
 	return st;
-fail:
-	rk_store_close(st);
-	return NULL;
 }
 
 void
 rk_store_close(struct rk_store *st)
 {
+	struct rk_error e;
+
 	if (st == NULL)
 		return;
 	sqlite3_finalize(st->begin);
 	sqlite3_finalize(st->commit);
 	sqlite3_finalize(st->rollback);
+	sqlite3_finalize(st->del);
 	sqlite3_finalize(st->insert);
-	if (st->db != NULL && sqlite3_close(st->db) != SQLITE_OK)
-		store_warn(st, "cannot close");
+	if (st->d.path != NULL && rk_db_close(&st->d, &e) != 0)
+		warnx("%s", e.msg);
 	free(st->path);
 	free(st);
 }
 
 /* --- writing --------------------------------------------------------- */
-
-static int
-prepare(struct rk_store *st, sqlite3_stmt **s, const char *sql)
-{
-	if (*s != NULL)
-		return 0;
-	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, s,
-	    NULL) != SQLITE_OK) {
-		store_warn(st, "cannot prepare a statement");
-		return -1;
-	}
-	return 0;
-}
-
-static int
-step_done(sqlite3_stmt *s)
-{
-	int rc = sqlite3_step(s);
-
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? 0 : -1;
-}
 
 static void
 bind_text(sqlite3_stmt *s, int i, const char *v)
@@ -546,60 +473,103 @@ bind_real(sqlite3_stmt *s, int i, double v)
 		sqlite3_bind_double(s, i, v);
 }
 
+/* the batch and the item of a run of a batch: strings, or a whole number */
+static void
+bind_batch(sqlite3_stmt *s, int i, const json_t *rec, char item[32])
+{
+	const json_t *v = json_object_get(rec, "item");
+
+	bind_text(s, i, rk_get_string(rec, "batch"));
+	if (json_is_string(v))
+		sqlite3_bind_text(s, i + 1, json_string_value(v), -1,
+		    SQLITE_STATIC);
+	else if (json_is_integer(v)) {
+		snprintf(item, 32, "%" JSON_INTEGER_FORMAT,
+		    json_integer_value(v));
+		sqlite3_bind_text(s, i + 1, item, -1, SQLITE_STATIC);
+	} else
+		sqlite3_bind_null(s, i + 1);
+}
+
+static void
+bind_run(sqlite3_stmt *s, const struct rk_run *run, const char *json,
+    size_t len)
+{
+	bind_text(s, 1, run->id);
+	bind_text(s, 2, run->created);
+	bind_text(s, 3, run->query);
+	bind_text(s, 4, run->profile);
+	bind_text(s, 5, run->protocols);
+	bind_text(s, 6, run->status);
+	bind_real(s, 7, run->confidence);
+	if (run->pass < 0)
+		sqlite3_bind_null(s, 8);
+	else
+		sqlite3_bind_int(s, 8, run->pass);
+	bind_real(s, 9, run->min_confidence);
+	sqlite3_bind_int64(s, 10, run->tokens_in);
+	sqlite3_bind_int64(s, 11, run->tokens_out);
+	sqlite3_bind_int(s, 12, run->estimated);
+	sqlite3_bind_double(s, 13, run->llm_ms);
+	sqlite3_bind_double(s, 14, run->other_ms);
+	sqlite3_bind_int64(s, 15, run->steps);
+	sqlite3_bind_text(s, 16, json, len, SQLITE_STATIC);
+}
+
+static int
+prepare_put(struct rk_store *st, struct rk_error *e)
+{
+	struct rk_db *d = &st->d;
+
+	return rk_db_prepare(d, &st->begin, "BEGIN IMMEDIATE", e) ||
+	    rk_db_prepare(d, &st->commit, "COMMIT", e) ||
+	    rk_db_prepare(d, &st->rollback, "ROLLBACK", e) ||
+	    rk_db_prepare(d, &st->del, "DELETE FROM runs WHERE id = ?", e) ||
+	    rk_db_prepare(d, &st->insert, "INSERT INTO runs (" COLUMNS
+	    ", stored) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
+	    " ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)", e);
+}
+
+/*
+ * The run replaces a stored run of the same id: deleted, then inserted, so
+ * that the triggers keep the search text in step.
+ */
 int
 rk_store_put(struct rk_store *st, const json_t *rec, const char *json,
     size_t len)
 {
+	struct rk_error e;
 	struct rk_run run;
-	char stored[25];
-	sqlite3_stmt *s;
+	char stored[25], item[32];
 	int rc = -1;
 
 	if (st->db == NULL)
 		return -1;
-	if (prepare(st, &st->begin, "BEGIN IMMEDIATE") == -1 ||
-	    prepare(st, &st->commit, "COMMIT") == -1 ||
-	    prepare(st, &st->rollback, "ROLLBACK") == -1 ||
-	    prepare(st, &st->insert, "INSERT OR REPLACE INTO runs (" COLUMNS
-	    ", stored) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
-	    " ?12, ?13, ?14, ?15, ?16, ?17)") == -1)
+	if (prepare_put(st, &e) != 0) {
+		warnx("%s", e.msg);
 		return -1;
+	}
 	rk_run_summary(rec, &run);
 	if (run.id == NULL) {
 		warnx("%s: record without an id not stored", st->path);
 		goto out;
 	}
 	rk_format_time(now_ms(), stored);
-	s = st->insert;
-	bind_text(s, 1, run.id);
-	bind_text(s, 2, run.created);
-	bind_text(s, 3, run.query);
-	bind_text(s, 4, run.profile);
-	bind_text(s, 5, run.protocols);
-	bind_text(s, 6, run.status);
-	bind_real(s, 7, run.confidence);
-	if (run.pass < 0)
-		sqlite3_bind_null(s, 8);
-	else
-		sqlite3_bind_int(s, 8, run.pass);
-	bind_real(s, 9, run.min_confidence);
-	sqlite3_bind_int64(s, 10, run.tokens_in);
-	sqlite3_bind_int64(s, 11, run.tokens_out);
-	sqlite3_bind_int(s, 12, run.estimated);
-	sqlite3_bind_double(s, 13, run.llm_ms);
-	sqlite3_bind_double(s, 14, run.other_ms);
-	sqlite3_bind_int64(s, 15, run.steps);
-	sqlite3_bind_text(s, 16, json, len, SQLITE_STATIC);
-	bind_text(s, 17, stored);
-	if (step_done(st->begin) == -1) {
+	bind_run(st->insert, &run, json, len);
+	bind_batch(st->insert, 17, rec, item);
+	bind_text(st->insert, 19, stored);
+	bind_text(st->del, 1, run.id);
+	if (rk_db_done(&st->d, st->begin, &e) != 0) {
 		warnx("%s: %s: cannot lock to store: %s", st->path, run.id,
 		    sqlite3_errmsg(st->db));
 		goto out;
 	}
-	if (step_done(s) == -1 || step_done(st->commit) == -1) {
+	if (rk_db_done(&st->d, st->del, &e) != 0 ||
+	    rk_db_done(&st->d, st->insert, &e) != 0 ||
+	    rk_db_done(&st->d, st->commit, &e) != 0) {
 		warnx("%s: %s: cannot store: %s", st->path, run.id,
 		    sqlite3_errmsg(st->db));
-		step_done(st->rollback);
+		rk_db_done(&st->d, st->rollback, NULL);
 		goto out;
 	}
 	rc = 0;
@@ -650,6 +620,8 @@ each_row(struct rk_store *st, sqlite3_stmt *s, rk_run_fn *fn, void *arg)
 		run.llm_ms = sqlite3_column_double(s, 12);
 		run.other_ms = sqlite3_column_double(s, 13);
 		run.steps = sqlite3_column_int64(s, 14);
+		run.batch = col_text(s, 16);
+		run.item = col_text(s, 17);
 		if (fn(&run, col_text(s, 15), sqlite3_column_bytes(s, 15),
 		    arg) != 0)
 			break;
@@ -672,12 +644,13 @@ rk_store_each(struct rk_store *st, const struct rk_filter *f,
 	if (st->db == NULL)
 		return 0;
 	rk_asprintf(&sql, "SELECT * FROM (SELECT " COLUMNS " FROM runs"
-	    " WHERE 1%s%s%s%s%s ORDER BY created DESC, id DESC LIMIT ?)"
+	    " WHERE 1%s%s%s%s%s%s ORDER BY created DESC, id DESC LIMIT ?)"
 	    " ORDER BY created %s, id %s",
 	    f->protocol ? " AND instr(' ' || protocols || ' ',"
 	    " ' ' || ? || ' ') > 0" : "",
 	    f->profile ? " AND profile = ?" : "",
 	    f->status ? " AND status = ?" : "",
+	    f->batch ? " AND batch = ?" : "",
 	    f->since[0] ? " AND created >= ?" : "",
 	    f->until[0] ? " AND created < ?" : "",
 	    oldest_first ? "ASC" : "DESC", oldest_first ? "ASC" : "DESC");
@@ -693,6 +666,8 @@ rk_store_each(struct rk_store *st, const struct rk_filter *f,
 		sqlite3_bind_text(s, ++n, f->profile, -1, SQLITE_STATIC);
 	if (f->status)
 		sqlite3_bind_text(s, ++n, f->status, -1, SQLITE_STATIC);
+	if (f->batch)
+		sqlite3_bind_text(s, ++n, f->batch, -1, SQLITE_STATIC);
 	if (f->since[0])
 		sqlite3_bind_text(s, ++n, f->since, -1, SQLITE_STATIC);
 	if (f->until[0])

@@ -9,7 +9,7 @@
 
 #include <jansson.h>
 
-#define RK_STORE_SCHEMA 1	/* PRAGMA user_version this code writes */
+#define RK_STORE_SCHEMA 2	/* PRAGMA user_version this code writes */
 
 /*
  * What the index columns hold, derived from a record (borrowed strings
@@ -29,6 +29,8 @@ struct rk_run {
 	int		 estimated;	/* 0 no, 1 some, 2 all steps */
 	double		 llm_ms, other_ms;
 	long		 steps;
+	const char	*batch;		/* NULL outside a batch */
+	const char	*item;		/* the question's id in its batch */
 	char		*own;		/* rk_run_clear() frees it */
 };
 
@@ -36,6 +38,7 @@ struct rk_filter {
 	const char	*protocol;	/* a protocol the run ran */
 	const char	*profile;
 	const char	*status;
+	const char	*batch;
 	char		 since[25];	/* "" or created >= since */
 	char		 until[25];	/* "" or created < until */
 	long		 limit;		/* 0 all, else the newest */
@@ -57,8 +60,10 @@ void	 rk_format_time(long long ms, char out[25]);
 /*
  * Open (create when create is set) the store at path, migrating its schema.
  * A store that does not exist and is not to be created opens as empty.
+ * NULL with the error in *e when it cannot be opened.
  */
-struct rk_store *rk_store_open(const char *path, int create);
+struct rk_store *rk_store_open(const char *path, int create,
+	    struct rk_error *);
 void	 rk_store_close(struct rk_store *);
 
 /* store one record whose serialized form is json (len bytes) */

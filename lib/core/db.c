@@ -1,0 +1,240 @@
+/*
+ * db.c: the one way the suite opens and uses an SQLite database.
+ *
+ * Files are created 0600 before SQLite opens them (SQLite gives the -wal
+ * and -shm files the mode of the database), whatever the umask and the
+ * directory: they hold prompts and replies.  Every database is in WAL mode
+ * with synchronous=NORMAL, waits for other writers on a busy timeout, and
+ * reports errors as "path: what: SQLite's message".
+ *
+ * The WAL is checkpointed and truncated from the WAL hook once a commit
+ * leaves it past RK_DB_WAL_FRAMES.  SQLite's own automatic checkpoint does
+ * not keep it short when every process writes a little and exits: the
+ * first process to open the database rebuilds the WAL index by reading the
+ * whole WAL, forgets what had been checkpointed, and so the WAL is never
+ * restarted and each open reads and copies all of it again.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "core/rk.h"
+
+int
+rk_db_fail(struct rk_db *db, struct rk_error *e, int code,
+    const char *fmt, ...)
+{
+	char what[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	return rk_error_set(e, code, "%s: %s: %s", db->path, what,
+	    db->h != NULL ? sqlite3_errmsg(db->h) : "out of memory");
+}
+
+/* create path 0600 if it does not exist; an existing file is left as is */
+static int
+create_private(const char *path)
+{
+	int fd;
+
+	if (strcmp(path, ":memory:") == 0 || *path == '\0')
+		return 0;
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) == -1)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+/*
+ * After each commit: past the bound, checkpoint and truncate the WAL
+ * without waiting for anyone.  A reader or writer in the way makes it a
+ * partial checkpoint; a later commit tries again.
+ */
+static int
+wal_hook(void *arg, sqlite3 *h, const char *name, int frames)
+{
+	struct rk_db *db = arg;
+
+	db->wal_frames = frames;
+	if (frames < db->wal_limit)
+		return SQLITE_OK;
+	sqlite3_busy_timeout(h, 0);
+	if (sqlite3_wal_checkpoint_v2(h, name, SQLITE_CHECKPOINT_TRUNCATE,
+	    NULL, NULL) == SQLITE_OK)
+		db->wal_frames = 0;
+	sqlite3_busy_timeout(h, db->busy_ms);
+	return SQLITE_OK;
+}
+
+int
+rk_db_open(struct rk_db *db, const char *path, int flags, int busy_ms,
+    struct rk_error *e)
+{
+	int oflags = SQLITE_OPEN_NOMUTEX;
+
+	memset(db, 0, sizeof(*db));
+	db->path = rk_xstrdup(path);
+	db->busy_ms = busy_ms;
+	db->wal_limit = RK_DB_WAL_FRAMES;
+	if (flags & RK_DB_READONLY)
+		oflags |= SQLITE_OPEN_READONLY;
+	else
+		oflags |= SQLITE_OPEN_READWRITE;
+	if ((flags & RK_DB_CREATE) && create_private(path) == -1)
+		return rk_error_set(e, RK_EXIT_IO, "%s: cannot open: %s", path,
+		    strerror(errno));
+	if (sqlite3_open_v2(path, &db->h, oflags, NULL) != SQLITE_OK)
+		return rk_db_fail(db, e, RK_EXIT_IO, "cannot open");
+	sqlite3_extended_result_codes(db->h, 1);
+	sqlite3_busy_timeout(db->h, busy_ms);
+	/* the WAL hook checkpoints; there is nothing left to do at close */
+	sqlite3_db_config(db->h, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1,
+	    (int *)NULL);
+	sqlite3_wal_hook(db->h, wal_hook, db);
+	if (flags & RK_DB_READONLY)
+		return 0;
+	if (exec_retry(db, "PRAGMA journal_mode = WAL", "cannot open",
+	    e) != 0 || exec_retry(db, "PRAGMA synchronous = NORMAL",
+	    "cannot open", e) != 0)
+		return RK_EXIT_IO;
+	return 0;
+}
+
+int
+rk_db_close(struct rk_db *db, struct rk_error *e)
+{
+	int rc = 0;
+
+	if (db->h != NULL && sqlite3_close(db->h) != SQLITE_OK)
+		rc = rk_db_fail(db, e, RK_EXIT_IO, "cannot close");
+	db->h = NULL;
+	free(db->path);
+	db->path = NULL;
+	return rc;
+}
+
+/*
+ * Run sql, retrying while the database is busy or locked: changing the
+ * journal mode of a new file takes a lock the busy handler does not wait
+ * for.  what says what failed, else the start of sql.
+ */
+static int
+exec_retry(struct rk_db *db, const char *sql, const char *what,
+    struct rk_error *e)
+{
+	double start = rk_now_ms();
+	int rc;
+
+	for (;;) {
+		rc = sqlite3_exec(db->h, sql, NULL, NULL, NULL);
+		if (rc == SQLITE_OK)
+			return 0;
+		if (((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) !=
+		    SQLITE_LOCKED) || rk_now_ms() - start > db->busy_ms)
+			return what != NULL ?
+			    rk_db_fail(db, e, RK_EXIT_IO, "%s", what) :
+			    rk_db_fail(db, e, RK_EXIT_IO, "%.40s", sql);
+		usleep(1000 + arc4random_uniform(4000));
+	}
+}
+
+int
+rk_db_exec(struct rk_db *db, const char *sql, struct rk_error *e)
+{
+	return exec_retry(db, sql, NULL, e);
+}
+
+int
+rk_db_prepare(struct rk_db *db, sqlite3_stmt **s, const char *sql,
+    struct rk_error *e)
+{
+	if (*s != NULL)
+		return 0;
+	if (sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT, s,
+	    NULL) != SQLITE_OK)
+		return rk_db_fail(db, e, RK_EXIT_IO, "cannot prepare");
+	return 0;
+}
+
+int
+rk_db_done(struct rk_db *db, sqlite3_stmt *s, struct rk_error *e)
+{
+	int rc = sqlite3_step(s);
+
+	/* the message belongs to the step, not to the reset */
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		rk_db_fail(db, e, RK_EXIT_IO, "%.40s", sqlite3_sql(s));
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : RK_EXIT_IO;
+}
+
+int
+rk_db_int(struct rk_db *db, const char *sql, long long *v,
+    struct rk_error *e)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(db->h, sql, -1, &s, NULL) != SQLITE_OK)
+		return rk_db_fail(db, e, RK_EXIT_IO, "%.40s", sql);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		*v = sqlite3_column_int64(s, 0);
+	else
+		rk_db_fail(db, e, RK_EXIT_IO, "%.40s", sql);
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? 0 : RK_EXIT_IO;
+}
+
+/*
+ * Bring the schema from its PRAGMA user_version to n, running steps[i] to
+ * go from version i to i + 1, all in one BEGIN IMMEDIATE transaction that
+ * reads the version again once it holds the lock: any number of processes
+ * may open a new database at once.  A newer schema is refused.
+ */
+int
+rk_db_migrate(struct rk_db *db, const char *const *steps, int n,
+    struct rk_error *e)
+{
+	long long version;
+	char sql[64];
+	int i;
+
+	if (rk_db_int(db, "PRAGMA user_version", &version, e) != 0)
+		return rk_db_fail(db, e, RK_EXIT_IO,
+		    "cannot read the schema version");
+	if (version == n)
+		return 0;
+	if (version > n || version < 0)
+		return rk_error_set(e, RK_EXIT_IO, "%s: schema version %lld "
+		    "is newer than this %s knows (%d)", db->path, version,
+		    rk_progname, n);
+	if (exec_retry(db, "BEGIN IMMEDIATE", "cannot lock to migrate", e) !=
+	    0)
+		return RK_EXIT_IO;
+	if (rk_db_int(db, "PRAGMA user_version", &version, e) != 0)
+		goto fail;
+	for (i = version; i < n; i++)
+		if (sqlite3_exec(db->h, steps[i], NULL, NULL, NULL) !=
+		    SQLITE_OK) {
+			rk_db_fail(db, e, RK_EXIT_IO, "cannot migrate the "
+			    "schema to version %d", i + 1);
+			goto fail;
+		}
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", n);
+	if (rk_db_exec(db, sql, e) != 0 || rk_db_exec(db, "COMMIT", e) != 0)
+		goto fail;
+	return 0;
+fail:
+	sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+	return RK_EXIT_IO;
+}
