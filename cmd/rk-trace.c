@@ -3,8 +3,9 @@
  * reads records, stores each in the trace database and writes it on to
  * stdout, or a text report of it when asked to or when stdout is a
  * terminal.  Each record is committed before it is written on, and it is
- * written on even when it cannot be stored.  The subcommands ls, show,
- * export, rm and prune read and tidy the database.
+ * written on even when it cannot be stored.  The other commands read,
+ * search, copy, merge and tidy the database.  Like git, the common options
+ * -d and -f may come before or after the command.
  *
  * A record is written on byte for byte as it came when it came as a record
  * (a JSON object with its rk and id); what rk_read() made or changed (a
@@ -26,7 +27,8 @@
 #include "store/store.h"
 
 enum { FMT_AUTO, FMT_JSON, FMT_TEXT };
-enum { OPT_HELP = 256, OPT_VERSION, OPT_SINCE, OPT_UNTIL, OPT_BEFORE };
+enum { OPT_HELP = 256, OPT_VERSION, OPT_SINCE, OPT_UNTIL, OPT_BEFORE,
+	OPT_BATCH };
 
 static const char *dflag;	/* the database */
 static int fflag = FMT_AUTO;
@@ -34,22 +36,28 @@ static int nflag;		/* store mode: do not store */
 static long eflag = -1;		/* store mode: records expected */
 static struct rk_style style;
 
+#define FILTERS "[--batch id] [-p profile] [-t protocol] [-s status]\n" \
+	"                [--since date] [--until date]"
+
 static void
 usage(FILE *fp)
 {
 	const char *p = rk_progname;
 
 	fprintf(fp,
-	    "usage: %s [-n] [-d db] [-e count] [-f json | text] [file ...]\n"
-	    "       %s [-d db] [-f json | text] ls [-p protocol] [-P profile]\n"
-	    "                [-s status] [--since date] [--until date]"
-	    " [-n limit]\n"
+	    "usage: %s [-n] [-d db] [-e count] [-f json | text] [store [file ...]]\n"
+	    "       %s [-d db] [-f json | text] ls " FILTERS " [-n limit]\n"
 	    "       %s [-d db] [-f json | text] show id ...\n"
-	    "       %s [-d db] export [-p protocol] [-P profile] [-s status]\n"
-	    "                [--since date] [--until date] [-n limit]\n"
+	    "       %s [-d db] [-f json | text] last " FILTERS "\n"
+	    "       %s [-d db] [-f json | text] search " FILTERS "\n"
+	    "                [-n limit] word ...\n"
+	    "       %s [-d db] export " FILTERS " [-n limit]\n"
+	    "       %s [-d db] import [file ...]\n"
+	    "       %s [-d db] [-f json | text] merge db ...\n"
+	    "       %s [-d db] done --batch id\n"
 	    "       %s [-d db] rm id ...\n"
 	    "       %s [-d db] [-f json | text] prune --before date\n",
-	    p, p, p, p, p, p);
+	    p, p, p, p, p, p, p, p, p, p, p);
 	if (fp == stdout)
 		exit(rk_finish());
 	exit(RK_EXIT_USAGE);
@@ -103,6 +111,8 @@ open_store(int create)
 	free(path);
 	if (st == NULL) {
 		warnx("%s", e.msg);
+		if (e.code == RK_EXIT_USAGE)
+			exit(e.code);
 		rk_exit_status(e.code);
 	}
 	return st;
@@ -190,8 +200,9 @@ tee_file(struct tee *t, int fd, const char *name)
 	rk_reader_free(r);
 }
 
+/* store mode, and import (quiet: store only, write nothing on) */
 static int
-store_mode(int argc, char *argv[])
+store_mode(int argc, char *argv[], int quiet)
 {
 	struct tee t;
 	int i, fd;
@@ -200,9 +211,9 @@ store_mode(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 	memset(&t, 0, sizeof(t));
 	t.text = text_output();
-	t.out_ok = 1;
-	if (!nflag && (t.st = open_store(1)) == NULL)
-		rk_exit_status(RK_EXIT_IO);
+	t.out_ok = !quiet;
+	if (!nflag)
+		t.st = open_store(1);
 	if ((t.mem = open_memstream(&t.buf, &t.len)) == NULL)
 		err(RK_EXIT_INTERNAL, "memory stream");
 	if (argc == 0)
@@ -230,13 +241,13 @@ store_mode(int argc, char *argv[])
 	return rk_finish();
 }
 
-/* --- ls and export --------------------------------------------------- */
+/* --- the options of the commands ------------------------------------- */
 
-static const struct option filter_opts[] = {
-	{ "help", no_argument, NULL, OPT_HELP },
-	{ "since", required_argument, NULL, OPT_SINCE },
-	{ "until", required_argument, NULL, OPT_UNTIL },
-	{ NULL, 0, NULL, 0 }
+struct args {
+	struct rk_filter f;
+	char	 before[25];
+	int	 argc;		/* the operands */
+	char	**argv;
 };
 
 static void
@@ -248,50 +259,85 @@ parse_date(const char *opt, const char *arg, char out[25])
 }
 
 static void
-parse_filter(int argc, char *argv[], struct rk_filter *f)
+parse_opt(int c, struct args *a)
 {
-	int c;
-
-	memset(f, 0, sizeof(*f));
-	optind = 0;	/* getopt afresh for the subcommand */
-	while ((c = getopt_long(argc, argv, "+n:P:p:s:", filter_opts, NULL)) !=
-	    -1)
-		switch (c) {
-		case 'n':
-			if (rk_parse_uint(optarg, 1000000000, &f->limit) ==
-			    -1 || f->limit < 1)
-				errx(RK_EXIT_USAGE, "-n: not a count of 1 or "
-				    "more: '%s'", optarg);
-			break;
-		case 'P':
-			f->profile = optarg;
-			break;
-		case 'p':
-			f->protocol = optarg;
-			break;
-		case 's':
-			if (!rk_status_valid(optarg))
-				errx(RK_EXIT_USAGE, "-s: not completed, failed "
-				    "or incomplete: '%s'", optarg);
-			f->status = optarg;
-			break;
-		case OPT_SINCE:
-			parse_date("--since", optarg, f->since);
-			break;
-		case OPT_UNTIL:
-			parse_date("--until", optarg, f->until);
-			break;
-		case OPT_HELP:
-			usage(stdout);
-			break;
-		default:
-			usage(stderr);
-		}
-	if (optind != argc) {
-		warnx("%s: unexpected argument '%s'", argv[0], argv[optind]);
-		usage(stderr);
+	switch (c) {
+	case 'd':
+		dflag = optarg;
+		break;
+	case 'f':
+		set_format(optarg);
+		break;
+	case 'n':
+		if (rk_parse_uint(optarg, 1000000000, &a->f.limit) == -1 ||
+		    a->f.limit < 1)
+			errx(RK_EXIT_USAGE, "-n: not a count of 1 or more: "
+			    "'%s'", optarg);
+		break;
+	case 'p':
+		a->f.profile = optarg;
+		break;
+	case 't':
+		a->f.protocol = optarg;
+		break;
+	case 's':
+		if (!rk_status_valid(optarg))
+			errx(RK_EXIT_USAGE, "-s: not completed, failed or "
+			    "incomplete: '%s'", optarg);
+		a->f.status = optarg;
+		break;
+	case 'B':
+		a->f.batch = optarg;
+		break;
+	case 'S':
+		parse_date("--since", optarg, a->f.since);
+		break;
+	case 'U':
+		parse_date("--until", optarg, a->f.until);
+		break;
+	case 'O':
+		parse_date("--before", optarg, a->before);
+		break;
 	}
 }
+
+/*
+ * The options of a command, before or after its operands: allowed holds
+ * the letters it takes (B, S, U and O stand for --batch, --since, --until
+ * and --before).
+ */
+static void
+parse_args(int argc, char *argv[], const char *allowed, struct args *a)
+{
+	static const struct option opts[] = {
+		{ "batch", required_argument, NULL, 'B' },
+		{ "before", required_argument, NULL, 'O' },
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ "since", required_argument, NULL, 'S' },
+		{ "until", required_argument, NULL, 'U' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int c;
+
+	memset(a, 0, sizeof(*a));
+	optind = 0;	/* getopt afresh, argv[0] is the command */
+	while ((c = getopt_long(argc, argv, "d:f:n:p:s:t:", opts, NULL)) !=
+	    -1) {
+		if (c == OPT_HELP)
+			usage(stdout);
+		if (c == '?' || strchr(allowed, c) == NULL) {
+			if (c != '?')
+				warnx("%s: option %s does not apply",
+				    argv[0], argv[optind - 1]);
+			usage(stderr);
+		}
+		parse_opt(c, a);
+	}
+	a->argc = argc - optind;
+	a->argv = argv + optind;
+}
+
+/* --- ls, last, search and export ------------------------------------- */
 
 static int
 ls_row(const struct rk_run *run, const char *json, size_t len, void *arg)
@@ -322,39 +368,14 @@ export_row(const struct rk_run *run, const char *json, size_t len,
 }
 
 static int
-cmd_list(int argc, char *argv[], int export)
-{
-	struct rk_filter f;
-	struct rk_store *st;
-	long n = 0;
-
-	if (!export && fflag == FMT_AUTO)
-		fflag = FMT_TEXT;
-	parse_filter(argc, argv, &f);
-	if ((st = open_store(0)) == NULL)
-		return RK_EXIT_IO;
-	if (rk_store_each(st, &f, export, export ? export_row : ls_row,
-	    &n) == -1)
-		rk_exit_status(RK_EXIT_IO);
-	rk_store_close(st);
-	return rk_finish();
-}
-
-/* --- show and rm ----------------------------------------------------- */
-
-static int
 show_run(const struct rk_run *run, const char *json, size_t len, void *arg)
 {
 	long *n = arg;
 	json_error_t je;
 	json_t *rec;
 
-	if (!text_output()) {
-		if (fwrite(json, 1, len, stdout) != len ||
-		    putchar('\n') == EOF)
-			err(RK_EXIT_IO, "stdout");
-		return 0;
-	}
+	if (!text_output())
+		return export_row(run, json, len, arg);
 	if ((rec = json_loadb(json, len, 0, &je)) == NULL) {
 		warnx("%s: stored record is not JSON: %s", run->id, je.text);
 		rk_exit_status(RK_EXIT_IO);
@@ -367,25 +388,84 @@ show_run(const struct rk_run *run, const char *json, size_t len, void *arg)
 	return 0;
 }
 
+/* ls, export, last (the newest run, shown) and search (words matched) */
+static int
+cmd_list(int argc, char *argv[], rk_run_fn *fn, int oldest_first)
+{
+	struct rk_store *st;
+	struct args a;
+	char *words = NULL;
+	long n = 0;
+
+	if (fn != export_row && fflag == FMT_AUTO)
+		fflag = FMT_TEXT;
+	parse_args(argc, argv, fn == export_row ? "dnpstBSU" :
+	    fn == show_run ? "dfpstBSU" : "dfnpstBSU", &a);
+	if (fn == show_run)
+		a.f.limit = 1;
+	if (strcmp(argv[0], "search") == 0) {
+		if (a.argc == 0)
+			errx(RK_EXIT_USAGE, "search: no words");
+		words = rk_join_args(a.argc, a.argv);
+		a.f.match = words;
+	} else if (a.argc > 0) {
+		warnx("%s: unexpected argument '%s'", argv[0], a.argv[0]);
+		usage(stderr);
+	}
+	if ((st = open_store(0)) == NULL)
+		return rk_finish();
+	if (rk_store_each(st, &a.f, oldest_first, fn, &n) == -1)
+		rk_exit_status(RK_EXIT_IO);
+	rk_store_close(st);
+	free(words);
+	return rk_finish();
+}
+
+static int
+cmd_ls(int argc, char *argv[])
+{
+	return cmd_list(argc, argv, ls_row, 0);
+}
+
+static int
+cmd_search(int argc, char *argv[])
+{
+	return cmd_list(argc, argv, ls_row, 0);
+}
+
+static int
+cmd_last(int argc, char *argv[])
+{
+	return cmd_list(argc, argv, show_run, 0);
+}
+
+static int
+cmd_export(int argc, char *argv[])
+{
+	return cmd_list(argc, argv, export_row, 1);
+}
+
+/* --- show and rm ----------------------------------------------------- */
+
 /* show and rm: one run per unique id prefix */
 static int
 cmd_ids(int argc, char *argv[], int rm)
 {
 	struct rk_store *st;
+	struct args a;
 	char *id;
 	long n = 0;
 	int i, ambiguous;
 
 	if (!rm && fflag == FMT_AUTO)
 		fflag = FMT_TEXT;
-	if (argc >= 2 && strcmp(argv[1], "--help") == 0)
-		usage(stdout);
-	if (argc < 2 || (argv[1][0] == '-' && argv[1][1] != '\0'))
+	parse_args(argc, argv, rm ? "d" : "df", &a);
+	if (a.argc == 0)
 		usage(stderr);
 	if ((st = open_store(0)) == NULL)
-		return RK_EXIT_IO;
-	for (i = 1; i < argc; i++) {
-		if ((id = rk_store_find(st, argv[i], &ambiguous)) == NULL) {
+		return rk_finish();
+	for (i = 0; i < a.argc; i++) {
+		if ((id = rk_store_find(st, a.argv[i], &ambiguous)) == NULL) {
 			rk_exit_status(RK_EXIT_USAGE);
 			continue;
 		}
@@ -398,42 +478,139 @@ cmd_ids(int argc, char *argv[], int rm)
 	return rk_finish();
 }
 
-/* --- prune ----------------------------------------------------------- */
+static int
+cmd_show(int argc, char *argv[])
+{
+	return cmd_ids(argc, argv, 0);
+}
+
+static int
+cmd_rm(int argc, char *argv[])
+{
+	return cmd_ids(argc, argv, 1);
+}
+
+/* --- store, import, merge, done and prune ---------------------------- */
+
+static int
+cmd_store(int argc, char *argv[])
+{
+	struct args a;
+
+	parse_args(argc, argv, "df", &a);
+	return store_mode(a.argc, a.argv, 0);
+}
+
+static int
+cmd_import(int argc, char *argv[])
+{
+	struct args a;
+
+	parse_args(argc, argv, "d", &a);
+	return store_mode(a.argc, a.argv, 1);
+}
+
+static void
+merge_conflict(const char *src, const char *id, void *arg)
+{
+	warnx("%s: %s: conflicts with the stored run, which is kept", src, id);
+}
+
+static void
+merge_report(const char *src, const struct rk_merge *m)
+{
+	json_t *o;
+
+	if (text_output()) {
+		printf("%s: %ld added, %ld already there, %ld in conflict\n",
+		    src, m->added, m->present, m->conflicts);
+		return;
+	}
+	o = json_pack("{s:s,s:I,s:I,s:I}", "db", src, "added",
+	    (json_int_t)m->added, "present", (json_int_t)m->present,
+	    "conflicts", (json_int_t)m->conflicts);
+	if (o == NULL || rk_write(stdout, o) == -1)
+		err(RK_EXIT_IO, "stdout");
+	json_decref(o);
+}
+
+static int
+cmd_merge(int argc, char *argv[])
+{
+	struct rk_merge m;
+	struct rk_store *st;
+	struct args a;
+	int i;
+
+	if (fflag == FMT_AUTO)
+		fflag = FMT_TEXT;
+	parse_args(argc, argv, "df", &a);
+	if (a.argc == 0)
+		usage(stderr);
+	if ((st = open_store(1)) == NULL)
+		return rk_finish();
+	for (i = 0; i < a.argc; i++) {
+		if (rk_store_merge(st, a.argv[i], &m, merge_conflict,
+		    NULL) == -1) {
+			rk_exit_status(RK_EXIT_IO);
+			continue;
+		}
+		if (m.conflicts > 0)
+			rk_exit_status(RK_EXIT_FAILED);
+		merge_report(a.argv[i], &m);
+	}
+	rk_store_close(st);
+	return rk_finish();
+}
+
+static int
+done_row(const struct rk_run *run, const char *json, size_t len, void *arg)
+{
+	json_t *o = json_pack("{s:s?,s:s?,s:s?}", "batch", run->batch,
+	    "item", run->item, "query", run->query);
+
+	if (o == NULL || rk_write(stdout, o) == -1)
+		err(RK_EXIT_IO, "stdout");
+	json_decref(o);
+	return 0;
+}
+
+static int
+cmd_done(int argc, char *argv[])
+{
+	struct rk_store *st;
+	struct args a;
+
+	parse_args(argc, argv, "dB", &a);
+	if (a.f.batch == NULL || a.argc > 0) {
+		warnx("done: needs --batch id and nothing else");
+		usage(stderr);
+	}
+	if ((st = open_store(0)) == NULL)
+		return rk_finish();
+	if (rk_store_done(st, a.f.batch, done_row, NULL) == -1)
+		rk_exit_status(RK_EXIT_IO);
+	rk_store_close(st);
+	return rk_finish();
+}
 
 static int
 cmd_prune(int argc, char *argv[])
 {
-	static const struct option opts[] = {
-		{ "before", required_argument, NULL, OPT_BEFORE },
-		{ "help", no_argument, NULL, OPT_HELP },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct rk_store *st;
-	char before[25] = "";
+	struct args a;
 	long n;
-	int c;
 
 	if (fflag == FMT_AUTO)
 		fflag = FMT_TEXT;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1)
-		switch (c) {
-		case OPT_BEFORE:
-			parse_date("--before", optarg, before);
-			break;
-		case OPT_HELP:
-			usage(stdout);
-			break;
-		default:
-			usage(stderr);
-		}
-	if (optind != argc || before[0] == '\0') {
+	parse_args(argc, argv, "dfO", &a);
+	if (a.argc > 0 || a.before[0] == '\0') {
 		warnx("prune: needs --before date and nothing else");
 		usage(stderr);
 	}
 	if ((st = open_store(0)) == NULL)
-		return RK_EXIT_IO;
-	if ((n = rk_store_prune(st, before)) < 0)
+		return rk_finish();
+	if ((n = rk_store_prune(st, a.before)) < 0)
 		rk_exit_status(RK_EXIT_IO);
 	else if (text_output())
 		printf("removed %ld run%s\n", n, n == 1 ? "" : "s");
@@ -443,19 +620,29 @@ cmd_prune(int argc, char *argv[])
 	return rk_finish();
 }
 
-int
-main(int argc, char *argv[])
+static const struct {
+	const char	*name;
+	int		(*fn)(int, char *[]);
+} commands[] = {
+	{ "done", cmd_done }, { "export", cmd_export },
+	{ "import", cmd_import }, { "last", cmd_last }, { "ls", cmd_ls },
+	{ "merge", cmd_merge }, { "prune", cmd_prune }, { "rm", cmd_rm },
+	{ "search", cmd_search }, { "show", cmd_show },
+	{ "store", cmd_store },
+};
+
+/* the options before the command */
+static void
+global_options(int argc, char *argv[])
 {
 	static const struct option opts[] = {
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *cmd;
 	int c;
 
-	rk_init(argv[0]);
-	while ((c = getopt_long(argc, argv, "+d:e:f:n", opts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "+d:e:f:hn", opts, NULL)) != -1)
 		switch (c) {
 		case 'd':
 			dflag = optarg;
@@ -471,6 +658,7 @@ main(int argc, char *argv[])
 		case 'n':
 			nflag = 1;
 			break;
+		case 'h':
 		case OPT_HELP:
 			usage(stdout);
 			break;
@@ -480,28 +668,36 @@ main(int argc, char *argv[])
 		default:
 			usage(stderr);
 		}
+}
+
+int
+main(int argc, char *argv[])
+{
+	size_t i;
+
+	rk_init(argv[0]);
+	global_options(argc, argv);
 	argc -= optind;
 	argv += optind;
 	rk_style_for(stdout, &style);
+	if (argc == 0 && isatty(STDIN_FILENO)) {
+		/* never wait on a terminal: show the last run instead */
+		char *last[] = { "last", NULL };
 
-	cmd = argc > 0 ? argv[0] : "";
-	if (strcmp(cmd, "ls") == 0 || strcmp(cmd, "export") == 0 ||
-	    strcmp(cmd, "show") == 0 || strcmp(cmd, "rm") == 0 ||
-	    strcmp(cmd, "prune") == 0) {
-		if (nflag || eflag >= 0) {
-			warnx("%s: -%c applies to store mode only", cmd,
+		return cmd_last(1, last);
+	}
+	if (argc == 0)
+		return store_mode(0, argv, 0);
+	for (i = 0; i < sizeof(commands) / sizeof(*commands); i++) {
+		if (strcmp(argv[0], commands[i].name) != 0)
+			continue;
+		if ((nflag || eflag >= 0) && commands[i].fn != cmd_store) {
+			warnx("%s: -%c applies to store mode only", argv[0],
 			    nflag ? 'n' : 'e');
 			usage(stderr);
 		}
-		if (strcmp(cmd, "ls") == 0)
-			return cmd_list(argc, argv, 0);
-		if (strcmp(cmd, "export") == 0)
-			return cmd_list(argc, argv, 1);
-		if (strcmp(cmd, "show") == 0)
-			return cmd_ids(argc, argv, 0);
-		if (strcmp(cmd, "rm") == 0)
-			return cmd_ids(argc, argv, 1);
-		return cmd_prune(argc, argv);
+		return commands[i].fn(argc, argv);
 	}
-	return store_mode(argc, argv);
+	warnx("%s: no such command", argv[0]);
+	usage(stderr);
 }

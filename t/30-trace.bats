@@ -82,7 +82,8 @@ sql() {
 	for args in "-x" "-f xml" "-d" "ls -n 0" "ls -n x" "ls -s done" \
 	    "ls --since yesterday" "ls --until 2026-02-30" "ls extra" \
 	    "show" "rm" "prune" "prune --before" "prune --before 5y" \
-	    "prune --before 2026-01-01 x" "-n ls" "export -f text" "ls -f json" \
+	    "prune --before 2026-01-01 x" "-n ls" "export -f text" "lss" "list" \
+	    "ls -P quick" "rm -f json x" "store -n" "done" "done --batch" \
 	    "ls --since 2026-11-20T25:00" "ls --since 2026-11-20T10:00+1"; do
 		# shellcheck disable=SC2086
 		run rk-trace -d t.db $args
@@ -119,7 +120,7 @@ sql() {
 	big=$(printf 'x%.0s' $(seq 100000))
 	printf '{"rk":1,  "id":"01M7W4N5E05Q2W7N9R1T6Y0VAG","query":"%s"}\n' \
 	    "$big" >>in
-	run rk-trace -d t.db in
+	run rk-trace -d t.db store in
 	assert_status 0
 	[ "$output" = "$(cat in)" ]
 	rk-trace -d t.db export >out
@@ -132,7 +133,7 @@ sql() {
 @test "store: what rk_read() made or changed is written compact" {
 	printf '%s\r\n' '{"query": "no envelope"}' >in
 	printf '\n\n%s' '{"rk":1,"id":"01M7W4N5E05Q2W7N9R1T6Y0VAH","query":"last, no newline"}' >>in
-	rk-trace -d t.db in >out
+	rk-trace -d t.db store in >out
 	run jq -c 'del(.id)' out
 	assert_output '{"query":"no envelope","rk":1}
 {"rk":1,"query":"last, no newline"}'
@@ -144,7 +145,7 @@ sql() {
 
 @test "store: records without an error exit 0" {
 	cat "$T/balanced.ndjson" "$T/single.ndjson" >in
-	run rk-trace -d t.db in
+	run rk-trace -d t.db store in
 	assert_status 0
 	[ "$output" = "$(cat in)" ]
 }
@@ -154,7 +155,7 @@ sql() {
 	rk-prompt -p quick -- "Is a monorepo right for us?" | rk-llm --mock |
 	    rk-prompt -p quick | rk-llm --mock | rk-prompt -p quick >in
 	[ -s in ]
-	run rk-trace -d t.db in
+	run rk-trace -d t.db store in
 	assert_status 0
 	[ "$output" = "$(cat in)" ]
 	rk-trace -d t.db export >out
@@ -191,8 +192,9 @@ $CTX|incomplete|quick|gigathink|0.85|||100|150|2|812.5|0.07|1|2026-11-25T18:00:0
 	    name LIKE 'runs_%' ORDER BY name;
 	    SELECT count(*) FROM runs WHERE stored LIKE '20__-__-__T__:__:__.___Z'
 	    AND record LIKE '{\"rk\":1,\"id\":\"' || id || '\",%'"
-	assert_output "1
+	assert_output "2
 wal
+runs_batch
 runs_created
 runs_profile
 runs_status
@@ -201,14 +203,14 @@ runs_status
 
 @test "store: the whole record is stored as it was written on" {
 	store_all
-	rk-trace -d t.db export -P balanced >out
+	rk-trace -d t.db export -p balanced >out
 	cmp "$T/balanced.ndjson" out
 }
 
-@test "store: the schema is version 1, in WAL mode" {
+@test "store: the schema is version 2, in WAL mode" {
 	rk-trace -d t.db <"$T/single.ndjson" >/dev/null
 	run sql t.db 'PRAGMA user_version; PRAGMA journal_mode'
-	assert_output "1
+	assert_output "2
 wal"
 }
 
@@ -217,7 +219,7 @@ wal"
 	sql t.db 'PRAGMA user_version = 9'
 	run rk-trace -d t.db <"$T/balanced.ndjson"
 	assert_status 5
-	assert_match "t.db: schema version 9 is newer than this rk-trace knows \(1\)"
+	assert_match "t.db: schema version 9 is newer than this rk-trace knows \(2\)"
 	assert_match "\"id\":\"$BAL\""
 }
 
@@ -241,7 +243,7 @@ wal"
 @test "store: a malformed line is stored and passed as an error, exit 3" {
 	printf '%s\n' '{"query":"ok","id":"01M7W4N5E05Q2W7N9R1T6Y0VAC"}' \
 	    '{"query": bad' 'plain question' >in
-	run sh -c 'rk-trace -d t.db in 2>err >out'
+	run sh -c 'rk-trace -d t.db store in 2>err >out'
 	assert_status 3
 	run cat err
 	assert_match "^rk-trace: in:2: column [0-9]+: "
@@ -258,7 +260,7 @@ ok"
 
 @test "store: a line over RK_MAX_RECORD is stored as failed, exit 3" {
 	{ printf 'x%.0s' $(seq 3000); echo; } >in
-	RK_MAX_RECORD=1k run rk-trace -d t.db in
+	RK_MAX_RECORD=1k run rk-trace -d t.db store in
 	assert_status 3
 	run fields '.status, .query'
 	assert_output "failed|-"
@@ -266,37 +268,37 @@ ok"
 
 @test "store: an unwritable database still passes every record, exit 5" {
 	touch file
-	run rk-trace -d file/t.db "$T/balanced.ndjson"
+	run rk-trace -d file/t.db store "$T/balanced.ndjson"
 	assert_status 5
 	assert_match "^rk-trace: file/t.db: cannot open: "
-	rk-trace -d file/t.db "$T/balanced.ndjson" >out 2>/dev/null || true
+	rk-trace -d file/t.db store "$T/balanced.ndjson" >out 2>/dev/null || true
 	cmp "$T/balanced.ndjson" out
 }
 
 @test "store: a file that is not a database is exit 5, records pass" {
 	echo "not a database" >t.db
-	run rk-trace -d t.db "$T/single.ndjson"
+	run rk-trace -d t.db store "$T/single.ndjson"
 	assert_status 5
 	assert_output "rk-trace: t.db: cannot open: file is not a database
 $(cat "$T/single.ndjson")"
 }
 
 @test "store: a missing input file is exit 5, the others are still read" {
-	run rk-trace -d t.db nosuch "$T/single.ndjson"
+	run rk-trace -d t.db store nosuch "$T/single.ndjson"
 	assert_status 5
 	assert_match "^rk-trace: nosuch: No such file or directory$"
 	[ "$(count)" -eq 1 ]
 }
 
 @test "store: - reads stdin between files" {
-	rk-trace -d t.db "$T/single.ndjson" - "$T/deep.ndjson" \
+	rk-trace -d t.db store "$T/single.ndjson" - "$T/deep.ndjson" \
 	    <"$T/balanced.ndjson" >out
 	cat "$T/single.ndjson" "$T/balanced.ndjson" "$T/deep.ndjson" >in
 	cmp in out
 }
 
 @test "store: an unwritable stdout is exit 5, the record is still stored" {
-	run sh -c 'rk-trace -d t.db "$1" >/dev/full' sh "$T/single.ndjson"
+	run sh -c 'rk-trace -d t.db store "$1" >/dev/full' sh "$T/single.ndjson"
 	assert_status 5
 	assert_match '^rk-trace: stdout: No space left on device$'
 	[ "$(count)" -eq 1 ]
@@ -307,14 +309,14 @@ $(cat "$T/single.ndjson")"
 		sed "s/$BAL/01M7W4N5E05Q2W7N9R1T$(printf %06d "$i")/" \
 		    "$T/balanced.ndjson"
 	done >in
-	run bash -c 'set -o pipefail; rk-trace -d t.db in | head -c 1 >/dev/null'
+	run bash -c 'set -o pipefail; rk-trace -d t.db store in | head -c 1 >/dev/null'
 	assert_status 5
 	assert_output "rk-trace: stdout: Broken pipe"
 	[ "$(count)" -eq 100 ]
 }
 
 @test "store: -n stores nothing and creates no database" {
-	run rk-trace -n "$T/balanced.ndjson"
+	run rk-trace -n store "$T/balanced.ndjson"
 	assert_status 0
 	[ "$output" = "$(cat "$T/balanced.ndjson")" ]
 	[ ! -e "$XDG_DATA_HOME/reasonkit" ]
@@ -348,27 +350,27 @@ $(cat "$T/single.ndjson")"
 	[ "$(rk-trace -d t.db export | jq -r .query | sort -u | wc -l)" -eq 40 ]
 	run sql t.db 'SELECT count(DISTINCT query) FROM runs; PRAGMA user_version'
 	assert_output "40
-1"
+2"
 }
 
 @test "store: -f text writes the report instead of the records" {
-	run rk-trace -d t.db -f text "$T/balanced.ndjson"
+	run rk-trace -d t.db -f text store "$T/balanced.ndjson"
 	assert_status 0
 	[ "$output" = "$(cat "$T/balanced.txt")" ]
 	[ "$(count)" -eq 1 ]
 }
 
 @test "store: reports of several runs are separated by a blank line" {
-	rk-trace -n -f text "$T/single.ndjson" "$T/context.ndjson" >out
+	rk-trace -n -f text store "$T/single.ndjson" "$T/context.ndjson" >out
 	{ cat "$T/single.txt"; echo; cat "$T/context.txt"; } >want
 	cmp want out
 }
 
 @test "store: on a terminal the report is the default, bold unless NO_COLOR" {
 	command -v script >/dev/null || skip "no script(1)"
-	script -qec "rk-trace -n $T/single.ndjson" /dev/null >out
+	script -qec "rk-trace -n store $T/single.ndjson" /dev/null >out
 	grep -q "$(printf '\033\\[1mrun %s\033\\[0m' "$ONE")" out
-	NO_COLOR=1 script -qec "rk-trace -n $T/single.ndjson" /dev/null >out
+	NO_COLOR=1 script -qec "rk-trace -n store $T/single.ndjson" /dev/null >out
 	grep -q "^run $ONE" out
 	! grep -q "$(printf '\033')" out
 }
@@ -376,21 +378,21 @@ $(cat "$T/single.ndjson")"
 # --- the report ---------------------------------------------------------
 
 @test "report: a balanced run (lists, text, verdict, wrapping, pass)" {
-	run rk-trace -n -f text "$T/balanced.ndjson"
+	run rk-trace -n -f text store "$T/balanced.ndjson"
 	[ "$output" = "$(cat "$T/balanced.txt")" ]
 	assert_match '^result    pass: confidence 0\.85, minimum 0\.80, 12 steps$'
 	assert_match '^       thin across many deployables$'
 }
 
 @test "report: a failed run shows its error and exits 1" {
-	run rk-trace -n -f text "$T/failed.ndjson"
+	run rk-trace -n -f text store "$T/failed.ndjson"
 	assert_status 1
 	[ "$output" = "$(cat "$T/failed.txt")" ]
 	assert_match '^error     rk-llm: http-429: provider rate limit: retry after 20 s$'
 }
 
 @test "report: a single-protocol run, measured tokens, cached, FAIL" {
-	run rk-trace -n -f text "$T/single.ndjson"
+	run rk-trace -n -f text store "$T/single.ndjson"
 	[ "$output" = "$(cat "$T/single.txt")" ]
 	assert_match '^protocol  brutalhonesty$'
 	assert_match '^  verdict \(confidence 0\.75, cached\)$'
@@ -399,14 +401,14 @@ $(cat "$T/single.ndjson")"
 }
 
 @test "report: context, the pending step, an incomplete run" {
-	run rk-trace -n -f text "$T/context.ndjson"
+	run rk-trace -n -f text store "$T/context.ndjson"
 	[ "$output" = "$(cat "$T/context.txt")" ]
 	assert_match '^context   3 passages from runbook\.md, postmortem-2025\.md$'
 	assert_match '^next      gigathink: explore_perspectives$'
 }
 
 @test "report: skipped links with their condition" {
-	run rk-trace -n -f text "$T/deep.ndjson"
+	run rk-trace -n -f text store "$T/deep.ndjson"
 	[ "$output" = "$(cat "$T/deep.txt")" ]
 	assert_match '^  brutalhonesty at link 4, when confidence < 0\.85$'
 }
@@ -417,7 +419,7 @@ $(cat "$T/single.ndjson")"
 "steps":[{"protocol":"x\u001b]0;t\u0007","step":"s","output":{"type":"text","text":"a\u0007b\tc"},"confidence":0.5}]}' |
 	    tr -d '\n' >in
 	echo >>in
-	run rk-trace -d t.db -f text in
+	run rk-trace -d t.db -f text store in
 	assert_status 0
 	! printf '%s' "$output" | grep -q "$(printf '[\033\007\t]')"
 	assert_match '^question  q \[31m$'
@@ -435,7 +437,7 @@ $(cat "$T/single.ndjson")"
 	cat >in <<-'EOF'
 	{"id":"01M7W4N5E05Q2W7N9R1T6Y0VAE","steps":[{"usage":{"in":1e300,"out":-5},"ms":{"llm":1e308,"x":1e308},"confidence":"high","output":{"type":"list","items":[1,null,"ok"]}},{"ms":{"llm":1e308},"output":"str"},5],"result":{"confidence":1e308,"pass":"yes"},"skipped":[1,{"protocol":"a"}],"context":"x","error":"boom"}
 	EOF
-	run rk-trace -d t.db -f text in
+	run rk-trace -d t.db -f text store in
 	assert_status 1
 	assert_output 'run 01M7W4N5E05Q2W7N9R1T6Y0VAE
 date      2026-11-20 09:30:00 UTC
@@ -485,10 +487,10 @@ $ONE  2026-10-01 12:00  brutalhonesty  completed   0.75    1065  Is test-driven 
 @test "ls: filters by protocol, profile, status, dates and a limit" {
 	store_all
 	ids() { rk-trace -d t.db -f json ls "$@" | jq -r .id | tr '\n' ' '; }
-	[ "$(ids -p bedrock)" = "$DEEP $BAL " ]
-	[ "$(ids -p brutalhonesty)" = "$ONE " ]
-	[ "$(ids -p nosuch)" = "" ]
-	[ "$(ids -P quick)" = "$CTX $FAIL " ]
+	[ "$(ids -t bedrock)" = "$DEEP $BAL " ]
+	[ "$(ids -t brutalhonesty)" = "$ONE " ]
+	[ "$(ids -t nosuch)" = "" ]
+	[ "$(ids -p quick)" = "$CTX $FAIL " ]
 	[ "$(ids -s failed)" = "$FAIL " ]
 	[ "$(ids -s incomplete)" = "$CTX " ]
 	[ "$(ids -s completed -n 2)" = "$DEEP $BAL " ]
@@ -496,7 +498,7 @@ $ONE  2026-10-01 12:00  brutalhonesty  completed   0.75    1065  Is test-driven 
 	[ "$(ids --since 2026-11-20T09:30:00.001Z)" = "$CTX $DEEP " ]
 	[ "$(ids --until 2026-11-20T10:30+01:00)" = "$FAIL $ONE " ]
 	[ "$(ids --since '2026-11-10 08:00' --until 2026-11-21)" = "$BAL $FAIL " ]
-	[ "$(ids -P quick -s failed --since 2026-11-01)" = "$FAIL " ]
+	[ "$(ids -p quick -s failed --since 2026-11-01)" = "$FAIL " ]
 	[ "$(ids --since 1d)" = "" ]
 	[ "$(ids --until 1h -n 1)" = "$CTX " ]
 }
@@ -560,14 +562,14 @@ $ONE  2026-10-01 12:00  brutalhonesty  completed   0.75    1065  Is test-driven 
 	cat "$T/single.ndjson" "$T/failed.ndjson" "$T/balanced.ndjson" \
 	    "$T/deep.ndjson" "$T/context.ndjson" >want
 	cmp want out
-	run rk-trace -d copy.db out
+	run rk-trace -d copy.db store out
 	assert_status 1
 	rk-trace -d copy.db export | cmp want -
 }
 
 @test "export: the same filters as ls" {
 	store_all
-	rk-trace -d t.db export -P quick >out
+	rk-trace -d t.db export -p quick >out
 	cat "$T/failed.ndjson" "$T/context.ndjson" >want
 	cmp want out
 	rk-trace -d t.db export -n 2 --until 2026-11-21 >out

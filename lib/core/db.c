@@ -76,6 +76,31 @@ wal_hook(void *arg, sqlite3 *h, const char *name, int frames)
 	return SQLITE_OK;
 }
 
+/*
+ * Run sql, retrying while the database is busy or locked: changing the
+ * journal mode of a new file takes a lock the busy handler does not wait
+ * for.  what says what failed, else the start of sql.
+ */
+static int
+exec_retry(struct rk_db *db, const char *sql, const char *what,
+    struct rk_error *e)
+{
+	double start = rk_now_ms();
+	int rc;
+
+	for (;;) {
+		rc = sqlite3_exec(db->h, sql, NULL, NULL, NULL);
+		if (rc == SQLITE_OK)
+			return 0;
+		if (((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) !=
+		    SQLITE_LOCKED) || rk_now_ms() - start > db->busy_ms)
+			return what != NULL ?
+			    rk_db_fail(db, e, RK_EXIT_IO, "%s", what) :
+			    rk_db_fail(db, e, RK_EXIT_IO, "%.40s", sql);
+		usleep(1000 + arc4random_uniform(4000));
+	}
+}
+
 int
 rk_db_open(struct rk_db *db, const char *path, int flags, int busy_ms,
     struct rk_error *e)
@@ -121,31 +146,6 @@ rk_db_close(struct rk_db *db, struct rk_error *e)
 	free(db->path);
 	db->path = NULL;
 	return rc;
-}
-
-/*
- * Run sql, retrying while the database is busy or locked: changing the
- * journal mode of a new file takes a lock the busy handler does not wait
- * for.  what says what failed, else the start of sql.
- */
-static int
-exec_retry(struct rk_db *db, const char *sql, const char *what,
-    struct rk_error *e)
-{
-	double start = rk_now_ms();
-	int rc;
-
-	for (;;) {
-		rc = sqlite3_exec(db->h, sql, NULL, NULL, NULL);
-		if (rc == SQLITE_OK)
-			return 0;
-		if (((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) !=
-		    SQLITE_LOCKED) || rk_now_ms() - start > db->busy_ms)
-			return what != NULL ?
-			    rk_db_fail(db, e, RK_EXIT_IO, "%s", what) :
-			    rk_db_fail(db, e, RK_EXIT_IO, "%.40s", sql);
-		usleep(1000 + arc4random_uniform(4000));
-	}
 }
 
 int

@@ -633,24 +633,51 @@ each_row(struct rk_store *st, sqlite3_stmt *s, rk_run_fn *fn, void *arg)
 	return 0;
 }
 
+/* words as an FTS5 query: each one a string, so that all must be there */
+static char *
+fts_query(const char *words)
+{
+	char *q = rk_xmalloc(strlen(words) * 3 + 1), *o = q;
+	const char *p = words;
+
+	while (*p != '\0') {
+		p += strspn(p, " \t\n");
+		if (*p == '\0')
+			break;
+		if (o > q)
+			*o++ = ' ';
+		*o++ = '"';
+		for (; *p != '\0' && strchr(" \t\n", *p) == NULL; p++) {
+			if (*p == '"')
+				*o++ = '"';
+			*o++ = *p;
+		}
+		*o++ = '"';
+	}
+	*o = '\0';
+	return q;
+}
+
 int
 rk_store_each(struct rk_store *st, const struct rk_filter *f,
     int oldest_first, rk_run_fn *fn, void *arg)
 {
 	sqlite3_stmt *s;
-	char *sql;
+	char *sql, *match = NULL;
 	int rc, n = 0;
 
 	if (st->db == NULL)
 		return 0;
 	rk_asprintf(&sql, "SELECT * FROM (SELECT " COLUMNS " FROM runs"
-	    " WHERE 1%s%s%s%s%s%s ORDER BY created DESC, id DESC LIMIT ?)"
+	    " WHERE 1%s%s%s%s%s%s%s ORDER BY created DESC, id DESC LIMIT ?)"
 	    " ORDER BY created %s, id %s",
 	    f->protocol ? " AND instr(' ' || protocols || ' ',"
 	    " ' ' || ? || ' ') > 0" : "",
 	    f->profile ? " AND profile = ?" : "",
 	    f->status ? " AND status = ?" : "",
 	    f->batch ? " AND batch = ?" : "",
+	    f->match ? " AND rowid IN (SELECT rowid FROM runs_text"
+	    " WHERE runs_text MATCH ?)" : "",
 	    f->since[0] ? " AND created >= ?" : "",
 	    f->until[0] ? " AND created < ?" : "",
 	    oldest_first ? "ASC" : "DESC", oldest_first ? "ASC" : "DESC");
@@ -668,6 +695,9 @@ rk_store_each(struct rk_store *st, const struct rk_filter *f,
 		sqlite3_bind_text(s, ++n, f->status, -1, SQLITE_STATIC);
 	if (f->batch)
 		sqlite3_bind_text(s, ++n, f->batch, -1, SQLITE_STATIC);
+	if (f->match)
+		sqlite3_bind_text(s, ++n, match = fts_query(f->match), -1,
+		    free);
 	if (f->since[0])
 		sqlite3_bind_text(s, ++n, f->since, -1, SQLITE_STATIC);
 	if (f->until[0])
@@ -817,4 +847,117 @@ long
 rk_store_prune(struct rk_store *st, const char *before)
 {
 	return delete_where(st, "DELETE FROM runs WHERE created < ?", before);
+}
+
+/* --- merging and batches ------------------------------------------- */
+
+static int
+merge_count(struct rk_store *st, const char *sql, long *n, rk_conflict_fn *fn,
+    const char *path, void *arg)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	*n = 0;
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		(*n)++;
+		if (fn != NULL)
+			fn(path, col_text(s, 0), arg);
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int
+merge_attached(struct rk_store *st, const char *path, struct rk_merge *m,
+    rk_conflict_fn *fn, void *arg)
+{
+	long long version;
+	struct rk_error e;
+
+	if (rk_db_int(&st->d, "PRAGMA src.user_version", &version, &e) != 0)
+		return -1;
+	if (version != RK_STORE_SCHEMA) {
+		warnx("%s: schema version %lld, not %d: not merged", path,
+		    version, RK_STORE_SCHEMA);
+		return -2;
+	}
+	if (merge_count(st, "SELECT s.id FROM src.runs s JOIN main.runs m"
+	    " USING (id) WHERE s.record IS NOT m.record ORDER BY s.id",
+	    &m->conflicts, fn, path, arg) == -1 ||
+	    merge_count(st, "SELECT s.id FROM src.runs s JOIN main.runs m"
+	    " USING (id) WHERE s.record IS m.record", &m->present, NULL,
+	    path, arg) == -1 ||
+	    sqlite3_exec(st->db, "INSERT INTO main.runs (" COLUMNS ", stored)"
+	    " SELECT " COLUMNS ", stored FROM src.runs s WHERE NOT EXISTS"
+	    " (SELECT 1 FROM main.runs m WHERE m.id = s.id)"
+	    " ORDER BY created, id", NULL, NULL, NULL) != SQLITE_OK)
+		return -1;
+	m->added = sqlite3_changes(st->db);
+	return 0;
+}
+
+int
+rk_store_merge(struct rk_store *st, const char *path, struct rk_merge *m,
+    rk_conflict_fn *fn, void *arg)
+{
+	sqlite3_stmt *s = NULL;
+	struct rk_error e;
+	struct stat sb;
+	int rc = -1;
+
+	memset(m, 0, sizeof(*m));
+	/* ATTACH would create a missing file */
+	if (stat(path, &sb) == -1) {
+		warn("%s", path);
+		return -1;
+	}
+	if (sqlite3_prepare_v2(st->db, "ATTACH ? AS src", -1, &s, NULL) !=
+	    SQLITE_OK) {
+		store_warn(st, "cannot merge");
+		return -1;
+	}
+	sqlite3_bind_text(s, 1, path, -1, SQLITE_STATIC);
+	if (rk_db_done(&st->d, s, &e) != 0) {
+		warnx("%s: cannot open: %s", path, sqlite3_errmsg(st->db));
+		sqlite3_finalize(s);
+		return -1;
+	}
+	sqlite3_finalize(s);
+	if (rk_db_exec(&st->d, "BEGIN IMMEDIATE", &e) != 0)
+		warnx("%s", e.msg);
+	else if ((rc = merge_attached(st, path, m, fn, arg)) == 0 &&
+	    rk_db_exec(&st->d, "COMMIT", &e) != 0) {
+		warnx("%s", e.msg);
+		rc = -1;
+	} else if (rc == -1)
+		warnx("%s: cannot merge: %s", path, sqlite3_errmsg(st->db));
+	if (rc != 0)
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_exec(st->db, "DETACH src", NULL, NULL, NULL);
+	return rc == 0 ? 0 : -1;
+}
+
+int
+rk_store_done(struct rk_store *st, const char *batch, rk_run_fn *fn,
+    void *arg)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (st->db == NULL)
+		return 0;
+	if (sqlite3_prepare_v2(st->db, "SELECT DISTINCT NULL, '', query,"
+	    " NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0, 0, NULL,"
+	    " batch, item FROM runs WHERE batch = ? AND status = 'completed'"
+	    " ORDER BY item, query", -1, &s, NULL) != SQLITE_OK) {
+		store_warn(st, "cannot query");
+		return -1;
+	}
+	sqlite3_bind_text(s, 1, batch, -1, SQLITE_STATIC);
+	rc = each_row(st, s, fn, arg);
+	sqlite3_finalize(s);
+	return rc;
 }

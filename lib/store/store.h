@@ -39,6 +39,7 @@ struct rk_filter {
 	const char	*profile;
 	const char	*status;
 	const char	*batch;
+	const char	*match;		/* words the run's text holds */
 	char		 since[25];	/* "" or created >= since */
 	char		 until[25];	/* "" or created < until */
 	long		 limit;		/* 0 all, else the newest */
@@ -90,5 +91,26 @@ int	 rk_store_get(struct rk_store *, const char *id, rk_run_fn *,
 	    void *);
 int	 rk_store_rm(struct rk_store *, const char *id);
 long	 rk_store_prune(struct rk_store *, const char *before);
+
+/*
+ * Fold the runs of the store at path into st, in one transaction: runs st
+ * lacks are added as they are, runs st holds with the same record are
+ * counted as present, runs st holds with another record are conflicts,
+ * each passed to fn and left as st has them.  A store of another schema
+ * version is refused.
+ */
+struct rk_merge {
+	long	added, present, conflicts;
+};
+typedef void rk_conflict_fn(const char *path, const char *id, void *arg);
+int	 rk_store_merge(struct rk_store *st, const char *path,
+	    struct rk_merge *, rk_conflict_fn *fn, void *arg);
+
+/*
+ * Call fn for each distinct (item, query) of the batch that has a completed
+ * run: what a batch that is run again need not ask again.
+ */
+int	 rk_store_done(struct rk_store *, const char *batch, rk_run_fn *fn,
+	    void *arg);
 
 #endif
