@@ -17,3 +17,17 @@ bench-trace: $(O)/bin/rk-trace $(O)/bench/trace-store
 	sh bench/trace/run.sh $(O)
 
 .PHONY: bench-trace
+
+# rk-trace is cmd/rk-trace.c and the commands in cmd/trace/
+TRACE_OBJ = $(O)/cmd/rk-trace.o $(O)/cmd/trace/read.o \
+    $(O)/cmd/trace/store.o $(O)/cmd/trace/tidy.o
+
+$(O)/cmd/trace/%.o: cmd/trace/%.c cmd/trace/trace.h lib/*/*.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Ilib -Icmd -c -o $@ $<
+
+$(O)/cmd/rk-trace.o: cmd/rk-trace.c cmd/trace/trace.h lib/*/*.h | $(O)/cmd
+	$(CC) $(CFLAGS) -Ilib -Icmd -c -o $@ $<
+
+$(O)/bin/rk-trace: $(TRACE_OBJ) $(O)/librk.a | $(O)/bin
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -1,0 +1,42 @@
+/* trace.h: what cmd/rk-trace.c and the files beside this one share */
+#ifndef RK_TRACE_CMD_H
+#define RK_TRACE_CMD_H
+
+#include <stdio.h>
+
+#include "think/think.h"
+#include "store/store.h"
+
+enum { FMT_AUTO, FMT_JSON, FMT_TEXT };
+
+extern const char *dflag;	/* the database */
+extern int fflag;		/* FMT_* */
+extern struct rk_style style;
+
+/* the options of a command and its operands */
+struct args {
+	struct rk_filter f;
+	char	 before[25];
+	int	 argc;
+	char	**argv;
+};
+
+void	 usage(FILE *) __attribute__((noreturn));
+int	 text_output(void);
+struct rk_store *open_store(int create);
+void	 parse_args(int argc, char *argv[], const char *allowed,
+	    struct args *);
+
+int	 cmd_ls(int, char *[]);
+int	 cmd_last(int, char *[]);
+int	 cmd_search(int, char *[]);
+int	 cmd_export(int, char *[]);
+int	 cmd_show(int, char *[]);
+int	 cmd_rm(int, char *[]);
+int	 cmd_merge(int, char *[]);
+int	 cmd_done(int, char *[]);
+int	 cmd_prune(int, char *[]);
+int	 store_mode(int argc, char *argv[], int quiet, int nostore,
+	    long expect);
+
+#endif
