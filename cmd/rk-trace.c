@@ -32,9 +32,6 @@ struct rk_style style;
 static int nflag;		/* store mode: do not store */
 static long eflag = -1;		/* store mode: records expected */
 
-#define FILTERS "[--batch id] [-p profile] [-t protocol] [-s status]\n" \
-	"                [--since date] [--until date]"
-
 void
 usage(FILE *fp)
 {
@@ -42,12 +39,17 @@ usage(FILE *fp)
 
 	fprintf(fp,
 	    "usage: %s [-n] [-d db] [-e count] [-f json | text] [store [file ...]]\n"
-	    "       %s [-d db] [-f json | text] ls " FILTERS " [-n limit]\n"
+	    "       %s [-d db] [-f json | text] ls [--batch id] [-p profile]\n"
+	    "                [-t protocol] [-s status] [--since date] [--until date]\n"
+	    "                [-n limit]\n"
 	    "       %s [-d db] [-f json | text] show id ...\n"
-	    "       %s [-d db] [-f json | text] last " FILTERS "\n"
-	    "       %s [-d db] [-f json | text] search " FILTERS "\n"
+	    "       %s [-d db] [-f json | text] last [--batch id] [-p profile]\n"
+	    "                [-t protocol] [-s status] [--since date] [--until date]\n"
+	    "       %s [-d db] [-f json | text] search [--batch id] [-p profile]\n"
+	    "                [-t protocol] [-s status] [--since date] [--until date]\n"
 	    "                [-n limit] word ...\n"
-	    "       %s [-d db] export " FILTERS " [-n limit]\n"
+	    "       %s [-d db] export [--batch id] [-p profile] [-t protocol]\n"
+	    "                [-s status] [--since date] [--until date] [-n limit]\n"
 	    "       %s [-d db] import [file ...]\n"
 	    "       %s [-d db] [-f json | text] merge db ...\n"
 	    "       %s [-d db] done --batch id\n"

@@ -51,12 +51,18 @@ sql() {
 @test "rk-trace: --help prints the usage to stdout and exits 0" {
 	run rk-trace --help
 	assert_status 0
-	assert_match '^usage: rk-trace \[-n\] \[-d db\] \[-e count\] \[-f json \| text\] \[file \.\.\.\]$'
+	assert_match '^usage: rk-trace \[-n\] \[-d db\] \[-e count\] \[-f json \| text\] \[store \[file \.\.\.\]\]$'
 	assert_match '^       rk-trace \[-d db\] \[-f json \| text\] prune --before date$'
 }
 
+@test "rk-trace: -h prints the usage like --help" {
+	run rk-trace -h
+	assert_status 0
+	assert_match '^usage: rk-trace '
+}
+
 @test "rk-trace: --help after a command prints the usage too" {
-	for c in ls show export rm prune; do
+	for c in store ls show last search export import merge done rm prune; do
 		run rk-trace "$c" --help
 		assert_status 0
 		assert_match '^usage: rk-trace '
