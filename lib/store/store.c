@@ -708,23 +708,31 @@ rk_store_each(struct rk_store *st, const struct rk_filter *f,
 	return rc;
 }
 
-int
-rk_store_get(struct rk_store *st, const char *id, rk_run_fn *fn, void *arg)
+/* call fn for each row of sql, whose one parameter is arg1 */
+static int
+each_of(struct rk_store *st, const char *sql, const char *arg1,
+    rk_run_fn *fn, void *arg)
 {
 	sqlite3_stmt *s;
 	int rc;
 
 	if (st->db == NULL)
 		return 0;
-	if (sqlite3_prepare_v2(st->db, "SELECT " COLUMNS " FROM runs"
-	    " WHERE id = ?", -1, &s, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
 		store_warn(st, "cannot query");
 		return -1;
 	}
-	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 1, arg1, -1, SQLITE_STATIC);
 	rc = each_row(st, s, fn, arg);
 	sqlite3_finalize(s);
 	return rc;
+}
+
+int
+rk_store_get(struct rk_store *st, const char *id, rk_run_fn *fn, void *arg)
+{
+	return each_of(st, "SELECT " COLUMNS " FROM runs WHERE id = ?", id,
+	    fn, arg);
 }
 
 /* ids whose first characters are pattern (a GLOB), up to three */
@@ -944,20 +952,8 @@ int
 rk_store_done(struct rk_store *st, const char *batch, rk_run_fn *fn,
     void *arg)
 {
-	sqlite3_stmt *s;
-	int rc;
-
-	if (st->db == NULL)
-		return 0;
-	if (sqlite3_prepare_v2(st->db, "SELECT DISTINCT NULL, '', query,"
-	    " NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0, 0, NULL,"
-	    " batch, item FROM runs WHERE batch = ? AND status = 'completed'"
-	    " ORDER BY item, query", -1, &s, NULL) != SQLITE_OK) {
-		store_warn(st, "cannot query");
-		return -1;
-	}
-	sqlite3_bind_text(s, 1, batch, -1, SQLITE_STATIC);
-	rc = each_row(st, s, fn, arg);
-	sqlite3_finalize(s);
-	return rc;
+	return each_of(st, "SELECT DISTINCT NULL, '', query, NULL, NULL,"
+	    " NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0, 0, NULL, batch, item"
+	    " FROM runs WHERE batch = ? AND status = 'completed'"
+	    " ORDER BY item, query", batch, fn, arg);
 }
