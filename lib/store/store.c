@@ -33,19 +33,21 @@ struct rk_store {
 	struct rk_db	 d;
 	sqlite3		*db;	/* d.h; NULL: absent, opened as empty */
 	char		*path;
-	sqlite3_stmt	*begin, *commit, *rollback, *del, *insert;
+	sqlite3_stmt	*begin, *commit, *rollback, *deltext, *insert,
+			*addtext;
 };
 
 /*
  * What search finds a run by: the question and every string the steps and
  * the result hold, but for the names of protocols, steps, models and types.
+ * search_text() makes it for each run stored; this is the same in SQL, for
+ * the runs a migration finds.
  */
-#define SEARCH_TEXT_OF(rec) \
-	"(SELECT group_concat(value, ' ') FROM json_tree(" rec ")" \
+#define SEARCH_TEXT_SQL \
+	"(SELECT group_concat(value, ' ') FROM json_tree(record)" \
 	" WHERE type = 'text' AND (fullkey = '$.query'" \
 	" OR fullkey LIKE '$.steps[%' OR fullkey LIKE '$.result.%')" \
 	" AND key NOT IN ('protocol', 'step', 'model', 'type'))"
-#define SEARCH_TEXT	SEARCH_TEXT_OF("new.record")
 
 /*
  * Migration i takes the schema from version i to i + 1.  Never edit one
@@ -84,13 +86,10 @@ static const char *const migrations[RK_STORE_SCHEMA] = {
 	" AND json_type(record, '$.batch') = 'text';"
 	"CREATE INDEX runs_batch ON runs (batch, item) WHERE batch NOT NULL;"
 	"CREATE VIRTUAL TABLE runs_text USING fts5 (text);"
-	"CREATE TRIGGER runs_text_add AFTER INSERT ON runs BEGIN"
-	" INSERT INTO runs_text (rowid, text) VALUES (new.rowid, " SEARCH_TEXT
-	"); END;"
 	"CREATE TRIGGER runs_text_rm AFTER DELETE ON runs BEGIN"
 	" DELETE FROM runs_text WHERE rowid = old.rowid; END;"
-	"INSERT INTO runs_text (rowid, text) SELECT rowid, "
-	SEARCH_TEXT_OF("record") " FROM runs;",
+	"INSERT INTO runs_text (rowid, text) SELECT rowid, " SEARCH_TEXT_SQL
+	" FROM runs WHERE json_valid(record);",
 };
 
 #define COLUMNS "id, created, query, profile, protocols, status, " \
@@ -445,8 +444,9 @@ rk_store_close(struct rk_store *st)
 	sqlite3_finalize(st->begin);
 	sqlite3_finalize(st->commit);
 	sqlite3_finalize(st->rollback);
-	sqlite3_finalize(st->del);
+	sqlite3_finalize(st->deltext);
 	sqlite3_finalize(st->insert);
+	sqlite3_finalize(st->addtext);
 	if (st->d.path != NULL && rk_db_close(&st->d, &e) != 0)
 		warnx("%s", e.msg);
 	free(st->path);
@@ -524,15 +524,63 @@ prepare_put(struct rk_store *st, struct rk_error *e)
 	return rk_db_prepare(d, &st->begin, "BEGIN IMMEDIATE", e) ||
 	    rk_db_prepare(d, &st->commit, "COMMIT", e) ||
 	    rk_db_prepare(d, &st->rollback, "ROLLBACK", e) ||
-	    rk_db_prepare(d, &st->del, "DELETE FROM runs WHERE id = ?", e) ||
-	    rk_db_prepare(d, &st->insert, "INSERT INTO runs (" COLUMNS
-	    ", stored) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
-	    " ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)", e);
+	    rk_db_prepare(d, &st->deltext, "DELETE FROM runs_text WHERE rowid"
+	    " = (SELECT rowid FROM runs WHERE id = ?)", e) ||
+	    rk_db_prepare(d, &st->insert, "INSERT OR REPLACE INTO runs ("
+	    COLUMNS ", stored) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+	    " ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)", e) ||
+	    rk_db_prepare(d, &st->addtext, "INSERT INTO runs_text (rowid,"
+	    " text) VALUES (last_insert_rowid(), ?)", e);
+}
+
+/* append the strings of v to the text, as SEARCH_TEXT_SQL picks them */
+static void
+add_strings(char **text, size_t *len, const json_t *v, const char *key)
+{
+	static const char *const skip[] = { "protocol", "step", "model",
+	    "type" };
+	const json_t *item;
+	size_t i, n;
+
+	if (json_is_string(v)) {
+		for (i = 0; key != NULL && i < sizeof(skip) / sizeof(*skip);
+		    i++)
+			if (strcmp(key, skip[i]) == 0)
+				return;
+		n = json_string_length(v);
+		*text = rk_xrealloc(*text, *len + n + 2);
+		if (*len > 0)
+			(*text)[(*len)++] = ' ';
+		memcpy(*text + *len, json_string_value(v), n);
+		*len += n;
+		(*text)[*len] = '\0';
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, item)
+			add_strings(text, len, item, NULL);
+	} else if (json_is_object(v)) {
+		json_object_foreach((json_t *)v, key, item)
+			add_strings(text, len, item, key);
+	}
+}
+
+/* the text search finds a run by, in a new string */
+static char *
+search_text(const json_t *rec)
+{
+	const json_t *result = json_object_get(rec, "result");
+	char *text = rk_xstrdup("");
+	size_t len = 0;
+
+	add_strings(&text, &len, json_object_get(rec, "query"), NULL);
+	add_strings(&text, &len, json_object_get(rec, "steps"), NULL);
+	if (json_is_object(result))
+		add_strings(&text, &len, result, NULL);
+	return text;
 }
 
 /*
- * The run replaces a stored run of the same id: deleted, then inserted, so
- * that the triggers keep the search text in step.
+ * The run replaces a stored run of the same id, and its search text the
+ * text of that run.
  */
 int
 rk_store_put(struct rk_store *st, const json_t *rec, const char *json,
@@ -558,14 +606,16 @@ rk_store_put(struct rk_store *st, const json_t *rec, const char *json,
 	bind_run(st->insert, &run, json, len);
 	bind_batch(st->insert, 17, rec, item);
 	bind_text(st->insert, 19, stored);
-	bind_text(st->del, 1, run.id);
+	bind_text(st->deltext, 1, run.id);
+	sqlite3_bind_text(st->addtext, 1, search_text(rec), -1, free);
 	if (rk_db_done(&st->d, st->begin, &e) != 0) {
 		warnx("%s: %s: cannot lock to store: %s", st->path, run.id,
 		    sqlite3_errmsg(st->db));
 		goto out;
 	}
-	if (rk_db_done(&st->d, st->del, &e) != 0 ||
+	if (rk_db_done(&st->d, st->deltext, &e) != 0 ||
 	    rk_db_done(&st->d, st->insert, &e) != 0 ||
+	    rk_db_done(&st->d, st->addtext, &e) != 0 ||
 	    rk_db_done(&st->d, st->commit, &e) != 0) {
 		warnx("%s: %s: cannot store: %s", st->path, run.id,
 		    sqlite3_errmsg(st->db));
@@ -575,6 +625,7 @@ rk_store_put(struct rk_store *st, const json_t *rec, const char *json,
 	rc = 0;
 out:
 	sqlite3_clear_bindings(st->insert);
+	sqlite3_clear_bindings(st->addtext);
 	rk_run_clear(&run);
 	return rc;
 }
@@ -884,6 +935,8 @@ merge_attached(struct rk_store *st, const char *path, struct rk_merge *m,
 {
 	long long version;
 	struct rk_error e;
+	char *sql;
+	int rc;
 
 	if (rk_db_int(&st->d, "PRAGMA src.user_version", &version, &e) != 0)
 		return -1;
@@ -904,7 +957,15 @@ merge_attached(struct rk_store *st, const char *path, struct rk_merge *m,
 	    " ORDER BY created, id", NULL, NULL, NULL) != SQLITE_OK)
 		return -1;
 	m->added = sqlite3_changes(st->db);
-	return 0;
+	/* the search text of the new rows, the rowids past all others */
+	rk_asprintf(&sql, "INSERT INTO main.runs_text (rowid, text)"
+	    " SELECT m.rowid, t.text FROM main.runs m JOIN src.runs s"
+	    " USING (id) JOIN src.runs_text t ON t.rowid = s.rowid"
+	    " WHERE m.rowid > (SELECT max(rowid) FROM main.runs) - %ld",
+	    m->added);
+	rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+	free(sql);
+	return rc == SQLITE_OK ? 0 : -1;
 }
 
 int
