@@ -31,3 +31,9 @@ $(O)/cmd/rk-trace.o: cmd/rk-trace.c cmd/trace/trace.h lib/*/*.h | $(O)/cmd
 
 $(O)/bin/rk-trace: $(TRACE_OBJ) $(O)/librk.a | $(O)/bin
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# a trace write into databases of 10,000 and 100,000 runs (bench/trace/grow.sh)
+bench-trace-grow: $(O)/bin/rk-trace $(O)/libexec/rk-trace-sql
+	bash bench/trace/grow.sh $(O)
+
+.PHONY: bench-trace-grow

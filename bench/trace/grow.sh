@@ -13,7 +13,9 @@
 # bash's $EPOCHREALTIME: no process is started inside the interval but the
 # measured one.
 #
-# Environment: W writes per database, SIZES the sizes of the grown ones.
+# Environment: W writes per database, SIZES the sizes of the grown ones,
+# TRACES the builds to compare, interleaved, each with its own databases:
+# LABEL=PATH ... (default: rk-trace=BUILD_DIR/bin/rk-trace).
 
 set -eu
 
@@ -23,18 +25,22 @@ SIZES=${SIZES:-10000 100000}
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 case $build in /*) ;; *) build=$root/$build ;; esac
-trace=${TRACE:-$build/bin/rk-trace}
+TRACES=${TRACES:-rk-trace=$build/bin/rk-trace}
 sql=$build/libexec/rk-trace-sql
-[ -x "$trace" ] && [ -x "$sql" ] ||
-    { echo "bench/trace: no $trace or $sql; run make first" >&2; exit 2; }
+for t in $TRACES; do
+	[ -x "${t#*=}" ] || { echo "bench/trace: no ${t#*=}" >&2; exit 2; }
+done
+[ -x "$sql" ] || { echo "bench/trace: no $sql; run make first" >&2; exit 2; }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/rk-bench-grow.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM
 seed=01M7W4N5E05Q2W7N9R1T6Y0VAB
 rec=$root/t/fixtures/trace/balanced.ndjson
 
-# grow DB N: the seed run and N - 1 copies of it under other ids
+# grow TRACE DB N: the seed run and N - 1 copies of it under other ids
 grow() {
+	trace=$1
+	shift
 	"$trace" -d "$1" <"$rec" >/dev/null
 	"$sql" "$1" "BEGIN;
 	    CREATE TEMP TABLE copy AS WITH RECURSIVE n(i) AS (SELECT 1
@@ -44,8 +50,12 @@ grow() {
 	    UPDATE copy SET record = replace(record, '$seed', id);
 	    ALTER TABLE copy DROP COLUMN i;
 	    INSERT INTO runs SELECT * FROM copy;
-	    COMMIT;
-	    PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null
+	    COMMIT;" >/dev/null
+	# schema 2 and later: the copies are searched as the seed is
+	"$sql" "$1" "INSERT INTO runs_text (rowid, text) SELECT r.rowid, t.text
+	    FROM runs r, runs_text t WHERE r.id != '$seed' AND t.rowid =
+	    (SELECT rowid FROM runs WHERE id = '$seed')" 2>/dev/null || true
+	"$sql" "$1" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
 }
 
 # the W records to write, each with its own id
@@ -57,11 +67,14 @@ awk -v n="$W" -v seed="$seed" '{ at = index($0, seed)
 		close(f)
 	} }' dir="$tmp" "$rec"
 
-names=fresh
+names=
 t0=$EPOCHREALTIME
-for s in $SIZES; do
-	grow "$tmp/db$s" "$s"
-	names="$names db$s"
+for t in $TRACES; do
+	names="$names ${t%%=*}:fresh"
+	for s in $SIZES; do
+		grow "${t#*=}" "$tmp/${t%%=*}:db$s" "$s"
+		names="$names ${t%%=*}:db$s"
+	done
 done
 t1=$EPOCHREALTIME
 echo "grown $SIZES in $(awk -v a="$t0" -v b="$t1" \
@@ -70,8 +83,10 @@ echo "grown $SIZES in $(awk -v a="$t0" -v b="$t1" \
 i=0
 while [ "$i" -lt "$W" ]; do
 	for n in $names; do
-		[ "$n" != fresh ] || rm -f "$tmp/fresh" "$tmp/fresh-wal" \
-		    "$tmp/fresh-shm"
+		case $n in *:fresh) rm -f "$tmp/$n" "$tmp/$n-wal" "$tmp/$n-shm" ;; esac
+		for t in $TRACES; do
+			[ "${t%%=*}" = "${n%%:*}" ] && trace=${t#*=}
+		done
 		a=$EPOCHREALTIME
 		"$trace" -d "$tmp/$n" <"$tmp/w$i" >/dev/null
 		b=$EPOCHREALTIME
@@ -94,7 +109,7 @@ first=$((W < 100 ? W : 100))
 for n in $names; do
 	wal=$(stat -c %s "$tmp/$n-wal" 2>/dev/null || echo 0)
 	rows=$("$sql" "$tmp/$n" 'SELECT count(*) FROM runs')
-	printf '  %-9s writes 1-%d %s  writes %d-%d %s  rows %s  WAL %d KB\n' \
+	printf '  %-18s writes 1-%d %s  writes %d-%d %s  rows %s  WAL %d KB\n' \
 	    "$n" "$first" "$(stats "$tmp/t.$n" 1 "$first")" \
 	    $((W - first + 1)) "$W" "$(stats "$tmp/t.$n" $((W - first + 1)) "$W")" \
 	    "$rows" $((wal / 1024))
