@@ -202,6 +202,7 @@ enum {
 	RK_DB_READONLY = 2	/* and no pragmas */
 };
 
+/* the WAL hook holds its address: it must not move while it is open */
 struct rk_db {
 	sqlite3		*h;
 	char		*path;
