@@ -1,7 +1,7 @@
 /*
- * rk-trace: the end of a think pipeline.  In store mode (no subcommand) it
- * reads records, stores each in the trace database and writes it on to
- * stdout, or a text report of it when asked to or when stdout is a
+ * rk-trace: the end of a think pipeline.  In store mode (store, or no
+ * command when standard input is not a terminal) it reads records, stores
+ * each in the trace database and writes it on to stdout, or a text report of it when asked to or when stdout is a
  * terminal.  Each record is committed before it is written on, and it is
  * written on even when it cannot be stored.  The other commands read,
  * search, copy, merge and tidy the database.  Like git, the common options
@@ -38,18 +38,24 @@ usage(FILE *fp)
 	const char *p = rk_progname;
 
 	fprintf(fp,
-	    "usage: %s [-n] [-d db] [-e count] [-f json | text] [store [file ...]]\n"
+	    "usage: %s [-n] [-d db] [-e count] [-f json | text]"
+	    " [store [file ...]]\n"
 	    "       %s [-d db] [-f json | text] ls [--batch id] [-p profile]\n"
-	    "                [-t protocol] [-s status] [--since date] [--until date]\n"
+	    "                [-t protocol] [-s status] [--since date]"
+	    " [--until date]\n"
 	    "                [-n limit]\n"
 	    "       %s [-d db] [-f json | text] show id ...\n"
 	    "       %s [-d db] [-f json | text] last [--batch id] [-p profile]\n"
-	    "                [-t protocol] [-s status] [--since date] [--until date]\n"
-	    "       %s [-d db] [-f json | text] search [--batch id] [-p profile]\n"
-	    "                [-t protocol] [-s status] [--since date] [--until date]\n"
+	    "                [-t protocol] [-s status] [--since date]"
+	    " [--until date]\n"
+	    "       %s [-d db] [-f json | text] search [--batch id]"
+	    " [-p profile]\n"
+	    "                [-t protocol] [-s status] [--since date]"
+	    " [--until date]\n"
 	    "                [-n limit] word ...\n"
 	    "       %s [-d db] export [--batch id] [-p profile] [-t protocol]\n"
-	    "                [-s status] [--since date] [--until date] [-n limit]\n"
+	    "                [-s status] [--since date] [--until date]"
+	    " [-n limit]\n"
 	    "       %s [-d db] import [file ...]\n"
 	    "       %s [-d db] [-f json | text] merge db ...\n"
 	    "       %s [-d db] done --batch id\n"
