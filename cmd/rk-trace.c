@@ -1,11 +1,12 @@
 /*
  * rk-trace: the end of a think pipeline.  In store mode (store, or no
  * command when standard input is not a terminal) it reads records, stores
- * each in the trace database and writes it on to stdout, or a text report of it when asked to or when stdout is a
- * terminal.  Each record is committed before it is written on, and it is
- * written on even when it cannot be stored.  The other commands read,
- * search, copy, merge and tidy the database.  Like git, the common options
- * -d and -f may come before or after the command.
+ * each in the trace database and writes it on to stdout, or a text report
+ * of it when asked to or when stdout is a terminal.  Each record is
+ * committed before it is written on, and it is written on even when it
+ * cannot be stored.  The other commands read, search, copy, merge and tidy
+ * the database.  Like git, the common options -d and -f may come before or
+ * after the command.
  *
  * A record is written on byte for byte as it came when it came as a record
  * (a JSON object with its rk and id); what rk_read() made or changed (a
