@@ -224,6 +224,12 @@ b1|3|completed
 b1|q1|completed
 b2|q1|completed"
 	[ "$(rk-trace -d t.db -f json ls --batch b1 | wc -l)" -eq 4 ]
+	run sh -c 'rk-trace -d t.db -f json ls --batch b2 | jq -c "[.batch, .item]"'
+	assert_output '["b2","q1"]'
+	run sh -c 'rk-trace -d t.db -f json ls -n 1 -s completed --batch b1 |
+	    jq -c "[.batch, .item]"'
+	assert_output '["b1","q1"]'
+
 	rk-trace -d t.db export --batch b2 | cmp <(sed -n 5p in) -
 	run rk-trace -d t.db done --batch b1
 	assert_status 0

@@ -21,6 +21,9 @@ ls_row(const struct rk_run *run, const char *json, size_t len, void *arg)
 
 	if (!text_output()) {
 		o = rk_run_json(run);
+		if (run->batch != NULL && json_object_set_new(o, "batch",
+		    json_string(run->batch)) == 0 && run->item != NULL)
+			json_object_set_new(o, "item", json_string(run->item));
 		if (rk_write(stdout, o) == -1)
 			err(RK_EXIT_IO, "stdout");
 		json_decref(o);
