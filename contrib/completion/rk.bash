@@ -40,7 +40,7 @@ _rk() {
 		esac ;;
 	trace)
 		case $prev in
-		trace) COMPREPLY=($(compgen -W 'ls show export rm prune' -- "$cur")) ;;
+		trace) COMPREPLY=($(compgen -W 'store ls show last search export import merge done rm prune' -- "$cur")) ;;
 		show|rm) COMPREPLY=($(compgen -W "$(_rk_trace_ids)" -- "$cur")) ;;
 		esac ;;
 	esac
