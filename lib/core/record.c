@@ -105,6 +105,13 @@ rk_reader_text_limit(struct rk_reader *r, size_t max, const char *var)
 	r->maxvar = var;
 }
 
+/* Lines read so far, the blank ones that rk_read_raw() skips among them. */
+size_t
+rk_reader_lineno(const struct rk_reader *r)
+{
+	return r->lineno;
+}
+
 /* Refill the input buffer; 0 at the end of input or after an error. */
 static size_t
 refill(struct rk_reader *r)

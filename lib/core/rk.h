@@ -121,6 +121,7 @@ void	 rk_reader_warn(struct rk_reader *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 int	 rk_reader_verbatim(const struct rk_reader *);
 size_t	 rk_reader_bad(const struct rk_reader *);
+size_t	 rk_reader_lineno(const struct rk_reader *);
 json_t	*rk_record_new(const char *query);
 json_t	*rk_record_parse(const char *, size_t, int *verbatim, char *msg,
 	    size_t msgsize);

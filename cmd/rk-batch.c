@@ -1,0 +1,472 @@
+/*
+ * rk-batch: the two ends of a batch pipeline.  Without -t it turns a file
+ * of questions (text lines or JSON objects) into records tagged with the
+ * batch and each question's item, leaving out those a done list names;
+ * with -t it passes records on, counting them, with a progress line on a
+ * terminal and a summary at the end.  rk think -b composes it; see rk(1).
+ */
+#include <err.h>
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/rk.h"
+#include "llm/llm.h"
+
+/* A set of 64-bit hashes, open addressing; 0 stands for an empty slot. */
+struct hset {
+	uint64_t	*v;
+	size_t		 n, cap;
+};
+
+static const char *batch;
+static const char *input = "-";
+
+static void
+usage(FILE *fp, int status)
+{
+	fprintf(fp, "usage: rk-batch [-b batch] [-s done] [file]\n"
+	    "       rk-batch -t [-b batch] [-n total]\n");
+	exit(status);
+}
+
+static uint64_t
+hash2(const char *a, const char *b)
+{
+	uint64_t h = 14695981039346656037ULL;
+	const char *s;
+
+	for (s = a; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	h *= 1099511628211ULL;		/* the NUL between a and b */
+	for (s = b; s != NULL && *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h ? h : 1;
+}
+
+/* Add h; 1 if it was there already. */
+static int
+hset_add(struct hset *s, uint64_t h)
+{
+	size_t i;
+
+	if (2 * (s->n + 1) > s->cap) {
+		struct hset t = { NULL, 0, s->cap ? 2 * s->cap : 1024 };
+
+		t.v = calloc(t.cap, sizeof(*t.v));
+		if (t.v == NULL)
+			err(RK_EXIT_INTERNAL, NULL);
+		for (i = 0; i < s->cap; i++)
+			if (s->v[i] != 0)
+				hset_add(&t, s->v[i]);
+		free(s->v);
+		*s = t;
+	}
+	for (i = h & (s->cap - 1); s->v[i] != 0; i = (i + 1) & (s->cap - 1))
+		if (s->v[i] == h)
+			return 1;
+	s->v[i] = h;
+	s->n++;
+	return 0;
+}
+
+static int
+hset_has(const struct hset *s, uint64_t h)
+{
+	size_t i;
+
+	if (s->cap == 0)
+		return 0;
+	for (i = h & (s->cap - 1); s->v[i] != 0; i = (i + 1) & (s->cap - 1))
+		if (s->v[i] == h)
+			return 1;
+	return 0;
+}
+
+/* The item as text: a string as it is, a whole number in decimal. */
+static const char *
+item_text(const json_t *item, char *buf, size_t size)
+{
+	if (json_is_string(item))
+		return json_string_value(item);
+	snprintf(buf, size, "%" JSON_INTEGER_FORMAT, json_integer_value(item));
+	return buf;
+}
+
+/* The done list of rk-trace done --batch: {"item":..,"query":..} lines. */
+static void
+load_done(const char *path, struct hset *done)
+{
+	struct rk_reader *r;
+	FILE *fp;
+	json_t *o;
+	char buf[32];
+
+	if ((fp = fopen(path, "r")) == NULL)
+		err(RK_EXIT_IO, "%s", path);
+	r = rk_reader_new(fp, path);
+	while ((o = rk_read(r)) != NULL) {
+		const json_t *item = json_object_get(o, "item");
+
+		if (json_is_string(item) || json_is_integer(item))
+			hset_add(done, hash2(item_text(item, buf, sizeof(buf)),
+			    rk_get_string(o, "query")));
+		json_decref(o);
+	}
+	if (rk_reader_bad(r) > 0)
+		errx(RK_EXIT_INPUT, "%s: not a done list", path);
+	rk_reader_free(r);
+	fclose(fp);
+}
+
+/* Tag a record made here with the batch and the question's item. */
+static json_t *
+tag(json_t *rec, json_t *item)
+{
+	if (batch != NULL)
+		json_object_set_new(rec, "batch", json_string(batch));
+	json_object_set(rec, "item", item);
+	return rec;
+}
+
+/* The question's record has its batch and item, then the rest. */
+static json_t *
+question_record(const char *query, json_t *item)
+{
+	return tag(rk_record_new(query), item);
+}
+
+static void
+emit(json_t *rec)
+{
+	if (rk_write(stdout, rec) == -1)
+		err(RK_EXIT_IO, "stdout");
+	json_decref(rec);
+}
+
+/* An error record for the question at lineno, reported and passed on. */
+static void
+reject(const char *query, json_t *item, size_t lineno, const char *code,
+    const char *what)
+{
+	json_t *rec = question_record(query, item);
+
+	warnx("%s:%zu: %s", input, lineno, what);
+	rk_set_error(rec, rk_progname, code, "%s:%zu: %s", input, lineno,
+	    what);
+	rk_exit_status(RK_EXIT_INPUT);
+	emit(rec);
+}
+
+/* The fields of a record that a question object may not set. */
+static const char *const owned[] = { "rk", "query", "profile", "protocol",
+    "request", "steps", "skipped", "result", "answer", "conclusion", "error",
+    "batch", "item", NULL };
+
+/*
+ * A JSON object: {"id":..,"question":"..", ...}.  The id becomes the item
+ * (the line number without one), the question the query; other fields go
+ * along.  NULL with *code and *what set when the object will not do.
+ */
+static json_t *
+object_record(json_t *o, size_t lineno, json_t **item, const char **code,
+    const char **what)
+{
+	const json_t *q = json_object_get(o, "question");
+	json_t *rec, *v;
+	const char *k;
+	int i;
+
+	*item = json_object_get(o, "id");
+	if (*item == NULL || json_is_null(*item))
+		*item = json_integer(lineno);
+	else if (json_is_string(*item) || json_is_integer(*item))
+		json_incref(*item);
+	else {
+		*item = json_integer(lineno);
+		*code = "bad-id", *what = "id is not a string or integer";
+		return NULL;
+	}
+	for (i = 0; owned[i] != NULL; i++)
+		if (json_object_get(o, owned[i]) != NULL) {
+			*code = "reserved", *what = owned[i];
+			return NULL;
+		}
+	if (!json_is_string(q) || strspn(json_string_value(q), " \t\r\n") ==
+	    json_string_length(q)) {
+		*code = "no-question", *what = "no question";
+		return NULL;
+	}
+	rec = question_record(json_string_value(q), *item);
+	json_object_foreach(o, k, v)
+		if (strcmp(k, "id") != 0 && strcmp(k, "question") != 0)
+			json_object_set(rec, k, v);
+	return rec;
+}
+
+struct feed {
+	struct rk_reader	*r;
+	struct hset		 done, seen;
+	size_t			 skipped;
+	int			 jsonl;		/* -1 until the first line */
+};
+
+/*
+ * The question of one line as a record, or NULL when the line is an error
+ * (sent on).  *item is set either way, a new reference.  Whether the
+ * questions are JSON objects or text is up to the first line.
+ */
+static json_t *
+line_record(struct feed *f, const char *line, size_t len, json_t **item)
+{
+	size_t lineno = rk_reader_lineno(f->r);
+	const char *code = NULL, *what = NULL;
+	json_t *o, *rec = NULL;
+	char msg[64];
+
+	if (f->jsonl == -1)
+		f->jsonl = line[strspn(line, " \t")] == '{';
+	*item = json_integer(lineno);
+	if (!rk_utf8_valid(line, len) || len >= rk_limits.record) {
+		emit(tag(rk_reader_record(f->r), *item));	/* the error */
+		return NULL;
+	}
+	if (!f->jsonl)
+		return tag(rk_record_new(line), *item);
+	if ((o = json_loadb(line, len, JSON_REJECT_DUPLICATES, NULL)) ==
+	    NULL || !json_is_object(o))
+		code = "not-object", what = "not a JSON object";
+	else {
+		json_decref(*item);
+		rec = object_record(o, lineno, item, &code, &what);
+	}
+	json_decref(o);
+	if (code != NULL && strcmp(code, "reserved") == 0) {
+		snprintf(msg, sizeof(msg), "'%s' is a field of the record's "
+		    "own", what);
+		code = "bad-field", what = msg;
+	}
+	if (code != NULL)
+		reject(NULL, *item, lineno, code, what);
+	return rec;
+}
+
+/* Blank lines from..to are questions left empty: errors, each. */
+static void
+blank_lines(size_t from, size_t to)
+{
+	json_t *item;
+
+	for (; from <= to; from++) {
+		reject(NULL, item = json_integer(from), from, "empty",
+		    "an empty line");
+		json_decref(item);
+	}
+}
+
+static void
+feed(struct feed *f)
+{
+	size_t len, last = 0;
+	const char *line, *item;
+	char buf[32];
+	json_t *rec, *id;
+	int obj;
+
+	while ((line = rk_read_raw(f->r, &len, &obj)) != NULL) {
+		blank_lines(last + 1, rk_reader_lineno(f->r) - 1);
+		last = rk_reader_lineno(f->r);
+		if ((rec = line_record(f, line, len, &id)) == NULL)
+			;
+		else if (hset_add(&f->seen, hash2(item = item_text(id, buf,
+		    sizeof(buf)), NULL)))
+			reject(rk_get_string(rec, "query"), id, last,
+			    "duplicate-id", "an id that an earlier question has");
+		else if (hset_has(&f->done, hash2(item,
+		    rk_get_string(rec, "query"))))
+			f->skipped++;
+		else {
+			emit(rec);
+			rec = NULL;
+		}
+		json_decref(rec);
+		json_decref(id);
+	}
+	blank_lines(last + 1, rk_reader_lineno(f->r));
+}
+
+/* --- -t: counting the records at the end of the pipeline -------------- */
+
+struct tally {
+	size_t		 total, seen, completed, failed;
+	double		 start, drawn, tokens, usd;
+	struct rk_prices prices;
+	int		 tty;
+};
+
+/* "0:42", "1:02:03" */
+static void
+clock_text(double s, char *buf, size_t size)
+{
+	long t = s > 0 && s < 1e8 ? (long)(s + 0.5) : 0;
+
+	if (t >= 3600)
+		snprintf(buf, size, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60,
+		    t % 60);
+	else
+		snprintf(buf, size, "%ld:%02ld", t / 60, t % 60);
+}
+
+static void
+progress(struct tally *t, double now)
+{
+	double secs = (now - t->start) / 1000, rate = t->seen / secs;
+	char eta[32];
+
+	t->drawn = now;
+	clock_text(t->total > t->seen && rate > 0 ?
+	    (t->total - t->seen) / rate : 0, eta, sizeof(eta));
+	fprintf(stderr, "\r\033[K%s: %zu/%zu done, %zu failed, %.1f/s, "
+	    "ETA %s, %.0f tokens, $%.4f", batch ? batch : "batch",
+	    t->seen, t->total, t->failed, rate, eta, t->tokens, t->usd);
+}
+
+static void
+count(struct tally *t, const char *line, size_t len)
+{
+	static const struct rk_budget tokens = { RK_BUDGET_TOKENS, 0 };
+	static const struct rk_budget usd = { RK_BUDGET_USD, 0 };
+	json_t *rec = json_loadb(line, len, 0, NULL);
+
+	t->seen++;
+	if (rec == NULL || rk_has_error(rec))
+		t->failed++;
+	else if (json_object_get(rec, "result") != NULL)
+		t->completed++;
+	if (rec != NULL) {
+		t->tokens += rk_budget_spent(&tokens, rec, &t->prices);
+		t->usd += rk_budget_spent(&usd, rec, &t->prices);
+	}
+	json_decref(rec);
+}
+
+static void
+summary(struct tally *t)
+{
+	double secs = (rk_now_ms() - t->start) / 1000;
+	size_t other = t->seen - t->completed - t->failed;
+	char took[32];
+
+	if (t->tty)
+		fputs("\r\033[K", stderr);
+	clock_text(secs, took, sizeof(took));
+	fprintf(stderr, "%s: %s%s%s%zu questions: %zu completed, %zu failed",
+	    rk_progname, batch ? "batch " : "", batch ? batch : "",
+	    batch ? ": " : "", t->seen, t->completed, t->failed);
+	if (other > 0)
+		fprintf(stderr, ", %zu incomplete", other);
+	fprintf(stderr, "; %s, %.1f/s, %.0f tokens, $%.4f\n", took,
+	    secs > 0 ? t->seen / secs : 0, t->tokens, t->usd);
+}
+
+static void
+tally(struct tally *t)
+{
+	struct rk_reader *r = rk_reader_fd(STDIN_FILENO, "stdin");
+	const char *line;
+	size_t len;
+	int obj;
+	char msg[256];
+
+	if (rk_prices_load(&t->prices, msg, sizeof(msg)) == -1)
+		errx(RK_EXIT_CONFIG, "%s", msg);
+	t->tty = isatty(STDERR_FILENO);
+	t->start = rk_now_ms();
+	while ((line = rk_read_raw(r, &len, &obj)) != NULL) {
+		count(t, line, len);
+		if (fwrite(line, 1, len, stdout) != len || putchar('\n') == EOF)
+			err(RK_EXIT_IO, "stdout");
+		if (t->tty && rk_now_ms() - t->drawn >= 200) {
+			fflush(stdout);
+			progress(t, rk_now_ms());
+		}
+	}
+	summary(t);
+	rk_prices_free(&t->prices);
+	rk_reader_free(r);
+}
+
+static void
+run_feed(const char *done)
+{
+	struct feed f = { NULL, { NULL, 0, 0 }, { NULL, 0, 0 }, 0, -1 };
+	FILE *fp = stdin;
+
+	if (done != NULL)
+		load_done(done, &f.done);
+	if (strcmp(input, "-") != 0 && (fp = fopen(input, "r")) == NULL)
+		err(RK_EXIT_IO, "%s", input);
+	f.r = rk_reader_new(fp, input);
+	feed(&f);
+	if (f.skipped > 0)
+		warnx("%s%s%zu questions done before, not asked again",
+		    batch ? batch : "", batch ? ": " : "", f.skipped);
+	rk_reader_free(f.r);
+	free(f.done.v);
+	free(f.seen.v);
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct tally t = { 0 };
+	const char *done = NULL;
+	long n = 0;
+	int c, tflag = 0;
+
+	rk_init(argv[0]);
+	while ((c = getopt_long(argc, argv, "b:hn:s:tV", longopts, NULL)) != -1)
+		switch (c) {
+		case 'b':
+			batch = optarg;
+			break;
+		case 'h':
+			usage(stdout, 0);
+			break;
+		case 'n':
+			if (rk_parse_uint(optarg, 1L << 40, &n) == -1)
+				errx(RK_EXIT_USAGE, "-n: not a count: '%s'",
+				    optarg);
+			break;
+		case 's':
+			done = optarg;
+			break;
+		case 't':
+			tflag = 1;
+			break;
+		case 'V':
+			rk_version();
+			break;
+		default:
+			usage(stderr, RK_EXIT_USAGE);
+		}
+	argc -= optind, argv += optind;
+	if (argc > 1 || (tflag && (argc > 0 || done != NULL)))
+		usage(stderr, RK_EXIT_USAGE);
+	if (argc == 1)
+		input = argv[0];
+	if (tflag) {
+		t.total = n;
+		tally(&t);
+	} else
+		run_feed(done);
+	return rk_finish();
+}
