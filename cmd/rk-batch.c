@@ -169,7 +169,8 @@ static const char *const owned[] = { "rk", "query", "profile", "protocol",
 /*
  * A JSON object: {"id":..,"question":"..", ...}.  The id becomes the item
  * (the line number without one), the question the query; other fields go
- * along.  NULL with *code and *what set when the object will not do.
+ * along.  A record of this batch, as rk-batch wrote it, goes on unchanged,
+ * so that a batch can be cut into parts and each part fed again.  NULL with *code and *what set when the object will not do.
  */
 static json_t *
 object_record(json_t *o, size_t lineno, json_t **item, const char **code,
@@ -180,6 +181,13 @@ object_record(json_t *o, size_t lineno, json_t **item, const char **code,
 	const char *k;
 	int i;
 
+	if (json_object_get(o, "rk") != NULL && batch != NULL &&
+	    (*item = json_object_get(o, "item")) != NULL &&
+	    strcmp(batch, rk_get_string(o, "batch") ? rk_get_string(o,
+	    "batch") : "") == 0) {
+		json_incref(*item);	/* one of ours: as it is */
+		return json_incref(o);
+	}
 	*item = json_object_get(o, "id");
 	if (*item == NULL || json_is_null(*item))
 		*item = json_integer(lineno);
@@ -281,6 +289,10 @@ feed(struct feed *f)
 		last = rk_reader_lineno(f->r);
 		if ((rec = line_record(f, line, len, &id)) == NULL)
 			;
+		else if (rk_has_error(rec)) {
+			emit(rec);
+			rec = NULL;
+		}
 		else if (hset_add(&f->seen, hash2(item = item_text(id, buf,
 		    sizeof(buf)), NULL)))
 			reject(rk_get_string(rec, "query"), id, last,
