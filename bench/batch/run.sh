@@ -60,7 +60,7 @@ xargs_vs() {
 	x=$(med3 sh -c "xargs -d '\n' -n 1 -P 2 rk think --mock -p quick -d '$tmp/t.db' -f json <'$tmp/qs'")
 	echo "rk think -b, $1 questions:           $b s"
 	echo "xargs -P 2 rk think, $2 questions:     $x s"
-	echo "$b $x" | awk -v n="$1" -v s="$2" '{ printf "questions/s: %.1f against %.1f, %.1fx\n", n / $1, s / $4, (n / $1) / (s / $4) }'
+	echo "$b $x" | awk -v n="$1" -v s="$2" '{ printf "questions/s: %.1f against %.1f, %.1fx\n", n / $1, s / $3, (n / $1) / (s / $3) }'
 }
 
 fake() {
