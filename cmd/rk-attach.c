@@ -115,14 +115,16 @@ attach_parent(const char *path)
 	json_t *rec;
 	char *text, *name;
 	FILE *fp;
-	size_t i;
+	size_t i, len;
+	int obj;
 
 	if ((fp = fopen(path, "r")) == NULL)
 		err(RK_EXIT_IO, "%s", path);
 	r = rk_reader_new(fp, path);
-	if ((rec = rk_read(r)) == NULL)
+	if (rk_read_raw(r, &len, &obj) == NULL)
 		errx(RK_EXIT_INPUT, "%s: no record", path);
-	if (rk_reader_bad(r) > 0 || rk_get_string(rec, "id") == NULL ||
+	rec = rk_reader_record(r);
+	if (!obj || rk_reader_bad(r) > 0 || rk_get_string(rec, "id") == NULL ||
 	    rk_get_string(rec, "query") == NULL)
 		errx(RK_EXIT_INPUT, "%s: not the record of a run", path);
 	parent_id = rk_xstrdup(rk_get_string(rec, "id"));

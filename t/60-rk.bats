@@ -204,7 +204,7 @@ api-key   (redacted)               environment RK_API_KEY"
 	done
 	# and each of them is an option rk think knows
 	sed -n 's/^ *\(-[a-z]\), --.*/\1/p; s/^ *\(--[a-z-]*\) .*/\1/p' <<<"$output" >opts
-	[ "$(wc -l <opts)" -eq 15 ]
+	[ "$(wc -l <opts)" -eq 18 ]
 }
 
 # one command a line, continuation lines joined, blanks squeezed
