@@ -192,3 +192,76 @@ Conclusion: $(jq -r .conclusion 1.json)"
 	printf 'x\n' >notes.txt
 	[ "$(complete_words rk think -a note)" = notes.txt ]
 }
+
+# --- rk models, estimates in rk tokens ------------------------------------
+
+@test "rk models: the provider's models, sorted, with window and prices from the table" {
+	start_fake
+	export RK_PROVIDER=openai-compatible
+	run rk models --base-url "$URL"
+	assert_status 0
+	assert_output "MODEL                              CONTEXT    IN \$/M   OUT \$/M
+claude-sonnet-4-5                   200000      3.00     15.00
+fake-unpriced                            -         -         -
+fake/ok                                  -      1.00      2.00
+gpt-4o-mini                         128000      0.15      0.60"
+	run jq -c '[.method, .path]' fake.log
+	assert_output '["GET","/v1/models"]'
+	run rk models -f json --base-url "$URL"
+	assert_output '{"model":"claude-sonnet-4-5","window":200000,"in":3.0,"out":15.0}
+{"model":"fake-unpriced"}
+{"model":"fake/ok","window":null,"in":1.0,"out":2.0}
+{"model":"gpt-4o-mini","window":128000,"in":0.15,"out":0.6}'
+}
+
+@test "rk models: Anthropic's list asked 1000 at a time, with its key header; settings from the config file" {
+	start_fake
+	mkdir -p config/reasonkit
+	printf 'provider = anthropic-compatible\nbase-url = %s\n' "$URL" >config/reasonkit/config
+	RK_API_KEY=sk-test-1 rk models -f json >out
+	[ "$(wc -l <out)" -eq 4 ]
+	run jq -c '[.method, .path, ."x-api-key"]' fake.log
+	assert_output '["GET","/v1/models?limit=1000","sk-test-1"]'
+}
+
+@test "rk models: --mock, --prices, no provider 4, an unreachable one 6" {
+	run rk models --mock
+	assert_output "MODEL                              CONTEXT    IN \$/M   OUT \$/M
+mock-1                                   -      0.00      0.00"
+	run rk models --prices -f json
+	assert_status 0
+	[ "${lines[0]}" = '{"model":"mock*","window":null,"in":0.0,"out":0.0}' ]
+	printf '%s\n' "$output" | grep -qx '{"model":"claude-sonnet-4\*","window":200000,"in":3.0,"out":15.0}'
+	run rk models
+	assert_status 4
+	assert_output "rk-models: no model provider configured: set RK_PROVIDER (see rk-llm(1)), or --prices for the price table"
+	run rk models --provider openai-compatible --base-url http://127.0.0.1:1/v1
+	assert_status 6
+	assert_match '^rk-models: http://127.0.0.1:1/v1: '
+}
+
+@test "rk tokens -m: a model of the price table without a public tokenizer is a marked estimate" {
+	run rk tokens -m claude-sonnet-4-20250514 <<<'Hello world, how are you?'
+	assert_status 0
+	assert_output "7 estimate"
+	# the estimate is the cl100k_base count
+	[ "$(rk tokens -e cl100k_base <<<'Hello world, how are you?')" = 7 ]
+	run rk tokens -m gemini-2.0-flash <<<'{"query":"Hello"}'
+	assert_match '"tokens":\{"encoding":"cl100k_base","query":1,"estimate":true\}'
+	# OpenAI's models are exact, unmarked
+	run rk tokens -m gpt-4o-mini <<<'Hello world, how are you?'
+	assert_output 7
+	run rk tokens -i -m claude-opus-4 <<<'x'
+	assert_status 2
+	assert_output "rk-tokens: claude-opus-4: no public tokenizer, so no ids; counts are estimates"
+	run rk tokens -m no-such-model <<<'x'
+	assert_status 2
+	assert_output "rk-tokens: no-such-model: unknown model"
+}
+
+@test "rk tokens -m: a model added in the user's price table is accepted" {
+	mkdir -p config/reasonkit
+	printf 'my-local-model\t0\t0\t8192\n' >config/reasonkit/prices.tsv
+	run rk tokens -m my-local-model <<<'Hello'
+	assert_output "1 estimate"
+}

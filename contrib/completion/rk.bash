@@ -16,7 +16,7 @@ _rk_trace_ids() {
 
 _rk() {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
-	local cmds='think config list trace help search fuse tokens
+	local cmds='think config models list trace help search fuse tokens
 	    analyze-tokens llm prompt parse'
 	local think_opts='-p --profile -t --protocol -f --format -d --db
 	    -i --index -a --attach -c --continue --cont --mock --provider -m --model --base-url --budget
