@@ -1,30 +1,10 @@
 #!/usr/bin/env bats
 # rk think as a shell user expects it, more: files as context (-a),
-# follow-up questions (-c, --cont), rk models, estimated token counts, and
-# progress on a terminal.
+# follow-up questions (-c, --cont), rk models and estimated token counts.
 
 load helper
 
 think() { rk think --mock -d "$TMP/t.db" -f json "$@"; }
-
-# start_fake: the fake model server (t/fakellm.c) on 127.0.0.1, in $URL
-start_fake() {
-	FAKE="${RK_BUILD:-$BATS_TEST_DIRNAME/../build}/libexec/rk-fakellm"
-	[ -x "$FAKE" ] || return 1
-	"$FAKE" -B -l "$TMP/fake.log" "$@" >"$TMP/port" &
-	FAKE_PID=$!
-	until [ -f "$TMP/port" ] && [ "$(wc -l <"$TMP/port")" -ge 2 ]; do
-		sleep 0.01
-	done
-	URL="http://127.0.0.1:$(sed -n 1p "$TMP/port")/v1"
-}
-
-local_teardown() {
-	if [ -n "${FAKE_PID:-}" ]; then
-		kill "$FAKE_PID" 2>/dev/null || true
-		wait "$FAKE_PID" 2>/dev/null || true
-	fi
-}
 
 # the user message of the request on line N of the fake server's log
 asked() {
