@@ -12,10 +12,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "token/token.h"
 #include "core/rk.h"
+#include "llm/llm.h"
+#include "token/token.h"
 
 static int aflag, dflag, iflag, sflag;
+static int estimate;	/* a model without a public tokenizer */
 static const struct rk_bpe *bpe;
 static struct rk_bpe_ids ids;
 
@@ -57,7 +59,8 @@ text_line(const char *s, size_t len)
 		rk_bpe_encode(bpe, s, len, sflag, &ids);
 		put_ids(ids.v, ids.n, ' ');
 	} else
-		printf("%zu\n", rk_bpe_count(bpe, s, len, sflag));
+		printf("%zu%s\n", rk_bpe_count(bpe, s, len, sflag),
+		    estimate ? " estimate" : "");
 }
 
 /* a line that starts with '{': a record, or an error record */
@@ -88,6 +91,8 @@ record_line(struct rk_reader *r)
 		} else
 			json_object_set_new(tok, "query",
 			    json_integer(rk_bpe_count(bpe, t, n, sflag)));
+		if (estimate)
+			json_object_set_new(tok, "estimate", json_true());
 		json_object_set_new(rec, "tokens", tok);
 	}
 	if (rk_write(stdout, rec) == -1)
@@ -229,6 +234,33 @@ read_file(const char *name, char **all, size_t *alllen, size_t *allcap)
 		close(fd);
 }
 
+/*
+ * The encoding of a model: its own, or for a model of the price table
+ * whose tokenizer is not public (Anthropic's, Google's), cl100k_base as
+ * an estimate.
+ */
+static const char *
+model_encoding(const char *model)
+{
+	struct rk_prices prices;
+	char msg[256];
+	int known;
+
+	if (rk_bpe_encoding_for(model) != NULL)
+		return model;
+	if (rk_prices_load(&prices, msg, sizeof(msg)) == -1)
+		errx(RK_EXIT_CONFIG, "%s", msg);
+	known = rk_price_find(&prices, model) != NULL;
+	rk_prices_free(&prices);
+	if (!known)
+		errx(RK_EXIT_USAGE, "%s: unknown model", model);
+	if (dflag || iflag)
+		errx(RK_EXIT_USAGE, "%s: no public tokenizer, so no ids; "
+		    "counts are estimates", model);
+	estimate = 1;
+	return "cl100k_base";
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -301,9 +333,7 @@ main(int argc, char *argv[])
 	    strcmp(rk_bpe_encoding_for(enc), enc) != 0))
 		errx(RK_EXIT_USAGE, "%s: unknown encoding (cl100k_base, "
 		    "o200k_base)", enc);
-	if (model != NULL && rk_bpe_encoding_for(model) == NULL)
-		errx(RK_EXIT_USAGE, "%s: unknown model", model);
-	name = enc ? enc : model ? model : "cl100k_base";
+	name = enc ? enc : model ? model_encoding(model) : "cl100k_base";
 	if ((bpe = rk_bpe_get(name)) == NULL)
 		errx(RK_EXIT_IO, "%s", rk_bpe_error());
 

@@ -695,7 +695,8 @@ connection(void *arg)
 		    strstr(r.path, "/models") != NULL)
 			rc = send_json(c->fd, 200, NULL, "{\"object\":\"list\","
 			    "\"data\":[{\"id\":\"fake/ok\",\"object\":"
-			    "\"model\"}]}");
+			    "\"model\"},{\"id\":\"gpt-4o-mini\"},{\"id\":"
+			    "\"claude-sonnet-4-5\"},{\"id\":\"fake-unpriced\"}]}");
 		else if (strcmp(r.method, "POST") != 0 || r.json == NULL ||
 		    (!r.anthropic && strstr(r.path, "/chat/completions") ==
 		    NULL))

@@ -18,7 +18,29 @@ setup() {
 
 teardown() {
 	if declare -F local_teardown >/dev/null; then local_teardown; fi
+	stop_fake
 	cd / && rm -rf "$TMP"
+}
+
+# start_fake [ARG ...]: the fake model server (t/fakellm.c) on 127.0.0.1,
+# logging to $TMP/fake.log, its base URL in $URL; teardown stops it
+start_fake() {
+	FAKE="${RK_BUILD:-$BATS_TEST_DIRNAME/../build}/libexec/rk-fakellm"
+	[ -x "$FAKE" ] || { echo "no $FAKE (make check-programs)"; return 1; }
+	"$FAKE" -B -l "$TMP/fake.log" "$@" >"$TMP/port" &
+	FAKE_PID=$!
+	until [ -f "$TMP/port" ] && [ "$(wc -l <"$TMP/port")" -ge 2 ]; do
+		sleep 0.01
+	done
+	URL="http://127.0.0.1:$(sed -n 1p "$TMP/port")/v1"
+}
+
+stop_fake() {
+	if [ -n "${FAKE_PID:-}" ]; then
+		kill "$FAKE_PID" 2>/dev/null || true
+		wait "$FAKE_PID" 2>/dev/null || true
+		FAKE_PID=
+	fi
 }
 
 # assert_status N: the last `run` exited with N, or show what it printed

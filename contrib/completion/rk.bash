@@ -16,10 +16,10 @@ _rk_trace_ids() {
 
 _rk() {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
-	local cmds='think config list trace help search fuse tokens
+	local cmds='think config models list trace help search fuse tokens
 	    analyze-tokens llm prompt parse'
 	local think_opts='-p --profile -t --protocol -f --format -d --db
-	    -i --index --mock --provider -m --model --base-url --budget
+	    -i --index -a --attach -c --continue --cont --mock --provider -m --model --base-url --budget
 	    --no-cache --stream --timing --performance-mode -h --help'
 
 	if [ "$COMP_CWORD" -eq 1 ]; then
@@ -33,7 +33,8 @@ _rk() {
 		-t|--protocol) COMPREPLY=($(compgen -W "$(_rk_names protocol)" -- "$cur")) ;;
 		-f|--format) COMPREPLY=($(compgen -W 'text json' -- "$cur")) ;;
 		--provider) COMPREPLY=($(compgen -W 'openai anthropic mock' -- "$cur")) ;;
-		-d|--db|-i|--index) COMPREPLY=($(compgen -f -- "$cur")) ;;
+		-d|--db|-i|--index|-a|--attach) COMPREPLY=($(compgen -f -- "$cur")) ;;
+		--cont) COMPREPLY=($(compgen -W "$(_rk_trace_ids)" -- "$cur")) ;;
 		-m|--model|--base-url|--budget) ;;
 		*) [[ $cur == -* ]] &&
 			COMPREPLY=($(compgen -W "$think_opts" -- "$cur")) ;;

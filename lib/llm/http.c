@@ -188,9 +188,11 @@ rk_http_start(struct rk_http *h, struct rk_xfer *x)
 	x->o_max = h->o.max_response;
 	x->t_start = x->t_last = rk_now_ms();
 	rk_curl.easy_setopt(e, CURLOPT_URL, x->url);
-	rk_curl.easy_setopt(e, CURLOPT_POSTFIELDS, x->body);
-	rk_curl.easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
-	    (curl_off_t)strlen(x->body));
+	if (x->body != NULL) {
+		rk_curl.easy_setopt(e, CURLOPT_POSTFIELDS, x->body);
+		rk_curl.easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)strlen(x->body));
+	}			/* else a GET */
 	rk_curl.easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
 	rk_curl.easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
 	rk_curl.easy_setopt(e, CURLOPT_HEADERDATA, x);

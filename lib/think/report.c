@@ -354,6 +354,8 @@ rk_report(FILE *fp, const json_t *rec, const struct rk_style *style)
 	field(fp, style, "date      ", line);
 	free(line);
 	field(fp, style, "status    ", run.status);
+	if ((s = rk_get_string(rec, "parent")) != NULL)
+		field(fp, style, "continues ", s);
 	if (run.query != NULL)
 		field(fp, style, "question  ", run.query);
 	if ((s = rk_get_string(rec, "answer")) != NULL)
