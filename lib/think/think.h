@@ -163,6 +163,34 @@ char	*rk_answer_extract(const char *text, int numeric);
 char	*rk_answer_normalize(const char *answer);
 
 /*
+ * vote.c: self-consistency.  Samples are records with a "sample" member
+ * {group, index, of, offset}; their steps run at the step's temperature
+ * plus the offset.  rk_vote() turns the samples of one group into the
+ * vote's record; rk_vote_more() says how many more samples to send (0:
+ * the vote is over, early or not).
+ */
+enum rk_vote_method { RK_VOTE_MAJORITY, RK_VOTE_CONFIDENCE, RK_VOTE_CISC,
+    RK_VOTE_UNANIMOUS };
+
+struct rk_vote_opts {
+	enum rk_vote_method method;
+	long	samples;	/* the most samples of a question */
+	long	min_samples;	/* taken before an early stop */
+	double	threshold;	/* the leader's share that stops early */
+	double	spread;		/* temperatures: base - spread .. + spread */
+};
+
+void	 rk_vote_defaults(struct rk_vote_opts *);
+int	 rk_vote_method_parse(const char *, enum rk_vote_method *);
+const char *rk_vote_method_name(enum rk_vote_method);
+double	 rk_sample_offset(long index, long of, double spread);
+json_t	*rk_sample_new(const json_t *rec, const char *group, long index,
+	    const struct rk_vote_opts *);
+const char *rk_sample_group(const json_t *rec);	/* or the record's id */
+json_t	*rk_vote(const json_t *samples, const struct rk_vote_opts *);
+long	 rk_vote_more(const json_t *samples, const struct rk_vote_opts *);
+
+/*
  * report.c: runs as plain text for people.  Nothing here changes a record.
  */
 
