@@ -127,6 +127,8 @@ int	 rk_cond_eval(const struct rk_cond *, double conf, const char *verdict);
 const char *rk_out_kind_name(enum out_kind);
 struct rk_protocol *rk_catalog_conclusion(struct rk_catalog *,
 	    const struct rk_protocol *);
+long	 rk_catalog_steps(struct rk_catalog *, const char *name, int perf,
+	    char **err);
 
 /* runner.c: the next step of a record */
 
