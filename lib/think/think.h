@@ -193,6 +193,80 @@ json_t	*rk_vote(const json_t *samples, const struct rk_vote_opts *);
 long	 rk_vote_more(const json_t *samples, const struct rk_vote_opts *);
 
 /*
+ * bench.c: benchmarks of profiles.  A dataset is JSONL {id, question,
+ * answer} (GSM8K's "#### N" answers and multiple choice with "choices"
+ * and a letter too); results are kept by dataset, question, profile,
+ * model and samples so that a run resumes.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+struct rk_bench_item {
+	char	*id, *question, *gold;
+	int	 choice;	/* multiple choice: the gold is a letter */
+	size_t	 pos;		/* in the dataset, while sampling */
+};
+
+struct rk_bench_set {
+	struct rk_bench_item	*v;
+	size_t			 n;
+};
+
+enum rk_bench_score { RK_SCORE_AUTO, RK_SCORE_NUMERIC, RK_SCORE_CHOICE,
+    RK_SCORE_EXACT };
+
+int	 rk_bench_load(struct rk_bench_set *, const char *path,
+	    struct rk_error *);
+void	 rk_bench_free(struct rk_bench_set *);
+void	 rk_bench_sample(struct rk_bench_set *, size_t n, uint64_t seed);
+int	 rk_bench_score_parse(const char *, enum rk_bench_score *);
+char	*rk_bench_answer(const json_t *rec, const struct rk_bench_item *);
+int	 rk_bench_correct(enum rk_bench_score, const char *answer,
+	    const struct rk_bench_item *);
+
+struct rk_scorer {
+	const char	*cmd;
+	pid_t		 pid;
+	FILE		*to, *from;
+};
+
+int	 rk_scorer_open(struct rk_scorer *, const char *cmd, struct rk_error *);
+int	 rk_scorer_score(struct rk_scorer *, const char *answer,
+	    const char *gold, int *correct, struct rk_error *);
+void	 rk_scorer_close(struct rk_scorer *);
+
+struct rk_result {
+	const char	*dataset, *qid, *profile, *model;	/* the key */
+	long		 samples;
+	const char	*answer, *run;
+	int		 correct, failed;
+	double		 agreement, cost, ms;
+	long		 in, out;
+};
+
+struct rk_results {
+	struct sqlite3	*db;
+};
+
+int	 rk_results_open(struct rk_results *, const char *path,
+	    struct rk_error *);
+void	 rk_results_close(struct rk_results *);
+int	 rk_results_get(struct rk_results *, struct rk_result *);
+int	 rk_results_put(struct rk_results *, const struct rk_result *);
+int	 rk_results_forget(struct rk_results *, const struct rk_result *);
+
+struct rk_bench_stats {
+	long	questions, correct, failed;
+	double	accuracy, lo, hi;	/* and its 95 % interval (Wilson) */
+	double	agreement, in, out;	/* means per question */
+	double	cost, p50, p95;
+};
+
+void	 rk_bench_stats(const struct rk_result *, size_t n,
+	    struct rk_bench_stats *);
+
+/*
  * report.c: runs as plain text for people.  Nothing here changes a record.
  */
 
