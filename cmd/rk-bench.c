@@ -34,10 +34,10 @@ static void
 usage(FILE *fp, int status)
 {
 	fprintf(fp, "usage: rk-bench [-f text | json | csv] [-d db] "
-	    "[-n samples] [-P jobs] [-p profile,...]\n"
-	    "                [-s count] [--fresh] [--mock] [--score mode | "
-	    "--score-cmd command]\n"
-	    "                [--seed seed] dataset\n");
+	    "[-n samples] [-P jobs]\n"
+	    "                [-p profile,...] [-s count] [--fresh] [--mock]\n"
+	    "                [--score mode | --score-cmd command] "
+	    "[--seed seed] dataset\n");
 	exit(status);
 }
 
