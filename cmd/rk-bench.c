@@ -69,65 +69,30 @@ static int progress;
 
 /* ---- the pipeline ------------------------------------------------------ */
 
-static int to_fd = -1, from_fd = -1;
+static struct rk_chain chain = { -1, -1, NULL, 0 };
 static struct rk_sbuf outq, inq;
-static pid_t *pids;
-static size_t npids;
 
-/* A pipe whose ends no stage inherits but as its stdin or stdout. */
-static void
-xpipe(int p[2])
-{
-	if (pipe(p) == -1)
-		err(RK_EXIT_IO, "pipeline");
-	fcntl(p[0], F_SETFD, FD_CLOEXEC);
-	fcntl(p[1], F_SETFD, FD_CLOEXEC);
-}
-
-/* Start argv with its stdin from in; its stdout goes to the next stage. */
-static int
-stage(char *const argv[], int in)
-{
-	int p[2];
-	pid_t pid;
-
-	xpipe(p);
-	if ((pid = fork()) == -1)
-		err(RK_EXIT_IO, "pipeline");
-	if (pid == 0) {
-		dup2(in, STDIN_FILENO);
-		dup2(p[1], STDOUT_FILENO);
-		close(in), close(p[0]), close(p[1]);
-		execvp(argv[0], argv);
-		warn("%s", argv[0]);
-		_exit(RK_EXIT_CONFIG);
-	}
-	close(in);
-	close(p[1]);
-	pids = rk_xrealloc(pids, (npids + 1) * sizeof(*pids));
-	pids[npids++] = pid;
-	return p[0];
-}
-
+/* rk-prompt, then rk-llm | rk-prompt for each step */
 static void
 pipeline(long steps)
 {
 	char jobs[24], *prompt[] = { "rk-prompt", NULL };
 	char *llm[] = { "rk-llm", "-P", jobs, opt.mock ? "--mock" : NULL,
 	    NULL };
-	int p[2], fd;
+	char ***argvs = rk_xmalloc((size_t)(2 * steps + 1) * sizeof(*argvs));
+	struct rk_error e;
 
 	/* -P is the user's own limit, over the default one */
 	snprintf(jobs, sizeof(jobs), "%ld", opt.jobs * opt.vote.samples);
 	if (opt.jobs * opt.vote.samples > rk_limits.concurrency)
 		setenv("RK_MAX_CONCURRENCY", jobs, 1);
-	xpipe(p);
-	to_fd = p[1];
-	fd = stage(prompt, p[0]);
+	argvs[0] = prompt;
 	for (long i = 0; i < steps; i++)
-		fd = stage(prompt, stage(llm, fd));
-	from_fd = fd;
-	fcntl(to_fd, F_SETFL, O_NONBLOCK);
+		argvs[2 * i + 1] = llm, argvs[2 * i + 2] = prompt;
+	if (rk_chain_start(&chain, argvs, (size_t)(2 * steps + 1), &e) != 0)
+		errx(e.code, "%s", e.msg);
+	free(argvs);
+	fcntl(chain.in, F_SETFL, O_NONBLOCK);
 }
 
 static void
@@ -158,28 +123,6 @@ send_samples(size_t t, long n)
 }
 
 /* ---- finishing a question ---------------------------------------------- */
-
-static void
-usage_of(const json_t *samples, struct rk_result *r)
-{
-	const json_t *rec, *s;
-	size_t i, j;
-	int known;
-
-	json_array_foreach(samples, i, rec)
-		json_array_foreach(json_object_get(rec, "steps"), j, s) {
-			long in = (long)json_integer_value(json_object_get(
-			    json_object_get(s, "usage"), "in"));
-			long out = (long)json_integer_value(json_object_get(
-			    json_object_get(s, "usage"), "out"));
-
-			r->in += in;
-			r->out += out;
-			if (!json_is_true(json_object_get(s, "cached")))
-				r->cost += rk_price_cost(&prices,
-				    rk_get_string(s, "model"), in, out, &known);
-		}
-}
 
 static void
 score(struct task *k, struct rk_result *r, const json_t *rec)
@@ -214,7 +157,7 @@ finish(size_t t)
 	r->ms = rk_round(rk_now_ms() - k->t0, 3);
 	r->agreement = rk_get_number(json_object_get(rec, "vote"), "agreement",
 	    0);
-	usage_of(k->samples, r);
+	rk_bench_usage(k->samples, &prices, r);
 	score(k, r, rec);
 	json_decref(rec);
 	json_decref(k->samples);
@@ -278,7 +221,7 @@ static void
 read_records(void)
 {
 	char buf[65536];
-	ssize_t n = read(from_fd, buf, sizeof(buf));
+	ssize_t n = read(chain.out, buf, sizeof(buf));
 	size_t start = 0;
 
 	if (n == 0)
@@ -301,7 +244,7 @@ read_records(void)
 static void
 write_records(void)
 {
-	ssize_t n = write(to_fd, outq.s, outq.len);
+	ssize_t n = write(chain.in, outq.s, outq.len);
 
 	if (n < 0 && errno != EAGAIN && errno != EINTR)
 		err(RK_EXIT_IO, "pipeline");
@@ -315,12 +258,11 @@ static void
 run(void)
 {
 	struct pollfd p[2];
-	int st;
 
 	start_tasks();
 	while (done < ntasks) {
-		p[0] = (struct pollfd){ from_fd, POLLIN, 0 };
-		p[1] = (struct pollfd){ to_fd, outq.len ? POLLOUT : 0, 0 };
+		p[0] = (struct pollfd){ chain.out, POLLIN, 0 };
+		p[1] = (struct pollfd){ chain.in, outq.len ? POLLOUT : 0, 0 };
 		if (poll(p, 2, -1) == -1 && errno != EINTR)
 			err(RK_EXIT_IO, "poll");
 		if (p[1].revents & (POLLOUT | POLLERR))
@@ -329,11 +271,8 @@ run(void)
 			read_records();
 		start_tasks();
 	}
-	close(to_fd);
-	close(from_fd);
-	for (size_t i = 0; i < npids; i++)
-		while (waitpid(pids[i], &st, 0) == -1 && errno == EINTR)
-			;
+	if (chain.npids > 0 && rk_chain_wait(&chain) != 0)
+		rk_exit_status(RK_EXIT_FAILED);
 	if (progress)
 		fprintf(stderr, "\r\033[K");
 }
@@ -438,48 +377,18 @@ setup(const char *path)
 		pipeline(steps);
 }
 
-/* ---- the report -------------------------------------------------------- */
-
-static void
-report_row(const char *profile, const struct rk_bench_stats *st, int fmt)
-{
-	static const char *fmts[] = {
-	    "%-12s %9ld %8.3f  %.3f-%.3f %9s %8.1f %8.1f %10.4f %8.1f %8.1f "
-	    "%6ld\n",
-	    "{\"profile\":\"%s\",\"questions\":%ld,\"accuracy\":%.4f,"
-	    "\"ci95\":[%.4f,%.4f],\"agreement\":%s,\"tokens_in\":%.1f,"
-	    "\"tokens_out\":%.1f,\"cost\":%.6f,\"p50_ms\":%.3f,"
-	    "\"p95_ms\":%.3f,\"failed\":%ld}\n",
-	    "%s,%ld,%.4f,%.4f,%.4f,%s,%.1f,%.1f,%.6f,%.3f,%.3f,%ld\n" };
-	char agr[16];
-
-	if (opt.vote.samples > 1)
-		snprintf(agr, sizeof(agr), "%.3f", st->agreement);
-	else
-		strlcpy(agr, fmt == 1 ? "null" : fmt == 2 ? "" : "-",
-		    sizeof(agr));
-	printf(fmts[fmt], profile, st->questions, st->accuracy, st->lo,
-	    st->hi, agr, st->in, st->out, st->cost, st->p50, st->p95,
-	    st->failed);
-}
-
 static void
 report(void)
 {
+	struct rk_bench_stats st;
 	int fmt = strcmp(opt.format, "json") == 0 ? 1 :
 	    strcmp(opt.format, "csv") == 0 ? 2 : 0;
-	struct rk_bench_stats st;
 
-	if (fmt == 0)
-		printf("%-12s %9s %8s  %-11s %9s %8s %8s %10s %8s %8s %6s\n",
-		    "profile", "questions", "accuracy", "95% CI", "agreement",
-		    "in/q", "out/q", "cost $", "p50 ms", "p95 ms", "failed");
-	else if (fmt == 2)
-		printf("profile,questions,accuracy,ci95_lo,ci95_hi,agreement,"
-		    "tokens_in,tokens_out,cost,p50_ms,p95_ms,failed\n");
+	rk_bench_print(stdout, fmt, NULL, NULL, 0);
 	for (size_t i = 0; i < nprofiles; i++) {
 		rk_bench_stats(results + i * set.n, set.n, &st);
-		report_row(profiles[i], &st, fmt);
+		rk_bench_print(stdout, fmt, profiles[i], &st,
+		    opt.vote.samples > 1);
 	}
 }
 

@@ -15,6 +15,7 @@
 #include <sqlite3.h>
 
 #include "core/rk.h"
+#include "llm/llm.h"
 #include "think/think.h"
 
 /* ---- datasets ---------------------------------------------------------- */
@@ -420,6 +421,30 @@ rk_results_forget(struct rk_results *r, const struct rk_result *k)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* What the samples of a question spent: tokens, and dollars at prices. */
+void
+rk_bench_usage(const json_t *samples, const struct rk_prices *prices,
+    struct rk_result *r)
+{
+	const json_t *rec, *s;
+	size_t i, j;
+	int known;
+
+	json_array_foreach(samples, i, rec)
+		json_array_foreach(json_object_get(rec, "steps"), j, s) {
+			long in = (long)json_integer_value(json_object_get(
+			    json_object_get(s, "usage"), "in"));
+			long out = (long)json_integer_value(json_object_get(
+			    json_object_get(s, "usage"), "out"));
+
+			r->in += in;
+			r->out += out;
+			if (!json_is_true(json_object_get(s, "cached")))
+				r->cost += rk_price_cost(prices,
+				    rk_get_string(s, "model"), in, out, &known);
+		}
+}
+
 /* ---- statistics -------------------------------------------------------- */
 
 static int
@@ -474,4 +499,43 @@ rk_bench_stats(const struct rk_result *r, size_t n, struct rk_bench_stats *s)
 	s->p50 = percentile(ms, n, 50);
 	s->p95 = percentile(ms, n, 95);
 	free(ms);
+}
+
+/*
+ * One profile's row of the report, as a table (fmt 0), a JSON object (1)
+ * or CSV (2); with no profile, the header (none for JSON).
+ */
+void
+rk_bench_print(FILE *fp, int fmt, const char *profile,
+    const struct rk_bench_stats *st, int voted)
+{
+	static const char *rows[] = {
+	    "%-12s %9ld %8.3f  %.3f-%.3f %9s %8.1f %8.1f %10.4f %8.1f %8.1f "
+	    "%6ld\n",
+	    "{\"profile\":\"%s\",\"questions\":%ld,\"accuracy\":%.4f,"
+	    "\"ci95\":[%.4f,%.4f],\"agreement\":%s,\"tokens_in\":%.1f,"
+	    "\"tokens_out\":%.1f,\"cost\":%.6f,\"p50_ms\":%.3f,"
+	    "\"p95_ms\":%.3f,\"failed\":%ld}\n",
+	    "%s,%ld,%.4f,%.4f,%.4f,%s,%.1f,%.1f,%.6f,%.3f,%.3f,%ld\n" };
+	char agr[16];
+
+	if (profile == NULL && fmt == 0)
+		fprintf(fp, "%-12s %9s %8s  %-11s %9s %8s %8s %10s %8s %8s "
+		    "%6s\n", "profile", "questions", "accuracy", "95% CI",
+		    "agreement", "in/q", "out/q", "cost $", "p50 ms", "p95 ms",
+		    "failed");
+	else if (profile == NULL && fmt == 2)
+		fprintf(fp, "profile,questions,accuracy,ci95_lo,ci95_hi,"
+		    "agreement,tokens_in,tokens_out,cost,p50_ms,p95_ms,"
+		    "failed\n");
+	if (profile == NULL)
+		return;
+	if (voted)
+		snprintf(agr, sizeof(agr), "%.3f", st->agreement);
+	else
+		strlcpy(agr, fmt == 1 ? "null" : fmt == 2 ? "" : "-",
+		    sizeof(agr));
+	fprintf(fp, rows[fmt], profile, st->questions, st->accuracy, st->lo,
+	    st->hi, agr, st->in, st->out, st->cost, st->p50, st->p95,
+	    st->failed);
 }

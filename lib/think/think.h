@@ -263,8 +263,14 @@ struct rk_bench_stats {
 	double	cost, p50, p95;
 };
 
+struct rk_prices;
+
+void	 rk_bench_usage(const json_t *samples, const struct rk_prices *,
+	    struct rk_result *);
 void	 rk_bench_stats(const struct rk_result *, size_t n,
 	    struct rk_bench_stats *);
+void	 rk_bench_print(FILE *, int fmt, const char *profile,
+	    const struct rk_bench_stats *, int voted);
 
 /*
  * report.c: runs as plain text for people.  Nothing here changes a record.
