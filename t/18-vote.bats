@@ -97,3 +97,20 @@ samples() {
 	check_synopsis rk-vote
 	check_manlint rk-vote
 }
+
+@test "rk think -n 5: samples stored, their vote printed; early stop" {
+	run rk think --mock -n 5 -t raw -f json "$Q"
+	assert_status 0
+	[ "$(printf '%s\n' "$output" | jq -c '[.answer, .vote.votes, .vote.samples, .vote.early_stopped]')" = '["84",3,5,false]' ]
+	[ "$(rk trace ls | grep -c raw)" -eq 5 ]
+	# all agree: three samples, then no more
+	printf '%s\n' '{"question":"What is 12 * 7?","replies":["Answer: 84"]}' >replies.jsonl
+	run rk think --mock -n 5 -t raw "$Q"
+	assert_status 0
+	[ "${lines[0]}" = "Answer: 84" ]
+	[ "${lines[1]}" = "Vote: 3 of 3 samples (agreement 1.00, majority), confidence 1.00; stopped early, 2 not sent" ]
+	[ "$(rk trace ls | grep -c raw)" -eq 8 ]
+	run rk think --mock -n 0 "$Q"
+	assert_status 2
+	assert_output "rk: think: -n needs a number of samples from 1 to 1000"
+}

@@ -198,13 +198,13 @@ api-key   (redacted)               environment RK_API_KEY"
 	assert_status 0
 	assert_match '^usage: rk think'
 	for o in -p -t -f -d -i --mock --provider -m --base-url --budget \
-	    --no-cache --stream --timing --performance-mode -h; do
+	    --no-cache --stream --timing --performance-mode -n --vote -h; do
 		printf '%s\n' "$output" | grep -Eq -- "^  (-[a-z], )?$o[ ,]|^      $o " ||
 		    { echo "no line for $o"; return 1; }
 	done
 	# and each of them is an option rk think knows
 	sed -n 's/^ *\(-[a-z]\), --.*/\1/p; s/^ *\(--[a-z-]*\) .*/\1/p' <<<"$output" >opts
-	[ "$(wc -l <opts)" -eq 15 ]
+	[ "$(wc -l <opts)" -eq 17 ]
 }
 
 # one command a line, continuation lines joined, blanks squeezed
