@@ -382,43 +382,46 @@ rk_results_get(struct rk_results *r, struct rk_result *k)
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* Run a statement that returns no rows, and free it: 0 or -1. */
+static int
+run_once(sqlite3_stmt *st)
+{
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
 int
 rk_results_put(struct rk_results *r, const struct rk_result *k)
 {
 	sqlite3_stmt *st = prepare(r, "INSERT OR REPLACE INTO bench VALUES "
 	    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", k);
-	int rc;
 
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_text(st, 6, k->answer, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 7, k->correct);
-	sqlite3_bind_int(st, 8, k->failed);
-	sqlite3_bind_double(st, 9, k->agreement);
-	sqlite3_bind_int64(st, 10, k->in);
-	sqlite3_bind_int64(st, 11, k->out);
-	sqlite3_bind_double(st, 12, k->cost);
-	sqlite3_bind_double(st, 13, k->ms);
-	sqlite3_bind_text(st, 14, k->run, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	if (st != NULL) {
+		sqlite3_bind_text(st, 6, k->answer, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 7, k->correct);
+		sqlite3_bind_int(st, 8, k->failed);
+		sqlite3_bind_double(st, 9, k->agreement);
+		sqlite3_bind_int64(st, 10, k->in);
+		sqlite3_bind_int64(st, 11, k->out);
+		sqlite3_bind_double(st, 12, k->cost);
+		sqlite3_bind_double(st, 13, k->ms);
+		sqlite3_bind_text(st, 14, k->run, -1, SQLITE_STATIC);
+	}
+	return run_once(st);
 }
 
 /* Forget a dataset's results for a profile and model (--fresh). */
 int
 rk_results_forget(struct rk_results *r, const struct rk_result *k)
 {
-	sqlite3_stmt *st = prepare(r, "DELETE FROM bench WHERE dataset = ?1 "
+	return run_once(prepare(r, "DELETE FROM bench WHERE dataset = ?1 "
 	    "AND ?2 IS NOT NULL AND profile = ?3 AND model = ?4 AND "
-	    "samples = ?5", k);
-	int rc;
-
-	if (st == NULL)
-		return -1;
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	    "samples = ?5", k));
 }
 
 /* What the samples of a question spent: tokens, and dollars at prices. */
