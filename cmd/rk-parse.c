@@ -103,41 +103,18 @@ one_file(struct rk_catalog *c, const char *path)
 	return RK_EXIT_OK;
 }
 
-static long
-count_steps(const struct rk_protocol *p)
-{
-	long n = 0;
-
-	for (size_t i = 0; i < p->nsteps; i++)
-		n += !(Pflag && p->steps[i].optional);
-	return n;
-}
-
 /* The most steps a protocol or profile can run: a pipeline's length. */
 static int
 count(struct rk_catalog *c, const char *name)
 {
-	struct rk_protocol *p;
-	struct rk_profile *f;
 	char *e;
-	long n = 0;
+	long n = rk_catalog_steps(c, name, Pflag, &e);
 
-	if ((p = rk_catalog_protocol(c, name, &e)) != NULL) {
-		struct rk_protocol *conc = rk_catalog_conclusion(c, p);
-
-		printf("%ld\n", count_steps(p) + (conc ? count_steps(conc) :
-		    0));
-		return RK_EXIT_OK;
-	}
-	free(e);
-	if ((f = rk_catalog_profile(c, name, &e)) == NULL) {
+	if (n < 0) {
 		warnx("%s", e);
 		free(e);
 		return RK_EXIT_CONFIG;
 	}
-	for (size_t i = 0; i < f->nchain; i++)
-		n += count_steps(rk_catalog_protocol(c, f->chain[i].protocol,
-		    &e));
 	printf("%ld\n", n);
 	return RK_EXIT_OK;
 }

@@ -3,12 +3,12 @@
 
 load helper
 
-@test "rk-parse -l lists the six protocols and six profiles" {
+@test "rk-parse -l lists the seven protocols and six profiles" {
 	run rk-parse -l
 	assert_status 0
-	[ "${#lines[@]}" -eq 12 ]
+	[ "${#lines[@]}" -eq 13 ]
 	[ "$(printf '%s\n' "$output" | awk '$2 == "protocol" { print $1 }' | tr '\n' ' ')" = \
-	    "bedrock brutalhonesty conclude gigathink laserlogic proofguard " ]
+	    "bedrock brutalhonesty conclude gigathink laserlogic proofguard raw " ]
 	[ "$(printf '%s\n' "$output" | awk '$2 == "profile" { print $1 }' | tr '\n' ' ')" = \
 	    "quick balanced deep paranoid decide scientific " ]
 	assert_match '^balanced +profile +.*\(gigathink > laserlogic > bedrock > proofguard > conclude\)$'
@@ -17,7 +17,7 @@ load helper
 @test "rk-parse with no argument checks everything and prints canonical JSON" {
 	run rk-parse
 	assert_status 0
-	[ "${#lines[@]}" -eq 12 ]
+	[ "${#lines[@]}" -eq 13 ]
 	[ "$(printf '%s\n' "$output" | jq -r '.id' | head -1)" = bedrock ]
 	run rk-parse -q
 	assert_status 0

@@ -141,7 +141,7 @@ overhead" ]
 @test "rk dispatches: list, help, --version, rk foo runs rk-foo, unknown commands" {
 	run rk list
 	assert_status 0
-	[ "${#lines[@]}" -eq 12 ]
+	[ "${#lines[@]}" -eq 13 ]
 	run rk help
 	assert_status 0
 	assert_match '^usage: rk think'

@@ -5,8 +5,10 @@
  * line of NDJSON, and misbehaves on demand: the scenario comes from the
  * model name ("fake/429-then-ok") or an X-Fake-Scenario header.
  *
- *	rk-fakellm [-B] [-d delay_ms] [-l log]
+ *	rk-fakellm [-B] [-d delay_ms] [-l log] [-r replies]
  *
+ * With -r, a request that quotes a question of the replies file (see
+ * lib/llm/replies.c) gets that question's next canned reply.
  * With -B it also prints the port of a "black hole" that accepts and
  * never answers (https:// to it never finishes connecting).
  *
@@ -37,6 +39,7 @@
 #include <jansson.h>
 
 #include "core/rk.h"
+#include "llm/llm.h"
 
 #define MAXHEAD	65536
 #define MAXBODY	(8 << 20)
@@ -45,6 +48,8 @@ static FILE *logfp;
 static long delay_ms;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static long seq;
+static struct rk_replies *canned;
+static long *canned_seen;	/* requests so far, per canned question */
 
 /* attempts per request: a small open-addressing table of body hashes */
 #define NSEEN 65536
@@ -179,6 +184,23 @@ reply_text(const struct req *r, int utf8)
 	    (int)(80 + h % 15));
 	fclose(fp);
 	return s;
+}
+
+/* The next canned reply to the question the request quotes, or NULL. */
+static char *
+canned_text(const struct req *r)
+{
+	const json_t *m = json_object_get(r->json, "messages"), *rs;
+	const char *q = json_string_value(json_object_get(json_array_get(m,
+	    json_array_size(m) - 1), "content"));
+	long i = rk_replies_find(canned, q, 1, &rs), k;
+
+	if (i < 0)
+		return NULL;
+	pthread_mutex_lock(&mu);
+	k = canned_seen[i]++;
+	pthread_mutex_unlock(&mu);
+	return strdup(rk_replies_pick(rs, k));
 }
 
 static char *
@@ -527,7 +549,10 @@ serve(int fd, struct req *r)
 		drip = sc[9] == ':' ? atol(sc + 10) : 300;
 	else if (strcmp(sc, "overloaded-in-stream") == 0 && r->attempt == 1)
 		err_at = 1;
-	text = strcmp(sc, "echo") == 0 ? echo_text(r) : reply_text(r, split);
+	if (strcmp(sc, "echo") == 0)
+		text = echo_text(r);
+	else if ((text = canned_text(r)) == NULL)
+		text = reply_text(r, split);
 	if (!r->stream) {
 		if (drop) {
 			sendf(fd, "HTTP/1.1 200 OK\r\nContent-Type: application/"
@@ -779,7 +804,9 @@ main(int argc, char *argv[])
 	int s, ch, one = 1, blackhole = 0;
 	long nconns = 0;
 
-	while ((ch = getopt(argc, argv, "Bd:l:")) != -1)
+	struct rk_error e;
+
+	while ((ch = getopt(argc, argv, "Bd:l:r:")) != -1)
 		switch (ch) {
 		case 'B':
 			blackhole = 1;
@@ -791,9 +818,15 @@ main(int argc, char *argv[])
 			if ((logfp = fopen(optarg, "a")) == NULL)
 				err(1, "%s", optarg);
 			break;
+		case 'r':
+			if ((canned = rk_replies_load(optarg, &e)) == NULL)
+				errx(1, "%s", e.msg);
+			canned_seen = calloc(rk_replies_count(canned) + 1,
+			    sizeof(*canned_seen));
+			break;
 		default:
 			fprintf(stderr, "usage: rk-fakellm [-B] [-d delay_ms] "
-			    "[-l log]\n");
+			    "[-l log] [-r replies]\n");
 			return 2;
 		}
 	signal(SIGPIPE, SIG_IGN);

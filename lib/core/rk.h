@@ -79,6 +79,20 @@ char	*rk_join_args(int argc, char *argv[]);
 int	 rk_parse_hits_format(const char *);
 const char *rk_parse_run_tag(const char *);
 
+/* chain.c: a pipeline of processes fed and read by its caller */
+
+#include <sys/types.h>
+
+struct rk_chain {
+	int	 in, out;	/* to the first stage, from the last */
+	pid_t	*pids;
+	size_t	 npids;
+};
+
+int	 rk_chain_start(struct rk_chain *, char **const argvs[], size_t n,
+	    struct rk_error *);
+int	 rk_chain_wait(struct rk_chain *);
+
 /* limits.c: every bound on outside data, each configurable */
 
 struct rk_limits {

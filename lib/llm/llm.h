@@ -217,6 +217,17 @@ void	 rk_call_api_error(struct rk_call *, const json_t *err,
 	    const char *what);
 char	*rk_json_error_message(const char *, size_t);
 
+/* replies.c: canned replies for tests, by question */
+struct rk_error;
+struct rk_replies;
+
+struct rk_replies *rk_replies_load(const char *path, struct rk_error *);
+void	 rk_replies_free(struct rk_replies *);
+long	 rk_replies_find(const struct rk_replies *, const char *text,
+	    int quoted, const json_t **replies);
+const char *rk_replies_pick(const json_t *replies, long k);
+size_t	 rk_replies_count(const struct rk_replies *);
+
 /* mock.c */
 long	rk_estimate_tokens(const char *text);
 void	rk_call_fail(struct rk_call *, const char *code, const char *fmt, ...)

@@ -3,7 +3,8 @@
  * the question, protocol, step and chain link, shaped like a real model's
  * (numbered items, a verdict line, a confidence line) so that parsing,
  * conditions and traces are exercised for real.  RK_MOCK_CONFIDENCE fixes
- * the confidence it states; RK_MOCK_DELAY (ms) makes it slow.
+ * the confidence it states; RK_MOCK_DELAY (ms) makes it slow;
+ * RK_MOCK_REPLIES names canned answers by question (see replies.c).
  */
 #include <ctype.h>
 #include <stdint.h>
@@ -190,6 +191,26 @@ reply(const json_t *rec, const json_t *req, uint64_t h, double conf)
 	return append(s, "\nConfidence: %.2f\n", conf);
 }
 
+/* The canned reply to an answer step of this sample, or NULL. */
+static const char *
+canned(const struct rk_call *c, struct rk_error *e)
+{
+	static struct rk_replies *r;
+	static int tried;
+	const char *path = rk_getenv("RK_MOCK_REPLIES");
+	const char *out = rk_get_string(c->req, "output");
+	const json_t *rs;
+
+	if (path == NULL || out == NULL || strcmp(out, "answer") != 0)
+		return NULL;
+	if (!tried++ && (r = rk_replies_load(path, e)) == NULL)
+		return NULL;
+	if (rk_replies_find(r, rk_get_string(c->rec, "query"), 0, &rs) < 0)
+		return NULL;
+	return rk_replies_pick(rs, (long)json_integer_value(json_object_get(
+	    c->req, "sample")));
+}
+
 static void
 delay(void)
 {
@@ -210,6 +231,8 @@ mock_call(struct rk_call *c)
 	uint64_t h = 0xcbf29ce484222325ULL;
 	double conf;
 	char link[24];
+	const char *text;
+	struct rk_error e = { 0, "" };
 
 	h = fnv1a(h, rk_get_string(c->rec, "query"));
 	h = fnv1a(h, rk_get_string(c->req, "protocol"));
@@ -224,8 +247,12 @@ mock_call(struct rk_call *c)
 		    "number from 0 to 1: '%s'", fixed);
 		return -1;
 	}
+	if ((text = canned(c, &e)) == NULL && e.code != 0) {
+		rk_call_fail(c, "bad-config", "RK_MOCK_REPLIES: %s", e.msg);
+		return -1;
+	}
 	delay();
-	c->text = reply(c->rec, c->req, h, conf);
+	c->text = text ? rk_xstrdup(text) : reply(c->rec, c->req, h, conf);
 	c->model = rk_xstrdup("mock-1");
 	/* counted as a cl100k_base model would bill them */
 	c->in = rk_count_request_tokens("mock-1", c->req);

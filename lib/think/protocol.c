@@ -858,6 +858,43 @@ rk_catalog_conclusion(struct rk_catalog *c, const struct rk_protocol *p)
 	return conc;
 }
 
+static long
+count_steps(const struct rk_protocol *p, int perf)
+{
+	long n = 0;
+
+	for (size_t i = 0; p != NULL && i < p->nsteps; i++)
+		n += !(perf && p->steps[i].optional);
+	return n;
+}
+
+/*
+ * The most steps a protocol (with its conclusion) or a profile can run:
+ * the length of its pipeline.  -1 with *err set if there is no such name.
+ */
+long
+rk_catalog_steps(struct rk_catalog *c, const char *name, int perf,
+    char **err)
+{
+	struct rk_protocol *p;
+	struct rk_profile *f;
+	long n = 0;
+	char *e;
+
+	if ((p = rk_catalog_protocol(c, name, err)) != NULL)
+		return count_steps(p, perf) + count_steps(
+		    rk_catalog_conclusion(c, p), perf);
+	free(*err);
+	if ((f = rk_catalog_profile(c, name, err)) == NULL)
+		return -1;
+	for (size_t i = 0; i < f->nchain; i++) {
+		n += count_steps(rk_catalog_protocol(c, f->chain[i].protocol,
+		    &e), perf);
+		free(e);
+	}
+	return n;
+}
+
 /* Resolve a link's input: "question", or "protocol.step" run earlier. */
 static int
 check_input(struct rk_catalog *c, const struct rk_profile *p, size_t i,

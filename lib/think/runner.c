@@ -192,6 +192,24 @@ num_or(double v, double dflt)
 	return isnan(v) ? dflt : v;
 }
 
+/*
+ * A sample of a self-consistency vote (rk-vote(1)) runs every step at the
+ * step's temperature moved by the sample's offset, and records the last.
+ */
+static double
+sample_temperature(json_t *rec, double base)
+{
+	json_t *sample = json_object_get(rec, "sample");
+	double t;
+
+	if (!json_is_object(sample))
+		return base;
+	t = rk_round(base + rk_get_number(sample, "offset", 0), 3);
+	t = t < 0 ? 0 : t > 2 ? 2 : t;
+	json_object_set_new(sample, "temperature", json_real(t));
+	return t;
+}
+
 static void
 make_request(struct state *st, const struct rk_protocol *p,
     const struct rk_step *s, long link)
@@ -224,8 +242,8 @@ make_request(struct state *st, const struct rk_protocol *p,
 	    "messages", msgs,
 	    "max_tokens", (json_int_t)(l && l->max_tokens ? l->max_tokens :
 	    s->max_tokens),
-	    "temperature", l ? num_or(l->temperature, s->temperature) :
-	    s->temperature,
+	    "temperature", sample_temperature(st->rec, l ?
+	    num_or(l->temperature, s->temperature) : s->temperature),
 	    "min_confidence", l ? num_or(l->min_confidence,
 	    s->min_confidence) : s->min_confidence);
 	if (json_array_size(json_object_get(st->rec, "context")) > 0)
@@ -234,6 +252,9 @@ make_request(struct state *st, const struct rk_protocol *p,
 		json_object_set_new(req, "min_items", json_integer(s->min_items));
 		json_object_set_new(req, "max_items", json_integer(s->max_items));
 	}
+	if (json_is_object(json_object_get(st->rec, "sample")))
+		json_object_set(req, "sample", json_object_get(json_object_get(
+		    st->rec, "sample"), "index"));
 	json_object_set_new(req, "ms", json_pack("{s:f, s:f}", "load",
 	    rk_round(st->run->load_ms, 3), "render", rk_round(rk_now_ms() - t0, 3)));
 	json_object_set_new(st->rec, "request", req);

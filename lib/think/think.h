@@ -127,6 +127,8 @@ int	 rk_cond_eval(const struct rk_cond *, double conf, const char *verdict);
 const char *rk_out_kind_name(enum out_kind);
 struct rk_protocol *rk_catalog_conclusion(struct rk_catalog *,
 	    const struct rk_protocol *);
+long	 rk_catalog_steps(struct rk_catalog *, const char *name, int perf,
+	    char **err);
 
 /* runner.c: the next step of a record */
 
@@ -161,6 +163,114 @@ const char *rk_line_label(const char *line, const char *word);
  */
 char	*rk_answer_extract(const char *text, int numeric);
 char	*rk_answer_normalize(const char *answer);
+
+/*
+ * vote.c: self-consistency.  Samples are records with a "sample" member
+ * {group, index, of, offset}; their steps run at the step's temperature
+ * plus the offset.  rk_vote() turns the samples of one group into the
+ * vote's record; rk_vote_more() says how many more samples to send (0:
+ * the vote is over, early or not).
+ */
+enum rk_vote_method { RK_VOTE_MAJORITY, RK_VOTE_CONFIDENCE, RK_VOTE_CISC,
+    RK_VOTE_UNANIMOUS };
+
+struct rk_vote_opts {
+	enum rk_vote_method method;
+	long	samples;	/* the most samples of a question */
+	long	min_samples;	/* taken before an early stop */
+	double	threshold;	/* the leader's share that stops early */
+	double	spread;		/* temperatures: base - spread .. + spread */
+};
+
+void	 rk_vote_defaults(struct rk_vote_opts *);
+int	 rk_vote_method_parse(const char *, enum rk_vote_method *);
+const char *rk_vote_method_name(enum rk_vote_method);
+double	 rk_sample_offset(long index, long of, double spread);
+json_t	*rk_sample_new(const json_t *rec, const char *group, long index,
+	    const struct rk_vote_opts *);
+const char *rk_sample_group(const json_t *rec);	/* or the record's id */
+json_t	*rk_vote(const json_t *samples, const struct rk_vote_opts *);
+long	 rk_vote_more(const json_t *samples, const struct rk_vote_opts *);
+
+/*
+ * bench.c: benchmarks of profiles.  A dataset is JSONL {id, question,
+ * answer} (GSM8K's "#### N" answers and multiple choice with "choices"
+ * and a letter too); results are kept by dataset, question, profile,
+ * model and samples so that a run resumes.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+struct rk_bench_item {
+	char	*id, *question, *gold;
+	int	 choice;	/* multiple choice: the gold is a letter */
+	size_t	 pos;		/* in the dataset, while sampling */
+};
+
+struct rk_bench_set {
+	struct rk_bench_item	*v;
+	size_t			 n;
+};
+
+enum rk_bench_score { RK_SCORE_AUTO, RK_SCORE_NUMERIC, RK_SCORE_CHOICE,
+    RK_SCORE_EXACT };
+
+int	 rk_bench_load(struct rk_bench_set *, const char *path,
+	    struct rk_error *);
+void	 rk_bench_free(struct rk_bench_set *);
+void	 rk_bench_sample(struct rk_bench_set *, size_t n, uint64_t seed);
+int	 rk_bench_score_parse(const char *, enum rk_bench_score *);
+char	*rk_bench_answer(const json_t *rec, const struct rk_bench_item *);
+int	 rk_bench_correct(enum rk_bench_score, const char *answer,
+	    const struct rk_bench_item *);
+
+struct rk_scorer {
+	const char	*cmd;
+	pid_t		 pid;
+	FILE		*to, *from;
+};
+
+int	 rk_scorer_open(struct rk_scorer *, const char *cmd, struct rk_error *);
+int	 rk_scorer_score(struct rk_scorer *, const char *answer,
+	    const char *gold, int *correct, struct rk_error *);
+void	 rk_scorer_close(struct rk_scorer *);
+
+struct rk_result {
+	const char	*dataset, *qid, *profile, *model;	/* the key */
+	long		 samples;
+	const char	*answer, *run;
+	int		 correct, failed;
+	double		 agreement, cost, ms;
+	long		 in, out;
+};
+
+struct rk_results {
+	struct sqlite3	*db;
+};
+
+int	 rk_results_open(struct rk_results *, const char *path,
+	    struct rk_error *);
+void	 rk_results_close(struct rk_results *);
+int	 rk_results_get(struct rk_results *, struct rk_result *);
+int	 rk_results_put(struct rk_results *, const struct rk_result *);
+int	 rk_results_forget(struct rk_results *, const struct rk_result *);
+
+struct rk_bench_stats {
+	long	questions, correct, failed;
+	double	accuracy, lo, hi;	/* and its 95 % interval (Wilson) */
+	double	agreement, in, out;	/* means per question */
+	double	cost, p50, p95;
+};
+
+struct rk_prices;
+
+void	 rk_bench_usage(const json_t *samples, const struct rk_prices *,
+	    struct rk_result *);
+void	 rk_bench_stats(const struct rk_result *, size_t n,
+	    struct rk_bench_stats *);
+void	 rk_bench_print(FILE *, int fmt, const char *profile,
+	    const struct rk_bench_stats *, int voted);
 
 /*
  * report.c: runs as plain text for people.  Nothing here changes a record.

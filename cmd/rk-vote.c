@@ -1,0 +1,236 @@
+/*
+ * rk-vote: self-consistency.  With -s it makes samples of each question
+ * (copies of its record, each at its own temperature); otherwise it reads
+ * finished samples, groups them by question and writes each group's vote,
+ * or with --next how many more samples each group needs.  rk think -n
+ * runs: rk-vote -s | rk-prompt | rk-llm ... | rk-vote.
+ */
+#include <err.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/rk.h"
+#include "think/think.h"
+
+static struct rk_vote_opts vo;
+static int text, next, n_given;
+
+static void
+usage(FILE *fp, int status)
+{
+	fprintf(fp, "usage: rk-vote [-f text | json] [-m method] [-n samples] "
+	    "[-t threshold] [file]\n"
+	    "       rk-vote --next [-m method] [-n samples] [-t threshold] "
+	    "[file]\n"
+	    "       rk-vote -s first:count [-g group] [-n samples] "
+	    "[--spread spread]\n"
+	    "               [question ...]\n");
+	exit(status);
+}
+
+/* ---- making samples ---------------------------------------------------- */
+
+static long first, count;
+static const char *group;
+
+static void
+spawn(json_t *rec)
+{
+	const char *g = group ? group : rk_get_string(rec, "id");
+
+	for (long i = first; i < first + count && !rk_has_error(rec); i++) {
+		json_t *s = rk_sample_new(rec, g, i, &vo);
+
+		if (rk_write(stdout, s) == -1)
+			err(RK_EXIT_IO, "stdout");
+		json_decref(s);
+	}
+	if (rk_has_error(rec) && rk_write(stdout, rec) == -1)
+		err(RK_EXIT_IO, "stdout");
+	json_decref(rec);
+}
+
+static void
+parse_range(const char *s)
+{
+	char *end;
+
+	first = strtol(s, &end, 10);
+	if (end == s || *end != ':' || first < 0 ||
+	    rk_parse_uint(end + 1, 1000, &count) == -1 || count < 1)
+		errx(RK_EXIT_USAGE, "-s: not first:count such as 0:3: '%s'", s);
+}
+
+/* ---- voting ------------------------------------------------------------ */
+
+static void
+print_text(const json_t *v)
+{
+	const json_t *vote = json_object_get(v, "vote"), *r;
+	const char *a = rk_get_string(v, "answer");
+	long n = (long)json_integer_value(json_object_get(vote, "samples"));
+	size_t i;
+
+	printf("Answer: %s\n", a ? a : "(none: the samples do not agree)");
+	printf("Vote: %lld of %ld samples (agreement %.2f, %s), confidence "
+	    "%.2f", json_integer_value(json_object_get(vote, "votes")), n,
+	    rk_get_number(vote, "agreement", 0), rk_get_string(vote,
+	    "method"), rk_get_number(vote, "confidence", 0));
+	if (json_is_true(json_object_get(vote, "early_stopped")))
+		printf("; stopped early, %ld not sent", vo.samples - n);
+	printf("\n");
+	json_array_foreach(json_object_get(vote, "runs"), i, r)
+		printf("  %-26s  t=%-5.2f  %.2f  %s\n", rk_get_string(r, "id"),
+		    rk_get_number(r, "temperature", 0),
+		    rk_get_number(r, "confidence", 0),
+		    rk_get_string(r, "answer") ? rk_get_string(r, "answer") :
+		    "-");
+	if (rk_get_string(v, "conclusion") != NULL)
+		printf("\n%s\n", rk_get_string(v, "conclusion"));
+}
+
+static void
+decide(const char *g, const json_t *samples)
+{
+	json_t *v;
+
+	/* without -n, as many as the samples were made for */
+	if (!n_given && json_integer_value(json_object_get(json_object_get(
+	    json_array_get(samples, 0), "sample"), "of")) > 0)
+		vo.samples = (long)json_integer_value(json_object_get(
+		    json_object_get(json_array_get(samples, 0), "sample"),
+		    "of"));
+	if (next) {
+		printf("%s\t%ld\n", g, rk_vote_more(samples, &vo));
+		return;
+	}
+	v = rk_vote(samples, &vo);
+	if (rk_has_error(v)) {
+		warnx("%s: %s", g, rk_get_string(json_object_get(v, "error"),
+		    "message"));
+		rk_exit_status(RK_EXIT_FAILED);
+	}
+	if (text)
+		print_text(v);
+	else if (rk_write(stdout, v) == -1)
+		err(RK_EXIT_IO, "stdout");
+	json_decref(v);
+}
+
+/* Group the samples by question, in the order the questions came. */
+static void
+vote_all(struct rk_reader *r)
+{
+	json_t *groups = json_object(), *order = json_array(), *rec, *g;
+	size_t i;
+
+	while ((rec = rk_read(r)) != NULL) {
+		const char *id = rk_sample_group(rec);
+
+		if (id == NULL)
+			id = "";
+		if ((g = json_object_get(groups, id)) == NULL) {
+			json_object_set_new(groups, id, g = json_array());
+			json_array_append_new(order, json_string(id));
+		}
+		json_array_append_new(g, rec);
+	}
+	json_array_foreach(order, i, g)
+		decide(json_string_value(g), json_object_get(groups,
+		    json_string_value(g)));
+	json_decref(groups);
+	json_decref(order);
+}
+
+static void
+options(int argc, char *argv[])
+{
+	enum { O_NEXT = 256, O_SPREAD };
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "next", no_argument, NULL, O_NEXT },
+		{ "spread", required_argument, NULL, O_SPREAD },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "+f:g:hm:n:s:t:V", longopts,
+	    NULL)) != -1)
+		switch (ch) {
+		case 'f':
+			if (strcmp(optarg, "text") != 0 &&
+			    strcmp(optarg, "json") != 0)
+				errx(RK_EXIT_USAGE, "-f: text or json, not "
+				    "'%s'", optarg);
+			text = strcmp(optarg, "text") == 0;
+			break;
+		case 'g': group = optarg; break;
+		case 'h': usage(stdout, RK_EXIT_OK); break;
+		case 'm':
+			if (rk_vote_method_parse(optarg, &vo.method) == -1)
+				errx(RK_EXIT_USAGE, "-m: majority, confidence, "
+				    "cisc or unanimous, not '%s'", optarg);
+			break;
+		case 'n':
+			if (rk_parse_uint(optarg, 1000, &vo.samples) == -1 ||
+			    vo.samples < 1)
+				errx(RK_EXIT_USAGE, "-n: not a number from 1 to "
+				    "1000: '%s'", optarg);
+			n_given = 1;
+			break;
+		case 's': parse_range(optarg); break;
+		case 't':
+			if (rk_parse_double(optarg, &vo.threshold) == -1 ||
+			    vo.threshold <= 0 || vo.threshold > 1)
+				errx(RK_EXIT_USAGE, "-t: not a share above 0 up "
+				    "to 1: '%s'", optarg);
+			break;
+		case 'V': rk_version(); break;
+		case O_NEXT: next = 1; break;
+		case O_SPREAD:
+			if (rk_parse_double(optarg, &vo.spread) == -1 ||
+			    vo.spread < 0 || vo.spread > 2)
+				errx(RK_EXIT_USAGE, "--spread: not a number from "
+				    "0 to 2: '%s'", optarg);
+			break;
+		default: usage(stderr, RK_EXIT_USAGE);
+		}
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct rk_reader *r;
+	json_t *rec;
+
+	rk_init(argv[0]);
+	rk_vote_defaults(&vo);
+	options(argc, argv);
+	argc -= optind;
+	argv += optind;
+	if (count > 0 && argc > 0) {
+		char *q = rk_join_args(argc, argv);
+
+		if (!rk_utf8_valid(q, strlen(q)))
+			errx(RK_EXIT_INPUT, "question: invalid UTF-8");
+		spawn(rk_record_new(q));
+		free(q);
+		return rk_finish();
+	}
+	if (argc > 1)
+		usage(stderr, RK_EXIT_USAGE);
+	if (argc == 1 && strcmp(argv[0], "-") != 0 &&
+	    freopen(argv[0], "r", stdin) == NULL)
+		err(RK_EXIT_IO, "%s", argv[0]);
+	r = rk_reader_fd(STDIN_FILENO, argc ? argv[0] : "stdin");
+	if (count > 0)
+		while ((rec = rk_read(r)) != NULL)
+			spawn(rec);
+	else
+		vote_all(r);
+	rk_reader_free(r);
+	return rk_finish();
+}
