@@ -409,6 +409,8 @@ canonical(const struct slot *s)
 	    "provider", ep.provider, "base_url", ep.base_url, "model",
 	    ep.model, "messages", json_object_get(req, "messages"));
 
+	if (k == NULL)
+		return NULL;
 	json_object_set_new(k, "max_tokens", json_integer(
 	    json_integer_value(json_object_get(req, "max_tokens"))));
 	if (json_is_number(json_object_get(req, "temperature")))
@@ -434,7 +436,7 @@ slot_reset_call(struct slot *s)
 static void
 prepare(struct slot *s, double now)
 {
-	json_t *req = json_object_get(s->rec, "request"), *hit, *k;
+	json_t *req = json_object_get(s->rec, "request"), *hit, *k, *b;
 
 	s->state = S_DONE;
 	if (rk_has_error(s->rec) || !json_is_object(req))
@@ -446,9 +448,16 @@ prepare(struct slot *s, double now)
 	s->max_tokens = (long)json_integer_value(json_object_get(req,
 	    "max_tokens"));
 	s->total_ms = opt.total_ms;
-	s->cacheable = cache != NULL;
-	if (cache != NULL) {
-		k = canonical(s);
+	if ((b = ep.dialect->body(req, ep.model, s->max_tokens, 0)) == NULL) {
+		rk_call_fail(&s->c, "bad-request", "the request has no "
+		    "messages (a non-empty array of {role, content})");
+		fail(s->rec, &s->c, RK_EXIT_INPUT);
+		rk_call_clear(&s->c);
+		return;
+	}
+	json_decref(b);
+	s->cacheable = cache != NULL && (k = canonical(s)) != NULL;
+	if (s->cacheable) {
 		rk_cache_key(k, s->key);
 		json_decref(k);
 		if ((hit = rk_cache_get(cache, s->key)) != NULL) {
@@ -538,8 +547,17 @@ launch(struct slot *s, double now)
 	x = rk_xmalloc(sizeof(*x));
 	memset(x, 0, sizeof(*x));
 	rk_asprintf(&x->url, "%s%s", ep.base_url, ep.dialect->path);
-	b = ep.dialect->body(s->c.req, ep.model, s->max_tokens, opt.stream);
-	x->body = json_dumps(b, JSON_COMPACT);
+	if ((b = ep.dialect->body(s->c.req, ep.model, s->max_tokens,
+	    opt.stream)) == NULL || (x->body = json_dumps(b, JSON_COMPACT)) ==
+	    NULL) {
+		json_decref(b);
+		rk_xfer_free(x);
+		rk_call_fail(&s->c, "bad-request", "cannot write the request");
+		fail(s->rec, &s->c, RK_EXIT_FAILED);
+		rk_call_clear(&s->c);
+		s->state = S_DONE;
+		return;
+	}
 	json_decref(b);
 	x->headers = ep.dialect->headers(ep.key);
 	x->total_ms = s->total_ms;

@@ -84,6 +84,29 @@ nreq() { wc -l <"$TMP/fake.log" | tr -d ' '; }
 	assert_output '[["user"],231]'
 }
 
+@test "a request without messages is an error record; the batch goes on" {
+	# ten good records around one with "request":{}, one with a number
+	for i in 1 2 3 4 5; do pending | jq -c --arg i "$i" '.id += $i'; done >in
+	echo '{"query":"q","request":{}}' >>in
+	echo '{"query":"q2","request":{"messages":5}}' >>in
+	for i in 6 7 8 9 10; do pending | jq -c --arg i "$i" '.id += $i'; done >>in
+	for p in openai anthropic; do
+		for s in --no-stream --stream; do
+			run sh -c "RK_PROVIDER=$p RK_BASE_URL=$URL rk-llm $s \
+			    --no-cache -m fake/ok <in >out"
+			assert_status 3
+			run jq -c '[.query, .error.code // (.steps | length)]' out
+			[ "${#lines[@]}" -eq 12 ]
+			[ "$(grep -c '^\["Is a monorepo right for us?",1\]$' \
+			    <<<"$output")" -eq 10 ]
+			assert_match '^\["q","bad-request"\]$'
+			assert_match '^\["q2","bad-request"\]$'
+		done
+	done
+	# the bad requests never reached the server
+	[ "$(nreq)" -eq 40 ]
+}
+
 @test "streaming gives the same text as a whole reply, both dialects" {
 	for p in openai anthropic; do
 		llm $p fake/ok | jq -r '.steps[0].text' >whole

@@ -26,10 +26,14 @@ reasoning_model(const char *m)
 static json_t *
 body(const json_t *req, const char *model, long max_tokens, int stream)
 {
-	json_t *b = json_pack("{s:s, s:O}", "model", model, "messages",
-	    json_object_get(req, "messages"));
+	const json_t *msgs = json_object_get(req, "messages");
+	json_t *b;
 	int r = reasoning_model(model);
 
+	if (!json_is_array(msgs) || json_array_size(msgs) == 0 ||
+	    (b = json_pack("{s:s, s:O}", "model", model, "messages", msgs)) ==
+	    NULL)
+		return NULL;
 	if (max_tokens > 0)
 		json_object_set_new(b, r ? "max_completion_tokens" :
 		    "max_tokens", json_integer(max_tokens));
