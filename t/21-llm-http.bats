@@ -549,6 +549,24 @@ true'
 ]'
 }
 
+@test "records of processes sharing one output file never interleave" {
+	# each line goes out in one write(2): lines over stdio's buffer from
+	# 8 writers once came out interleaved (the next test's jq failed)
+	x=$(head -c 30000 /dev/zero | tr '\0' x)
+	for i in $(seq 10 29); do
+		pending | jq -c --arg x "$x" --arg i "$i" '.note = $x | .id += $i'
+	done >big
+	export RK_PROVIDER=openai RK_BASE_URL=$URL RK_MODEL=fake/ok
+	seq 1 16 | xargs -P 8 -I{} sh -c 'rk-llm --no-cache <big' >out1
+	seq 1 16 | xargs -P 8 -I{} sh -c 'rk-trace -n -f json <big' >out2
+	for f in out1 out2; do
+		[ "$(wc -l <$f)" -eq 320 ]
+		run jq -r '[.id, (.steps | length)] | @tsv' $f
+		assert_status 0
+		[ "$(printf '%s\n' "${lines[@]}" | sort -u | wc -l)" -eq 20 ]
+	done
+}
+
 @test "200 questions through xargs -P 8 with faults: none lost; then cached" {
 	command -v rk-trace >/dev/null || skip "no rk-trace"
 	seq 1 200 | sed 's/^/Question number /' >qs
