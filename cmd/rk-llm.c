@@ -584,12 +584,6 @@ launch(struct slot *s, double now)
 		    1000 / opt.rps;
 }
 
-static int
-retryable_status(long st)
-{
-	return st == 408 || st == 409 || st == 429 || st >= 500;
-}
-
 /* The outcome of one attempt, into s->c: 0 done, -1 failed. */
 static int
 outcome(struct slot *s, struct rk_xfer *x)
@@ -604,8 +598,12 @@ outcome(struct slot *s, struct rk_xfer *x)
 		if (c->errcode == NULL)
 			rk_call_fail(c, "bad-response", "%s: the event stream "
 			    "is malformed or over the limit", url);
-		if (c->acc.len > 0)
-			c->retryable = 0;	/* text was already shown */
+		if (c->acc.len > 0) {
+			/* text arrived, then an error: kept as for a cut
+			   stream, and not retried (it was already shown) */
+			c->retryable = 0;
+			c->truncated = strcmp(c->errcode, "too-big") != 0;
+		}
 		return -1;
 	case RK_X_CONNECT:
 		rk_call_fail(c, "connect", "%s: %s", url, x->errbuf[0] ?
@@ -666,7 +664,7 @@ outcome(struct slot *s, struct rk_xfer *x)
 		    " is sent only to its vendor's host; use RK_API_KEY for "
 		    "this base URL" : "");
 		free(m);
-		c->retryable = retryable_status(x->status);
+		c->retryable = rk_http_retryable(x->status);
 		return -1;
 	}
 	if (opt.stream && x->is_sse) {

@@ -308,6 +308,54 @@ nreq() { wc -l <"$TMP/fake.log" | tr -d ' '; }
 	assert_output '["connect",2]'
 }
 
+@test "the last usage a stream reports wins: Anthropic message_delta, Groq x_groq" {
+	# Anthropic: message_start says 2039 input tokens, message_delta (a
+	# web search) 10423; Groq: usage only in the last chunk's x_groq
+	for p in openai:'{"in":61,"out":23,"estimated":false}' \
+	    anthropic:'{"in":10423,"out":15,"estimated":false}'; do
+		for m in usage-late usage-late+split; do
+			for s in --no-stream --stream; do
+				llm ${p%%:*} fake/$m $s >out
+				run jq -c '.steps[0].usage' out
+				assert_output "${p#*:}"
+			done
+		done
+	done
+}
+
+@test "text before an in-stream error is kept as partial; a numeric code reads well" {
+	# Anthropic "event: error", an OpenRouter error object with code 502
+	# in a chunk, and an OpenAI-dialect "event: error"; whole and in
+	# 7-byte writes
+	for c in anthropic:error-after-text:overloaded_error:Overloaded \
+	    openai:error-after-text:502:'Provider returned error' \
+	    openai:event-error-after-text:502:'Provider returned error'; do
+		IFS=: read -r p m code msg <<<"$c"
+		for sp in "" +split; do
+			llm $p fake/$m$sp --stream >out 2>err || s=$?
+			[ "${s:-0}" -eq 6 ]
+			unset s
+			run jq -r '.error.message' out
+			assert_output "the stream carried an error ($code): $msg"
+			run jq -c '[.error.code, .error.truncated, .error.attempts,
+			    (.error.partial | startswith("1. ") and
+			    contains("5.") and (contains("9.") | not)),
+			    (.steps | length)]' out
+			assert_output '["api-error",true,1,true,0]'
+		done
+	done
+	# whole replies: the error object with status 200, nothing partial;
+	# 502 and overload may pass on a retry
+	for p in openai anthropic; do
+		llm $p fake/error-after-text+split --retries 1 >out 2>/dev/null ||
+		    true
+		run jq -c '[.error.code, .error.attempts, .error.partial]' out
+		assert_output '["api-error",2,null]'
+	done
+	run jq -r .error.message out
+	assert_output 'the server answered with an error (overloaded_error): Overloaded; giving up after 2 attempts (--retries, RK_RETRIES)'
+}
+
 @test "a reply over RK_MAX_RESPONSE is an error, whole or streamed" {
 	RK_MAX_RESPONSE=200 llm openai fake/ok >out 2>/dev/null || s=$?
 	[ "${s:-0}" -eq 6 ]

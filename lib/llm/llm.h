@@ -215,6 +215,7 @@ struct curl_slist *rk_header_secret(struct curl_slist *, const char *name,
 int	 rk_call_text(struct rk_call *, const json_t *content);
 void	 rk_call_api_error(struct rk_call *, const json_t *err,
 	    const char *what);
+int	 rk_http_retryable(long status);
 char	*rk_json_error_message(const char *, size_t);
 
 /* mock.c */

@@ -95,7 +95,7 @@ event(struct rk_call *c, const char *name, const char *data)
 {
 	json_t *j = json_loads(data, 0, NULL);
 	const char *type = rk_get_string(j, "type");
-	const json_t *d, *m;
+	const json_t *d, *m, *u;
 	int rc = 0;
 
 	if (type == NULL)
@@ -115,9 +115,11 @@ event(struct rk_call *c, const char *name, const char *data)
 		if (json_is_string(json_object_get(d, "text")))
 			rk_call_text(c, json_object_get(d, "text"));
 	} else if (strcmp(type, "message_delta") == 0) {
-		/* cumulative: the last one wins */
-		rk_call_usage(c, NULL, json_object_get(json_object_get(j,
-		    "usage"), "output_tokens"));
+		/* cumulative, and it may carry the final input_tokens too (a
+		   web search adds to them): the last usage wins */
+		u = json_object_get(j, "usage");
+		rk_call_usage(c, json_object_get(u, "input_tokens"),
+		    json_object_get(u, "output_tokens"));
 	} else if (strcmp(type, "message_stop") == 0)
 		c->done = 1;
 	else if (strcmp(type, "error") == 0) {
