@@ -197,6 +197,21 @@ second() { cat "$FIXTURES/llm/second.ndjson"; }
 	[ "$(printf '%s' "$output" | jq -r .error.code)" = context-window ]
 }
 
+@test "rk-llm --mock: a record cannot make a reply long or slow (50 items at most)" {
+	for r in '"min_items":10000' '"min_items":4611686018427387904' \
+	    '"min_items":-4611686018427387904,"max_items":4611686018427387904' \
+	    '"min_items":50,"max_items":-1'; do
+		echo "{\"query\":\"q\",\"request\":{\"output\":\"list\",$r}}"
+	done >in
+	run timeout 10 rk-llm --mock <in
+	assert_status 0
+	run jq -c '.steps[0].output.items | length' <<<"$output"
+	assert_output '50
+50
+3
+50'
+}
+
 @test "rk-llm: the mock is never cached" {
 	pending | rk-llm --mock >/dev/null
 	[ ! -e "$XDG_CACHE_HOME/reasonkit/responses.db" ]

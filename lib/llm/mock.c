@@ -152,12 +152,26 @@ mock_answer(const char *q, const char *t)
 	return s;
 }
 
+/*
+ * The most items a list reply has, whatever a record asks: a hand-made
+ * "min_items":10000 or 2^62 must not make the reply cost more.
+ */
+#define MOCK_MAX_ITEMS	50
+
+static long
+items_asked(const json_t *req, const char *key)
+{
+	json_int_t n = json_integer_value(json_object_get(req, key));
+
+	return n < 0 ? 0 : n > MOCK_MAX_ITEMS ? MOCK_MAX_ITEMS : (long)n;
+}
+
 static char *
 reply(const json_t *rec, const json_t *req, uint64_t h, double conf)
 {
 	const char *out = rk_get_string(req, "output");
-	long lo = json_integer_value(json_object_get(req, "min_items"));
-	long hi = json_integer_value(json_object_get(req, "max_items"));
+	long lo = items_asked(req, "min_items");
+	long hi = items_asked(req, "max_items");
 	char t[48], *s = rk_xstrdup("");
 
 	topic(rk_get_string(rec, "query"), t, sizeof(t));
