@@ -513,6 +513,22 @@ true'
 	assert_output wal
 }
 
+@test "cache: the database and its -wal and -shm are created 0600" {
+	mkdir -m 755 d
+	pending >in
+	umask 022
+	RK_PROVIDER=openai RK_BASE_URL=$URL rk-llm -m fake/slow:1500 \
+	    --cache d/c.db <in >out &
+	# while the request is in flight, all three files exist
+	for _ in $(seq 100); do [ -e d/c.db-shm ] && break; sleep 0.05; done
+	run stat -c '%a %n' d/c.db d/c.db-wal d/c.db-shm
+	assert_output '600 d/c.db
+600 d/c.db-wal
+600 d/c.db-shm'
+	wait $!
+	jq -e '.steps[0]' out >/dev/null
+}
+
 @test "cache: failed requests are not stored" {
 	pending >in
 	RK_PROVIDER=openai RK_BASE_URL=$URL rk-llm -m fake/401 <in >/dev/null 2>&1 || true

@@ -79,6 +79,9 @@ char	*rk_join_args(int argc, char *argv[]);
 int	 rk_parse_hits_format(const char *);
 const char *rk_parse_run_tag(const char *);
 
+/* db.c */
+int	 rk_db_private(const char *path);	/* create it 0600: 0 or -1 */
+
 /* limits.c: every bound on outside data, each configurable */
 
 struct rk_limits {

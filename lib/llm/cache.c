@@ -3,6 +3,7 @@
  * entry older than the TTL is a miss, and expired entries are deleted now
  * and then by whoever writes.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -67,6 +68,11 @@ rk_cache_open(const char *path, double ttl, char *err, size_t errsize)
 		rk_mkdirs(dir);
 	}
 	free(dir);
+	if (rk_db_private(path) == -1) {
+		snprintf(err, errsize, "%s: %s", path, strerror(errno));
+		rk_cache_close(c);
+		return NULL;
+	}
 	if (sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
 		goto fail;
