@@ -613,6 +613,22 @@ true'
 ]'
 }
 
+@test "rk-llm(1): \"many questions, eight at a time\" stores complete runs" {
+	awk '/^Many questions, eight at a time/ { f = 1 }
+	    f && /^\.Bd/ { b = 1; next }
+	    b && /^\.Ed/ { exit }
+	    b { sub(/^\$ /, ""); print }' \
+	    "$BATS_TEST_DIRNAME/../man/rk-llm.1" >example.sh
+	grep -q 'rk-llm -P 8' example.sh
+	seq 1 8 | sed 's/.*/Is option & a good idea?/' >questions.txt
+	RK_BASE_URL=$URL RK_MODEL=fake/ok RK_TRACE_DB=$TMP/runs.db \
+	    sh example.sh >report
+	run rk-trace -d "$TMP/runs.db" -f json ls -n 100
+	[ "${#lines[@]}" -eq 8 ]
+	run jq -r '[.status, .steps] | @tsv' <<<"$output"
+	[ "$(sort -u <<<"$output")" = "$(printf 'completed\t%s' "$(rk-parse -c gigathink)")" ]
+}
+
 @test "records of processes sharing one output file never interleave" {
 	# each line goes out in one write(2): lines over stdio's buffer from
 	# 8 writers once came out interleaved (the next test's jq failed)
