@@ -350,7 +350,7 @@ struct slot {
 	long		 max_tokens;
 	double		 total_ms;
 	int		 cacheable;
-	char		 key[RK_SHA256_HEX];
+	char		 key[RK_CACHE_KEY];
 	size_t		 echoed;
 };
 

@@ -5,8 +5,10 @@
  * line of NDJSON, and misbehaves on demand: the scenario comes from the
  * model name ("fake/429-then-ok") or an X-Fake-Scenario header.
  *
- *	rk-fakellm [-B] [-d delay_ms] [-l log]
+ *	rk-fakellm [-B] [-d delay_ms] [-l log] [-p port]
  *
+ * -p asks for a port (to make fixtures whose cache keys hold the URL);
+ * tests take the free one it picks without it.
  * With -B it also prints the port of a "black hole" that accepts and
  * never answers (https:// to it never finishes connecting).
  *
@@ -851,10 +853,10 @@ main(int argc, char *argv[])
 	struct sockaddr_in sa;
 	socklen_t len = sizeof(sa);
 	pthread_attr_t attr;
-	int s, ch, one = 1, blackhole = 0;
+	int s, ch, one = 1, blackhole = 0, port = 0;
 	long nconns = 0;
 
-	while ((ch = getopt(argc, argv, "Bd:l:")) != -1)
+	while ((ch = getopt(argc, argv, "Bd:l:p:")) != -1)
 		switch (ch) {
 		case 'B':
 			blackhole = 1;
@@ -862,13 +864,16 @@ main(int argc, char *argv[])
 		case 'd':
 			delay_ms = atol(optarg);
 			break;
+		case 'p':
+			port = atoi(optarg);
+			break;
 		case 'l':
 			if ((logfp = fopen(optarg, "a")) == NULL)
 				err(1, "%s", optarg);
 			break;
 		default:
 			fprintf(stderr, "usage: rk-fakellm [-B] [-d delay_ms] "
-			    "[-l log]\n");
+			    "[-l log] [-p port]\n");
 			return 2;
 		}
 	signal(SIGPIPE, SIG_IGN);
@@ -878,7 +883,7 @@ main(int argc, char *argv[])
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);	/* never elsewhere */
-	sa.sin_port = 0;
+	sa.sin_port = htons((uint16_t)port);
 	if (bind(s, (struct sockaddr *)&sa, sizeof(sa)) == -1 ||
 	    listen(s, 128) == -1 ||
 	    getsockname(s, (struct sockaddr *)&sa, &len) == -1)

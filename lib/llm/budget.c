@@ -59,7 +59,7 @@ rk_price_find(const struct rk_prices *p, const char *model)
 	return NULL;
 }
 
-double
+static double
 rk_price_cost(const struct rk_prices *p, const char *model, long in,
     long out, int *known)
 {

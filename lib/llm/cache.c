@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <sha2.h>
 #include <sqlite3.h>
 
 #include "core/rk.h"
@@ -20,13 +21,16 @@ struct rk_cache {
 	long		 puts;
 };
 
+_Static_assert(RK_CACHE_KEY == SHA256_DIGEST_STRING_LENGTH,
+    "a cache key is a SHA-256 in hex");
+
 void
-rk_cache_key(const json_t *canon, char out[RK_SHA256_HEX])
+rk_cache_key(const json_t *canon, char out[RK_CACHE_KEY])
 {
 	char *s = json_dumps(canon, JSON_COMPACT | JSON_SORT_KEYS |
 	    JSON_ENSURE_ASCII);
 
-	rk_sha256_hex(s, strlen(s), out);
+	SHA256Data((const uint8_t *)s, strlen(s), out);
 	free(s);
 }
 

@@ -38,9 +38,8 @@ struct rk_curl {
 extern struct rk_curl rk_curl;
 
 int	rk_curl_load(char *err, size_t errsize);	/* 0, or -1 + why */
-int	rk_curl_loaded(void);
 
-/* a growing string */
+/* sbuf.c: a growing string */
 struct rk_sbuf {
 	char	*s;
 	size_t	 len, cap;
@@ -122,7 +121,6 @@ void	 rk_http_run(struct rk_http *, int timeout_ms, int fd);
 struct rk_xfer *rk_http_done(struct rk_http *);	/* a finished one, or NULL */
 int	 rk_http_active(const struct rk_http *);
 void	 rk_xfer_free(struct rk_xfer *);
-const char *rk_xfer_result_name(enum rk_xfer_result);
 
 /*
  * Model providers for rk-llm.  A provider turns one pending request into a
@@ -202,9 +200,12 @@ struct rk_endpoint {
 int	 rk_endpoint_setup(struct rk_endpoint *, const char *provider,
 	    const char *base_url, const char *model, char *err, size_t);
 void	 rk_endpoint_free(struct rk_endpoint *);
-void	 rk_provider_list(FILE *);		/* the presets, for usage */
 
 /* provider_common.c: what the dialects share */
+long	 rk_estimate_tokens(const char *text);
+void	 rk_call_fail(struct rk_call *, const char *code, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+void	 rk_call_clear(struct rk_call *);
 void	 rk_call_usage(struct rk_call *, const json_t *in, const json_t *out);
 void	 rk_call_finish_usage(struct rk_call *, const char *model);
 void	 rk_call_model(struct rk_call *, const json_t *);
@@ -218,11 +219,6 @@ void	 rk_call_api_error(struct rk_call *, const json_t *err,
 int	 rk_http_retryable(long status);
 char	*rk_json_error_message(const char *, size_t);
 
-/* mock.c */
-long	rk_estimate_tokens(const char *text);
-void	rk_call_fail(struct rk_call *, const char *code, const char *fmt, ...)
-	    __attribute__((format(printf, 3, 4)));
-void	rk_call_clear(struct rk_call *);
 
 /*
  * Budgets for rk-llm: wall time waiting for the model, tokens, or dollars,
@@ -262,8 +258,6 @@ int	 rk_prices_load(struct rk_prices *, char *err, size_t errsize);
 void	 rk_prices_free(struct rk_prices *);
 const struct rk_price *rk_price_find(const struct rk_prices *,
 	    const char *model);
-double	 rk_price_cost(const struct rk_prices *, const char *model, long in,
-	    long out, int *known);
 
 /*
  * rk-llm's response cache: replies by the SHA-256 of the canonical request
@@ -274,7 +268,7 @@ double	 rk_price_cost(const struct rk_prices *, const char *model, long in,
 
 #include <jansson.h>
 
-#include "llm/sha256.h"
+#define RK_CACHE_KEY	65	/* SHA-256 (libmd) in hex, and a NUL */
 
 struct rk_cache;
 
@@ -285,6 +279,6 @@ void	 rk_cache_close(struct rk_cache *);
 json_t	*rk_cache_get(struct rk_cache *, const char *key);
 int	 rk_cache_put(struct rk_cache *, const char *key, const json_t *val);
 /* the key of a canonical JSON object (sorted keys, compact) */
-void	 rk_cache_key(const json_t *canon, char out[RK_SHA256_HEX]);
+void	 rk_cache_key(const json_t *canon, char out[RK_CACHE_KEY]);
 
 #endif

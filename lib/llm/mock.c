@@ -249,34 +249,3 @@ mock_call(struct rk_call *c)
 }
 
 const struct rk_provider rk_mock_provider = { "mock", mock_call };
-
-/* Where no tokenizer table can be had: about four bytes a token. */
-long
-rk_estimate_tokens(const char *text)
-{
-	return text ? (long)(strlen(text) + 3) / 4 : 0;
-}
-
-void
-rk_call_fail(struct rk_call *c, const char *code, const char *fmt, ...)
-{
-	va_list ap;
-
-	free(c->errcode);
-	free(c->errmsg);
-	c->errcode = rk_xstrdup(code);
-	va_start(ap, fmt);
-	rk_vasprintf(&c->errmsg, fmt, ap);
-	va_end(ap);
-}
-
-void
-rk_call_clear(struct rk_call *c)
-{
-	free(c->text);
-	free(c->model);
-	free(c->errcode);
-	free(c->errmsg);
-	rk_sbuf_free(&c->acc);
-	memset(c, 0, sizeof(*c));
-}

@@ -9,6 +9,37 @@
 #include "token/token.h"
 #include "llm/llm.h"
 
+/* Where no tokenizer table can be had: about four bytes a token. */
+long
+rk_estimate_tokens(const char *text)
+{
+	return text ? (long)(strlen(text) + 3) / 4 : 0;
+}
+
+void
+rk_call_fail(struct rk_call *c, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+
+	free(c->errcode);
+	free(c->errmsg);
+	c->errcode = rk_xstrdup(code);
+	va_start(ap, fmt);
+	rk_vasprintf(&c->errmsg, fmt, ap);
+	va_end(ap);
+}
+
+void
+rk_call_clear(struct rk_call *c)
+{
+	free(c->text);
+	free(c->model);
+	free(c->errcode);
+	free(c->errmsg);
+	rk_sbuf_free(&c->acc);
+	memset(c, 0, sizeof(*c));
+}
+
 /* Token counts as the server sent them (either may be absent). */
 void
 rk_call_usage(struct rk_call *c, const json_t *in, const json_t *out)
