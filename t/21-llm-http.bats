@@ -419,6 +419,36 @@ err:0"
 	assert_output "rk-llm: RK_API_KEY_FILE: $TMP/none: cannot read it"
 }
 
+@test "a start-up failure still turns each record into an error record (4)" {
+	# a bad base URL, no key, a bad price table: the questions stay
+	pending >in
+	echo 'a plain question' >>in
+	echo '{"query":"earlier","error":{"stage":"rk-prompt","code":"x","message":"m"}}' >>in
+	mkdir -p "$XDG_CONFIG_HOME/reasonkit"
+	for c in "--provider vllm -m x --base-url ftp://x/v1" \
+	    "--provider openai" \
+	    "--provider ollama -m m --base-url $URL --budget '\$1'"; do
+		run sh -c "rk-llm $c <in 2>err"
+		assert_status 4
+		[ "${#lines[@]}" -eq 3 ]
+		run jq -c '[.query, .error.stage, .error.code, has("request")]' \
+		    <<<"$output"
+		assert_output '["Is a monorepo right for us?","rk-llm","bad-config",true]
+["a plain question",null,null,false]
+["earlier","rk-prompt","x",false]'
+		[ "$(wc -l <err)" -eq 1 ]
+	done
+	# the error is the one said on stderr
+	run sh -c "rk-llm --provider openai <in 2>&1 >/dev/null"
+	assert_output "rk-llm: openai: no API key: set OPENAI_API_KEY (or RK_API_KEY or RK_API_KEY_FILE)"
+	run sh -c "rk-llm --provider openai <in 2>/dev/null | jq -r 'select(.request) | .error.message'"
+	assert_output "openai: no API key: set OPENAI_API_KEY (or RK_API_KEY or RK_API_KEY_FILE)"
+	# unreadable input: said, and a non-zero status
+	run sh -c 'rk-llm --provider openai <&- 2>&1'
+	[ "$status" -ne 0 ]
+	assert_match '^rk-llm: stdin: '
+}
+
 @test "local presets need only a URL (and a model)" {
 	pending | rk-llm --provider ollama -m fake/ok --base-url "$URL" >out
 	run jq -c '.steps[0].model' out
@@ -559,8 +589,8 @@ true'
 	# ($0.0002 - 69 in x $1/M) / $2/M out: the prompt by cl100k_base
 	assert_output 65
 	pending >in
-	run rk-llm --provider ollama -m llama3.2 --base-url "$URL" \
-	    --budget '$1' <in
+	run sh -c "rk-llm --provider ollama -m llama3.2 --base-url '$URL' \
+	    --budget '\$1' <in 2>&1 >/dev/null"
 	assert_status 4
 	assert_output "rk-llm: no price for model 'llama3.2' in prices.tsv: add a line to \$XDG_CONFIG_HOME/reasonkit/prices.tsv, or use a token or time budget"
 	mkdir -p "$XDG_CONFIG_HOME/reasonkit"

@@ -281,4 +281,47 @@ int	 rk_cache_put(struct rk_cache *, const char *key, const json_t *val);
 /* the key of a canonical JSON object (sorted keys, compact) */
 void	 rk_cache_key(const json_t *canon, char out[RK_CACHE_KEY]);
 
+/*
+ * rk-llm's work: run.c answers records (steps, failures, the budget and
+ * context-window policy, the offline model in turn, start-up failures);
+ * sched.c runs HTTP requests (a window of records filled by a reader
+ * thread, -P transfers at once, retries with backoff, the cache).  Each
+ * run returns the highest exit status its records earned (see core/rk.h);
+ * main() decides.
+ */
+struct rk_llm_opts {
+	long		 parallel, retries;
+	double		 connect_ms, idle_ms, total_ms, retry_ms;
+	double		 rps;		/* requests started a second, 0: any */
+	int		 stream, unordered;
+	int		 echo;		/* streamed text to stderr */
+	struct rk_budget budget;
+};
+
+struct rk_llm {
+	struct rk_llm_opts	 o;
+	const struct rk_provider *provider;	/* the offline model, or NULL */
+	struct rk_endpoint	 ep;		/* else this HTTP endpoint */
+	struct rk_prices	 prices;
+	struct rk_cache		*cache;		/* NULL: none */
+	int			 status;	/* the highest so far */
+};
+
+/* the records read from fd, answered, written to out: an exit status */
+int	 rk_llm_run_mock(struct rk_llm *, int fd, FILE *out);
+int	 rk_llm_run_http(struct rk_llm *, int fd, FILE *out);
+/* rk-llm could not start: every record that asks for a step gets this error */
+int	 rk_llm_run_failed(int fd, FILE *out, int status, const char *code,
+	    const char *msg);
+
+/* run.c, for sched.c */
+void	 rk_llm_succeed(struct rk_llm *, json_t *rec, json_t *steps,
+	    struct rk_call *, double ms_llm);
+void	 rk_llm_fail(struct rk_llm *, json_t *rec, struct rk_call *,
+	    int status);
+int	 rk_llm_budget_check(struct rk_llm *, struct rk_call *,
+	    const char *model, long *max_tokens, double *total_ms);
+int	 rk_llm_window_check(struct rk_llm *, struct rk_call *,
+	    const char *model, long *max_tokens);
+
 #endif
