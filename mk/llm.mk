@@ -1,10 +1,13 @@
 # rk-llm extras: the price table beside the protocols, the fake model
-# server and the SHA-256 test-vector checker used by the tests (never
-# installed), the HTTP benchmark.
+# server used by the tests (never installed), the HTTP benchmark.  The
+# cache keys are libmd's SHA-256 (linked statically with libbsd; named
+# here for STATIC=0).
+
+PKGS += libmd
 
 SHARE += $(O)/share/reasonkit/prices.tsv
 INSTALL_DATA += data/prices.tsv:.
-CHECK_PROGRAMS += $(O)/libexec/rk-fakellm $(O)/libexec/rk-sha256-test
+CHECK_PROGRAMS += $(O)/libexec/rk-fakellm
 
 $(O)/share/reasonkit/prices.tsv: | $(O)/share/reasonkit
 	ln -sfn ../../../data/prices.tsv $@
@@ -15,11 +18,6 @@ $(O)/libexec:
 $(O)/libexec/rk-fakellm: t/fakellm.c $(O)/librk.a | $(O)/libexec
 	$(CC) $(CFLAGS) -Ilib $(LDFLAGS) -o $@ t/fakellm.c $(O)/librk.a \
 	    $(LDLIBS) -lpthread
-
-$(O)/libexec/rk-sha256-test: t/fixtures/llm/sha256-test.c lib/llm/sha256.c \
-	lib/llm/sha256.h | $(O)/libexec
-	$(CC) $(CFLAGS) -Ilib $(LDFLAGS) -o $@ t/fixtures/llm/sha256-test.c \
-	    lib/llm/sha256.c
 
 bench-llm: all
 	sh bench/llm/run.sh $(O)

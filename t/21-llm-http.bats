@@ -84,6 +84,29 @@ nreq() { wc -l <"$TMP/fake.log" | tr -d ' '; }
 	assert_output '[["user"],231]'
 }
 
+@test "a request without messages is an error record; the batch goes on" {
+	# ten good records around one with "request":{}, one with a number
+	for i in 1 2 3 4 5; do pending | jq -c --arg i "$i" '.id += $i'; done >in
+	echo '{"query":"q","request":{}}' >>in
+	echo '{"query":"q2","request":{"messages":5}}' >>in
+	for i in 6 7 8 9 10; do pending | jq -c --arg i "$i" '.id += $i'; done >>in
+	for p in openai anthropic; do
+		for s in --no-stream --stream; do
+			run sh -c "RK_PROVIDER=$p RK_BASE_URL=$URL rk-llm $s \
+			    --no-cache -m fake/ok <in >out"
+			assert_status 3
+			run jq -c '[.query, .error.code // (.steps | length)]' out
+			[ "${#lines[@]}" -eq 12 ]
+			[ "$(grep -c '^\["Is a monorepo right for us?",1\]$' \
+			    <<<"$output")" -eq 10 ]
+			assert_match '^\["q","bad-request"\]$'
+			assert_match '^\["q2","bad-request"\]$'
+		done
+	done
+	# the bad requests never reached the server
+	[ "$(nreq)" -eq 40 ]
+}
+
 @test "streaming gives the same text as a whole reply, both dialects" {
 	for p in openai anthropic; do
 		llm $p fake/ok | jq -r '.steps[0].text' >whole
@@ -285,6 +308,54 @@ nreq() { wc -l <"$TMP/fake.log" | tr -d ' '; }
 	assert_output '["connect",2]'
 }
 
+@test "the last usage a stream reports wins: Anthropic message_delta, Groq x_groq" {
+	# Anthropic: message_start says 2039 input tokens, message_delta (a
+	# web search) 10423; Groq: usage only in the last chunk's x_groq
+	for p in openai:'{"in":61,"out":23,"estimated":false}' \
+	    anthropic:'{"in":10423,"out":15,"estimated":false}'; do
+		for m in usage-late usage-late+split; do
+			for s in --no-stream --stream; do
+				llm ${p%%:*} fake/$m $s >out
+				run jq -c '.steps[0].usage' out
+				assert_output "${p#*:}"
+			done
+		done
+	done
+}
+
+@test "text before an in-stream error is kept as partial; a numeric code reads well" {
+	# Anthropic "event: error", an OpenRouter error object with code 502
+	# in a chunk, and an OpenAI-dialect "event: error"; whole and in
+	# 7-byte writes
+	for c in anthropic:error-after-text:overloaded_error:Overloaded \
+	    openai:error-after-text:502:'Provider returned error' \
+	    openai:event-error-after-text:502:'Provider returned error'; do
+		IFS=: read -r p m code msg <<<"$c"
+		for sp in "" +split; do
+			llm $p fake/$m$sp --stream >out 2>err || s=$?
+			[ "${s:-0}" -eq 6 ]
+			unset s
+			run jq -r '.error.message' out
+			assert_output "the stream carried an error ($code): $msg"
+			run jq -c '[.error.code, .error.truncated, .error.attempts,
+			    (.error.partial | startswith("1. ") and
+			    contains("5.") and (contains("9.") | not)),
+			    (.steps | length)]' out
+			assert_output '["api-error",true,1,true,0]'
+		done
+	done
+	# whole replies: the error object with status 200, nothing partial;
+	# 502 and overload may pass on a retry
+	for p in openai anthropic; do
+		llm $p fake/error-after-text+split --retries 1 >out 2>/dev/null ||
+		    true
+		run jq -c '[.error.code, .error.attempts, .error.partial]' out
+		assert_output '["api-error",2,null]'
+	done
+	run jq -r .error.message out
+	assert_output 'the server answered with an error (overloaded_error): Overloaded; giving up after 2 attempts (--retries, RK_RETRIES)'
+}
+
 @test "a reply over RK_MAX_RESPONSE is an error, whole or streamed" {
 	RK_MAX_RESPONSE=200 llm openai fake/ok >out 2>/dev/null || s=$?
 	[ "${s:-0}" -eq 6 ]
@@ -346,6 +417,36 @@ err:0"
 	RK_API_KEY_FILE=$TMP/none run rk-llm --provider vllm -m x </dev/null
 	assert_status 4
 	assert_output "rk-llm: RK_API_KEY_FILE: $TMP/none: cannot read it"
+}
+
+@test "a start-up failure still turns each record into an error record (4)" {
+	# a bad base URL, no key, a bad price table: the questions stay
+	pending >in
+	echo 'a plain question' >>in
+	echo '{"query":"earlier","error":{"stage":"rk-prompt","code":"x","message":"m"}}' >>in
+	mkdir -p "$XDG_CONFIG_HOME/reasonkit"
+	for c in "--provider vllm -m x --base-url ftp://x/v1" \
+	    "--provider openai" \
+	    "--provider ollama -m m --base-url $URL --budget '\$1'"; do
+		run sh -c "rk-llm $c <in 2>err"
+		assert_status 4
+		[ "${#lines[@]}" -eq 3 ]
+		run jq -c '[.query, .error.stage, .error.code, has("request")]' \
+		    <<<"$output"
+		assert_output '["Is a monorepo right for us?","rk-llm","bad-config",true]
+["a plain question",null,null,false]
+["earlier","rk-prompt","x",false]'
+		[ "$(wc -l <err)" -eq 1 ]
+	done
+	# the error is the one said on stderr
+	run sh -c "rk-llm --provider openai <in 2>&1 >/dev/null"
+	assert_output "rk-llm: openai: no API key: set OPENAI_API_KEY (or RK_API_KEY or RK_API_KEY_FILE)"
+	run sh -c "rk-llm --provider openai <in 2>/dev/null | jq -r 'select(.request) | .error.message'"
+	assert_output "openai: no API key: set OPENAI_API_KEY (or RK_API_KEY or RK_API_KEY_FILE)"
+	# unreadable input: said, and a non-zero status
+	run sh -c 'rk-llm --provider openai <&- 2>&1'
+	[ "$status" -ne 0 ]
+	assert_match '^rk-llm: stdin: '
 }
 
 @test "local presets need only a URL (and a model)" {
@@ -442,6 +543,22 @@ true'
 	assert_output wal
 }
 
+@test "cache: the database and its -wal and -shm are created 0600" {
+	mkdir -m 755 d
+	pending >in
+	umask 022
+	RK_PROVIDER=openai RK_BASE_URL=$URL rk-llm -m fake/slow:1500 \
+	    --cache d/c.db <in >out &
+	# while the request is in flight, all three files exist
+	for _ in $(seq 100); do [ -e d/c.db-shm ] && break; sleep 0.05; done
+	run stat -c '%a %n' d/c.db d/c.db-wal d/c.db-shm
+	assert_output '600 d/c.db
+600 d/c.db-wal
+600 d/c.db-shm'
+	wait $!
+	jq -e '.steps[0]' out >/dev/null
+}
+
 @test "cache: failed requests are not stored" {
 	pending >in
 	RK_PROVIDER=openai RK_BASE_URL=$URL rk-llm -m fake/401 <in >/dev/null 2>&1 || true
@@ -472,8 +589,8 @@ true'
 	# ($0.0002 - 69 in x $1/M) / $2/M out: the prompt by cl100k_base
 	assert_output 65
 	pending >in
-	run rk-llm --provider ollama -m llama3.2 --base-url "$URL" \
-	    --budget '$1' <in
+	run sh -c "rk-llm --provider ollama -m llama3.2 --base-url '$URL' \
+	    --budget '\$1' <in 2>&1 >/dev/null"
 	assert_status 4
 	assert_output "rk-llm: no price for model 'llama3.2' in prices.tsv: add a line to \$XDG_CONFIG_HOME/reasonkit/prices.tsv, or use a token or time budget"
 	mkdir -p "$XDG_CONFIG_HOME/reasonkit"
@@ -524,6 +641,40 @@ true'
   "/v1/chat/completions",
   "/v1/messages"
 ]'
+}
+
+@test "rk-llm(1): \"many questions, eight at a time\" stores complete runs" {
+	awk '/^Many questions, eight at a time/ { f = 1 }
+	    f && /^\.Bd/ { b = 1; next }
+	    b && /^\.Ed/ { exit }
+	    b { sub(/^\$ /, ""); print }' \
+	    "$BATS_TEST_DIRNAME/../man/rk-llm.1" >example.sh
+	grep -q 'rk-llm -P 8' example.sh
+	seq 1 8 | sed 's/.*/Is option & a good idea?/' >questions.txt
+	RK_BASE_URL=$URL RK_MODEL=fake/ok RK_TRACE_DB=$TMP/runs.db \
+	    sh example.sh >report
+	run rk-trace -d "$TMP/runs.db" -f json ls -n 100
+	[ "${#lines[@]}" -eq 8 ]
+	run jq -r '[.status, .steps] | @tsv' <<<"$output"
+	[ "$(sort -u <<<"$output")" = "$(printf 'completed\t%s' "$(rk-parse -c gigathink)")" ]
+}
+
+@test "records of processes sharing one output file never interleave" {
+	# each line goes out in one write(2): lines over stdio's buffer from
+	# 8 writers once came out interleaved (the next test's jq failed)
+	x=$(head -c 30000 /dev/zero | tr '\0' x)
+	for i in $(seq 10 29); do
+		pending | jq -c --arg x "$x" --arg i "$i" '.note = $x | .id += $i'
+	done >big
+	export RK_PROVIDER=openai RK_BASE_URL=$URL RK_MODEL=fake/ok
+	seq 1 16 | xargs -P 8 -I{} sh -c 'rk-llm --no-cache <big' >out1
+	seq 1 16 | xargs -P 8 -I{} sh -c 'rk-trace -n -f json <big' >out2
+	for f in out1 out2; do
+		[ "$(wc -l <$f)" -eq 320 ]
+		run jq -r '[.id, (.steps | length)] | @tsv' $f
+		assert_status 0
+		[ "$(printf '%s\n' "${lines[@]}" | sort -u | wc -l)" -eq 20 ]
+	done
 }
 
 @test "200 questions through xargs -P 8 with faults: none lost; then cached" {

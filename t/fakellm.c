@@ -5,8 +5,10 @@
  * line of NDJSON, and misbehaves on demand: the scenario comes from the
  * model name ("fake/429-then-ok") or an X-Fake-Scenario header.
  *
- *	rk-fakellm [-B] [-d delay_ms] [-l log] [-r replies]
+ *	rk-fakellm [-B] [-d delay_ms] [-l log] [-p port] [-r replies]
  *
+ * -p asks for a port (to make fixtures whose cache keys hold the URL);
+ * tests take the free one it picks without it.
  * With -r, a request that quotes a question of the replies file (see
  * lib/llm/replies.c) gets that question's next canned reply.
  * With -B it also prints the port of a "black hole" that accepts and
@@ -17,6 +19,13 @@
  * overloaded-in-stream, 429-always, 500-always, 401, 403, 400-context,
  * 404-model, stall-after-headers, slow-drip[:ms], drop-mid-stream,
  * slow:ms, chaos.  "-then-ok" counts attempts per distinct request body.
+ * As real servers send them: usage-late (Anthropic: the final usage in
+ * message_delta, larger than message_start's; OpenAI: Groq's x_groq.usage
+ * in the last chunk), error-after-text (half the text, then an in-stream
+ * error: Anthropic's "event: error", an OpenRouter-style error object with
+ * a numeric code in a chunk; whole: that error object with status 200),
+ * event-error-after-text (OpenAI dialect: "event: error").  A "+split"
+ * suffix sends any reply in 7-byte writes.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -157,6 +166,8 @@ struct req {
 	size_t	 blen;
 	json_t	*json;
 	int	 anthropic, stream, attempt;
+	int	 split;		/* 7-byte writes */
+	int	 late;		/* usage-late */
 	long	 conn;
 	const char *model;
 };
@@ -281,6 +292,31 @@ send_error(int fd, const struct req *r, int status, const char *type,
 	return rc;
 }
 
+/* a 200 JSON reply in 7-byte writes: lines, fields and UTF-8 split */
+static int
+send_split(int fd, const char *body)
+{
+	size_t n = strlen(body);
+	int rc;
+
+	rc = sendf(fd, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+	    "Content-Length: %zu\r\n\r\n", n);
+	for (size_t k = 0; k < n && rc == 0; k += 7) {
+		rc = sendall(fd, body + k, n - k < 7 ? n - k : 7);
+		sleep_ms(1);
+	}
+	return rc;
+}
+
+/* Anthropic's usage as its web search replies end it */
+static json_t *
+late_usage(int in)
+{
+	return json_pack("{s:i, s:i, s:i, s:i, s:{s:i}}", "input_tokens", in,
+	    "cache_creation_input_tokens", 0, "cache_read_input_tokens", 0,
+	    "output_tokens", 15, "server_tool_use", "web_search_requests", 1);
+}
+
 static int
 send_whole(int fd, const struct req *r, const char *text, int usage)
 {
@@ -294,7 +330,8 @@ send_whole(int fd, const struct req *r, const char *text, int usage)
 		    "model", r->model ? r->model : "fake", "content", "type",
 		    "text", "text", text, "stop_reason", "end_turn");
 		if (usage)
-			json_object_set_new(o, "usage", json_pack("{s:i, s:i}",
+			json_object_set_new(o, "usage", r->late ?
+			    late_usage(10423) : json_pack("{s:i, s:i}",
 			    "input_tokens", 25, "output_tokens", 15));
 	} else {
 		o = json_pack("{s:s, s:s, s:i, s:s, s:[{s:i, s:{s:s, s:s}, "
@@ -304,11 +341,12 @@ send_whole(int fd, const struct req *r, const char *text, int usage)
 		    "content", text, "finish_reason", "stop");
 		if (usage)
 			json_object_set_new(o, "usage", json_pack("{s:i, s:i, "
-			    "s:i}", "prompt_tokens", 54, "completion_tokens", 20,
-			    "total_tokens", 74));
+			    "s:i}", "prompt_tokens", r->late ? 61 : 54,
+			    "completion_tokens", r->late ? 23 : 20,
+			    "total_tokens", r->late ? 84 : 74));
 	}
 	b = json_dumps(o, JSON_COMPACT);
-	rc = send_json(fd, 200, NULL, b);
+	rc = r->split ? send_split(fd, b) : send_json(fd, 200, NULL, b);
 	free(b);
 	json_decref(o);
 	return rc;
@@ -350,8 +388,8 @@ stream_events(const struct req *r, const char *text, int usage,
 
 		if (usage)
 			json_object_set_new(json_object_get(ms, "message"),
-			    "usage", json_pack("{s:i, s:i}", "input_tokens", 25,
-			    "output_tokens", 1));
+			    "usage", json_pack("{s:i, s:i}", "input_tokens",
+			    r->late ? 2039 : 25, "output_tokens", 1));
 		ev_add(e, "message_start", ms, NULL);
 		ev_add(e, "content_block_start", NULL, "{\"type\":"
 		    "\"content_block_start\",\"index\":0,\"content_block\":"
@@ -392,12 +430,23 @@ stream_events(const struct req *r, const char *text, int usage,
 		ev_add(e, "content_block_stop", NULL, "{\"type\":"
 		    "\"content_block_stop\",\"index\":0}");
 		ev_add(e, "message_delta", usage ? json_pack("{s:s, s:{s:s, "
-		    "s:n}, s:{s:i}}", "type", "message_delta", "delta",
+		    "s:n}, s:o}", "type", "message_delta", "delta",
 		    "stop_reason", "end_turn", "stop_sequence", "usage",
-		    "output_tokens", 15) : json_pack("{s:s, s:{s:s, s:n}}",
+		    r->late ? late_usage(10423) : json_pack("{s:i}",
+		    "output_tokens", 15)) : json_pack("{s:s, s:{s:s, s:n}}",
 		    "type", "message_delta", "delta", "stop_reason",
 		    "end_turn", "stop_sequence"), NULL);
 		ev_add(e, "message_stop", NULL, "{\"type\":\"message_stop\"}");
+	} else if (r->late && usage) {
+		/* Groq: no usage chunk; the last one carries x_groq.usage */
+		ev_add(e, NULL, json_pack("{s:s, s:s, s:i, s:s, s:[{s:i, "
+		    "s:{}, s:s}], s:{s:s, s:{s:f, s:i, s:i, s:i}}}", "id",
+		    "chatcmpl-fake", "object", "chat.completion.chunk",
+		    "created", 1747148049, "model", m, "choices", "index", 0,
+		    "delta", "finish_reason", "stop", "x_groq", "id", "req_fake",
+		    "usage", "queue_time", 0.012, "prompt_tokens", 61,
+		    "completion_tokens", 23, "total_tokens", 84), NULL);
+		ev_add(e, NULL, NULL, "[DONE]");
 	} else {
 		ev_add(e, NULL, json_pack("{s:s, s:s, s:i, s:s, s:[{s:i, "
 		    "s:{}, s:s}], s:n}", "id", "chatcmpl-fake", "object",
@@ -457,16 +506,30 @@ hang(int fd)
 			return;
 }
 
+#define ANTHROPIC_OVERLOADED "event: error\ndata: {\"type\":\"error\"," \
+	"\"error\":{\"type\":\"overloaded_error\",\"message\":" \
+	"\"Overloaded\"}}\n\n"
+#define OPENROUTER_ERROR "{\"error\":{\"message\":\"Provider returned " \
+	"error\",\"code\":502,\"metadata\":{\"provider_name\":\"Fake\"}}}"
+
 /* -1: close the connection afterwards */
 static int
 serve(int fd, struct req *r)
 {
 	const char *sc = r->scenario;
-	char *text;
+	const char *err_ev = NULL;	/* the in-stream error event */
+	char *text, *plus;
 	struct events ev = { NULL, 0 };
 	long drip = 0;
-	int usage = 1, rc = 0, split = 0, cr = 0, drop = 0, err_at = -1;
+	int usage = 1, rc = 0, utf8 = 0, cr = 0, drop = 0, err_at = -1;
+	int half = 0;
 	uint64_t h = fnv(r->body, r->blen, 0xcbf29ce484222325ULL);
+
+	if ((plus = strstr(r->scenario, "+split")) != NULL) {
+		*plus = '\0';
+		r->split = 1;
+	}
+	r->late = strcmp(sc, "usage-late") == 0;
 
 	if (strncmp(sc, "slow:", 5) == 0)
 		sleep_ms(atol(sc + 5));
@@ -540,19 +603,36 @@ serve(int fd, struct req *r)
 	if (strcmp(sc, "no-usage") == 0)
 		usage = 0;
 	else if (strcmp(sc, "split-frames") == 0)
-		split = 1;
+		r->split = utf8 = 1;
 	else if (strcmp(sc, "crlf") == 0)
 		cr = 1;
 	else if (strcmp(sc, "drop-mid-stream") == 0)
 		drop = 1;
 	else if (strncmp(sc, "slow-drip", 9) == 0)
 		drip = sc[9] == ':' ? atol(sc + 10) : 300;
-	else if (strcmp(sc, "overloaded-in-stream") == 0 && r->attempt == 1)
+	else if (strcmp(sc, "overloaded-in-stream") == 0 && r->attempt == 1) {
 		err_at = 1;
+		err_ev = r->anthropic ? ANTHROPIC_OVERLOADED :
+		    "data: {\"error\":{\"message\":\"Overloaded\",\"type\":"
+		    "\"server_error\"}}\n\n";
+	} else if (strcmp(sc, "error-after-text") == 0) {
+		half = 1;
+		err_ev = r->anthropic ? ANTHROPIC_OVERLOADED : "data: "
+		    OPENROUTER_ERROR "\n\n";
+	} else if (strcmp(sc, "event-error-after-text") == 0) {
+		half = 1;
+		err_ev = "event: error\ndata: " OPENROUTER_ERROR "\n\n";
+	}
 	if (strcmp(sc, "echo") == 0)
 		text = echo_text(r);
 	else if ((text = canned_text(r)) == NULL)
-		text = reply_text(r, split);
+		text = reply_text(r, utf8);
+	if (!r->stream && half) {
+		free(text);
+		return send_json(fd, 200, NULL, r->anthropic ? "{\"type\":"
+		    "\"error\",\"error\":{\"type\":\"overloaded_error\","
+		    "\"message\":\"Overloaded\"}}" : OPENROUTER_ERROR);
+	}
 	if (!r->stream) {
 		if (drop) {
 			sendf(fd, "HTTP/1.1 200 OK\r\nContent-Type: application/"
@@ -566,6 +646,8 @@ serve(int fd, struct req *r)
 	}
 	stream_events(r, text, usage, &ev);
 	free(text);
+	if (half)
+		err_at = (int)ev.n / 2;
 	if (stream_head(fd) == -1) {
 		ev_free(&ev);
 		return -1;
@@ -576,14 +658,8 @@ serve(int fd, struct req *r)
 
 		if ((int)i == err_at) {
 			free(e);
-			e = strdup(r->anthropic ? "event: error\ndata: "
-			    "{\"type\":\"error\",\"error\":{\"type\":"
-			    "\"overloaded_error\",\"message\":\"Overloaded\"}}"
-			    "\n\n" : "data: {\"error\":{\"message\":"
-			    "\"Overloaded\",\"type\":\"server_error\"}}\n\n");
-			chunk(fd, e, strlen(e));
-			free(e);
-			break;
+			e = strdup(err_ev);
+			n = strlen(e);
 		}
 		if (drop && i == ev.n / 2) {
 			/* half an event, then the connection goes */
@@ -592,7 +668,7 @@ serve(int fd, struct req *r)
 			ev_free(&ev);
 			return -1;
 		}
-		if (split) {
+		if (r->split) {
 			/* 7-byte pieces split lines, fields and UTF-8 */
 			for (size_t k = 0; k < n && rc == 0; k += 7) {
 				rc = chunk(fd, e + k, n - k < 7 ? n - k : 7);
@@ -601,6 +677,8 @@ serve(int fd, struct req *r)
 		} else
 			rc = chunk(fd, e, n);
 		free(e);
+		if ((int)i == err_at)
+			break;
 		if (drip > 0)
 			sleep_ms(drip);
 	}
@@ -801,18 +879,21 @@ main(int argc, char *argv[])
 	struct sockaddr_in sa;
 	socklen_t len = sizeof(sa);
 	pthread_attr_t attr;
-	int s, ch, one = 1, blackhole = 0;
+	int s, ch, one = 1, blackhole = 0, port = 0;
 	long nconns = 0;
 
 	struct rk_error e;
 
-	while ((ch = getopt(argc, argv, "Bd:l:r:")) != -1)
+	while ((ch = getopt(argc, argv, "Bd:l:p:r:")) != -1)
 		switch (ch) {
 		case 'B':
 			blackhole = 1;
 			break;
 		case 'd':
 			delay_ms = atol(optarg);
+			break;
+		case 'p':
+			port = atoi(optarg);
 			break;
 		case 'l':
 			if ((logfp = fopen(optarg, "a")) == NULL)
@@ -826,7 +907,7 @@ main(int argc, char *argv[])
 			break;
 		default:
 			fprintf(stderr, "usage: rk-fakellm [-B] [-d delay_ms] "
-			    "[-l log] [-r replies]\n");
+			    "[-l log] [-p port] [-r replies]\n");
 			return 2;
 		}
 	signal(SIGPIPE, SIG_IGN);
@@ -836,7 +917,7 @@ main(int argc, char *argv[])
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);	/* never elsewhere */
-	sa.sin_port = 0;
+	sa.sin_port = htons((uint16_t)port);
 	if (bind(s, (struct sockaddr *)&sa, sizeof(sa)) == -1 ||
 	    listen(s, 128) == -1 ||
 	    getsockname(s, (struct sockaddr *)&sa, &len) == -1)

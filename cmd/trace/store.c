@@ -58,15 +58,17 @@ tee_record(struct tee *t, json_t *rec, const char *raw, size_t rawlen)
 	if (t->st != NULL && rk_store_put(t->st, rec, out, outlen) == -1)
 		rk_exit_status(RK_EXIT_IO);
 	if (t->out_ok) {
-		if (!t->text) {
-			fwrite(out, 1, outlen, stdout);
-			putchar('\n');
-		} else {
+		int rc;
+
+		if (!t->text)
+			rc = rk_write_line(stdout, out, outlen);
+		else {
 			if (t->n > 0)
 				putchar('\n');
 			rk_report(stdout, rec, &style);
+			rc = fflush(stdout) == EOF ? -1 : 0;
 		}
-		if (fflush(stdout) == EOF) {
+		if (rc == -1) {
 			/* said once here; keep storing what comes */
 			warn("stdout");
 			rk_exit_status(RK_EXIT_IO);

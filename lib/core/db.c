@@ -41,9 +41,12 @@ rk_db_fail(struct rk_db *db, struct rk_error *e, int code,
 	    db->h != NULL ? sqlite3_errmsg(db->h) : "out of memory");
 }
 
-/* create path 0600 if it does not exist; an existing file is left as is */
-static int
-create_private(const char *path)
+/*
+ * Create path 0600 if it does not exist, before SQLite opens it; an
+ * existing file is left as it is.  0, or -1 with errno set.
+ */
+int
+rk_db_private(const char *path)
 {
 	int fd;
 
@@ -115,7 +118,7 @@ rk_db_open(struct rk_db *db, const char *path, int flags, int busy_ms,
 		oflags |= SQLITE_OPEN_READONLY;
 	else
 		oflags |= SQLITE_OPEN_READWRITE;
-	if ((flags & RK_DB_CREATE) && create_private(path) == -1)
+	if ((flags & RK_DB_CREATE) && rk_db_private(path) == -1)
 		return rk_error_set(e, RK_EXIT_IO, "%s: cannot open: %s", path,
 		    strerror(errno));
 	if (sqlite3_open_v2(path, &db->h, oflags, NULL) != SQLITE_OK)

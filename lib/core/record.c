@@ -4,6 +4,8 @@
  * the record limit) becomes an error record in its place, so no line is
  * ever dropped without a trace.
  */
+#include <sys/uio.h>
+
 #include <err.h>
 #include <errno.h>
 #include <stdatomic.h>
@@ -477,11 +479,44 @@ rk_write(FILE *fp, json_t *rec)
 		json_decref(small);
 		rc = RK_EXIT_INPUT;
 	}
-	b.p[b.len++] = '\n';
-	if (fwrite(b.p, 1, b.len, fp) != b.len || fflush(fp) == EOF)
+	if (rk_write_line(fp, b.p, b.len) == -1)
 		return -1;
 	rk_note_written(rc ? rc : rk_has_error(rec) ? RK_EXIT_FAILED : 0);
 	return rc;
+}
+
+/*
+ * s and a newline in one write(2) where fp has a descriptor, so that the
+ * lines of several processes writing to one file (xargs -P ... >out) never
+ * interleave; through stdio where it has none (a memory stream).
+ */
+int
+rk_write_line(FILE *fp, const char *s, size_t len)
+{
+	struct iovec iov[2] = { { (void *)s, len }, { "\n", 1 } };
+	struct iovec *v = iov;
+	int fd = fileno(fp);
+	ssize_t n;
+
+	if (fflush(fp) == EOF)
+		return -1;
+	if (fd == -1)
+		return fwrite(s, 1, len, fp) != len || putc('\n', fp) == EOF ||
+		    fflush(fp) == EOF ? -1 : 0;
+	while (v < iov + 2) {
+		if ((n = writev(fd, v, (int)(iov + 2 - v))) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		for (; v < iov + 2 && (size_t)n >= v->iov_len; v++)
+			n -= (ssize_t)v->iov_len;
+		if (v < iov + 2) {
+			v->iov_base = (char *)v->iov_base + n;
+			v->iov_len -= (size_t)n;
+		}
+	}
+	return 0;
 }
 
 void

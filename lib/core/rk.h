@@ -142,6 +142,7 @@ json_t	*rk_record_parse(const char *, size_t, int *verbatim, char *msg,
 int	 rk_write(FILE *, json_t *rec);
 void	 rk_note_written(int status);	/* for records not written by rk_write */
 int	 rk_written_status(void);
+int	 rk_write_line(FILE *, const char *, size_t);	/* + \n, one write */
 void	 rk_set_error(json_t *rec, const char *stage, const char *code,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void	 rk_fail_record(json_t *rec, int status, const char *code,
@@ -239,5 +240,6 @@ int	 rk_db_migrate(struct rk_db *, const char *const *steps, int n,
 	    struct rk_error *);
 int	 rk_db_fail(struct rk_db *, struct rk_error *, int code,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+int	 rk_db_private(const char *path);	/* create it 0600: 0 or -1 */
 
 #endif

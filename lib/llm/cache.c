@@ -3,10 +3,12 @@
  * entry older than the TTL is a miss, and expired entries are deleted now
  * and then by whoever writes.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include <sha2.h>
 #include <sqlite3.h>
 
 #include "core/rk.h"
@@ -19,13 +21,16 @@ struct rk_cache {
 	long		 puts;
 };
 
+_Static_assert(RK_CACHE_KEY == SHA256_DIGEST_STRING_LENGTH,
+    "a cache key is a SHA-256 in hex");
+
 void
-rk_cache_key(const json_t *canon, char out[RK_SHA256_HEX])
+rk_cache_key(const json_t *canon, char out[RK_CACHE_KEY])
 {
 	char *s = json_dumps(canon, JSON_COMPACT | JSON_SORT_KEYS |
 	    JSON_ENSURE_ASCII);
 
-	rk_sha256_hex(s, strlen(s), out);
+	SHA256Data((const uint8_t *)s, strlen(s), out);
 	free(s);
 }
 
@@ -67,6 +72,11 @@ rk_cache_open(const char *path, double ttl, char *err, size_t errsize)
 		rk_mkdirs(dir);
 	}
 	free(dir);
+	if (rk_db_private(path) == -1) {
+		snprintf(err, errsize, "%s: %s", path, strerror(errno));
+		rk_cache_close(c);
+		return NULL;
+	}
 	if (sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
 		goto fail;

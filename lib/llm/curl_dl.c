@@ -13,12 +13,6 @@ struct rk_curl rk_curl;
 static int loaded;
 
 int
-rk_curl_loaded(void)
-{
-	return loaded;
-}
-
-int
 rk_curl_load(char *err, size_t errsize)
 {
 	static const struct {

@@ -19,16 +19,6 @@ struct rk_http {
 	int		 nactive;
 };
 
-const char *
-rk_xfer_result_name(enum rk_xfer_result r)
-{
-	static const char *n[] = { "ok", "connect", "connect-timeout",
-	    "idle-timeout", "total-timeout", "cut", "too-big", "aborted",
-	    "other" };
-
-	return r <= RK_X_OTHER ? n[r] : "other";
-}
-
 struct rk_http *
 rk_http_new(const struct rk_http_opts *o, char *err, size_t errsize)
 {

@@ -38,9 +38,8 @@ struct rk_curl {
 extern struct rk_curl rk_curl;
 
 int	rk_curl_load(char *err, size_t errsize);	/* 0, or -1 + why */
-int	rk_curl_loaded(void);
 
-/* a growing string */
+/* sbuf.c: a growing string */
 struct rk_sbuf {
 	char	*s;
 	size_t	 len, cap;
@@ -122,7 +121,6 @@ void	 rk_http_run(struct rk_http *, int timeout_ms, int fd);
 struct rk_xfer *rk_http_done(struct rk_http *);	/* a finished one, or NULL */
 int	 rk_http_active(const struct rk_http *);
 void	 rk_xfer_free(struct rk_xfer *);
-const char *rk_xfer_result_name(enum rk_xfer_result);
 
 /*
  * Model providers for rk-llm.  A provider turns one pending request into a
@@ -202,9 +200,12 @@ struct rk_endpoint {
 int	 rk_endpoint_setup(struct rk_endpoint *, const char *provider,
 	    const char *base_url, const char *model, char *err, size_t);
 void	 rk_endpoint_free(struct rk_endpoint *);
-void	 rk_provider_list(FILE *);		/* the presets, for usage */
 
 /* provider_common.c: what the dialects share */
+long	 rk_estimate_tokens(const char *text);
+void	 rk_call_fail(struct rk_call *, const char *code, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+void	 rk_call_clear(struct rk_call *);
 void	 rk_call_usage(struct rk_call *, const json_t *in, const json_t *out);
 void	 rk_call_finish_usage(struct rk_call *, const char *model);
 void	 rk_call_model(struct rk_call *, const json_t *);
@@ -215,6 +216,7 @@ struct curl_slist *rk_header_secret(struct curl_slist *, const char *name,
 int	 rk_call_text(struct rk_call *, const json_t *content);
 void	 rk_call_api_error(struct rk_call *, const json_t *err,
 	    const char *what);
+int	 rk_http_retryable(long status);
 char	*rk_json_error_message(const char *, size_t);
 
 /* replies.c: canned replies for tests, by question */
@@ -227,12 +229,6 @@ long	 rk_replies_find(const struct rk_replies *, const char *text,
 	    int quoted, const json_t **replies);
 const char *rk_replies_pick(const json_t *replies, long k);
 size_t	 rk_replies_count(const struct rk_replies *);
-
-/* mock.c */
-long	rk_estimate_tokens(const char *text);
-void	rk_call_fail(struct rk_call *, const char *code, const char *fmt, ...)
-	    __attribute__((format(printf, 3, 4)));
-void	rk_call_clear(struct rk_call *);
 
 /*
  * Budgets for rk-llm: wall time waiting for the model, tokens, or dollars,
@@ -284,7 +280,7 @@ double	 rk_price_cost(const struct rk_prices *, const char *model, long in,
 
 #include <jansson.h>
 
-#include "llm/sha256.h"
+#define RK_CACHE_KEY	65	/* SHA-256 (libmd) in hex, and a NUL */
 
 struct rk_cache;
 
@@ -295,6 +291,49 @@ void	 rk_cache_close(struct rk_cache *);
 json_t	*rk_cache_get(struct rk_cache *, const char *key);
 int	 rk_cache_put(struct rk_cache *, const char *key, const json_t *val);
 /* the key of a canonical JSON object (sorted keys, compact) */
-void	 rk_cache_key(const json_t *canon, char out[RK_SHA256_HEX]);
+void	 rk_cache_key(const json_t *canon, char out[RK_CACHE_KEY]);
+
+/*
+ * rk-llm's work: run.c answers records (steps, failures, the budget and
+ * context-window policy, the offline model in turn, start-up failures);
+ * sched.c runs HTTP requests (a window of records filled by a reader
+ * thread, -P transfers at once, retries with backoff, the cache).  Each
+ * run returns the highest exit status its records earned (see core/rk.h);
+ * main() decides.
+ */
+struct rk_llm_opts {
+	long		 parallel, retries;
+	double		 connect_ms, idle_ms, total_ms, retry_ms;
+	double		 rps;		/* requests started a second, 0: any */
+	int		 stream, unordered;
+	int		 echo;		/* streamed text to stderr */
+	struct rk_budget budget;
+};
+
+struct rk_llm {
+	struct rk_llm_opts	 o;
+	const struct rk_provider *provider;	/* the offline model, or NULL */
+	struct rk_endpoint	 ep;		/* else this HTTP endpoint */
+	struct rk_prices	 prices;
+	struct rk_cache		*cache;		/* NULL: none */
+	int			 status;	/* the highest so far */
+};
+
+/* the records read from fd, answered, written to out: an exit status */
+int	 rk_llm_run_mock(struct rk_llm *, int fd, FILE *out);
+int	 rk_llm_run_http(struct rk_llm *, int fd, FILE *out);
+/* rk-llm could not start: every record that asks for a step gets this error */
+int	 rk_llm_run_failed(int fd, FILE *out, int status, const char *code,
+	    const char *msg);
+
+/* run.c, for sched.c */
+void	 rk_llm_succeed(struct rk_llm *, json_t *rec, json_t *steps,
+	    struct rk_call *, double ms_llm);
+void	 rk_llm_fail(struct rk_llm *, json_t *rec, struct rk_call *,
+	    int status);
+int	 rk_llm_budget_check(struct rk_llm *, struct rk_call *,
+	    const char *model, long *max_tokens, double *total_ms);
+int	 rk_llm_window_check(struct rk_llm *, struct rk_call *,
+	    const char *model, long *max_tokens);
 
 #endif

@@ -153,12 +153,26 @@ mock_answer(const char *q, const char *t)
 	return s;
 }
 
+/*
+ * The most items a list reply has, whatever a record asks: a hand-made
+ * "min_items":10000 or 2^62 must not make the reply cost more.
+ */
+#define MOCK_MAX_ITEMS	50
+
+static long
+items_asked(const json_t *req, const char *key)
+{
+	json_int_t n = json_integer_value(json_object_get(req, key));
+
+	return n < 0 ? 0 : n > MOCK_MAX_ITEMS ? MOCK_MAX_ITEMS : (long)n;
+}
+
 static char *
 reply(const json_t *rec, const json_t *req, uint64_t h, double conf)
 {
 	const char *out = rk_get_string(req, "output");
-	long lo = json_integer_value(json_object_get(req, "min_items"));
-	long hi = json_integer_value(json_object_get(req, "max_items"));
+	long lo = items_asked(req, "min_items");
+	long hi = items_asked(req, "max_items");
 	char t[48], *s = rk_xstrdup("");
 
 	topic(rk_get_string(rec, "query"), t, sizeof(t));
@@ -262,34 +276,3 @@ mock_call(struct rk_call *c)
 }
 
 const struct rk_provider rk_mock_provider = { "mock", mock_call };
-
-/* Where no tokenizer table can be had: about four bytes a token. */
-long
-rk_estimate_tokens(const char *text)
-{
-	return text ? (long)(strlen(text) + 3) / 4 : 0;
-}
-
-void
-rk_call_fail(struct rk_call *c, const char *code, const char *fmt, ...)
-{
-	va_list ap;
-
-	free(c->errcode);
-	free(c->errmsg);
-	c->errcode = rk_xstrdup(code);
-	va_start(ap, fmt);
-	rk_vasprintf(&c->errmsg, fmt, ap);
-	va_end(ap);
-}
-
-void
-rk_call_clear(struct rk_call *c)
-{
-	free(c->text);
-	free(c->model);
-	free(c->errcode);
-	free(c->errmsg);
-	rk_sbuf_free(&c->acc);
-	memset(c, 0, sizeof(*c));
-}

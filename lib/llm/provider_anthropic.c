@@ -12,12 +12,15 @@
 static json_t *
 body(const json_t *req, const char *model, long max_tokens, int stream)
 {
-	json_t *msgs = json_array(), *b;
-	const json_t *m;
+	const json_t *all = json_object_get(req, "messages"), *m;
+	json_t *msgs, *b;
 	char *sys = NULL;
 	size_t i;
 
-	json_array_foreach(json_object_get(req, "messages"), i, m) {
+	if (!json_is_array(all) || json_array_size(all) == 0)
+		return NULL;
+	msgs = json_array();
+	json_array_foreach(all, i, m) {
 		const char *role = rk_get_string(m, "role");
 		const char *text = rk_get_string(m, "content");
 
@@ -33,6 +36,10 @@ body(const json_t *req, const char *model, long max_tokens, int stream)
 	}
 	b = json_pack("{s:s, s:I, s:o}", "model", model, "max_tokens",
 	    (json_int_t)(max_tokens > 0 ? max_tokens : 1024), "messages", msgs);
+	if (b == NULL) {
+		free(sys);
+		return NULL;
+	}
 	if (sys != NULL)
 		json_object_set_new(b, "system", json_string(sys));
 	free(sys);
@@ -88,7 +95,7 @@ event(struct rk_call *c, const char *name, const char *data)
 {
 	json_t *j = json_loads(data, 0, NULL);
 	const char *type = rk_get_string(j, "type");
-	const json_t *d, *m;
+	const json_t *d, *m, *u;
 	int rc = 0;
 
 	if (type == NULL)
@@ -108,9 +115,11 @@ event(struct rk_call *c, const char *name, const char *data)
 		if (json_is_string(json_object_get(d, "text")))
 			rk_call_text(c, json_object_get(d, "text"));
 	} else if (strcmp(type, "message_delta") == 0) {
-		/* cumulative: the last one wins */
-		rk_call_usage(c, NULL, json_object_get(json_object_get(j,
-		    "usage"), "output_tokens"));
+		/* cumulative, and it may carry the final input_tokens too (a
+		   web search adds to them): the last usage wins */
+		u = json_object_get(j, "usage");
+		rk_call_usage(c, json_object_get(u, "input_tokens"),
+		    json_object_get(u, "output_tokens"));
 	} else if (strcmp(type, "message_stop") == 0)
 		c->done = 1;
 	else if (strcmp(type, "error") == 0) {

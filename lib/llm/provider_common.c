@@ -9,6 +9,37 @@
 #include "token/token.h"
 #include "llm/llm.h"
 
+/* Where no tokenizer table can be had: about four bytes a token. */
+long
+rk_estimate_tokens(const char *text)
+{
+	return text ? (long)(strlen(text) + 3) / 4 : 0;
+}
+
+void
+rk_call_fail(struct rk_call *c, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+
+	free(c->errcode);
+	free(c->errmsg);
+	c->errcode = rk_xstrdup(code);
+	va_start(ap, fmt);
+	rk_vasprintf(&c->errmsg, fmt, ap);
+	va_end(ap);
+}
+
+void
+rk_call_clear(struct rk_call *c)
+{
+	free(c->text);
+	free(c->model);
+	free(c->errcode);
+	free(c->errmsg);
+	rk_sbuf_free(&c->acc);
+	memset(c, 0, sizeof(*c));
+}
+
 /* Token counts as the server sent them (either may be absent). */
 void
 rk_call_usage(struct rk_call *c, const json_t *in, const json_t *out)
@@ -103,9 +134,18 @@ rk_call_text(struct rk_call *c, const json_t *content)
 	return 0;
 }
 
+/* What may pass on a retry: a timeout, a conflict, a rate limit, 5xx. */
+int
+rk_http_retryable(long status)
+{
+	return status == 408 || status == 409 || status == 429 ||
+	    status >= 500;
+}
+
 /*
- * {"message":...,"type":...,"code":...} from either API.  Overload, rate
- * and server errors may pass on a retry; the rest are the request's fault.
+ * {"message":...,"type":...,"code":...} from either API; code may be a
+ * string or an HTTP status (OpenRouter).  Overload, rate and server errors
+ * may pass on a retry; the rest are the request's fault.
  */
 void
 rk_call_api_error(struct rk_call *c, const json_t *err, const char *what)
@@ -113,15 +153,24 @@ rk_call_api_error(struct rk_call *c, const json_t *err, const char *what)
 	const char *type = rk_get_string(err, "type");
 	const char *code = rk_get_string(err, "code");
 	const char *msg = rk_get_string(err, "message");
+	const json_t *num = json_object_get(err, "code");
+	char status[24];
 
 	if (json_is_string(err))
 		msg = json_string_value(err);
+	if (json_is_integer(num)) {
+		snprintf(status, sizeof(status), "%" JSON_INTEGER_FORMAT,
+		    json_integer_value(num));
+		code = status;
+	}
 	if (type == NULL)
 		type = code ? code : "error";
 	c->retryable = strcmp(type, "overloaded_error") == 0 ||
 	    strcmp(type, "rate_limit_error") == 0 ||
 	    strcmp(type, "api_error") == 0 ||
-	    strcmp(type, "server_error") == 0;
+	    strcmp(type, "server_error") == 0 ||
+	    (json_is_integer(num) && rk_http_retryable(
+	    (long)json_integer_value(num)));
 	rk_call_fail(c, "api-error", "%s (%s): %s", what, code ? code : type,
 	    msg ? msg : type);
 }

@@ -55,14 +55,6 @@ static const struct preset {
 
 #define NPRESETS (sizeof(presets) / sizeof(presets[0]))
 
-void
-rk_provider_list(FILE *fp)
-{
-	fprintf(fp, "mock");
-	for (size_t i = 0; i < NPRESETS; i++)
-		fprintf(fp, ", %s", presets[i].name);
-}
-
 /* "scheme://host:port" of a URL, lowercased, into out; -1 if not a URL */
 static int
 origin(const char *url, char *out, size_t size)

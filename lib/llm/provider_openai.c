@@ -26,10 +26,14 @@ reasoning_model(const char *m)
 static json_t *
 body(const json_t *req, const char *model, long max_tokens, int stream)
 {
-	json_t *b = json_pack("{s:s, s:O}", "model", model, "messages",
-	    json_object_get(req, "messages"));
+	const json_t *msgs = json_object_get(req, "messages");
+	json_t *b;
 	int r = reasoning_model(model);
 
+	if (!json_is_array(msgs) || json_array_size(msgs) == 0 ||
+	    (b = json_pack("{s:s, s:O}", "model", model, "messages", msgs)) ==
+	    NULL)
+		return NULL;
 	if (max_tokens > 0)
 		json_object_set_new(b, r ? "max_completion_tokens" :
 		    "max_tokens", json_integer(max_tokens));
@@ -88,12 +92,25 @@ response(struct rk_call *c, const char *s, size_t n)
 	return rc;
 }
 
+/*
+ * The usage of a chunk: "usage" (with stream_options.include_usage), or
+ * where some vendors put it instead (Groq: x_groq.usage in the last chunk).
+ */
+static const json_t *
+chunk_usage(const json_t *j)
+{
+	const json_t *u = json_object_get(j, "usage");
+
+	if (!json_is_object(u))
+		u = json_object_get(json_object_get(j, "x_groq"), "usage");
+	return json_is_object(u) ? u : NULL;
+}
+
 static int
 event(struct rk_call *c, const char *name, const char *data)
 {
 	json_t *j;
-	const json_t *delta, *u;
-	int rc = 0;
+	const json_t *delta, *u, *e;
 
 	if (strcmp(data, "[DONE]") == 0) {
 		c->done = 1;
@@ -103,10 +120,12 @@ event(struct rk_call *c, const char *name, const char *data)
 		rk_call_fail(c, "bad-response", "a stream event is not JSON");
 		return -1;
 	}
-	if (json_object_get(j, "error") != NULL &&
-	    !json_is_null(json_object_get(j, "error"))) {
-		rk_call_api_error(c, json_object_get(j, "error"),
-		    "the stream carried an error");
+	/* an error object in a chunk, or an "event: error" */
+	if ((e = json_object_get(j, "error")) == NULL &&
+	    strcmp(name, "error") == 0)
+		e = j;
+	if (e != NULL && !json_is_null(e)) {
+		rk_call_api_error(c, e, "the stream carried an error");
 		json_decref(j);
 		return -1;
 	}
@@ -115,11 +134,11 @@ event(struct rk_call *c, const char *name, const char *data)
 	    0), "delta");
 	if (json_is_string(json_object_get(delta, "content")))
 		rk_call_text(c, json_object_get(delta, "content"));
-	if (json_is_object(u = json_object_get(j, "usage")))
+	if ((u = chunk_usage(j)) != NULL)
 		rk_call_usage(c, json_object_get(u, "prompt_tokens"),
 		    json_object_get(u, "completion_tokens"));
 	json_decref(j);
-	return rc;
+	return 0;
 }
 
 const struct rk_dialect rk_dialect_openai = {

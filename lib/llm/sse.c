@@ -11,30 +11,6 @@
 #include "llm/llm.h"
 
 void
-rk_sbuf_add(struct rk_sbuf *b, const char *p, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		b->s = rk_xrealloc(b->s, cap);
-		b->cap = cap;
-	}
-	if (n > 0)
-		memcpy(b->s + b->len, p, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
-void
-rk_sbuf_free(struct rk_sbuf *b)
-{
-	free(b->s);
-	memset(b, 0, sizeof(*b));
-}
-
-void
 rk_sse_init(struct rk_sse *s, size_t max,
     int (*cb)(void *, const char *, const char *), void *arg)
 {
