@@ -23,7 +23,7 @@ struct hset {
 };
 
 static const char *batch;
-static const char *input = "-";
+static const char *input;	/* NULL for standard input */
 
 static void
 usage(FILE *fp, int status)
@@ -347,22 +347,35 @@ progress(struct tally *t, double now)
 }
 
 static void
-count(struct tally *t, const char *line, size_t len)
+count(struct tally *t, const json_t *rec)
 {
 	static const struct rk_budget tokens = { RK_BUDGET_TOKENS, 0 };
 	static const struct rk_budget usd = { RK_BUDGET_USD, 0 };
-	json_t *rec = json_loadb(line, len, 0, NULL);
 
 	t->seen++;
-	if (rec == NULL || rk_has_error(rec))
+	if (rk_has_error(rec))
 		t->failed++;
 	else if (json_object_get(rec, "result") != NULL)
 		t->completed++;
-	if (rec != NULL) {
-		t->tokens += rk_budget_spent(&tokens, rec, &t->prices);
-		t->usd += rk_budget_spent(&usd, rec, &t->prices);
+	t->tokens += rk_budget_spent(&tokens, rec, &t->prices);
+	t->usd += rk_budget_spent(&usd, rec, &t->prices);
+}
+
+/*
+ * A record as it came when it is one, else the error record that takes
+ * its place; the exit status follows the one rule for records written.
+ */
+static void
+pass_on(struct rk_reader *r, const char *line, size_t len, json_t *rec)
+{
+	if (!rk_reader_verbatim(r)) {
+		if (rk_write(stdout, rec) == -1)
+			err(RK_EXIT_IO, "stdout");
+		return;
 	}
-	json_decref(rec);
+	if (fwrite(line, 1, len, stdout) != len || putchar('\n') == EOF)
+		err(RK_EXIT_IO, "stdout");
+	rk_note_written(rk_has_error(rec) ? RK_EXIT_FAILED : 0);
 }
 
 static void
@@ -375,9 +388,10 @@ summary(struct tally *t)
 	if (t->tty)
 		fputs("\r\033[K", stderr);
 	clock_text(secs, took, sizeof(took));
-	fprintf(stderr, "%s: %s%s%s%zu questions: %zu completed, %zu failed",
+	fprintf(stderr, "%s: %s%s%s%zu question%s: %zu completed, %zu failed",
 	    rk_progname, batch ? "batch " : "", batch ? batch : "",
-	    batch ? ": " : "", t->seen, t->completed, t->failed);
+	    batch ? ": " : "", t->seen, t->seen == 1 ? "" : "s", t->completed,
+	    t->failed);
 	if (other > 0)
 		fprintf(stderr, ", %zu incomplete", other);
 	fprintf(stderr, "; %s, %.1f/s, %.0f tokens, $%.4f\n", took,
@@ -387,7 +401,7 @@ summary(struct tally *t)
 static void
 tally(struct tally *t)
 {
-	struct rk_reader *r = rk_reader_fd(STDIN_FILENO, "stdin");
+	struct rk_reader *r = rk_reader_fd(STDIN_FILENO, RK_STDIN);
 	const char *line;
 	size_t len;
 	int obj;
@@ -398,15 +412,18 @@ tally(struct tally *t)
 	t->tty = isatty(STDERR_FILENO);
 	t->start = rk_now_ms();
 	while ((line = rk_read_raw(r, &len, &obj)) != NULL) {
-		count(t, line, len);
-		if (fwrite(line, 1, len, stdout) != len || putchar('\n') == EOF)
-			err(RK_EXIT_IO, "stdout");
+		json_t *rec = rk_reader_record(r);
+
+		count(t, rec);
+		pass_on(r, line, len, rec);
+		json_decref(rec);
 		if (t->tty && rk_now_ms() - t->drawn >= 200) {
 			fflush(stdout);
 			progress(t, rk_now_ms());
 		}
 	}
 	summary(t);
+	rk_exit_status(rk_reader_status(r));
 	rk_prices_free(&t->prices);
 	rk_reader_free(r);
 }
@@ -419,7 +436,9 @@ run_feed(const char *done)
 
 	if (done != NULL)
 		load_done(done, &f.done);
-	if (strcmp(input, "-") != 0 && (fp = fopen(input, "r")) == NULL)
+	if (input == NULL)
+		input = RK_STDIN;
+	else if ((fp = fopen(input, "r")) == NULL)
 		err(RK_EXIT_IO, "%s", input);
 	f.r = rk_reader_new(fp, input);
 	feed(&f);
@@ -473,7 +492,7 @@ main(int argc, char *argv[])
 	argc -= optind, argv += optind;
 	if (argc > 1 || (tflag && (argc > 0 || done != NULL)))
 		usage(stderr, RK_EXIT_USAGE);
-	if (argc == 1)
+	if (argc == 1 && strcmp(argv[0], "-") != 0)
 		input = argv[0];
 	if (tflag) {
 		t.total = n;

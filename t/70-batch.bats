@@ -175,8 +175,27 @@ completed() {
 	printf '%s\n' '{"rk":1,"id":"X","query":"q","result":{"pass":true}}' \
 	    '{"rk":1,"id":"Y","error":{"code":"x"}}' >in
 	run sh -c 'rk-batch -t -n 2 -b Z <in 2>err'
-	assert_status 0
+	assert_status 1
 	assert_output "$(cat in)"
 	run cat err
 	assert_match '^rk-batch: batch Z: 2 questions: 1 completed, 1 failed;'
+}
+
+@test "rk-batch -t: a line that is not a record becomes an error record, exit 3" {
+	printf '%s\n' '{"rk":1,"id":"X","query":"q","result":{}}' '{"rk":1,' >in
+	run sh -c 'rk-batch -t <in 2>err | jq -c "[.id == \"X\", .error.code]"'
+	assert_output '[true,null]
+[false,"bad-json"]'
+	run sh -c 'rk-batch -t <in >/dev/null 2>&1'
+	assert_status 3
+	run sed 1q err
+	assert_output "rk-batch: stdin:2: column 8: string or '}' expected near end of file"
+	run sh -c "sed 1q in | rk-batch -t 2>&1 >/dev/null"
+	assert_match '^rk-batch: 1 question: 1 completed, 0 failed;'
+}
+
+@test "rk-batch: standard input is named stdin in messages" {
+	run sh -c "printf 'a\n\n' | rk-batch - 2>&1 >/dev/null"
+	assert_status 3
+	assert_output 'rk-batch: stdin:2: an empty line'
 }
