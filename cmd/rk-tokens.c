@@ -261,6 +261,23 @@ model_encoding(const char *model)
 	return "cl100k_base";
 }
 
+/* The table of -e encoding or -m model, once the options agree. */
+static void
+open_table(const char *enc, const char *model)
+{
+	if (enc != NULL && model != NULL)
+		errx(RK_EXIT_USAGE, "-e and -m are exclusive");
+	if (dflag && iflag)
+		errx(RK_EXIT_USAGE, "-d and -i are exclusive");
+	if (enc != NULL && (rk_bpe_encoding_for(enc) == NULL ||
+	    strcmp(rk_bpe_encoding_for(enc), enc) != 0))
+		errx(RK_EXIT_USAGE, "%s: unknown encoding (cl100k_base, "
+		    "o200k_base)", enc);
+	if ((bpe = rk_bpe_get(enc ? enc : model ? model_encoding(model) :
+	    "cl100k_base")) == NULL)
+		errx(RK_EXIT_IO, "%s", rk_bpe_error());
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -276,13 +293,13 @@ main(int argc, char *argv[])
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *enc = NULL, *model = NULL, *name;
+	const char *enc = NULL, *model = NULL;
 	char *all = NULL;
 	size_t alllen = 0, allcap = 0;
 	int c, i, compile = 0;
 
 	rk_init(argv[0]);
-	while ((c = getopt_long(argc, argv, "ade:im:", longopts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "ade:him:V", longopts, NULL)) != -1)
 		switch (c) {
 		case 'a':
 			aflag = 1;
@@ -325,18 +342,7 @@ main(int argc, char *argv[])
 			errx(RK_EXIT_IO, "%s", rk_bpe_error());
 		return rk_finish();
 	}
-	if (enc != NULL && model != NULL)
-		errx(RK_EXIT_USAGE, "-e and -m are exclusive");
-	if (dflag && iflag)
-		errx(RK_EXIT_USAGE, "-d and -i are exclusive");
-	if (enc != NULL && (rk_bpe_encoding_for(enc) == NULL ||
-	    strcmp(rk_bpe_encoding_for(enc), enc) != 0))
-		errx(RK_EXIT_USAGE, "%s: unknown encoding (cl100k_base, "
-		    "o200k_base)", enc);
-	name = enc ? enc : model ? model_encoding(model) : "cl100k_base";
-	if ((bpe = rk_bpe_get(name)) == NULL)
-		errx(RK_EXIT_IO, "%s", rk_bpe_error());
-
+	open_table(enc, model);
 	if (argc == 0) {
 		static char *stdin_only[] = { "-", NULL };
 

@@ -367,7 +367,13 @@ EOF'
 	assert_output "$(printf '%s\n' \
 	    'usage: rk-tokens [-adi] [--allow-special] [-e encoding | -m model] [file ...]' \
 	    '       rk-tokens --compile ranks.tiktoken table')"
+	run rk-tokens -h
+	assert_status 0
+	assert_match '^usage: rk-tokens '
 	run rk-tokens --version
+	assert_status 0
+	assert_match '^rk-tokens [0-9]+\.[0-9]+\.[0-9]+$'
+	run rk-tokens -V
 	assert_status 0
 	assert_match '^rk-tokens [0-9]+\.[0-9]+\.[0-9]+$'
 	run rk-tokens -x
