@@ -255,7 +255,7 @@ global_options(int argc, char *argv[])
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+d:e:f:hn", opts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "+d:e:f:hnV", opts, NULL)) != -1)
 		switch (c) {
 		case 'd':
 			dflag = optarg;
@@ -275,6 +275,7 @@ global_options(int argc, char *argv[])
 		case OPT_HELP:
 			usage(stdout);
 			break;
+		case 'V':
 		case OPT_VERSION:
 			rk_version();
 			break;

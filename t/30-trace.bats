@@ -78,8 +78,11 @@ sql() {
 	check_manlint rk-trace
 }
 
-@test "rk-trace: --version" {
+@test "rk-trace: --version and -V" {
 	run rk-trace --version
+	assert_status 0
+	assert_match '^rk-trace [0-9]+\.[0-9]+\.[0-9]+$'
+	run rk-trace -V
 	assert_status 0
 	assert_match '^rk-trace [0-9]+\.[0-9]+\.[0-9]+$'
 }
