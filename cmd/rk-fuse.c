@@ -349,6 +349,91 @@ parse_weights(char *s)
 	}
 }
 
+static void
+parse_option(int c, const char **param, int *rflag)
+{
+	switch (c) {
+	case 'b':
+		if (rk_parse_size(optarg, &budget) == -1)
+			errx(RK_EXIT_USAGE, "-b: not a size: '%s'", optarg);
+		break;
+	case 'd':
+		opts.by_doc = 1;
+		break;
+	case 'f':
+		trec = rk_parse_hits_format(optarg);
+		break;
+	case 'h':
+		usage(stdout);
+		break;
+	case 'k':
+		if (rk_parse_uint(optarg, 1000000, &kflag) == -1 || kflag < 1)
+			errx(RK_EXIT_USAGE, "-k: not 1..1000000: '%s'", optarg);
+		break;
+	case 'm':
+		if (rk_fuse_method(optarg, &opts.method) == -1)
+			errx(RK_EXIT_USAGE, "-m: not rrf, combsum, combmnz or "
+			    "rbf: '%s'", optarg);
+		break;
+	case 'n':
+		if (rk_fuse_norm(optarg, &opts.norm) == -1)
+			errx(RK_EXIT_USAGE, "-n: not minmax, zscore or none: "
+			    "'%s'", optarg);
+		break;
+	case 'p':
+		*param = optarg;
+		break;
+	case 'r':
+		*rflag = 1;
+		break;
+	case 't':
+		tag = rk_parse_run_tag(optarg);
+		break;
+	case 'V':
+		rk_version();
+		break;
+	case 'w':
+		parse_weights(optarg);
+		break;
+	default:
+		usage(stderr);
+	}
+}
+
+/* -p: k of RRF or rho of RBF, once the method is known */
+static void
+apply_param(const char *param)
+{
+	double v;
+
+	if (rk_parse_double(param, &v) == -1)
+		errx(RK_EXIT_USAGE, "-p: not a number: '%s'", param);
+	if (opts.method == RK_FUSE_RRF && v >= 0)
+		opts.k = v;
+	else if (opts.method == RK_FUSE_RBF && v > 0 && v < 1)
+		opts.rho = v;
+	else
+		errx(RK_EXIT_USAGE, "-p: not a k >= 0 for rrf or a rho in "
+		    "(0, 1) for rbf: '%s'", param);
+}
+
+/* -r: the records of standard input, each with its lists fused */
+static void
+fuse_records(void)
+{
+	struct rk_reader *r = rk_reader_fd(STDIN_FILENO, NULL);
+	json_t *rec;
+
+	while ((rec = rk_read(r)) != NULL) {
+		fuse_record(rec);
+		if (rk_write(stdout, rec) == -1)
+			err(RK_EXIT_IO, "stdout");
+		json_decref(rec);
+	}
+	rk_exit_status(rk_reader_status(r));
+	rk_reader_free(r);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -358,99 +443,26 @@ main(int argc, char *argv[])
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
+	static char *dash[] = { "-" };
 	const char *param = NULL;
 	int c, rflag = 0;
 
 	rk_init(argv[0]);
 	while ((c = getopt_long(argc, argv, "b:df:hk:m:n:p:rt:Vw:", longopts,
 	    NULL)) != -1)
-		switch (c) {
-		case 'b':
-			if (rk_parse_size(optarg, &budget) == -1)
-				errx(RK_EXIT_USAGE, "-b: not a size: '%s'",
-				    optarg);
-			break;
-		case 'd':
-			opts.by_doc = 1;
-			break;
-		case 'f':
-			trec = rk_parse_hits_format(optarg);
-			break;
-		case 'h':
-			usage(stdout);
-			break;
-		case 'k':
-			if (rk_parse_uint(optarg, 1000000, &kflag) == -1 ||
-			    kflag < 1)
-				errx(RK_EXIT_USAGE, "-k: not 1..1000000: '%s'",
-				    optarg);
-			break;
-		case 'm':
-			if (rk_fuse_method(optarg, &opts.method) == -1)
-				errx(RK_EXIT_USAGE, "-m: not rrf, combsum, "
-				    "combmnz or rbf: '%s'", optarg);
-			break;
-		case 'n':
-			if (rk_fuse_norm(optarg, &opts.norm) == -1)
-				errx(RK_EXIT_USAGE, "-n: not minmax, zscore or "
-				    "none: '%s'", optarg);
-			break;
-		case 'p':
-			param = optarg;
-			break;
-		case 'r':
-			rflag = 1;
-			break;
-		case 't':
-			tag = rk_parse_run_tag(optarg);
-			break;
-		case 'V':
-			rk_version();
-			break;
-		case 'w':
-			parse_weights(optarg);
-			break;
-		default:
-			usage(stderr);
-		}
+		parse_option(c, &param, &rflag);
 	argc -= optind;
 	argv += optind;
-	if (param != NULL) {
-		double v;
-
-		if (rk_parse_double(param, &v) == -1)
-			errx(RK_EXIT_USAGE, "-p: not a number: '%s'", param);
-		if (opts.method == RK_FUSE_RRF && v >= 0)
-			opts.k = v;
-		else if (opts.method == RK_FUSE_RBF && v > 0 && v < 1)
-			opts.rho = v;
-		else
-			errx(RK_EXIT_USAGE, "-p: not a k >= 0 for rrf or a "
-			    "rho in (0, 1) for rbf: '%s'", param);
-	}
+	if (param != NULL)
+		apply_param(param);
 	if (rflag) {
-		struct rk_reader *r;
-		json_t *rec;
-
 		if (argc > 1 || (argc == 1 && strcmp(argv[0], "-") != 0))
 			usage(stderr);
-		r = rk_reader_fd(STDIN_FILENO, NULL);
-		while ((rec = rk_read(r)) != NULL) {
-			fuse_record(rec);
-			if (rk_write(stdout, rec) == -1)
-				err(RK_EXIT_IO, "stdout");
-			json_decref(rec);
-		}
-		rk_exit_status(rk_reader_status(r));
-		rk_reader_free(r);
-	} else {
-		char *dash[] = { "-" };
-
-		if (argc == 0)
-			fuse_files(1, dash);
-		else
-			fuse_files(argc, argv);
-	}
+		fuse_records();
+	} else if (argc == 0)
+		fuse_files(1, dash);
+	else
+		fuse_files(argc, argv);
 	free(weights);
 	return rk_finish();
 }
