@@ -13,6 +13,8 @@
  * question line, an error record for a bad line) is written as rk_write()
  * writes it.
  */
+#include <sys/stat.h>
+
 #include <err.h>
 #include <getopt.h>
 #include <libgen.h>
@@ -90,12 +92,14 @@ text_output(void)
  * when storing.
  */
 struct rk_store *
-open_store(int create)
+open_store(int how)
 {
 	struct rk_store *st;
 	struct rk_error e;
+	struct stat sb;
 	char *path, *copy;
 	const char *dir;
+	int create = how == STORE_CREATE;
 
 	if (dflag != NULL)
 		path = rk_xstrdup(dflag);
@@ -111,6 +115,14 @@ open_store(int create)
 				    "or give -d)", dir);
 			free(copy);
 		}
+	}
+	/* a database named by hand that is not there is a typo, not "none" */
+	if (how == STORE_READ && (dflag != NULL ||
+	    rk_getenv("RK_TRACE_DB") != NULL) && stat(path, &sb) == -1) {
+		warn("%s", path);
+		free(path);
+		rk_exit_status(RK_EXIT_IO);
+		return NULL;
 	}
 	st = rk_store_open(path, create, &e);
 	free(path);

@@ -486,11 +486,11 @@ $FAIL  2026-11-10 08:00  quick        failed      0.83     500  Will the price o
 $ONE  2026-10-01 12:00  brutalhonesty  completed   0.75    1065  Is test-driven development worth it f..."
 }
 
-@test "ls: an empty or missing database lists nothing and is not created" {
-	run rk-trace -d t.db ls
+@test "ls: the default database missing lists nothing and is not created" {
+	XDG_DATA_HOME=$PWD/xdg RK_TRACE_DB= run rk-trace ls
 	assert_status 0
 	assert_output ""
-	[ ! -e t.db ]
+	[ ! -e xdg ]
 }
 
 @test "ls: filters by protocol, profile, status, dates and a limit" {
@@ -559,7 +559,8 @@ $ONE  2026-10-01 12:00  brutalhonesty  completed   0.75    1065  Is test-driven 
 	assert_status 2
 	assert_output "rk-trace: *: no such run"
 	run rk-trace -d missing.db show 01M
-	assert_status 2
+	assert_status 5
+	assert_output "rk-trace: missing.db: No such file or directory"
 	[ ! -e missing.db ]
 }
 

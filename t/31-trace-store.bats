@@ -262,3 +262,15 @@ b2|q1|completed"
 	[ "$(sql v1.db 'PRAGMA user_version')" -eq 2 ]
 	[ "$(rk-trace -d v1.db -f json search blue | jq -r .id)" = a ]
 }
+
+@test "a database named with -d or RK_TRACE_DB that is not there is an error for reading, empty for done" {
+	run rk-trace -d typo.db ls
+	assert_status 5
+	assert_output "rk-trace: typo.db: No such file or directory"
+	RK_TRACE_DB=typo.db run rk-trace last
+	assert_status 5
+	run rk-trace -d typo.db done --batch b
+	assert_status 0
+	assert_output ""
+	[ ! -e typo.db ]
+}

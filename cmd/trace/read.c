@@ -89,7 +89,7 @@ cmd_list(int argc, char *argv[], rk_run_fn *fn, int oldest_first)
 		warnx("%s: unexpected argument '%s'", argv[0], a.argv[0]);
 		usage(stderr);
 	}
-	if ((st = open_store(0)) == NULL)
+	if ((st = open_store(STORE_READ)) == NULL)
 		return rk_finish();
 	if (rk_store_each(st, &a.f, oldest_first, fn, &n) == -1)
 		rk_exit_status(RK_EXIT_IO);
@@ -139,7 +139,7 @@ cmd_ids(int argc, char *argv[], int rm)
 	parse_args(argc, argv, rm ? "d" : "df", &a);
 	if (a.argc == 0)
 		usage(stderr);
-	if ((st = open_store(0)) == NULL)
+	if ((st = open_store(STORE_READ)) == NULL)
 		return rk_finish();
 	for (i = 0; i < a.argc; i++) {
 		if ((id = rk_store_find(st, a.argv[i], &ambiguous)) == NULL) {

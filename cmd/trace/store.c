@@ -112,7 +112,7 @@ store_mode(int argc, char *argv[], int quiet, int nostore, long expect)
 	t.text = text_output();
 	t.out_ok = !quiet;
 	if (!nostore)
-		t.st = open_store(1);
+		t.st = open_store(STORE_CREATE);
 	if ((t.mem = open_memstream(&t.buf, &t.len)) == NULL)
 		err(RK_EXIT_INTERNAL, "memory stream");
 	if (argc == 0)

@@ -48,7 +48,7 @@ cmd_merge(int argc, char *argv[])
 	parse_args(argc, argv, "df", &a);
 	if (a.argc == 0)
 		usage(stderr);
-	if ((st = open_store(1)) == NULL)
+	if ((st = open_store(STORE_CREATE)) == NULL)
 		return rk_finish();
 	for (i = 0; i < a.argc; i++) {
 		if (rk_store_merge(st, a.argv[i], &m, merge_conflict,
@@ -87,7 +87,7 @@ cmd_done(int argc, char *argv[])
 		warnx("done: needs --batch id and nothing else");
 		usage(stderr);
 	}
-	if ((st = open_store(0)) == NULL)
+	if ((st = open_store(STORE_EMPTY_IF_MISSING)) == NULL)
 		return rk_finish();
 	if (rk_store_done(st, a.f.batch, done_row, NULL) == -1)
 		rk_exit_status(RK_EXIT_IO);
@@ -109,7 +109,7 @@ cmd_prune(int argc, char *argv[])
 		warnx("prune: needs --before date and nothing else");
 		usage(stderr);
 	}
-	if ((st = open_store(0)) == NULL)
+	if ((st = open_store(STORE_READ)) == NULL)
 		return rk_finish();
 	if ((n = rk_store_prune(st, a.before)) < 0)
 		rk_exit_status(RK_EXIT_IO);

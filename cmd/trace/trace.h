@@ -23,7 +23,9 @@ struct args {
 
 void	 usage(FILE *) __attribute__((noreturn));
 int	 text_output(void);
-struct rk_store *open_store(int create);
+/* open_store(): a missing database is created, an error, or empty */
+enum { STORE_CREATE = 1, STORE_READ = 0, STORE_EMPTY_IF_MISSING = 2 };
+struct rk_store *open_store(int how);
 void	 parse_args(int argc, char *argv[], const char *allowed,
 	    struct args *);
 
