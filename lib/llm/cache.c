@@ -33,7 +33,7 @@ rk_cache_key(const json_t *canon, char out[RK_CACHE_KEY])
 	free(s);
 }
 
-/* the WAL, the busy timeout and a private file are db.c's */
+/* by PRAGMA user_version; the file, WAL and busy timeout are db.c's */
 static const char *const schema[] = {
 	"CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, "
 	"stored REAL NOT NULL, reply TEXT NOT NULL)"
