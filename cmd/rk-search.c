@@ -44,7 +44,7 @@ usage(FILE *fp)
 static void __attribute__((noreturn))
 index_failed(void)
 {
-	warnx("%s: %s", index_path, rk_index_error(ix));
+	warnx("%s", rk_index_error(ix));
 	if (fresh) {
 		rk_index_close(ix);
 		rk_index_remove(index_path);
@@ -149,7 +149,7 @@ print_hits(const char *qid, const char *query)
 
 	if (rk_index_query(ix, query, &params, kflag, dflag || format ==
 	    RK_HITS_TREC, format != RK_HITS_TREC, &v, &n) == -1)
-		errx(RK_EXIT_IO, "%s: %s", index_path, rk_index_error(ix));
+		errx(RK_EXIT_IO, "%s", rk_index_error(ix));
 	if (rk_results_print(stdout, &out, qid, query, v, n) == -1)
 		err(RK_EXIT_IO, "stdout");
 	rk_results_free(v, n);
@@ -168,7 +168,7 @@ attach(json_t *rec)
 		;
 	else if (ix == NULL || rk_index_query(ix, query, &params, kflag,
 	    dflag, 1, &v, &n) == -1) {
-		rk_set_error(rec, rk_progname, "index", "%s: %s", index_path,
+		rk_set_error(rec, rk_progname, "index", "%s",
 		    ix ? rk_index_error(ix) : ix_err);
 		rk_exit_status(RK_EXIT_IO);
 	} else {
@@ -329,7 +329,7 @@ open_index(int create, const struct rk_analyzer *an, int records)
 		else if (e.code != 0)
 			index_failed();
 	} else if (records) {
-		warnx("%s: %s", index_path, rk_index_error(ix));
+		warnx("%s", rk_index_error(ix));
 		snprintf(ix_err, sizeof(ix_err), "%s", rk_index_error(ix));
 		rk_index_close(ix);
 		ix = NULL;

@@ -495,6 +495,20 @@ write_corpus() {
 	assert_status 5
 }
 
+@test "rk-search: an error from SQLite or a foreign database names the index once" {
+	echo garbage garbage garbage >bad.db
+	run rk-search -i bad.db question
+	assert_status 5
+	assert_output "rk-search: bad.db: cannot open: file is not a database"
+	notes
+	rk_sql notes.db "UPDATE meta SET value = 9 WHERE key = 'version'"
+	run rk-search -i notes.db question
+	assert_status 5
+	assert_output "rk-search: notes.db: not an rk-search index (version 9)"
+	run sh -c "rk-search -i notes.db -r question 2>/dev/null | jq -r .error.message"
+	assert_output "notes.db: not an rk-search index (version 9)"
+}
+
 @test "rk-search: a failed add leaves no new index" {
 	run rk-search -i new.db add /nonexistent
 	assert_status 5

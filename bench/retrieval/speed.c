@@ -212,7 +212,7 @@ main(int argc, char *argv[])
 	ours_only = argc > 4 && strcmp(argv[4], "ours") == 0;
 	ix = rk_index_open(argv[1], 0, NULL);
 	if (ix == NULL || *rk_index_error(ix))
-		errx(RK_EXIT_IO, "%s: %s", argv[1], ix ? rk_index_error(ix) :
+		errx(RK_EXIT_IO, "%s", ix ? rk_index_error(ix) :
 		    "cannot open");
 	setenv("RK_SEARCH_FTS5", "1", 1);
 	ixapi = rk_index_open(argv[1], 0, NULL);

@@ -3,7 +3,6 @@
  * entry older than the TTL is a miss, and expired entries are deleted now
  * and then by whoever writes.
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -15,8 +14,8 @@
 #include "llm/llm.h"
 
 struct rk_cache {
-	sqlite3		*db;
-	sqlite3_stmt	*get, *put;
+	struct rk_db	 db;
+	sqlite3_stmt	*get, *put, *expire;
 	double		 ttl;
 	long		 puts;
 };
@@ -34,36 +33,18 @@ rk_cache_key(const json_t *canon, char out[RK_CACHE_KEY])
 	free(s);
 }
 
-/*
- * WAL and the table.  Switching a new file to WAL takes a lock that the
- * busy handler does not wait for, so when several processes create the
- * cache at once, the losers try again for a while.
- */
-static int
-setup(sqlite3 *db)
-{
-	int rc = SQLITE_BUSY;
-
-	for (int i = 0; i < 200 && (rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
-	    i++) {
-		struct timespec ts = { 0, 10 * 1000000L };
-
-		if (i > 0)
-			nanosleep(&ts, NULL);
-		rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL;"
-		    "PRAGMA synchronous=NORMAL;"
-		    "CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY "
-		    "KEY, stored REAL NOT NULL, reply TEXT NOT NULL);", NULL,
-		    NULL, NULL);
-	}
-	return rc;
-}
+/* by PRAGMA user_version; the file, WAL and busy timeout are db.c's */
+static const char *const schema[] = {
+	"CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, "
+	"stored REAL NOT NULL, reply TEXT NOT NULL)"
+};
 
 struct rk_cache *
 rk_cache_open(const char *path, double ttl, char *err, size_t errsize)
 {
 	struct rk_cache *c = rk_xmalloc(sizeof(*c));
 	char *dir = rk_xstrdup(path), *slash;
+	struct rk_error e;
 
 	memset(c, 0, sizeof(*c));
 	c->ttl = ttl;
@@ -72,27 +53,17 @@ rk_cache_open(const char *path, double ttl, char *err, size_t errsize)
 		rk_mkdirs(dir);
 	}
 	free(dir);
-	if (rk_db_private(path) == -1) {
-		snprintf(err, errsize, "%s: %s", path, strerror(errno));
+	if (rk_db_open(&c->db, path, RK_DB_CREATE, 10000, &e) != 0 ||
+	    rk_db_migrate(&c->db, schema, 1, &e) != 0 ||
+	    rk_db_prepare(&c->db, &c->get, "SELECT stored, reply FROM "
+	    "responses WHERE key = ?", &e) != 0 ||
+	    rk_db_prepare(&c->db, &c->put, "INSERT OR REPLACE INTO responses "
+	    "VALUES (?, ?, ?)", &e) != 0) {
+		strlcpy(err, e.msg, errsize);
 		rk_cache_close(c);
 		return NULL;
 	}
-	if (sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
-		goto fail;
-	sqlite3_busy_timeout(c->db, 10000);
-	if (setup(c->db) != SQLITE_OK ||
-	    sqlite3_prepare_v2(c->db, "SELECT stored, reply FROM responses "
-	    "WHERE key = ?", -1, &c->get, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(c->db, "INSERT OR REPLACE INTO responses "
-	    "VALUES (?, ?, ?)", -1, &c->put, NULL) != SQLITE_OK)
-		goto fail;
 	return c;
-fail:
-	snprintf(err, errsize, "%s: %s", path, c->db ? sqlite3_errmsg(c->db) :
-	    "cannot open");
-	rk_cache_close(c);
-	return NULL;
 }
 
 void
@@ -102,7 +73,8 @@ rk_cache_close(struct rk_cache *c)
 		return;
 	sqlite3_finalize(c->get);
 	sqlite3_finalize(c->put);
-	sqlite3_close(c->db);
+	sqlite3_finalize(c->expire);
+	rk_db_close(&c->db, NULL);
 	free(c);
 }
 
@@ -139,19 +111,13 @@ rk_cache_put(struct rk_cache *c, const char *key, const json_t *val)
 	sqlite3_bind_text(c->put, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_double(c->put, 2, now_s());
 	sqlite3_bind_text(c->put, 3, s, -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(c->put) == SQLITE_DONE ? 0 : -1;
-	sqlite3_reset(c->put);
+	rc = rk_db_done(&c->db, c->put, NULL) == 0 ? 0 : -1;
 	sqlite3_clear_bindings(c->put);
 	free(s);
-	if (rc == 0 && c->puts++ % 64 == 0) {
-		sqlite3_stmt *st;
-
-		if (sqlite3_prepare_v2(c->db, "DELETE FROM responses WHERE "
-		    "stored < ?", -1, &st, NULL) == SQLITE_OK) {
-			sqlite3_bind_double(st, 1, now_s() - c->ttl);
-			sqlite3_step(st);
-			sqlite3_finalize(st);
-		}
+	if (rc == 0 && c->puts++ % 64 == 0 && rk_db_prepare(&c->db,
+	    &c->expire, "DELETE FROM responses WHERE stored < ?", NULL) == 0) {
+		sqlite3_bind_double(c->expire, 1, now_s() - c->ttl);
+		rk_db_done(&c->db, c->expire, NULL);
 	}
 	return rc;
 }

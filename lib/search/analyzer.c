@@ -354,8 +354,9 @@ tok_tokenize(Fts5Tokenizer *tk, void *ctx, int flags, const char *text,
 	return rc;
 }
 
-static fts5_api *
-fts5_api_of(sqlite3 *db)
+/* the FTS5 API of db, or NULL */
+fts5_api *
+rk_fts5_api(sqlite3 *db)
 {
 	fts5_api *api = NULL;
 	sqlite3_stmt *st;
@@ -377,7 +378,7 @@ int
 rk_fts5_register(sqlite3 *db, uint64_t *counter)
 {
 	static fts5_tokenizer tk = { tok_create, tok_delete, tok_tokenize };
-	fts5_api *api = fts5_api_of(db);
+	fts5_api *api = rk_fts5_api(db);
 
 	if (api == NULL)
 		return -1;

@@ -22,7 +22,6 @@
 
 #include <err.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,15 +50,16 @@ struct query {
 enum {
 	S_DOC_FIND, S_DOC_INS, S_DOC_UPD, S_TEXT_INS, S_FTS_INS, S_CHUNK_INS,
 	S_FTS_DEL, S_TEXT_DEL, S_CHUNK_DEL, S_DOC_DEL, S_SEARCH, S_HIT,
-	S_VERSION, S_NAME, S_SAVE, S_RELEASE, S_READ, S_READ_END, S_NSTMT
+	S_VERSION, S_NAME, S_SAVE, S_RELEASE, S_READ, S_READ_END, S_META_GET,
+	S_META_SET, S_NSTMT
 };
 
 struct rk_index {
-	sqlite3	*db;
+	struct rk_db db;	/* the WAL hook holds its address */
 	struct rk_analyzer an;
 	struct rk_index_params p;
 	uint64_t ntok;		/* tokens seen by the tokenizer */
-	char	 err[512];
+	struct rk_error e;	/* "path: what is wrong" */
 	sqlite3_stmt *st[S_NSTMT];
 	/* scorer state, loaded from `chunks` */
 	int	 loaded;
@@ -106,13 +106,14 @@ static const char *const sql[S_NSTMT] = {
 	[S_RELEASE] = "RELEASE rk_search",
 	[S_READ] = "SAVEPOINT rk_read",
 	[S_READ_END] = "RELEASE rk_read",
+	[S_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+	[S_META_SET] = "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)",
 };
 
 static int
 fail(struct rk_index *ix, const char *what)
 {
-	snprintf(ix->err, sizeof(ix->err), "%s: %s", what,
-	    sqlite3_errmsg(ix->db));
+	rk_db_fail(&ix->db, &ix->e, RK_EXIT_IO, "%s", what);
 	return -1;
 }
 
@@ -123,26 +124,27 @@ damaged(struct rk_index *ix, const char *fmt, ...)
 static int
 damaged(struct rk_index *ix, const char *fmt, ...)
 {
+	char what[256];
 	va_list ap;
-	int n;
 
-	n = snprintf(ix->err, sizeof(ix->err), "index damaged: ");
 	va_start(ap, fmt);
-	vsnprintf(ix->err + n, sizeof(ix->err) - n, fmt, ap);
+	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
+	rk_error_set(&ix->e, RK_EXIT_IO, "%s: index damaged: %s", ix->db.path,
+	    what);
 	return -1;
 }
 
 const char *
 rk_index_error(struct rk_index *ix)
 {
-	return ix->err;
+	return ix->e.msg;
 }
 
 sqlite3 *
 rk_index_db(struct rk_index *ix)
 {
-	return ix->db;
+	return ix->db.h;
 }
 
 const struct rk_analyzer *
@@ -154,11 +156,8 @@ rk_index_analyzer(struct rk_index *ix)
 static sqlite3_stmt *
 stmt(struct rk_index *ix, int i)
 {
-	if (ix->st[i] == NULL && sqlite3_prepare_v3(ix->db, sql[i], -1,
-	    SQLITE_PREPARE_PERSISTENT, &ix->st[i], NULL) != SQLITE_OK) {
-		fail(ix, "prepare");
+	if (rk_db_prepare(&ix->db, &ix->st[i], sql[i], &ix->e) != 0)
 		return NULL;
-	}
 	sqlite3_reset(ix->st[i]);
 	sqlite3_clear_bindings(ix->st[i]);
 	return ix->st[i];
@@ -167,23 +166,21 @@ stmt(struct rk_index *ix, int i)
 static int
 exec(struct rk_index *ix, const char *s)
 {
-	return sqlite3_exec(ix->db, s, NULL, NULL, NULL) == SQLITE_OK ? 0 :
-	    fail(ix, s);
+	return rk_db_exec(&ix->db, s, &ix->e) == 0 ? 0 : -1;
 }
 
 static char *
 meta_get(struct rk_index *ix, const char *key)
 {
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = stmt(ix, S_META_GET);
 	char *v = NULL;
 
-	if (sqlite3_prepare_v2(ix->db, "SELECT value FROM meta WHERE key = ?1",
-	    -1, &st, NULL) != SQLITE_OK)
+	if (st == NULL)
 		return NULL;
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
 		v = rk_xstrdup((const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return v;
 }
 
@@ -202,15 +199,13 @@ meta_set(struct rk_index *ix, const char *key, const char *fmt, ...)
 	va_start(ap, fmt);
 	rk_vasprintf(&v, fmt, ap);
 	va_end(ap);
-	if (sqlite3_prepare_v2(ix->db, "INSERT OR REPLACE INTO meta(key, value) "
-	    "VALUES (?1, ?2)", -1, &st, NULL) != SQLITE_OK) {
+	if ((st = stmt(ix, S_META_SET)) == NULL) {
 		free(v);
-		return fail(ix, "meta");
+		return -1;
 	}
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, v, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : fail(ix, "meta");
-	sqlite3_finalize(st);
+	rc = rk_db_done(&ix->db, st, &ix->e) == 0 ? 0 : -1;
 	free(v);
 	return rc;
 }
@@ -221,15 +216,8 @@ static void topk_fn(const Fts5ExtensionApi *, Fts5Context *,
 static int
 register_topk(struct rk_index *ix)
 {
-	fts5_api *api = NULL;
-	sqlite3_stmt *st;
+	fts5_api *api = rk_fts5_api(ix->db.h);
 
-	if (sqlite3_prepare_v2(ix->db, "SELECT fts5(?1)", -1, &st, NULL) !=
-	    SQLITE_OK)
-		return fail(ix, "fts5");
-	sqlite3_bind_pointer(st, 1, &api, "fts5_api_ptr", NULL);
-	sqlite3_step(st);
-	sqlite3_finalize(st);
 	if (api == NULL || api->xCreateFunction(api, "rk_topk", ix, topk_fn,
 	    NULL) != SQLITE_OK)
 		return fail(ix, "fts5");
@@ -298,8 +286,8 @@ load_meta(struct rk_index *ix)
 	int rc = 0;
 
 	if ((v = meta_get(ix, "version")) == NULL || atoi(v) != SCHEMA_VERSION) {
-		snprintf(ix->err, sizeof(ix->err), "not an rk-search index "
-		    "(version %s)", v ? v : "none");
+		rk_error_set(&ix->e, RK_EXIT_IO, "%s: not an rk-search index "
+		    "(version %s)", ix->db.path, v ? v : "none");
 		free(v);
 		return -1;
 	}
@@ -332,33 +320,22 @@ rk_index_open(const char *path, int create, const struct rk_analyzer *an)
 	struct rk_index *ix = calloc(1, sizeof(*ix));
 	struct rk_analyzer dflt = { 1, 1 };
 	struct stat sb;
-	int exists, fd, flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+	int exists;
 
 	if (ix == NULL)
 		return NULL;
 	ix->fts5_only = rk_getenv("RK_SEARCH_FTS5") != NULL;
 	exists = stat(path, &sb) == 0 && sb.st_size > 0;
 	if (!exists && !create) {
-		snprintf(ix->err, sizeof(ix->err), "no such index");
+		rk_error_set(&ix->e, RK_EXIT_IO, "%s: no such index", path);
 		return ix;
 	}
-	/*
-	 * Made private before SQLite opens it: its -wal and -shm files
-	 * take the database's mode.
-	 */
-	if (!exists && (fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC,
-	    0600)) != -1)
-		close(fd);
-	if (create)
-		flags |= SQLITE_OPEN_CREATE;
-	if (sqlite3_open_v2(path, &ix->db, flags, NULL) != SQLITE_OK) {
-		fail(ix, "open");
+	if (rk_db_open(&ix->db, path, create ? RK_DB_CREATE : 0, 5000,
+	    &ix->e) != 0)
 		return ix;
-	}
-	sqlite3_busy_timeout(ix->db, 5000);
-	if (rk_fts5_register(ix->db, &ix->ntok) == -1 ||
+	if (rk_fts5_register(ix->db.h, &ix->ntok) == -1 ||
 	    register_topk(ix) == -1) {
-		snprintf(ix->err, sizeof(ix->err), "SQLite lacks FTS5");
+		rk_error_set(&ix->e, RK_EXIT_IO, "%s: SQLite lacks FTS5", path);
 		return ix;
 	}
 	/*
@@ -366,9 +343,7 @@ rk_index_open(const char *path, int create, const struct rk_analyzer *an)
 	 * pages, and through read() and SQLite's small page cache that
 	 * costs as much as the search (2.5 ms against 1.4 ms mapped).
 	 */
-	if (exec(ix, "PRAGMA journal_mode=WAL") == -1 ||
-	    exec(ix, "PRAGMA synchronous=NORMAL") == -1 ||
-	    exec(ix, "PRAGMA mmap_size=1073741824") == -1)
+	if (exec(ix, "PRAGMA mmap_size=1073741824") == -1)
 		return ix;
 	if (!exists) {
 		if (create_schema(ix, an ? an : &dflt) == -1)
@@ -383,8 +358,8 @@ rk_index_open(const char *path, int create, const struct rk_analyzer *an)
 
 		rk_analyzer_format(an, want, sizeof(want));
 		rk_analyzer_format(&ix->an, have, sizeof(have));
-		snprintf(ix->err, sizeof(ix->err), "index was built with "
-		    "analyzer %s, not %s", have, want);
+		rk_error_set(&ix->e, RK_EXIT_IO, "%s: index was built with "
+		    "analyzer %s, not %s", ix->db.path, have, want);
 	}
 	return ix;
 }
@@ -397,7 +372,7 @@ rk_index_close(struct rk_index *ix)
 	for (int i = 0; i < S_NSTMT; i++)
 		sqlite3_finalize(ix->st[i]);
 	rk_seg_close(ix->seg);
-	sqlite3_close(ix->db);
+	rk_db_close(&ix->db, NULL);
 	free(ix->len);
 	free(ix->docof);
 	free(ix->acc);
@@ -493,7 +468,7 @@ rk_index_settings(struct rk_index *ix, struct rk_index_params *p,
 		return rk_error_set(e, RK_EXIT_USAGE, "overlap %zu is not "
 		    "below the chunk size %zu", p->overlap, p->chunk);
 	if (keep && given && rk_index_set_params(ix, p) == -1)
-		return rk_error_set(e, RK_EXIT_IO, "%s", ix->err);
+		return rk_error_set(e, RK_EXIT_IO, "%s", ix->e.msg);
 	return 0;
 }
 
@@ -618,7 +593,7 @@ drop_chunks(struct rk_index *ix, int64_t id)
 		if (step_done(ix, st, "delete") == -1)
 			return -1;
 	}
-	ix->changed += sqlite3_changes(ix->db);
+	ix->changed += sqlite3_changes(ix->db.h);
 	return 0;
 }
 
@@ -645,7 +620,7 @@ add_chunk(void *arg, size_t start, size_t end)
 	sqlite3_bind_text(st, 1, a->text + start, end - start, SQLITE_STATIC);
 	if (step_done(ix, st, "insert") == -1)
 		goto bad;
-	row = sqlite3_last_insert_rowid(ix->db);
+	row = sqlite3_last_insert_rowid(ix->db.h);
 	if ((st = stmt(ix, S_FTS_INS)) == NULL)
 		goto bad;
 	sqlite3_bind_int64(st, 1, row);
@@ -696,7 +671,7 @@ rk_index_add(struct rk_index *ix, const char *doc, const char *text,
 		sqlite3_bind_int64(st, 3, 0);
 		if (step_done(ix, st, "insert") == -1)
 			return -1;
-		id = sqlite3_last_insert_rowid(ix->db);
+		id = sqlite3_last_insert_rowid(ix->db.h);
 	}
 	a.doc = id;
 	rk_chunk(text, len, p->chunk, p->overlap, add_chunk, &a);
@@ -732,17 +707,9 @@ rk_index_rm(struct rk_index *ix, const char *doc)
 static int64_t
 scalar(struct rk_index *ix, const char *q)
 {
-	sqlite3_stmt *st;
-	int64_t v = -1;
+	long long v;
 
-	if (sqlite3_prepare_v2(ix->db, q, -1, &st, NULL) != SQLITE_OK)
-		return fail(ix, q);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	else
-		fail(ix, q);
-	sqlite3_finalize(st);
-	return v;
+	return rk_db_int(&ix->db, q, &v, &ix->e) == 0 ? v : -1;
 }
 
 /*
@@ -753,7 +720,7 @@ scalar(struct rk_index *ix, const char *q)
 static struct rk_seg *
 segments(struct rk_index *ix, int now)
 {
-	if (ix->seg == NULL && (ix->seg = rk_seg_open(ix->db)) == NULL)
+	if (ix->seg == NULL && (ix->seg = rk_seg_open(ix->db.h)) == NULL)
 		return NULL;
 	if (now || ix->seg_version != ix->version) {
 		ix->seg_ok = rk_seg_refresh(ix->seg) == 0;
@@ -854,7 +821,7 @@ doc_ids(struct rk_index *ix, size_t *n)
 	int rc;
 
 	*n = 0;
-	if (sqlite3_prepare_v2(ix->db, "SELECT id FROM docs ORDER BY id", -1,
+	if (sqlite3_prepare_v2(ix->db.h, "SELECT id FROM docs ORDER BY id", -1,
 	    &st, NULL) != SQLITE_OK) {
 		fail(ix, "load");
 		return NULL;
@@ -903,7 +870,7 @@ read_chunks(struct rk_index *ix, const int64_t *docs, size_t ndocs)
 	int64_t n = 0;
 	int rc;
 
-	if (sqlite3_prepare_v2(ix->db, "SELECT id, doc, len FROM chunks", -1,
+	if (sqlite3_prepare_v2(ix->db.h, "SELECT id, doc, len FROM chunks", -1,
 	    &st, NULL) != SQLITE_OK)
 		return fail(ix, "load");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -998,7 +965,7 @@ load_packed(struct rk_index *ix)
 	int64_t bytes;
 	int rc = 0;
 
-	if (sqlite3_prepare_v2(ix->db, "SELECT l.data FROM lens l, meta m "
+	if (sqlite3_prepare_v2(ix->db.h, "SELECT l.data FROM lens l, meta m "
 	    "WHERE m.key = 'gen' AND l.gen = m.value", -1, &st, NULL) !=
 	    SQLITE_OK)
 		return 0;	/* not packed yet */
@@ -1082,7 +1049,7 @@ rk_index_pack(struct rk_index *ix)
 	    "data BLOB NOT NULL)") == -1 || exec(ix, "INSERT OR IGNORE INTO "
 	    "meta(key, value) VALUES ('gen', 0)") == -1 ||
 	    exec(ix, "DELETE FROM lens") == -1 ||
-	    sqlite3_prepare_v2(ix->db, "INSERT INTO lens(gen, data) VALUES "
+	    sqlite3_prepare_v2(ix->db.h, "INSERT INTO lens(gen, data) VALUES "
 	    "((SELECT value FROM meta WHERE key = 'gen'), ?1)", -1, &st,
 	    NULL) != SQLITE_OK) {
 		free(b);

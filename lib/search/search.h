@@ -37,6 +37,7 @@ int	 rk_stopword(const char *, size_t);
 int	 rk_analyzer_parse(const char *spec, struct rk_analyzer *);
 void	 rk_analyzer_format(const struct rk_analyzer *, char *, size_t);
 int	 rk_fts5_register(sqlite3 *, uint64_t *counter);
+fts5_api *rk_fts5_api(sqlite3 *);
 
 /* porter.c */
 
@@ -91,7 +92,7 @@ struct rk_index *rk_index_open(const char *path, int create,
 	    const struct rk_analyzer *);
 void	 rk_index_close(struct rk_index *);
 int	 rk_index_remove(const char *path);
-const char *rk_index_error(struct rk_index *);
+const char *rk_index_error(struct rk_index *);	/* "path: what", or "" */
 void	 rk_index_params(struct rk_index *, struct rk_index_params *);
 int	 rk_index_set_params(struct rk_index *, const struct rk_index_params *);
 int	 rk_index_settings(struct rk_index *, struct rk_index_params *,
