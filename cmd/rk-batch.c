@@ -153,9 +153,10 @@ reject(const char *query, json_t *item, size_t lineno, const char *code,
     const char *what)
 {
 	json_t *rec = question_record(query, item);
+	const char *name = strcmp(input, "-") == 0 ? RK_STDIN : input;
 
-	warnx("%s:%zu: %s", input, lineno, what);
-	rk_set_error(rec, rk_progname, code, "%s:%zu: %s", input, lineno,
+	warnx("%s:%zu: %s", name, lineno, what);
+	rk_set_error(rec, rk_progname, code, "%s:%zu: %s", name, lineno,
 	    what);
 	rk_exit_status(RK_EXIT_INPUT);
 	emit(rec);
@@ -238,7 +239,8 @@ line_record(struct feed *f, const char *line, size_t len, json_t **item)
 	if (f->jsonl == -1)
 		f->jsonl = line[strspn(line, " \t")] == '{';
 	*item = json_integer(lineno);
-	if (!rk_utf8_valid(line, len) || len >= rk_limits.record) {
+	if (!rk_utf8_valid(line, len) || len >= rk_limits.record ||
+	    memchr(line, '\0', len) != NULL) {
 		emit(tag(rk_reader_record(f->r), *item));	/* the error */
 		return NULL;
 	}
@@ -347,22 +349,31 @@ progress(struct tally *t, double now)
 }
 
 static void
-count(struct tally *t, const char *line, size_t len)
+count(struct tally *t, const json_t *rec)
 {
 	static const struct rk_budget tokens = { RK_BUDGET_TOKENS, 0 };
 	static const struct rk_budget usd = { RK_BUDGET_USD, 0 };
-	json_t *rec = json_loadb(line, len, 0, NULL);
 
 	t->seen++;
-	if (rec == NULL || rk_has_error(rec))
+	if (rk_has_error(rec))
 		t->failed++;
 	else if (json_object_get(rec, "result") != NULL)
 		t->completed++;
-	if (rec != NULL) {
-		t->tokens += rk_budget_spent(&tokens, rec, &t->prices);
-		t->usd += rk_budget_spent(&usd, rec, &t->prices);
-	}
-	json_decref(rec);
+	t->tokens += rk_budget_spent(&tokens, rec, &t->prices);
+	t->usd += rk_budget_spent(&usd, rec, &t->prices);
+}
+
+/* A record on: the line as it came if it is one, else what it became. */
+static void
+pass_on(struct rk_reader *r, const char *line, size_t len, int obj,
+    json_t *rec)
+{
+	if (obj && rk_reader_verbatim(r)) {
+		if (fwrite(line, 1, len, stdout) != len || putchar('\n') == EOF)
+			err(RK_EXIT_IO, "stdout");
+		rk_note_written(rk_has_error(rec) ? RK_EXIT_FAILED : 0);
+	} else if (rk_write(stdout, rec) == -1)
+		err(RK_EXIT_IO, "stdout");
 }
 
 static void
@@ -387,7 +398,7 @@ summary(struct tally *t)
 static void
 tally(struct tally *t)
 {
-	struct rk_reader *r = rk_reader_fd(STDIN_FILENO, "stdin");
+	struct rk_reader *r = rk_reader_fd(STDIN_FILENO, NULL);
 	const char *line;
 	size_t len;
 	int obj;
@@ -398,9 +409,11 @@ tally(struct tally *t)
 	t->tty = isatty(STDERR_FILENO);
 	t->start = rk_now_ms();
 	while ((line = rk_read_raw(r, &len, &obj)) != NULL) {
-		count(t, line, len);
-		if (fwrite(line, 1, len, stdout) != len || putchar('\n') == EOF)
-			err(RK_EXIT_IO, "stdout");
+		json_t *rec = rk_reader_record(r);
+
+		count(t, rec);
+		pass_on(r, line, len, obj, rec);
+		json_decref(rec);
 		if (t->tty && rk_now_ms() - t->drawn >= 200) {
 			fflush(stdout);
 			progress(t, rk_now_ms());
@@ -408,6 +421,7 @@ tally(struct tally *t)
 	}
 	summary(t);
 	rk_prices_free(&t->prices);
+	rk_exit_status(rk_reader_status(r));
 	rk_reader_free(r);
 }
 
@@ -421,11 +435,12 @@ run_feed(const char *done)
 		load_done(done, &f.done);
 	if (strcmp(input, "-") != 0 && (fp = fopen(input, "r")) == NULL)
 		err(RK_EXIT_IO, "%s", input);
-	f.r = rk_reader_new(fp, input);
+	f.r = rk_reader_new(fp, strcmp(input, "-") == 0 ? NULL : input);
 	feed(&f);
 	if (f.skipped > 0)
 		warnx("%s%s%zu questions done before, not asked again",
 		    batch ? batch : "", batch ? ": " : "", f.skipped);
+	rk_exit_status(rk_reader_status(f.r));
 	rk_reader_free(f.r);
 	free(f.done.v);
 	free(f.seen.v);
