@@ -71,3 +71,30 @@ load helper
 	assert_status 1
 	assert_output "$rec"
 }
+
+# a trace DB of two runs, the second's record damaged as a flipped byte
+# leaves it (a raw control character), through the tests' SQL helper
+damaged_db() {
+	local b
+	printf '%s\n' '{"rk":1,"id":"A","query":"first"}' \
+	    '{"rk":1,"id":"B","query":"second"}' | rk-trace -d src.db >/dev/null
+	b=$(type -P rk-trace)
+	"${b%/*}/../libexec/rk-trace-sql" src.db "UPDATE runs SET record =
+	    replace(record, 'second', 'sec' || char(1) || 'ond') WHERE id = 'B'"
+}
+
+@test "rk-trace merge leaves out a damaged record, export skips it, exit 5" {
+	# merge copied it as it was (exit 0); export then wrote invalid JSON
+	damaged_db
+	run rk-trace -d src.db export
+	assert_status 5
+	assert_output "rk-trace: B: the stored record is damaged: not exported
+{\"rk\":1,\"id\":\"A\",\"query\":\"first\"}"
+	run rk-trace -d all.db merge src.db
+	assert_status 5
+	assert_output "rk-trace: src.db: B: the stored record is damaged: not merged
+src.db: 1 added, 0 already there, 0 in conflict, 1 damaged"
+	run rk-trace -d all.db export
+	assert_status 0
+	assert_output '{"rk":1,"id":"A","query":"first"}'
+}
