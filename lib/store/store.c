@@ -409,7 +409,11 @@ sync_pragma(void)
 int
 rk_store_record_ok(const char *json, size_t len)
 {
-	return len > 0 && json[0] == '{' && memchr(json, '\n', len) == NULL &&
+	size_t i = 0;
+
+	while (i < len && (json[i] == ' ' || json[i] == '\t'))
+		i++;	/* a line kept byte for byte may start so */
+	return i < len && json[i] == '{' && memchr(json, '\n', len) == NULL &&
 	    rk_json_valid(json, len);
 }
 
