@@ -153,9 +153,10 @@ reject(const char *query, json_t *item, size_t lineno, const char *code,
     const char *what)
 {
 	json_t *rec = question_record(query, item);
+	const char *name = strcmp(input, "-") == 0 ? RK_STDIN : input;
 
-	warnx("%s:%zu: %s", input, lineno, what);
-	rk_set_error(rec, rk_progname, code, "%s:%zu: %s", input, lineno,
+	warnx("%s:%zu: %s", name, lineno, what);
+	rk_set_error(rec, rk_progname, code, "%s:%zu: %s", name, lineno,
 	    what);
 	rk_exit_status(RK_EXIT_INPUT);
 	emit(rec);
@@ -238,7 +239,8 @@ line_record(struct feed *f, const char *line, size_t len, json_t **item)
 	if (f->jsonl == -1)
 		f->jsonl = line[strspn(line, " \t")] == '{';
 	*item = json_integer(lineno);
-	if (!rk_utf8_valid(line, len) || len >= rk_limits.record) {
+	if (!rk_utf8_valid(line, len) || len >= rk_limits.record ||
+	    memchr(line, '\0', len) != NULL) {
 		emit(tag(rk_reader_record(f->r), *item));	/* the error */
 		return NULL;
 	}
@@ -445,6 +447,7 @@ run_feed(const char *done)
 	if (f.skipped > 0)
 		warnx("%s%s%zu questions done before, not asked again",
 		    batch ? batch : "", batch ? ": " : "", f.skipped);
+	rk_exit_status(rk_reader_status(f.r));
 	rk_reader_free(f.r);
 	free(f.done.v);
 	free(f.seen.v);

@@ -1,6 +1,4 @@
 /* rk-search: index documents and answer BM25 queries */
-#include <sys/stat.h>
-
 #include <err.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -315,11 +313,10 @@ parse_option(int c, struct rk_analyzer *an, struct rk_analyzer **anp)
 static void
 open_index(int create, const struct rk_analyzer *an, int records)
 {
-	struct stat sb;
-
-	fresh = create && (stat(index_path, &sb) == -1 || sb.st_size == 0);
 	if ((ix = rk_index_open(index_path, create, an)) == NULL)
 		err(RK_EXIT_INTERNAL, "rk_index_open");
+	/* removed again if nothing goes in; never one another process made */
+	fresh = rk_index_created(ix);
 	if (*rk_index_error(ix) == '\0') {
 		struct rk_error e;
 

@@ -173,8 +173,8 @@ batch_run() {
 b.db: 1 added, 1 already there, 0 in conflict"
 	run rk-trace -d all.db -f json merge b.db a.db
 	assert_status 0
-	assert_output '{"db":"b.db","added":0,"present":2,"conflicts":0}
-{"db":"a.db","added":0,"present":2,"conflicts":0}'
+	assert_output '{"db":"b.db","added":0,"present":2,"conflicts":0,"damaged":0}
+{"db":"a.db","added":0,"present":2,"conflicts":0,"damaged":0}'
 	cat "$T/single.ndjson" "$T/balanced.ndjson" "$T/deep.ndjson" >want
 	rk-trace -d all.db export | cmp want -
 	[ "$(rk-trace -d all.db -f json search monorepo | jq -r .id)" = "$DEEP" ]

@@ -39,6 +39,12 @@ static int
 export_row(const struct rk_run *run, const char *json, size_t len,
     void *arg)
 {
+	if (!rk_store_record_ok(json, len)) {
+		warnx("%s: the stored record is damaged: not exported",
+		    run->id);
+		rk_exit_status(RK_EXIT_IO);
+		return 0;
+	}
 	if (fwrite(json, 1, len, stdout) != len || putchar('\n') == EOF)
 		err(RK_EXIT_IO, "stdout");
 	return 0;

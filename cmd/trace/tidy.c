@@ -23,13 +23,17 @@ merge_report(const char *src, const struct rk_merge *m)
 	json_t *o;
 
 	if (text_output()) {
-		printf("%s: %ld added, %ld already there, %ld in conflict\n",
+		printf("%s: %ld added, %ld already there, %ld in conflict",
 		    src, m->added, m->present, m->conflicts);
+		if (m->damaged > 0)
+			printf(", %ld damaged", m->damaged);
+		putchar('\n');
 		return;
 	}
-	o = json_pack("{s:s,s:I,s:I,s:I}", "db", src, "added",
+	o = json_pack("{s:s,s:I,s:I,s:I,s:I}", "db", src, "added",
 	    (json_int_t)m->added, "present", (json_int_t)m->present,
-	    "conflicts", (json_int_t)m->conflicts);
+	    "conflicts", (json_int_t)m->conflicts, "damaged",
+	    (json_int_t)m->damaged);
 	if (o == NULL || rk_write(stdout, o) == -1)
 		err(RK_EXIT_IO, "stdout");
 	json_decref(o);
@@ -58,6 +62,8 @@ cmd_merge(int argc, char *argv[])
 		}
 		if (m.conflicts > 0)
 			rk_exit_status(RK_EXIT_FAILED);
+		if (m.damaged > 0)
+			rk_exit_status(RK_EXIT_IO);
 		merge_report(a.argv[i], &m);
 	}
 	rk_store_close(st);

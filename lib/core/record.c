@@ -367,6 +367,9 @@ rk_reader_record(struct rk_reader *r)
 		return bad_line(r, "bad-utf8", "invalid UTF-8");
 	if (r->buf[strspn(r->buf, " \t")] == '{')
 		return parse_object(r, r->len);
+	/* a question is a C string: it would end at the NUL */
+	if (memchr(r->buf, '\0', r->len) != NULL)
+		return bad_line(r, "bad-utf8", "a NUL byte in a text line");
 	return rk_record_new(r->buf);
 }
 

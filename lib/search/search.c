@@ -79,6 +79,7 @@ struct rk_index {
 	struct rk_seg *seg;	/* reads FTS5's segments (search_seg.c) */
 	int64_t	 seg_version;	/* data_version when seg was refreshed */
 	int	 seg_ok;	/* seg reads this index's format */
+	int	 created;	/* its tables made by this rk_index_open() */
 };
 
 
@@ -224,18 +225,29 @@ register_topk(struct rk_index *ix)
 	return 0;
 }
 
+static int64_t scalar(struct rk_index *, const char *);
+
+/*
+ * Make the tables of a new index: 1, or 0 if another process that also
+ * found the file empty made them first, or -1 (in a transaction).
+ */
 static int
 create_schema(struct rk_index *ix, const struct rk_analyzer *an)
 {
 	char spec[32], words[32], *s;
+	int64_t tables;
 	int rc;
 
+	if (exec(ix, "BEGIN IMMEDIATE") == -1 || (tables = scalar(ix,
+	    "SELECT count(*) FROM sqlite_master")) == -1)
+		return -1;
+	if (tables > 0)
+		return exec(ix, "COMMIT");
 	rk_analyzer_format(an, spec, sizeof(spec));
 	strlcpy(words, spec, sizeof(words));
 	for (s = words; (s = strchr(s, ',')) != NULL; )
 		*s = ' ';
 	rk_asprintf(&s,
-	    "BEGIN;"
 	    "CREATE TABLE meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;"
 	    "CREATE TABLE docs(id INTEGER PRIMARY KEY, name TEXT NOT NULL "
 	    "UNIQUE, bytes INTEGER NOT NULL, chunks INTEGER NOT NULL);"
@@ -259,9 +271,9 @@ create_schema(struct rk_index *ix, const struct rk_analyzer *an)
 	if (meta_set(ix, "version", "%d", SCHEMA_VERSION) == -1 ||
 	    exec(ix, "INSERT INTO meta(key, value) VALUES ('gen', 0)") == -1 ||
 	    meta_set(ix, "analyzer", "%s", spec) == -1 ||
-	    rk_index_set_params(ix, &ix->p) == -1)
+	    rk_index_set_params(ix, &ix->p) == -1 || exec(ix, "COMMIT") == -1)
 		return -1;
-	return exec(ix, "COMMIT");
+	return 1;
 }
 
 /* a setting from table meta: a number in 0..max, or -1 */
@@ -345,11 +357,15 @@ rk_index_open(const char *path, int create, const struct rk_analyzer *an)
 	 */
 	if (exec(ix, "PRAGMA mmap_size=1073741824") == -1)
 		return ix;
-	if (!exists) {
-		if (create_schema(ix, an ? an : &dflt) == -1)
-			exec(ix, "ROLLBACK");
+	if (create && (ix->created = create_schema(ix, an ? an : &dflt)) ==
+	    -1) {
+		ix->created = 0;
+		/* not exec(): ix->e keeps why */
+		sqlite3_exec(ix->db.h, "ROLLBACK", NULL, NULL, NULL);
 		return ix;
 	}
+	if (ix->created)
+		return ix;
 	if (load_meta(ix) == -1)
 		return ix;
 	if (an != NULL && (an->stop != ix->an.stop ||
@@ -362,6 +378,13 @@ rk_index_open(const char *path, int create, const struct rk_analyzer *an)
 		    "analyzer %s, not %s", ix->db.path, have, want);
 	}
 	return ix;
+}
+
+/* whether this process made the index (and may remove it if left empty) */
+int
+rk_index_created(const struct rk_index *ix)
+{
+	return ix->created;
 }
 
 void

@@ -91,6 +91,7 @@ struct rk_hit {
 struct rk_index *rk_index_open(const char *path, int create,
 	    const struct rk_analyzer *);
 void	 rk_index_close(struct rk_index *);
+int	 rk_index_created(const struct rk_index *);
 int	 rk_index_remove(const char *path);
 const char *rk_index_error(struct rk_index *);	/* "path: what", or "" */
 void	 rk_index_params(struct rk_index *, struct rk_index_params *);

@@ -402,6 +402,32 @@ sync_pragma(void)
 	return NULL;
 }
 
+/*
+ * Whether stored text is a record as rk_write() writes it: a JSON object
+ * on one line.  Not so in a damaged database (a flipped byte).
+ */
+int
+rk_store_record_ok(const char *json, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && (json[i] == ' ' || json[i] == '\t'))
+		i++;	/* a line kept byte for byte may start so */
+	return i < len && json[i] == '{' && memchr(json, '\n', len) == NULL &&
+	    rk_json_valid(json, len);
+}
+
+/* the same in SQL, rk_record_ok(record), for merge */
+static void
+record_ok_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const char *json = (const char *)sqlite3_value_text(argv[0]);
+
+	(void)argc;
+	sqlite3_result_int(ctx, json != NULL && rk_store_record_ok(json,
+	    (size_t)sqlite3_value_bytes(argv[0])));
+}
+
 struct rk_store *
 rk_store_open(const char *path, int create, struct rk_error *e)
 {
@@ -426,6 +452,13 @@ rk_store_open(const char *path, int create, struct rk_error *e)
 		return NULL;
 	}
 	st->db = st->d.h;
+	if (sqlite3_create_function(st->db, "rk_record_ok", 1, SQLITE_UTF8 |
+	    SQLITE_DETERMINISTIC, NULL, record_ok_fn, NULL, NULL) !=
+	    SQLITE_OK) {
+		rk_db_fail(&st->d, e, RK_EXIT_INTERNAL, "rk_record_ok");
+		rk_store_close(st);
+		return NULL;
+	}
 	if (rk_db_exec(&st->d, sync, e) != 0 ||
 	    rk_db_migrate(&st->d, migrations, RK_STORE_SCHEMA, e) != 0) {
 		rk_store_close(st);
@@ -929,6 +962,12 @@ merge_count(struct rk_store *st, const char *sql, long *n, rk_conflict_fn *fn,
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+static void
+damaged(const char *path, const char *id, void *arg)
+{
+	warnx("%s: %s: the stored record is damaged: not merged", path, id);
+}
+
 static int
 merge_attached(struct rk_store *st, const char *path, struct rk_merge *m,
     rk_conflict_fn *fn, void *arg)
@@ -945,8 +984,12 @@ merge_attached(struct rk_store *st, const char *path, struct rk_merge *m,
 		    version, RK_STORE_SCHEMA);
 		return -2;
 	}
-	if (merge_count(st, "SELECT s.id FROM src.runs s JOIN main.runs m"
-	    " USING (id) WHERE s.record IS NOT m.record ORDER BY s.id",
+	if (merge_count(st, "SELECT s.id FROM src.runs s"
+	    " WHERE NOT rk_record_ok(s.record) ORDER BY s.id", &m->damaged,
+	    damaged, path, NULL) == -1 ||
+	    merge_count(st, "SELECT s.id FROM src.runs s JOIN main.runs m"
+	    " USING (id) WHERE s.record IS NOT m.record"
+	    " AND rk_record_ok(s.record) ORDER BY s.id",
 	    &m->conflicts, fn, path, arg) == -1 ||
 	    merge_count(st, "SELECT s.id FROM src.runs s JOIN main.runs m"
 	    " USING (id) WHERE s.record IS m.record", &m->present, NULL,
@@ -954,6 +997,7 @@ merge_attached(struct rk_store *st, const char *path, struct rk_merge *m,
 	    sqlite3_exec(st->db, "INSERT INTO main.runs (" COLUMNS ", stored)"
 	    " SELECT " COLUMNS ", stored FROM src.runs s WHERE NOT EXISTS"
 	    " (SELECT 1 FROM main.runs m WHERE m.id = s.id)"
+	    " AND rk_record_ok(s.record)"
 	    " ORDER BY created, id", NULL, NULL, NULL) != SQLITE_OK)
 		return -1;
 	m->added = sqlite3_changes(st->db);

@@ -96,12 +96,16 @@ long	 rk_store_prune(struct rk_store *, const char *before);
  * Fold the runs of the store at path into st, in one transaction: runs st
  * lacks are added as they are, runs st holds with the same record are
  * counted as present, runs st holds with another record are conflicts,
- * each passed to fn and left as st has them.  A store of another schema
- * version is refused.
+ * each passed to fn and left as st has them; damaged records (see
+ * rk_store_record_ok) are said on stderr and left out.  A store of another
+ * schema version is refused.
  */
 struct rk_merge {
 	long	added, present, conflicts;
+	long	damaged;	/* not JSON objects on one line: left out */
 };
+/* stored text is a record as rk_write() wrote it: one line, a JSON object */
+int	 rk_store_record_ok(const char *json, size_t len);
 typedef void rk_conflict_fn(const char *path, const char *id, void *arg);
 int	 rk_store_merge(struct rk_store *st, const char *path,
 	    struct rk_merge *, rk_conflict_fn *fn, void *arg);
