@@ -20,7 +20,8 @@
 
 struct rk_analyzer {
 	int	stop;		/* drop English stopwords */
-	int	stem;		/* Porter stemming */
+	int	stem;		/* 0 none, 1 English (Porter2), more: other
+				   Snowball stemmers (rk_analyzer_parse) */
 };
 
 /*
@@ -37,10 +38,6 @@ int	 rk_stopword(const char *, size_t);
 int	 rk_analyzer_parse(const char *spec, struct rk_analyzer *);
 void	 rk_analyzer_format(const struct rk_analyzer *, char *, size_t);
 int	 rk_fts5_register(sqlite3 *, uint64_t *counter);
-
-/* porter.c */
-
-size_t	 rk_porter(char *word, size_t len);	/* in place, new length */
 
 /* search_chunk.c */
 
