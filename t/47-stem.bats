@@ -57,3 +57,10 @@ hits() {
 	assert_status 5
 	assert_output "rk-search: fr.db: index was built with analyzer french, not german"
 }
+
+@test "stem: short words stay whole; no stem is ever empty" {
+	printf 'Histone chaperone(s) is as s.\n' >c.txt
+	rk-search -i p.db -a porter add c.txt
+	run sh -c "rk-search -i p.db -k 1 'chaperone(s)' 2>&1 | jq -r .doc"
+	assert_output "c.txt"
+}

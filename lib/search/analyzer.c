@@ -216,7 +216,7 @@ stem_word(int stem, char *w, size_t n, size_t cap)
 	if ((out = sb_stemmer_stem(st, (const sb_symbol *)w, (int)n)) == NULL)
 		return n;
 	len = (size_t)sb_stemmer_length(st);
-	if (len > cap)
+	if (len == 0 || len > cap)
 		return n;
 	memcpy(w, out, len);
 	return len;
@@ -249,7 +249,7 @@ word(const struct rk_analyzer *an, const unsigned char *s, size_t len,
 		return 0;
 	memcpy(term, buf, n);
 	tl = n;
-	if (an->stem)
+	if (an->stem && n > 2)	/* as Porter's own code: "is" stays */
 		tl = stem_word(an->stem, term, n, RK_TOKEN_MAX);
 	return fn(arg, buf, n, term, tl, start, start + len);
 }
