@@ -243,6 +243,8 @@ struct rk_vec;
 #define RK_VEC_DIM_MAX	16384
 #define RK_VEC_FSIZE(dim) ((dim) * 4)		/* a chunk's float32 blob */
 #define RK_VEC_QSIZE(dim) ((dim) + 4)		/* its int8 blob */
+#define RK_VEC_RERANK	100	/* candidates to re-rank: recall@10 1.0 at
+				   100K (bench/vector/RESULTS) */
 
 struct rk_vec *rk_vec_new(size_t dim);		/* NULL: dim out of range */
 void	 rk_vec_free(struct rk_vec *);
