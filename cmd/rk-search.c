@@ -246,8 +246,8 @@ parse_option(int c, struct rk_analyzer *an, struct rk_analyzer **anp)
 	switch (c) {
 	case 'a':
 		if (rk_analyzer_parse(optarg, an) == -1)
-			errx(RK_EXIT_USAGE, "-a: not stem, stop, stem,stop or "
-			    "none: '%s'", optarg);
+			errx(RK_EXIT_USAGE, "-a: not stem, a stemmer, stop "
+			    "or none: '%s'", optarg);
 		*anp = an;
 		break;
 	case 'b':

@@ -2,7 +2,7 @@
 # Install the Debian packages ReasonKit needs to build and test, if any are
 # missing: apt-get when root, else print the exact command to run.
 pkgs="gcc libc6-dev make pkg-config libjansson-dev libyaml-dev libsqlite3-dev libbsd-dev
-libcurl4-openssl-dev bats jq mandoc bsdextrautils valgrind openssh-server
+libcurl4-openssl-dev libstemmer-dev bats jq mandoc bsdextrautils valgrind openssh-server
 openssh-client parallel"
 missing=
 for p in $pkgs; do

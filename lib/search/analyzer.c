@@ -1,6 +1,7 @@
 /*
  * The analyzer: splits UTF-8 text into words, lowercases and folds Latin
- * diacritics, optionally drops English stopwords and Porter-stems.  It is
+ * diacritics, optionally drops English stopwords and stems with one of
+ * Snowball's stemmers (libstemmer; "stem" is English, Porter2).  It is
  * also registered as the FTS5 tokenizer "rk", so the index and our query
  * code see exactly the same terms.
  *
@@ -13,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <libstemmer.h>
 
 #include "core/rk.h"
 #include "search/search.h"
@@ -184,6 +187,41 @@ is_alpha(unsigned char c)
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80;
 }
 
+/* stemmer 1 is English; n > 1 is the one at n - 2 in libstemmer's list */
+static const char *
+stemmer_name(int stem)
+{
+	return stem == 1 ? "english" : sb_stemmer_list()[stem - 2];
+}
+
+/*
+ * Stem in place.  A libstemmer stemmer is not reentrant: each thread
+ * keeps its own, for the last language it used.
+ */
+static size_t
+stem_word(int stem, char *w, size_t n, size_t cap)
+{
+	static _Thread_local struct sb_stemmer *st;
+	static _Thread_local int cur;
+	const sb_symbol *out;
+	size_t len;
+
+	if (st == NULL || cur != stem) {
+		sb_stemmer_delete(st);
+		st = sb_stemmer_new(stemmer_name(stem), NULL);
+		cur = stem;
+		if (st == NULL)
+			return n;
+	}
+	if ((out = sb_stemmer_stem(st, (const sb_symbol *)w, (int)n)) == NULL)
+		return n;
+	len = (size_t)sb_stemmer_length(st);
+	if (len == 0 || len > cap)
+		return n;
+	memcpy(w, out, len);
+	return len;
+}
+
 /* emit one word: fold it, drop 's, stopwords, stem, call back */
 static int
 word(const struct rk_analyzer *an, const unsigned char *s, size_t len,
@@ -192,7 +230,6 @@ word(const struct rk_analyzer *an, const unsigned char *s, size_t len,
 	char buf[RK_TOKEN_MAX + 8], term[RK_TOKEN_MAX + 8];
 	const unsigned char *p = s, *e = s + len;
 	size_t n = 0, k, tl;
-	int ascii = 1;
 
 	while (p < e) {
 		uint32_t c = decode(p, e, &k);
@@ -202,8 +239,6 @@ word(const struct rk_analyzer *an, const unsigned char *s, size_t len,
 			return 0;		/* too long to be a word */
 		if (c == 0x2019)
 			c = '\'';
-		if (c >= 0x80)
-			ascii = 0;
 		n += fold(c, buf + n);
 	}
 	if (n >= 2 && buf[n - 1] == 's' && buf[n - 2] == '\'')
@@ -214,8 +249,8 @@ word(const struct rk_analyzer *an, const unsigned char *s, size_t len,
 		return 0;
 	memcpy(term, buf, n);
 	tl = n;
-	if (an->stem && ascii)
-		tl = rk_porter(term, n);
+	if (an->stem && n > 2)	/* as Porter's own code: "is" stays */
+		tl = stem_word(an->stem, term, n, RK_TOKEN_MAX);
 	return fn(arg, buf, n, term, tl, start, start + len);
 }
 
@@ -260,7 +295,36 @@ rk_analyze(const struct rk_analyzer *an, const char *text, size_t len,
 	return 0;
 }
 
-/* "stem,stop", "stem", "stop", "none" */
+/* a stemmer's number (see stemmer_name()), 0 if none */
+static int
+stemmer(const char *name)
+{
+	const char **l = sb_stemmer_list();
+
+	if (strcmp(name, "stem") == 0 || strcmp(name, "english") == 0)
+		return 1;
+	for (int i = 0; l[i] != NULL; i++)
+		if (strcmp(l[i], name) == 0)
+			return i + 2;
+	return 0;
+}
+
+/* one word of a spec: "stem", a stemmer's name, "stop" or "none" */
+static int
+analyzer_word(const char *w, struct rk_analyzer *an)
+{
+	int st;
+
+	if (strcmp(w, "stop") == 0)
+		an->stop = 1;
+	else if ((st = stemmer(w)) != 0)
+		an->stem = st;
+	else if (strcmp(w, "none") != 0)
+		return -1;
+	return 0;
+}
+
+/* "stem,stop", "french", "stop", "none"...: comma-separated words */
 int
 rk_analyzer_parse(const char *spec, struct rk_analyzer *an)
 {
@@ -268,14 +332,9 @@ rk_analyzer_parse(const char *spec, struct rk_analyzer *an)
 	int rc = 0;
 
 	an->stop = an->stem = 0;
-	while ((w = strsep(&p, ",")) != NULL) {
-		if (strcmp(w, "stem") == 0)
-			an->stem = 1;
-		else if (strcmp(w, "stop") == 0)
-			an->stop = 1;
-		else if (strcmp(w, "none") != 0)
+	while ((w = strsep(&p, ",")) != NULL)
+		if (analyzer_word(w, an) == -1)
 			rc = -1;
-	}
 	free(copy);
 	return rc;
 }
@@ -283,8 +342,11 @@ rk_analyzer_parse(const char *spec, struct rk_analyzer *an)
 void
 rk_analyzer_format(const struct rk_analyzer *an, char *buf, size_t size)
 {
-	snprintf(buf, size, "%s", an->stem && an->stop ? "stem,stop" :
-	    an->stem ? "stem" : an->stop ? "stop" : "none");
+	const char *st = an->stem == 0 ? NULL : an->stem == 1 ? "stem" :
+	    stemmer_name(an->stem);
+
+	snprintf(buf, size, "%s%s%s", st ? st : "", st && an->stop ? "," : "",
+	    an->stop ? "stop" : st ? "" : "none");
 }
 
 /* The FTS5 tokenizer "rk": tokenize='rk stem,stop' */
@@ -309,16 +371,11 @@ tok_create(void *pctx, const char **argv, int argc, Fts5Tokenizer **out)
 		return SQLITE_NOMEM;
 	t->counter = pctx;
 	/* tokenize='rk stem stop': the analyzer spec, one word per option */
-	for (int i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "stem") == 0)
-			t->an.stem = 1;
-		else if (strcmp(argv[i], "stop") == 0)
-			t->an.stop = 1;
-		else if (strcmp(argv[i], "none") != 0) {
+	for (int i = 0; i < argc; i++)
+		if (analyzer_word(argv[i], &t->an) == -1) {
 			free(t);
 			return SQLITE_ERROR;
 		}
-	}
 	*out = (Fts5Tokenizer *)t;
 	return SQLITE_OK;
 }

@@ -20,7 +20,8 @@
 
 struct rk_analyzer {
 	int	stop;		/* drop English stopwords */
-	int	stem;		/* Porter stemming */
+	int	stem;		/* 0 none, 1 English (Porter2), more: other
+				   Snowball stemmers (rk_analyzer_parse) */
 };
 
 /*
@@ -38,10 +39,6 @@ int	 rk_analyzer_parse(const char *spec, struct rk_analyzer *);
 void	 rk_analyzer_format(const struct rk_analyzer *, char *, size_t);
 int	 rk_fts5_register(sqlite3 *, uint64_t *counter);
 fts5_api *rk_fts5_api(sqlite3 *);
-
-/* porter.c */
-
-size_t	 rk_porter(char *word, size_t len);	/* in place, new length */
 
 /* search_chunk.c */
 
@@ -235,5 +232,43 @@ size_t	 rk_fuse(const struct rk_fuse_opts *, const struct rk_fuse_list *,
 	    size_t nlists, struct rk_fused **out);
 int	 rk_fuse_method(const char *, enum rk_fuse_method *);
 int	 rk_fuse_norm(const char *, enum rk_fuse_norm *);
+
+/*
+ * vector.c: a flat store of unit vectors for top-k cosine search, exact
+ * over float32 or over an int8 copy with an exact re-rank.  Hits carry
+ * the ids given at insert; scores are cosines.
+ */
+
+struct rk_error;
+struct rk_vec;
+
+#define RK_VEC_DIM_MAX	16384
+#define RK_VEC_FSIZE(dim) ((dim) * 4)		/* a chunk's float32 blob */
+#define RK_VEC_QSIZE(dim) ((dim) + 4)		/* its int8 blob */
+#define RK_VEC_RERANK	100	/* candidates to re-rank: recall@10 1.0 at
+				   100K (bench/vector/RESULTS) */
+
+struct rk_vec *rk_vec_new(size_t dim);		/* NULL: dim out of range */
+void	 rk_vec_free(struct rk_vec *);
+size_t	 rk_vec_dim(const struct rk_vec *);
+size_t	 rk_vec_count(const struct rk_vec *);
+int	 rk_vec_reserve(struct rk_vec *, size_t n, struct rk_error *);
+int	 rk_vec_encode(const float *v, size_t dim, float *unit, void *qblob,
+	    struct rk_error *);
+int	 rk_vec_add(struct rk_vec *, int64_t id, const float *v,
+	    struct rk_error *);
+int	 rk_vec_add_blobs(struct rk_vec *, int64_t id, const void *fblob,
+	    size_t flen, const void *qblob, size_t qlen, struct rk_error *);
+void	 rk_vec_get(const struct rk_vec *, size_t i, int64_t *id,
+	    const float **f, const void **q8, float *scale);
+int	 rk_vec_search(const struct rk_vec *, const float *query, size_t k,
+	    size_t rerank, struct rk_hit *out, size_t *nout,
+	    struct rk_error *);		/* rerank 0: exact */
+size_t	 rk_vec_blob_size(const struct rk_vec *);
+void	 rk_vec_blob(const struct rk_vec *, void *out);
+struct rk_vec *rk_vec_load(const void *blob, size_t len, struct rk_error *);
+struct rk_vec *rk_vec_view(const void *blob, size_t len, struct rk_error *);
+int	 rk_vec_simd(const char *name);	/* "avx2", "sse2", "c"; NULL: best */
+const char *rk_vec_simd_name(void);
 
 #endif

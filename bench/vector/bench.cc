@@ -1,0 +1,391 @@
+/*
+ * vector-bench: top-k cosine search over the same vectors in our store
+ * (lib/search/vector.c), faiss IndexFlatIP and hnswlib, one query at a
+ * time, single-threaded, in one process, the engines taking turns on
+ * each query.
+ *
+ * usage: vector-bench DIST N ENGINES [ROUNDS [GT]]
+ *
+ * DIST      random (Gaussian) or clustered (N/100 Gaussian centres, each
+ *           point its centre plus noise of 0.7 times its length)
+ * ENGINES   comma-separated: exact (ours, float32), qR (ours, int8 scan,
+ *           float32 re-rank of the best R), binR (sign bits and popcount,
+ *           plain C here, re-rank of R: measured for recall only), faiss,
+ *           hnswEF (M 16, ef_construction 200, search ef EF; one index
+ *           shared by every hnsw engine)
+ * GT        file of the exact top 10 ids: written when "exact" runs,
+ *           read otherwise (recall of runs that cannot hold both)
+ *
+ * 768 dimensions, 300 queries, k = 10; data from fixed seeds.  Prints
+ * one line per engine: build seconds, bytes per vector, p50 and p99 of
+ * the query time in ms (median over ROUNDS, default 3, and min-max),
+ * recall@10 against the exact ranking.
+ */
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <omp.h>
+#include <time.h>
+
+#include <faiss/IndexFlat.h>
+#include <hnswlib/hnswlib.h>
+
+extern "C" {
+#include "core/rk.h"
+#include "search/search.h"
+}
+
+enum { DIM = 768, NQ = 300, K = 10, CHUNK = 10000 };
+
+static double
+now_ms()
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+struct Rng {
+	uint64_t s;
+	uint64_t next() {
+		s += 0x9e3779b97f4a7c15ULL;
+		uint64_t z = s;
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+		z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+		return z ^ (z >> 31);
+	}
+	double uniform() { return ((next() >> 11) + 0.5) / 9007199254740992.0; }
+	double gauss() {
+		return sqrt(-2 * log(uniform())) * cos(2 * M_PI * uniform());
+	}
+};
+
+static void
+normalise(float *v)
+{
+	double ss = 0;
+
+	for (int i = 0; i < DIM; i++)
+		ss += (double)v[i] * v[i];
+	for (int i = 0; i < DIM; i++)
+		v[i] = (float)(v[i] / sqrt(ss));
+}
+
+struct Gen {
+	bool clustered;
+	std::vector<float> centres;
+	size_t ncentres;
+
+	Gen(bool c, size_t n) : clustered(c), ncentres(std::max<size_t>(n / 100, 10)) {
+		Rng r{7};
+		if (!clustered)
+			return;
+		centres.resize(ncentres * DIM);
+		for (auto &x : centres)
+			x = (float)r.gauss();
+		for (size_t i = 0; i < ncentres; i++)
+			normalise(&centres[i * DIM]);
+	}
+	void fill(Rng &r, float *v) {
+		const float *c = clustered ?
+		    &centres[(r.next() % ncentres) * DIM] : nullptr;
+		for (int i = 0; i < DIM; i++)
+			v[i] = c ? c[i] + 0.7f * (float)r.gauss() / sqrtf(DIM) :
+			    (float)r.gauss();
+		normalise(v);
+	}
+};
+
+struct Engine {
+	std::string name;
+	double build_ms = 0, bytes = 0;
+	std::vector<std::vector<double>> times;	/* per round */
+	std::vector<int64_t> ids;		/* first round, NQ * K */
+	virtual void add(const float *v, size_t n, size_t first) = 0;
+	virtual void search(const float *q, int64_t *out) = 0;
+	virtual ~Engine() {}
+};
+
+/* ours; exact and every qR share one store */
+static struct rk_vec *store;
+
+struct Ours : Engine {
+	size_t rerank;
+	bool owner;
+	Ours(const std::string &n, size_t r, bool o) : rerank(r), owner(o) {
+		name = n;
+		bytes = 4 * DIM + DIM + 4 + 8;
+	}
+	void add(const float *v, size_t n, size_t first) override {
+		struct rk_error e;
+		if (!owner)
+			return;
+		for (size_t i = 0; i < n; i++)
+			if (rk_vec_add(store, first + i, v + i * DIM, &e) != 0) {
+				fprintf(stderr, "%s\n", e.msg);
+				exit(1);
+			}
+	}
+	void search(const float *q, int64_t *out) override {
+		struct rk_hit h[K];
+		struct rk_error e;
+		size_t n;
+		rk_vec_search(store, q, K, rerank, h, &n, &e);
+		for (size_t i = 0; i < n; i++)
+			out[i] = h[i].rowid;
+	}
+};
+
+struct Binary : Engine {
+	size_t rerank;
+	std::vector<uint64_t> codes;
+	enum { W = DIM / 64 };
+	explicit Binary(const std::string &n, size_t r) : rerank(r) {
+		name = n;
+		bytes = W * 8;
+	}
+	static void encode(const float *v, uint64_t *c) {
+		for (int w = 0; w < W; w++) {
+			c[w] = 0;
+			for (int b = 0; b < 64; b++)
+				c[w] |= (uint64_t)(v[w * 64 + b] > 0) << b;
+		}
+	}
+	void add(const float *v, size_t n, size_t) override {
+		size_t at = codes.size();
+		codes.resize(at + n * W);
+		for (size_t i = 0; i < n; i++)
+			encode(v + i * DIM, &codes[at + i * W]);
+	}
+	void search(const float *q, int64_t *out) override {
+		uint64_t qc[W];
+		size_t n = codes.size() / W;
+		std::vector<std::pair<int, int64_t>> c;
+		encode(q, qc);
+		c.reserve(n);
+		for (size_t i = 0; i < n; i++) {
+			int d = 0;
+			for (int w = 0; w < W; w++)
+				d += __builtin_popcountll(qc[w] ^ codes[i * W + w]);
+			c.push_back({d, (int64_t)i});
+		}
+		size_t r = std::min(rerank, n);
+		std::partial_sort(c.begin(), c.begin() + r, c.end());
+		std::vector<std::pair<float, int64_t>> s;
+		for (size_t i = 0; i < r; i++) {
+			int64_t id;
+			const float *f;
+			const void *q8;
+			float sc, dot = 0;
+			rk_vec_get(store, c[i].second, &id, &f, &q8, &sc);
+			for (int j = 0; j < DIM; j++)
+				dot += q[j] * f[j];
+			s.push_back({-dot, id});
+		}
+		std::partial_sort(s.begin(), s.begin() + K, s.end());
+		for (int i = 0; i < K; i++)
+			out[i] = s[i].second;
+	}
+};
+
+struct Faiss : Engine {
+	faiss::IndexFlatIP index{DIM};
+	Faiss() { name = "faiss"; bytes = 4 * DIM; }
+	void add(const float *v, size_t n, size_t) override {
+		index.add(n, v);
+	}
+	void search(const float *q, int64_t *out) override {
+		float d[K];
+		faiss::Index::idx_t l[K];
+		index.search(1, q, K, d, l);
+		for (int i = 0; i < K; i++)
+			out[i] = l[i];
+	}
+};
+
+static std::unique_ptr<hnswlib::InnerProductSpace> space;
+static std::unique_ptr<hnswlib::HierarchicalNSW<float>> hnsw;
+
+struct Hnsw : Engine {
+	size_t ef;
+	bool owner;
+	Hnsw(const std::string &n, size_t e, size_t total, bool o)
+	    : ef(e), owner(o) {
+		name = n;
+		if (owner) {
+			space.reset(new hnswlib::InnerProductSpace(DIM));
+			hnsw.reset(new hnswlib::HierarchicalNSW<float>(
+			    space.get(), total, 16, 200, 100));
+		}
+		bytes = hnsw->size_data_per_element_ +
+		    hnsw->size_links_per_element_ / 15.0;	/* 1/(M-1) upper levels */
+	}
+	void add(const float *v, size_t n, size_t first) override {
+		if (!owner)
+			return;
+		for (size_t i = 0; i < n; i++)
+			hnsw->addPoint(v + i * DIM, first + i);
+	}
+	void search(const float *q, int64_t *out) override {
+		hnsw->setEf(ef);
+		auto r = hnsw->searchKnn(q, K);
+		for (int i = K - 1; i >= 0 && !r.empty(); i--) {
+			out[i] = r.top().second;
+			r.pop();
+		}
+	}
+};
+
+static std::vector<std::unique_ptr<Engine>>
+engines(const char *list, size_t n)
+{
+	std::vector<std::unique_ptr<Engine>> v;
+	std::string s(list);
+	bool have_store = false, have_hnsw = false;
+	size_t at = 0;
+
+	while (at <= s.size()) {
+		size_t end = s.find(',', at);
+		std::string e = s.substr(at, end == std::string::npos ?
+		    std::string::npos : end - at);
+		at = end == std::string::npos ? s.size() + 1 : end + 1;
+		if (e == "exact" || e[0] == 'q') {
+			v.emplace_back(new Ours(e, e == "exact" ? 0 :
+			    strtoul(e.c_str() + 1, NULL, 10), !have_store));
+			have_store = true;
+		} else if (e.compare(0, 3, "bin") == 0)
+			v.emplace_back(new Binary(e,
+			    strtoul(e.c_str() + 3, NULL, 10)));
+		else if (e == "faiss")
+			v.emplace_back(new Faiss());
+		else if (e.compare(0, 4, "hnsw") == 0) {
+			v.emplace_back(new Hnsw(e,
+			    strtoul(e.c_str() + 4, NULL, 10), n, !have_hnsw));
+			have_hnsw = true;
+		} else {
+			fprintf(stderr, "vector-bench: unknown engine %s\n",
+			    e.c_str());
+			exit(2);
+		}
+	}
+	return v;
+}
+
+static double
+pct(std::vector<double> t, double p)
+{
+	std::sort(t.begin(), t.end());
+	return t[std::min(t.size() - 1, (size_t)(p * t.size()))];
+}
+
+static std::string
+spread(std::vector<double> v)
+{
+	char buf[64];
+
+	std::sort(v.begin(), v.end());
+	snprintf(buf, sizeof(buf), "%8.3f [%.3f-%.3f]", v[v.size() / 2],
+	    v.front(), v.back());
+	return buf;
+}
+
+static double
+recall(const std::vector<int64_t> &got, const std::vector<int64_t> &gt)
+{
+	size_t hit = 0;
+
+	for (size_t q = 0; q < NQ; q++)
+		for (size_t i = 0; i < K; i++)
+			for (size_t j = 0; j < K; j++)
+				hit += got[q * K + i] == gt[q * K + j];
+	return (double)hit / (NQ * K);
+}
+
+int
+main(int argc, char *argv[])
+{
+	if (argc < 4) {
+		fprintf(stderr, "usage: vector-bench DIST N ENGINES [ROUNDS [GT]]\n");
+		return 2;
+	}
+	bool clustered = strcmp(argv[1], "clustered") == 0;
+	size_t n = strtoul(argv[2], NULL, 10);
+	int rounds = argc > 4 ? atoi(argv[4]) : 3;
+	const char *gtpath = argc > 5 ? argv[5] : NULL;
+	Gen gen(clustered, n);
+	Rng r{42}, rq{4242};
+	std::vector<float> chunk(CHUNK * DIM), qs(NQ * DIM);
+
+	omp_set_num_threads(1);
+	store = rk_vec_new(DIM);
+	rk_vec_reserve(store, n, NULL);
+	auto es = engines(argv[3], n);
+	for (size_t first = 0; first < n; first += CHUNK) {
+		size_t m = std::min<size_t>(CHUNK, n - first);
+		for (size_t i = 0; i < m; i++)
+			gen.fill(r, &chunk[i * DIM]);
+		for (auto &e : es) {
+			double t0 = now_ms();
+			e->add(chunk.data(), m, first);
+			e->build_ms += now_ms() - t0;
+		}
+	}
+	for (size_t i = 0; i < NQ; i++)
+		gen.fill(rq, &qs[i * DIM]);
+	for (auto &e : es)
+		e->ids.resize(NQ * K, -1);
+	for (int round = 0; round < rounds; round++) {
+		for (auto &e : es)
+			e->times.emplace_back();
+		for (size_t q = 0; q < NQ; q++)
+			for (auto &e : es) {
+				int64_t out[K];
+				double t0 = now_ms();
+				e->search(&qs[q * DIM], out);
+				e->times.back().push_back(now_ms() - t0);
+				if (round == 0)
+					memcpy(&e->ids[q * K], out, sizeof(out));
+			}
+	}
+
+	std::vector<int64_t> gt(NQ * K, -1);
+	for (auto &e : es)
+		if (e->name == "exact")
+			gt = e->ids;
+	if (gtpath && es[0]->name == "exact") {
+		FILE *fp = fopen(gtpath, "wb");
+		fwrite(gt.data(), sizeof(int64_t), gt.size(), fp);
+		fclose(fp);
+	} else if (gtpath) {
+		FILE *fp = fopen(gtpath, "rb");
+		if (!fp || fread(gt.data(), sizeof(int64_t), gt.size(), fp) !=
+		    gt.size()) {
+			fprintf(stderr, "vector-bench: %s: no ground truth\n",
+			    gtpath);
+			return 1;
+		}
+		fclose(fp);
+	}
+	for (auto &e : es) {
+		std::vector<double> p50, p99;
+		for (auto &t : e->times) {
+			p50.push_back(pct(t, 0.5));
+			p99.push_back(pct(t, 0.99));
+		}
+		printf("%-9s %7zu %-8s build %8.2f s  %5.0f B/vec  p50 %s  "
+		    "p99 %s  recall@10 %.4f\n", argv[1], n, e->name.c_str(),
+		    e->build_ms / 1e3, e->bytes, spread(p50).c_str(),
+		    spread(p99).c_str(), recall(e->ids, gt));
+	}
+	printf("# kernel %s, %d rounds of %d queries, k %d, dim %d, "
+	    "single-threaded\n", rk_vec_simd_name(), rounds, NQ, K, DIM);
+	rk_vec_free(store);
+	return 0;
+}

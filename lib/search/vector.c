@@ -1,0 +1,771 @@
+/*
+ * A flat store of unit vectors for top-k cosine search.
+ *
+ * Each vector is kept twice: as float32, normalised at insert, and as
+ * int8 with a per-vector scale (q_i = round(x_i / s), s = max |x_i| / 127,
+ * so every q_i lies in [-127, 127]).  A search either scans the float32
+ * vectors (exact), or scans the int8 copy, a quarter of the bytes, keeps
+ * the best `rerank` candidates by the approximate score s_q s_v (q . v),
+ * and ranks those again by their exact float32 score.  Binary codes were
+ * measured too and lose too much recall (bench/vector/RESULTS).
+ *
+ * The dot products come in three versions, chosen once at run time: AVX2
+ * with FMA, SSE2, plain C.  The int8 ones are exact integer sums, so every
+ * version gives the same candidates; the float32 ones differ only in the
+ * order of the additions.  Ties rank the lower position first.
+ *
+ * Blobs, all little-endian (the byte order of every host we build on):
+ *
+ *   a chunk's vector   dim float32                       RK_VEC_FSIZE(dim)
+ *   its quantised copy float32 scale, dim int8           RK_VEC_QSIZE(dim)
+ *   a whole store      the 32-byte header below, then count int64 ids,
+ *                      count float32 scales, count * dim int8, each part
+ *                      padded with zeros to a multiple of 32 bytes, then
+ *                      count * dim float32: one piece that can be read
+ *                      or mapped as it is.
+ *
+ *   header: "RKVEC01\n", uint32 dim, uint32 0, uint64 count, uint64 0
+ *
+ * Everything read from a blob is checked before it is used: its length
+ * against the sizes it declares (no allocation larger than the blob), the
+ * floats finite, the vectors of unit length, the scales positive, no int8
+ * of -128.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/rk.h"
+#include "search/search.h"
+
+#define STORE_MAGIC	"RKVEC01\n"
+#define HEADER_SIZE	32
+#define PAD(n)		(((n) + 31) & ~(size_t)31)
+#define NORM_TOLERANCE	1e-3f
+
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "vector blobs are little-endian: add byte swapping for this host"
+#endif
+
+#if defined(__x86_64__) || defined(__i386__)
+#define RK_X86 1
+#include <immintrin.h>
+#endif
+
+struct rk_vec {
+	size_t	 dim, n, cap;
+	int64_t	*id;
+	float	*scale;
+	int8_t	*q;
+	float	*f;
+	int	 view;		/* the arrays point into a caller's blob */
+};
+
+typedef float fdot_fn(const float *, const float *, size_t);
+typedef int32_t qdot_fn(const int8_t *, const int8_t *, size_t);
+
+static float
+fdot_c(const float *a, const float *b, size_t n)
+{
+	float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+	size_t i;
+
+	for (i = 0; i + 4 <= n; i += 4) {
+		s0 += a[i] * b[i];
+		s1 += a[i + 1] * b[i + 1];
+		s2 += a[i + 2] * b[i + 2];
+		s3 += a[i + 3] * b[i + 3];
+	}
+	for (; i < n; i++)
+		s0 += a[i] * b[i];
+	return (s0 + s1) + (s2 + s3);
+}
+
+static int32_t
+qdot_c(const int8_t *a, const int8_t *b, size_t n)
+{
+	int32_t s = 0;
+
+	for (size_t i = 0; i < n; i++)
+		s += (int32_t)a[i] * b[i];
+	return s;
+}
+
+#ifdef RK_X86
+static float
+hsum128(__m128 v)
+{
+	__m128 hi = _mm_movehl_ps(v, v);
+
+	v = _mm_add_ps(v, hi);
+	hi = _mm_shuffle_ps(v, v, 1);
+	return _mm_cvtss_f32(_mm_add_ss(v, hi));
+}
+
+static int32_t
+hsum128i(__m128i v)
+{
+	v = _mm_add_epi32(v, _mm_shuffle_epi32(v, _MM_SHUFFLE(1, 0, 3, 2)));
+	v = _mm_add_epi32(v, _mm_shuffle_epi32(v, _MM_SHUFFLE(2, 3, 0, 1)));
+	return _mm_cvtsi128_si32(v);
+}
+
+__attribute__((target("sse2")))
+static float
+fdot_sse2(const float *a, const float *b, size_t n)
+{
+	__m128 s0 = _mm_setzero_ps(), s1 = _mm_setzero_ps();
+	__m128 s2 = _mm_setzero_ps(), s3 = _mm_setzero_ps();
+	size_t i;
+	float t = 0;
+
+	for (i = 0; i + 16 <= n; i += 16) {
+		s0 = _mm_add_ps(s0, _mm_mul_ps(_mm_loadu_ps(a + i),
+		    _mm_loadu_ps(b + i)));
+		s1 = _mm_add_ps(s1, _mm_mul_ps(_mm_loadu_ps(a + i + 4),
+		    _mm_loadu_ps(b + i + 4)));
+		s2 = _mm_add_ps(s2, _mm_mul_ps(_mm_loadu_ps(a + i + 8),
+		    _mm_loadu_ps(b + i + 8)));
+		s3 = _mm_add_ps(s3, _mm_mul_ps(_mm_loadu_ps(a + i + 12),
+		    _mm_loadu_ps(b + i + 12)));
+	}
+	for (; i < n; i++)
+		t += a[i] * b[i];
+	return hsum128(_mm_add_ps(_mm_add_ps(s0, s1), _mm_add_ps(s2, s3))) + t;
+}
+
+/* sign-extend the bytes to 16 bits, multiply and add pairs into 32 bits */
+__attribute__((target("sse2")))
+static int32_t
+qdot_sse2(const int8_t *a, const int8_t *b, size_t n)
+{
+	__m128i acc = _mm_setzero_si128();
+	size_t i;
+	int32_t t = 0;
+
+	for (i = 0; i + 16 <= n; i += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(a + i));
+		__m128i y = _mm_loadu_si128((const __m128i *)(b + i));
+		__m128i xl = _mm_srai_epi16(_mm_unpacklo_epi8(x, x), 8);
+		__m128i xh = _mm_srai_epi16(_mm_unpackhi_epi8(x, x), 8);
+		__m128i yl = _mm_srai_epi16(_mm_unpacklo_epi8(y, y), 8);
+		__m128i yh = _mm_srai_epi16(_mm_unpackhi_epi8(y, y), 8);
+
+		acc = _mm_add_epi32(acc, _mm_madd_epi16(xl, yl));
+		acc = _mm_add_epi32(acc, _mm_madd_epi16(xh, yh));
+	}
+	for (; i < n; i++)
+		t += (int32_t)a[i] * b[i];
+	return hsum128i(acc) + t;
+}
+
+__attribute__((target("avx2,fma")))
+static float
+fdot_avx2(const float *a, const float *b, size_t n)
+{
+	__m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+	__m256 s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
+	size_t i;
+	float t = 0;
+
+	for (i = 0; i + 32 <= n; i += 32) {
+		s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i),
+		    _mm256_loadu_ps(b + i), s0);
+		s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8),
+		    _mm256_loadu_ps(b + i + 8), s1);
+		s2 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 16),
+		    _mm256_loadu_ps(b + i + 16), s2);
+		s3 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 24),
+		    _mm256_loadu_ps(b + i + 24), s3);
+	}
+	for (; i < n; i++)
+		t += a[i] * b[i];
+	s0 = _mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3));
+	return hsum128(_mm_add_ps(_mm256_castps256_ps128(s0),
+	    _mm256_extractf128_ps(s0, 1))) + t;
+}
+
+/*
+ * maddubs multiplies unsigned by signed bytes: |a| times b with a's sign.
+ * With both in [-127, 127] a pair sums to at most 2 * 127 * 127, within
+ * int16, which is why -128 is never stored.
+ */
+__attribute__((target("avx2")))
+static int32_t
+qdot_avx2(const int8_t *a, const int8_t *b, size_t n)
+{
+	const __m256i ones = _mm256_set1_epi16(1);
+	__m256i acc = _mm256_setzero_si256();
+	size_t i;
+	int32_t t = 0;
+
+	for (i = 0; i + 32 <= n; i += 32) {
+		__m256i x = _mm256_loadu_si256((const __m256i *)(a + i));
+		__m256i y = _mm256_loadu_si256((const __m256i *)(b + i));
+		__m256i p = _mm256_maddubs_epi16(_mm256_sign_epi8(x, x),
+		    _mm256_sign_epi8(y, x));
+
+		acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p, ones));
+	}
+	for (; i < n; i++)
+		t += (int32_t)a[i] * b[i];
+	return hsum128i(_mm_add_epi32(_mm256_castsi256_si128(acc),
+	    _mm256_extracti128_si256(acc, 1))) + t;
+}
+#endif
+
+static const struct kernels {
+	const char *name;
+	fdot_fn	*fdot;
+	qdot_fn	*qdot;
+} kernels[] = {
+#ifdef RK_X86
+	{ "avx2", fdot_avx2, qdot_avx2 },
+	{ "sse2", fdot_sse2, qdot_sse2 },
+#endif
+	{ "c", fdot_c, qdot_c },
+};
+
+static const struct kernels *kern;
+
+static int
+supported(const struct kernels *k)
+{
+#ifdef RK_X86
+	__builtin_cpu_init();
+	if (strcmp(k->name, "avx2") == 0)
+		return __builtin_cpu_supports("avx2") &&
+		    __builtin_cpu_supports("fma");
+	if (strcmp(k->name, "sse2") == 0)
+		return __builtin_cpu_supports("sse2");
+#endif
+	return 1;
+}
+
+static const struct kernels *
+kernels_get(void)
+{
+	if (kern == NULL)
+		rk_vec_simd(NULL);
+	return kern;
+}
+
+int
+rk_vec_simd(const char *name)
+{
+	for (size_t i = 0; i < sizeof(kernels) / sizeof(kernels[0]); i++) {
+		if (name != NULL && strcmp(name, kernels[i].name) != 0)
+			continue;
+		if (!supported(&kernels[i]))
+			continue;
+		kern = &kernels[i];
+		return 0;
+	}
+	return -1;
+}
+
+const char *
+rk_vec_simd_name(void)
+{
+	return kernels_get()->name;
+}
+
+/* the best k hits seen so far: a min-heap on (score, -position) */
+
+struct topk {
+	struct rk_hit *h;
+	size_t	 n, k;
+};
+
+static int
+worse(const struct rk_hit *a, const struct rk_hit *b)
+{
+	return a->score < b->score ||
+	    (a->score == b->score && a->rowid > b->rowid);
+}
+
+static void
+sift_down(struct topk *t, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, m = i;
+
+		if (l < t->n && worse(&t->h[l], &t->h[m]))
+			m = l;
+		if (l + 1 < t->n && worse(&t->h[l + 1], &t->h[m]))
+			m = l + 1;
+		if (m == i)
+			return;
+		struct rk_hit x = t->h[i];
+		t->h[i] = t->h[m];
+		t->h[m] = x;
+		i = m;
+	}
+}
+
+static void
+topk_push(struct topk *t, int64_t pos, double score)
+{
+	struct rk_hit x = { pos, score };
+	size_t i;
+
+	if (t->n == t->k) {
+		if (!worse(&t->h[0], &x))
+			return;
+		t->h[0] = x;
+		sift_down(t, 0);
+		return;
+	}
+	for (i = t->n++; i > 0 && worse(&x, &t->h[(i - 1) / 2]);
+	    i = (i - 1) / 2)
+		t->h[i] = t->h[(i - 1) / 2];
+	t->h[i] = x;
+}
+
+static int
+cmp_hit(const void *pa, const void *pb)
+{
+	const struct rk_hit *a = pa, *b = pb;
+
+	return worse(b, a) ? -1 : worse(a, b);
+}
+
+/* normalisation and quantisation */
+
+static int
+unit(const float *v, size_t dim, float *out, struct rk_error *e)
+{
+	double ss = 0;
+
+	for (size_t i = 0; i < dim; i++) {
+		if (!isfinite(v[i]))
+			return rk_error_set(e, RK_EXIT_INPUT,
+			    "vector: element %zu is not a finite number", i);
+		ss += (double)v[i] * v[i];
+	}
+	if (ss == 0 || !isfinite(ss))
+		return rk_error_set(e, RK_EXIT_INPUT,
+		    "vector: %s length", ss == 0 ? "zero" : "infinite");
+	for (size_t i = 0; i < dim; i++)
+		out[i] = (float)(v[i] / sqrt(ss));
+	return 0;
+}
+
+static float
+quantise(const float *v, size_t dim, int8_t *q)
+{
+	float max = 0, s;
+
+	for (size_t i = 0; i < dim; i++)
+		if (fabsf(v[i]) > max)
+			max = fabsf(v[i]);
+	s = max / 127;
+	for (size_t i = 0; i < dim; i++)
+		q[i] = (int8_t)lrintf(v[i] / s);
+	return s;
+}
+
+int
+rk_vec_encode(const float *v, size_t dim, float *f, void *qblob,
+    struct rk_error *e)
+{
+	unsigned char *p = qblob;
+	float s;
+	int rc;
+
+	if (dim == 0 || dim > RK_VEC_DIM_MAX)
+		return rk_error_set(e, RK_EXIT_INPUT,
+		    "vector: %zu dimensions, not 1 to %d", dim, RK_VEC_DIM_MAX);
+	if ((rc = unit(v, dim, f, e)) != 0)
+		return rc;
+	s = quantise(f, dim, (int8_t *)(p + 4));
+	memcpy(p, &s, 4);
+	return 0;
+}
+
+/* checks on data read back: the writer above never fails them */
+
+static int
+check_f32(const float *f, size_t dim, struct rk_error *e)
+{
+	double ss = 0;
+
+	for (size_t i = 0; i < dim; i++) {
+		if (!isfinite(f[i]))
+			return rk_error_set(e, RK_EXIT_INPUT,
+			    "vector: damaged: a float is not finite");
+		ss += (double)f[i] * f[i];
+	}
+	if (fabs(ss - 1) > NORM_TOLERANCE)
+		return rk_error_set(e, RK_EXIT_INPUT,
+		    "vector: damaged: not of unit length");
+	return 0;
+}
+
+static int
+check_q8(float scale, const int8_t *q, size_t dim, struct rk_error *e)
+{
+	if (!isfinite(scale) || scale <= 0)
+		return rk_error_set(e, RK_EXIT_INPUT,
+		    "vector: damaged: bad scale");
+	for (size_t i = 0; i < dim; i++)
+		if (q[i] == -128)
+			return rk_error_set(e, RK_EXIT_INPUT,
+			    "vector: damaged: int8 out of range");
+	return 0;
+}
+
+/* the store */
+
+struct rk_vec *
+rk_vec_new(size_t dim)
+{
+	struct rk_vec *s;
+
+	if (dim == 0 || dim > RK_VEC_DIM_MAX)
+		return NULL;
+	s = rk_xmalloc(sizeof(*s));
+	memset(s, 0, sizeof(*s));
+	s->dim = dim;
+	return s;
+}
+
+void
+rk_vec_free(struct rk_vec *s)
+{
+	if (s == NULL)
+		return;
+	if (s->view) {
+		free(s);
+		return;
+	}
+	free(s->id);
+	free(s->scale);
+	free(s->q);
+	free(s->f);
+	free(s);
+}
+
+size_t
+rk_vec_dim(const struct rk_vec *s)
+{
+	return s->dim;
+}
+
+size_t
+rk_vec_count(const struct rk_vec *s)
+{
+	return s->n;
+}
+
+int
+rk_vec_reserve(struct rk_vec *s, size_t n, struct rk_error *e)
+{
+	if (s->view)
+		return rk_error_set(e, RK_EXIT_INTERNAL,
+		    "vector: a view cannot grow");
+	if (n <= s->cap)
+		return 0;
+	if (n > SIZE_MAX / sizeof(float) / s->dim)
+		return rk_error_set(e, RK_EXIT_INPUT,
+		    "vector: %zu vectors are too many", n);
+	s->id = rk_xrealloc(s->id, n * sizeof(*s->id));
+	s->scale = rk_xrealloc(s->scale, n * sizeof(*s->scale));
+	s->q = rk_xrealloc(s->q, n * s->dim);
+	s->f = rk_xrealloc(s->f, n * s->dim * sizeof(float));
+	s->cap = n;
+	return 0;
+}
+
+static int
+grow(struct rk_vec *s, struct rk_error *e)
+{
+	if (s->n < s->cap)
+		return 0;
+	return rk_vec_reserve(s, s->cap < 64 ? 64 : s->cap + s->cap / 2, e);
+}
+
+int
+rk_vec_add(struct rk_vec *s, int64_t id, const float *v, struct rk_error *e)
+{
+	unsigned char *qb;
+	int rc;
+
+	if ((rc = grow(s, e)) != 0)
+		return rc;
+	qb = rk_xmalloc(RK_VEC_QSIZE(s->dim));
+	rc = rk_vec_encode(v, s->dim, s->f + s->n * s->dim, qb, e);
+	if (rc == 0) {
+		memcpy(&s->scale[s->n], qb, 4);
+		memcpy(s->q + s->n * s->dim, qb + 4, s->dim);
+		s->id[s->n++] = id;
+	}
+	free(qb);
+	return rc;
+}
+
+int
+rk_vec_add_blobs(struct rk_vec *s, int64_t id, const void *fblob,
+    size_t flen, const void *qblob, size_t qlen, struct rk_error *e)
+{
+	float *f;
+	int8_t *q;
+	int rc;
+
+	if (flen != RK_VEC_FSIZE(s->dim) || qlen != RK_VEC_QSIZE(s->dim))
+		return rk_error_set(e, RK_EXIT_INPUT,
+		    "vector: damaged: blobs of %zu and %zu bytes, not %zu "
+		    "and %zu", flen, qlen, (size_t)RK_VEC_FSIZE(s->dim),
+		    (size_t)RK_VEC_QSIZE(s->dim));
+	if ((rc = grow(s, e)) != 0)
+		return rc;
+	f = s->f + s->n * s->dim;
+	q = s->q + s->n * s->dim;
+	memcpy(f, fblob, flen);
+	memcpy(&s->scale[s->n], qblob, 4);
+	memcpy(q, (const unsigned char *)qblob + 4, s->dim);
+	if ((rc = check_f32(f, s->dim, e)) != 0 ||
+	    (rc = check_q8(s->scale[s->n], q, s->dim, e)) != 0)
+		return rc;
+	s->id[s->n++] = id;
+	return 0;
+}
+
+void
+rk_vec_get(const struct rk_vec *s, size_t i, int64_t *id, const float **f,
+    const void **q8, float *scale)
+{
+	*id = s->id[i];
+	*f = s->f + i * s->dim;
+	*q8 = s->q + i * s->dim;
+	*scale = s->scale[i];
+}
+
+/* search */
+
+static void
+scan_f32(const struct rk_vec *s, const float *q, struct topk *t)
+{
+	fdot_fn *dot = kernels_get()->fdot;
+
+	for (size_t i = 0; i < s->n; i++)
+		topk_push(t, (int64_t)i, dot(q, s->f + i * s->dim, s->dim));
+}
+
+static void
+scan_q8(const struct rk_vec *s, const int8_t *q, struct topk *t)
+{
+	qdot_fn *dot = kernels_get()->qdot;
+
+	for (size_t i = 0; i < s->n; i++)
+		topk_push(t, (int64_t)i, (double)s->scale[i] *
+		    dot(q, s->q + i * s->dim, s->dim));
+}
+
+static void
+rerank(const struct rk_vec *s, const float *q, const struct topk *cand,
+    struct topk *t)
+{
+	fdot_fn *dot = kernels_get()->fdot;
+
+	for (size_t i = 0; i < cand->n; i++) {
+		size_t pos = (size_t)cand->h[i].rowid;
+
+		topk_push(t, (int64_t)pos, dot(q, s->f + pos * s->dim, s->dim));
+	}
+}
+
+int
+rk_vec_search(const struct rk_vec *s, const float *query, size_t k,
+    size_t nrerank, struct rk_hit *out, size_t *nout, struct rk_error *e)
+{
+	struct topk t = { out, 0, k }, cand = { NULL, 0, nrerank };
+	float *q;
+	int8_t *q8;
+	int rc;
+
+	*nout = 0;
+	if (k == 0)
+		return 0;
+	q = rk_xmalloc(s->dim * sizeof(*q));
+	if ((rc = unit(query, s->dim, q, e)) != 0) {
+		free(q);
+		return rc;
+	}
+	if (nrerank == 0 || nrerank >= s->n) {
+		scan_f32(s, q, &t);
+	} else {
+		if (cand.k < k)
+			cand.k = k;
+		cand.h = rk_xmalloc(cand.k * sizeof(*cand.h));
+		q8 = rk_xmalloc(s->dim);
+		quantise(q, s->dim, q8);
+		scan_q8(s, q8, &cand);
+		rerank(s, q, &cand, &t);
+		free(q8);
+		free(cand.h);
+	}
+	free(q);
+	qsort(out, t.n, sizeof(*out), cmp_hit);
+	for (size_t i = 0; i < t.n; i++)
+		out[i].rowid = s->id[out[i].rowid];
+	*nout = t.n;
+	return 0;
+}
+
+/* a whole store as one blob */
+
+static void
+put32(unsigned char *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static void
+put64(unsigned char *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint64_t
+get64(const unsigned char *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+struct layout {
+	size_t	 ids, scales, q, f, end;
+};
+
+/* offsets of the parts for count vectors, 0 on overflow */
+static int
+layout(size_t dim, uint64_t count, struct layout *l)
+{
+	size_t per = 8 + 4 + dim + 4 * dim;
+
+	if (count > (SIZE_MAX - 4 * 32 - HEADER_SIZE) / per)
+		return -1;
+	l->ids = HEADER_SIZE;
+	l->scales = l->ids + PAD(count * 8);
+	l->q = l->scales + PAD(count * 4);
+	l->f = l->q + PAD(count * dim);
+	l->end = l->f + count * dim * 4;
+	return 0;
+}
+
+size_t
+rk_vec_blob_size(const struct rk_vec *s)
+{
+	struct layout l;
+
+	return layout(s->dim, s->n, &l) == -1 ? 0 : l.end;
+}
+
+void
+rk_vec_blob(const struct rk_vec *s, void *out)
+{
+	unsigned char *p = out;
+	struct layout l;
+
+	layout(s->dim, s->n, &l);
+	memset(p, 0, l.end);
+	memcpy(p, STORE_MAGIC, 8);
+	put32(p + 8, (uint32_t)s->dim);
+	put64(p + 16, s->n);
+	for (size_t i = 0; i < s->n; i++)
+		put64(p + l.ids + 8 * i, (uint64_t)s->id[i]);
+	memcpy(p + l.scales, s->scale, s->n * 4);
+	memcpy(p + l.q, s->q, s->n * s->dim);
+	memcpy(p + l.f, s->f, s->n * s->dim * 4);
+}
+
+static int
+header(const unsigned char *p, size_t len, struct layout *l, size_t *dim,
+    size_t *count, struct rk_error *e)
+{
+	uint64_t d, n;
+
+	if (len < HEADER_SIZE || memcmp(p, STORE_MAGIC, 8) != 0)
+		return rk_error_set(e, RK_EXIT_INPUT,
+		    "vector: not a vector store");
+	d = get64(p + 8);	/* dim with the zero word after it */
+	n = get64(p + 16);
+	if (d == 0 || d > RK_VEC_DIM_MAX || get64(p + 24) != 0 ||
+	    n > SIZE_MAX || layout(d, n, l) == -1 || l->end != len)
+		return rk_error_set(e, RK_EXIT_INPUT,
+		    "vector: damaged: sizes do not match the store's length");
+	*dim = d;
+	*count = n;
+	return 0;
+}
+
+static struct rk_vec *
+checked(struct rk_vec *s, size_t count, struct rk_error *e)
+{
+	for (size_t i = 0; i < count; i++) {
+		size_t off = i * s->dim;
+
+		if (check_f32(s->f + off, s->dim, e) != 0 ||
+		    check_q8(s->scale[i], s->q + off, s->dim, e) != 0) {
+			rk_vec_free(s);
+			return NULL;
+		}
+	}
+	s->n = count;
+	return s;
+}
+
+struct rk_vec *
+rk_vec_load(const void *blob, size_t len, struct rk_error *e)
+{
+	const unsigned char *p = blob;
+	struct rk_vec *s;
+	struct layout l;
+	size_t dim, count;
+
+	if (header(p, len, &l, &dim, &count, e) != 0)
+		return NULL;
+	s = rk_vec_new(dim);
+	if (count > 0)
+		rk_vec_reserve(s, count, NULL);
+	for (size_t i = 0; i < count; i++)
+		s->id[i] = (int64_t)get64(p + l.ids + 8 * i);
+	memcpy(s->scale, p + l.scales, count * 4);
+	memcpy(s->q, p + l.q, count * dim);
+	memcpy(s->f, p + l.f, count * dim * 4);
+	return checked(s, count, e);
+}
+
+/*
+ * The store read in place (a mapped file, a BLOB held by the caller, which
+ * must outlive it): nothing is copied, nothing can be added.
+ */
+struct rk_vec *
+rk_vec_view(const void *blob, size_t len, struct rk_error *e)
+{
+	const unsigned char *p = blob;
+	struct rk_vec *s;
+	struct layout l;
+	size_t dim, count;
+
+	if ((uintptr_t)blob % 8 != 0) {
+		rk_error_set(e, RK_EXIT_INTERNAL, "vector: unaligned store");
+		return NULL;
+	}
+	if (header(p, len, &l, &dim, &count, e) != 0)
+		return NULL;
+	s = rk_vec_new(dim);
+	s->view = 1;
+	s->cap = count;
+	s->id = (int64_t *)(uintptr_t)(p + l.ids);
+	s->scale = (float *)(uintptr_t)(p + l.scales);
+	s->q = (int8_t *)(uintptr_t)(p + l.q);
+	s->f = (float *)(uintptr_t)(p + l.f);
+	return checked(s, count, e);
+}
