@@ -29,12 +29,13 @@ rk_runs_profiles(struct rk_contenders *c, const char *list,
 {
 	struct rk_catalog *cat = rk_catalog_new();
 	char *s = rk_xstrdup(list), *save = NULL, *msg;
-	long n;
 	int rc = 0;
 
 	memset(c, 0, sizeof(*c));
 	for (char *w = strtok_r(s, ",", &save); w != NULL && rc == 0;
 	    w = strtok_r(NULL, ",", &save)) {
+		long n;
+
 		if ((n = rk_catalog_steps(cat, w, 0, &msg)) < 0) {
 			rc = rk_error_set(e, RK_EXIT_CONFIG, "%s", msg);
 			free(msg);
