@@ -273,6 +273,55 @@ void	 rk_bench_print(FILE *, int fmt, const char *profile,
 	    const struct rk_bench_stats *, int voted);
 
 /*
+ * runs.c: questions through one pipeline of the filters, up to jobs at a
+ * time (rk-bench, rk-compare).  A task is a question for a profile or
+ * protocol (kind "profile" or "protocol"); one marked skip is done
+ * already.  finished() hears of each task done: its record (the vote's,
+ * with samples), the samples and the milliseconds it took; a non-zero
+ * return (e set) stops the run.
+ */
+struct rk_sbuf;
+
+struct rk_contenders {
+	char		**name;
+	const char	**kind;
+	size_t		  n;
+	long		  steps;	/* the most any of them takes */
+};
+
+int	 rk_runs_profiles(struct rk_contenders *, const char *list,
+	    struct rk_error *);
+void	 rk_runs_profiles_free(struct rk_contenders *);
+
+struct rk_run_task {
+	const char	*question, *profile, *kind;
+	int		 skip;
+	json_t		*rec, *samples;		/* while in flight */
+	long		 sent;
+	double		 t0;
+};
+
+struct rk_runs {
+	struct rk_run_task	*tasks;
+	size_t			 ntasks;
+	long			 jobs;
+	const struct rk_vote_opts *vote;
+	int			 mock;
+	int			(*finished)(void *arg, size_t task,
+				    const json_t *rec, const json_t *samples,
+				    double ms, struct rk_error *);
+	void			*arg;
+	size_t			 done;		/* tasks done, skipped too */
+	/* the scheduler's own */
+	struct rk_chain		 chain;
+	struct rk_sbuf		*outq, *inq;
+	size_t			 next, inflight;
+	json_t			*by_group;	/* sample group -> task */
+};
+
+int	 rk_runs_run(struct rk_runs *, long steps, struct rk_error *);
+
+/*
  * report.c: runs as plain text for people.  Nothing here changes a record.
  */
 

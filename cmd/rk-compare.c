@@ -1,0 +1,194 @@
+/*
+ * rk-compare: one question, one plain call (the raw protocol) against
+ * profiles, side by side: the answer, its confidence, the tokens, the cost
+ * and the time each took.  The contenders run at once through one
+ * pipeline of the ordinary filters, as rk-bench runs its questions.
+ */
+#include <err.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/rk.h"
+#include "llm/llm.h"
+#include "think/think.h"
+
+static struct {
+	const char	*profiles, *format;
+	int		 mock;
+} opt = { .profiles = "balanced", .format = "text" };
+
+static struct rk_contenders who;
+static struct rk_prices prices;
+static json_t *rows;		/* one object per contender */
+
+static void
+usage(FILE *fp, int status)
+{
+	fprintf(fp, "usage: rk-compare [-f text | json] [-p profile,...] "
+	    "[--mock] question ...\n");
+	exit(status);
+}
+
+/* A contender's row: what rk-bench counts for a question, and more. */
+static int
+finished(void *arg, size_t t, const json_t *rec, const json_t *samples,
+    double ms, struct rk_error *e)
+{
+	struct rk_result r = { 0 };
+	const char *answer = rk_get_string(rec, "answer");
+	int failed = rk_has_error(rec) || answer == NULL;
+
+	(void)arg, (void)e;
+	rk_bench_usage(samples, &prices, &r);
+	json_array_set_new(rows, t, json_pack("{s:s, s:s, s:s?, s:o, s:I, "
+	    "s:I, s:f, s:f, s:b}", "contender", who.name[t], "kind",
+	    who.kind[t], "answer", failed ? NULL : answer, "confidence",
+	    failed ? json_null() : json_real(rk_get_number(json_object_get(
+	    rec, "result"), "confidence", 0)), "tokens_in", (json_int_t)r.in,
+	    "tokens_out", (json_int_t)r.out, "cost", rk_round(r.cost, 6),
+	    "ms", ms, "failed", failed));
+	if (failed)
+		rk_exit_status(RK_EXIT_FAILED);
+	return 0;
+}
+
+static void
+print_text(void)
+{
+	const json_t *row;
+	size_t i;
+
+	printf("%-12s %10s %8s %8s %10s %10s  %s\n", "contender",
+	    "confidence", "in", "out", "cost $", "ms", "answer");
+	json_array_foreach(rows, i, row) {
+		const json_t *c = json_object_get(row, "confidence");
+		char conf[16];
+
+		if (json_is_number(c))
+			snprintf(conf, sizeof(conf), "%.3f",
+			    json_number_value(c));
+		else
+			strlcpy(conf, "-", sizeof(conf));
+		printf("%-12s %10s %8lld %8lld %10.4f %10.1f  %s\n",
+		    rk_get_string(row, "contender"), conf,
+		    (long long)json_integer_value(json_object_get(row,
+		    "tokens_in")), (long long)json_integer_value(
+		    json_object_get(row, "tokens_out")), rk_get_number(row,
+		    "cost", 0), rk_get_number(row, "ms", 0),
+		    json_is_true(json_object_get(row, "failed")) ? "(failed)" :
+		    rk_get_string(row, "answer"));
+	}
+}
+
+static void
+print_json(void)
+{
+	const json_t *row;
+	size_t i;
+
+	json_array_foreach(rows, i, row) {
+		json_dumpf(row, stdout, JSON_COMPACT | JSON_REAL_PRECISION(6));
+		putchar('\n');
+	}
+}
+
+/* The question: the words, joined by spaces. */
+static char *
+question(int argc, char *argv[])
+{
+	char *q = rk_xstrdup(argv[0]), *t;
+
+	for (int i = 1; i < argc; i++) {
+		rk_asprintf(&t, "%s %s", q, argv[i]);
+		free(q);
+		q = t;
+	}
+	return q;
+}
+
+static void
+compare(const char *q)
+{
+	struct rk_vote_opts vote;
+	struct rk_run_task *tasks;
+	struct rk_runs runs;
+	struct rk_error e;
+	char *list;
+	int rc;
+
+	rk_asprintf(&list, "raw,%s", opt.profiles);
+	if (rk_runs_profiles(&who, list, &e) != 0)
+		errx(e.code, "%s", e.msg);
+	free(list);
+	if (rk_prices_load(&prices, e.msg, sizeof(e.msg)) == -1)
+		errx(RK_EXIT_CONFIG, "%s", e.msg);
+	rk_vote_defaults(&vote);
+	vote.samples = 1;
+	tasks = rk_xmalloc(who.n * sizeof(*tasks));
+	memset(tasks, 0, who.n * sizeof(*tasks));
+	rows = json_array();
+	for (size_t i = 0; i < who.n; i++) {
+		tasks[i] = (struct rk_run_task){ .question = q, .profile =
+		    who.name[i], .kind = who.kind[i] };
+		json_array_append_new(rows, json_null());
+	}
+	runs = (struct rk_runs){ .tasks = tasks, .ntasks = who.n, .jobs =
+	    (long)who.n, .vote = &vote, .mock = opt.mock, .finished =
+	    finished };
+	if ((rc = rk_runs_run(&runs, who.steps, &e)) == RK_EXIT_FAILED)
+		rk_exit_status(rc);
+	else if (rc != 0)
+		errx(rc, "%s", e.msg);
+	free(tasks);
+}
+
+static void
+options(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "mock", no_argument, NULL, 'M' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "f:hp:V", longopts, NULL)) != -1)
+		switch (ch) {
+		case 'f': opt.format = optarg; break;
+		case 'h': usage(stdout, RK_EXIT_OK); break;
+		case 'M': opt.mock = 1; break;
+		case 'p': opt.profiles = optarg; break;
+		case 'V': rk_version(); break;
+		default: usage(stderr, RK_EXIT_USAGE);
+		}
+	if (strcmp(opt.format, "text") != 0 && strcmp(opt.format, "json") != 0)
+		errx(RK_EXIT_USAGE, "-f: text or json, not '%s'", opt.format);
+	if (argc - optind < 1)
+		usage(stderr, RK_EXIT_USAGE);
+}
+
+int
+main(int argc, char *argv[])
+{
+	char *q;
+
+	rk_init(argv[0]);
+	options(argc, argv);
+	if (!opt.mock && rk_getenv("RK_PROVIDER") == NULL)
+		errx(RK_EXIT_CONFIG, "no model provider configured: set "
+		    "RK_PROVIDER (see rk-llm(1)), or use --mock for the "
+		    "built-in offline model");
+	q = question(argc - optind, argv + optind);
+	compare(q);
+	if (strcmp(opt.format, "json") == 0)
+		print_json();
+	else
+		print_text();
+	json_decref(rows);
+	rk_runs_profiles_free(&who);
+	free(q);
+	return rk_finish();
+}
