@@ -78,6 +78,17 @@ check_keys(struct ctx *x, const struct ynode *map, const char **allowed,
 	return 0;
 }
 
+/* The number of items of a sequence or mapping. */
+static size_t
+items(const struct ynode *n)
+{
+	size_t i = 0;
+
+	for (n = n->child; n != NULL; n = n->next)
+		i++;
+	return i;
+}
+
 static int
 want_map(struct ctx *x, const struct ynode *n, const char *what)
 {
@@ -253,7 +264,6 @@ static int
 load_deps(struct ctx *x, const struct ynode *sn, struct rk_step *s)
 {
 	const struct ynode *d = ymap_get(sn, "depends_on"), *n;
-	size_t i = 0;
 
 	if (d == NULL)
 		return 0;
@@ -264,9 +274,7 @@ load_deps(struct ctx *x, const struct ynode *sn, struct rk_step *s)
 	}
 	if (d->kind != YSEQ)
 		return bad(x, d, "'depends_on' must be a step id or a list");
-	for (n = d->child; n; n = n->next)
-		i++;
-	s->depends_on = rk_xmalloc(i * sizeof(char *));
+	s->depends_on = rk_xmalloc(items(d) * sizeof(char *));
 	for (n = d->child; n; n = n->next) {
 		if (n->kind != YSCALAR)
 			return bad(x, n, "'depends_on' items must be step ids");
@@ -298,11 +306,12 @@ load_step(struct ctx *x, const struct ynode *sn, struct rk_step *s)
 		return bad(x, n, "'output' must be list, text or verdict");
 	s->prompt = get_template(x, sn, "prompt", 1, &s->prompt_src);
 	s->compact = get_template(x, sn, "compact", 0, &s->compact_src);
-	s->min_confidence = get_real(x, sn, "min_confidence", 0, 1, 0.7);
+	s->min_confidence = get_real(x, sn, "min_confidence", 0, 1,
+	    RK_MIN_CONFIDENCE);
 	s->min_items = get_long(x, sn, "min_items", 1, 100, 3);
 	s->max_items = get_long(x, sn, "max_items", 1, 100, 10);
 	s->max_tokens = get_long(x, sn, "max_tokens", 1, 1000000, 800);
-	s->temperature = get_real(x, sn, "temperature", 0, 2, 0.7);
+	s->temperature = get_real(x, sn, "temperature", 0, 2, RK_TEMPERATURE);
 	s->optional = get_bool(x, sn, "optional");
 	if (x->err == NULL && s->min_items > s->max_items)
 		return bad(x, ymap_get(sn, "min_items"),
@@ -418,12 +427,12 @@ check_vars(struct ctx *x, const struct rk_protocol *p, const struct tnode *t,
 static int
 load_steps(struct ctx *x, struct rk_protocol *p, const struct ynode *seq)
 {
-	size_t n = 0;
+	size_t n;
 
 	if (seq == NULL || seq->kind != YSEQ || seq->child == NULL)
 		return bad(x, seq, "'steps' must be a non-empty list");
-	for (const struct ynode *s = seq->child; s; s = s->next)
-		n++;
+	if ((n = items(seq)) > RK_MAX_STEPS)
+		return bad(x, seq, "more than %d steps", RK_MAX_STEPS);
 	p->steps = calloc(n, sizeof(*p->steps));
 	if (p->steps == NULL)
 		return bad(x, seq, "out of memory");
@@ -479,7 +488,8 @@ load_protocol(struct ctx *x, const struct ynode *root)
 	if (p->input == NULL && x->err == NULL)
 		p->input = rk_xstrdup("query");
 	p->version = get_long(x, root, "version", 1, 1000000, 1);
-	p->min_confidence = get_real(x, root, "min_confidence", 0, 1, 0.7);
+	p->min_confidence = get_real(x, root, "min_confidence", 0, 1,
+	    RK_MIN_CONFIDENCE);
 	if (x->err == NULL && !in_list(p->strategy, strategies))
 		bad(x, ymap_get(root, "strategy"), "unknown strategy '%s'",
 		    p->strategy);
@@ -611,7 +621,7 @@ load_profile(struct ctx *x, const struct ynode *pn)
 	    "min_confidence", "token_budget", "chain", NULL };
 	const struct ynode *chain;
 	struct rk_profile *p;
-	size_t n = 0;
+	size_t n;
 
 	if (want_map(x, pn, "a profile") == -1 ||
 	    check_keys(x, pn, keys, "a profile") == -1)
@@ -622,15 +632,16 @@ load_profile(struct ctx *x, const struct ynode *pn)
 	p->id = get_name(x, pn, "id", 1);
 	p->name = get_str(x, pn, "name", 0, p->id ? p->id : "");
 	p->description = get_str(x, pn, "description", 1, NULL);
-	p->min_confidence = get_real(x, pn, "min_confidence", 0, 1, 0.7);
+	p->min_confidence = get_real(x, pn, "min_confidence", 0, 1,
+	    RK_MIN_CONFIDENCE);
 	p->token_budget = get_long(x, pn, "token_budget", 1, 100000000, 0);
 	chain = ymap_get(pn, "chain");
 	if (x->err == NULL && (chain == NULL || chain->kind != YSEQ ||
 	    chain->child == NULL))
 		bad(x, chain ? chain : pn, "'chain' must be a non-empty list");
+	if (x->err == NULL && (n = items(chain)) > RK_MAX_LINKS)
+		bad(x, chain, "more than %d links", RK_MAX_LINKS);
 	if (x->err == NULL) {
-		for (const struct ynode *l = chain->child; l; l = l->next)
-			n++;
 		p->chain = rk_xmalloc(n * sizeof(*p->chain));
 		memset(p->chain, 0, n * sizeof(*p->chain));
 		for (const struct ynode *l = chain->child; l; l = l->next)
@@ -726,6 +737,8 @@ load_profiles(struct ctx *x, struct rk_catalog *c, const struct ynode *root)
 		return -1;
 	if (seq == NULL || seq->kind != YSEQ)
 		return bad(x, seq ? seq : root, "'profiles' must be a list");
+	if (items(seq) > RK_MAX_PROFILES)
+		return bad(x, seq, "more than %d profiles", RK_MAX_PROFILES);
 	for (const struct ynode *n = seq->child; n; n = n->next) {
 		struct rk_profile *p = load_profile(x, n);
 

@@ -320,7 +320,7 @@ set_result(struct state *st)
 		    st->protocol, &e);
 
 		free(e);
-		min = p ? p->min_confidence : 0.7;
+		min = p ? p->min_confidence : RK_MIN_CONFIDENCE;
 	}
 	sum = n ? rk_round(sum / n, 4) : 0;
 	lift_answer(st);

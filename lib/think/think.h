@@ -22,6 +22,9 @@ struct tnode {
 	int		 line, col;	/* where the tag starts, in the file */
 };
 
+/* {{#if}} blocks nest at most this deep. */
+#define TMPL_MAX_DEPTH	32
+
 /* A variable's value for rendering: NULL or "" means unset. */
 typedef const char *(*tmpl_lookup)(void *arg, const char *name);
 /* Whether a variable may appear at all; checked at load time. */
@@ -43,6 +46,18 @@ enum out_kind { OUT_TEXT, OUT_LIST, OUT_VERDICT, OUT_ANSWER };
  * with it, and it follows a protocol run alone that has no answer step.
  */
 #define RK_CONCLUDE	"conclude"
+
+/* What a definition may hold; see rk-protocol(5). */
+#define RK_MAX_STEPS	64	/* steps of a protocol */
+#define RK_MAX_LINKS	64	/* links of a profile's chain */
+#define RK_MAX_PROFILES	1000	/* profiles in a file */
+
+/*
+ * Defaults: the confidence a step, protocol or profile must reach, and a
+ * step's temperature.
+ */
+#define RK_MIN_CONFIDENCE	0.7
+#define RK_TEMPERATURE		0.7
 
 struct rk_step {
 	char		*id;
