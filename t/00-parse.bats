@@ -39,11 +39,11 @@ load helper
 }
 
 @test "rk-parse -c counts the most steps a pipeline can run" {
-	run rk-parse -c quick
+	run rk-parse -c -p quick
 	assert_output 7
-	run rk-parse -c paranoid
+	run rk-parse -c -p paranoid
 	assert_output 19
-	run rk-parse -c -P paranoid
+	run rk-parse -c -P -p paranoid
 	assert_output 18
 	# a protocol alone is followed by the conclusion
 	run rk-parse -c laserlogic
@@ -89,6 +89,9 @@ EOF2
 	assert_output "rk-parse: nosuch: no such protocol or profile"
 	run rk-parse -c ../x
 	assert_status 4
+	assert_output "rk-parse: bad protocol name '../x'"
+	run rk-parse -c -p ../x
+	assert_status 4
 	assert_output "rk-parse: bad profile name '../x'"
 }
 
@@ -132,6 +135,10 @@ EOF2
 	run rk-parse -x
 	assert_status 2
 	run rk-parse -c
+	assert_status 2
+	run rk-parse -c -p quick gigathink
+	assert_status 2
+	run rk-parse -p quick
 	assert_status 2
 	run rk-parse -l gigathink
 	assert_status 2
