@@ -543,19 +543,11 @@ rk_set_error(json_t *rec, const char *stage, const char *code,
  * failed first.  Library code may call this; it writes nothing else.
  */
 void
-rk_record_error(json_t *rec, int status, const char *code, const char *fmt,
-    ...)
+rk_record_error(json_t *rec, int status, const char *code, const char *msg)
 {
-	va_list ap;
-	char *msg;
-
-	va_start(ap, fmt);
-	rk_vasprintf(&msg, fmt, ap);
-	va_end(ap);
 	rk_set_error(rec, rk_progname, code, "%s", msg);
 	json_object_set_new(json_object_get(rec, "error"), "status",
 	    json_integer(status));
-	free(msg);
 }
 
 /*
@@ -574,7 +566,7 @@ rk_fail_record(json_t *rec, int status, const char *code, const char *fmt,
 	rk_vasprintf(&msg, fmt, ap);
 	va_end(ap);
 	warnx("%s: %s", rk_get_string(rec, "id"), msg);
-	rk_record_error(rec, status, code, "%s", msg);
+	rk_record_error(rec, status, code, msg);
 	rk_exit_status(status);
 	free(msg);
 }

@@ -336,7 +336,7 @@ set_result(struct state *st)
 static int
 fail(struct state *st, const char *code, int status, const char *msg)
 {
-	rk_record_error(st->rec, status, code, "%s", msg);
+	rk_record_error(st->rec, status, code, msg);
 	return rk_error_set(st->err, status, "%s", msg);
 }
 
