@@ -92,18 +92,16 @@ asks_question(struct rk_runner *run, const struct rk_protocol *p,
 	struct uses u = { p->input, 0, 0 };
 	const char *bad;
 	int line, col, from_question;
-	char *e;
 
 	tmpl_check(t, note_var, &u, &bad, &line, &col);
 	if (p->system != NULL)
 		tmpl_check(p->system, note_var, &u, &bad, &line, &col);
 	if (run->profile != NULL) {
 		struct rk_profile *f = rk_catalog_profile(run->catalog,
-		    run->profile, &e);
+		    run->profile, NULL);
 
 		from_question = f != NULL && link < (long)f->nchain &&
 		    strcmp(f->chain[link].input, "question") == 0;
-		free(e);
 	} else
 		from_question = link == 0;
 	return u.question || (u.input_used && from_question);
@@ -118,14 +116,14 @@ analyze(struct rk_runner *run, const json_t *rec, const json_t *req)
 	const struct rk_step *s;
 	const json_t *m;
 	size_t i;
-	char *e;
+	struct rk_error e;
 
 	json_array_foreach(json_object_get(req, "messages"), i, m)
 		sp.total += count(rk_get_string(m, "content"));
 	p = rk_catalog_protocol(run->catalog, rk_get_string(req, "protocol"),
 	    &e);
 	if (p == NULL)
-		errx(RK_EXIT_CONFIG, "%s", e);
+		errx(e.code, "%s", e.msg);
 	s = rk_protocol_step(p, rk_get_string(req, "step"));
 	sp.own = own_tokens(p, s, run->perf);
 	sp.question = asks_question(run, p, s, json_integer_value(
@@ -213,6 +211,7 @@ run_question(struct rk_runner *run, const char *q)
 {
 	struct split sum = { 0, 0, 0, 0 };
 	json_t *rec = rk_record_new(q), *req;
+	struct rk_error e;
 	long qn = count(q);
 	int rc = 0;
 
@@ -227,8 +226,8 @@ run_question(struct rk_runner *run, const char *q)
 		struct split sp;
 		char what[160];
 
-		if (rk_runner_next(run, rec) == -1) {
-			rc = RK_EXIT_CONFIG;
+		if ((rc = rk_runner_next(run, rec, &e)) != 0) {
+			warnx("%s", e.msg);
 			break;
 		}
 		if ((req = json_object_get(rec, "request")) == NULL)
@@ -266,7 +265,8 @@ main(int argc, char *argv[])
 	};
 	struct rk_runner run = { 0 };
 	const char *enc = "cl100k_base";
-	char *q, *e;
+	struct rk_error e;
+	char *q;
 	int ch, rc;
 
 	rk_init(argv[0]);
@@ -293,12 +293,13 @@ main(int argc, char *argv[])
 	q = rk_join_args(argc, argv);
 	if (!rk_utf8_valid(q, strlen(q)))
 		errx(RK_EXIT_INPUT, "question: invalid UTF-8");
-	rk_runner_init(&run);
+	if (rk_runner_init(&run, &e) != 0)
+		errx(e.code, "%s", e.msg);
 	run.catalog = rk_catalog_new();
 	if ((run.profile && rk_catalog_profile(run.catalog, run.profile,
 	    &e) == NULL) || (run.protocol && rk_catalog_protocol(run.catalog,
 	    run.protocol, &e) == NULL))
-		errx(RK_EXIT_CONFIG, "%s", e);
+		errx(e.code, "%s", e.msg);
 	rc = run_question(&run, q);
 	rk_catalog_free(run.catalog);
 	free(q);

@@ -8,13 +8,23 @@
 #include "think/think.h"
 
 static int cflag, lflag, Pflag, qflag;
+static const char *pflag;
 
 static void
 usage(FILE *fp, int status)
 {
 	fprintf(fp, "usage: rk-parse [-lq] [name | file ...]\n"
-	    "       rk-parse -c [-P] name\n");
+	    "       rk-parse -c [-P] protocol\n"
+	    "       rk-parse -c [-P] -p profile\n");
 	exit(status);
+}
+
+/* Report e; returns its exit status. */
+static int
+failed(const struct rk_error *e)
+{
+	warnx("%s", e->msg);
+	return e->code;
 }
 
 static void
@@ -52,19 +62,13 @@ cmp_protocol(const void *a, const void *b)
 static int
 all(struct rk_catalog *c)
 {
-	char *e;
+	struct rk_error e;
 
-	if (rk_catalog_load_all(c, &e) == -1) {
-		warnx("%s", e);
-		free(e);
-		return RK_EXIT_CONFIG;
-	}
+	if (rk_catalog_load_all(c, &e) == -1)
+		return failed(&e);
 	for (size_t i = 0; i < c->nprofiles; i++)
-		if (rk_catalog_check_profile(c, c->profiles[i], &e) == -1) {
-			warnx("%s", e);
-			free(e);
-			return RK_EXIT_CONFIG;
-		}
+		if (rk_catalog_check_profile(c, c->profiles[i], &e) == -1)
+			return failed(&e);
 	qsort(c->protocols, c->nprotocols, sizeof(*c->protocols),
 	    cmp_protocol);
 	if (lflag)
@@ -83,19 +87,13 @@ static int
 one_file(struct rk_catalog *c, const char *path)
 {
 	size_t np = c->nprotocols, nf = c->nprofiles;
-	char *e;
+	struct rk_error e;
 
-	if (rk_catalog_load_file(c, path, &e) == -1) {
-		warnx("%s", e);
-		free(e);
-		return RK_EXIT_CONFIG;
-	}
+	if (rk_catalog_load_file(c, path, &e) == -1)
+		return failed(&e);
 	for (size_t i = nf; i < c->nprofiles; i++)
-		if (rk_catalog_check_profile(c, c->profiles[i], &e) == -1) {
-			warnx("%s", e);
-			free(e);
-			return RK_EXIT_CONFIG;
-		}
+		if (rk_catalog_check_profile(c, c->profiles[i], &e) == -1)
+			return failed(&e);
 	for (size_t i = np; i < c->nprotocols && !qflag; i++)
 		print_json(rk_protocol_json(c->protocols[i]));
 	for (size_t i = nf; i < c->nprofiles && !qflag; i++)
@@ -105,16 +103,14 @@ one_file(struct rk_catalog *c, const char *path)
 
 /* The most steps a protocol or profile can run: a pipeline's length. */
 static int
-count(struct rk_catalog *c, const char *name)
+count(struct rk_catalog *c, const char *protocol)
 {
-	char *e;
-	long n = rk_catalog_steps(c, name, Pflag, &e);
+	struct rk_error e;
+	long n = rk_catalog_steps(c, pflag ? pflag : protocol, pflag ?
+	    RK_KIND_PROFILE : RK_KIND_PROTOCOL, Pflag, &e);
 
-	if (n < 0) {
-		warnx("%s", e);
-		free(e);
-		return RK_EXIT_CONFIG;
-	}
+	if (n < 0)
+		return failed(&e);
 	printf("%ld\n", n);
 	return RK_EXIT_OK;
 }
@@ -125,30 +121,31 @@ one_name(struct rk_catalog *c, const char *name)
 {
 	struct rk_protocol *p;
 	struct rk_profile *f;
-	char *e, *e2;
+	struct rk_error e;
 
-	if ((p = rk_catalog_protocol(c, name, &e)) != NULL) {
+	switch (rk_catalog_kind(c, name, &e)) {
+	case RK_KIND_PROTOCOL:
+		if ((p = rk_catalog_protocol(c, name, &e)) == NULL)
+			return failed(&e);
 		if (!qflag)
 			print_json(rk_protocol_json(p));
 		return RK_EXIT_OK;
-	}
-	if ((f = rk_catalog_profile(c, name, &e2)) != NULL) {
-		free(e);
+	case RK_KIND_PROFILE:
+		if ((f = rk_catalog_profile(c, name, &e)) == NULL)
+			return failed(&e);
 		if (!qflag)
 			print_json(rk_profile_json(f));
 		return RK_EXIT_OK;
+	case RK_KIND_NONE:
+		if (!rk_valid_name(name))
+			rk_catalog_protocol(c, name, &e);	/* says why */
+		else
+			rk_error_set(&e, RK_EXIT_CONFIG, "%s: no such "
+			    "protocol or profile", name);
+		return failed(&e);
+	default:
+		return failed(&e);
 	}
-	/* report the protocol's own error unless it simply does not exist */
-	if (strncmp(e, "unknown protocol", 16) == 0 && rk_valid_name(name)) {
-		warnx("%s: no such protocol or profile", name);
-		free(e);
-		free(e2);
-		return RK_EXIT_CONFIG;
-	}
-	warnx("%s", strncmp(e2, "unknown", 7) == 0 ? e : e2);
-	free(e);
-	free(e2);
-	return RK_EXIT_CONFIG;
 }
 
 int
@@ -163,9 +160,10 @@ main(int argc, char *argv[])
 	int ch, status = RK_EXIT_OK;
 
 	rk_init(argv[0]);
-	while ((ch = getopt_long(argc, argv, "chlPqV", longopts, NULL)) != -1)
+	while ((ch = getopt_long(argc, argv, "chlPp:qV", longopts, NULL)) != -1)
 		switch (ch) {
 		case 'c': cflag = 1; break;
+		case 'p': pflag = optarg; break;
 		case 'h': usage(stdout, RK_EXIT_OK); break;
 		case 'l': lflag = 1; break;
 		case 'P': Pflag = 1; break;
@@ -175,7 +173,7 @@ main(int argc, char *argv[])
 		}
 	argc -= optind;
 	argv += optind;
-	if (cflag && (argc != 1 || lflag || qflag))
+	if ((cflag && (argc != !pflag || lflag || qflag)) || (pflag && !cflag))
 		usage(stderr, RK_EXIT_USAGE);
 	c = rk_catalog_new();
 	if (cflag)

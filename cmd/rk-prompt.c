@@ -32,6 +32,18 @@ static const char *step_keys[] = { "protocol", "step", "link", "output",
  * timings are neither parsed nor written again, only copied.  Returns -1
  * when the record must be taken in full.
  */
+/* The runner reports a record that cannot go on; we say so. */
+static void
+next(json_t *rec)
+{
+	struct rk_error e;
+
+	if (rk_runner_next(&run, rec, &e) != 0) {
+		warnx("%s: %s", rk_get_string(rec, "id"), e.msg);
+		rk_exit_status(e.code);
+	}
+}
+
 static int
 light(const char *line, size_t len)
 {
@@ -46,14 +58,14 @@ light(const char *line, size_t len)
 	pass = (req != NULL && !json_is_null(req)) ||
 	    (e != NULL && !json_is_null(e));
 	if (!pass)
-		rk_runner_next(&run, l.rec);
+		next(l.rec);
 	return rk_light_finish(stdout, &l, pass);
 }
 
 static void
 emit(json_t *rec)
 {
-	rk_runner_next(&run, rec);
+	next(rec);
 	if (rk_write(stdout, rec) == -1)
 		err(RK_EXIT_IO, "stdout");
 	json_decref(rec);
@@ -83,12 +95,12 @@ each_record(void)
 static void
 check_names(void)
 {
-	char *e;
+	struct rk_error e;
 
 	if ((run.profile && rk_catalog_profile(run.catalog, run.profile, &e) ==
 	    NULL) || (run.protocol && rk_catalog_protocol(run.catalog,
 	    run.protocol, &e) == NULL))
-		errx(RK_EXIT_CONFIG, "%s", e);
+		errx(e.code, "%s", e.msg);
 }
 
 int
@@ -100,6 +112,7 @@ main(int argc, char *argv[])
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
+	struct rk_error e;
 	int ch;
 
 	rk_init(argv[0]);
@@ -116,7 +129,8 @@ main(int argc, char *argv[])
 	if (run.profile == NULL && argc > 0)
 		run.protocol = argv[0], argc--, argv++;
 	run.load_ms = rk_now_ms();
-	rk_runner_init(&run);
+	if (rk_runner_init(&run, &e) != 0)
+		errx(e.code, "%s", e.msg);
 	run.catalog = rk_catalog_new();
 	run.catalog->lazy = 1;	/* rk-parse checks whole profiles */
 	check_names();

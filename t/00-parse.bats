@@ -39,11 +39,11 @@ load helper
 }
 
 @test "rk-parse -c counts the most steps a pipeline can run" {
-	run rk-parse -c quick
+	run rk-parse -c -p quick
 	assert_output 7
-	run rk-parse -c paranoid
+	run rk-parse -c -p paranoid
 	assert_output 19
-	run rk-parse -c -P paranoid
+	run rk-parse -c -P -p paranoid
 	assert_output 18
 	# a protocol alone is followed by the conclusion
 	run rk-parse -c laserlogic
@@ -89,6 +89,9 @@ EOF2
 	assert_output "rk-parse: nosuch: no such protocol or profile"
 	run rk-parse -c ../x
 	assert_status 4
+	assert_output "rk-parse: bad protocol name '../x'"
+	run rk-parse -c -p ../x
+	assert_status 4
 	assert_output "rk-parse: bad profile name '../x'"
 }
 
@@ -133,6 +136,10 @@ EOF2
 	assert_status 2
 	run rk-parse -c
 	assert_status 2
+	run rk-parse -c -p quick gigathink
+	assert_status 2
+	run rk-parse -p quick
+	assert_status 2
 	run rk-parse -l gigathink
 	assert_status 2
 }
@@ -171,4 +178,106 @@ EOF2
 	assert_status 4
 	run timeout 10 rk-parse "$XDG_CONFIG_HOME/reasonkit/protocols/x.yaml"
 	assert_status 4
+}
+
+# repeat N OPEN CLOSE: OPEN N times, x, CLOSE N times, on one line
+repeat() {
+	awk -v n="$1" -v o="$2" -v c="$3" 'BEGIN {
+		for (i = 0; i < n; i++) printf "%s", o; printf "x"
+		for (i = 0; i < n; i++) printf "%s", c; print "" }'
+}
+
+@test "YAML nested deeper than 64 levels is refused at its line and column" {
+	{ printf 'id: ok\ndescription: '; repeat 63 '[' ']'; } >ok.yaml
+	run rk-parse -q ok.yaml
+	assert_status 4
+	assert_output "rk-parse: ok.yaml:2:14: 'description' must be a single value"
+	{ printf 'id: deep\ndescription: '; repeat 64 '[' ']'; } >deep.yaml
+	run rk-parse -q deep.yaml
+	assert_status 4
+	assert_output "rk-parse: deep.yaml:2:77: nested more than 64 levels deep"
+	for n in 65 60000; do
+		{ printf 'x: '; repeat $n '[' ']'; } >seq.yaml
+		run rk-parse -q seq.yaml
+		assert_status 4
+		assert_output "rk-parse: seq.yaml:1:67: nested more than 64 levels deep"
+	done
+	{ printf 'x: '; repeat 60000 '{a: ' '}'; } >map.yaml
+	run rk-parse -q map.yaml
+	assert_status 4
+	assert_output "rk-parse: map.yaml:1:256: nested more than 64 levels deep"
+	repeat 60000 '- ' '' >block.yaml
+	run rk-parse -q block.yaml
+	assert_status 4
+	assert_output "rk-parse: block.yaml:1:129: nested more than 64 levels deep"
+	awk 'BEGIN { for (i = 0; i < 100; i++) printf "%*sa:\n", 2 * i, "" }' \
+	    >indent.yaml
+	run rk-parse -q indent.yaml
+	assert_status 4
+	assert_output "rk-parse: indent.yaml:65:129: nested more than 64 levels deep"
+}
+
+@test "a deep user protocol stops rk-parse, rk-prompt and rk list, not a crash" {
+	d="$XDG_CONFIG_HOME/reasonkit/protocols"
+	mkdir -p "$d"
+	{ printf 'x: '; repeat 60000 '[' ']'; } >"$d/deep.yaml"
+	msg="$d/deep.yaml:1:67: nested more than 64 levels deep"
+	run rk-parse -l
+	assert_status 4
+	assert_output "rk-parse: $msg"
+	run rk list
+	assert_status 4
+	assert_output "rk-parse: $msg"
+	run rk-prompt deep q
+	assert_status 4
+	assert_output "rk-prompt: $msg"
+}
+
+# protocol N: a protocol whose prompt nests N {{#if}} blocks
+protocol() {
+	printf 'id: %s\ndescription: d\nsteps:\n  - id: a\n    action: analyze\n    prompt: "' "$2"
+	repeat "$1" '{{#if query}}' '{{/if}}' | tr -d '\n'
+	printf '"\n'
+}
+
+@test "templates nest {{#if}} at most 32 deep" {
+	mkdir p
+	protocol 32 ok >p/ok.yaml
+	protocol 33 deep >p/deep.yaml
+	protocol 100000 deeper >p/deeper.yaml
+	run rk-parse -q p/ok.yaml
+	assert_status 0
+	RK_PROTOCOL_PATH="$TMP/p" run rk-prompt ok q
+	assert_status 0
+	[ "$(printf '%s' "$output" | jq -r '.request.messages[0].content')" = x ]
+	run rk-parse -q p/deep.yaml
+	assert_status 4
+	assert_output "rk-parse: p/deep.yaml:6:429: {{#if}} nested more than 32 deep"
+	run rk-parse -q p/deeper.yaml
+	assert_status 4
+	assert_output "rk-parse: p/deeper.yaml:6:429: {{#if}} nested more than 32 deep"
+	RK_PROTOCOL_PATH="$TMP/p" run rk-prompt deeper q
+	assert_status 4
+	assert_output "rk-prompt: $TMP/p/deeper.yaml:6:429: {{#if}} nested more than 32 deep"
+}
+
+@test "more than 64 steps or 64 links are refused; 64 are fine" {
+	mkdir p
+	for n in 64 65; do
+		awk -v n=$n 'BEGIN { print "id: s" n "\ndescription: d\nsteps:"
+		    for (i = 0; i < n; i++) printf "  - id: s%d\n    action: analyze\n    prompt: \"{{query}}\"\n", i }' >p/s$n.yaml
+		awk -v n=$n 'BEGIN { print "profiles:\n  - id: l" n "\n    description: d\n    chain:"
+		    for (i = 0; i < n; i++) print "      - protocol: s64" }' >p/l$n.yaml
+	done
+	export RK_PROTOCOL_PATH="$TMP/p"
+	run rk-parse -c s64
+	assert_output 64
+	run rk-parse -q p/s65.yaml
+	assert_status 4
+	assert_output "rk-parse: p/s65.yaml:4:3: more than 64 steps"
+	run rk-parse -q p/l64.yaml
+	assert_status 0
+	run rk-parse -q p/l65.yaml
+	assert_status 4
+	assert_output "rk-parse: p/l65.yaml:5:7: more than 64 links"
 }

@@ -243,3 +243,23 @@ after" ]
 	RK_PROTOCOL_PATH="$TMP/p" run rk-parse -q
 	assert_status 4
 }
+
+@test "a profile named as a protocol, and near misses, are said so" {
+	run rk-prompt quick q
+	assert_status 4
+	assert_output "rk-prompt: quick is a profile, not a protocol: use -p quick"
+	run rk-prompt laserlogik q
+	assert_status 4
+	assert_output "rk-prompt: unknown protocol 'laserlogik': did you mean laserlogic?"
+	run rk-prompt -p paranoyd q
+	assert_status 4
+	assert_output "rk-prompt: unknown profile 'paranoyd': did you mean paranoid?"
+}
+
+@test "a protocol's file that defines no protocol is refused, not a crash" {
+	mkdir p
+	printf 'profiles: []\n' >p/foo.yaml
+	RK_PROTOCOL_PATH="$TMP/p" run rk-prompt foo q
+	assert_status 4
+	assert_output "rk-prompt: $TMP/p/foo.yaml: not a protocol"
+}

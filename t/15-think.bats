@@ -147,7 +147,7 @@ overhead" ]
 	assert_match '^usage: rk think'
 	run rk --version
 	assert_output "rk 0.1.0"
-	run rk parse -c quick
+	run rk parse -c -p quick
 	assert_output 7
 	run rk nosuch
 	assert_status 2
@@ -244,4 +244,22 @@ YAML
 	assert_match '^result +FAIL: confidence 0\.7973, minimum 0\.8000, 13 steps$'
 	run sh -c "jq -c '.result.confidence = 0.7 | .result.pass = false' b.json | rk-trace -n -f text"
 	assert_match '^result +FAIL: confidence 0\.70, minimum 0\.80, 13 steps$'
+}
+
+@test "a profile given as a protocol, or a misspelt name, is said once: the right noun, a near name, exit 4" {
+	run rk think --mock -t quick q
+	assert_status 4
+	assert_output "rk-parse: quick is a profile, not a protocol: use -p quick"
+	run rk think --mock -t gigathnk q
+	assert_status 4
+	assert_output "rk-parse: unknown protocol 'gigathnk': did you mean gigathink?"
+	run rk think --mock -p balancd q
+	assert_status 4
+	assert_output "rk-parse: unknown profile 'balancd': did you mean balanced?"
+	run rk think --mock -p gigathink q
+	assert_status 4
+	assert_output "rk-parse: gigathink is a protocol, not a profile"
+	run rk think --mock -t zzzzzz q
+	assert_status 4
+	assert_output "rk-parse: unknown protocol 'zzzzzz' (rk-parse -l lists them)"
 }

@@ -42,7 +42,7 @@ completed() {
 	PATH="$TMP/bin:$PATH" run sh -c 'bin/rk think --mock -p quick -b q -d t.db -f json 2>/dev/null'
 	assert_status 0
 	[ "$(printf '%s\n' "$output" | wc -l)" -eq 50 ]
-	n=$(rk-parse -c quick)
+	n=$(rk-parse -c -p quick)
 	# the pipeline's stages and rk's start-up check of rk-llm
 	[ "$(wc -l <starts)" -eq $((2 * n + 2)) ]
 }

@@ -68,7 +68,7 @@ fake() {
 	"$build/libexec/rk-fakellm" -d 200 >"$tmp/port" &
 	fpid=$!
 	until [ -s "$tmp/port" ]; do sleep 0.05; done
-	steps=$(rk-parse -c quick)
+	steps=$(rk-parse -c -p quick)
 	t=$(RK_MODEL=fake/ok RK_MAX_CONCURRENCY=32 med3 rk think --provider openai-compatible \
 	    --base-url "http://127.0.0.1:$(sed -n 1p "$tmp/port")/v1" \
 	    --no-cache -p quick -P 32 -b "$tmp/q" -d "$tmp/t.db" -f json)

@@ -53,7 +53,7 @@ count() {
 
 # a paranoid run, stage by stage
 q="Should a ten-person team split its monolith into microservices?"
-count parse "$bin/rk-parse" -c paranoid >"$tmp/n" </dev/null
+count parse "$bin/rk-parse" -c -p paranoid >"$tmp/n" </dev/null
 n=$(cat "$tmp/n")
 count prompt.0 "$bin/rk-prompt" -p paranoid -- "$q" >"$tmp/r" </dev/null
 i=1

@@ -538,10 +538,22 @@ rk_set_error(json_t *rec, const char *stage, const char *code,
 }
 
 /*
- * A stage fails a record: the error (with the exit status the failure
- * gives, so that rk-trace can end a pipeline with the status of the stage
- * that failed first), a message on standard error naming the record, and
- * the status kept for the stage's own exit.
+ * A record fails: its error, with the exit status the failure gives, so
+ * that rk-trace can end a pipeline with the status of the stage that
+ * failed first.  Library code may call this; it writes nothing else.
+ */
+void
+rk_record_error(json_t *rec, int status, const char *code, const char *msg)
+{
+	rk_set_error(rec, rk_progname, code, "%s", msg);
+	json_object_set_new(json_object_get(rec, "error"), "status",
+	    json_integer(status));
+}
+
+/*
+ * A stage fails a record: its error and status as above, a message on
+ * standard error naming the record, and the status kept for the stage's
+ * own exit.
  */
 void
 rk_fail_record(json_t *rec, int status, const char *code, const char *fmt,
@@ -554,9 +566,7 @@ rk_fail_record(json_t *rec, int status, const char *code, const char *fmt,
 	rk_vasprintf(&msg, fmt, ap);
 	va_end(ap);
 	warnx("%s: %s", rk_get_string(rec, "id"), msg);
-	rk_set_error(rec, rk_progname, code, "%s", msg);
-	json_object_set_new(json_object_get(rec, "error"), "status",
-	    json_integer(status));
+	rk_record_error(rec, status, code, msg);
 	rk_exit_status(status);
 	free(msg);
 }

@@ -145,6 +145,8 @@ int	 rk_written_status(void);
 int	 rk_write_line(FILE *, const char *, size_t);	/* + \n, one write */
 void	 rk_set_error(json_t *rec, const char *stage, const char *code,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void	 rk_record_error(json_t *rec, int status, const char *code,
+	    const char *msg);
 void	 rk_fail_record(json_t *rec, int status, const char *code,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 int	 rk_has_error(const json_t *rec);

@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -76,6 +77,17 @@ check_keys(struct ctx *x, const struct ynode *map, const char **allowed,
 			    what);
 		}
 	return 0;
+}
+
+/* The number of items of a sequence or mapping. */
+static size_t
+items(const struct ynode *n)
+{
+	size_t i = 0;
+
+	for (n = n->child; n != NULL; n = n->next)
+		i++;
+	return i;
 }
 
 static int
@@ -253,7 +265,6 @@ static int
 load_deps(struct ctx *x, const struct ynode *sn, struct rk_step *s)
 {
 	const struct ynode *d = ymap_get(sn, "depends_on"), *n;
-	size_t i = 0;
 
 	if (d == NULL)
 		return 0;
@@ -264,9 +275,7 @@ load_deps(struct ctx *x, const struct ynode *sn, struct rk_step *s)
 	}
 	if (d->kind != YSEQ)
 		return bad(x, d, "'depends_on' must be a step id or a list");
-	for (n = d->child; n; n = n->next)
-		i++;
-	s->depends_on = rk_xmalloc(i * sizeof(char *));
+	s->depends_on = rk_xmalloc(items(d) * sizeof(char *));
 	for (n = d->child; n; n = n->next) {
 		if (n->kind != YSCALAR)
 			return bad(x, n, "'depends_on' items must be step ids");
@@ -298,11 +307,12 @@ load_step(struct ctx *x, const struct ynode *sn, struct rk_step *s)
 		return bad(x, n, "'output' must be list, text or verdict");
 	s->prompt = get_template(x, sn, "prompt", 1, &s->prompt_src);
 	s->compact = get_template(x, sn, "compact", 0, &s->compact_src);
-	s->min_confidence = get_real(x, sn, "min_confidence", 0, 1, 0.7);
+	s->min_confidence = get_real(x, sn, "min_confidence", 0, 1,
+	    RK_MIN_CONFIDENCE);
 	s->min_items = get_long(x, sn, "min_items", 1, 100, 3);
 	s->max_items = get_long(x, sn, "max_items", 1, 100, 10);
 	s->max_tokens = get_long(x, sn, "max_tokens", 1, 1000000, 800);
-	s->temperature = get_real(x, sn, "temperature", 0, 2, 0.7);
+	s->temperature = get_real(x, sn, "temperature", 0, 2, RK_TEMPERATURE);
 	s->optional = get_bool(x, sn, "optional");
 	if (x->err == NULL && s->min_items > s->max_items)
 		return bad(x, ymap_get(sn, "min_items"),
@@ -418,12 +428,12 @@ check_vars(struct ctx *x, const struct rk_protocol *p, const struct tnode *t,
 static int
 load_steps(struct ctx *x, struct rk_protocol *p, const struct ynode *seq)
 {
-	size_t n = 0;
+	size_t n;
 
 	if (seq == NULL || seq->kind != YSEQ || seq->child == NULL)
 		return bad(x, seq, "'steps' must be a non-empty list");
-	for (const struct ynode *s = seq->child; s; s = s->next)
-		n++;
+	if ((n = items(seq)) > RK_MAX_STEPS)
+		return bad(x, seq, "more than %d steps", RK_MAX_STEPS);
 	p->steps = calloc(n, sizeof(*p->steps));
 	if (p->steps == NULL)
 		return bad(x, seq, "out of memory");
@@ -479,7 +489,8 @@ load_protocol(struct ctx *x, const struct ynode *root)
 	if (p->input == NULL && x->err == NULL)
 		p->input = rk_xstrdup("query");
 	p->version = get_long(x, root, "version", 1, 1000000, 1);
-	p->min_confidence = get_real(x, root, "min_confidence", 0, 1, 0.7);
+	p->min_confidence = get_real(x, root, "min_confidence", 0, 1,
+	    RK_MIN_CONFIDENCE);
 	if (x->err == NULL && !in_list(p->strategy, strategies))
 		bad(x, ymap_get(root, "strategy"), "unknown strategy '%s'",
 		    p->strategy);
@@ -611,7 +622,7 @@ load_profile(struct ctx *x, const struct ynode *pn)
 	    "min_confidence", "token_budget", "chain", NULL };
 	const struct ynode *chain;
 	struct rk_profile *p;
-	size_t n = 0;
+	size_t n;
 
 	if (want_map(x, pn, "a profile") == -1 ||
 	    check_keys(x, pn, keys, "a profile") == -1)
@@ -622,15 +633,16 @@ load_profile(struct ctx *x, const struct ynode *pn)
 	p->id = get_name(x, pn, "id", 1);
 	p->name = get_str(x, pn, "name", 0, p->id ? p->id : "");
 	p->description = get_str(x, pn, "description", 1, NULL);
-	p->min_confidence = get_real(x, pn, "min_confidence", 0, 1, 0.7);
+	p->min_confidence = get_real(x, pn, "min_confidence", 0, 1,
+	    RK_MIN_CONFIDENCE);
 	p->token_budget = get_long(x, pn, "token_budget", 1, 100000000, 0);
 	chain = ymap_get(pn, "chain");
 	if (x->err == NULL && (chain == NULL || chain->kind != YSEQ ||
 	    chain->child == NULL))
 		bad(x, chain ? chain : pn, "'chain' must be a non-empty list");
+	if (x->err == NULL && (n = items(chain)) > RK_MAX_LINKS)
+		bad(x, chain, "more than %d links", RK_MAX_LINKS);
 	if (x->err == NULL) {
-		for (const struct ynode *l = chain->child; l; l = l->next)
-			n++;
 		p->chain = rk_xmalloc(n * sizeof(*p->chain));
 		memset(p->chain, 0, n * sizeof(*p->chain));
 		for (const struct ynode *l = chain->child; l; l = l->next)
@@ -726,6 +738,8 @@ load_profiles(struct ctx *x, struct rk_catalog *c, const struct ynode *root)
 		return -1;
 	if (seq == NULL || seq->kind != YSEQ)
 		return bad(x, seq ? seq : root, "'profiles' must be a list");
+	if (items(seq) > RK_MAX_PROFILES)
+		return bad(x, seq, "more than %d profiles", RK_MAX_PROFILES);
 	for (const struct ynode *n = seq->child; n; n = n->next) {
 		struct rk_profile *p = load_profile(x, n);
 
@@ -743,23 +757,32 @@ load_profiles(struct ctx *x, struct rk_catalog *c, const struct ynode *root)
 	return 0;
 }
 
+/* err gets msg, which is freed; returns -1 */
+static int
+report(struct rk_error *err, char *msg)
+{
+	rk_error_set(err, RK_EXIT_CONFIG, "%s", msg);
+	free(msg);
+	return -1;
+}
+
 /* A file with a top-level 'profiles' key holds profiles; else a protocol. */
 int
-rk_catalog_load_file(struct rk_catalog *c, const char *path, char **err)
+rk_catalog_load_file(struct rk_catalog *c, const char *path,
+    struct rk_error *err)
 {
 	struct ctx x = { path, NULL };
-	struct ynode *root = ydoc_load(path, err);
+	struct ynode *root = ydoc_load(path, &x.err);
 	struct rk_protocol *p;
 
 	if (root == NULL)
-		return -1;
+		return report(err, x.err);
 	if (root->kind == YMAP && ymap_get(root, "profiles") != NULL)
 		load_profiles(&x, c, root);
 	else if ((p = load_protocol(&x, root)) != NULL)
 		add_protocol(c, p);
 	ydoc_free(root);
-	*err = x.err;
-	return x.err ? -1 : 0;
+	return x.err ? report(err, x.err) : 0;
 }
 
 static int
@@ -779,9 +802,8 @@ cmp_str(const void *a, const void *b)
 
 /* Every *.yaml in every directory, in order; a missing dir is no error. */
 int
-rk_catalog_load_all(struct rk_catalog *c, char **err)
+rk_catalog_load_all(struct rk_catalog *c, struct rk_error *err)
 {
-	*err = NULL;
 	for (size_t d = 0; d < c->ndirs; d++) {
 		DIR *dp = opendir(c->dirs[d]);
 		struct dirent *de;
@@ -812,32 +834,201 @@ rk_catalog_load_all(struct rk_catalog *c, char **err)
 	return 0;
 }
 
-struct rk_protocol *
-rk_catalog_protocol(struct rk_catalog *c, const char *name, char **err)
+static struct rk_protocol *
+loaded_protocol(const struct rk_catalog *c, const char *name)
 {
-	char *path;
-
-	*err = NULL;
-	if (!rk_valid_name(name)) {
-		rk_asprintf(err, "bad protocol name '%s'", name);
-		return NULL;
-	}
 	for (size_t i = 0; i < c->nprotocols; i++)
 		if (strcmp(c->protocols[i]->id, name) == 0)
 			return c->protocols[i];
+	return NULL;
+}
+
+static struct rk_profile *
+loaded_profile(const struct rk_catalog *c, const char *name)
+{
+	for (size_t i = 0; i < c->nprofiles; i++)
+		if (strcmp(c->profiles[i]->id, name) == 0)
+			return c->profiles[i];
+	return NULL;
+}
+
+/* The file that defines protocol name, last on the path first, or NULL. */
+static char *
+protocol_file(const struct rk_catalog *c, const char *name)
+{
+	char *path;
+
 	for (size_t d = c->ndirs; d-- > 0; ) {
 		rk_asprintf(&path, "%s/%s.yaml", c->dirs[d], name);
-		if (access(path, F_OK) == 0) {
-			int rc = rk_catalog_load_file(c, path, err);
-
-			free(path);
-			return rc ? NULL : rk_catalog_protocol(c, name, err);
-		}
+		if (access(path, F_OK) == 0)
+			return path;
 		free(path);
 	}
-	rk_asprintf(err, "unknown protocol '%s' (rk-parse -l lists them)",
-	    name);
 	return NULL;
+}
+
+/* The profiles.yaml of every directory, once. */
+static int
+load_profiles_files(struct rk_catalog *c, struct rk_error *err)
+{
+	char *path;
+	int rc = 0;
+
+	if (c->nprofiles > 0 || c->profiles_loaded)
+		return 0;
+	c->profiles_loaded = 1;
+	for (size_t d = 0; d < c->ndirs && rc == 0; d++) {
+		rk_asprintf(&path, "%s/profiles.yaml", c->dirs[d]);
+		if (access(path, F_OK) == 0)
+			rc = rk_catalog_load_file(c, path, err);
+		free(path);
+	}
+	return rc;
+}
+
+int
+rk_catalog_kind(struct rk_catalog *c, const char *name, struct rk_error *err)
+{
+	char *path;
+
+	if (!rk_valid_name(name))
+		return RK_KIND_NONE;
+	if (loaded_protocol(c, name) != NULL)
+		return RK_KIND_PROTOCOL;
+	if ((path = protocol_file(c, name)) != NULL) {
+		free(path);
+		return RK_KIND_PROTOCOL;
+	}
+	if (load_profiles_files(c, err) == -1)
+		return -1;
+	return loaded_profile(c, name) ? RK_KIND_PROFILE : RK_KIND_NONE;
+}
+
+/* Levenshtein distance of two names, each at most 64 bytes. */
+static size_t
+distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), row[65], prev, cur;
+
+	if (la > 64 || lb > 64)
+		return SIZE_MAX;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		prev = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			cur = prev + (a[i - 1] != b[j - 1]);
+			if (row[j] + 1 < cur)
+				cur = row[j] + 1;
+			if (row[j - 1] + 1 < cur)
+				cur = row[j - 1] + 1;
+			prev = row[j];
+			row[j] = cur;
+		}
+	}
+	return row[lb];
+}
+
+struct near {
+	const char	*name;
+	char		 best[65];
+	size_t		 dist;
+};
+
+/* A near miss is at most two edits away, and fewer than the name has. */
+static void
+consider(struct near *n, const char *cand)
+{
+	size_t d = distance(n->name, cand);
+
+	if (d <= 2 && d < strlen(n->name) && (d < n->dist || (d == n->dist &&
+	    strcmp(cand, n->best) < 0))) {
+		n->dist = d;
+		strlcpy(n->best, cand, sizeof(n->best));
+	}
+}
+
+static void
+near_protocols(const struct rk_catalog *c, struct near *n)
+{
+	for (size_t d = 0; d < c->ndirs; d++) {
+		DIR *dp = opendir(c->dirs[d]);
+		struct dirent *de;
+		char stem[256];
+
+		if (dp == NULL)
+			continue;
+		while ((de = readdir(dp)) != NULL) {
+			size_t len = strlen(de->d_name);
+
+			if (len <= 5 || len - 5 >= sizeof(stem) ||
+			    strcmp(de->d_name + len - 5, ".yaml") != 0)
+				continue;
+			memcpy(stem, de->d_name, len - 5);
+			stem[len - 5] = '\0';
+			if (strcmp(stem, "profiles") != 0 &&
+			    rk_valid_name(stem))
+				consider(n, stem);
+		}
+		closedir(dp);
+	}
+}
+
+/*
+ * What to say of a name that is not a protocol (kind RK_KIND_PROTOCOL) or
+ * not a profile: that it is the other kind, or the name it is near.
+ */
+static int
+not_found(struct rk_catalog *c, const char *name, int kind,
+    struct rk_error *err)
+{
+	const char *what = kind == RK_KIND_PROTOCOL ? "protocol" : "profile";
+	struct near n = { name, "", SIZE_MAX };
+	int other = rk_catalog_kind(c, name, NULL);
+
+	if (kind == RK_KIND_PROTOCOL && other == RK_KIND_PROFILE)
+		return rk_error_set(err, RK_EXIT_CONFIG, "%s is a profile, "
+		    "not a protocol: use -p %s", name, name);
+	if (kind == RK_KIND_PROFILE && other == RK_KIND_PROTOCOL)
+		return rk_error_set(err, RK_EXIT_CONFIG, "%s is a protocol, "
+		    "not a profile", name);
+	if (kind == RK_KIND_PROTOCOL)
+		near_protocols(c, &n);
+	else
+		for (size_t i = 0; i < c->nprofiles; i++)
+			consider(&n, c->profiles[i]->id);
+	if (n.dist != SIZE_MAX)
+		return rk_error_set(err, RK_EXIT_CONFIG, "unknown %s '%s': did "
+		    "you mean %s?", what, name, n.best);
+	return rk_error_set(err, RK_EXIT_CONFIG, "unknown %s '%s' (rk-parse -l "
+	    "lists them)", what, name);
+}
+
+struct rk_protocol *
+rk_catalog_protocol(struct rk_catalog *c, const char *name,
+    struct rk_error *err)
+{
+	struct rk_protocol *p;
+	char *path;
+	int rc;
+
+	if (!rk_valid_name(name)) {
+		rk_error_set(err, RK_EXIT_CONFIG, "bad protocol name '%s'",
+		    name);
+		return NULL;
+	}
+	if ((p = loaded_protocol(c, name)) != NULL)
+		return p;
+	if ((path = protocol_file(c, name)) == NULL) {
+		not_found(c, name, RK_KIND_PROTOCOL, err);
+		return NULL;
+	}
+	rc = rk_catalog_load_file(c, path, err);
+	if (rc == 0 && (p = loaded_protocol(c, name)) == NULL)
+		rk_error_set(err, RK_EXIT_CONFIG, "%s: not a protocol", path);
+	free(path);
+	return p;
 }
 
 /*
@@ -847,15 +1038,10 @@ rk_catalog_protocol(struct rk_catalog *c, const char *name, char **err)
 struct rk_protocol *
 rk_catalog_conclusion(struct rk_catalog *c, const struct rk_protocol *p)
 {
-	struct rk_protocol *conc;
-	char *e;
-
 	if (strcmp(p->id, RK_CONCLUDE) == 0 || (p->nsteps > 0 &&
 	    p->steps[p->nsteps - 1].output == OUT_ANSWER))
 		return NULL;
-	conc = rk_catalog_protocol(c, RK_CONCLUDE, &e);
-	free(e);
-	return conc;
+	return rk_catalog_protocol(c, RK_CONCLUDE, NULL);
 }
 
 static long
@@ -870,35 +1056,38 @@ count_steps(const struct rk_protocol *p, int perf)
 
 /*
  * The most steps a protocol (with its conclusion) or a profile can run:
- * the length of its pipeline.  -1 with *err set if there is no such name.
+ * the length of its pipeline.  kind says which name is, or is RK_KIND_NONE
+ * for either; -1 with err set if there is none.
  */
 long
-rk_catalog_steps(struct rk_catalog *c, const char *name, int perf,
-    char **err)
+rk_catalog_steps(struct rk_catalog *c, const char *name, int kind, int perf,
+    struct rk_error *err)
 {
 	struct rk_protocol *p;
 	struct rk_profile *f;
 	long n = 0;
-	char *e;
 
-	if ((p = rk_catalog_protocol(c, name, err)) != NULL)
+	if (kind == RK_KIND_NONE &&
+	    (kind = rk_catalog_kind(c, name, err)) == -1)
+		return -1;
+	if (kind == RK_KIND_PROTOCOL) {
+		if ((p = rk_catalog_protocol(c, name, err)) == NULL)
+			return -1;
 		return count_steps(p, perf) + count_steps(
 		    rk_catalog_conclusion(c, p), perf);
-	free(*err);
+	}
 	if ((f = rk_catalog_profile(c, name, err)) == NULL)
 		return -1;
-	for (size_t i = 0; i < f->nchain; i++) {
+	for (size_t i = 0; i < f->nchain; i++)
 		n += count_steps(rk_catalog_protocol(c, f->chain[i].protocol,
-		    &e), perf);
-		free(e);
-	}
+		    NULL), perf);
 	return n;
 }
 
 /* Resolve a link's input: "question", or "protocol.step" run earlier. */
 static int
 check_input(struct rk_catalog *c, const struct rk_profile *p, size_t i,
-    char **err)
+    struct rk_error *err)
 {
 	const char *in = p->chain[i].input, *dot = strchr(in, '.');
 	char proto[65];
@@ -920,23 +1109,22 @@ check_input(struct rk_catalog *c, const struct rk_profile *p, size_t i,
 			return 0;
 	}
 bad:
-	rk_asprintf(err, "%s: profile '%s', link %zu: input '%s' is not "
-	    "'question' or protocol.step of an earlier link", p->file, p->id,
-	    i + 1, in);
+	rk_error_set(err, RK_EXIT_CONFIG, "%s: profile '%s', link %zu: input "
+	    "'%s' is not 'question' or protocol.step of an earlier link",
+	    p->file, p->id, i + 1, in);
 	return -1;
 }
 
 int
 rk_catalog_check_profile(struct rk_catalog *c, struct rk_profile *p,
-    char **err)
+    struct rk_error *err)
 {
 	for (size_t i = 0; i < p->nchain; i++) {
-		char *e;
+		struct rk_error e;
 
 		if (rk_catalog_protocol(c, p->chain[i].protocol, &e) == NULL) {
-			rk_asprintf(err, "%s: profile '%s': %s", p->file,
-			    p->id, e);
-			free(e);
+			rk_error_set(err, e.code, "%s: profile '%s': %s",
+			    p->file, p->id, e.msg);
 			return -1;
 		}
 		if (check_input(c, p, i, err) == -1)
@@ -946,32 +1134,23 @@ rk_catalog_check_profile(struct rk_catalog *c, struct rk_profile *p,
 }
 
 struct rk_profile *
-rk_catalog_profile(struct rk_catalog *c, const char *name, char **err)
+rk_catalog_profile(struct rk_catalog *c, const char *name,
+    struct rk_error *err)
 {
-	char *path;
+	struct rk_profile *p;
 
-	*err = NULL;
 	if (!rk_valid_name(name)) {
-		rk_asprintf(err, "bad profile name '%s'", name);
+		rk_error_set(err, RK_EXIT_CONFIG, "bad profile name '%s'",
+		    name);
 		return NULL;
 	}
-	if (c->nprofiles == 0)
-		for (size_t d = 0; d < c->ndirs; d++) {
-			rk_asprintf(&path, "%s/profiles.yaml", c->dirs[d]);
-			if (access(path, F_OK) == 0 &&
-			    rk_catalog_load_file(c, path, err) == -1) {
-				free(path);
-				return NULL;
-			}
-			free(path);
-		}
-	for (size_t i = 0; i < c->nprofiles; i++)
-		if (strcmp(c->profiles[i]->id, name) == 0)
-			return !c->lazy && rk_catalog_check_profile(c,
-			    c->profiles[i], err) ? NULL : c->profiles[i];
-	rk_asprintf(err, "unknown profile '%s' (rk-parse -l lists them)",
-	    name);
-	return NULL;
+	if (load_profiles_files(c, err) == -1)
+		return NULL;
+	if ((p = loaded_profile(c, name)) == NULL) {
+		not_found(c, name, RK_KIND_PROFILE, err);
+		return NULL;
+	}
+	return !c->lazy && rk_catalog_check_profile(c, p, err) ? NULL : p;
 }
 
 const struct rk_step *

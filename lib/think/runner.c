@@ -3,7 +3,6 @@
  * step.  Everything is read from the record itself (its steps, skipped
  * links and request), so any number of runners can take turns on it.
  */
-#include <err.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 /* Where a record is: the chain it runs and what has happened so far. */
 struct state {
 	struct rk_runner	*run;
+	struct rk_error		*err;
 	json_t			*rec;
 	json_t			*steps;		/* borrowed */
 	struct rk_profile	*profile;	/* NULL: single protocol */
@@ -65,8 +65,6 @@ render_context(struct rk_runner *run, json_t *ctx, long *used)
 	*used = 0;
 	if (!json_is_array(ctx) || json_array_size(ctx) == 0)
 		return out;
-	if (run->bpe == NULL && (run->bpe = rk_bpe_get(run->bpe_name)) == NULL)
-		errx(RK_EXIT_CONFIG, "%s", rk_bpe_error());
 	json_array_foreach(ctx, i, h) {
 		const char *doc = rk_get_string(h, "doc");
 		const char *text = rk_get_string(h, "text");
@@ -210,7 +208,9 @@ sample_temperature(json_t *rec, double base)
 	return t;
 }
 
-static void
+static int	fail(struct state *, const char *, int, const char *);
+
+static int
 make_request(struct state *st, const struct rk_protocol *p,
     const struct rk_step *s, long link)
 {
@@ -222,6 +222,10 @@ make_request(struct state *st, const struct rk_protocol *p,
 	char *sys = NULL, *user;
 	long used;
 
+	if (json_array_size(json_object_get(st->rec, "context")) > 0 &&
+	    st->run->bpe == NULL &&
+	    (st->run->bpe = rk_bpe_get(st->run->bpe_name)) == NULL)
+		return fail(st, "encoding", RK_EXIT_CONFIG, rk_bpe_error());
 	v.input = link_input(st, link);
 	v.context = render_context(st->run, json_object_get(st->rec,
 	    "context"), &used);
@@ -264,6 +268,7 @@ make_request(struct state *st, const struct rk_protocol *p,
 	free(v.context);
 	for (int i = 0; i < v.nscratch; i++)
 		free(v.scratch[i]);
+	return 0;
 }
 
 /* The first step at or after index i that this mode runs, or -1. */
@@ -315,12 +320,10 @@ set_result(struct state *st)
 	if (st->profile != NULL)
 		min = st->profile->min_confidence;
 	else {
-		char *e;
 		struct rk_protocol *p = rk_catalog_protocol(st->run->catalog,
-		    st->protocol, &e);
+		    st->protocol, NULL);
 
-		free(e);
-		min = p ? p->min_confidence : 0.7;
+		min = p ? p->min_confidence : RK_MIN_CONFIDENCE;
 	}
 	sum = n ? rk_round(sum / n, 4) : 0;
 	lift_answer(st);
@@ -329,20 +332,12 @@ set_result(struct state *st)
 	    "steps", (json_int_t)json_array_size(st->steps)));
 }
 
+/* The record cannot go on: it carries the error, and so does st->err. */
 static int
-fail(struct state *st, const char *code, const char *msg)
+fail(struct state *st, const char *code, int status, const char *msg)
 {
-	rk_fail_record(st->rec, RK_EXIT_CONFIG, code, "%s", msg);
-	return -1;
-}
-
-/* fail() with a message of the catalog's, which is freed */
-static int
-fail_free(struct state *st, const char *code, char *msg)
-{
-	fail(st, code, msg);
-	free(msg);
-	return -1;
+	rk_record_error(st->rec, status, code, msg);
+	return rk_error_set(st->err, status, "%s", msg);
 }
 
 /* Continue the current link, or start the first link whose 'when' holds. */
@@ -353,7 +348,7 @@ next_in_profile(struct state *st)
 	long cursor = st->last_link, j;
 	const json_t *sk;
 	size_t i;
-	char *e;
+	struct rk_error e;
 
 	json_array_foreach(skipped, i, sk) {
 		long l = json_integer_value(json_object_get(sk, "link"));
@@ -369,14 +364,14 @@ next_in_profile(struct state *st)
 		long si;
 
 		if (p == NULL)
-			return fail_free(st, "unknown-protocol", e);
+			return fail(st, "unknown-protocol", e.code, e.msg);
 		for (si = 0; si < (long)p->nsteps; si++)
 			if (strcmp(p->steps[si].id, rk_get_string(st->last,
 			    "step") ? rk_get_string(st->last, "step") : "") == 0)
 				break;
 		if ((si = runnable_step(p, si + 1, st->run->perf)) >= 0) {
-			make_request(st, p, &p->steps[si], st->last_link);
-			return 0;
+			return make_request(st, p, &p->steps[si],
+			    st->last_link);
 		}
 	}
 	for (j = cursor + 1; j < (long)st->profile->nchain; j++) {
@@ -400,10 +395,9 @@ next_in_profile(struct state *st)
 		}
 		if ((p = rk_catalog_protocol(st->run->catalog, l->protocol,
 		    &e)) == NULL)
-			return fail_free(st, "unknown-protocol", e);
+			return fail(st, "unknown-protocol", e.code, e.msg);
 		if ((si = runnable_step(p, 0, st->run->perf)) >= 0) {
-			make_request(st, p, &p->steps[si], j);
-			return 0;
+			return make_request(st, p, &p->steps[si], j);
 		}
 	}
 	set_result(st);
@@ -447,11 +441,11 @@ next_in_protocol(struct state *st)
 	struct rk_protocol *p, *conc;
 	long link = 0, si = 0;
 	const char *lp;
-	char *e;
+	struct rk_error e;
 
 	if ((p = rk_catalog_protocol(st->run->catalog, st->protocol, &e)) ==
 	    NULL)
-		return fail_free(st, "unknown-protocol", e);
+		return fail(st, "unknown-protocol", e.code, e.msg);
 	conc = rk_catalog_conclusion(st->run->catalog, p);
 	if (st->last != NULL) {
 		lp = rk_get_string(st->last, "protocol");
@@ -468,12 +462,10 @@ next_in_protocol(struct state *st)
 			link++;
 	}
 	if ((si = runnable_step(p, si, st->run->perf)) >= 0)
-		make_request(st, p, &p->steps[si], link);
-	else if (conc != NULL && (si = runnable_step(conc, 0,
-	    st->run->perf)) >= 0)
-		make_request(st, conc, &conc->steps[si], link + 1);
-	else
-		set_result(st);
+		return make_request(st, p, &p->steps[si], link);
+	if (conc != NULL && (si = runnable_step(conc, 0, st->run->perf)) >= 0)
+		return make_request(st, conc, &conc->steps[si], link + 1);
+	set_result(st);
 	return 0;
 }
 
@@ -482,7 +474,7 @@ next_in_protocol(struct state *st)
  * encoding of $RK_MODEL when it is known (cl100k_base otherwise).
  */
 int
-rk_runner_init(struct rk_runner *run)
+rk_runner_init(struct rk_runner *run, struct rk_error *err)
 {
 	const char *v = rk_getenv("RK_CONTEXT_TOKENS");
 	const char *enc = rk_getenv("RK_MODEL") ?
@@ -490,36 +482,40 @@ rk_runner_init(struct rk_runner *run)
 
 	run->context_tokens = 2000;
 	if (v != NULL && rk_parse_uint(v, 10000000, &run->context_tokens) == -1)
-		errx(RK_EXIT_USAGE, "RK_CONTEXT_TOKENS: not a number: '%s'", v);
+		return rk_error_set(err, RK_EXIT_USAGE, "RK_CONTEXT_TOKENS: "
+		    "not a number: '%s'", v);
 	run->bpe_name = enc ? enc : "cl100k_base";
 	return 0;
 }
 
 int
-rk_runner_next(struct rk_runner *run, json_t *rec)
+rk_runner_next(struct rk_runner *run, json_t *rec, struct rk_error *err)
 {
-	struct state st = { .run = run, .rec = rec, .last_link = -1 };
+	struct state st = { .run = run, .err = err, .rec = rec,
+	    .last_link = -1 };
 	const char *prof = run->profile, *proto = run->protocol;
 	size_t n;
-	char *e;
+	struct rk_error e;
 
 	if (rk_has_error(rec) || json_object_get(rec, "request") != NULL)
 		return 0;
 	if (!json_is_string(json_object_get(rec, "query")))
-		return fail(&st, "no-query", "record has no query");
+		return fail(&st, "no-query", RK_EXIT_CONFIG,
+		    "record has no query");
 	if (prof == NULL && proto == NULL) {
 		prof = rk_get_string(rec, "profile");
 		proto = rk_get_string(rec, "protocol");
 	}
 	if (prof == NULL && proto == NULL)
-		return fail(&st, "no-protocol", "no protocol or profile given");
+		return fail(&st, "no-protocol", RK_EXIT_CONFIG,
+		    "no protocol or profile given");
 	if (json_object_get(rec, "profile") == NULL &&
 	    json_object_get(rec, "protocol") == NULL)
 		json_object_set_new(rec, prof ? "profile" : "protocol",
 		    json_string(prof ? prof : proto));
 	if (prof != NULL && (st.profile = rk_catalog_profile(run->catalog, prof,
 	    &e)) == NULL)
-		return fail_free(&st, "unknown-profile", e);
+		return fail(&st, "unknown-profile", e.code, e.msg);
 	st.protocol = proto;
 	st.steps = rk_steps(rec);
 	if ((n = json_array_size(st.steps)) > 0) {

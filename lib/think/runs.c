@@ -28,7 +28,7 @@ rk_runs_profiles(struct rk_contenders *c, const char *list,
     struct rk_error *e)
 {
 	struct rk_catalog *cat = rk_catalog_new();
-	char *s = rk_xstrdup(list), *save = NULL, *msg;
+	char *s = rk_xstrdup(list), *save = NULL;
 	int rc = 0;
 
 	memset(c, 0, sizeof(*c));
@@ -36,17 +36,15 @@ rk_runs_profiles(struct rk_contenders *c, const char *list,
 	    w = strtok_r(NULL, ",", &save)) {
 		long n;
 
-		if ((n = rk_catalog_steps(cat, w, 0, &msg)) < 0) {
-			rc = rk_error_set(e, RK_EXIT_CONFIG, "%s", msg);
-			free(msg);
+		if ((n = rk_catalog_steps(cat, w, RK_KIND_NONE, 0, e)) < 0) {
+			rc = e != NULL ? e->code : RK_EXIT_CONFIG;
 			break;
 		}
 		c->steps = n > c->steps ? n : c->steps;
 		c->name = rk_xrealloc(c->name, (c->n + 1) * sizeof(*c->name));
 		c->kind = rk_xrealloc(c->kind, (c->n + 1) * sizeof(*c->kind));
-		c->kind[c->n] = rk_catalog_profile(cat, w, &msg) ? "profile" :
+		c->kind[c->n] = rk_catalog_profile(cat, w, NULL) ? "profile" :
 		    "protocol";
-		free(msg);
 		c->name[c->n++] = rk_xstrdup(w);
 	}
 	free(s);

@@ -5,6 +5,7 @@
  * line takes its newline with it, so conditional lines leave no blank line.
  */
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -92,6 +93,16 @@ read_tag(struct cursor *c, char **name)
 	return t;
 }
 
+static void
+too_deep(struct cursor *c, int line, int col)
+{
+	char msg[64];
+
+	snprintf(msg, sizeof(msg), "{{#if}} nested more than %d deep",
+	    TMPL_MAX_DEPTH);
+	syntax(c, line, col, msg);
+}
+
 /* A block tag alone on its line swallows the line's end. */
 static void
 skip_standalone(struct cursor *c, int at_line_start)
@@ -100,9 +111,12 @@ skip_standalone(struct cursor *c, int at_line_start)
 		advance(c, 1);
 }
 
-/* Parse nodes up to {{else}}, {{/if}} or the end; returns which. */
+/*
+ * Parse nodes up to {{else}}, {{/if}} or the end; returns which.  depth
+ * counts the {{#if}} blocks around (rendering recurses as deep).
+ */
 static enum tag
-parse_seq(struct cursor *c, struct tnode **out)
+parse_seq(struct cursor *c, struct tnode **out, int depth)
 {
 	struct tnode **tail = out;
 
@@ -132,11 +146,15 @@ parse_seq(struct cursor *c, struct tnode **out)
 			return t;
 		}
 		*tail = new_tnode(t == TAG_IF ? T_IF : T_VAR, name, line, col);
+		if (t == TAG_IF && depth == TMPL_MAX_DEPTH) {
+			too_deep(c, line, col);
+			break;
+		}
 		if (t == TAG_IF) {
 			skip_standalone(c, bol);
-			t = parse_seq(c, &(*tail)->then);
+			t = parse_seq(c, &(*tail)->then, depth + 1);
 			if (t == TAG_ELSE)
-				t = parse_seq(c, &(*tail)->els);
+				t = parse_seq(c, &(*tail)->els, depth + 1);
 			if (t != TAG_END)
 				syntax(c, line, col, "{{#if}} without {{/if}}");
 		}
@@ -150,7 +168,7 @@ tmpl_compile(const char *src, int line, int col, char **err)
 {
 	struct cursor c = { src, line, col, NULL };
 	struct tnode *root;
-	enum tag t = parse_seq(&c, &root);
+	enum tag t = parse_seq(&c, &root, 0);
 
 	if (c.err == NULL && t != TAG_EOF)
 		syntax(&c, c.line, c.col, t == TAG_ELSE ?

@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 struct rk_bpe;
+struct rk_error;
 
 /* template.c */
 
@@ -21,6 +22,9 @@ struct tnode {
 	struct tnode	*next;
 	int		 line, col;	/* where the tag starts, in the file */
 };
+
+/* {{#if}} blocks nest at most this deep. */
+#define TMPL_MAX_DEPTH	32
 
 /* A variable's value for rendering: NULL or "" means unset. */
 typedef const char *(*tmpl_lookup)(void *arg, const char *name);
@@ -43,6 +47,18 @@ enum out_kind { OUT_TEXT, OUT_LIST, OUT_VERDICT, OUT_ANSWER };
  * with it, and it follows a protocol run alone that has no answer step.
  */
 #define RK_CONCLUDE	"conclude"
+
+/* What a definition may hold; see rk-protocol(5). */
+#define RK_MAX_STEPS	64	/* steps of a protocol */
+#define RK_MAX_LINKS	64	/* links of a profile's chain */
+#define RK_MAX_PROFILES	1000	/* profiles in a file */
+
+/*
+ * Defaults: the confidence a step, protocol or profile must reach, and a
+ * step's temperature.
+ */
+#define RK_MIN_CONFIDENCE	0.7
+#define RK_TEMPERATURE		0.7
 
 struct rk_step {
 	char		*id;
@@ -104,20 +120,26 @@ struct rk_catalog {
 	char			**dirs;
 	size_t			  ndirs;
 	int			  lazy;	/* load protocols only when used */
+	int			  profiles_loaded;
 };
+
+/* What a name names; a protocol before a profile of the same name. */
+enum { RK_KIND_NONE, RK_KIND_PROTOCOL, RK_KIND_PROFILE };
 
 struct rk_catalog	*rk_catalog_new(void);
 void			 rk_catalog_free(struct rk_catalog *);
 int	 rk_valid_name(const char *);
-int	 rk_catalog_load_all(struct rk_catalog *, char **err);
+int	 rk_catalog_load_all(struct rk_catalog *, struct rk_error *);
 int	 rk_catalog_load_file(struct rk_catalog *, const char *path,
-	    char **err);
+	    struct rk_error *);
+int	 rk_catalog_kind(struct rk_catalog *, const char *name,
+	    struct rk_error *);		/* RK_KIND_*, -1 on error */
 struct rk_protocol *rk_catalog_protocol(struct rk_catalog *, const char *,
-	    char **err);
+	    struct rk_error *);
 struct rk_profile *rk_catalog_profile(struct rk_catalog *, const char *,
-	    char **err);
+	    struct rk_error *);
 int	 rk_catalog_check_profile(struct rk_catalog *, struct rk_profile *,
-	    char **err);
+	    struct rk_error *);
 const struct rk_step *rk_protocol_step(const struct rk_protocol *,
 	    const char *id);
 json_t	*rk_protocol_json(const struct rk_protocol *);
@@ -127,8 +149,8 @@ int	 rk_cond_eval(const struct rk_cond *, double conf, const char *verdict);
 const char *rk_out_kind_name(enum out_kind);
 struct rk_protocol *rk_catalog_conclusion(struct rk_catalog *,
 	    const struct rk_protocol *);
-long	 rk_catalog_steps(struct rk_catalog *, const char *name, int perf,
-	    char **err);
+long	 rk_catalog_steps(struct rk_catalog *, const char *name, int kind,
+	    int perf, struct rk_error *);
 
 /* runner.c: the next step of a record */
 
@@ -144,8 +166,12 @@ struct rk_runner {
 	const struct rk_bpe	*bpe;		/* opened on first use */
 };
 
-int	 rk_runner_init(struct rk_runner *);
-int	 rk_runner_next(struct rk_runner *, json_t *rec);
+/*
+ * Each returns 0 or an RK_EXIT_* code with err set; a record that cannot go
+ * on carries the error too (its code, message and status).
+ */
+int	 rk_runner_init(struct rk_runner *, struct rk_error *);
+int	 rk_runner_next(struct rk_runner *, json_t *rec, struct rk_error *);
 
 /* reply.c: a model's reply -> the step's structured output */
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
 #include <yaml.h>
 
 #include "core/rk.h"
@@ -66,67 +67,96 @@ new_node(enum ynode_kind kind, const yaml_mark_t *m)
 	return n;
 }
 
-static struct ynode *parse_node(struct loader *, yaml_event_t *);
+static struct ynode *parse_node(struct loader *, yaml_event_t *, int);
+
+/*
+ * A mapping's next key, taken if the mapping does not have it yet: the
+ * keys seen are kept in a hash (a JSON object) so that a mapping of many
+ * keys is checked in linear time.
+ */
+static char *
+new_key(struct loader *l, json_t *seen, yaml_event_t *ev)
+{
+	const char *key;
+
+	if (ev->type != YAML_SCALAR_EVENT) {
+		fail(l, ev->start_mark.line, ev->start_mark.column,
+		    "keys must be plain words");
+		return NULL;
+	}
+	key = (const char *)ev->data.scalar.value;
+	if (json_object_get(seen, key) != NULL) {
+		fail(l, ev->start_mark.line, ev->start_mark.column,
+		    "duplicate key");
+		return NULL;
+	}
+	json_object_set_new_nocheck(seen, key, json_true());
+	return rk_xstrdup(key);
+}
+
+/* A mapping's item: its key event is ev, its value follows. */
+static struct ynode *
+parse_item(struct loader *l, json_t *seen, yaml_event_t *ev, int depth)
+{
+	int kl = ev->start_mark.line + 1, kc = ev->start_mark.column + 1;
+	char *key = new_key(l, seen, ev);
+	struct ynode *n;
+
+	yaml_event_delete(ev);
+	if (key == NULL)
+		return NULL;
+	if (next_event(l, ev) == -1 || (n = parse_node(l, ev, depth)) == NULL) {
+		free(key);
+		return NULL;
+	}
+	n->key = key;
+	n->key_line = kl;
+	n->key_col = kc;
+	return n;
+}
 
 /* Children until the matching end event; maps alternate key and value. */
 static int
-parse_children(struct loader *l, struct ynode *parent)
+parse_children(struct loader *l, struct ynode *parent, int depth)
 {
 	struct ynode **tail = &parent->child;
+	json_t *seen = parent->kind == YMAP ? json_object() : NULL;
 	yaml_event_t ev;
+	int rc = -1;
 
 	for (;;) {
 		if (next_event(l, &ev) == -1)
-			return -1;
+			break;
 		if (ev.type == YAML_MAPPING_END_EVENT ||
 		    ev.type == YAML_SEQUENCE_END_EVENT) {
 			yaml_event_delete(&ev);
-			return 0;
+			rc = 0;
+			break;
 		}
-		if (parent->kind == YMAP) {
-			char *key;
-			int kl = ev.start_mark.line + 1;
-			int kc = ev.start_mark.column + 1;
-
-			if (ev.type != YAML_SCALAR_EVENT) {
-				fail(l, ev.start_mark.line,
-				    ev.start_mark.column, "keys must be plain "
-				    "words");
-				yaml_event_delete(&ev);
-				return -1;
-			}
-			key = rk_xstrdup((char *)ev.data.scalar.value);
-			for (struct ynode *s = parent->child; s; s = s->next)
-				if (strcmp(s->key, key) == 0) {
-					fail(l, ev.start_mark.line,
-					    ev.start_mark.column,
-					    "duplicate key");
-					free(key);
-					yaml_event_delete(&ev);
-					return -1;
-				}
-			yaml_event_delete(&ev);
-			if (next_event(l, &ev) == -1) {
-				free(key);
-				return -1;
-			}
-			*tail = parse_node(l, &ev);
-			if (*tail == NULL) {
-				free(key);
-				return -1;
-			}
-			(*tail)->key = key;
-			(*tail)->key_line = kl;
-			(*tail)->key_col = kc;
-		} else if ((*tail = parse_node(l, &ev)) == NULL)
-			return -1;
+		*tail = parent->kind == YMAP ? parse_item(l, seen, &ev, depth) :
+		    parse_node(l, &ev, depth);
+		if (*tail == NULL)
+			break;
 		tail = &(*tail)->next;
 	}
+	json_decref(seen);
+	return rc;
 }
 
-/* Consumes ev. */
+/* libyaml nests without bounds; we recurse, so we stop it. */
+static void
+too_deep(struct loader *l, const yaml_mark_t *m)
+{
+	char msg[64];
+
+	snprintf(msg, sizeof(msg), "nested more than %d levels deep",
+	    YDOC_MAX_DEPTH);
+	fail(l, m->line, m->column, msg);
+}
+
+/* Consumes ev; the root is at depth 1, its children at 2, ... */
 static struct ynode *
-parse_node(struct loader *l, yaml_event_t *ev)
+parse_node(struct loader *l, yaml_event_t *ev, int depth)
 {
 	struct ynode *n = NULL;
 
@@ -139,9 +169,13 @@ parse_node(struct loader *l, yaml_event_t *ev)
 		break;
 	case YAML_MAPPING_START_EVENT:
 	case YAML_SEQUENCE_START_EVENT:
+		if (depth > YDOC_MAX_DEPTH) {
+			too_deep(l, &ev->start_mark);
+			break;
+		}
 		n = new_node(ev->type == YAML_MAPPING_START_EVENT ? YMAP : YSEQ,
 		    &ev->start_mark);
-		if (parse_children(l, n) == -1) {
+		if (parse_children(l, n, depth + 1) == -1) {
 			ydoc_free(n);
 			n = NULL;
 		}
@@ -214,7 +248,7 @@ parse_yaml(const char *path, char **err)
 	}
 	if (next_event(&l, &ev) == -1)
 		goto out;
-	if ((root = parse_node(&l, &ev)) == NULL)
+	if ((root = parse_node(&l, &ev, 1)) == NULL)
 		goto out;
 	if (next_event(&l, &ev) == -1)
 		goto out;
@@ -346,11 +380,15 @@ get_tree(struct reader *r, int depth)
 	struct ynode *n, **tail;
 	int32_t v[7];
 
-	if (r->end - r->p < (ptrdiff_t)sizeof(v) || depth > 64) {
+	if (r->end - r->p < (ptrdiff_t)sizeof(v)) {
 		r->bad = 1;
 		return NULL;
 	}
 	memcpy(v, r->p, sizeof(v));
+	if (v[6] > 0 && depth > YDOC_MAX_DEPTH) {
+		r->bad = 1;	/* deeper than a load would allow */
+		return NULL;
+	}
 	r->p += sizeof(v);
 	n = rk_xmalloc(sizeof(*n));
 	memset(n, 0, sizeof(*n));
@@ -421,7 +459,7 @@ cache_get(const char *cpath, const char *path, const struct cache_hdr *want)
 	r.p = buf + sizeof(got) + got.pathlen;
 	r.end = buf + n;
 	r.bad = 0;
-	root = get_tree(&r, 0);
+	root = get_tree(&r, 1);
 	if (r.bad || r.p != r.end) {
 		ydoc_free(root);
 		return NULL;

@@ -8,6 +8,9 @@
 
 #include <stddef.h>
 
+/* Mappings and sequences nest at most this deep (the root is level 1). */
+#define YDOC_MAX_DEPTH	64
+
 enum ynode_kind { YSCALAR, YMAP, YSEQ };
 
 struct ynode {
