@@ -91,16 +91,38 @@ each_record(void)
 	rk_reader_free(r);
 }
 
-/* Fail early on a name that cannot work, before reading any input. */
+/*
+ * A name or setting that cannot work fails before any model call: said
+ * once, and each record read becomes an error record (those that carry one
+ * already pass as they are), so that no question is lost in a pipeline.
+ */
 static void
-check_names(void)
+fail_each_record(const struct rk_error *e)
 {
-	struct rk_error e;
+	struct rk_reader *r = rk_reader_fd(STDIN_FILENO, NULL);
+	json_t *rec;
 
-	if ((run.profile && rk_catalog_profile(run.catalog, run.profile, &e) ==
+	warnx("%s", e->msg);
+	rk_exit_status(e->code);
+	while ((rec = rk_read(r)) != NULL) {
+		if (!rk_has_error(rec))
+			rk_record_error(rec, e->code, "bad-config", e->msg);
+		if (rk_write(stdout, rec) == -1)
+			err(RK_EXIT_IO, "stdout");
+		json_decref(rec);
+	}
+	rk_exit_status(rk_reader_status(r));
+	rk_reader_free(r);
+}
+
+static int
+check_names(struct rk_error *e)
+{
+	if ((run.profile && rk_catalog_profile(run.catalog, run.profile, e) ==
 	    NULL) || (run.protocol && rk_catalog_protocol(run.catalog,
-	    run.protocol, &e) == NULL))
-		errx(e.code, "%s", e.msg);
+	    run.protocol, e) == NULL))
+		return e->code;
+	return 0;
 }
 
 int
@@ -129,11 +151,15 @@ main(int argc, char *argv[])
 	if (run.profile == NULL && argc > 0)
 		run.protocol = argv[0], argc--, argv++;
 	run.load_ms = rk_now_ms();
-	if (rk_runner_init(&run, &e) != 0)
-		errx(e.code, "%s", e.msg);
 	run.catalog = rk_catalog_new();
 	run.catalog->lazy = 1;	/* rk-parse checks whole profiles */
-	check_names();
+	if (rk_runner_init(&run, &e) != 0 || check_names(&e) != 0) {
+		if (argc > 0 || e.code == RK_EXIT_USAGE)
+			errx(e.code, "%s", e.msg);
+		fail_each_record(&e);
+		rk_catalog_free(run.catalog);
+		return rk_finish();
+	}
 	run.load_ms = rk_now_ms() - run.load_ms;
 	if (argc > 0) {
 		char *q = rk_join_args(argc, argv);

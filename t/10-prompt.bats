@@ -263,3 +263,13 @@ after" ]
 	assert_status 4
 	assert_output "rk-prompt: $TMP/p/foo.yaml: not a protocol"
 }
+
+@test "a name that cannot work still turns each record into an error record, said once" {
+	printf '%s\n' '{"query":"q"}' '{"query":"r","error":{"stage":"x","code":"y","message":"z"}}' >in
+	run sh -c 'rk-prompt nosuch <in 2>err'
+	assert_status 4
+	[ "$(printf '%s\n' "$output" | jq -c '[.query, .error.code, .error.status]')" = '["q","bad-config",4]
+["r","y",null]' ]
+	run cat err
+	assert_output "rk-prompt: unknown protocol 'nosuch' (rk-parse -l lists them)"
+}
