@@ -47,3 +47,13 @@ load helper
 	done
 	[ -z "$missing" ] || { echo "not in any man page:$missing"; return 1; }
 }
+
+@test "the exit-status table is in rk(1) alone; the other pages refer to it" {
+	cd "$BATS_TEST_DIRNAME/../man"
+	run sh -c 'grep -l "^\.It 7" *.1 *.5 *.7'
+	assert_output "rk.1"
+	for m in rk-*.1; do
+		sed -n '/^\.Sh EXIT STATUS/,/^\.Sh /p' "$m" | grep -q '^\.Xr rk 1' ||
+		    { echo "$m does not refer to rk(1)"; return 1; }
+	done
+}
