@@ -403,8 +403,12 @@ get_tree(struct reader *r, int depth)
 	tail = &n->child;
 	for (int32_t i = 0; i < v[6] && !r->bad; i++) {
 		*tail = get_tree(r, depth + 1);
-		if (*tail != NULL)
-			tail = &(*tail)->next;
+		if (*tail == NULL)
+			break;
+		/* the items of a map have keys, those of a sequence none */
+		if (((*tail)->key != NULL) != (n->kind == YMAP))
+			r->bad = 1;
+		tail = &(*tail)->next;
 	}
 	if (!r->bad && ((n->kind == YSCALAR) != (n->value != NULL)))
 		r->bad = 1;
