@@ -215,11 +215,11 @@ static void
 set_position(const struct state *st, json_t *req)
 {
 	const char *name = st->profile ? st->profile->id : st->protocol;
-	char *e = NULL;
-	long of = rk_catalog_steps(st->run->catalog, name, st->run->perf, &e);
+	struct rk_error e;
+	long of = rk_catalog_steps(st->run->catalog, name, st->profile ?
+	    RK_KIND_PROFILE : RK_KIND_PROTOCOL, st->run->perf, &e);
 	json_int_t index = (json_int_t)json_array_size(st->steps) + 1;
 
-	free(e);
 	json_object_set_new(req, "index", json_integer(index));
 	if (of >= index)
 		json_object_set_new(req, "of", json_integer(of));
