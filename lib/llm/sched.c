@@ -194,7 +194,7 @@ prepare(struct slot *s, double now)
 	s->state = S_WAIT;
 }
 
-/* "gigathink 2/3", or the protocol and the step if the request has no index */
+/* "gigathink 2/3", or the protocol alone if the request has no index */
 static void
 step_label(const struct slot *s, char *buf, size_t size)
 {
