@@ -18,7 +18,7 @@ struct settings {
 	const char	*provider, *base_url, *model, *cache_path;
 	const char	*budget, *parallel, *retries, *rps;
 	double		 ttl_ms;
-	int		 no_cache;
+	int		 no_cache, progress;
 	struct rk_llm_opts o;
 };
 
@@ -31,9 +31,9 @@ usage(FILE *fp, int status)
 	    "[--connect-timeout time]\n"
 	    "              [--idle-timeout time] [--mock] [--no-cache] "
 	    "[--no-stream]\n"
-	    "              [--provider name] [--retries n] [--retry-time time] "
-	    "[--rps rate]\n"
-	    "              [--stream] [--timeout time]\n");
+	    "              [--progress] [--provider name] [--retries n] "
+	    "[--retry-time time]\n"
+	    "              [--rps rate] [--stream] [--timeout time]\n");
 	exit(status);
 }
 
@@ -118,7 +118,7 @@ read_env(struct settings *st)
 }
 
 enum { O_BASE = 256, O_BUDGET, O_CACHE, O_TTL, O_CONNECT, O_IDLE, O_MOCK,
-    O_NOCACHE, O_NOSTREAM, O_PROVIDER, O_RETRIES, O_RETRYTIME, O_RPS,
+    O_NOCACHE, O_NOSTREAM, O_PROGRESS, O_PROVIDER, O_RETRIES, O_RETRYTIME, O_RPS,
     O_STREAM, O_TIMEOUT };
 
 static void
@@ -141,6 +141,7 @@ option(struct settings *st, int ch, const char *arg)
 	case O_MOCK: st->provider = "mock"; break;
 	case O_NOCACHE: st->no_cache = 1; break;
 	case O_NOSTREAM: st->o.stream = 0; break;
+	case O_PROGRESS: st->progress = 1; break;
 	case O_PROVIDER: st->provider = arg; break;
 	case O_RETRIES: st->retries = arg; break;
 	case O_RETRYTIME:
@@ -167,6 +168,7 @@ parse_args(struct settings *st, int argc, char *argv[])
 		{ "mock", no_argument, NULL, O_MOCK },
 		{ "no-cache", no_argument, NULL, O_NOCACHE },
 		{ "no-stream", no_argument, NULL, O_NOSTREAM },
+		{ "progress", no_argument, NULL, O_PROGRESS },
 		{ "provider", required_argument, NULL, O_PROVIDER },
 		{ "retries", required_argument, NULL, O_RETRIES },
 		{ "retry-time", required_argument, NULL, O_RETRYTIME },
@@ -265,6 +267,7 @@ main(int argc, char *argv[])
 	memset(&L, 0, sizeof(L));
 	L.o = st.o;
 	L.o.echo = st.o.stream && isatty(STDERR_FILENO);
+	L.o.progress = st.progress && isatty(STDERR_FILENO);
 	if ((status = setup(&L, &st, errbuf, sizeof(errbuf))) != 0) {
 		/* the records still come out, each with the error */
 		warnx("%s", errbuf);

@@ -729,3 +729,49 @@ true'
 	    -m fake/ok <in >out 2>err
 	[ ! -s err ]
 }
+
+# --- progress on a terminal ----------------------------------------------
+
+@test "--progress shows the step waited for on a terminal, then erases it" {
+	command -v script >/dev/null || skip "no script(1)"
+	rk-prompt gigathink "Is it?" >in
+	script -qec "RK_PROVIDER=openai RK_BASE_URL=$URL rk-llm --no-cache \
+	    --progress -m fake/slow:400 <in >out" /dev/null >tty
+	# overwritten in place: a carriage return before, clear to the end after
+	grep -q "$(printf '\rgigathink 1/4 \302\267 0\\.[1-4] s\033\\[K')" tty
+	# erased at the end, and the record is whole
+	[ "$(tail -c 4 tty | od -An -c | tr -d ' ')" = '\r033[K' ]
+	run jq -c '[has("request"), (.steps | length)]' out
+	assert_output '[false,1]'
+	# not a terminal: nothing on stderr
+	RK_PROVIDER=openai RK_BASE_URL=$URL rk-llm --no-cache --progress \
+	    -m fake/slow:200 <in >out 2>err
+	[ ! -s err ]
+}
+
+@test "--stream heads each step's text with its name on a terminal" {
+	command -v script >/dev/null || skip "no script(1)"
+	rk-prompt gigathink "Is it?" >in
+	script -qec "RK_PROVIDER=openai RK_BASE_URL=$URL rk-llm --no-cache \
+	    --stream -m fake/ok <in >out" /dev/null >tty
+	run sed -n '1s/\r$//p' tty
+	assert_output "[gigathink 1/4 $(printf '\302\267') identify_dimensions]"
+	run grep -c 'matters for this question' tty
+	assert_output 10
+}
+
+@test "rk think shows each step's progress on a terminal, none when stderr is a file" {
+	command -v script >/dev/null || skip "no script(1)"
+	export RK_PROVIDER=openai RK_BASE_URL=$URL RK_MODEL=fake/slow:250
+	script -qec "rk think --no-cache -t gigathink -f json 'Is it?' >out" \
+	    /dev/null >tty
+	run sh -c "tr '\r' '\n' <tty | sed -n 's/ \xc2\xb7 .*//p' | uniq"
+	assert_output "gigathink 1/4
+gigathink 2/4
+gigathink 3/4
+conclude 4/4"
+	[ "$(jq -r .result.steps out)" = 4 ]
+	rk think --no-cache -t gigathink -f json 'Is it?' >out 2>err
+	[ ! -s err ]
+	[ "$(jq -r .result.steps out)" = 4 ]
+}

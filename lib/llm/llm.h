@@ -307,6 +307,7 @@ struct rk_llm_opts {
 	double		 rps;		/* requests started a second, 0: any */
 	int		 stream, unordered;
 	int		 echo;		/* streamed text to stderr */
+	int		 progress;	/* the step waited for, on stderr */
 	struct rk_budget budget;
 };
 

@@ -59,6 +59,8 @@ struct sched {
 	struct rk_http	*http;
 	char		 http_err[256];
 	double		 next_start;	/* for --rps */
+	int		 shown;		/* the progress line is on stderr */
+	double		 shown_at;
 };
 
 static void
@@ -192,6 +194,91 @@ prepare(struct slot *s, double now)
 	s->state = S_WAIT;
 }
 
+/* "gigathink 2/3", or the protocol alone if the request has no index */
+static void
+step_label(const struct slot *s, char *buf, size_t size)
+{
+	const json_t *req = s->c.req;
+	const char *proto = rk_get_string(req, "protocol");
+	json_int_t i = json_integer_value(json_object_get(req, "index")),
+	    of = json_integer_value(json_object_get(req, "of"));
+
+	if (proto == NULL)
+		proto = "?";
+	if (i > 0 && of >= i)
+		snprintf(buf, size, "%s %lld/%lld", proto, (long long)i,
+		    (long long)of);
+	else if (i > 0)
+		snprintf(buf, size, "%s %lld", proto, (long long)i);
+	else
+		snprintf(buf, size, "%s", proto);
+}
+
+/* Erase the progress line, if one is shown. */
+static void
+progress_clear(struct sched *S)
+{
+	if (S->shown)
+		fputs("\r\033[K", stderr);
+	S->shown = 0;
+}
+
+/*
+ * The progress line on a terminal: the oldest step waiting for the model
+ * and how long it has waited, redrawn at most every 100 ms (the loop
+ * wakes every 50 ms while transfers run), erased when nothing waits.
+ * Nothing is drawn while a step's streamed text is on the line.
+ */
+static void
+progress(struct sched *S, size_t n, double now)
+{
+	const struct slot *first = NULL;
+	char label[160];
+	size_t waiting = 0;
+
+	if (!S->L->o.progress)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		const struct slot *s = &S->v[(S->head + i) % S->cap];
+
+		if (s->state != S_WAIT && s->state != S_RUN)
+			continue;
+		if (s->echoed > 0)
+			return;
+		if (first == NULL)
+			first = s;
+		waiting++;
+	}
+	if (first == NULL) {
+		progress_clear(S);
+		return;
+	}
+	if (now - first->t_first < 100 || (S->shown && now - S->shown_at < 100))
+		return;
+	step_label(first, label, sizeof(label));
+	if (waiting > 1)
+		fprintf(stderr, "\r%s \302\267 %.1f s (%zu steps)\033[K",
+		    label, (now - first->t_first) / 1000, waiting);
+	else
+		fprintf(stderr, "\r%s \302\267 %.1f s\033[K", label,
+		    (now - first->t_first) / 1000);
+	S->shown = 1;
+	S->shown_at = now;
+}
+
+/* Before a step's streamed text: its name on a line of its own. */
+static void
+echo_header(struct slot *s)
+{
+	char label[160];
+
+	progress_clear(s->S);
+	step_label(s, label, sizeof(label));
+	fprintf(stderr, "[%s \302\267 %s]\n", label,
+	    rk_get_string(s->c.req, "step") ? rk_get_string(s->c.req,
+	    "step") : "?");
+}
+
 static int
 on_event(void *arg, const char *event, const char *data)
 {
@@ -206,6 +293,8 @@ on_event(void *arg, const char *event, const char *data)
 		return -1;
 	}
 	if (L->o.echo && s->c.acc.len > s->echoed) {
+		if (s->echoed == 0)
+			echo_header(s);
 		fwrite(s->c.acc.s + s->echoed, 1, s->c.acc.len - s->echoed,
 		    stderr);
 		s->echoed = s->c.acc.len;
@@ -419,6 +508,15 @@ give_up(struct rk_call *c, const char *fmt, ...)
 	free(why);
 }
 
+/* After a step's streamed text: the end of its line. */
+static void
+echo_end(const struct slot *s)
+{
+	if (s->S->L->o.echo && s->echoed > 0 &&
+	    s->c.acc.s[s->echoed - 1] != '\n')
+		fputc('\n', stderr);
+}
+
 static void
 complete(struct slot *s, struct rk_xfer *x, double now)
 {
@@ -440,6 +538,7 @@ complete(struct slot *s, struct rk_xfer *x, double now)
 				warnx("cache: cannot store a reply");
 			json_decref(v);
 		}
+		echo_end(s);
 		rk_llm_succeed(L, s->rec, NULL, c, now - s->t_first);
 		rk_call_clear(c);
 		rk_xfer_free(x);
@@ -450,6 +549,7 @@ complete(struct slot *s, struct rk_xfer *x, double now)
 		double d = backoff(s, x);
 
 		if (now + d - s->t_first <= L->o.retry_ms) {
+			progress_clear(s->S);
 			warnx("%s: %s; attempt %d of %ld, next in %.2f s",
 			    rk_get_string(s->rec, "id"), c->errmsg, s->attempt,
 			    L->o.retries + 1, d / 1000);
@@ -472,8 +572,7 @@ complete(struct slot *s, struct rk_xfer *x, double now)
 		json_object_set_new(e, "partial", json_string(c->acc.s ?
 		    c->acc.s : ""));
 	}
-	if (L->o.echo && s->echoed > 0)
-		fputc('\n', stderr);
+	echo_end(s);
 	rk_call_clear(c);
 	rk_xfer_free(x);
 	s->state = S_DONE;
@@ -601,6 +700,7 @@ loop(struct sched *S)
 		eof = S->eof;
 		pthread_mutex_unlock(&S->mu);
 		next = schedule(S, n, now);
+		progress(S, n, now);
 		if (emit_done(S, n) == -1)
 			return -1;
 		if ((n = retire(S)) == 0 && eof)
@@ -655,7 +755,9 @@ rk_llm_run_http(struct rk_llm *L, int fd, FILE *out)
 		sched_free(S);
 		return RK_EXIT_INTERNAL;
 	}
-	if (loop(S) == -1) {
+	rc = loop(S);
+	progress_clear(S);
+	if (rc == -1) {
 		/* the reader may wait on its input for ever: leave it, and
 		   the window it fills, to the process's exit */
 		warn("stdout");

@@ -210,6 +210,21 @@ sample_temperature(json_t *rec, double base)
 
 static int	fail(struct state *, const char *, int, const char *);
 
+/* The step's number in the run and the most the run can have, for progress. */
+static void
+set_position(const struct state *st, json_t *req)
+{
+	const char *name = st->profile ? st->profile->id : st->protocol;
+	struct rk_error e;
+	long of = rk_catalog_steps(st->run->catalog, name, st->profile ?
+	    RK_KIND_PROFILE : RK_KIND_PROTOCOL, st->run->perf, &e);
+	json_int_t index = (json_int_t)json_array_size(st->steps) + 1;
+
+	json_object_set_new(req, "index", json_integer(index));
+	if (of >= index)
+		json_object_set_new(req, "of", json_integer(of));
+}
+
 static int
 make_request(struct state *st, const struct rk_protocol *p,
     const struct rk_step *s, long link)
@@ -259,6 +274,7 @@ make_request(struct state *st, const struct rk_protocol *p,
 	if (json_is_object(json_object_get(st->rec, "sample")))
 		json_object_set(req, "sample", json_object_get(json_object_get(
 		    st->rec, "sample"), "index"));
+	set_position(st, req);
 	json_object_set_new(req, "ms", json_pack("{s:f, s:f}", "load",
 	    rk_round(st->run->load_ms, 3), "render", rk_round(rk_now_ms() - t0, 3)));
 	json_object_set_new(st->rec, "request", req);
