@@ -31,7 +31,7 @@ usage(FILE *fp, int status)
 	    "[--connect-timeout time]\n"
 	    "              [--idle-timeout time] [--mock] [--no-cache] "
 	    "[--no-stream]\n"
-	    "              [--progress] [--provider name] [--retries n] "
+	    "              [--progress[=steps]] [--provider name] [--retries n] "
 	    "[--retry-time time]\n"
 	    "              [--rps rate] [--stream] [--timeout time]\n");
 	exit(status);
@@ -63,6 +63,16 @@ parse_duration(const char *s, double *ms)
 		return -1;
 	*ms = v * mul;
 	return 0;
+}
+
+/* --progress, with the most steps a run can have if given */
+static void
+set_progress(struct settings *st, const char *arg)
+{
+	st->progress = 1;
+	if (arg != NULL && rk_parse_uint(arg, 1000, &st->o.steps) == -1)
+		errx(RK_EXIT_USAGE, "--progress: not a number of steps: '%s'",
+		    arg);
 }
 
 static void
@@ -141,7 +151,7 @@ option(struct settings *st, int ch, const char *arg)
 	case O_MOCK: st->provider = "mock"; break;
 	case O_NOCACHE: st->no_cache = 1; break;
 	case O_NOSTREAM: st->o.stream = 0; break;
-	case O_PROGRESS: st->progress = 1; break;
+	case O_PROGRESS: set_progress(st, arg); break;
 	case O_PROVIDER: st->provider = arg; break;
 	case O_RETRIES: st->retries = arg; break;
 	case O_RETRYTIME:
@@ -168,7 +178,7 @@ parse_args(struct settings *st, int argc, char *argv[])
 		{ "mock", no_argument, NULL, O_MOCK },
 		{ "no-cache", no_argument, NULL, O_NOCACHE },
 		{ "no-stream", no_argument, NULL, O_NOSTREAM },
-		{ "progress", no_argument, NULL, O_PROGRESS },
+		{ "progress", optional_argument, NULL, O_PROGRESS },
 		{ "provider", required_argument, NULL, O_PROVIDER },
 		{ "retries", required_argument, NULL, O_RETRIES },
 		{ "retry-time", required_argument, NULL, O_RETRYTIME },

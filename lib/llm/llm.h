@@ -308,6 +308,7 @@ struct rk_llm_opts {
 	int		 stream, unordered;
 	int		 echo;		/* streamed text to stderr */
 	int		 progress;	/* the step waited for, on stderr */
+	long		 steps;		/* the most a run has, for progress */
 	struct rk_budget budget;
 };
 

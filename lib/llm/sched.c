@@ -201,7 +201,7 @@ step_label(const struct slot *s, char *buf, size_t size)
 	const json_t *req = s->c.req;
 	const char *proto = rk_get_string(req, "protocol");
 	json_int_t i = json_integer_value(json_object_get(req, "index")),
-	    of = json_integer_value(json_object_get(req, "of"));
+	    of = s->S->L->o.steps;
 
 	if (proto == NULL)
 		proto = "?";

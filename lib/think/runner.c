@@ -214,15 +214,9 @@ static int	fail(struct state *, const char *, int, const char *);
 static void
 set_position(const struct state *st, json_t *req)
 {
-	const char *name = st->profile ? st->profile->id : st->protocol;
-	struct rk_error e;
-	long of = rk_catalog_steps(st->run->catalog, name, st->profile ?
-	    RK_KIND_PROFILE : RK_KIND_PROTOCOL, st->run->perf, &e);
 	json_int_t index = (json_int_t)json_array_size(st->steps) + 1;
 
 	json_object_set_new(req, "index", json_integer(index));
-	if (of >= index)
-		json_object_set_new(req, "of", json_integer(of));
 }
 
 static int
