@@ -15,6 +15,8 @@
 #include "core/rk.h"
 #include "think/ydoc.h"
 
+#define YDOC_MAX_POS	(1 << 28)	/* a line or column read from a cache */
+
 /*
  * libyaml spends most of a load scanning characters, so each file's tree is
  * cached in a flat binary form (positions included) in
@@ -385,6 +387,14 @@ get_tree(struct reader *r, int depth)
 		return NULL;
 	}
 	memcpy(v, r->p, sizeof(v));
+	/* positions are added to (line + block): keep them far from overflow */
+	for (int i = 2; i < 6; i++)
+		if (v[i] < 0 || v[i] > YDOC_MAX_POS)
+			r->bad = 1;
+	if (r->bad || (v[1] != 0 && v[1] != 1)) {
+		r->bad = 1;
+		return NULL;
+	}
 	if (v[6] > 0 && depth > YDOC_MAX_DEPTH) {
 		r->bad = 1;	/* deeper than a load would allow */
 		return NULL;
