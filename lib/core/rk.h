@@ -156,40 +156,38 @@ double	 rk_get_number(const json_t *obj, const char *key, double dflt);
 json_t	*rk_steps(json_t *rec);		/* borrowed, created if absent */
 
 /*
- * Scanning JSON text for the spans of members and elements, and records
- * handled "lightly": only the members a stage needs are parsed, the rest
- * of the line is copied through as it came.  See jscan.c.
+ * JSON text validated as strictly as jansson parses it (jvalid.c), and
+ * records handled "lightly": only the members a stage needs are parsed,
+ * the rest of the line is copied through as it came (light.c).
  */
 
-#include <stdio.h>
-
-#include <jansson.h>
-
-int	 rk_json_valid(const char *, size_t);	/* jvalid.c */
-
 struct rk_jspan {
-	const char	*key;		/* between the quotes, still escaped */
+	const char	*key;		/* a member's, between the quotes, still
+					   escaped; NULL for an element */
 	size_t		 keylen;
 	size_t		 start;		/* the member's first byte (its key) */
 	size_t		 vstart, vend;	/* its value: [vstart, vend) */
+	size_t		 depth;		/* 1 in the top value, 2 below, ... */
 };
 
-#define RK_JSCAN_MAX	128	/* members of a record we will scan */
+/* Spans noted by rk_json_scan(): set v (an array of cap), depth. */
+struct rk_jspans {
+	struct rk_jspan	*v;		/* in the order their values begin */
+	size_t		 n, cap;
+	size_t		 depth;		/* noted down to this depth */
+	struct rk_jspan	*own;		/* the caller's array */
+};
 
-int	 rk_jscan_object(const char *, size_t, struct rk_jspan *, size_t max,
-	    size_t *n);
-int	 rk_jscan_array(const char *, size_t start, size_t end,
-	    struct rk_jspan *, size_t max, size_t *n);
-size_t	 rk_jscan_array_end(const char *, size_t start, size_t end,
-	    int *empty);
-const struct rk_jspan *rk_jscan_get(const struct rk_jspan *, size_t n,
-	    const char *key);
-json_t	*rk_jscan_parse(const char *, const struct rk_jspan *);
+int	 rk_json_valid(const char *, size_t);
+int	 rk_json_scan(const char *, size_t, struct rk_jspans *);
+void	 rk_jspans_free(struct rk_jspans *);
+
+#define RK_LIGHT_MEMBERS 128	/* members of a record taken lightly */
 
 struct rk_light {
 	const char	*line;
 	size_t		 len;
-	struct rk_jspan	 m[RK_JSCAN_MAX];
+	struct rk_jspan	 m[RK_LIGHT_MEMBERS];
 	size_t		 n;
 	json_t		*rec;		/* the parsed members */
 	json_t		*before;	/* their values as they came */
