@@ -76,6 +76,24 @@ int	 rk_mkdirs(const char *dir);	/* mkdir -p, 0700 for new dirs */
 char	*rk_xdg_path(const char *kind, const char *file);
 char	*rk_exe_dir(void);
 char	*rk_join_args(int argc, char *argv[]);
+
+/* opt.c: the options several tools share */
+
+struct rk_opts {
+	void	(*usage)(FILE *, int status);	/* the tool's; exits */
+	int	 perf;		/* -P: performance mode */
+	const char *profile;	/* -p profile */
+	int	 records;	/* -r: records in and out */
+	int	 trec;		/* -f trec (1) or ndjson (0) */
+	int	 format_set;	/* -f given */
+	const char *tag;	/* -t: the TREC run tag */
+};
+
+/* the long options every tool has, before its own */
+#define RK_LONGOPTS	{ "help", no_argument, NULL, 'h' }, \
+			{ "version", no_argument, NULL, 'V' }
+
+void	 rk_opt(struct rk_opts *, int ch, const char *arg);
 int	 rk_parse_hits_format(const char *);
 const char *rk_parse_run_tag(const char *);
 

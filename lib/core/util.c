@@ -444,23 +444,3 @@ rk_join_args(int argc, char *argv[])
 	}
 	return q;
 }
-
-/* -f of the tools that print hits: 1 for "trec", 0 for "ndjson". */
-int
-rk_parse_hits_format(const char *arg)
-{
-	if (strcmp(arg, "trec") == 0)
-		return 1;
-	if (strcmp(arg, "ndjson") != 0)
-		errx(RK_EXIT_USAGE, "-f: not ndjson or trec: '%s'", arg);
-	return 0;
-}
-
-/* -t of the tools that print TREC runs: one word. */
-const char *
-rk_parse_run_tag(const char *arg)
-{
-	if (*arg == '\0' || strpbrk(arg, " \t\n"))
-		errx(RK_EXIT_USAGE, "-t: not one word: '%s'", arg);
-	return arg;
-}
