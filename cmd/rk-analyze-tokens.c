@@ -259,10 +259,10 @@ int
 main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
+		RK_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
+	struct rk_opts common = { .usage = usage };
 	struct rk_runner run = { 0 };
 	const char *enc = "cl100k_base";
 	struct rk_error e;
@@ -274,14 +274,12 @@ main(int argc, char *argv[])
 	    NULL)) != -1)
 		switch (ch) {
 		case 'e': case 'm': enc = optarg; break;
-		case 'h': usage(stdout, RK_EXIT_OK); break;
 		case 'j': jflag = 1; break;
-		case 'P': run.perf = 1; break;
-		case 'p': run.profile = optarg; break;
 		case 't': run.protocol = optarg; break;
-		case 'V': rk_version(); break;
-		default: usage(stderr, RK_EXIT_USAGE);
+		default: rk_opt(&common, ch, optarg);
 		}
+	run.perf = common.perf;
+	run.profile = common.profile;
 	argc -= optind;
 	argv += optind;
 	if (argc == 0 || (run.profile && run.protocol))

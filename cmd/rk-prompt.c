@@ -129,23 +129,19 @@ int
 main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
+		RK_LONGOPTS,
 		{ "performance-mode", no_argument, NULL, 'P' },
-		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
+	struct rk_opts common = { .usage = usage };
 	struct rk_error e;
 	int ch;
 
 	rk_init(argv[0]);
 	while ((ch = getopt_long(argc, argv, "+hPp:V", longopts, NULL)) != -1)
-		switch (ch) {
-		case 'h': usage(stdout, RK_EXIT_OK); break;
-		case 'P': run.perf = 1; break;
-		case 'p': run.profile = optarg; break;
-		case 'V': rk_version(); break;
-		default: usage(stderr, RK_EXIT_USAGE);
-		}
+		rk_opt(&common, ch, optarg);
+	run.perf = common.perf;
+	run.profile = common.profile;
 	argc -= optind;
 	argv += optind;
 	if (run.profile == NULL && argc > 0)

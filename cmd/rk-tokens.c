@@ -282,17 +282,17 @@ int
 main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
+		RK_LONGOPTS,
 		{ "all", no_argument, NULL, 'a' },
 		{ "allow-special", no_argument, NULL, 'S' },
 		{ "compile", no_argument, NULL, 'C' },
 		{ "decode", no_argument, NULL, 'd' },
 		{ "encoding", required_argument, NULL, 'e' },
-		{ "help", no_argument, NULL, 'h' },
 		{ "ids", no_argument, NULL, 'i' },
 		{ "model", required_argument, NULL, 'm' },
-		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
+	struct rk_opts common = { .usage = usage };
 	const char *enc = NULL, *model = NULL;
 	char *all = NULL;
 	size_t alllen = 0, allcap = 0;
@@ -313,9 +313,6 @@ main(int argc, char *argv[])
 		case 'e':
 			enc = optarg;
 			break;
-		case 'h':
-			usage(stdout, RK_EXIT_OK);
-			break;
 		case 'i':
 			iflag = 1;
 			break;
@@ -325,11 +322,8 @@ main(int argc, char *argv[])
 		case 'S':
 			sflag = RK_BPE_SPECIAL;
 			break;
-		case 'V':
-			rk_version();
-			break;
 		default:
-			usage(stderr, RK_EXIT_USAGE);
+			rk_opt(&common, c, optarg);
 		}
 	argc -= optind;
 	argv += optind;
