@@ -258,10 +258,6 @@ run_question(struct rk_runner *run, const char *q)
 int
 main(int argc, char *argv[])
 {
-	static const struct option longopts[] = {
-		RK_LONGOPTS,
-		{ NULL, 0, NULL, 0 }
-	};
 	struct rk_opts common = { .usage = usage };
 	struct rk_runner run = { 0 };
 	const char *enc = "cl100k_base";
@@ -270,7 +266,7 @@ main(int argc, char *argv[])
 	int ch, rc;
 
 	rk_init(argv[0]);
-	while ((ch = getopt_long(argc, argv, "e:hjm:Pp:t:V", longopts,
+	while ((ch = getopt_long(argc, argv, "e:hjm:Pp:t:V", rk_longopts,
 	    NULL)) != -1)
 		switch (ch) {
 		case 'e': case 'm': enc = optarg; break;

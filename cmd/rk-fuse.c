@@ -1,6 +1,5 @@
 /* rk-fuse: fuse ranked lists of hits (RRF, CombSUM, CombMNZ, RBF) */
 #include <err.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,16 +119,14 @@ trec_hit(struct input *in, const char *line)
 static void
 read_input(const char *name, struct input *in)
 {
-	int fd = strcmp(name, "-") == 0 ? STDIN_FILENO : open(name, O_RDONLY);
-	struct rk_reader *r;
+	struct rk_reader *r = rk_reader_open(name);
 	struct rk_error e;
 	const char *line;
 	size_t len;
 	int rc;
 
-	if (fd == -1)
+	if (r == NULL)
 		err(RK_EXIT_IO, "%s", name);
-	r = rk_reader_fd(fd, fd == STDIN_FILENO ? NULL : name);
 	while ((rc = rk_read_line(r, &line, &len, &e)) != -1) {
 		const char *p = line + strspn(line, " \t");
 
@@ -142,8 +139,6 @@ read_input(const char *name, struct input *in)
 	}
 	rk_exit_status(rk_reader_status(r));
 	rk_reader_free(r);
-	if (fd != STDIN_FILENO)
-		close(fd);
 }
 
 static int

@@ -151,16 +151,13 @@ one_name(struct rk_catalog *c, const char *name)
 int
 main(int argc, char *argv[])
 {
-	static const struct option longopts[] = {
-		RK_LONGOPTS,
-		{ NULL, 0, NULL, 0 }
-	};
 	struct rk_opts common = { .usage = usage };
 	struct rk_catalog *c;
 	int ch, status = RK_EXIT_OK;
 
 	rk_init(argv[0]);
-	while ((ch = getopt_long(argc, argv, "chlPp:qV", longopts, NULL)) != -1)
+	while ((ch = getopt_long(argc, argv, "chlPp:qV", rk_longopts,
+	    NULL)) != -1)
 		switch (ch) {
 		case 'c': cflag = 1; break;
 		case 'l': lflag = 1; break;

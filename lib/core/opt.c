@@ -10,6 +10,11 @@
 
 #include "core/rk.h"
 
+const struct option rk_longopts[] = {
+	RK_LONGOPTS,
+	{ NULL, 0, NULL, 0 }
+};
+
 /* -f of the tools that print hits: 1 for "trec", 0 for "ndjson". */
 int
 rk_parse_hits_format(const char *arg)

@@ -8,6 +8,7 @@
 
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 struct rk_reader {
 	FILE	*fp;
 	int	 fd;
+	int	 own_fd;	/* closed when the reader is freed */
 	char	 in[65536];
 	size_t	 ipos, ilen;
 	char	*name;
@@ -41,6 +43,7 @@ rk_reader_new(FILE *fp, const char *name)
 
 	r->fp = fp;
 	r->fd = -1;
+	r->own_fd = 0;
 	r->ipos = r->ilen = 0;
 	r->name = rk_xstrdup(name ? name : RK_STDIN);
 	r->status = 0;
@@ -73,11 +76,32 @@ rk_reader_fd(int fd, const char *name)
 	return r;
 }
 
+/*
+ * A reader of the file at path ("-" or NULL: standard input), closed when
+ * the reader is freed; NULL with errno set if it cannot be opened.
+ */
+struct rk_reader *
+rk_reader_open(const char *path)
+{
+	struct rk_reader *r;
+	int fd;
+
+	if (path == NULL || strcmp(path, "-") == 0)
+		return rk_reader_fd(STDIN_FILENO, NULL);
+	if ((fd = open(path, O_RDONLY)) == -1)
+		return NULL;
+	r = rk_reader_fd(fd, path);
+	r->own_fd = 1;
+	return r;
+}
+
 void
 rk_reader_free(struct rk_reader *r)
 {
 	if (r == NULL)
 		return;
+	if (r->own_fd)
+		close(r->fd);
 	free(r->name);
 	free(r->buf);
 	free(r);

@@ -6,6 +6,7 @@
 #ifndef RK_H
 #define RK_H
 
+#include <getopt.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -93,6 +94,8 @@ struct rk_opts {
 #define RK_LONGOPTS	{ "help", no_argument, NULL, 'h' }, \
 			{ "version", no_argument, NULL, 'V' }
 
+extern const struct option rk_longopts[];	/* those alone */
+
 void	 rk_opt(struct rk_opts *, int ch, const char *arg);
 int	 rk_parse_hits_format(const char *);
 const char *rk_parse_run_tag(const char *);
@@ -141,6 +144,7 @@ struct rk_reader;
  */
 struct rk_reader *rk_reader_new(FILE *, const char *name);
 struct rk_reader *rk_reader_fd(int fd, const char *name);
+struct rk_reader *rk_reader_open(const char *path);
 void	 rk_reader_text_limit(struct rk_reader *, size_t max, const char *var);
 void	 rk_reader_free(struct rk_reader *);
 int	 rk_reader_status(const struct rk_reader *);
