@@ -69,8 +69,8 @@ struct jv {
 	struct rk_jspans *sp;		/* the spans noted, or NULL */
 	int		 haskey;	/* the next value is a member's: */
 	size_t		 kstart, klen;	/* its key */
-	struct key	 stack_keys[STACK_KEYS];
-	struct object	 stack_obj[STACK_DEPTH];
+	struct key	*stack_keys;	/* where keys and obj start */
+	struct object	*stack_obj;
 };
 
 static int
@@ -730,24 +730,13 @@ validate(struct jv *v)
 int
 rk_json_scan(const char *s, size_t len, struct rk_jspans *sp)
 {
-	struct jv v;
+	struct key keys[STACK_KEYS];
+	struct object obj[STACK_DEPTH];
+	struct jv v = { .s = s, .len = len, .keys = keys, .capkeys = STACK_KEYS,
+	    .obj = obj, .capobj = STACK_DEPTH, .sp = sp, .stack_keys = keys,
+	    .stack_obj = obj };
 	int ok;
 
-	v.s = s;
-	v.len = len;
-	v.i = 0;
-	v.keys = v.stack_keys;
-	v.nkeys = 0;
-	v.capkeys = STACK_KEYS;
-	v.tab = NULL;
-	v.cap = v.ntab = 0;
-	v.dec = NULL;
-	v.declen = v.deccap = 0;
-	v.seed = 0;
-	v.obj = v.stack_obj;
-	v.capobj = STACK_DEPTH;
-	v.sp = sp;
-	v.haskey = 0;
 	if (sp != NULL) {
 		sp->own = sp->v;
 		sp->n = 0;
