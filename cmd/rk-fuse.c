@@ -222,7 +222,7 @@ fuse_files(int argc, char **argv)
 
 /* record mode: "lists":[[hits],[hits]] becomes "context" */
 static void
-fuse_record(json_t *rec)
+fuse_record(json_t *rec, void *unused)
 {
 	json_t *lv = json_object_get(rec, "lists"), *ctx, *l;
 	struct rk_fuse_list *lists;
@@ -292,17 +292,11 @@ parse_weights(char *s)
 static void
 fuse_records(void)
 {
-	struct rk_reader *r = rk_reader_fd(STDIN_FILENO, NULL);
-	json_t *rec;
+	int rc = rk_filter_stdin(fuse_record, NULL);
 
-	while ((rec = rk_read(r)) != NULL) {
-		fuse_record(rec);
-		if (rk_write(stdout, rec) == -1)
-			err(RK_EXIT_IO, "stdout");
-		json_decref(rec);
-	}
-	rk_exit_status(rk_reader_status(r));
-	rk_reader_free(r);
+	if (rc == -1)
+		err(RK_EXIT_IO, "stdout");
+	rk_exit_status(rc);
 }
 
 /* an option of rk-fuse's own; 0 if ch is not one */

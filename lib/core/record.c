@@ -397,6 +397,30 @@ rk_reader_record(struct rk_reader *r)
 	return rk_record_new(r->buf);
 }
 
+/*
+ * The simplest filter: each record of standard input through fn, then
+ * written.  Returns what rk_reader_status() says, or -1 if a write failed
+ * (errno says why; nothing more is read).
+ */
+int
+rk_filter_stdin(void (*fn)(json_t *rec, void *arg), void *arg)
+{
+	struct rk_reader *r = rk_reader_fd(STDIN_FILENO, NULL);
+	json_t *rec;
+	int rc = 0;
+
+	while (rc == 0 && (rec = rk_read(r)) != NULL) {
+		fn(rec, arg);
+		if (rk_write(stdout, rec) == -1)
+			rc = -1;
+		json_decref(rec);
+	}
+	if (rc == 0)
+		rc = rk_reader_status(r);
+	rk_reader_free(r);
+	return rc;
+}
+
 json_t *
 rk_read(struct rk_reader *r)
 {

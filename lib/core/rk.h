@@ -149,6 +149,7 @@ void	 rk_reader_text_limit(struct rk_reader *, size_t max, const char *var);
 void	 rk_reader_free(struct rk_reader *);
 int	 rk_reader_status(const struct rk_reader *);
 json_t	*rk_read(struct rk_reader *);
+int	 rk_filter_stdin(void (*)(json_t *, void *), void *);
 const char *rk_read_raw(struct rk_reader *, size_t *len, int *is_object);
 int	 rk_read_line(struct rk_reader *, const char **line, size_t *len,
 	    struct rk_error *);
