@@ -284,9 +284,6 @@ main(int argc, char *argv[])
 		run.profile = "balanced";
 	if ((bpe = rk_bpe_get(enc)) == NULL)
 		errx(RK_EXIT_USAGE, "%s", rk_bpe_error());
-	q = rk_join_args(argc, argv);
-	if (!rk_utf8_valid(q, strlen(q)))
-		errx(RK_EXIT_INPUT, "question: invalid UTF-8");
 	if (rk_runner_init(&run, &e) != 0)
 		errx(e.code, "%s", e.msg);
 	run.catalog = rk_catalog_new();
@@ -294,6 +291,9 @@ main(int argc, char *argv[])
 	    &e) == NULL) || (run.protocol && rk_catalog_protocol(run.catalog,
 	    run.protocol, &e) == NULL))
 		errx(e.code, "%s", e.msg);
+	q = rk_join_args(argc, argv);
+	if (!rk_utf8_valid(q, strlen(q)))
+		errx(RK_EXIT_INPUT, "question: invalid UTF-8");
 	rc = run_question(&run, q);
 	rk_catalog_free(run.catalog);
 	free(q);
