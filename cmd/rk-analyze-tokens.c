@@ -258,11 +258,7 @@ run_question(struct rk_runner *run, const char *q)
 int
 main(int argc, char *argv[])
 {
-	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 }
-	};
+	struct rk_opts common = { .usage = usage };
 	struct rk_runner run = { 0 };
 	const char *enc = "cl100k_base";
 	struct rk_error e;
@@ -270,18 +266,16 @@ main(int argc, char *argv[])
 	int ch, rc;
 
 	rk_init(argv[0]);
-	while ((ch = getopt_long(argc, argv, "e:hjm:Pp:t:V", longopts,
+	while ((ch = getopt_long(argc, argv, "e:hjm:Pp:t:V", rk_longopts,
 	    NULL)) != -1)
 		switch (ch) {
 		case 'e': case 'm': enc = optarg; break;
-		case 'h': usage(stdout, RK_EXIT_OK); break;
 		case 'j': jflag = 1; break;
-		case 'P': run.perf = 1; break;
-		case 'p': run.profile = optarg; break;
 		case 't': run.protocol = optarg; break;
-		case 'V': rk_version(); break;
-		default: usage(stderr, RK_EXIT_USAGE);
+		default: rk_opt(&common, ch, optarg);
 		}
+	run.perf = common.perf;
+	run.profile = common.profile;
 	argc -= optind;
 	argv += optind;
 	if (argc == 0 || (run.profile && run.protocol))
@@ -290,9 +284,6 @@ main(int argc, char *argv[])
 		run.profile = "balanced";
 	if ((bpe = rk_bpe_get(enc)) == NULL)
 		errx(RK_EXIT_USAGE, "%s", rk_bpe_error());
-	q = rk_join_args(argc, argv);
-	if (!rk_utf8_valid(q, strlen(q)))
-		errx(RK_EXIT_INPUT, "question: invalid UTF-8");
 	if (rk_runner_init(&run, &e) != 0)
 		errx(e.code, "%s", e.msg);
 	run.catalog = rk_catalog_new();
@@ -300,6 +291,9 @@ main(int argc, char *argv[])
 	    &e) == NULL) || (run.protocol && rk_catalog_protocol(run.catalog,
 	    run.protocol, &e) == NULL))
 		errx(e.code, "%s", e.msg);
+	q = rk_join_args(argc, argv);
+	if (!rk_utf8_valid(q, strlen(q)))
+		errx(RK_EXIT_INPUT, "question: invalid UTF-8");
 	rc = run_question(&run, q);
 	rk_catalog_free(run.catalog);
 	free(q);

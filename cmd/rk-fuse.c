@@ -1,6 +1,5 @@
 /* rk-fuse: fuse ranked lists of hits (RRF, CombSUM, CombMNZ, RBF) */
 #include <err.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,14 +25,12 @@ static double *weights;
 static size_t nweights;
 static long kflag;
 static size_t budget = 8192;
-static const char *tag = "rk-fuse";
-static int trec;
 
 static char **qids;
 static size_t nqids;
 
 static void
-usage(FILE *fp)
+usage(FILE *fp, int status)
 {
 	fprintf(fp,
 	    "usage: rk-fuse [-d] [-f format] [-k n] [-m method] [-n norm] "
@@ -42,10 +39,10 @@ usage(FILE *fp)
 	    "       rk-fuse -r [-d] [-b bytes] [-k n] [-m method] [-n norm] "
 	    "[-p param]\n"
 	    "               [-w weights]\n");
-	if (fp == stderr)
-		exit(RK_EXIT_USAGE);
-	exit(rk_finish());
+	exit(fp == stderr ? status : rk_finish());
 }
+
+static struct rk_opts common = { .usage = usage, .tag = "rk-fuse" };
 
 static double
 weight(size_t i)
@@ -66,37 +63,6 @@ qid_index(const char *q)
 	qids = rk_xrealloc(qids, (nqids + 1) * sizeof(*qids));
 	qids[nqids] = rk_xstrdup(q);
 	return last = nqids++;
-}
-
-static char *
-json_text(const json_t *v)
-{
-	char *s;
-
-	if (json_is_string(v))
-		return rk_xstrdup(json_string_value(v));
-	if (json_is_integer(v)) {
-		rk_asprintf(&s, "%lld", (long long)json_integer_value(v));
-		return s;
-	}
-	return NULL;
-}
-
-/* a hit object {"doc","chunk","score","text"}; -1 if it is not one */
-static int
-hit_of(const json_t *o, struct rk_fuse_hit *h)
-{
-	const json_t *c = json_object_get(o, "chunk");
-	char *doc;
-
-	if (!json_is_object(o) || (doc = json_text(json_object_get(o,
-	    "doc"))) == NULL)
-		return -1;
-	h->doc = doc;
-	h->chunk = json_is_integer(c) ? json_integer_value(c) : -1;
-	h->score = rk_get_number(o, "score", 0);
-	h->text = json_text(json_object_get(o, "text"));
-	return 0;
 }
 
 static void
@@ -121,12 +87,11 @@ json_hit(struct rk_reader *r, struct input *in, const char *line)
 	json_t *o = json_loads(line, JSON_REJECT_DUPLICATES, &je);
 	char *qid;
 
-	if (o == NULL || hit_of(o, &h) == -1) {
+	if (o == NULL || rk_fuse_hit_json(o, &h, &qid) == -1) {
 		rk_reader_warn(r, "%s", o ? "not a hit" : je.text);
 		json_decref(o);
 		return;
 	}
-	qid = json_text(json_object_get(o, "qid"));
 	push(in, qid ? qid : "", &h);
 	free(qid);
 	json_decref(o);
@@ -154,16 +119,14 @@ trec_hit(struct input *in, const char *line)
 static void
 read_input(const char *name, struct input *in)
 {
-	int fd = strcmp(name, "-") == 0 ? STDIN_FILENO : open(name, O_RDONLY);
-	struct rk_reader *r;
+	struct rk_reader *r = rk_reader_open(name);
 	struct rk_error e;
 	const char *line;
 	size_t len;
 	int rc;
 
-	if (fd == -1)
+	if (r == NULL)
 		err(RK_EXIT_IO, "%s", name);
-	r = rk_reader_fd(fd, fd == STDIN_FILENO ? NULL : name);
 	while ((rc = rk_read_line(r, &line, &len, &e)) != -1) {
 		const char *p = line + strspn(line, " \t");
 
@@ -176,8 +139,6 @@ read_input(const char *name, struct input *in)
 	}
 	rk_exit_status(rk_reader_status(r));
 	rk_reader_free(r);
-	if (fd != STDIN_FILENO)
-		close(fd);
 }
 
 static int
@@ -190,36 +151,18 @@ cmp_entry(const void *pa, const void *pb)
 	return (a->seq > b->seq) - (a->seq < b->seq);
 }
 
-static json_t *
-fused_json(const char *qid, const struct rk_fused *f, size_t rank)
-{
-	json_t *o = json_object();
-
-	if (qid != NULL)
-		json_object_set_new(o, "qid", json_string(qid));
-	json_object_set_new(o, "doc", json_string(f->hit->doc));
-	if (f->hit->chunk >= 0)
-		json_object_set_new(o, "chunk", json_integer(f->hit->chunk));
-	json_object_set_new(o, "score", json_real(rk_round(f->score, 6)));
-	if (rank > 0)
-		json_object_set_new(o, "rank", json_integer(rank));
-	if (f->hit->text != NULL)
-		json_object_set_new(o, "text", json_string(f->hit->text));
-	return o;
-}
-
 static void
 emit(const char *qid, const struct rk_fused *f, size_t n)
 {
 	if (kflag > 0 && n > (size_t)kflag)
 		n = kflag;
 	for (size_t i = 0; i < n; i++) {
-		if (trec) {
+		if (common.trec) {
 			printf("%s Q0 %s %zu %.6f %s\n", *qid ? qid : "1",
-			    f[i].hit->doc, i + 1, f[i].score, tag);
+			    f[i].hit->doc, i + 1, f[i].score, common.tag);
 			continue;
 		}
-		json_t *o = fused_json(*qid ? qid : NULL, &f[i], i + 1);
+		json_t *o = rk_fused_json(*qid ? qid : NULL, &f[i], i + 1);
 
 		if (rk_write(stdout, o) == -1)
 			err(RK_EXIT_IO, "stdout");
@@ -265,10 +208,8 @@ fuse_files(int argc, char **argv)
 			free(hv[i]);
 	}
 	for (i = 0; i < argc; i++) {
-		for (size_t j = 0; j < in[i].n; j++) {
-			free((char *)in[i].e[j].h.doc);
-			free((char *)in[i].e[j].h.text);
-		}
+		for (size_t j = 0; j < in[i].n; j++)
+			rk_fuse_hit_free(&in[i].e[j].h);
 		free(in[i].e);
 	}
 	for (size_t q = 0; q < nqids; q++)
@@ -281,7 +222,7 @@ fuse_files(int argc, char **argv)
 
 /* record mode: "lists":[[hits],[hits]] becomes "context" */
 static void
-fuse_record(json_t *rec)
+fuse_record(json_t *rec, void *unused)
 {
 	json_t *lv = json_object_get(rec, "lists"), *ctx, *l;
 	struct rk_fuse_list *lists;
@@ -301,7 +242,7 @@ fuse_record(json_t *rec)
 
 		lists[i] = (struct rk_fuse_list){ all + used, 0, weight(i) };
 		json_array_foreach(l, j, o) {
-			if (hit_of(o, &all[used]) == -1) {
+			if (rk_fuse_hit_json(o, &all[used], NULL) == -1) {
 				warnx("%s: lists[%zu][%zu]: not a hit",
 				    rk_get_string(rec, "id"), i, j);
 				rk_exit_status(RK_EXIT_INPUT);
@@ -321,15 +262,13 @@ fuse_record(json_t *rec)
 		if (bytes + len > budget)
 			break;		/* as rk-search -b */
 		bytes += len;
-		json_array_append_new(ctx, fused_json(NULL, &f[i], 0));
+		json_array_append_new(ctx, rk_fused_json(NULL, &f[i], 0));
 	}
 	json_object_set_new(rec, "context", ctx);
 	json_object_del(rec, "lists");
 	free(f);
-	for (i = 0; i < used; i++) {
-		free((char *)all[i].doc);
-		free((char *)all[i].text);
-	}
+	for (i = 0; i < used; i++)
+		rk_fuse_hit_free(&all[i]);
 	free(all);
 	free(lists);
 }
@@ -349,119 +288,84 @@ parse_weights(char *s)
 	}
 }
 
+/* -r: each record's lists fused into its context */
 static void
-parse_option(int c, const char **param, int *rflag)
+fuse_records(void)
 {
-	switch (c) {
+	int rc = rk_filter_stdin(fuse_record, NULL);
+
+	if (rc == -1)
+		err(RK_EXIT_IO, "stdout");
+	rk_exit_status(rc);
+}
+
+/* an option of rk-fuse's own; 0 if ch is not one */
+static int
+fuse_opt(int ch, char *arg)
+{
+	switch (ch) {
 	case 'b':
-		if (rk_parse_size(optarg, &budget) == -1)
-			errx(RK_EXIT_USAGE, "-b: not a size: '%s'", optarg);
+		if (rk_parse_size(arg, &budget) == -1)
+			errx(RK_EXIT_USAGE, "-b: not a size: '%s'", arg);
 		break;
 	case 'd':
 		opts.by_doc = 1;
 		break;
-	case 'f':
-		trec = rk_parse_hits_format(optarg);
-		break;
-	case 'h':
-		usage(stdout);
-		break;
 	case 'k':
-		if (rk_parse_uint(optarg, 1000000, &kflag) == -1 || kflag < 1)
-			errx(RK_EXIT_USAGE, "-k: not 1..1000000: '%s'", optarg);
+		if (rk_parse_uint(arg, 1000000, &kflag) == -1 || kflag < 1)
+			errx(RK_EXIT_USAGE, "-k: not 1..1000000: '%s'", arg);
 		break;
 	case 'm':
-		if (rk_fuse_method(optarg, &opts.method) == -1)
+		if (rk_fuse_method(arg, &opts.method) == -1)
 			errx(RK_EXIT_USAGE, "-m: not rrf, combsum, combmnz or "
-			    "rbf: '%s'", optarg);
+			    "rbf: '%s'", arg);
 		break;
 	case 'n':
-		if (rk_fuse_norm(optarg, &opts.norm) == -1)
+		if (rk_fuse_norm(arg, &opts.norm) == -1)
 			errx(RK_EXIT_USAGE, "-n: not minmax, zscore or none: "
-			    "'%s'", optarg);
-		break;
-	case 'p':
-		*param = optarg;
-		break;
-	case 'r':
-		*rflag = 1;
-		break;
-	case 't':
-		tag = rk_parse_run_tag(optarg);
-		break;
-	case 'V':
-		rk_version();
+			    "'%s'", arg);
 		break;
 	case 'w':
-		parse_weights(optarg);
+		parse_weights(arg);
 		break;
 	default:
-		usage(stderr);
+		return 0;
 	}
-}
-
-/* -p: k of RRF or rho of RBF, once the method is known */
-static void
-apply_param(const char *param)
-{
-	double v;
-
-	if (rk_parse_double(param, &v) == -1)
-		errx(RK_EXIT_USAGE, "-p: not a number: '%s'", param);
-	if (opts.method == RK_FUSE_RRF && v >= 0)
-		opts.k = v;
-	else if (opts.method == RK_FUSE_RBF && v > 0 && v < 1)
-		opts.rho = v;
-	else
-		errx(RK_EXIT_USAGE, "-p: not a k >= 0 for rrf or a rho in "
-		    "(0, 1) for rbf: '%s'", param);
-}
-
-/* -r: the records of standard input, each with its lists fused */
-static void
-fuse_records(void)
-{
-	struct rk_reader *r = rk_reader_fd(STDIN_FILENO, NULL);
-	json_t *rec;
-
-	while ((rec = rk_read(r)) != NULL) {
-		fuse_record(rec);
-		if (rk_write(stdout, rec) == -1)
-			err(RK_EXIT_IO, "stdout");
-		json_decref(rec);
-	}
-	rk_exit_status(rk_reader_status(r));
-	rk_reader_free(r);
+	return 1;
 }
 
 int
 main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
+		RK_LONGOPTS,
 		{ "format", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	static char *dash[] = { "-" };
 	const char *param = NULL;
-	int c, rflag = 0;
+	int c;
 
 	rk_init(argv[0]);
 	while ((c = getopt_long(argc, argv, "b:df:hk:m:n:p:rt:Vw:", longopts,
 	    NULL)) != -1)
-		parse_option(c, &param, &rflag);
+		if (c == 'p')
+			param = optarg;	/* once the method is known */
+		else if (!fuse_opt(c, optarg))
+			rk_opt(&common, c, optarg);
 	argc -= optind;
 	argv += optind;
-	if (param != NULL)
-		apply_param(param);
-	if (rflag) {
+	if (param != NULL && rk_fuse_param(&opts, param) == -1)
+		errx(RK_EXIT_USAGE, "-p: not a k >= 0 for rrf or a rho in "
+		    "(0, 1) for rbf: '%s'", param);
+	if (common.records) {
 		if (argc > 1 || (argc == 1 && strcmp(argv[0], "-") != 0))
-			usage(stderr);
+			usage(stderr, RK_EXIT_USAGE);
 		fuse_records();
-	} else if (argc == 0)
+	} else if (argc == 0) {
+		char *dash[] = { "-" };
+
 		fuse_files(1, dash);
-	else
+	} else
 		fuse_files(argc, argv);
 	free(weights);
 	return rk_finish();

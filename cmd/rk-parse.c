@@ -151,26 +151,21 @@ one_name(struct rk_catalog *c, const char *name)
 int
 main(int argc, char *argv[])
 {
-	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 }
-	};
+	struct rk_opts common = { .usage = usage };
 	struct rk_catalog *c;
 	int ch, status = RK_EXIT_OK;
 
 	rk_init(argv[0]);
-	while ((ch = getopt_long(argc, argv, "chlPp:qV", longopts, NULL)) != -1)
+	while ((ch = getopt_long(argc, argv, "chlPp:qV", rk_longopts,
+	    NULL)) != -1)
 		switch (ch) {
 		case 'c': cflag = 1; break;
-		case 'p': pflag = optarg; break;
-		case 'h': usage(stdout, RK_EXIT_OK); break;
 		case 'l': lflag = 1; break;
-		case 'P': Pflag = 1; break;
 		case 'q': qflag = 1; break;
-		case 'V': rk_version(); break;
-		default: usage(stderr, RK_EXIT_USAGE);
+		default: rk_opt(&common, ch, optarg);
 		}
+	Pflag = common.perf;
+	pflag = common.profile;
 	argc -= optind;
 	argv += optind;
 	if ((cflag && (argc != !pflag || lflag || qflag)) || (pflag && !cflag))

@@ -97,22 +97,24 @@ each_record(void)
  * already pass as they are), so that no question is lost in a pipeline.
  */
 static void
+fail_record(json_t *rec, void *arg)
+{
+	const struct rk_error *e = arg;
+
+	if (!rk_has_error(rec))
+		rk_record_error(rec, e->code, "bad-config", e->msg);
+}
+
+static void
 fail_each_record(const struct rk_error *e)
 {
-	struct rk_reader *r = rk_reader_fd(STDIN_FILENO, NULL);
-	json_t *rec;
+	int rc;
 
 	warnx("%s", e->msg);
 	rk_exit_status(e->code);
-	while ((rec = rk_read(r)) != NULL) {
-		if (!rk_has_error(rec))
-			rk_record_error(rec, e->code, "bad-config", e->msg);
-		if (rk_write(stdout, rec) == -1)
-			err(RK_EXIT_IO, "stdout");
-		json_decref(rec);
-	}
-	rk_exit_status(rk_reader_status(r));
-	rk_reader_free(r);
+	if ((rc = rk_filter_stdin(fail_record, (void *)e)) == -1)
+		err(RK_EXIT_IO, "stdout");
+	rk_exit_status(rc);
 }
 
 static int
@@ -129,23 +131,19 @@ int
 main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
+		RK_LONGOPTS,
 		{ "performance-mode", no_argument, NULL, 'P' },
-		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
+	struct rk_opts common = { .usage = usage };
 	struct rk_error e;
 	int ch;
 
 	rk_init(argv[0]);
 	while ((ch = getopt_long(argc, argv, "+hPp:V", longopts, NULL)) != -1)
-		switch (ch) {
-		case 'h': usage(stdout, RK_EXIT_OK); break;
-		case 'P': run.perf = 1; break;
-		case 'p': run.profile = optarg; break;
-		case 'V': rk_version(); break;
-		default: usage(stderr, RK_EXIT_USAGE);
-		}
+		rk_opt(&common, ch, optarg);
+	run.perf = common.perf;
+	run.profile = common.profile;
 	argc -= optind;
 	argv += optind;
 	if (run.profile == NULL && argc > 0)

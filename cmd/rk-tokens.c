@@ -5,12 +5,10 @@
  */
 #include <err.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "core/rk.h"
 #include "llm/llm.h"
@@ -204,34 +202,39 @@ slurp(FILE *fp, const char *name, char **buf, size_t *len, size_t *cap)
 		err(RK_EXIT_IO, "%s", name);
 }
 
+static void
+cannot_open(const char *name)
+{
+	warn("%s", name);
+	rk_exit_status(RK_EXIT_IO);
+}
+
 /* one input, NULL for stdin: its lines, or with -a its whole text */
 static void
 read_file(const char *name, char **all, size_t *alllen, size_t *allcap)
 {
-	int fd = name ? open(name, O_RDONLY) : STDIN_FILENO;
 	struct rk_reader *r;
 	FILE *fp;
 
-	if (fd == -1) {
-		warn("%s", name);
-		rk_exit_status(RK_EXIT_IO);
-		return;
-	}
 	if (aflag && !dflag) {
-		if ((fp = name ? fdopen(fd, "r") : stdin) == NULL)
-			err(RK_EXIT_INTERNAL, "fdopen");
+		/* the whole input, one text */
+		if ((fp = name ? fopen(name, "r") : stdin) == NULL) {
+			cannot_open(name);
+			return;
+		}
 		slurp(fp, name ? name : RK_STDIN, all, alllen, allcap);
 		if (name != NULL)
 			fclose(fp);
 		return;
 	}
-	r = rk_reader_fd(fd, name);
+	if ((r = rk_reader_open(name)) == NULL) {
+		cannot_open(name);
+		return;
+	}
 	rk_reader_text_limit(r, rk_limits.document, "RK_MAX_DOCUMENT");
 	run(r);
 	rk_exit_status(rk_reader_status(r));
 	rk_reader_free(r);
-	if (name != NULL)
-		close(fd);
 }
 
 /*
@@ -282,17 +285,17 @@ int
 main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
+		RK_LONGOPTS,
 		{ "all", no_argument, NULL, 'a' },
 		{ "allow-special", no_argument, NULL, 'S' },
 		{ "compile", no_argument, NULL, 'C' },
 		{ "decode", no_argument, NULL, 'd' },
 		{ "encoding", required_argument, NULL, 'e' },
-		{ "help", no_argument, NULL, 'h' },
 		{ "ids", no_argument, NULL, 'i' },
 		{ "model", required_argument, NULL, 'm' },
-		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
+	struct rk_opts common = { .usage = usage };
 	const char *enc = NULL, *model = NULL;
 	char *all = NULL;
 	size_t alllen = 0, allcap = 0;
@@ -313,9 +316,6 @@ main(int argc, char *argv[])
 		case 'e':
 			enc = optarg;
 			break;
-		case 'h':
-			usage(stdout, RK_EXIT_OK);
-			break;
 		case 'i':
 			iflag = 1;
 			break;
@@ -325,11 +325,8 @@ main(int argc, char *argv[])
 		case 'S':
 			sflag = RK_BPE_SPECIAL;
 			break;
-		case 'V':
-			rk_version();
-			break;
 		default:
-			usage(stderr, RK_EXIT_USAGE);
+			rk_opt(&common, c, optarg);
 		}
 	argc -= optind;
 	argv += optind;

@@ -4,40 +4,53 @@
  * an object or array at the top, strict UTF-8, no raw control character,
  * no \u0000, no lone surrogate, integers that fit in a long long, reals
  * that do not overflow, at most 2048 levels of values, no key twice in an
- * object).  It lets the light record path (jscan.c) take a line as safely
- * as the full parse does, at a fraction of its cost.
+ * object).  On the way it notes where the values near the top begin and
+ * end, so that the light record path (light.c) takes a line apart
+ * without reading it a second time.
  *
- * No recursion, and every byte is looked at a bounded number of times:
- * a key is compared with at most SCAN_KEYS others, then its object's keys
- * go in a hash table with a random seed, keyed by their depth, and leave
- * it when their object closes.
+ * No recursion, and every byte is looked at a bounded number of times.
+ * Runs of plain string bytes are skipped 16 at a time with SSE2, which
+ * every x86-64 has, 8 at a time elsewhere.  A key is compared only with
+ * the keys of its object that share its fingerprint's bit in a 64-bit
+ * set; once its object has SCAN_KEYS keys they go in a hash table with a
+ * random seed, keyed by their depth, and leave it when their object
+ * closes.  Records have small objects, kept in arrays on the stack.
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "core/rk.h"
 
 #define MAX_DEPTH	2048	/* jansson's JSON_PARSER_MAX_DEPTH */
+#define SCAN_KEYS	16	/* keys of an object before it is hashed */
+#define STACK_DEPTH	32	/* levels held without allocating */
+#define STACK_KEYS	64	/* keys of the open objects, likewise */
+#define NO_SPAN		SIZE_MAX
 
-/*
- * Duplicate keys: each new key of an object is compared with the ones it
- * has, and once it has SCAN_KEYS, looked up in a hash table instead.
- */
-#define SCAN_KEYS	16
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define LITTLE_ENDIAN_WORDS 1
+#endif
 
 struct key {
 	size_t		 off, len;	/* in the text, or in the decoded keys */
 	int		 decoded;
 	size_t		 depth;		/* of its object */
-	uint64_t	 hash;
-	size_t		 slot;		/* in the table, if its object is hashed */
+	uint64_t	 fp;		/* its fingerprint, unseeded */
+	uint64_t	 hash;		/* seeded, if its object is hashed */
+	size_t		 slot;		/* in the table, likewise */
 };
 
 struct object {
 	size_t		 base;		/* its first key */
 	size_t		 declen;	/* the decoded keys when it opened */
+	size_t		 span;		/* its own span, or NO_SPAN */
+	uint64_t	 seen;		/* a bit per key fingerprint */
+	char		 open;		/* '{' or '[' */
 	int		 hashed;
 };
 
@@ -51,16 +64,33 @@ struct jv {
 	char		*dec;		/* keys with escapes, decoded */
 	size_t		 declen, deccap;
 	uint64_t	 seed;
-	struct object	 obj[MAX_DEPTH];
+	struct object	*obj;		/* the values open */
+	size_t		 capobj;
+	struct rk_jspans *sp;		/* the spans noted, or NULL */
+	int		 haskey;	/* the next value is a member's: */
+	size_t		 kstart, klen;	/* its key */
+	struct key	*stack_keys;	/* where keys and obj start */
+	struct object	*stack_obj;
 };
 
-static void
-skip_ws(struct jv *v)
+static int
+is_ws(char c)
 {
-	while (v->i < v->len && (v->s[v->i] == ' ' || v->s[v->i] == '\t' ||
-	    v->s[v->i] == '\n' || v->s[v->i] == '\r'))
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static void
+skip_more_ws(struct jv *v)
+{
+	while (v->i < v->len && is_ws(v->s[v->i]))
 		v->i++;
 }
+
+/* Records have no white space: one test for that, inline. */
+#define skip_ws(v) do {							\
+	if ((v)->i < (v)->len && (unsigned char)(v)->s[(v)->i] <= ' ')	\
+		skip_more_ws(v);					\
+} while (0)
 
 static int
 hex4(const char *s, unsigned *cp)
@@ -121,17 +151,23 @@ put_utf8(struct jv *v, unsigned cp)
 static size_t
 escape(struct jv *v, size_t i, int dec)
 {
-	static const char simple[] = "\"\\/bfnrt", value[] = "\"\\/\b\f\n\r\t";
-	const char *s = v->s, *p;
+	const char *s = v->s;
 	unsigned cp, lo;
 
 	if (i + 1 >= v->len)
 		return 0;
 	if (s[i + 1] != 'u') {
-		if (s[i + 1] == '\0' || (p = strchr(simple, s[i + 1])) == NULL)
-			return 0;
+		switch (s[i + 1]) {
+		case '"': case '\\': case '/': cp = s[i + 1]; break;
+		case 'b': cp = '\b'; break;
+		case 'f': cp = '\f'; break;
+		case 'n': cp = '\n'; break;
+		case 'r': cp = '\r'; break;
+		case 't': cp = '\t'; break;
+		default: return 0;
+		}
 		if (dec)
-			put_utf8(v, (unsigned char)value[p - simple]);
+			put_utf8(v, cp);
 		return 2;
 	}
 	if (v->len - i < 6 || hex4(s + i + 2, &cp) == -1 || cp == 0 ||
@@ -172,10 +208,25 @@ plain(const char *s, size_t i, size_t len)
 {
 	uint64_t w, m;
 
+#ifdef __SSE2__
+	const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+	const __m128i space = _mm_set1_epi8(' ');
+
+	for (; len - i >= 16; i += 16) {
+		__m128i b = _mm_loadu_si128((const __m128i *)(s + i));
+		/* signed: the bytes of a multibyte character are below ' ' */
+		unsigned bits = _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(
+		    _mm_cmpeq_epi8(b, quote), _mm_cmpeq_epi8(b, bslash)),
+		    _mm_cmplt_epi8(b, space)));
+
+		if (bits != 0)
+			return i + __builtin_ctz(bits);
+	}
+#endif
 	for (; len - i >= 8; i += 8) {
 		memcpy(&w, s + i, 8);
 		if ((m = special(w)) != 0) {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#ifdef LITTLE_ENDIAN_WORDS
 			return i + __builtin_ctzll(m) / 8;
 #else
 			return i;
@@ -191,7 +242,7 @@ plain(const char *s, size_t i, size_t len)
  * decoded otherwise.
  */
 static int
-string(struct jv *v, struct key *k)
+slow_string(struct jv *v, struct key *k)
 {
 	const char *s = v->s;
 	size_t i = v->i + 1, n, start = i, dstart = v->declen;
@@ -233,6 +284,23 @@ string(struct jv *v, struct key *k)
 	return 1;
 }
 
+/* string(), inline for the common string: no escape, all ASCII. */
+static inline int
+string(struct jv *v, struct key *k)
+{
+	size_t end = plain(v->s, v->i + 1, v->len);
+
+	if (end >= v->len || v->s[end] != '"')
+		return slow_string(v, k);
+	if (k != NULL) {
+		k->decoded = 0;
+		k->off = v->i + 1;
+		k->len = end - v->i - 1;
+	}
+	v->i = end + 1;
+	return 1;
+}
+
 static const char *
 key_text(const struct jv *v, const struct key *k)
 {
@@ -244,6 +312,32 @@ same_key(const struct jv *v, const struct key *a, const struct key *b)
 {
 	return a->len == b->len && memcmp(key_text(v, a), key_text(v, b),
 	    a->len) == 0;
+}
+
+/*
+ * A cheap function of a key's text, for telling most keys apart without
+ * comparing them: its first and last eight bytes and its length.
+ */
+static uint64_t
+fingerprint(const struct jv *v, const struct key *k)
+{
+	const char *p = key_text(v, k);
+	uint64_t a = 0, b = 0;
+	size_t n = k->len;
+
+	if (n >= 8) {
+		memcpy(&a, p, 8);
+		memcpy(&b, p + n - 8, 8);
+#ifdef LITTLE_ENDIAN_WORDS
+	} else if (n > 0 && !k->decoded && v->len - k->off >= 8) {
+		/* the key's bytes and what follows it, which is cut off */
+		memcpy(&a, p, 8);
+		a &= ~0ULL >> (64 - 8 * n);
+#endif
+	} else
+		for (size_t j = n; j > 0; j--)	/* as a little-endian load */
+			a = a << 8 | (unsigned char)p[j - 1];
+	return (a ^ (b << 7 | b >> 57) ^ n) * 0x9e3779b97f4a7c15ULL;
 }
 
 static uint64_t
@@ -330,17 +424,45 @@ hash_object(struct jv *v, struct object *o)
 	}
 }
 
-/* Add key k of the object at depth; 0 if that object has it already. */
+/*
+ * Room for n items in an array that starts in the struct (at stack) and
+ * moves to the heap when it outgrows it.
+ */
+static void *
+grow(void *p, const void *stack, size_t *cap, size_t n, size_t size)
+{
+	size_t was = *cap;
+
+	if (n <= was)
+		return p;
+	*cap = was * 2 > n ? was * 2 : n;
+	if (p != stack)
+		return rk_xrealloc(p, *cap * size);
+	return memcpy(rk_xmalloc(*cap * size), p, was * size);
+}
+
+/*
+ * Add the key just read into keys[nkeys] to the object at depth; 0 if that
+ * object has it already.
+ */
 static int
-add_key(struct jv *v, struct key *k, size_t depth)
+add_key(struct jv *v, size_t depth)
 {
 	struct object *o = &v->obj[depth - 1];
+	struct key *k = &v->keys[v->nkeys];
 
 	k->depth = depth;
 	if (!o->hashed) {
-		for (size_t j = o->base; j < v->nkeys; j++)
-			if (same_key(v, &v->keys[j], k))
-				return 0;
+		uint64_t bit;
+
+		k->fp = fingerprint(v, k);
+		bit = 1ULL << (k->fp >> 58);
+		if (o->seen & bit)
+			for (size_t j = o->base; j < v->nkeys; j++)
+				if (v->keys[j].fp == k->fp &&
+				    same_key(v, &v->keys[j], k))
+					return 0;
+		o->seen |= bit;
 		if (v->nkeys - o->base >= SCAN_KEYS)
 			hash_object(v, o);
 	}
@@ -349,14 +471,9 @@ add_key(struct jv *v, struct key *k, size_t depth)
 		k->hash = hash(v, k);
 		if (v->tab[find(v, k)] != 0)
 			return 0;
+		insert(v, v->nkeys);
 	}
-	if (v->nkeys == v->capkeys) {
-		v->capkeys = v->capkeys ? v->capkeys * 2 : 64;
-		v->keys = rk_xrealloc(v->keys, v->capkeys * sizeof(*v->keys));
-	}
-	v->keys[v->nkeys++] = *k;
-	if (o->hashed)
-		insert(v, v->nkeys - 1);
+	v->nkeys++;
 	return 1;
 }
 
@@ -451,19 +568,12 @@ number(struct jv *v)
 }
 
 static int
-literal(struct jv *v)
+literal(struct jv *v, const char *word, size_t n)
 {
-	static const char *const words[] = { "true", "false", "null" };
-
-	for (size_t k = 0; k < 3; k++) {
-		size_t n = strlen(words[k]);
-
-		if (v->len - v->i >= n && memcmp(v->s + v->i, words[k], n) == 0) {
-			v->i += n;
-			return 1;
-		}
-	}
-	return 0;
+	if (v->len - v->i < n || memcmp(v->s + v->i, word, n) != 0)
+		return 0;
+	v->i += n;
+	return 1;
 }
 
 /* A scalar at s[i]; 0 if it is not a valid one. */
@@ -476,24 +586,73 @@ scalar(struct jv *v)
 		return string(v, NULL);
 	if (c == '-' || (c >= '0' && c <= '9'))
 		return number(v);
-	return literal(v);
+	if (c == 't')
+		return literal(v, "true", 4);
+	if (c == 'f')
+		return literal(v, "false", 5);
+	return c == 'n' && literal(v, "null", 4);
 }
 
 /* After '{' or ',' in an object: a key, its colon, up to the value. */
 static int
 member_key(struct jv *v, size_t depth)
 {
-	struct key k;
-
 	skip_ws(v);
-	if (v->i >= v->len || v->s[v->i] != '"' || !string(v, &k) ||
-	    !add_key(v, &k, depth))
+	v->kstart = v->i;
+	if (v->nkeys == v->capkeys)
+		v->keys = grow(v->keys, v->stack_keys, &v->capkeys,
+		    v->nkeys + 1, sizeof(*v->keys));
+	if (v->i >= v->len || v->s[v->i] != '"' ||
+	    !string(v, &v->keys[v->nkeys]) || !add_key(v, depth))
 		return 0;
+	v->klen = v->i - v->kstart - 2;
+	v->haskey = 1;
 	skip_ws(v);
 	if (v->i >= v->len || v->s[v->i] != ':')
 		return 0;
 	v->i++;
 	return 1;
+}
+
+/* The value at s[i], at depth, begins: its span if it is noted. */
+static size_t
+span_begin(struct jv *v, size_t depth)
+{
+	struct rk_jspans *sp = v->sp;
+	struct rk_jspan *p;
+
+	if (sp == NULL || depth == 0 || depth > sp->depth)
+		return NO_SPAN;
+	if (sp->n == sp->cap)
+		sp->v = grow(sp->v, sp->own, &sp->cap, sp->n + 1,
+		    sizeof(*sp->v));
+	p = &sp->v[sp->n];
+	p->key = v->haskey ? v->s + v->kstart + 1 : NULL;
+	p->keylen = v->haskey ? v->klen : 0;
+	p->start = v->haskey ? v->kstart : v->i;
+	p->vstart = v->i;
+	p->vend = 0;
+	p->depth = depth;
+	return sp->n++;
+}
+
+static void
+span_end(struct jv *v, size_t span)
+{
+	if (span != NO_SPAN)
+		v->sp->v[span].vend = v->i;
+}
+
+/* An object or array opens at s[i], at depth. */
+static void
+open_value(struct jv *v, size_t depth, size_t span)
+{
+	v->obj = grow(v->obj, v->stack_obj, &v->capobj, depth + 1,
+	    sizeof(*v->obj));
+	v->obj[depth] = (struct object){ .base = v->nkeys,
+	    .declen = v->declen, .span = span, .open = v->s[v->i] };
+	v->i++;
+	v->haskey = 0;
 }
 
 /* the bracket that closes c */
@@ -506,8 +665,7 @@ closer(char c)
 static int
 validate(struct jv *v)
 {
-	char open[MAX_DEPTH];		/* '{' or '[' at each depth */
-	size_t depth = 0;
+	size_t depth = 0, span;
 
 	skip_ws(v);
 	if (v->i >= v->len || (v->s[v->i] != '{' && v->s[v->i] != '['))
@@ -517,55 +675,95 @@ validate(struct jv *v)
 		skip_ws(v);
 		if (v->i >= v->len || depth == MAX_DEPTH)
 			return 0;
+		span = span_begin(v, depth);
 		if (v->s[v->i] == '{' || v->s[v->i] == '[') {
-			open[depth] = v->s[v->i++];
-			v->obj[depth++] = (struct object){ v->nkeys,
-			    v->declen, 0 };
+			open_value(v, depth++, span);
 			skip_ws(v);
 			if (v->i < v->len &&
-			    v->s[v->i] == closer(open[depth - 1]))
-				v->i++, depth--;	/* {} or [] */
-			else if (open[depth - 1] == '[' ||
+			    v->s[v->i] == closer(v->obj[depth - 1].open)) {
+				v->i++;		/* {} or [] */
+				depth--;
+				span_end(v, span);
+			} else if (v->obj[depth - 1].open == '[' ||
 			    member_key(v, depth))
 				continue;
 			else
 				return 0;
-		} else if (!scalar(v))
+		} else if (scalar(v))
+			span_end(v, span);
+		else
 			return 0;
 		/* after a value: close what ends here, then a comma */
 		for (;;) {
+			struct object *o;
+
 			skip_ws(v);
 			if (depth == 0)
 				return v->i == v->len;
 			if (v->i >= v->len)
 				return 0;
-			if (v->s[v->i] == closer(open[depth - 1])) {
+			o = &v->obj[depth - 1];
+			if (v->s[v->i] == closer(o->open)) {
 				v->i++;
+				span_end(v, o->span);
 				drop_keys(v, depth--);
 				continue;
 			}
 			if (v->s[v->i++] != ',')
 				return 0;
-			if (open[depth - 1] == '{' && !member_key(v, depth))
+			if (o->open == '[')
+				v->haskey = 0;
+			else if (!member_key(v, depth))
 				return 0;
 			break;
 		}
 	}
 }
 
+/*
+ * Is s[0..len) JSON as jansson takes it?  With sp, the spans of the values
+ * down to sp->depth (1: the members or elements of the top value, 2:
+ * theirs too, ...) go in sp->v in the order the values begin; that is the
+ * caller's array of sp->cap spans until more are needed, then one to free
+ * with rk_jspans_free().  On invalid text sp->n is 0.
+ */
+int
+rk_json_scan(const char *s, size_t len, struct rk_jspans *sp)
+{
+	struct key keys[STACK_KEYS];
+	struct object obj[STACK_DEPTH];
+	struct jv v = { .s = s, .len = len, .keys = keys, .capkeys = STACK_KEYS,
+	    .obj = obj, .capobj = STACK_DEPTH, .sp = sp, .stack_keys = keys,
+	    .stack_obj = obj };
+	int ok;
+
+	if (sp != NULL) {
+		sp->own = sp->v;
+		sp->n = 0;
+	}
+	ok = validate(&v);
+	if (v.keys != v.stack_keys)
+		free(v.keys);
+	if (v.obj != v.stack_obj)
+		free(v.obj);
+	free(v.tab);
+	free(v.dec);
+	if (!ok && sp != NULL)
+		sp->n = 0;
+	return ok;
+}
+
+void
+rk_jspans_free(struct rk_jspans *sp)
+{
+	if (sp->v != sp->own)
+		free(sp->v);
+	sp->v = sp->own;
+	sp->n = 0;
+}
+
 int
 rk_json_valid(const char *s, size_t len)
 {
-	struct jv *v = rk_xmalloc(sizeof(*v));
-	int ok;
-
-	memset(v, 0, offsetof(struct jv, obj));
-	v->s = s;
-	v->len = len;
-	ok = validate(v);
-	free(v->keys);
-	free(v->tab);
-	free(v->dec);
-	free(v);
-	return ok;
+	return rk_json_scan(s, len, NULL);
 }

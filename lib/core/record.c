@@ -8,6 +8,7 @@
 
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 struct rk_reader {
 	FILE	*fp;
 	int	 fd;
+	int	 own_fd;	/* closed when the reader is freed */
 	char	 in[65536];
 	size_t	 ipos, ilen;
 	char	*name;
@@ -41,6 +43,7 @@ rk_reader_new(FILE *fp, const char *name)
 
 	r->fp = fp;
 	r->fd = -1;
+	r->own_fd = 0;
 	r->ipos = r->ilen = 0;
 	r->name = rk_xstrdup(name ? name : RK_STDIN);
 	r->status = 0;
@@ -73,11 +76,32 @@ rk_reader_fd(int fd, const char *name)
 	return r;
 }
 
+/*
+ * A reader of the file at path ("-" or NULL: standard input), closed when
+ * the reader is freed; NULL with errno set if it cannot be opened.
+ */
+struct rk_reader *
+rk_reader_open(const char *path)
+{
+	struct rk_reader *r;
+	int fd;
+
+	if (path == NULL || strcmp(path, "-") == 0)
+		return rk_reader_fd(STDIN_FILENO, NULL);
+	if ((fd = open(path, O_RDONLY)) == -1)
+		return NULL;
+	r = rk_reader_fd(fd, path);
+	r->own_fd = 1;
+	return r;
+}
+
 void
 rk_reader_free(struct rk_reader *r)
 {
 	if (r == NULL)
 		return;
+	if (r->own_fd)
+		close(r->fd);
 	free(r->name);
 	free(r->buf);
 	free(r);
@@ -371,6 +395,30 @@ rk_reader_record(struct rk_reader *r)
 	if (memchr(r->buf, '\0', r->len) != NULL)
 		return bad_line(r, "bad-utf8", "a NUL byte in a text line");
 	return rk_record_new(r->buf);
+}
+
+/*
+ * The simplest filter: each record of standard input through fn, then
+ * written.  Returns what rk_reader_status() says, or -1 if a write failed
+ * (errno says why; nothing more is read).
+ */
+int
+rk_filter_stdin(void (*fn)(json_t *rec, void *arg), void *arg)
+{
+	struct rk_reader *r = rk_reader_fd(STDIN_FILENO, NULL);
+	json_t *rec;
+	int rc = 0;
+
+	while (rc == 0 && (rec = rk_read(r)) != NULL) {
+		fn(rec, arg);
+		if (rk_write(stdout, rec) == -1)
+			rc = -1;
+		json_decref(rec);
+	}
+	if (rc == 0)
+		rc = rk_reader_status(r);
+	rk_reader_free(r);
+	return rc;
 }
 
 json_t *

@@ -6,6 +6,7 @@
 #ifndef RK_H
 #define RK_H
 
+#include <getopt.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -76,6 +77,26 @@ int	 rk_mkdirs(const char *dir);	/* mkdir -p, 0700 for new dirs */
 char	*rk_xdg_path(const char *kind, const char *file);
 char	*rk_exe_dir(void);
 char	*rk_join_args(int argc, char *argv[]);
+
+/* opt.c: the options several tools share */
+
+struct rk_opts {
+	void	(*usage)(FILE *, int status);	/* the tool's; exits */
+	int	 perf;		/* -P: performance mode */
+	const char *profile;	/* -p profile */
+	int	 records;	/* -r: records in and out */
+	int	 trec;		/* -f trec (1) or ndjson (0) */
+	int	 format_set;	/* -f given */
+	const char *tag;	/* -t: the TREC run tag */
+};
+
+/* the long options every tool has, before its own */
+#define RK_LONGOPTS	{ "help", no_argument, NULL, 'h' }, \
+			{ "version", no_argument, NULL, 'V' }
+
+extern const struct option rk_longopts[];	/* those alone */
+
+void	 rk_opt(struct rk_opts *, int ch, const char *arg);
 int	 rk_parse_hits_format(const char *);
 const char *rk_parse_run_tag(const char *);
 
@@ -123,10 +144,12 @@ struct rk_reader;
  */
 struct rk_reader *rk_reader_new(FILE *, const char *name);
 struct rk_reader *rk_reader_fd(int fd, const char *name);
+struct rk_reader *rk_reader_open(const char *path);
 void	 rk_reader_text_limit(struct rk_reader *, size_t max, const char *var);
 void	 rk_reader_free(struct rk_reader *);
 int	 rk_reader_status(const struct rk_reader *);
 json_t	*rk_read(struct rk_reader *);
+int	 rk_filter_stdin(void (*)(json_t *, void *), void *);
 const char *rk_read_raw(struct rk_reader *, size_t *len, int *is_object);
 int	 rk_read_line(struct rk_reader *, const char **line, size_t *len,
 	    struct rk_error *);
@@ -156,40 +179,38 @@ double	 rk_get_number(const json_t *obj, const char *key, double dflt);
 json_t	*rk_steps(json_t *rec);		/* borrowed, created if absent */
 
 /*
- * Scanning JSON text for the spans of members and elements, and records
- * handled "lightly": only the members a stage needs are parsed, the rest
- * of the line is copied through as it came.  See jscan.c.
+ * JSON text validated as strictly as jansson parses it (jvalid.c), and
+ * records handled "lightly": only the members a stage needs are parsed,
+ * the rest of the line is copied through as it came (light.c).
  */
 
-#include <stdio.h>
-
-#include <jansson.h>
-
-int	 rk_json_valid(const char *, size_t);	/* jvalid.c */
-
 struct rk_jspan {
-	const char	*key;		/* between the quotes, still escaped */
+	const char	*key;		/* a member's, between the quotes, still
+					   escaped; NULL for an element */
 	size_t		 keylen;
 	size_t		 start;		/* the member's first byte (its key) */
 	size_t		 vstart, vend;	/* its value: [vstart, vend) */
+	size_t		 depth;		/* 1 in the top value, 2 below, ... */
 };
 
-#define RK_JSCAN_MAX	128	/* members of a record we will scan */
+/* Spans noted by rk_json_scan(): set v (an array of cap), depth. */
+struct rk_jspans {
+	struct rk_jspan	*v;		/* in the order their values begin */
+	size_t		 n, cap;
+	size_t		 depth;		/* noted down to this depth */
+	struct rk_jspan	*own;		/* the caller's array */
+};
 
-int	 rk_jscan_object(const char *, size_t, struct rk_jspan *, size_t max,
-	    size_t *n);
-int	 rk_jscan_array(const char *, size_t start, size_t end,
-	    struct rk_jspan *, size_t max, size_t *n);
-size_t	 rk_jscan_array_end(const char *, size_t start, size_t end,
-	    int *empty);
-const struct rk_jspan *rk_jscan_get(const struct rk_jspan *, size_t n,
-	    const char *key);
-json_t	*rk_jscan_parse(const char *, const struct rk_jspan *);
+int	 rk_json_valid(const char *, size_t);
+int	 rk_json_scan(const char *, size_t, struct rk_jspans *);
+void	 rk_jspans_free(struct rk_jspans *);
+
+#define RK_LIGHT_MEMBERS 128	/* members of a record taken lightly */
 
 struct rk_light {
 	const char	*line;
 	size_t		 len;
-	struct rk_jspan	 m[RK_JSCAN_MAX];
+	struct rk_jspan	 m[RK_LIGHT_MEMBERS];
 	size_t		 n;
 	json_t		*rec;		/* the parsed members */
 	json_t		*before;	/* their values as they came */

@@ -12,6 +12,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "core/rk.h"
 
@@ -283,25 +286,38 @@ rk_utf8_char(const char *str, size_t n)
 	return len;
 }
 
+/* Past the ASCII from s[i] on: 16 bytes at a time with SSE2, else 8. */
+static size_t
+ascii(const char *s, size_t i, size_t n)
+{
+	uint64_t w;
+
+#ifdef __SSE2__
+	for (; n - i >= 16; i += 16)
+		if (_mm_movemask_epi8(_mm_loadu_si128((const __m128i *)(s +
+		    i))) != 0)
+			break;
+#endif
+	for (; n - i >= 8; i += 8) {
+		memcpy(&w, s + i, 8);
+		if ((w & 0x8080808080808080ULL) != 0)
+			break;
+	}
+	while (i < n && (unsigned char)s[i] < 0x80)
+		i++;
+	return i;
+}
+
 /*
  * The length of the longest valid UTF-8 prefix of s[0..n): strict, so no
- * overlong forms, surrogates or code points above U+10FFFF.  ASCII is
- * skipped eight bytes at a time.
+ * overlong forms, surrogates or code points above U+10FFFF.
  */
 size_t
 rk_utf8_prefix(const char *s, size_t n)
 {
 	size_t i = 0, len;
-	uint64_t w;
 
-	while (i < n) {
-		if (n - i >= 8) {
-			memcpy(&w, s + i, 8);
-			if ((w & 0x8080808080808080ULL) == 0) {
-				i += 8;
-				continue;
-			}
-		}
+	while ((i = ascii(s, i, n)) < n) {
 		if ((len = rk_utf8_char(s + i, n - i)) == 0)
 			return i;
 		i += len;
@@ -427,24 +443,4 @@ rk_join_args(int argc, char *argv[])
 		strlcat(q, argv[i], len);
 	}
 	return q;
-}
-
-/* -f of the tools that print hits: 1 for "trec", 0 for "ndjson". */
-int
-rk_parse_hits_format(const char *arg)
-{
-	if (strcmp(arg, "trec") == 0)
-		return 1;
-	if (strcmp(arg, "ndjson") != 0)
-		errx(RK_EXIT_USAGE, "-f: not ndjson or trec: '%s'", arg);
-	return 0;
-}
-
-/* -t of the tools that print TREC runs: one word. */
-const char *
-rk_parse_run_tag(const char *arg)
-{
-	if (*arg == '\0' || strpbrk(arg, " \t\n"))
-		errx(RK_EXIT_USAGE, "-t: not one word: '%s'", arg);
-	return arg;
 }

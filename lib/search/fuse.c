@@ -190,3 +190,87 @@ rk_fuse_norm(const char *s, enum rk_fuse_norm *n)
 		}
 	return -1;
 }
+
+/*
+ * The method's parameter from s: k >= 0 for rrf, rho in (0, 1) for rbf;
+ * -1 if s is not one (or the method has none).
+ */
+int
+rk_fuse_param(struct rk_fuse_opts *o, const char *s)
+{
+	double v;
+
+	if (rk_parse_double(s, &v) == -1)
+		return -1;
+	if (o->method == RK_FUSE_RRF && v >= 0)
+		o->k = v;
+	else if (o->method == RK_FUSE_RBF && v > 0 && v < 1)
+		o->rho = v;
+	else
+		return -1;
+	return 0;
+}
+
+/* a string, or an integer as its digits; NULL for anything else */
+static char *
+json_text(const json_t *v)
+{
+	char *s;
+
+	if (json_is_string(v))
+		return rk_xstrdup(json_string_value(v));
+	if (json_is_integer(v)) {
+		rk_asprintf(&s, "%lld", (long long)json_integer_value(v));
+		return s;
+	}
+	return NULL;
+}
+
+/*
+ * A hit object {"doc","chunk","score","text"} into h, its strings copied
+ * (rk_fuse_hit_free); -1 if it is not one.  With qid, *qid gets its
+ * "qid" as text, or NULL.
+ */
+int
+rk_fuse_hit_json(const json_t *o, struct rk_fuse_hit *h, char **qid)
+{
+	const json_t *c = json_object_get(o, "chunk");
+	char *doc;
+
+	if (!json_is_object(o) || (doc = json_text(json_object_get(o,
+	    "doc"))) == NULL)
+		return -1;
+	h->doc = doc;
+	h->chunk = json_is_integer(c) ? json_integer_value(c) : -1;
+	h->score = rk_get_number(o, "score", 0);
+	h->text = json_text(json_object_get(o, "text"));
+	if (qid != NULL)
+		*qid = json_text(json_object_get(o, "qid"));
+	return 0;
+}
+
+void
+rk_fuse_hit_free(struct rk_fuse_hit *h)
+{
+	free((char *)h->doc);
+	free((char *)h->text);
+}
+
+/* A fused hit as JSON, with its query id if not NULL, its rank if > 0. */
+json_t *
+rk_fused_json(const char *qid, const struct rk_fused *f, size_t rank)
+{
+	json_t *o = json_object();
+
+	if (qid != NULL)
+		json_object_set_new(o, "qid", json_string(qid));
+	json_object_set_new(o, "doc", json_string(f->hit->doc));
+	if (f->hit->chunk >= 0)
+		json_object_set_new(o, "chunk", json_integer(f->hit->chunk));
+	json_object_set_new(o, "score", json_real(rk_round(f->score, 6)));
+	if (rank > 0)
+		json_object_set_new(o, "rank", json_integer(rank));
+	if (f->hit->text != NULL)
+		json_object_set_new(o, "text", json_string(f->hit->text));
+	return o;
+}

@@ -232,6 +232,10 @@ size_t	 rk_fuse(const struct rk_fuse_opts *, const struct rk_fuse_list *,
 	    size_t nlists, struct rk_fused **out);
 int	 rk_fuse_method(const char *, enum rk_fuse_method *);
 int	 rk_fuse_norm(const char *, enum rk_fuse_norm *);
+int	 rk_fuse_param(struct rk_fuse_opts *, const char *);
+int	 rk_fuse_hit_json(const json_t *, struct rk_fuse_hit *, char **qid);
+void	 rk_fuse_hit_free(struct rk_fuse_hit *);
+json_t	*rk_fused_json(const char *qid, const struct rk_fused *, size_t rank);
 
 /*
  * vector.c: a flat store of unit vectors for top-k cosine search, exact

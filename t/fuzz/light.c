@@ -1,8 +1,10 @@
 /*
- * The light scanner: a line it takes must be one jansson takes (an
- * object, no duplicate keys, valid UTF-8), and what rk_light_write()
- * writes of it, after a change, a new member and new steps, must be JSON
- * with the line's members as they were, the changes, and the steps.
+ * The light scanner: the validator takes exactly what jansson takes
+ * (NUL bytes aside, which jansson skips in places); a line taken lightly
+ * is one jansson takes (an object, no duplicate keys, valid UTF-8); what
+ * rk_light_write() writes of it, after a change, a new member and new
+ * steps, must be JSON with the line's members as they were, the changes,
+ * and the steps.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,6 +92,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	json_t *full = json_loadb(line, size, JSON_REJECT_DUPLICATES, NULL);
 	struct rk_light l;
 
+	FUZZ_CHECK(rk_json_valid(line, size) == (full != NULL &&
+	    memchr(line, '\0', size) == NULL), "rk_json_valid and jansson "
+	    "disagree: %.*s", (int)size, line);
 	/* steps read or not (rk-llm reads them only for a budget), new
 	   steps or none */
 	for (int mode = 0; mode < 4; mode++) {
