@@ -72,20 +72,21 @@ static void
 use_profile(struct rk_catalog *c, struct rk_profile *p)
 {
 	json_t *j = rk_profile_json(p);
-	char *err = NULL;
+	struct rk_error err = { 0, "" };
 
 	FUZZ_CHECK(j != NULL, "rk_profile_json");
 	free(json_dumps(j, 0));
 	json_decref(j);
-	if (rk_catalog_check_profile(c, p, &err) == -1)
-		FUZZ_CHECK(err != NULL, "a failed check without a message");
-	free(err);
+	if (rk_catalog_check_profile(c, p, &err) != 0)
+		FUZZ_CHECK(err.code != 0 && err.msg[0] != '\0',
+		    "a failed check without a message");
 }
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *src = fuzz_strdup(data, size), name[80], *path, *err = NULL;
+	char *src = fuzz_strdup(data, size), name[80], *path;
+	struct rk_error err = { 0, "" };
 	struct rk_catalog *c;
 	int rc;
 
@@ -94,8 +95,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_write(path, data, size);
 	c = rk_catalog_new();
 	rc = rk_catalog_load_file(c, path, &err);
-	FUZZ_CHECK((rc == 0) == (err == NULL), "rc %d, err %s", rc, err);
-	free(err);
+	FUZZ_CHECK((rc == 0) == (err.code == 0), "rc %d, err %s", rc, err.msg);
 	for (size_t i = 0; i < c->nprotocols; i++)
 		use_protocol(c->protocols[i]);
 	for (size_t i = 0; i < c->nprofiles; i++)

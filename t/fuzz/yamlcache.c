@@ -92,7 +92,8 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct rk_catalog *c = rk_catalog_new();
-	char *buf = rk_xmalloc(headlen + size), *err = NULL;
+	char *buf = rk_xmalloc(headlen + size);
+	struct rk_error err = { 0, "" };
 	int rc;
 
 	memcpy(buf, head, headlen);
@@ -100,8 +101,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_write(cache, buf, headlen + size);
 	free(buf);
 	rc = rk_catalog_load_file(c, file, &err);
-	FUZZ_CHECK((rc == 0) == (err == NULL), "rc %d, err %s", rc, err);
-	free(err);
+	FUZZ_CHECK((rc == 0) == (err.code == 0), "rc %d, err %s", rc, err.msg);
 	for (size_t i = 0; i < c->nprotocols; i++) {
 		const struct rk_protocol *p = c->protocols[i];
 		json_t *j = rk_protocol_json(p);
