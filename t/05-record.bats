@@ -104,7 +104,8 @@ each_bad() {
 
 @test "record: a control byte or a cut at many positions of a record" {
 	local len k
-	len=$(($(wc -c <req.json) - 1))
+	# the cuts stop short of the whole record, whatever its length
+	len=$(($(wc -c <req.json) - 2))
 	for k in $(seq 1 23 "$len"); do
 		LC_ALL=C awk -v k="$k" \
 		    '{ print substr($0, 1, k) "\001" substr($0, k + 1) }' req.json
