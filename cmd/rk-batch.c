@@ -16,12 +16,6 @@
 #include "core/rk.h"
 #include "llm/llm.h"
 
-/* A set of 64-bit hashes, open addressing; 0 stands for an empty slot. */
-struct hset {
-	uint64_t	*v;
-	size_t		 n, cap;
-};
-
 static const char *batch;
 static const char *input;	/* NULL for standard input */
 
@@ -31,59 +25,6 @@ usage(FILE *fp, int status)
 	fprintf(fp, "usage: rk-batch [-b batch] [-s done] [file]\n"
 	    "       rk-batch -t [-b batch] [-n total]\n");
 	exit(status);
-}
-
-static uint64_t
-hash2(const char *a, const char *b)
-{
-	uint64_t h = 14695981039346656037ULL;
-	const char *s;
-
-	for (s = a; *s != '\0'; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	h *= 1099511628211ULL;		/* the NUL between a and b */
-	for (s = b; s != NULL && *s != '\0'; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h ? h : 1;
-}
-
-/* Add h; 1 if it was there already. */
-static int
-hset_add(struct hset *s, uint64_t h)
-{
-	size_t i;
-
-	if (2 * (s->n + 1) > s->cap) {
-		struct hset t = { NULL, 0, s->cap ? 2 * s->cap : 1024 };
-
-		t.v = calloc(t.cap, sizeof(*t.v));
-		if (t.v == NULL)
-			err(RK_EXIT_INTERNAL, NULL);
-		for (i = 0; i < s->cap; i++)
-			if (s->v[i] != 0)
-				hset_add(&t, s->v[i]);
-		free(s->v);
-		*s = t;
-	}
-	for (i = h & (s->cap - 1); s->v[i] != 0; i = (i + 1) & (s->cap - 1))
-		if (s->v[i] == h)
-			return 1;
-	s->v[i] = h;
-	s->n++;
-	return 0;
-}
-
-static int
-hset_has(const struct hset *s, uint64_t h)
-{
-	size_t i;
-
-	if (s->cap == 0)
-		return 0;
-	for (i = h & (s->cap - 1); s->v[i] != 0; i = (i + 1) & (s->cap - 1))
-		if (s->v[i] == h)
-			return 1;
-	return 0;
 }
 
 /* The item as text: a string as it is, a whole number in decimal. */
@@ -98,7 +39,7 @@ item_text(const json_t *item, char *buf, size_t size)
 
 /* The done list of rk-trace done --batch: {"item":..,"query":..} lines. */
 static void
-load_done(const char *path, struct hset *done)
+load_done(const char *path, struct rk_hset *done)
 {
 	struct rk_reader *r;
 	FILE *fp;
@@ -112,7 +53,7 @@ load_done(const char *path, struct hset *done)
 		const json_t *item = json_object_get(o, "item");
 
 		if (json_is_string(item) || json_is_integer(item))
-			hset_add(done, hash2(item_text(item, buf, sizeof(buf)),
+			rk_hset_add(done, rk_hash2(item_text(item, buf, sizeof(buf)),
 			    rk_get_string(o, "query")));
 		json_decref(o);
 	}
@@ -218,7 +159,7 @@ object_record(json_t *o, size_t lineno, json_t **item, const char **code,
 
 struct feed {
 	struct rk_reader	*r;
-	struct hset		 done, seen;
+	struct rk_hset		 done, seen;
 	size_t			 skipped;
 	int			 jsonl;		/* -1 until the first line */
 };
@@ -295,11 +236,11 @@ feed(struct feed *f)
 			emit(rec);
 			rec = NULL;
 		}
-		else if (hset_add(&f->seen, hash2(item = item_text(id, buf,
+		else if (rk_hset_add(&f->seen, rk_hash2(item = item_text(id, buf,
 		    sizeof(buf)), NULL)))
 			reject(rk_get_string(rec, "query"), id, last,
 			    "duplicate-id", "an id that an earlier question has");
-		else if (hset_has(&f->done, hash2(item,
+		else if (rk_hset_has(&f->done, rk_hash2(item,
 		    rk_get_string(rec, "query"))))
 			f->skipped++;
 		else {
@@ -449,8 +390,8 @@ run_feed(const char *done)
 		    batch ? batch : "", batch ? ": " : "", f.skipped);
 	rk_exit_status(rk_reader_status(f.r));
 	rk_reader_free(f.r);
-	free(f.done.v);
-	free(f.seen.v);
+	rk_hset_free(&f.done);
+	rk_hset_free(&f.seen);
 }
 
 int

@@ -9,6 +9,7 @@
 #include <getopt.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include <jansson.h>
@@ -113,6 +114,18 @@ struct rk_chain {
 int	 rk_chain_start(struct rk_chain *, char **const argvs[], size_t n,
 	    struct rk_error *);
 int	 rk_chain_wait(struct rk_chain *);
+
+/* hset.c: a set of 64-bit hashes (never 0), open addressing */
+
+struct rk_hset {
+	uint64_t	*v;
+	size_t		 n, cap;
+};
+
+uint64_t rk_hash2(const char *, const char *);	/* FNV-1a of a, NUL, b */
+int	 rk_hset_add(struct rk_hset *, uint64_t);	/* 1 if there already */
+int	 rk_hset_has(const struct rk_hset *, uint64_t);
+void	 rk_hset_free(struct rk_hset *);
 
 /* limits.c: every bound on outside data, each configurable */
 
