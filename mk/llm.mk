@@ -10,7 +10,7 @@ INSTALL_DATA += data/prices.tsv:.
 CHECK_PROGRAMS += $(O)/libexec/rk-fakellm
 
 $(O)/share/reasonkit/prices.tsv: | $(O)/share/reasonkit
-	ln -sfn ../../../data/prices.tsv $@
+	ln -sfn $(CURDIR)/data/prices.tsv $@
 
 $(O)/libexec:
 	mkdir -p $@
