@@ -22,14 +22,25 @@ struct split {
 	long	total, own, question, carried;
 };
 
-static void
-usage(FILE *fp, int status)
-{
-	fprintf(fp, "usage: rk-analyze-tokens [-jP] [-e encoding | -m model] "
-	    "[-p profile | -t protocol]\n"
-	    "                         question ...\n");
-	exit(status);
-}
+static const struct rk_optdef opts[] = {
+	{ 'e', NULL, required_argument, "encoding",
+	    "the token encoding; default cl100k_base" },
+	{ 'j', NULL, no_argument, NULL, "JSON: one object a step, one for the run" },
+	{ 'm', NULL, required_argument, "model", "the encoding of model" },
+	{ 'p', NULL, required_argument, "profile",
+	    "the profile to run; default balanced" },
+	{ 't', NULL, required_argument, "protocol",
+	    "one protocol instead of a profile" },
+	{ RK_OPT_PERF, "performance-mode", no_argument, NULL,
+	    "compact prompts, no optional steps" },
+	RK_OPTS_HELP,
+	RK_OPTS_END
+};
+
+static struct rk_cli cli = { .defs = opts, .usage =
+	"usage: rk-analyze-tokens [-j] [--performance-mode] "
+	"[-e encoding | -m model]\n"
+	"                         [-p profile | -t protocol] question ...\n" };
 
 static long
 count(const char *s)
@@ -258,28 +269,29 @@ run_question(struct rk_runner *run, const char *q)
 int
 main(int argc, char *argv[])
 {
-	struct rk_opts common = { .usage = usage };
 	struct rk_runner run = { 0 };
 	const char *enc = "cl100k_base";
 	struct rk_error e;
 	char *q;
-	int ch, rc;
+	int ch, act, rc;
 
-	rk_init(argv[0]);
-	while ((ch = getopt_long(argc, argv, "e:hjm:Pp:t:V", rk_longopts,
-	    NULL)) != -1)
+	if (rk_init(argv[0], &e) != 0)
+		errx(e.code, "%s", e.msg);
+	while ((ch = rk_getopt(&cli, argc, argv)) != -1)
 		switch (ch) {
 		case 'e': case 'm': enc = optarg; break;
 		case 'j': jflag = 1; break;
 		case 't': run.protocol = optarg; break;
-		default: rk_opt(&common, ch, optarg);
+		default:
+			if ((act = rk_opt(&cli, ch, optarg)) != RK_OPT_NEXT)
+				return rk_opt_done(&cli, act);
 		}
-	run.perf = common.perf;
-	run.profile = common.profile;
+	run.perf = cli.perf;
+	run.profile = cli.profile;
 	argc -= optind;
 	argv += optind;
 	if (argc == 0 || (run.profile && run.protocol))
-		usage(stderr, RK_EXIT_USAGE);
+		return rk_opt_done(&cli, RK_OPT_USAGE);
 	if (run.profile == NULL && run.protocol == NULL)
 		run.profile = "balanced";
 	if ((bpe = rk_bpe_get(enc)) == NULL)

@@ -20,12 +20,17 @@
 static json_t *passages;	/* what every record gets, in order */
 static char *parent_id;
 
-static void
-usage(FILE *fp, int status)
-{
-	fprintf(fp, "usage: rk-attach [--parent record] [file ...]\n");
-	exit(status);
-}
+enum { O_PARENT = RK_OPT_OWN };
+
+static const struct rk_optdef opts[] = {
+	{ O_PARENT, "parent", required_argument, "record",
+	    "attach an earlier run: its question, answer and conclusion" },
+	RK_OPTS_HELP,
+	RK_OPTS_END
+};
+
+static struct rk_cli cli = { .defs = opts, .usage =
+	"usage: rk-attach [--parent record] [file ...]\n" };
 
 struct chunker {
 	const char	*name, *text;
@@ -169,25 +174,19 @@ emit(json_t *rec)
 int
 main(int argc, char *argv[])
 {
-	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "parent", required_argument, NULL, 'R' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 }
-	};
 	const char *parent = NULL;
 	struct rk_reader *r;
+	struct rk_error e;
 	json_t *rec;
-	int ch;
+	int ch, act;
 
-	rk_init(argv[0]);
-	while ((ch = getopt_long(argc, argv, "hV", longopts, NULL)) != -1)
-		switch (ch) {
-		case 'h': usage(stdout, RK_EXIT_OK); break;
-		case 'R': parent = optarg; break;
-		case 'V': rk_version(); break;
-		default: usage(stderr, RK_EXIT_USAGE);
-		}
+	if (rk_init(argv[0], &e) != 0)
+		errx(e.code, "%s", e.msg);
+	while ((ch = rk_getopt(&cli, argc, argv)) != -1)
+		if (ch == O_PARENT)
+			parent = optarg;
+		else if ((act = rk_opt(&cli, ch, optarg)) != RK_OPT_NEXT)
+			return rk_opt_done(&cli, act);
 	passages = json_array();
 	if (parent != NULL)
 		attach_parent(parent);

@@ -1,9 +1,9 @@
 /*
- * rk-batch: the two ends of a batch pipeline.  Without -t it turns a file
- * of questions (text lines or JSON objects) into records tagged with the
- * batch and each question's item, leaving out those a done list names;
- * with -t it passes records on, counting them, with a progress line on a
- * terminal and a summary at the end.  rk think -b composes it; see rk(1).
+ * rk-batch: the two ends of a batch pipeline.  Without --tally it turns a
+ * file of questions (text lines or JSON objects) into records tagged with
+ * the batch and each question's item, leaving out those a done list names;
+ * with --tally it passes records on, counting them, with a progress line on
+ * a terminal and a summary at the end.  rk think -b composes it; see rk(1).
  */
 #include <err.h>
 #include <getopt.h>
@@ -19,13 +19,23 @@
 static const char *batch;
 static const char *input;	/* NULL for standard input */
 
-static void
-usage(FILE *fp, int status)
-{
-	fprintf(fp, "usage: rk-batch [-b batch] [-s done] [file]\n"
-	    "       rk-batch -t [-b batch] [-n total]\n");
-	exit(status);
-}
+enum { O_DONE = RK_OPT_OWN, O_TALLY };
+
+static const struct rk_optdef opts[] = {
+	{ 'b', NULL, required_argument, "batch", "the batch" },
+	{ 'n', NULL, required_argument, "total",
+	    "with --tally: how many records are coming" },
+	{ O_DONE, "done", required_argument, "done",
+	    "leave out the questions this done list names" },
+	{ O_TALLY, "tally", no_argument, NULL,
+	    "count the records rather than make them" },
+	RK_OPTS_HELP,
+	RK_OPTS_END
+};
+
+static struct rk_cli cli = { .defs = opts, .usage =
+	"usage: rk-batch [-b batch] [--done done] [file]\n"
+	"       rk-batch --tally [-b batch] [-n total]\n" };
 
 /* The item as text: a string as it is, a whole number in decimal. */
 static const char *
@@ -253,7 +263,7 @@ feed(struct feed *f)
 	blank_lines(last + 1, rk_reader_lineno(f->r));
 }
 
-/* --- -t: counting the records at the end of the pipeline -------------- */
+/* --- --tally: counting the records at the end of the pipeline --------- */
 
 struct tally {
 	size_t		 total, seen, completed, failed;
@@ -397,45 +407,37 @@ run_feed(const char *done)
 int
 main(int argc, char *argv[])
 {
-	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct tally t = { 0 };
+	struct rk_error e;
 	const char *done = NULL;
 	long n = 0;
-	int c, tflag = 0;
+	int c, act, tflag = 0;
 
-	rk_init(argv[0]);
-	while ((c = getopt_long(argc, argv, "b:hn:s:tV", longopts, NULL)) != -1)
+	if (rk_init(argv[0], &e) != 0)
+		errx(e.code, "%s", e.msg);
+	while ((c = rk_getopt(&cli, argc, argv)) != -1)
 		switch (c) {
 		case 'b':
 			batch = optarg;
-			break;
-		case 'h':
-			usage(stdout, 0);
 			break;
 		case 'n':
 			if (rk_parse_uint(optarg, 1L << 40, &n) == -1)
 				errx(RK_EXIT_USAGE, "-n: not a count: '%s'",
 				    optarg);
 			break;
-		case 's':
+		case O_DONE:
 			done = optarg;
 			break;
-		case 't':
+		case O_TALLY:
 			tflag = 1;
 			break;
-		case 'V':
-			rk_version();
-			break;
 		default:
-			usage(stderr, RK_EXIT_USAGE);
+			if ((act = rk_opt(&cli, c, optarg)) != RK_OPT_NEXT)
+				return rk_opt_done(&cli, act);
 		}
 	argc -= optind, argv += optind;
 	if (argc > 1 || (tflag && (argc > 0 || done != NULL)))
-		usage(stderr, RK_EXIT_USAGE);
+		return rk_opt_done(&cli, RK_OPT_USAGE);
 	if (argc == 1 && strcmp(argv[0], "-") != 0)
 		input = argv[0];
 	if (tflag) {

@@ -25,16 +25,39 @@ static struct {
 	struct rk_vote_opts vote;
 } opt = { .profiles = "balanced", .format = "text", .jobs = 4 };
 
-static void
-usage(FILE *fp, int status)
-{
-	fprintf(fp, "usage: rk-bench [-f text | json | csv] [-d db] "
-	    "[-n samples] [-P jobs]\n"
-	    "                [-p profile,...] [-s count] [--fresh] [--mock]\n"
-	    "                [--score mode | --score-cmd command] "
-	    "[--seed seed] dataset\n");
-	exit(status);
-}
+enum { O_FRESH = RK_OPT_OWN, O_MOCK, O_SCORE, O_SCORECMD, O_SEED, O_SUBSET };
+
+static const struct rk_optdef opts[] = {
+	{ 'd', NULL, required_argument, "db", "the results database" },
+	{ 'f', NULL, required_argument, "format", "text, json or csv" },
+	{ 'n', NULL, required_argument, "samples",
+	    "samples a question, voted on; default 1" },
+	{ 'P', NULL, required_argument, "jobs",
+	    "questions in flight; default 4" },
+	{ 'p', NULL, required_argument, "profile,...",
+	    "profiles or protocols, comma separated; default balanced" },
+	{ O_FRESH, "fresh", no_argument, NULL,
+	    "ask again, ignoring stored results" },
+	{ O_MOCK, "mock", no_argument, NULL, "use the built-in offline model" },
+	{ O_SCORE, "score", required_argument, "mode",
+	    "auto, numeric, choice or exact" },
+	{ O_SCORECMD, "score-cmd", required_argument, "command",
+	    "score with command instead" },
+	{ O_SEED, "seed", required_argument, "seed",
+	    "the seed of --subset; default 0" },
+	{ O_SUBSET, "subset", required_argument, "count",
+	    "only count questions, drawn with --seed" },
+	RK_OPTS_HELP,
+	RK_OPTS_END
+};
+
+static const char *const formats[] = { "text", "json", "csv", NULL };
+
+static struct rk_cli cli = { .defs = opts, .formats = formats, .usage =
+	"usage: rk-bench [-f text | json | csv] [-d db] [-n samples] [-P jobs]\n"
+	"                [-p profile,...] [--fresh] [--mock]\n"
+	"                [--score mode | --score-cmd command] [--seed seed]\n"
+	"                [--subset count] dataset\n" };
 
 static struct rk_bench_set set;
 static char *dataset, *model;
@@ -184,26 +207,12 @@ report(void)
 static void
 options(int argc, char *argv[])
 {
-	enum { O_FRESH = 256, O_MOCK, O_SCORE, O_SCORECMD, O_SEED };
-	static const struct option longopts[] = {
-		{ "fresh", no_argument, NULL, O_FRESH },
-		{ "help", no_argument, NULL, 'h' },
-		{ "mock", no_argument, NULL, O_MOCK },
-		{ "score", required_argument, NULL, O_SCORE },
-		{ "score-cmd", required_argument, NULL, O_SCORECMD },
-		{ "seed", required_argument, NULL, O_SEED },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 }
-	};
 	long v;
-	int ch;
+	int ch, act;
 
-	while ((ch = getopt_long(argc, argv, "d:f:hn:P:p:s:V", longopts,
-	    NULL)) != -1)
+	while ((ch = rk_getopt(&cli, argc, argv)) != -1)
 		switch (ch) {
 		case 'd': opt.db = optarg; break;
-		case 'f': opt.format = optarg; break;
-		case 'h': usage(stdout, RK_EXIT_OK); break;
 		case 'n':
 			if (rk_parse_uint(optarg, 100, &opt.vote.samples) ==
 			    -1 || opt.vote.samples < 1)
@@ -216,14 +225,12 @@ options(int argc, char *argv[])
 				errx(RK_EXIT_USAGE, "-P: not a number from 1 to "
 				    "1024: '%s'", optarg);
 			break;
-		case 'p': opt.profiles = optarg; break;
-		case 's':
+		case O_SUBSET:
 			if (rk_parse_uint(optarg, LONG_MAX, &opt.sample) == -1 ||
 			    opt.sample < 1)
-				errx(RK_EXIT_USAGE, "-s: not a number of "
+				errx(RK_EXIT_USAGE, "--subset: not a number of "
 				    "questions: '%s'", optarg);
 			break;
-		case 'V': rk_version(); break;
 		case O_FRESH: opt.fresh = 1; break;
 		case O_MOCK: opt.mock = 1; break;
 		case O_SCORE:
@@ -238,23 +245,27 @@ options(int argc, char *argv[])
 				    optarg);
 			opt.seed = (unsigned long long)v;
 			break;
-		default: usage(stderr, RK_EXIT_USAGE);
+		default:
+			if ((act = rk_opt(&cli, ch, optarg)) != RK_OPT_NEXT)
+				exit(rk_opt_done(&cli, act));
 		}
-	if (strcmp(opt.format, "text") != 0 && strcmp(opt.format, "json") != 0
-	    && strcmp(opt.format, "csv") != 0)
-		errx(RK_EXIT_USAGE, "-f: text, json or csv, not '%s'",
-		    opt.format);
+	opt.format = formats[cli.format];
+	if (cli.profile != NULL)
+		opt.profiles = cli.profile;
 }
 
 int
 main(int argc, char *argv[])
 {
-	rk_init(argv[0]);
+	struct rk_error e;
+
+	if (rk_init(argv[0], &e) != 0)
+		errx(e.code, "%s", e.msg);
 	rk_vote_defaults(&opt.vote);
 	opt.vote.samples = 1;
 	options(argc, argv);
 	if (argc - optind != 1)
-		usage(stderr, RK_EXIT_USAGE);
+		return rk_opt_done(&cli, RK_OPT_USAGE);
 	if (!opt.mock && rk_getenv("RK_PROVIDER") == NULL)
 		errx(RK_EXIT_CONFIG, "no model provider configured: set "
 		    "RK_PROVIDER (see rk-llm(1)), or use --mock for the "

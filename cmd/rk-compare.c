@@ -23,13 +23,22 @@ static struct rk_contenders who;
 static struct rk_prices prices;
 static json_t *rows;		/* one object per contender */
 
-static void
-usage(FILE *fp, int status)
-{
-	fprintf(fp, "usage: rk-compare [-f text | json] [-p profile,...] "
-	    "[--mock] question ...\n");
-	exit(status);
-}
+enum { O_MOCK = RK_OPT_OWN };
+
+static const struct rk_optdef opts[] = {
+	{ 'f', NULL, required_argument, "format", "text (default) or json" },
+	{ 'p', NULL, required_argument, "profile,...",
+	    "profiles or protocols, comma separated; default balanced" },
+	{ O_MOCK, "mock", no_argument, NULL, "use the built-in offline model" },
+	RK_OPTS_HELP,
+	RK_OPTS_END
+};
+
+static const char *const formats[] = { "text", "json", NULL };
+
+static struct rk_cli cli = { .defs = opts, .formats = formats, .usage =
+	"usage: rk-compare [-f text | json] [-p profile,...] [--mock] "
+	"question ...\n" };
 
 /* A contender's row: what rk-bench counts for a question, and more. */
 static int
@@ -147,35 +156,28 @@ compare(const char *q)
 static void
 options(int argc, char *argv[])
 {
-	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "mock", no_argument, NULL, 'M' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 }
-	};
-	int ch;
+	int ch, act;
 
-	while ((ch = getopt_long(argc, argv, "f:hp:V", longopts, NULL)) != -1)
-		switch (ch) {
-		case 'f': opt.format = optarg; break;
-		case 'h': usage(stdout, RK_EXIT_OK); break;
-		case 'M': opt.mock = 1; break;
-		case 'p': opt.profiles = optarg; break;
-		case 'V': rk_version(); break;
-		default: usage(stderr, RK_EXIT_USAGE);
-		}
-	if (strcmp(opt.format, "text") != 0 && strcmp(opt.format, "json") != 0)
-		errx(RK_EXIT_USAGE, "-f: text or json, not '%s'", opt.format);
+	while ((ch = rk_getopt(&cli, argc, argv)) != -1)
+		if (ch == O_MOCK)
+			opt.mock = 1;
+		else if ((act = rk_opt(&cli, ch, optarg)) != RK_OPT_NEXT)
+			exit(rk_opt_done(&cli, act));
+	opt.format = formats[cli.format];
+	if (cli.profile != NULL)
+		opt.profiles = cli.profile;
 	if (argc - optind < 1)
-		usage(stderr, RK_EXIT_USAGE);
+		exit(rk_opt_done(&cli, RK_OPT_USAGE));
 }
 
 int
 main(int argc, char *argv[])
 {
+	struct rk_error e;
 	char *q;
 
-	rk_init(argv[0]);
+	if (rk_init(argv[0], &e) != 0)
+		errx(e.code, "%s", e.msg);
 	options(argc, argv);
 	if (!opt.mock && rk_getenv("RK_PROVIDER") == NULL)
 		errx(RK_EXIT_CONFIG, "no model provider configured: set "

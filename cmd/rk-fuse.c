@@ -29,20 +29,39 @@ static size_t budget = 8192;
 static char **qids;
 static size_t nqids;
 
-static void
-usage(FILE *fp, int status)
-{
-	fprintf(fp,
-	    "usage: rk-fuse [-d] [-f format] [-k n] [-m method] [-n norm] "
-	    "[-p param]\n"
-	    "               [-t tag] [-w weights] [file ...]\n"
-	    "       rk-fuse -r [-d] [-b bytes] [-k n] [-m method] [-n norm] "
-	    "[-p param]\n"
-	    "               [-w weights]\n");
-	exit(fp == stderr ? status : rk_finish());
-}
+enum { O_BYDOC = RK_OPT_OWN, O_BYTES, O_METHOD, O_NORM, O_PARAM };
 
-static struct rk_opts common = { .usage = usage, .tag = "rk-fuse" };
+static const struct rk_optdef optdefs[] = {
+	{ 'f', "format", required_argument, "format", "ndjson or trec" },
+	{ 'k', NULL, required_argument, "n", "at most n hits a query" },
+	{ 'r', NULL, no_argument, NULL, "record mode: fuse each record's lists" },
+	{ 'w', NULL, required_argument, "weights",
+	    "the lists' weights, comma separated" },
+	{ O_BYDOC, "by-doc", no_argument, NULL, "fuse documents, not chunks" },
+	{ O_BYTES, "context-bytes", required_argument, "bytes",
+	    "record mode: the most bytes of hit text; default 8K" },
+	{ O_METHOD, "method", required_argument, "method",
+	    "rrf, combsum, combmnz or rbf; default rrf" },
+	{ O_NORM, "norm", required_argument, "norm",
+	    "minmax, zscore or none; default minmax" },
+	{ O_PARAM, "param", required_argument, "param",
+	    "k of rrf (default 60) or rho of rbf (default 0.8)" },
+	{ RK_OPT_TAG, "tag", required_argument, "tag",
+	    "the run tag of TREC output; default rk-fuse" },
+	RK_OPTS_HELP,
+	RK_OPTS_END
+};
+
+static const char *const formats[] = { "ndjson", "trec", NULL };
+
+static struct rk_cli common = { .defs = optdefs, .formats = formats,
+    .tag = "rk-fuse", .usage =
+	"usage: rk-fuse [-f format] [-k n] [-w weights] [--by-doc] "
+	"[--method method]\n"
+	"               [--norm norm] [--param param] [--tag tag] [file ...]\n"
+	"       rk-fuse -r [-k n] [-w weights] [--by-doc] "
+	"[--context-bytes bytes]\n"
+	"               [--method method] [--norm norm] [--param param]\n" };
 
 static double
 weight(size_t i)
@@ -157,7 +176,7 @@ emit(const char *qid, const struct rk_fused *f, size_t n)
 	if (kflag > 0 && n > (size_t)kflag)
 		n = kflag;
 	for (size_t i = 0; i < n; i++) {
-		if (common.trec) {
+		if (common.format) {
 			printf("%s Q0 %s %zu %.6f %s\n", *qid ? qid : "1",
 			    f[i].hit->doc, i + 1, f[i].score, common.tag);
 			continue;
@@ -304,25 +323,26 @@ static int
 fuse_opt(int ch, char *arg)
 {
 	switch (ch) {
-	case 'b':
+	case O_BYTES:
 		if (rk_parse_size(arg, &budget) == -1)
-			errx(RK_EXIT_USAGE, "-b: not a size: '%s'", arg);
+			errx(RK_EXIT_USAGE, "--context-bytes: not a size: '%s'",
+			    arg);
 		break;
-	case 'd':
+	case O_BYDOC:
 		opts.by_doc = 1;
 		break;
 	case 'k':
 		if (rk_parse_uint(arg, 1000000, &kflag) == -1 || kflag < 1)
 			errx(RK_EXIT_USAGE, "-k: not 1..1000000: '%s'", arg);
 		break;
-	case 'm':
+	case O_METHOD:
 		if (rk_fuse_method(arg, &opts.method) == -1)
-			errx(RK_EXIT_USAGE, "-m: not rrf, combsum, combmnz or "
+			errx(RK_EXIT_USAGE, "--method: not rrf, combsum, combmnz or "
 			    "rbf: '%s'", arg);
 		break;
-	case 'n':
+	case O_NORM:
 		if (rk_fuse_norm(arg, &opts.norm) == -1)
-			errx(RK_EXIT_USAGE, "-n: not minmax, zscore or none: "
+			errx(RK_EXIT_USAGE, "--norm: not minmax, zscore or none: "
 			    "'%s'", arg);
 		break;
 	case 'w':
@@ -337,29 +357,26 @@ fuse_opt(int ch, char *arg)
 int
 main(int argc, char *argv[])
 {
-	static const struct option longopts[] = {
-		RK_LONGOPTS,
-		{ "format", required_argument, NULL, 'f' },
-		{ NULL, 0, NULL, 0 }
-	};
 	const char *param = NULL;
-	int c;
+	struct rk_error e;
+	int c, act;
 
-	rk_init(argv[0]);
-	while ((c = getopt_long(argc, argv, "b:df:hk:m:n:p:rt:Vw:", longopts,
-	    NULL)) != -1)
-		if (c == 'p')
+	if (rk_init(argv[0], &e) != 0)
+		errx(e.code, "%s", e.msg);
+	while ((c = rk_getopt(&common, argc, argv)) != -1)
+		if (c == O_PARAM)
 			param = optarg;	/* once the method is known */
-		else if (!fuse_opt(c, optarg))
-			rk_opt(&common, c, optarg);
+		else if (!fuse_opt(c, optarg) &&
+		    (act = rk_opt(&common, c, optarg)) != RK_OPT_NEXT)
+			return rk_opt_done(&common, act);
 	argc -= optind;
 	argv += optind;
 	if (param != NULL && rk_fuse_param(&opts, param) == -1)
-		errx(RK_EXIT_USAGE, "-p: not a k >= 0 for rrf or a rho in "
+		errx(RK_EXIT_USAGE, "--param: not a k >= 0 for rrf or a rho in "
 		    "(0, 1) for rbf: '%s'", param);
 	if (common.records) {
 		if (argc > 1 || (argc == 1 && strcmp(argv[0], "-") != 0))
-			usage(stderr, RK_EXIT_USAGE);
+			return rk_opt_done(&common, RK_OPT_USAGE);
 		fuse_records();
 	} else if (argc == 0) {
 		char *dash[] = { "-" };

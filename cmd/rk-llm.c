@@ -22,20 +22,56 @@ struct settings {
 	struct rk_llm_opts o;
 };
 
-static void
-usage(FILE *fp, int status)
-{
-	fprintf(fp, "usage: rk-llm [-u] [-m model] [-P jobs] [--base-url url] "
-	    "[--budget limit]\n"
-	    "              [--cache file] [--cache-ttl time] "
-	    "[--connect-timeout time]\n"
-	    "              [--idle-timeout time] [--mock] [--no-cache] "
-	    "[--no-stream]\n"
-	    "              [--progress[=steps]] [--provider name] [--retries n] "
-	    "[--retry-time time]\n"
-	    "              [--rps rate] [--stream] [--timeout time]\n");
-	exit(status);
-}
+enum { O_BASE = RK_OPT_OWN, O_BUDGET, O_CACHE, O_TTL, O_CONNECT, O_IDLE,
+    O_MOCK, O_NOCACHE, O_NOSTREAM, O_PROGRESS, O_PROVIDER, O_RETRIES,
+    O_RETRYTIME, O_RPS, O_STREAM, O_TIMEOUT };
+
+static const struct rk_optdef opts[] = {
+	{ 'm', NULL, required_argument, "model", "the model" },
+	{ 'P', NULL, required_argument, "jobs",
+	    "requests in flight; default 4" },
+	{ 'u', NULL, no_argument, NULL, "write each record as soon as it is done" },
+	{ O_BASE, "base-url", required_argument, "url",
+	    "the provider's API endpoint" },
+	{ O_BUDGET, "budget", required_argument, "limit",
+	    "stop at a limit: 30s, 5m, 2000t or $0.50" },
+	{ O_CACHE, "cache", required_argument, "file", "the response cache" },
+	{ O_TTL, "cache-ttl", required_argument, "time",
+	    "how long a cached response serves; default 24h" },
+	{ O_CONNECT, "connect-timeout", required_argument, "time",
+	    "to connect; default 10s" },
+	{ O_IDLE, "idle-timeout", required_argument, "time",
+	    "with nothing received; default 60s" },
+	{ O_MOCK, "mock", no_argument, NULL, "use the built-in offline model" },
+	{ O_NOCACHE, "no-cache", no_argument, NULL, "neither read nor write the cache" },
+	{ O_NOSTREAM, "no-stream", no_argument, NULL, "ask for whole replies" },
+	{ O_PROGRESS, "progress", optional_argument, "steps",
+	    "the step waited for, on a terminal" },
+	{ O_PROVIDER, "provider", required_argument, "name",
+	    "openai, anthropic or mock" },
+	{ O_RETRIES, "retries", required_argument, "n",
+	    "retries of a failed request; default 4" },
+	{ O_RETRYTIME, "retry-time", required_argument, "time",
+	    "the most time spent retrying; default 2m" },
+	{ O_RPS, "rps", required_argument, "rate", "at most rate requests a second" },
+	{ O_STREAM, "stream", no_argument, NULL,
+	    "stream replies, echoed on a terminal" },
+	{ O_TIMEOUT, "timeout", required_argument, "time",
+	    "for a whole request; default 10m" },
+	RK_OPTS_HELP,
+	RK_OPTS_END
+};
+
+static struct rk_cli cli = { .defs = opts, .usage =
+	"usage: rk-llm [-u] [-m model] [-P jobs] [--base-url url] "
+	"[--budget limit]\n"
+	"              [--cache file] [--cache-ttl time] "
+	"[--connect-timeout time]\n"
+	"              [--idle-timeout time] [--mock] [--no-cache] "
+	"[--no-stream]\n"
+	"              [--progress[=steps]] [--provider name] [--retries n] "
+	"[--retry-time time]\n"
+	"              [--rps rate] [--stream] [--timeout time]\n" };
 
 /* "1.5" (seconds), "250ms", "30s", "5m", "1h", "1d" -> milliseconds */
 static int
@@ -127,19 +163,14 @@ read_env(struct settings *st)
 	set_duration("RK_CACHE_TTL", rk_getenv("RK_CACHE_TTL"), &st->ttl_ms);
 }
 
-enum { O_BASE = 256, O_BUDGET, O_CACHE, O_TTL, O_CONNECT, O_IDLE, O_MOCK,
-    O_NOCACHE, O_NOSTREAM, O_PROGRESS, O_PROVIDER, O_RETRIES, O_RETRYTIME, O_RPS,
-    O_STREAM, O_TIMEOUT };
-
-static void
+/* one of rk-llm's own options; 0 if ch is not one */
+static int
 option(struct settings *st, int ch, const char *arg)
 {
 	switch (ch) {
-	case 'h': usage(stdout, RK_EXIT_OK); break;
 	case 'm': st->model = arg; break;
 	case 'P': st->parallel = arg; break;
 	case 'u': st->o.unordered = 1; break;
-	case 'V': rk_version(); break;
 	case O_BASE: st->base_url = arg; break;
 	case O_BUDGET: st->budget = arg; break;
 	case O_CACHE: st->cache_path = arg; break;
@@ -160,40 +191,22 @@ option(struct settings *st, int ch, const char *arg)
 	case O_RPS: st->rps = arg; break;
 	case O_STREAM: st->o.stream = 1; break;
 	case O_TIMEOUT: set_duration("--timeout", arg, &st->o.total_ms); break;
-	default: usage(stderr, RK_EXIT_USAGE);
+	default: return 0;
 	}
+	return 1;
 }
 
 static void
 parse_args(struct settings *st, int argc, char *argv[])
 {
-	static const struct option longopts[] = {
-		{ "base-url", required_argument, NULL, O_BASE },
-		{ "budget", required_argument, NULL, O_BUDGET },
-		{ "cache", required_argument, NULL, O_CACHE },
-		{ "cache-ttl", required_argument, NULL, O_TTL },
-		{ "connect-timeout", required_argument, NULL, O_CONNECT },
-		{ "help", no_argument, NULL, 'h' },
-		{ "idle-timeout", required_argument, NULL, O_IDLE },
-		{ "mock", no_argument, NULL, O_MOCK },
-		{ "no-cache", no_argument, NULL, O_NOCACHE },
-		{ "no-stream", no_argument, NULL, O_NOSTREAM },
-		{ "progress", optional_argument, NULL, O_PROGRESS },
-		{ "provider", required_argument, NULL, O_PROVIDER },
-		{ "retries", required_argument, NULL, O_RETRIES },
-		{ "retry-time", required_argument, NULL, O_RETRYTIME },
-		{ "rps", required_argument, NULL, O_RPS },
-		{ "stream", no_argument, NULL, O_STREAM },
-		{ "timeout", required_argument, NULL, O_TIMEOUT },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 }
-	};
-	int ch;
+	int ch, act;
 
-	while ((ch = getopt_long(argc, argv, "hm:P:uV", longopts, NULL)) != -1)
-		option(st, ch, optarg);
+	while ((ch = rk_getopt(&cli, argc, argv)) != -1)
+		if (!option(st, ch, optarg) &&
+		    (act = rk_opt(&cli, ch, optarg)) != RK_OPT_NEXT)
+			exit(rk_opt_done(&cli, act));
 	if (optind != argc)
-		usage(stderr, RK_EXIT_USAGE);
+		exit(rk_opt_done(&cli, RK_OPT_USAGE));
 }
 
 /* the numbers given as text, checked: bad ones are usage errors */
@@ -267,10 +280,12 @@ main(int argc, char *argv[])
 	    .retries = 4, .connect_ms = 10000, .idle_ms = 60000,
 	    .total_ms = 600000, .retry_ms = 120000 } };
 	struct rk_llm L;
+	struct rk_error e;
 	char errbuf[512];
 	int status;
 
-	rk_init(argv[0]);
+	if (rk_init(argv[0], &e) != 0)
+		errx(e.code, "%s", e.msg);
 	read_env(&st);
 	parse_args(&st, argc, argv);
 	check_numbers(&st);

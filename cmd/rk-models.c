@@ -15,14 +15,25 @@
 static struct rk_prices prices;
 static int json_out;
 
-static void
-usage(FILE *fp, int status)
-{
-	fprintf(fp, "usage: rk-models [-f text | json] [--provider name] "
-	    "[--base-url url]\n"
-	    "       rk-models --prices [-f text | json]\n");
-	exit(status);
-}
+enum { O_BASE = RK_OPT_OWN, O_PRICES, O_PROVIDER };
+
+static const struct rk_optdef opts[] = {
+	{ 'f', "format", required_argument, "format", "text or json" },
+	{ O_BASE, "base-url", required_argument, "url",
+	    "the provider's API endpoint" },
+	{ O_PRICES, "prices", no_argument, NULL,
+	    "the price table, without asking a provider" },
+	{ O_PROVIDER, "provider", required_argument, "name",
+	    "openai, anthropic or mock" },
+	RK_OPTS_HELP,
+	RK_OPTS_END
+};
+
+static const char *const formats[] = { "text", "json", NULL };
+
+static struct rk_cli cli = { .defs = opts, .formats = formats, .usage =
+	"usage: rk-models [-f text | json] [--provider name] [--base-url url]\n"
+	"       rk-models --prices [-f text | json]\n" };
 
 /* one model: its name, window and prices as the table knows them */
 static void
@@ -164,39 +175,26 @@ list_table(void)
 int
 main(int argc, char *argv[])
 {
-	enum { O_BASE = 256, O_PRICES, O_PROVIDER };
-	static const struct option longopts[] = {
-		{ "base-url", required_argument, NULL, O_BASE },
-		{ "format", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "prices", no_argument, NULL, O_PRICES },
-		{ "provider", required_argument, NULL, O_PROVIDER },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 }
-	};
 	const char *provider = rk_getenv("RK_PROVIDER");
 	const char *base_url = rk_getenv("RK_BASE_URL");
+	struct rk_error e;
 	char msg[256];
-	int ch, pflag = 0;
+	int ch, act, pflag = 0;
 
-	rk_init(argv[0]);
-	while ((ch = getopt_long(argc, argv, "f:hV", longopts, NULL)) != -1)
+	if (rk_init(argv[0], &e) != 0)
+		errx(e.code, "%s", e.msg);
+	while ((ch = rk_getopt(&cli, argc, argv)) != -1)
 		switch (ch) {
-		case 'f':
-			if (strcmp(optarg, "json") != 0 &&
-			    strcmp(optarg, "text") != 0)
-				errx(RK_EXIT_USAGE, "-f: text or json");
-			json_out = strcmp(optarg, "json") == 0;
-			break;
-		case 'h': usage(stdout, RK_EXIT_OK); break;
-		case 'V': rk_version(); break;
 		case O_BASE: base_url = optarg; break;
 		case O_PRICES: pflag = 1; break;
 		case O_PROVIDER: provider = optarg; break;
-		default: usage(stderr, RK_EXIT_USAGE);
+		default:
+			if ((act = rk_opt(&cli, ch, optarg)) != RK_OPT_NEXT)
+				return rk_opt_done(&cli, act);
 		}
+	json_out = cli.format == 1;
 	if (optind < argc)
-		usage(stderr, RK_EXIT_USAGE);
+		return rk_opt_done(&cli, RK_OPT_USAGE);
 	if (rk_prices_load(&prices, msg, sizeof(msg)) == -1)
 		errx(RK_EXIT_CONFIG, "%s", msg);
 	if (pflag)

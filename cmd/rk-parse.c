@@ -10,14 +10,25 @@
 static int cflag, lflag, Pflag, qflag;
 static const char *pflag;
 
-static void
-usage(FILE *fp, int status)
-{
-	fprintf(fp, "usage: rk-parse [-lq] [name | file ...]\n"
-	    "       rk-parse -c [-P] protocol\n"
-	    "       rk-parse -c [-P] -p profile\n");
-	exit(status);
-}
+enum { O_STEPS = RK_OPT_OWN };
+
+static const struct rk_optdef opts[] = {
+	{ 'l', NULL, no_argument, NULL, "list names and descriptions" },
+	{ 'p', NULL, required_argument, "profile",
+	    "with --steps: a profile's steps" },
+	{ 'q', NULL, no_argument, NULL, "check only, print nothing" },
+	{ O_STEPS, "steps", no_argument, NULL,
+	    "print the most steps a protocol or profile runs" },
+	{ RK_OPT_PERF, "performance-mode", no_argument, NULL,
+	    "with --steps: as in performance mode" },
+	RK_OPTS_HELP,
+	RK_OPTS_END
+};
+
+static struct rk_cli cli = { .defs = opts, .usage =
+	"usage: rk-parse [-lq] [name | file ...]\n"
+	"       rk-parse --steps [--performance-mode] protocol\n"
+	"       rk-parse --steps [--performance-mode] -p profile\n" };
 
 /* Report e; returns its exit status. */
 static int
@@ -151,32 +162,33 @@ one_name(struct rk_catalog *c, const char *name)
 int
 main(int argc, char *argv[])
 {
-	struct rk_opts common = { .usage = usage };
 	struct rk_catalog *c;
-	int ch, status = RK_EXIT_OK;
+	struct rk_error e;
+	int ch, act, status = RK_EXIT_OK;
 
-	rk_init(argv[0]);
-	while ((ch = getopt_long(argc, argv, "chlPp:qV", rk_longopts,
-	    NULL)) != -1)
+	if (rk_init(argv[0], &e) != 0)
+		errx(e.code, "%s", e.msg);
+	while ((ch = rk_getopt(&cli, argc, argv)) != -1)
 		switch (ch) {
-		case 'c': cflag = 1; break;
+		case O_STEPS: cflag = 1; break;
 		case 'l': lflag = 1; break;
 		case 'q': qflag = 1; break;
-		default: rk_opt(&common, ch, optarg);
+		default:
+			if ((act = rk_opt(&cli, ch, optarg)) != RK_OPT_NEXT)
+				return rk_opt_done(&cli, act);
 		}
-	Pflag = common.perf;
-	pflag = common.profile;
+	Pflag = cli.perf;
+	pflag = cli.profile;
 	argc -= optind;
 	argv += optind;
-	if ((cflag && (argc != !pflag || lflag || qflag)) || (pflag && !cflag))
-		usage(stderr, RK_EXIT_USAGE);
+	if ((cflag && (argc != !pflag || lflag || qflag)) ||
+	    (pflag && !cflag) || (lflag && argc > 0))
+		return rk_opt_done(&cli, RK_OPT_USAGE);
 	c = rk_catalog_new();
 	if (cflag)
 		status = count(c, argv[0]), argc = 0;
 	else if (argc == 0)
 		status = all(c);
-	else if (lflag)
-		usage(stderr, RK_EXIT_USAGE);
 	for (int i = 0; i < argc; i++) {
 		int rc = strchr(argv[i], '/') || strstr(argv[i], ".y") ?
 		    one_file(c, argv[i]) : one_name(c, argv[i]);

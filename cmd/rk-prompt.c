@@ -14,14 +14,19 @@
 
 static struct rk_runner run;
 
-static void
-usage(FILE *fp, int status)
-{
-	fprintf(fp, "usage: rk-prompt [-P] -p profile [question ...]\n"
-	    "       rk-prompt [-P] protocol [question ...]\n"
-	    "       rk-prompt [-P]\n");
-	exit(status);
-}
+static const struct rk_optdef opts[] = {
+	{ 'p', NULL, required_argument, "profile",
+	    "the profile to run, instead of a protocol" },
+	{ RK_OPT_PERF, "performance-mode", no_argument, NULL,
+	    "compact prompts, no optional steps" },
+	RK_OPTS_HELP,
+	RK_OPTS_END
+};
+
+static struct rk_cli cli = { .defs = opts, .posix = 1, .usage =
+	"usage: rk-prompt [--performance-mode] -p profile [question ...]\n"
+	"       rk-prompt [--performance-mode] protocol [question ...]\n"
+	"       rk-prompt [--performance-mode]\n" };
 
 /* What the runner reads of earlier steps; the rest is copied through. */
 static const char *step_keys[] = { "protocol", "step", "link", "output",
@@ -130,20 +135,16 @@ check_names(struct rk_error *e)
 int
 main(int argc, char *argv[])
 {
-	static const struct option longopts[] = {
-		RK_LONGOPTS,
-		{ "performance-mode", no_argument, NULL, 'P' },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct rk_opts common = { .usage = usage };
 	struct rk_error e;
-	int ch;
+	int ch, act;
 
-	rk_init(argv[0]);
-	while ((ch = getopt_long(argc, argv, "+hPp:V", longopts, NULL)) != -1)
-		rk_opt(&common, ch, optarg);
-	run.perf = common.perf;
-	run.profile = common.profile;
+	if (rk_init(argv[0], &e) != 0)
+		errx(e.code, "%s", e.msg);
+	while ((ch = rk_getopt(&cli, argc, argv)) != -1)
+		if ((act = rk_opt(&cli, ch, optarg)) != RK_OPT_NEXT)
+			return rk_opt_done(&cli, act);
+	run.perf = cli.perf;
+	run.profile = cli.profile;
 	argc -= optind;
 	argv += optind;
 	if (run.profile == NULL && argc > 0)

@@ -13,30 +13,64 @@ static struct rk_index *ix;
 static char ix_err[512];	/* why the index failed to open (-r goes on) */
 static struct rk_index_params params;
 static const char *index_path;
-static const char *tag = "rk-search";
 static size_t budget = 8192;
 static long kflag = 10;
 static int dflag, Lflag, qflag, rflag, vflag, fresh;
 static enum rk_hits_format format;
-static int format_given;
 static const char *pflag;
 static double last_progress = -1;
 
+enum { O_ANALYZER = RK_OPT_OWN, O_BYDOC, O_BYTES, O_CHUNK, O_OVERLAP,
+    O_PARAMS };
+
+static const struct rk_optdef opts[] = {
+	{ 'f', "format", required_argument, "format",
+	    "ndjson or trec; on a terminal, for people" },
+	{ 'i', NULL, required_argument, "index", "the index; default RK_INDEX" },
+	{ 'k', NULL, required_argument, "n", "the number of hits; default 10" },
+	{ 'L', NULL, no_argument, NULL,
+	    "record mode, the hits appended as a new list" },
+	{ 'q', NULL, no_argument, NULL, "with add: no summary, no progress" },
+	{ 'r', NULL, no_argument, NULL, "record mode: hits into each record" },
+	{ 'v', NULL, no_argument, NULL, "with add: name each file skipped" },
+	{ O_ANALYZER, "analyzer", required_argument, "analyzer",
+	    "with add: stem, a stemmer, stop or none" },
+	{ O_BYDOC, "by-doc", no_argument, NULL,
+	    "at most one hit, the best chunk, per document" },
+	{ O_BYTES, "context-bytes", required_argument, "bytes",
+	    "record mode: the most bytes of hit text; default 8K" },
+	{ O_CHUNK, "chunk-size", required_argument, "size",
+	    "with add: chunk size in bytes, 0 for whole documents" },
+	{ O_OVERLAP, "overlap", required_argument, "overlap",
+	    "with add: bytes shared by neighbouring chunks" },
+	{ O_PARAMS, "params", required_argument, "params",
+	    "BM25 and chunking settings: k1=1.2,b=0.75,..." },
+	{ RK_OPT_TAG, "tag", required_argument, "tag",
+	    "the run tag of TREC output; default rk-search" },
+	RK_OPTS_HELP,
+	RK_OPTS_END
+};
+
+/* ndjson's index is RK_HITS_JSON, trec's RK_HITS_TREC, json as ndjson */
+static const char *const formats[] = { "ndjson", "trec", "json", NULL };
+
+static struct rk_cli cli = { .defs = opts, .formats = formats,
+    .tag = "rk-search", .usage =
+	"usage: rk-search -i index [-qv] [--analyzer analyzer] "
+	"[--chunk-size size]\n"
+	"                 [--overlap overlap] [--params params] "
+	"add file|dir ...\n"
+	"       rk-search -i index rm doc ...\n"
+	"       rk-search -i index stats | optimize\n"
+	"       rk-search -i index [-Lr] [-f format] [-k n] [--by-doc]\n"
+	"                 [--context-bytes bytes] [--params params] "
+	"[--tag tag]\n"
+	"                 [query] [word ...]\n" };
+
 static void
-usage(FILE *fp)
+usage(void)
 {
-	fprintf(fp,
-	    "usage: rk-search -i index [-qv] [-a analyzer] [-c size] "
-	    "[-o overlap] [-p params]\n"
-	    "                 add file|dir ...\n"
-	    "       rk-search -i index rm doc ...\n"
-	    "       rk-search -i index stats | optimize\n"
-	    "       rk-search -i index [-dLr] [-b bytes] [-f format] [-k n] "
-	    "[-p params]\n"
-	    "                 [-t tag] [query] [word ...]\n");
-	if (fp == stderr)
-		exit(RK_EXIT_USAGE);
-	exit(rk_finish());
+	exit(rk_opt_done(&cli, RK_OPT_USAGE));
 }
 
 static void __attribute__((noreturn))
@@ -50,13 +84,13 @@ index_failed(void)
 	exit(RK_EXIT_IO);
 }
 
-/* -c, -o: 0 or a size of min bytes or more */
+/* --chunk-size, --overlap: 0 or a size of min bytes or more */
 static void
-size_option(int c, const char *arg, size_t min, size_t *dst)
+size_option(const char *opt, const char *arg, size_t min, size_t *dst)
 {
 	if (strcmp(arg, "0") != 0 && (rk_parse_size(arg, dst) == -1 ||
 	    *dst < min))
-		errx(RK_EXIT_USAGE, "-%c: not 0 or a size%s: '%s'", c,
+		errx(RK_EXIT_USAGE, "--%s: not 0 or a size%s: '%s'", opt,
 		    min > 0 ? " of 16 bytes or more" : "", arg);
 	if (strcmp(arg, "0") == 0)
 		*dst = 0;
@@ -140,7 +174,7 @@ cmd_rm(int argc, char **argv)
 static void
 print_hits(const char *qid, const char *query)
 {
-	struct rk_hits_out out = { format, tag, rk_index_analyzer(ix),
+	struct rk_hits_out out = { format, cli.tag, rk_index_analyzer(ix),
 	    rk_getenv("NO_COLOR") != NULL };
 	struct rk_result *v;
 	size_t n;
@@ -240,37 +274,29 @@ cmd_query(int argc, char **argv)
 	free(query);
 }
 
-static void
+/* one of rk-search's own options; 0 if c is not one */
+static int
 parse_option(int c, struct rk_analyzer *an, struct rk_analyzer **anp)
 {
 	switch (c) {
-	case 'a':
+	case O_ANALYZER:
 		if (rk_analyzer_parse(optarg, an) == -1)
-			errx(RK_EXIT_USAGE, "-a: not stem, a stemmer, stop "
-			    "or none: '%s'", optarg);
+			errx(RK_EXIT_USAGE, "--analyzer: not stem, a stemmer, "
+			    "stop or none: '%s'", optarg);
 		*anp = an;
 		break;
-	case 'b':
+	case O_BYTES:
 		if (rk_parse_size(optarg, &budget) == -1)
-			errx(RK_EXIT_USAGE, "-b: not a size: '%s'", optarg);
+			errx(RK_EXIT_USAGE, "--context-bytes: not a size: '%s'",
+			    optarg);
 		break;
-	case 'c':
-		size_option(c, optarg, 16, &params.chunk);
+	case O_CHUNK:
+		size_option("chunk-size", optarg, 16, &params.chunk);
 		break;
-	case 'd':
+	case O_BYDOC:
 	case 'q':
-	case 'r':
 	case 'v':
-		*(c == 'd' ? &dflag : c == 'q' ? &qflag : c == 'r' ? &rflag :
-		    &vflag) = 1;
-		break;
-	case 'f':
-		format = strcmp(optarg, "json") != 0 &&
-		    rk_parse_hits_format(optarg) ? RK_HITS_TREC : RK_HITS_JSON;
-		format_given = 1;
-		break;
-	case 'h':
-		usage(stdout);
+		*(c == O_BYDOC ? &dflag : c == 'q' ? &qflag : &vflag) = 1;
 		break;
 	case 'i':
 		index_path = optarg;
@@ -280,30 +306,25 @@ parse_option(int c, struct rk_analyzer *an, struct rk_analyzer **anp)
 			errx(RK_EXIT_USAGE, "-k: not 1..100000: '%s'", optarg);
 		break;
 	case 'L':
-		Lflag = rflag = 1;
+		Lflag = cli.records = 1;
 		break;
-	case 'o':
-		size_option(c, optarg, 0, &params.overlap);
+	case O_OVERLAP:
+		size_option("overlap", optarg, 0, &params.overlap);
 		break;
-	case 'p': {
+	case O_PARAMS: {
 		/* checked now, applied over the index's settings later */
 		struct rk_index_params scratch;
 		struct rk_error e;
 
 		if (rk_index_parse_params(optarg, &scratch, &e) != 0)
-			errx(e.code, "-p: %s", e.msg);
+			errx(e.code, "--params: %s", e.msg);
 		pflag = optarg;
 		break;
 	}
-	case 't':
-		tag = rk_parse_run_tag(optarg);
-		break;
-	case 'V':
-		rk_version();
-		break;
 	default:
-		usage(stderr);
+		return 0;
 	}
+	return 1;
 }
 
 /*
@@ -322,7 +343,7 @@ open_index(int create, const struct rk_analyzer *an, int records)
 
 		if (rk_index_settings(ix, &params, pflag, create, &e) ==
 		    RK_EXIT_USAGE)
-			errx(RK_EXIT_USAGE, "-o: %s", e.msg);
+			errx(RK_EXIT_USAGE, "--overlap: %s", e.msg);
 		else if (e.code != 0)
 			index_failed();
 	} else if (records) {
@@ -337,22 +358,21 @@ open_index(int create, const struct rk_analyzer *an, int records)
 int
 main(int argc, char *argv[])
 {
-	static const struct option longopts[] = {
-		{ "format", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct rk_analyzer an, *anp = NULL;
+	struct rk_error e;
 	const char *cmd;
 	char *stats;
-	int c, create, query;
+	int c, act, create, query;
 
-	rk_init(argv[0]);
+	if (rk_init(argv[0], &e) != 0)
+		errx(e.code, "%s", e.msg);
 	params.chunk = params.overlap = (size_t)-1;
-	while ((c = getopt_long(argc, argv, "a:b:c:df:hi:k:Lo:p:qrt:vV",
-	    longopts, NULL)) != -1)
-		parse_option(c, &an, &anp);
+	while ((c = rk_getopt(&cli, argc, argv)) != -1)
+		if (!parse_option(c, &an, &anp) &&
+		    (act = rk_opt(&cli, c, optarg)) != RK_OPT_NEXT)
+			return rk_opt_done(&cli, act);
+	rflag = cli.records;
+	format = cli.format == 1 ? RK_HITS_TREC : RK_HITS_JSON;
 	argc -= optind;
 	argv += optind;
 	if (index_path == NULL && (index_path = rk_getenv("RK_INDEX")) == NULL)
@@ -362,18 +382,18 @@ main(int argc, char *argv[])
 	query = !create && strcmp(cmd, "rm") != 0 &&
 	    strcmp(cmd, "stats") != 0 && strcmp(cmd, "optimize") != 0;
 	if ((create || strcmp(cmd, "rm") == 0) && argc < 2)
-		usage(stderr);
-	if (!format_given && isatty(STDOUT_FILENO) && !rflag)
+		usage();
+	if (!cli.format_set && isatty(STDOUT_FILENO) && !rflag)
 		format = RK_HITS_TERM;
 	open_index(create, create ? anp : NULL, query && rflag);
 	if (anp != NULL && !create)
-		warnx("-a only applies when adding; ignored");
+		warnx("--analyzer only applies when adding; ignored");
 	if (create)
 		cmd_add(argc - 1, argv + 1);
 	else if (strcmp(cmd, "rm") == 0)
 		cmd_rm(argc - 1, argv + 1);
 	else if (argc != 1 && !query)
-		usage(stderr);
+		usage();
 	else if (strcmp(cmd, "optimize") == 0) {
 		if (rk_index_begin(ix) == -1 || rk_index_optimize(ix) == -1 ||
 		    rk_index_commit(ix) == -1)

@@ -19,14 +19,27 @@ static int estimate;	/* a model without a public tokenizer */
 static const struct rk_bpe *bpe;
 static struct rk_bpe_ids ids;
 
-static void
-usage(FILE *fp, int status)
-{
-	fprintf(fp, "usage: rk-tokens [-adi] [--allow-special] "
-	    "[-e encoding | -m model] [file ...]\n"
-	    "       rk-tokens --compile ranks.tiktoken table\n");
-	exit(status);
-}
+enum { O_ALL = RK_OPT_OWN, O_SPECIAL, O_COMPILE, O_DECODE, O_IDS };
+
+static const struct rk_optdef opts[] = {
+	{ 'e', "encoding", required_argument, "encoding",
+	    "the token encoding; default cl100k_base" },
+	{ 'm', "model", required_argument, "model", "the encoding of model" },
+	{ O_ALL, "all", no_argument, NULL, "all input as one text" },
+	{ O_SPECIAL, "allow-special", no_argument, NULL,
+	    "special tokens in the text are special" },
+	{ O_COMPILE, "compile", no_argument, NULL,
+	    "turn a .tiktoken rank file into a table" },
+	{ O_DECODE, "decode", no_argument, NULL, "token ids to text" },
+	{ O_IDS, "ids", no_argument, NULL, "print the token ids, not counts" },
+	RK_OPTS_HELP,
+	RK_OPTS_END
+};
+
+static struct rk_cli cli = { .defs = opts, .usage =
+	"usage: rk-tokens [--all] [--allow-special] [--decode] [--ids]\n"
+	"                 [-e encoding | -m model] [file ...]\n"
+	"       rk-tokens --compile ranks.tiktoken table\n" };
 
 static void
 put_ids(const uint32_t *v, size_t n, char sep)
@@ -284,49 +297,26 @@ open_table(const char *enc, const char *model)
 int
 main(int argc, char *argv[])
 {
-	static const struct option longopts[] = {
-		RK_LONGOPTS,
-		{ "all", no_argument, NULL, 'a' },
-		{ "allow-special", no_argument, NULL, 'S' },
-		{ "compile", no_argument, NULL, 'C' },
-		{ "decode", no_argument, NULL, 'd' },
-		{ "encoding", required_argument, NULL, 'e' },
-		{ "ids", no_argument, NULL, 'i' },
-		{ "model", required_argument, NULL, 'm' },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct rk_opts common = { .usage = usage };
 	const char *enc = NULL, *model = NULL;
+	struct rk_error e;
 	char *all = NULL;
 	size_t alllen = 0, allcap = 0;
-	int c, i, compile = 0;
+	int c, i, act, compile = 0;
 
-	rk_init(argv[0]);
-	while ((c = getopt_long(argc, argv, "ade:him:V", longopts, NULL)) != -1)
+	if (rk_init(argv[0], &e) != 0)
+		errx(e.code, "%s", e.msg);
+	while ((c = rk_getopt(&cli, argc, argv)) != -1)
 		switch (c) {
-		case 'a':
-			aflag = 1;
-			break;
-		case 'C':
-			compile = 1;
-			break;
-		case 'd':
-			dflag = 1;
-			break;
-		case 'e':
-			enc = optarg;
-			break;
-		case 'i':
-			iflag = 1;
-			break;
-		case 'm':
-			model = optarg;
-			break;
-		case 'S':
-			sflag = RK_BPE_SPECIAL;
-			break;
+		case O_ALL: aflag = 1; break;
+		case O_COMPILE: compile = 1; break;
+		case O_DECODE: dflag = 1; break;
+		case 'e': enc = optarg; break;
+		case O_IDS: iflag = 1; break;
+		case 'm': model = optarg; break;
+		case O_SPECIAL: sflag = RK_BPE_SPECIAL; break;
 		default:
-			rk_opt(&common, c, optarg);
+			if ((act = rk_opt(&cli, c, optarg)) != RK_OPT_NEXT)
+				return rk_opt_done(&cli, act);
 		}
 	argc -= optind;
 	argv += optind;
@@ -334,7 +324,7 @@ main(int argc, char *argv[])
 	/* the build turns a .tiktoken rank file into a table */
 	if (compile) {
 		if (argc != 2)
-			usage(stderr, RK_EXIT_USAGE);
+			return rk_opt_done(&cli, RK_OPT_USAGE);
 		if (rk_bpe_compile(argv[0], argv[1]) == -1)
 			errx(RK_EXIT_IO, "%s", rk_bpe_error());
 		return rk_finish();

@@ -27,7 +27,67 @@
 #include "store/store.h"
 #include "trace/trace.h"
 
-enum { OPT_HELP = 256, OPT_VERSION };
+enum { O_BATCH = RK_OPT_OWN, O_BEFORE, O_EXPECT, O_NOSTORE, O_SINCE,
+    O_UNTIL };
+
+static const struct rk_optdef opts[] = {
+	{ 'd', NULL, required_argument, "db", "the trace database" },
+	{ 'f', NULL, required_argument, "format",
+	    "json or text; default text on a terminal" },
+	{ 'n', NULL, required_argument, "limit", "at most limit runs" },
+	{ 'p', NULL, required_argument, "profile", "runs of this profile" },
+	{ 's', NULL, required_argument, "status",
+	    "runs completed, failed or incomplete" },
+	{ 't', NULL, required_argument, "protocol", "runs of this protocol" },
+	{ O_BATCH, "batch", required_argument, "id", "runs of this batch" },
+	{ O_BEFORE, "before", required_argument, "date",
+	    "prune: the runs before date" },
+	{ O_EXPECT, "expect", required_argument, "count",
+	    "store: count records are coming" },
+	{ O_NOSTORE, "no-store", no_argument, NULL,
+	    "store: pass the records on, store nothing" },
+	{ O_SINCE, "since", required_argument, "date", "runs since date" },
+	{ O_UNTIL, "until", required_argument, "date", "runs until date" },
+	RK_OPTS_HELP,
+	RK_OPTS_END
+};
+
+static const char *const formats[] = { "json", "text", NULL };
+
+#define USAGE \
+	"usage: rk-trace [-d db] [-f json | text] [--expect count] " \
+	"[--no-store]\n" \
+	"                [store [file ...]]\n" \
+	"       rk-trace [-d db] [-f json | text] ls [--batch id] " \
+	"[-p profile]\n" \
+	"                [-t protocol] [-s status] [--since date] " \
+	"[--until date]\n" \
+	"                [-n limit]\n" \
+	"       rk-trace [-d db] [-f json | text] show id ...\n" \
+	"       rk-trace [-d db] [-f json | text] last [--batch id] " \
+	"[-p profile]\n" \
+	"                [-t protocol] [-s status] [--since date] " \
+	"[--until date]\n" \
+	"       rk-trace [-d db] [-f json | text] search [--batch id] " \
+	"[-p profile]\n" \
+	"                [-t protocol] [-s status] [--since date] " \
+	"[--until date]\n" \
+	"                [-n limit] word ...\n" \
+	"       rk-trace [-d db] export [--batch id] [-p profile] " \
+	"[-t protocol]\n" \
+	"                [-s status] [--since date] [--until date] " \
+	"[-n limit]\n" \
+	"       rk-trace [-d db] import [file ...]\n" \
+	"       rk-trace [-d db] [-f json | text] merge db ...\n" \
+	"       rk-trace [-d db] done --batch id\n" \
+	"       rk-trace [-d db] rm id ...\n" \
+	"       rk-trace [-d db] [-f json | text] prune --before date\n"
+
+/* the options before the command, and those of the command */
+static struct rk_cli cli = { .defs = opts, .formats = formats, .posix = 1,
+    .usage = USAGE };
+static struct rk_cli sub = { .defs = opts, .formats = formats,
+    .usage = USAGE };
 
 const char *dflag;		/* the database */
 int fflag = FMT_AUTO;
@@ -36,49 +96,22 @@ static int nflag;		/* store mode: do not store */
 static long eflag = -1;		/* store mode: records expected */
 
 void
-usage(FILE *fp)
+usage(void)
 {
-	const char *p = rk_progname;
-
-	fprintf(fp,
-	    "usage: %s [-n] [-d db] [-e count] [-f json | text]"
-	    " [store [file ...]]\n"
-	    "       %s [-d db] [-f json | text] ls [--batch id] [-p profile]\n"
-	    "                [-t protocol] [-s status] [--since date]"
-	    " [--until date]\n"
-	    "                [-n limit]\n"
-	    "       %s [-d db] [-f json | text] show id ...\n"
-	    "       %s [-d db] [-f json | text] last [--batch id] [-p profile]\n"
-	    "                [-t protocol] [-s status] [--since date]"
-	    " [--until date]\n"
-	    "       %s [-d db] [-f json | text] search [--batch id]"
-	    " [-p profile]\n"
-	    "                [-t protocol] [-s status] [--since date]"
-	    " [--until date]\n"
-	    "                [-n limit] word ...\n"
-	    "       %s [-d db] export [--batch id] [-p profile] [-t protocol]\n"
-	    "                [-s status] [--since date] [--until date]"
-	    " [-n limit]\n"
-	    "       %s [-d db] import [file ...]\n"
-	    "       %s [-d db] [-f json | text] merge db ...\n"
-	    "       %s [-d db] done --batch id\n"
-	    "       %s [-d db] rm id ...\n"
-	    "       %s [-d db] [-f json | text] prune --before date\n",
-	    p, p, p, p, p, p, p, p, p, p, p);
-	if (fp == stdout)
-		exit(rk_finish());
-	exit(RK_EXIT_USAGE);
+	exit(rk_opt_done(&cli, RK_OPT_USAGE));
 }
 
+/* -h, -V, -f, or else a usage error, for the command line c */
 static void
-set_format(const char *arg)
+common_opt(struct rk_cli *c, int ch)
 {
-	if (strcmp(arg, "json") == 0)
-		fflag = FMT_JSON;
-	else if (strcmp(arg, "text") == 0)
-		fflag = FMT_TEXT;
-	else
-		errx(RK_EXIT_USAGE, "-f: not json or text: '%s'", arg);
+	int act;
+
+	if ((act = rk_opt(c, ch, optarg)) != RK_OPT_NEXT)
+		exit(rk_opt_done(c, act));
+	if (ch != 'f')
+		usage();
+	fflag = c->format == 1 ? FMT_TEXT : FMT_JSON;
 }
 
 int
@@ -152,9 +185,6 @@ parse_opt(int c, struct args *a)
 	case 'd':
 		dflag = optarg;
 		break;
-	case 'f':
-		set_format(optarg);
-		break;
 	case 'n':
 		if (rk_parse_uint(optarg, 1000000000, &a->f.limit) == -1 ||
 		    a->f.limit < 1)
@@ -173,18 +203,34 @@ parse_opt(int c, struct args *a)
 			    "incomplete: '%s'", optarg);
 		a->f.status = optarg;
 		break;
-	case 'B':
+	case O_BATCH:
 		a->f.batch = optarg;
 		break;
-	case 'S':
+	case O_SINCE:
 		parse_date("--since", optarg, a->f.since);
 		break;
-	case 'U':
+	case O_UNTIL:
 		parse_date("--until", optarg, a->f.until);
 		break;
-	case 'O':
+	case O_BEFORE:
 		parse_date("--before", optarg, a->before);
 		break;
+	default:
+		common_opt(&sub, c);
+	}
+}
+
+/* c as parse_args()'s allowed names it */
+static int
+letter(int c)
+{
+	switch (c) {
+	case O_BATCH: return 'B';
+	case O_SINCE: return 'S';
+	case O_UNTIL: return 'U';
+	case O_BEFORE: return 'O';
+	case O_EXPECT: case O_NOSTORE: return 'x';	/* before it only */
+	default: return c;
 	}
 }
 
@@ -196,27 +242,16 @@ parse_opt(int c, struct args *a)
 void
 parse_args(int argc, char *argv[], const char *allowed, struct args *a)
 {
-	static const struct option opts[] = {
-		{ "batch", required_argument, NULL, 'B' },
-		{ "before", required_argument, NULL, 'O' },
-		{ "help", no_argument, NULL, OPT_HELP },
-		{ "since", required_argument, NULL, 'S' },
-		{ "until", required_argument, NULL, 'U' },
-		{ NULL, 0, NULL, 0 }
-	};
 	int c;
 
 	memset(a, 0, sizeof(*a));
 	optind = 0;	/* getopt afresh, argv[0] is the command */
-	while ((c = getopt_long(argc, argv, "d:f:n:p:s:t:", opts, NULL)) !=
-	    -1) {
-		if (c == OPT_HELP)
-			usage(stdout);
-		if (c == '?' || strchr(allowed, c) == NULL) {
-			if (c != '?')
-				warnx("%s: option %s does not apply",
-				    argv[0], argv[optind - 1]);
-			usage(stderr);
+	while ((c = rk_getopt(&sub, argc, argv)) != -1) {
+		if (c != '?' && c != 'h' && c != 'V' &&
+		    strchr(allowed, letter(c)) == NULL) {
+			warnx("%s: option %s does not apply", argv[0],
+			    argv[optind - 1]);
+			usage();
 		}
 		parse_opt(c, a);
 	}
@@ -260,48 +295,34 @@ static const struct {
 static void
 global_options(int argc, char *argv[])
 {
-	static const struct option opts[] = {
-		{ "help", no_argument, NULL, OPT_HELP },
-		{ "version", no_argument, NULL, OPT_VERSION },
-		{ NULL, 0, NULL, 0 }
-	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+d:e:f:hnV", opts, NULL)) != -1)
+	while ((c = rk_getopt(&cli, argc, argv)) != -1)
 		switch (c) {
 		case 'd':
 			dflag = optarg;
 			break;
-		case 'e':
+		case O_EXPECT:
 			if (rk_parse_uint(optarg, 1000000000, &eflag) == -1)
-				errx(RK_EXIT_USAGE, "-e: not a count: '%s'",
-				    optarg);
+				errx(RK_EXIT_USAGE, "--expect: not a count: "
+				    "'%s'", optarg);
 			break;
-		case 'f':
-			set_format(optarg);
-			break;
-		case 'n':
+		case O_NOSTORE:
 			nflag = 1;
 			break;
-		case 'h':
-		case OPT_HELP:
-			usage(stdout);
-			break;
-		case 'V':
-		case OPT_VERSION:
-			rk_version();
-			break;
 		default:
-			usage(stderr);
+			common_opt(&cli, c);
 		}
 }
 
 int
 main(int argc, char *argv[])
 {
+	struct rk_error e;
 	size_t i;
 
-	rk_init(argv[0]);
+	if (rk_init(argv[0], &e) != 0)
+		errx(e.code, "%s", e.msg);
 	global_options(argc, argv);
 	argc -= optind;
 	argv += optind;
@@ -318,12 +339,12 @@ main(int argc, char *argv[])
 		if (strcmp(argv[0], commands[i].name) != 0)
 			continue;
 		if ((nflag || eflag >= 0) && commands[i].fn != cmd_store) {
-			warnx("%s: -%c applies to store mode only", argv[0],
-			    nflag ? 'n' : 'e');
-			usage(stderr);
+			warnx("%s: --%s applies to store mode only", argv[0],
+			    nflag ? "no-store" : "expect");
+			usage();
 		}
 		return commands[i].fn(argc, argv);
 	}
 	warnx("%s: no such command", argv[0]);
-	usage(stderr);
+	usage();
 }

@@ -1,9 +1,9 @@
 /*
- * rk-vote: self-consistency.  With -s it makes samples of each question
+ * rk-vote: self-consistency.  With --sample it makes samples of each question
  * (copies of its record, each at its own temperature); otherwise it reads
  * finished samples, groups them by question and writes each group's vote,
  * or with --next how many more samples each group needs.  rk think -n
- * runs: rk-vote -s | rk-prompt | rk-llm ... | rk-vote.
+ * runs: rk-vote --sample | rk-prompt | rk-llm ... | rk-vote.
  */
 #include <err.h>
 #include <getopt.h>
@@ -17,18 +17,40 @@
 static struct rk_vote_opts vo;
 static int text, next, n_given;
 
-static void
-usage(FILE *fp, int status)
-{
-	fprintf(fp, "usage: rk-vote [-f text | json] [-m method] [-n samples] "
-	    "[-t threshold] [file]\n"
-	    "       rk-vote --next [-m method] [-n samples] [-t threshold] "
-	    "[file]\n"
-	    "       rk-vote -s first:count [-g group] [-n samples] "
-	    "[--spread spread]\n"
-	    "               [question ...]\n");
-	exit(status);
-}
+enum { O_GROUP = RK_OPT_OWN, O_METHOD, O_NEXT, O_SAMPLE, O_SPREAD,
+    O_THRESHOLD };
+
+static const struct rk_optdef opts[] = {
+	{ 'f', NULL, required_argument, "format", "json (default) or text" },
+	{ 'n', NULL, required_argument, "samples",
+	    "samples a question, 1 to 1000; default 5" },
+	{ O_GROUP, "group", required_argument, "group",
+	    "with --sample: the group the samples join" },
+	{ O_METHOD, "method", required_argument, "method",
+	    "majority, confidence, cisc or unanimous" },
+	{ O_NEXT, "next", no_argument, NULL,
+	    "say how many more samples each group needs" },
+	{ O_SAMPLE, "sample", required_argument, "first:count",
+	    "make samples first to first+count-1" },
+	{ O_SPREAD, "spread", required_argument, "spread",
+	    "how far the samples' temperatures reach, 0 to 2" },
+	{ O_THRESHOLD, "threshold", required_argument, "threshold",
+	    "the leading share that ends sampling early" },
+	RK_OPTS_HELP,
+	RK_OPTS_END
+};
+
+static const char *const formats[] = { "json", "text", NULL };
+
+static struct rk_cli cli = { .defs = opts, .formats = formats, .posix = 1,
+    .usage =
+	"usage: rk-vote [-f text | json] [-n samples] [--method method]\n"
+	"               [--threshold threshold] [file]\n"
+	"       rk-vote --next [-n samples] [--method method] "
+	"[--threshold threshold]\n"
+	"               [file]\n"
+	"       rk-vote --sample first:count [-n samples] [--group group]\n"
+	"               [--spread spread] [question ...]\n" };
 
 /* ---- making samples ---------------------------------------------------- */
 
@@ -60,7 +82,7 @@ parse_range(const char *s)
 	first = strtol(s, &end, 10);
 	if (end == s || *end != ':' || first < 0 ||
 	    rk_parse_uint(end + 1, 1000, &count) == -1 || count < 1)
-		errx(RK_EXIT_USAGE, "-s: not first:count such as 0:3: '%s'", s);
+		errx(RK_EXIT_USAGE, "--sample: not first:count such as 0:3: '%s'", s);
 }
 
 /* ---- voting ------------------------------------------------------------ */
@@ -147,32 +169,16 @@ vote_all(struct rk_reader *r)
 static void
 options(int argc, char *argv[])
 {
-	enum { O_NEXT = 256, O_SPREAD };
-	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "next", no_argument, NULL, O_NEXT },
-		{ "spread", required_argument, NULL, O_SPREAD },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 }
-	};
-	int ch;
+	int ch, act;
 
-	while ((ch = getopt_long(argc, argv, "+f:g:hm:n:s:t:V", longopts,
-	    NULL)) != -1)
+	while ((ch = rk_getopt(&cli, argc, argv)) != -1)
 		switch (ch) {
-		case 'f':
-			if (strcmp(optarg, "text") != 0 &&
-			    strcmp(optarg, "json") != 0)
-				errx(RK_EXIT_USAGE, "-f: text or json, not "
-				    "'%s'", optarg);
-			text = strcmp(optarg, "text") == 0;
-			break;
-		case 'g': group = optarg; break;
-		case 'h': usage(stdout, RK_EXIT_OK); break;
-		case 'm':
+		case O_GROUP: group = optarg; break;
+		case O_METHOD:
 			if (rk_vote_method_parse(optarg, &vo.method) == -1)
-				errx(RK_EXIT_USAGE, "-m: majority, confidence, "
-				    "cisc or unanimous, not '%s'", optarg);
+				errx(RK_EXIT_USAGE, "--method: majority, "
+				    "confidence, cisc or unanimous, not '%s'",
+				    optarg);
 			break;
 		case 'n':
 			if (rk_parse_uint(optarg, 1000, &vo.samples) == -1 ||
@@ -181,14 +187,13 @@ options(int argc, char *argv[])
 				    "1000: '%s'", optarg);
 			n_given = 1;
 			break;
-		case 's': parse_range(optarg); break;
-		case 't':
+		case O_SAMPLE: parse_range(optarg); break;
+		case O_THRESHOLD:
 			if (rk_parse_double(optarg, &vo.threshold) == -1 ||
 			    vo.threshold <= 0 || vo.threshold > 1)
-				errx(RK_EXIT_USAGE, "-t: not a share above 0 up "
-				    "to 1: '%s'", optarg);
+				errx(RK_EXIT_USAGE, "--threshold: not a share "
+				    "above 0 up to 1: '%s'", optarg);
 			break;
-		case 'V': rk_version(); break;
 		case O_NEXT: next = 1; break;
 		case O_SPREAD:
 			if (rk_parse_double(optarg, &vo.spread) == -1 ||
@@ -196,17 +201,22 @@ options(int argc, char *argv[])
 				errx(RK_EXIT_USAGE, "--spread: not a number from "
 				    "0 to 2: '%s'", optarg);
 			break;
-		default: usage(stderr, RK_EXIT_USAGE);
+		default:
+			if ((act = rk_opt(&cli, ch, optarg)) != RK_OPT_NEXT)
+				exit(rk_opt_done(&cli, act));
 		}
+	text = cli.format == 1;
 }
 
 int
 main(int argc, char *argv[])
 {
 	struct rk_reader *r;
+	struct rk_error e;
 	json_t *rec;
 
-	rk_init(argv[0]);
+	if (rk_init(argv[0], &e) != 0)
+		errx(e.code, "%s", e.msg);
 	rk_vote_defaults(&vo);
 	options(argc, argv);
 	argc -= optind;
@@ -221,7 +231,7 @@ main(int argc, char *argv[])
 		return rk_finish();
 	}
 	if (argc > 1)
-		usage(stderr, RK_EXIT_USAGE);
+		return rk_opt_done(&cli, RK_OPT_USAGE);
 	if (argc == 1 && strcmp(argv[0], "-") != 0 &&
 	    freopen(argv[0], "r", stdin) == NULL)
 		err(RK_EXIT_IO, "%s", argv[0]);

@@ -111,7 +111,7 @@ main(void)
 	struct rk_protocol *p;
 	char *e;
 
-	rk_init("micro");
+	rk_init("micro", NULL);
 	c = rk_catalog_new();
 	if ((p = rk_catalog_protocol(c, "gigathink", &e)) == NULL)
 		errx(1, "%s", e);

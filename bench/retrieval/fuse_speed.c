@@ -29,7 +29,7 @@ main(int argc, char *argv[])
 	long rounds = argc > 1 ? atol(argv[1]) : 20000;
 	double *t = rk_xmalloc(rounds * sizeof(*t));
 
-	rk_init(argv[0]);
+	rk_init(argv[0], NULL);
 	for (int i = 0; i < 150; i++)
 		snprintf(ids[i], sizeof(ids[i]), "doc%d", (i * 7919) % 100003);
 	for (int i = 0; i < 100; i++) {

@@ -203,7 +203,7 @@ main(int argc, char *argv[])
 	FILE *fp;
 	int ours_only;
 
-	rk_init(argv[0]);
+	rk_init(argv[0], NULL);
 	if (argc < 3)
 		errx(RK_EXIT_USAGE, "usage: rk-search-speed INDEX QUERIES.tsv "
 		    "[ROUNDS]");

@@ -31,7 +31,7 @@ main(int argc, char *argv[])
 	FILE *fp;
 	ssize_t n;
 
-	rk_init(argv[0]);
+	rk_init(argv[0], NULL);
 	if (argc != 5 || rk_parse_uint(argv[3], 64, &passes) == -1 ||
 	    passes < 1)
 		errx(2, "usage: tokens-bench encoding docs.ndjson passes "

@@ -50,7 +50,7 @@ main(int argc, char *argv[])
 	long n, i;
 	int fd;
 
-	rk_init(argv[0]);
+	rk_init(argv[0], NULL);
 	if (argc != 4 || rk_parse_uint(argv[3], 10000000, &n) == -1 || n < 1)
 		errx(RK_EXIT_USAGE, "usage: trace-store record-file db n");
 	if ((fp = fopen(argv[1], "r")) == NULL)

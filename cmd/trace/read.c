@@ -93,7 +93,7 @@ cmd_list(int argc, char *argv[], rk_run_fn *fn, int oldest_first)
 		a.f.match = words;
 	} else if (a.argc > 0) {
 		warnx("%s: unexpected argument '%s'", argv[0], a.argv[0]);
-		usage(stderr);
+		usage();
 	}
 	if ((st = open_store(STORE_READ)) == NULL)
 		return rk_finish();
@@ -144,7 +144,7 @@ cmd_ids(int argc, char *argv[], int rm)
 		fflag = FMT_TEXT;
 	parse_args(argc, argv, rm ? "d" : "df", &a);
 	if (a.argc == 0)
-		usage(stderr);
+		usage();
 	if ((st = open_store(STORE_READ)) == NULL)
 		return rk_finish();
 	for (i = 0; i < a.argc; i++) {

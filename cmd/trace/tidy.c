@@ -51,7 +51,7 @@ cmd_merge(int argc, char *argv[])
 		fflag = FMT_TEXT;
 	parse_args(argc, argv, "df", &a);
 	if (a.argc == 0)
-		usage(stderr);
+		usage();
 	if ((st = open_store(STORE_CREATE)) == NULL)
 		return rk_finish();
 	for (i = 0; i < a.argc; i++) {
@@ -91,7 +91,7 @@ cmd_done(int argc, char *argv[])
 	parse_args(argc, argv, "dB", &a);
 	if (a.f.batch == NULL || a.argc > 0) {
 		warnx("done: needs --batch id and nothing else");
-		usage(stderr);
+		usage();
 	}
 	if ((st = open_store(STORE_EMPTY_IF_MISSING)) == NULL)
 		return rk_finish();
@@ -113,7 +113,7 @@ cmd_prune(int argc, char *argv[])
 	parse_args(argc, argv, "dfO", &a);
 	if (a.argc > 0 || a.before[0] == '\0') {
 		warnx("prune: needs --before date and nothing else");
-		usage(stderr);
+		usage();
 	}
 	if ((st = open_store(STORE_READ)) == NULL)
 		return rk_finish();

@@ -21,7 +21,7 @@ struct args {
 	char	**argv;
 };
 
-void	 usage(FILE *) __attribute__((noreturn));
+void	 usage(void) __attribute__((noreturn));
 int	 text_output(void);
 /* open_store(): a missing database is created, an error, or empty */
 enum { STORE_CREATE = 1, STORE_READ = 0, STORE_EMPTY_IF_MISSING = 2 };

@@ -1,5 +1,4 @@
 /* resource limits: the seed's defaults, each overridable from RK_MAX_* */
-#include <err.h>
 #include <stdlib.h>
 
 #include "core/rk.h"
@@ -11,25 +10,32 @@ struct rk_limits rk_limits = {
 	.concurrency = 10,
 };
 
-static void
-load_size(const char *var, size_t *dst)
+static int
+load_size(const char *var, size_t *dst, struct rk_error *e)
 {
 	const char *v = rk_getenv(var);
 
 	if (v != NULL && rk_parse_size(v, dst) == -1)
-		errx(RK_EXIT_USAGE, "%s: not a size: '%s'", var, v);
+		return rk_error_set(e, RK_EXIT_USAGE, "%s: not a size: '%s'",
+		    var, v);
+	return 0;
 }
 
-void
-rk_limits_load(void)
+/* The limits from the environment; a bad one is RK_EXIT_USAGE. */
+int
+rk_limits_load(struct rk_error *e)
 {
 	const char *v;
+	int rc;
 
-	load_size("RK_MAX_RECORD", &rk_limits.record);
-	load_size("RK_MAX_RESPONSE", &rk_limits.response);
-	load_size("RK_MAX_DOCUMENT", &rk_limits.document);
+	if ((rc = load_size("RK_MAX_RECORD", &rk_limits.record, e)) != 0 ||
+	    (rc = load_size("RK_MAX_RESPONSE", &rk_limits.response, e)) != 0 ||
+	    (rc = load_size("RK_MAX_DOCUMENT", &rk_limits.document, e)) != 0)
+		return rc;
 	if ((v = rk_getenv("RK_MAX_CONCURRENCY")) != NULL &&
 	    (rk_parse_uint(v, 1024, &rk_limits.concurrency) == -1 ||
 	    rk_limits.concurrency < 1))
-		errx(RK_EXIT_USAGE, "RK_MAX_CONCURRENCY: not 1..1024: '%s'", v);
+		return rk_error_set(e, RK_EXIT_USAGE,
+		    "RK_MAX_CONCURRENCY: not 1..1024: '%s'", v);
+	return 0;
 }

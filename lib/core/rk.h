@@ -53,10 +53,10 @@ int	 rk_error_set(struct rk_error *, int code, const char *fmt, ...)
 
 extern const char *rk_progname;
 
-void	 rk_init(const char *progname);
+int	 rk_init(const char *progname, struct rk_error *);
 void	 rk_exit_status(int status);	/* remember the highest */
 int	 rk_finish(void);		/* check stdout, return the status */
-void	 rk_version(void);
+void	 rk_version(void);		/* prints it */
 void	*rk_xmalloc(size_t);
 void	*rk_xrealloc(void *, size_t);
 char	*rk_xstrdup(const char *);
@@ -79,27 +79,59 @@ char	*rk_xdg_path(const char *kind, const char *file);
 char	*rk_exe_dir(void);
 char	*rk_join_args(int argc, char *argv[]);
 
-/* opt.c: the options several tools share */
+/*
+ * opt.c: the command line.  A tool's options are a table, ended by
+ * RK_OPTS_END, from which rk_getopt() parses and rk_help() prints; main
+ * hands rk_opt() the options that are not its own, and rk_opt_done() any
+ * action other than RK_OPT_NEXT, returning with its status.
+ */
 
-struct rk_opts {
-	void	(*usage)(FILE *, int status);	/* the tool's; exits */
-	int	 perf;		/* -P: performance mode */
-	const char *profile;	/* -p profile */
-	int	 records;	/* -r: records in and out */
-	int	 trec;		/* -f trec (1) or ndjson (0) */
-	int	 format_set;	/* -f given */
-	const char *tag;	/* -t: the TREC run tag */
+enum {
+	RK_OPT_PERF = 256,	/* --performance-mode */
+	RK_OPT_TAG,		/* --tag: the TREC run tag */
+	RK_OPT_OWN = 300	/* a tool's own long options from here */
 };
 
-/* the long options every tool has, before its own */
-#define RK_LONGOPTS	{ "help", no_argument, NULL, 'h' }, \
-			{ "version", no_argument, NULL, 'V' }
+enum { RK_OPT_NEXT, RK_OPT_HELP, RK_OPT_VERSION, RK_OPT_USAGE };
 
-extern const struct option rk_longopts[];	/* those alone */
+#define RK_OPT_MAX	48	/* long options a tool may have */
 
-void	 rk_opt(struct rk_opts *, int ch, const char *arg);
-int	 rk_parse_hits_format(const char *);
-const char *rk_parse_run_tag(const char *);
+struct rk_optdef {
+	int	 ch;		/* the letter, or RK_OPT_* for a long one alone */
+	const char *name;	/* the long option, or NULL */
+	int	 has_arg;	/* no_argument, required_ or optional_argument */
+	const char *arg;	/* the argument's name in the help */
+	const char *help;	/* one line */
+};
+
+#define RK_OPTS_END	{ 0, NULL, 0, NULL, NULL }
+#define RK_OPTS_HELP \
+	{ 'h', "help", no_argument, NULL, "print this help and exit" }, \
+	{ 'V', "version", no_argument, NULL, "print the version and exit" }
+
+struct rk_cli {
+	const char *usage;	/* "usage: ...\n", the SYNOPSIS */
+	const struct rk_optdef *defs;
+	int	 posix;		/* the options end at the first operand */
+	const char *const *formats;	/* what -f takes; the first by default */
+	/* the shared options, as rk_opt() found them */
+	int	 perf;		/* --performance-mode */
+	const char *profile;	/* -p profile */
+	int	 records;	/* -r: records in and out */
+	int	 format;	/* -f: an index in formats */
+	int	 format_set;	/* -f given */
+	const char *tag;	/* --tag */
+	struct rk_error err;	/* why RK_OPT_USAGE, when code is set */
+	/* made from defs by the first rk_getopt() */
+	int	 built;
+	char	 shortopts[3 * 62 + 2];	/* '+', each letter, "::" */
+	struct option longopts[RK_OPT_MAX + 1];
+};
+
+int	 rk_getopt(struct rk_cli *, int argc, char *argv[]);
+int	 rk_opt(struct rk_cli *, int ch, const char *arg);
+int	 rk_opt_done(struct rk_cli *, int action);
+void	 rk_help(FILE *, const struct rk_cli *);
 
 /* chain.c: a pipeline of processes fed and read by its caller */
 
@@ -138,7 +170,7 @@ struct rk_limits {
 
 extern struct rk_limits rk_limits;
 
-void	 rk_limits_load(void);
+int	 rk_limits_load(struct rk_error *);
 
 /* record.c: NDJSON records */
 

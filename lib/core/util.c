@@ -21,8 +21,12 @@
 const char *rk_progname = "rk";
 static atomic_int exit_status;
 
-void
-rk_init(const char *progname)
+/*
+ * What every program does first.  Returns 0, or the status of a bad
+ * setting in the environment (said in *e).
+ */
+int
+rk_init(const char *progname, struct rk_error *e)
 {
 	const char *slash = strrchr(progname, '/');
 
@@ -30,7 +34,7 @@ rk_init(const char *progname)
 	setprogname(rk_progname);
 	/* jansson would otherwise open /dev/urandom for its hash seed */
 	json_object_seed(arc4random() | 1);
-	rk_limits_load();
+	return rk_limits_load(e);
 }
 
 void
@@ -79,7 +83,6 @@ void
 rk_version(void)
 {
 	printf("%s %s\n", rk_progname, RK_VERSION);
-	exit(rk_finish());
 }
 
 void *

@@ -75,7 +75,7 @@ load(struct ranks *r, const char *name)
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	rk_init("fuzz-bpe");
+	rk_init("fuzz-bpe", NULL);
 	load(&enc[0], "cl100k_base");
 	load(&enc[1], "o200k_base");
 	return 0;

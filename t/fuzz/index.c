@@ -17,7 +17,7 @@ static char *path, *wal, *shm;
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	rk_init("fuzz-index");
+	rk_init("fuzz-index", NULL);
 	path = fuzz_path("index.db");
 	rk_asprintf(&wal, "%s-wal", path);
 	rk_asprintf(&shm, "%s-shm", path);

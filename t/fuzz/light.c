@@ -18,7 +18,7 @@ static const char *step_keys[] = { "id", "output", "text", NULL };
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	rk_init("fuzz-light");
+	rk_init("fuzz-light", NULL);
 	return 0;
 }
 

@@ -19,7 +19,7 @@
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	rk_init("fuzz-record");
+	rk_init("fuzz-record", NULL);
 	return 0;
 }
 

@@ -14,7 +14,7 @@
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	rk_init("fuzz-reply");
+	rk_init("fuzz-reply", NULL);
 	return 0;
 }
 

@@ -77,7 +77,7 @@ seed(const char *path, const char *terms)
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	rk_init("fuzz-seg");
+	rk_init("fuzz-seg", NULL);
 	if (rk_getenv("RK_FUZZ_SEED") != NULL)
 		seed(rk_getenv("RK_FUZZ_SEED"), rk_getenv("RK_FUZZ_TERMS"));
 	FUZZ_CHECK(sqlite3_open(":memory:", &db) == SQLITE_OK, "sqlite");

@@ -15,7 +15,7 @@
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	rk_init("fuzz-sse");
+	rk_init("fuzz-sse", NULL);
 	return 0;
 }
 

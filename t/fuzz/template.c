@@ -14,7 +14,7 @@
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	rk_init("fuzz-template");
+	rk_init("fuzz-template", NULL);
 	return 0;
 }
 

@@ -17,7 +17,7 @@
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	rk_init("fuzz-yaml");
+	rk_init("fuzz-yaml", NULL);
 	setenv("RK_NO_YAML_CACHE", "1", 1);
 	setenv("RK_PROTOCOL_PATH", fuzz_dir(), 1);
 	return 0;

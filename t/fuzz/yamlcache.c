@@ -65,7 +65,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	char *dir, *err;
 	struct ynode *root;
 
-	rk_init("fuzz-yamlcache");
+	rk_init("fuzz-yamlcache", NULL);
 	unsetenv("RK_NO_YAML_CACHE");
 	setenv("XDG_CACHE_HOME", fuzz_dir(), 1);
 	dir = fuzz_path("p");
