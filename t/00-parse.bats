@@ -38,17 +38,17 @@ load helper
 	    '[0.95,[["gigathink","question","always"],["laserlogic","gigathink.synthesize","always"],["bedrock","laserlogic.check_validity","always"],["proofguard","bedrock.identify_axioms","always"],["brutalhonesty","proofguard.triangulate","always"],["proofguard","brutalhonesty.verdict","confidence < 0.95"],["conclude","question","always"]],0.3]' ]
 }
 
-@test "rk-parse -c counts the most steps a pipeline can run" {
-	run rk-parse -c -p quick
+@test "rk-parse --steps counts the most steps a pipeline can run" {
+	run rk-parse --steps -p quick
 	assert_output 7
-	run rk-parse -c -p paranoid
+	run rk-parse --steps -p paranoid
 	assert_output 19
-	run rk-parse -c -P -p paranoid
+	run rk-parse --steps --performance-mode -p paranoid
 	assert_output 18
 	# a protocol alone is followed by the conclusion
-	run rk-parse -c laserlogic
+	run rk-parse --steps laserlogic
 	assert_output 4
-	run rk-parse -c conclude
+	run rk-parse --steps conclude
 	assert_output 1
 }
 
@@ -87,10 +87,10 @@ EOF2
 	run rk-parse nosuch
 	assert_status 4
 	assert_output "rk-parse: nosuch: no such protocol or profile"
-	run rk-parse -c ../x
+	run rk-parse --steps ../x
 	assert_status 4
 	assert_output "rk-parse: bad protocol name '../x'"
-	run rk-parse -c -p ../x
+	run rk-parse --steps -p ../x
 	assert_status 4
 	assert_output "rk-parse: bad profile name '../x'"
 }
@@ -134,9 +134,9 @@ EOF2
 	assert_output "rk-parse 0.1.0"
 	run rk-parse -x
 	assert_status 2
-	run rk-parse -c
+	run rk-parse --steps
 	assert_status 2
-	run rk-parse -c -p quick gigathink
+	run rk-parse --steps -p quick gigathink
 	assert_status 2
 	run rk-parse -p quick
 	assert_status 2
@@ -270,7 +270,7 @@ protocol() {
 		    for (i = 0; i < n; i++) print "      - protocol: s64" }' >p/l$n.yaml
 	done
 	export RK_PROTOCOL_PATH="$TMP/p"
-	run rk-parse -c s64
+	run rk-parse --steps s64
 	assert_output 64
 	run rk-parse -q p/s65.yaml
 	assert_status 4

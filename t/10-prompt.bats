@@ -131,10 +131,10 @@ List 5-10 distinct dimensions of it (economic," ]
 }
 
 @test "performance mode uses compact prompts and skips optional steps" {
-	rk-prompt -P gigathink "q" | rk-llm --mock | rk-prompt -P gigathink >a.json
+	rk-prompt --performance-mode gigathink "q" | rk-llm --mock | rk-prompt --performance-mode gigathink >a.json
 	[ "$(jq -r '.request.messages[1].content' a.json | sed '/^$/d' | tail -1)" = "One key insight per dimension." ]
 	export RK_MOCK_CONFIDENCE=0.8
-	run steps "-P laserlogic" 3 < <(rk-prompt -P laserlogic "q")
+	run steps "--performance-mode laserlogic" 3 < <(rk-prompt --performance-mode laserlogic "q")
 	[ "$(printf '%s' "$output" | jq -c '[.steps[].step]')" = '["extract_claims","check_validity","answer"]' ]
 }
 
@@ -277,9 +277,9 @@ after" ]
 @test "a request carries its step's number in the run" {
 	rk-prompt gigathink "Is it?" >one.json
 	rk-llm --mock <one.json | rk-prompt gigathink >two.json
-	rk-prompt -P -p quick "Is it?" >perf.json
+	rk-prompt --performance-mode -p quick "Is it?" >perf.json
 	run jq -sc 'map(.request | [.protocol, .index, .of])' one.json \
 	    two.json perf.json
 	assert_output '[["gigathink",1,null],["gigathink",2,null],["gigathink",1,null]]'
-	[ "$(rk-parse -c -P -p quick)" = 6 ]
+	[ "$(rk-parse --steps --performance-mode -p quick)" = 6 ]
 }

@@ -240,9 +240,9 @@ YAML
 
 @test "the report prints the digits that decide pass or FAIL" {
 	RK_MOCK_CONFIDENCE=0.8 run_json -p balanced q >b.json
-	run sh -c "jq -c '.result.confidence = 0.7973 | .result.pass = false' b.json | rk-trace -n -f text"
+	run sh -c "jq -c '.result.confidence = 0.7973 | .result.pass = false' b.json | rk-trace --no-store -f text"
 	assert_match '^result +FAIL: confidence 0\.7973, minimum 0\.8000, 13 steps$'
-	run sh -c "jq -c '.result.confidence = 0.7 | .result.pass = false' b.json | rk-trace -n -f text"
+	run sh -c "jq -c '.result.confidence = 0.7 | .result.pass = false' b.json | rk-trace --no-store -f text"
 	assert_match '^result +FAIL: confidence 0\.70, minimum 0\.80, 13 steps$'
 }
 

@@ -15,12 +15,12 @@ local_setup() {
 
 # samples FIRST:COUNT: run those samples of $Q through the raw protocol
 samples() {
-	rk-vote -s "$1" -g G -n 5 "$Q" | rk-prompt raw | rk-llm --mock |
+	rk-vote --sample "$1" --group G -n 5 "$Q" | rk-prompt raw | rk-llm --mock |
 	    rk-prompt raw
 }
 
-@test "rk-vote -s: samples of one question, temperatures base ± spread" {
-	run sh -c "rk-vote -s 0:5 -g G -n 5 '$Q' | jq -c '[.query, .sample]'"
+@test "rk-vote --sample: samples of one question, temperatures base ± spread" {
+	run sh -c "rk-vote --sample 0:5 --group G -n 5 '$Q' | jq -c '[.query, .sample]'"
 	assert_status 0
 	assert_output '["What is 12 * 7?",{"group":"G","index":0,"of":5,"offset":0}]
 ["What is 12 * 7?",{"group":"G","index":1,"of":5,"offset":-0.1}]
@@ -41,11 +41,11 @@ samples() {
 	run sh -c 'rk-vote s.json | jq -c "[.id, .answer, .vote.answer, .vote.agreement, .vote.votes, .vote.samples, .vote.early_stopped, .vote.method, .vote.confidence, (.vote.runs | length)]"'
 	assert_status 0
 	assert_output '["G","84","84",0.6,3,5,false,"majority",0.6,5]'
-	run sh -c 'rk-vote -m confidence s.json | jq -c "[.vote.answer, .vote.confidence]"'
+	run sh -c 'rk-vote --method confidence s.json | jq -c "[.vote.answer, .vote.confidence]"'
 	assert_output '["84",0.6076]'
-	run sh -c 'rk-vote -m cisc s.json | jq -c "[.vote.answer, .vote.confidence]"'
+	run sh -c 'rk-vote --method cisc s.json | jq -c "[.vote.answer, .vote.confidence]"'
 	assert_output '["84",0.48]'
-	run rk-vote -m unanimous s.json
+	run rk-vote --method unanimous s.json
 	assert_status 1
 	[ "$(printf '%s\n' "$output" | tail -n 1 | jq -c '[.answer, .error.code]')" = '[null,"no-agreement"]' ]
 }
@@ -85,11 +85,11 @@ samples() {
 	run rk-vote -n 0
 	assert_status 2
 	assert_output "rk-vote: -n: not a number from 1 to 1000: '0'"
-	run rk-vote -m plurality
+	run rk-vote --method plurality
 	assert_status 2
-	run rk-vote -s 3 "$Q"
+	run rk-vote --sample 3 "$Q"
 	assert_status 2
-	run rk-vote -t 0
+	run rk-vote --threshold 0
 	assert_status 2
 }
 

@@ -79,16 +79,16 @@ figures() { jq -c '[.profile, .questions, .accuracy, .ci95, .agreement, .failed]
 	assert_status 0
 	[ "$(nreq)" -eq 5 ]
 	[ "$(printf '%s\n' "$output" | figures)" = "$(printf '%s\n' "$first" | figures)" ]
-	run rk-bench -s 3 --seed 1 -p raw -f json "$B/gsm8k-5.jsonl"
+	run rk-bench --subset 3 --seed 1 -p raw -f json "$B/gsm8k-5.jsonl"
 	[ "$(nreq)" -eq 5 ]
 	run rk-bench --fresh -p raw -f json "$B/gsm8k-5.jsonl"
 	assert_status 0
 	[ "$(nreq)" -eq 10 ]
 }
 
-@test "rk-bench -s N --seed S: the same questions each time" {
-	rk-bench --mock -d a.db -s 2 --seed 7 -p raw "$B/gsm8k-5.jsonl" >/dev/null
-	rk-bench --mock -d b.db -s 2 --seed 7 -p raw "$B/gsm8k-5.jsonl" >/dev/null
+@test "rk-bench --subset N --seed S: the same questions each time" {
+	rk-bench --mock -d a.db --subset 2 --seed 7 -p raw "$B/gsm8k-5.jsonl" >/dev/null
+	rk-bench --mock -d b.db --subset 2 --seed 7 -p raw "$B/gsm8k-5.jsonl" >/dev/null
 	a=$(sqlite3 a.db 'SELECT qid FROM bench ORDER BY qid')
 	[ "$a" = "$(sqlite3 b.db 'SELECT qid FROM bench ORDER BY qid')" ]
 	[ "$(printf '%s\n' "$a" | wc -l)" -eq 2 ]

@@ -656,7 +656,7 @@ true'
 	run rk-trace -d "$TMP/runs.db" -f json ls -n 100
 	[ "${#lines[@]}" -eq 8 ]
 	run jq -r '[.status, .steps] | @tsv' <<<"$output"
-	[ "$(sort -u <<<"$output")" = "$(printf 'completed\t%s' "$(rk-parse -c gigathink)")" ]
+	[ "$(sort -u <<<"$output")" = "$(printf 'completed\t%s' "$(rk-parse --steps gigathink)")" ]
 }
 
 @test "records of processes sharing one output file never interleave" {
@@ -668,7 +668,7 @@ true'
 	done >big
 	export RK_PROVIDER=openai RK_BASE_URL=$URL RK_MODEL=fake/ok
 	seq 1 16 | xargs -P 8 -I{} sh -c 'rk-llm --no-cache <big' >out1
-	seq 1 16 | xargs -P 8 -I{} sh -c 'rk-trace -n -f json <big' >out2
+	seq 1 16 | xargs -P 8 -I{} sh -c 'rk-trace --no-store -f json <big' >out2
 	for f in out1 out2; do
 		[ "$(wc -l <$f)" -eq 320 ]
 		run jq -r '[.id, (.steps | length)] | @tsv' $f

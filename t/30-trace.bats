@@ -91,8 +91,8 @@ sql() {
 	for args in "-x" "-f xml" "-d" "ls -n 0" "ls -n x" "ls -s done" \
 	    "ls --since yesterday" "ls --until 2026-02-30" "ls extra" \
 	    "show" "rm" "prune" "prune --before" "prune --before 5y" \
-	    "prune --before 2026-01-01 x" "-n ls" "export -f text" "lss" "list" \
-	    "ls -P quick" "rm -f json x" "store -n" "done" "done --batch" \
+	    "prune --before 2026-01-01 x" "--no-store ls" "export -f text" "lss" "list" \
+	    "ls -P quick" "rm -f json x" "store --no-store" "done" "done --batch" \
 	    "ls --since 2026-11-20T25:00" "ls --since 2026-11-20T10:00+1"; do
 		# shellcheck disable=SC2086
 		run rk-trace -d t.db $args
@@ -325,7 +325,7 @@ $(cat "$T/single.ndjson")"
 }
 
 @test "store: -n stores nothing and creates no database" {
-	run rk-trace -n store "$T/balanced.ndjson"
+	run rk-trace --no-store store "$T/balanced.ndjson"
 	assert_status 0
 	[ "$output" = "$(cat "$T/balanced.ndjson")" ]
 	[ ! -e "$XDG_DATA_HOME/reasonkit" ]
@@ -370,16 +370,16 @@ $(cat "$T/single.ndjson")"
 }
 
 @test "store: reports of several runs are separated by a blank line" {
-	rk-trace -n -f text store "$T/single.ndjson" "$T/context.ndjson" >out
+	rk-trace --no-store -f text store "$T/single.ndjson" "$T/context.ndjson" >out
 	{ cat "$T/single.txt"; echo; cat "$T/context.txt"; } >want
 	cmp want out
 }
 
 @test "store: on a terminal the report is the default, bold unless NO_COLOR" {
 	command -v script >/dev/null || skip "no script(1)"
-	script -qec "rk-trace -n store $T/single.ndjson" /dev/null >out
+	script -qec "rk-trace --no-store store $T/single.ndjson" /dev/null >out
 	grep -q "$(printf '\033\\[1mrun %s\033\\[0m' "$ONE")" out
-	NO_COLOR=1 script -qec "rk-trace -n store $T/single.ndjson" /dev/null >out
+	NO_COLOR=1 script -qec "rk-trace --no-store store $T/single.ndjson" /dev/null >out
 	grep -q "^run $ONE" out
 	! grep -q "$(printf '\033')" out
 }
@@ -387,21 +387,21 @@ $(cat "$T/single.ndjson")"
 # --- the report ---------------------------------------------------------
 
 @test "report: a balanced run (lists, text, verdict, wrapping, pass)" {
-	run rk-trace -n -f text store "$T/balanced.ndjson"
+	run rk-trace --no-store -f text store "$T/balanced.ndjson"
 	[ "$output" = "$(cat "$T/balanced.txt")" ]
 	assert_match '^result    pass: confidence 0\.85, minimum 0\.80, 12 steps$'
 	assert_match '^       thin across many deployables$'
 }
 
 @test "report: a failed run shows its error and exits 1" {
-	run rk-trace -n -f text store "$T/failed.ndjson"
+	run rk-trace --no-store -f text store "$T/failed.ndjson"
 	assert_status 1
 	[ "$output" = "$(cat "$T/failed.txt")" ]
 	assert_match '^error     rk-llm: http-429: provider rate limit: retry after 20 s$'
 }
 
 @test "report: a single-protocol run, measured tokens, cached, FAIL" {
-	run rk-trace -n -f text store "$T/single.ndjson"
+	run rk-trace --no-store -f text store "$T/single.ndjson"
 	[ "$output" = "$(cat "$T/single.txt")" ]
 	assert_match '^protocol  brutalhonesty$'
 	assert_match '^  verdict \(confidence 0\.75, cached\)$'
@@ -410,14 +410,14 @@ $(cat "$T/single.ndjson")"
 }
 
 @test "report: context, the pending step, an incomplete run" {
-	run rk-trace -n -f text store "$T/context.ndjson"
+	run rk-trace --no-store -f text store "$T/context.ndjson"
 	[ "$output" = "$(cat "$T/context.txt")" ]
 	assert_match '^context   3 passages from runbook\.md, postmortem-2025\.md$'
 	assert_match '^next      gigathink: explore_perspectives$'
 }
 
 @test "report: skipped links with their condition" {
-	run rk-trace -n -f text store "$T/deep.ndjson"
+	run rk-trace --no-store -f text store "$T/deep.ndjson"
 	[ "$output" = "$(cat "$T/deep.txt")" ]
 	assert_match '^  brutalhonesty at link 4, when confidence < 0\.85$'
 }
@@ -644,15 +644,15 @@ $FAIL"
 	[ "$output" = "$(cat want)" ]
 }
 
-@test "rk-trace -e: fewer records than expected is exit 1 with a message" {
-	run rk-trace -n -e 1 </dev/null
+@test "rk-trace --expect: fewer records than expected is exit 1 with a message" {
+	run rk-trace --no-store --expect 1 </dev/null
 	assert_status 1
 	assert_output "rk-trace: expected 1 record, got 0: an earlier stage failed"
 	printf 'q1\nq2\n' | rk-prompt gigathink >two.ndjson
-	run sh -c 'rk-trace -n -e 2 <two.ndjson >/dev/null'
+	run sh -c 'rk-trace --no-store --expect 2 <two.ndjson >/dev/null'
 	assert_status 0
-	run rk-trace -e x </dev/null
+	run rk-trace --expect x </dev/null
 	assert_status 2
-	run rk-trace -e 1 ls
+	run rk-trace --expect 1 ls
 	assert_status 2
 }

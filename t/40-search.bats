@@ -30,13 +30,13 @@ notes() {
 	run rk-search -i x.db -k 0 cats
 	assert_status 2
 	assert_output "rk-search: -k: not 1..100000: '0'"
-	run rk-search -i x.db -p k1=abc cats
+	run rk-search -i x.db --params k1=abc cats
 	assert_status 2
 	run rk-search -i x.db -f xml cats
 	assert_status 2
 	run rk-search -i x.db add
 	assert_status 2
-	run rk-search -i x.db -c 100 -o 100 add notes
+	run rk-search -i x.db --chunk-size 100 --overlap 100 add notes
 	assert_status 2
 	run rk-search -i x.db -Z
 	assert_status 2
@@ -177,14 +177,14 @@ rk-search: 0 documents indexed (0 chunks, 0.0 MB); 2 failed"
 
 @test "rk-search: chunks end at paragraphs and sentences, overlap starts at a sentence" {
 	# "here" is a stopword: this index keeps every word
-	rk-search -i c.db -a stem -c 80 -o 20 add "$S/chunks.txt"
-	run sh -c "rk-search -i c.db -k 10 -p k1=0,b=0 here | jq -c '[.chunk, .text]' | sort"
+	rk-search -i c.db --analyzer stem --chunk-size 80 --overlap 20 add "$S/chunks.txt"
+	run sh -c "rk-search -i c.db -k 10 --params k1=0,b=0 here | jq -c '[.chunk, .text]' | sort"
 	assert_output '[0,"Alpha one is here. Alpha two is here. Alpha three is here."]
 [1,"Alpha three is here.\n\nBeta one is here. Beta two is here. Beta three is here."]
 [2,"Beta three is here.\n\nGamma one is here. Gamma two is here. Gamma three is here."]'
 	# without room for a paragraph: sentence ends
-	rk-search -i s.db -a stem -c 40 -o 0 add "$S/chunks.txt"
-	run sh -c "rk-search -i s.db -k 10 -p k1=0,b=0 here | jq -c '[.chunk, .text]' | sort"
+	rk-search -i s.db --analyzer stem --chunk-size 40 --overlap 0 add "$S/chunks.txt"
+	run sh -c "rk-search -i s.db -k 10 --params k1=0,b=0 here | jq -c '[.chunk, .text]' | sort"
 	assert_output '[0,"Alpha one is here. Alpha two is here."]
 [1,"Alpha three is here.\n\nBeta one is here."]
 [2,"Beta two is here. Beta three is here."]
@@ -192,7 +192,7 @@ rk-search: 0 documents indexed (0 chunks, 0.0 MB); 2 failed"
 [4,"Gamma three is here."]'
 
 	# -c 0: one chunk per document
-	rk-search -i w.db -c 0 add "$S/chunks.txt"
+	rk-search -i w.db --chunk-size 0 add "$S/chunks.txt"
 	run sh -c "rk-search -i w.db stats | jq .chunks"
 	assert_output "1"
 }
@@ -241,7 +241,7 @@ same_both_ways() {
 	awk 'BEGIN { printf "{\"_id\":\"long\",\"text\":\"";
 	    for (i = 0; i < 3000; i++) printf "common alpha ";
 	    print "\"}" }' >long.jsonl
-	rk-search -i s.db -c 0 add many.jsonl long.jsonl
+	rk-search -i s.db --chunk-size 0 add many.jsonl long.jsonl
 	run sh -c "rk-search -i s.db stats | jq -c '[.docs, .segments]'"
 	assert_output "[3001,1]"
 	same_both_ways s.db
@@ -310,13 +310,13 @@ same_both_ways() {
 
 @test "rk-search: TREC output, one line per document" {
 	cp "$S/chunks.txt" .
-	rk-search -i c.db -a stem -c 80 -o 20 add chunks.txt notes
-	run rk-search -i c.db -f trec -t mytag -k 5 here sleep
+	rk-search -i c.db --analyzer stem --chunk-size 80 --overlap 20 add chunks.txt notes
+	run rk-search -i c.db -f trec --tag mytag -k 5 here sleep
 	assert_status 0
 	assert_output "1 Q0 chunks.txt 1 1.8656 mytag
 1 Q0 notes/dogs.md 2 0.9980 mytag
 1 Q0 notes/cats.txt 3 0.7857 mytag"
-	run sh -c "rk-search -i c.db -d -k 5 here sleep | jq -c '[.doc, .chunk]'"
+	run sh -c "rk-search -i c.db --by-doc -k 5 here sleep | jq -c '[.doc, .chunk]'"
 	assert_output '["chunks.txt",1]
 ["notes/dogs.md",2]
 ["notes/cats.txt",0]'
@@ -335,9 +335,9 @@ same_both_ways() {
 	assert_status 0
 	assert_output '["A",[1],[["notes/cats.txt",0,0.2853],["notes/dogs.md",0,0.2521]]]'
 	# a budget that fits one text (cats.txt, 176 bytes)
-	run sh -c "echo '{\"id\":\"A\",\"query\":\"sleep\"}' | rk-search -i notes.db -r -b 200 | jq -c '[.context[].doc]'"
+	run sh -c "echo '{\"id\":\"A\",\"query\":\"sleep\"}' | rk-search -i notes.db -r --context-bytes 200 | jq -c '[.context[].doc]'"
 	assert_output '["notes/cats.txt"]'
-	run sh -c "echo '{\"id\":\"A\",\"query\":\"sleep\"}' | rk-search -i notes.db -r -b 10 | jq -c .context"
+	run sh -c "echo '{\"id\":\"A\",\"query\":\"sleep\"}' | rk-search -i notes.db -r --context-bytes 10 | jq -c .context"
 	assert_output '[]'
 	# -L appends a list instead
 	run sh -c "echo '{\"id\":\"A\",\"query\":\"sleep\"}' | rk-search -i notes.db -L -k 1 | rk-search -i notes.db -L -k 1 | jq -c '[(.lists | length), .context]'"
@@ -359,23 +359,23 @@ same_both_ways() {
 }
 
 @test "rk-search: stemming and stopwords belong to the index" {
-	rk-search -i plain.db -a none add notes
+	rk-search -i plain.db --analyzer none add notes
 	run sh -c "rk-search -i plain.db -k 5 sleeping | jq -r .doc"
 	assert_output "notes/cats.txt"
 	run sh -c "rk-search -i plain.db stats | jq -r .analyzer"
 	assert_output "none"
-	run rk-search -i plain.db -a stem add notes
+	run rk-search -i plain.db --analyzer stem add notes
 	assert_status 5
 	assert_output "rk-search: plain.db: index was built with analyzer none, not stem"
 }
 
 @test "rk-search: BM25 parameters are stored and overridable" {
-	rk-search -i p.db -p k1=2,b=0.25 add notes
+	rk-search -i p.db --params k1=2,b=0.25 add notes
 	run sh -c "rk-search -i p.db stats | jq -c '[.k1, .b]'"
 	assert_output "[2,0.25]"
 	run sh -c "rk-search -i p.db -k 1 kittens | jq .score"
 	assert_output "0.6903"
-	run sh -c "rk-search -i p.db -k 1 -p k1=1.2,b=0.6 kittens | jq .score"
+	run sh -c "rk-search -i p.db -k 1 --params k1=1.2,b=0.6 kittens | jq .score"
 	assert_output "0.6877"
 }
 
@@ -414,7 +414,7 @@ write_corpus() {
 
 @test "rk-search: each query sees one state of the index while another process writes" {
 	write_corpus docs
-	rk-search -q -i w.db -c 100 -o 0 add docs
+	rk-search -q -i w.db --chunk-size 100 --overlap 0 add docs
 	for i in $(seq 1 300); do echo "cats sleep word$((i % 40)) owls"; done >questions
 	(
 		for i in $(seq 1 25); do

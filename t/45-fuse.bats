@@ -13,22 +13,22 @@ local_setup() {
 @test "rk-fuse: --help and --version" {
 	run rk-fuse --help
 	assert_status 0
-	assert_match '^usage: rk-fuse \[-d\]'
+	assert_match '^usage: rk-fuse \[-f format\]'
 	run rk-fuse --version
 	assert_status 0
 	assert_match '^rk-fuse [0-9]'
 }
 
 @test "rk-fuse: usage errors exit 2" {
-	run rk-fuse -m borda one two
+	run rk-fuse --method borda one two
 	assert_status 2
-	assert_output "rk-fuse: -m: not rrf, combsum, combmnz or rbf: 'borda'"
-	run rk-fuse -n l2 one two
+	assert_output "rk-fuse: --method: not rrf, combsum, combmnz or rbf: 'borda'"
+	run rk-fuse --norm l2 one two
 	assert_status 2
 	run rk-fuse -w 1,x one two
 	assert_status 2
 	assert_output "rk-fuse: -w: not a weight >= 0: 'x'"
-	run rk-fuse -m rbf -p 1.5 one two
+	run rk-fuse --method rbf --param 1.5 one two
 	assert_status 2
 	run rk-fuse -k 0 one two
 	assert_status 2
@@ -44,7 +44,7 @@ local_setup() {
 {"doc":"a","score":0.032266,"rank":2}
 {"doc":"d","score":0.016129,"rank":3}
 {"doc":"c","score":0.015873,"rank":4}'
-	run rk-fuse -m combmnz -f trec one two
+	run rk-fuse --method combmnz -f trec one two
 	assert_status 0
 	assert_output "1 Q0 b 1 3.000000 rk-fuse
 1 Q0 a 2 2.000000 rk-fuse
@@ -53,14 +53,14 @@ local_setup() {
 	cp -r "$FIXTURES/search/notes" .
 	rk-search -i notes.db add notes
 	run sh -c "echo 'Do dogs sleep much?' | rk-search -i notes.db -L |
-	    rk-search -i notes.db -L -p k1=0.5,b=1 | rk-fuse -r -k 2 |
+	    rk-search -i notes.db -L --params k1=0.5,b=1 | rk-fuse -r -k 2 |
 	    jq -c '[.context[].doc]'"
 	assert_output '["notes/dogs.md","notes/cats.txt"]'
 }
 
 @test "rk-fuse: RRF with k and weights" {
 	# k=0: b 1/2 + 1/1 = 1.5, a 1/1 + 1/3, d 1/2, c 1/3
-	run rk-fuse -p 0 -f trec one two
+	run rk-fuse --param 0 -f trec one two
 	assert_output "1 Q0 b 1 1.500000 rk-fuse
 1 Q0 a 2 1.333333 rk-fuse
 1 Q0 d 3 0.500000 rk-fuse
@@ -79,18 +79,18 @@ b"
 
 @test "rk-fuse: CombSUM with min-max and z-score" {
 	# min-max: one a 1 b .5 c 0; two b 1 d 0 a 0
-	run sh -c "rk-fuse -m combsum one two | jq -c '[.doc, .score]'"
+	run sh -c "rk-fuse --method combsum one two | jq -c '[.doc, .score]'"
 	assert_output '["b",1.5]
 ["a",1]
 ["d",0]
 ["c",0]'
 	# z-score: one (3,2,1) mean 2 sd .8165; two (10,5,5) mean 6.667 sd 2.357
-	run sh -c "rk-fuse -m combsum -n zscore one two | jq -c '[.doc, .score]'"
+	run sh -c "rk-fuse --method combsum --norm zscore one two | jq -c '[.doc, .score]'"
 	assert_output '["b",1.414214]
 ["a",0.517638]
 ["d",-0.707107]
 ["c",-1.224745]'
-	run sh -c "rk-fuse -m combsum -n none one two | jq -c '[.doc, .score]'"
+	run sh -c "rk-fuse --method combsum --norm none one two | jq -c '[.doc, .score]'"
 	assert_output '["b",12]
 ["a",8]
 ["d",5]
@@ -103,7 +103,7 @@ b"
 	    '{"doc":"w","score":2}' >eq2
 	# eq1 is flat: min-max gives 1 each.  eq2: y 1, z 0, w 0.
 	# y: (1 + 1) * 2 = 4; x: 1; z, w: 0 (z ranks 2, w ranks 3)
-	run sh -c "rk-fuse -m combmnz eq1 eq2 | jq -c '[.doc, .score, .rank]'"
+	run sh -c "rk-fuse --method combmnz eq1 eq2 | jq -c '[.doc, .score, .rank]'"
 	assert_output '["y",4,1]
 ["x",1,2]
 ["z",0,3]
@@ -121,7 +121,7 @@ q"
 
 @test "rk-fuse: rank-biased fusion" {
 	# rho .5: ranks weigh .5 .25 .125
-	run sh -c "rk-fuse -m rbf -p 0.5 one two | jq -c '[.doc, .score]'"
+	run sh -c "rk-fuse --method rbf --param 0.5 one two | jq -c '[.doc, .score]'"
 	assert_output '["b",0.75]
 ["a",0.625]
 ["d",0.25]
@@ -131,7 +131,7 @@ q"
 @test "rk-fuse: TREC runs in, grouped by query, in first-seen order" {
 	printf '%s\n' 'q2 Q0 a 1 9 r1' 'q2 Q0 b 2 8 r1' 'q1 Q0 c 1 5 r1' >r1
 	printf '%s\n' 'q1 Q0 d 1 7 r2' 'q1 Q0 c 2 6 r2' 'q2 Q0 b 1 3 r2' >r2
-	run rk-fuse -f trec -t fused r1 r2
+	run rk-fuse -f trec --tag fused r1 r2
 	assert_status 0
 	assert_output "q2 Q0 b 1 0.032522 fused
 q2 Q0 a 2 0.016393 fused
@@ -142,7 +142,7 @@ q1 Q0 d 2 0.016393 fused"
 {"qid":"q1","doc":"c","score":0.032522,"rank":1}'
 }
 
-@test "rk-fuse: chunks are distinct hits unless -d" {
+@test "rk-fuse: chunks are distinct hits unless --by-doc" {
 	printf '%s\n' '{"doc":"a","chunk":0,"score":2,"text":"a0"}' \
 	    '{"doc":"a","chunk":1,"score":1,"text":"a1"}' >c1
 	printf '%s\n' '{"doc":"a","chunk":1,"score":5,"text":"a1"}' >c2
@@ -150,7 +150,7 @@ q1 Q0 d 2 0.016393 fused"
 	assert_output '["a",1,1]
 ["a",0,2]'
 	# by document: a's first place in c1 counts once
-	run rk-fuse -d c1 c2
+	run rk-fuse --by-doc c1 c2
 	assert_output '{"doc":"a","chunk":0,"score":0.032787,"rank":1,"text":"a0"}'
 }
 
@@ -160,7 +160,7 @@ q1 Q0 d 2 0.016393 fused"
 	assert_status 0
 	assert_output '{"rk":1,"id":"R","query":"q","context":[{"doc":"b","chunk":0,"score":0.032522,"text":"B"},{"doc":"a","chunk":0,"score":0.016393,"text":"A"}]}'
 	# a budget of one text
-	run sh -c "echo '$rec' | rk-fuse -r -b 1 | jq -c '[.context[].doc]'"
+	run sh -c "echo '$rec' | rk-fuse -r --context-bytes 1 | jq -c '[.context[].doc]'"
 	assert_output '["b"]'
 	# records without lists, or with an error, pass untouched
 	plain='{"rk":1,"id":"P","query":"q","context":[]}'

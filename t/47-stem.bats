@@ -24,7 +24,7 @@ hits() {
 }
 
 @test "stem: porter is the original Porter stemmer (dying is dy)" {
-	rk-search -i p.db -a porter,stop add en.txt
+	rk-search -i p.db --analyzer porter,stop add en.txt
 	hits p.db die
 	assert_output ""
 	hits p.db dying
@@ -34,7 +34,7 @@ hits() {
 }
 
 @test "stem: other languages by name (chevaux is cheval in French)" {
-	rk-search -i fr.db -a french add fr.txt
+	rk-search -i fr.db --analyzer french add fr.txt
 	hits fr.db cheval
 	assert_output "fr.txt"
 	run sh -c "rk-search -i fr.db stats | jq -r .analyzer"
@@ -45,22 +45,22 @@ hits() {
 }
 
 @test "stem: an unknown stemmer is a usage error" {
-	run rk-search -i x.db -a klingon,stop add en.txt
+	run rk-search -i x.db --analyzer klingon,stop add en.txt
 	assert_status 2
 	assert_output "rk-search: -a: not stem, a stemmer, stop or none: 'klingon,stop'"
 	[ ! -e x.db ]
 }
 
 @test "stem: the stemmer belongs to the index" {
-	rk-search -i fr.db -a french add fr.txt
-	run rk-search -i fr.db -a german add en.txt
+	rk-search -i fr.db --analyzer french add fr.txt
+	run rk-search -i fr.db --analyzer german add en.txt
 	assert_status 5
 	assert_output "rk-search: fr.db: index was built with analyzer french, not german"
 }
 
 @test "stem: short words stay whole; no stem is ever empty" {
 	printf 'Histone chaperone(s) is as s.\n' >c.txt
-	rk-search -i p.db -a porter add c.txt
+	rk-search -i p.db --analyzer porter add c.txt
 	run sh -c "rk-search -i p.db -k 1 'chaperone(s)' 2>&1 | jq -r .doc"
 	assert_output "c.txt"
 }

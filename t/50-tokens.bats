@@ -30,7 +30,7 @@ check_csv() {
 	csv_records "$csv" >in.ndjson
 	csv_ids "$csv" >want
 	[ "$(wc -l <want)" -ge 421 ]
-	rk-tokens -i -e "$1" in.ndjson >out.ndjson
+	rk-tokens --ids -e "$1" in.ndjson >out.ndjson
 	ids_of <out.ndjson >got
 	diff want got
 }
@@ -61,7 +61,7 @@ check_unit() {
 	    .tokens | map(tostring) | join(\" \")" "$f" >want
 	[ -s want ]
 	shift 2
-	rk-tokens -i "$@" in.ndjson | ids_of >got
+	rk-tokens --ids "$@" in.ndjson | ids_of >got
 	diff want got
 }
 
@@ -98,10 +98,10 @@ check_unit() {
 	    jq -c '{query: (.question + "\n\n" + .answer)}' >in.ndjson
 	for enc in cl100k_base o200k_base; do
 		jq -c ".$enc" "$f" >want
-		rk-tokens -i -e $enc in.ndjson | jq -c .tokens.ids >got
+		rk-tokens --ids -e $enc in.ndjson | jq -c .tokens.ids >got
 		[ "$(wc -l <got)" -eq 50 ]
 		diff -u want got
-		RK_BPE_HEAP=1 rk-tokens -i -e $enc in.ndjson |
+		RK_BPE_HEAP=1 rk-tokens --ids -e $enc in.ndjson |
 		    jq -c .tokens.ids >got
 		diff -u want got
 	done
@@ -111,7 +111,7 @@ check_unit() {
 	local csv="$TOKDATA/jtokkit_o200k_base_encodings.csv"
 
 	csv_records "$csv" | jq -r .query >want
-	csv_ids "$csv" | rk-tokens -d -e o200k_base >got
+	csv_ids "$csv" | rk-tokens --decode -e o200k_base >got
 	diff want got
 }
 
@@ -121,63 +121,63 @@ check_unit() {
 	run rk-tokens in
 	assert_status 0
 	assert_output "$(printf '2\n0\n10')"
-	run rk-tokens -i -e o200k_base in
+	run rk-tokens --ids -e o200k_base in
 	assert_status 0
 	assert_output "$(printf '24912 2375\n\n2500 382 261 1746 269 483 261 3261 328 18608')"
 }
 
 @test "-a counts the whole input as one text, newlines included" {
 	printf 'today\n \n' >in
-	run rk-tokens -a -i in
+	run rk-tokens --all --ids in
 	assert_status 0
 	assert_output "31213 27907"
-	run rk-tokens -i in
+	run rk-tokens --ids in
 	assert_output "$(printf '31213\n220')"
 }
 
 @test "a CR before the newline is not part of the line" {
-	printf 'hello world\r\n' | rk-tokens -i >got
+	printf 'hello world\r\n' | rk-tokens --ids >got
 	[ "$(cat got)" = "15339 1917" ]
 }
 
 @test "cl100k: \\s++\$ keeps trailing whitespace in one piece, U+0085 is \\s" {
-	run rk-tokens -a -i -e cl100k_base <<<"$(printf 'x\n  ')"
-	printf 'x\n  ' | rk-tokens -a -i >got
+	run rk-tokens --all --ids -e cl100k_base <<<"$(printf 'x\n  ')"
+	printf 'x\n  ' | rk-tokens --all --ids >got
 	[ "$(cat got)" = "87 198 256" ]
-	printf ' \xc2\x850' | rk-tokens -a -i >got
+	printf ' \xc2\x850' | rk-tokens --all --ids >got
 	[ "$(cat got)" = "220 126 227 15" ]
 }
 
 @test "contractions, case-insensitive, long s folds to s" {
-	printf "don't \xc5\xbfTOP" | rk-tokens -a -i >got
+	printf "don't \xc5\xbfTOP" | rk-tokens --all --ids >got
 	[ "$(cat got)" = "15357 956 27006 123 26450" ]
-	printf "don't \xc5\xbfTOP" | rk-tokens -a -i -e o200k_base >got
+	printf "don't \xc5\xbfTOP" | rk-tokens --all --ids -e o200k_base >got
 	[ "$(cat got)" = "91418 20757 123 35325" ]
-	printf "Hello, world!\r\nIt's 2024." | rk-tokens -a -i >got
+	printf "Hello, world!\r\nIt's 2024." | rk-tokens --all --ids >got
 	[ "$(cat got)" = "9906 11 1917 46726 2181 596 220 2366 19 13" ]
 }
 
 @test "special tokens only with --allow-special" {
-	run rk-tokens -i <<<'hello <|endoftext|>'
+	run rk-tokens --ids <<<'hello <|endoftext|>'
 	assert_status 0
 	assert_output "15339 83739 8862 728 428 91 29"
-	run rk-tokens -i --allow-special <<<'hello <|endoftext|>'
+	run rk-tokens --ids --allow-special <<<'hello <|endoftext|>'
 	assert_output "15339 220 100257"
-	run rk-tokens -i -e o200k_base <<<'hello <|endoftext|>'
+	run rk-tokens --ids -e o200k_base <<<'hello <|endoftext|>'
 	assert_output "24912 464 91 419 1440 919 91 29"
-	run rk-tokens -i -e o200k_base --allow-special \
+	run rk-tokens --ids -e o200k_base --allow-special \
 	    <<<'<|endofprompt|>hello<|fim_prefix|>'
 	assert_output "200018 24912 27 91 103473 33197 91 29"
-	run rk-tokens -d --allow-special <<<'100257 100276'
+	run rk-tokens --decode --allow-special <<<'100257 100276'
 	assert_output "<|endoftext|><|endofprompt|>"
 }
 
 @test "invalid UTF-8 is merged into the last piece, as tiktoken's _encode_bytes" {
-	printf ' \xec\x8b\xa4\xed' | rk-tokens -a -i >got
+	printf ' \xec\x8b\xa4\xed' | rk-tokens --all --ids >got
 	[ "$(cat got)" = "62085" ]
-	printf '\xff' | rk-tokens -a -i >got
+	printf '\xff' | rk-tokens --all --ids >got
 	[ "$(cat got)" = "187" ]
-	printf 'hello \xff world' | rk-tokens -a -i >got
+	printf 'hello \xff world' | rk-tokens --all --ids >got
 	[ "$(cat got)" = "15339 220 187 1917" ]
 	printf 'a\xff\n\xc3\n' | rk-tokens >got
 	[ "$(cat got)" = "$(printf '2\n1')" ]
@@ -186,10 +186,10 @@ check_unit() {
 @test "any bytes survive ids and back" {
 	{ printf 'caf\xc3\xa9 \xff\xfe \r\n\n  x\t\n'; head -c 3000 /dev/urandom; } \
 	    >in
-	rk-tokens -a -i in >ids
-	rk-tokens -a -d ids >out
+	rk-tokens --all --ids in >ids
+	rk-tokens --all --decode ids >out
 	cmp in out
-	rk-tokens -a -i -e o200k_base in | rk-tokens -a -d -e o200k_base >out
+	rk-tokens --all --ids -e o200k_base in | rk-tokens --all --decode -e o200k_base >out
 	cmp in out
 }
 
@@ -204,13 +204,13 @@ check_unit() {
 @test "one megabyte of one letter, of spaces: one piece each" {
 	head -c 1000000 /dev/zero | tr '\0' a >a
 	head -c 1000000 /dev/zero | tr '\0' ' ' >s
-	run rk-tokens -a a
+	run rk-tokens --all a
 	assert_output 125000
-	run rk-tokens -a -i a
+	run rk-tokens --all --ids a
 	[ "$(printf '%s\n' "$output" | tr ' ' '\n' | sort -u)" = 70540 ]
-	run rk-tokens -a s
+	run rk-tokens --all s
 	assert_output 7813
-	run rk-tokens -a -e o200k_base a
+	run rk-tokens --all -e o200k_base a
 	assert_output 125000
 	# a line: the same, the newline is not counted
 	printf '\n' >>a
@@ -225,13 +225,13 @@ check_unit() {
 		head -c $n /dev/zero | tr '\0' ' '
 		printf 'x\n'
 	done >in
-	rk-tokens -i in >want
-	RK_BPE_HEAP=1 rk-tokens -i in >got
+	rk-tokens --ids in >want
+	RK_BPE_HEAP=1 rk-tokens --ids in >got
 	diff want got
 	# 3000 a's: 375 of "aaaaaaaa" (independent reference BPE)
-	head -c 3000 /dev/zero | tr '\0' a | rk-tokens -a >got
+	head -c 3000 /dev/zero | tr '\0' a | rk-tokens --all >got
 	[ "$(cat got)" = 375 ]
-	head -c 3000 /dev/zero | tr '\0' ' ' | rk-tokens -a -i >got
+	head -c 3000 /dev/zero | tr '\0' ' ' | rk-tokens --all --ids >got
 	[ "$(tr ' ' '\n' <got | sort -u | tr '\n' ' ')" = "29902 58040 " ]
 }
 
@@ -248,7 +248,7 @@ EOF
 {"rk":1,"id":"Z","steps":[]}
 EOF
 )"
-	run rk-tokens -i -m gpt-4o <<<'{"rk":1,"id":"X","query":"hello world"}'
+	run rk-tokens --ids -m gpt-4o <<<'{"rk":1,"id":"X","query":"hello world"}'
 	assert_output '{"rk":1,"id":"X","query":"hello world","tokens":{"encoding":"o200k_base","query":2,"ids":[24912,2375]}}'
 }
 
@@ -283,7 +283,7 @@ EOF
 	RK_MAX_DOCUMENT=1k run rk-tokens in
 	assert_status 3
 	assert_match 'in:1: line of 3000 bytes is over the limit of 1024 \(RK_MAX_DOCUMENT\)'
-	RK_MAX_DOCUMENT=1k run rk-tokens -a in
+	RK_MAX_DOCUMENT=1k run rk-tokens --all in
 	assert_status 3
 	assert_match 'in: input over the limit of 1024 bytes'
 }
@@ -309,21 +309,21 @@ EOF
 }
 
 @test "-d: ids as --ids prints them or as a JSON array" {
-	run rk-tokens -d <<'EOF'
+	run rk-tokens --decode <<'EOF'
 15339 1917
 [9468, 239, 235]
 
 EOF
 	assert_status 0
 	assert_output "$(printf 'hello world\n\xf0\x9f\x91\x8d\n')"
-	run rk-tokens -d <<<'15339 999999 1917'
+	run rk-tokens --decode <<<'15339 999999 1917'
 	assert_status 3
 	assert_output "rk-tokens: stdin:1: 999999: not a token id of cl100k_base"
-	run rk-tokens -d -e o200k_base <<<'100 x'
+	run rk-tokens --decode -e o200k_base <<<'100 x'
 	assert_status 3
 	assert_output "rk-tokens: stdin:1: x: not a token id of o200k_base"
 	# -a: a bad line is left out whole, the others are decoded
-	printf '15339\n1917 99999999\n 1917\n' | rk-tokens -a -d >got 2>err &&
+	printf '15339\n1917 99999999\n 1917\n' | rk-tokens --all --decode >got 2>err &&
 	    false || [ $? -eq 3 ]
 	[ "$(cat got)" = "hello world" ]
 	[ "$(cat err)" = "rk-tokens: stdin:2: 99999999: not a token id of cl100k_base" ]
@@ -343,7 +343,7 @@ EOF'
 	[ -n "${RK_BUILD:-}" ] || skip "run through make check"
 	make -s -C "$BATS_TEST_DIRNAME/.." O="$RK_BUILD" install \
 	    DESTDIR="$TMP/inst" PREFIX=/opt/rk >/dev/null
-	run inst/opt/rk/bin/rk-tokens -i -m gpt-4o <<<'hello world'
+	run inst/opt/rk/bin/rk-tokens --ids -m gpt-4o <<<'hello world'
 	assert_status 0
 	assert_output "24912 2375"
 	cmp inst/opt/rk/share/reasonkit/tokenizer/cl100k_base.bpe \
@@ -378,7 +378,7 @@ EOF'
 	assert_match '^rk-tokens [0-9]+\.[0-9]+\.[0-9]+$'
 	run rk-tokens -x
 	assert_status 2
-	run rk-tokens -d -i
+	run rk-tokens --decode --ids
 	assert_status 2
 }
 
@@ -393,7 +393,7 @@ EOF'
 	run rk-tokens --compile cl100k_base.tiktoken cl100k_base.bpe
 	assert_status 0
 	assert_output ""
-	RK_TOKENIZER_DIR=. run rk-tokens -a -i <<<'abab'
+	RK_TOKENIZER_DIR=. run rk-tokens --all --ids <<<'abab'
 	assert_output "256 256 10"
 	echo 'YWI= 258' >>r.tiktoken
 	run rk-tokens --compile r.tiktoken t.bpe
@@ -415,9 +415,9 @@ EOF'
 	assert_output 2
 	run sh -c "echo 'hello world' | rk-tokens --ids -m gpt-4o"
 	assert_output "24912 2375"
-	run sh -c "echo '15339 1917' | rk-tokens -d"
+	run sh -c "echo '15339 1917' | rk-tokens --decode"
 	assert_output "hello world"
-	run sh -c "printf 'one line\nand another\n' | rk-tokens -a"
+	run sh -c "printf 'one line\nand another\n' | rk-tokens --all"
 	assert_output 6
 	run sh -c "echo '{\"query\":\"Is P = NP?\"}' | rk-tokens -m gpt-4 | jq -c .tokens"
 	assert_output '{"encoding":"cl100k_base","query":5}'

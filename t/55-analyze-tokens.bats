@@ -56,7 +56,7 @@ load helper
 
 @test "performance mode counts the compact prompts" {
 	full=$(rk-analyze-tokens -j -t gigathink "q" | tail -1 | jq .reasonkit)
-	compact=$(rk-analyze-tokens -j -P -t gigathink "q" | tail -1 | jq .reasonkit)
+	compact=$(rk-analyze-tokens -j --performance-mode -t gigathink "q" | tail -1 | jq .reasonkit)
 	[ "$compact" -lt "$full" ]
 }
 

@@ -231,7 +231,7 @@ mock-1                                   -      0.00      0.00"
 	# OpenAI's models are exact, unmarked
 	run rk tokens -m gpt-4o-mini <<<'Hello world, how are you?'
 	assert_output 7
-	run rk tokens -i -m claude-opus-4 <<<'x'
+	run rk tokens --ids -m claude-opus-4 <<<'x'
 	assert_status 2
 	assert_output "rk-tokens: claude-opus-4: no public tokenizer, so no ids; counts are estimates"
 	run rk tokens -m no-such-model <<<'x'

@@ -42,7 +42,7 @@ completed() {
 	PATH="$TMP/bin:$PATH" run sh -c 'bin/rk think --mock -p quick -b q -d t.db -f json 2>/dev/null'
 	assert_status 0
 	[ "$(printf '%s\n' "$output" | wc -l)" -eq 50 ]
-	n=$(rk-parse -c -p quick)
+	n=$(rk-parse --steps -p quick)
 	# the pipeline's stages and rk's start-up check of rk-llm
 	[ "$(wc -l <starts)" -eq $((2 * n + 2)) ]
 }
@@ -174,7 +174,7 @@ completed() {
 @test "rk-batch -t: records pass byte for byte" {
 	printf '%s\n' '{"rk":1,"id":"X","query":"q","result":{"pass":true}}' \
 	    '{"rk":1,"id":"Y","error":{"code":"x"}}' >in
-	run sh -c 'rk-batch -t -n 2 -b Z <in 2>err'
+	run sh -c 'rk-batch --tally -n 2 -b Z <in 2>err'
 	assert_status 1
 	assert_output "$(cat in)"
 	run cat err
@@ -183,14 +183,14 @@ completed() {
 
 @test "rk-batch -t: a line that is not a record becomes an error record, exit 3" {
 	printf '%s\n' '{"rk":1,"id":"X","query":"q","result":{}}' '{"rk":1,' >in
-	run sh -c 'rk-batch -t <in 2>err | jq -c "[.id == \"X\", .error.code]"'
+	run sh -c 'rk-batch --tally <in 2>err | jq -c "[.id == \"X\", .error.code]"'
 	assert_output '[true,null]
 [false,"bad-json"]'
-	run sh -c 'rk-batch -t <in >/dev/null 2>&1'
+	run sh -c 'rk-batch --tally <in >/dev/null 2>&1'
 	assert_status 3
 	run sed 1q err
 	assert_output "rk-batch: stdin:2: column 8: string or '}' expected near end of file"
-	run sh -c "sed 1q in | rk-batch -t 2>&1 >/dev/null"
+	run sh -c "sed 1q in | rk-batch --tally 2>&1 >/dev/null"
 	assert_match '^rk-batch: 1 question: 1 completed, 0 failed;'
 }
 

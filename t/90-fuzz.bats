@@ -8,7 +8,7 @@ load helper
 	# every string under 4096 bytes: with a 1K limit, the question
 	# itself, so that too was over and the record was lost (exit 7)
 	q=$(head -c 1000 /dev/zero | tr '\0' a)
-	for tool in "rk-fuse -r" "rk-llm --mock" "rk-prompt -P gigathink"; do
+	for tool in "rk-fuse -r" "rk-llm --mock" "rk-prompt --performance-mode gigathink"; do
 		run sh -c "echo $q | RK_MAX_RECORD=1K $tool 2>/dev/null"
 		assert_status 3
 		[ "$(printf '%s\n' "$output" | jqr .error.code)" = '"too-long"' ]
@@ -19,7 +19,7 @@ load helper
 	mkdir p
 	printf '%s\n' 'id: ep' 'description: d' 'version: 1' 'steps:' \
 	    '  - id: one' '    action: generate' '    prompt: ""' >p/ep.yaml
-	RK_PROTOCOL_PATH=$TMP/p run rk-parse -P ep q
+	RK_PROTOCOL_PATH=$TMP/p run rk-parse --performance-mode ep q
 	assert_status 4
 	[ "${lines[0]}" = "rk-parse: $TMP/p/ep.yaml:7:13: 'prompt' must not be empty" ]
 }

@@ -43,9 +43,9 @@ load helper
 	run sh -c 'rk-batch <d'
 	assert_status 5
 	assert_output "rk-batch: stdin: Is a directory"
-	run sh -c 'rk-batch -t <d 2>&1 >/dev/null | head -1'
+	run sh -c 'rk-batch --tally <d 2>&1 >/dev/null | head -1'
 	assert_output "rk-batch: stdin: Is a directory"
-	run sh -c 'rk-batch -t <d 2>/dev/null'
+	run sh -c 'rk-batch --tally <d 2>/dev/null'
 	assert_status 5
 }
 
@@ -57,17 +57,17 @@ load helper
 
 @test "rk-batch -t: a line that is no record becomes an error record, exit 3" {
 	# it was passed on as it came, with exit 0
-	run sh -c 'printf "{\"a\":\\n" | rk-batch -t 2>/dev/null |
+	run sh -c 'printf "{\"a\":\\n" | rk-batch --tally 2>/dev/null |
 	    jq -c .error.code'
 	assert_output '"bad-json"'
-	run sh -c 'printf "{\"a\":\\n" | rk-batch -t >/dev/null 2>&1'
+	run sh -c 'printf "{\"a\":\\n" | rk-batch --tally >/dev/null 2>&1'
 	assert_status 3
 }
 
 @test "rk-batch -t: a record that carries an error makes it exit 1" {
 	# rk(1): 1 when some record carries an error; it gave 0
 	rec='{"rk":1,"id":"X","query":"q","error":{"code":"x"}}'
-	run sh -c "echo '$rec' | rk-batch -t 2>/dev/null"
+	run sh -c "echo '$rec' | rk-batch --tally 2>/dev/null"
 	assert_status 1
 	assert_output "$rec"
 }

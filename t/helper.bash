@@ -85,10 +85,11 @@ words() {
 	sed 's/|/ | /g' | tr -s '[:space:]' '\n' | sed '/^$/d'
 }
 
-# check_synopsis TOOL: TOOL --help says what the SYNOPSIS of man/TOOL.1
-# says, word for word (where either breaks its lines does not matter)
+# check_synopsis TOOL: the usage that TOOL --help begins with (up to its
+# first empty line) says what the SYNOPSIS of man/TOOL.1 says, word for
+# word (where either breaks its lines does not matter)
 check_synopsis() {
-	"$1" --help | sed '1s/^usage: //' | words >help
+	"$1" --help | sed '/^$/,$d; 1s/^usage: //' | words >help
 	mandoc -Tascii "$BATS_TEST_DIRNAME/../man/$1.1" | col -bx |
 	    sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' | sed '1d;$d' | words >synopsis
 	run diff -u synopsis help

@@ -45,7 +45,7 @@ rss() {
 	    -b "$tmp/q" -d "$tmp/t.db" -f json >/dev/null 2>&1
 	# the largest of each kind of stage, in KB
 	awk -v n="$1" '{ k = $1; sub(".*/", "", k)
-	    if ($1 ~ /rk-batch/ && / -t /) k = "rk-batch -t"
+	    if ($1 ~ /rk-batch/ && / --tally /) k = "rk-batch --tally"
 	    if ($1 ~ /rk-trace/ && / done /) k = "rk-trace done"
 	    if ($NF > m[k]) m[k] = $NF }
 	    END { for (k in m) printf "%7d questions  %-14s %6d KB\n", n, k, m[k] }' \
@@ -68,7 +68,7 @@ fake() {
 	"$build/libexec/rk-fakellm" -d 200 >"$tmp/port" &
 	fpid=$!
 	until [ -s "$tmp/port" ]; do sleep 0.05; done
-	steps=$(rk-parse -c -p quick)
+	steps=$(rk-parse --steps -p quick)
 	t=$(RK_MODEL=fake/ok RK_MAX_CONCURRENCY=32 med3 rk think --provider openai-compatible \
 	    --base-url "http://127.0.0.1:$(sed -n 1p "$tmp/port")/v1" \
 	    --no-cache -p quick -P 32 -b "$tmp/q" -d "$tmp/t.db" -f json)

@@ -5,7 +5,7 @@
 # and fail when any is more than 10 % above BASELINE (default: BASELINE
 # beside this script).  -u writes the counts to BASELINE instead.
 #
-# The paths: each stage of `rk think -p paranoid --mock` (rk-parse -c, every
+# The paths: each stage of `rk think -p paranoid --mock` (rk-parse --steps, every
 # rk-prompt and rk-llm, rk-trace), the trace write going into a database
 # that holds 10,000 runs; rk-search answering queries on an index of a
 # generated 5,000-document corpus; rk-tokens counting a MB of text in each
@@ -53,7 +53,7 @@ count() {
 
 # a paranoid run, stage by stage
 q="Should a ten-person team split its monolith into microservices?"
-count parse "$bin/rk-parse" -c -p paranoid >"$tmp/n" </dev/null
+count parse "$bin/rk-parse" --steps -p paranoid >"$tmp/n" </dev/null
 n=$(cat "$tmp/n")
 count prompt.0 "$bin/rk-prompt" -p paranoid -- "$q" >"$tmp/r" </dev/null
 i=1
@@ -63,7 +63,7 @@ while [ "$i" -le "$n" ]; do
 	i=$((i + 1))
 done
 sh "$here/fill-db.sh" "$bin/rk-trace" "$tmp/traces.db" 10000 "$tmp/r"
-count trace "$bin/rk-trace" -e 1 -d "$tmp/traces.db" <"$tmp/r" >/dev/null
+count trace "$bin/rk-trace" --expect 1 -d "$tmp/traces.db" <"$tmp/r" >/dev/null
 
 # queries on a generated index
 awk -v docs=5000 -f "$here/corpus.awk" >"$tmp/corpus.jsonl"
@@ -75,8 +75,8 @@ count search "$bin/rk-search" -i "$tmp/idx" -k 10 <"$tmp/queries" >/dev/null
 # a MB of text through the tokenizer, each encoding
 sed 's/^{"_id":"d[0-9]*","text":"//; s/"}$//' "$tmp/corpus.jsonl" |
     head -c 1048576 >"$tmp/mb"
-count tokens.cl100k "$bin/rk-tokens" -a -e cl100k_base "$tmp/mb" </dev/null >/dev/null
-count tokens.o200k "$bin/rk-tokens" -a -e o200k_base "$tmp/mb" </dev/null >/dev/null
+count tokens.cl100k "$bin/rk-tokens" --all -e cl100k_base "$tmp/mb" </dev/null >/dev/null
+count tokens.o200k "$bin/rk-tokens" --all -e o200k_base "$tmp/mb" </dev/null >/dev/null
 
 if [ -n "$update" ]; then
 	{ echo "# bench/check/run.sh -u: instructions (callgrind), $(cc --version | head -n 1)"

@@ -63,7 +63,7 @@ for enc in cl100k_base o200k_base; do
 	    "$tmp/ours.txt" "$tmp/js.txt"
 done
 
-# whole process, as a user runs it: rk-tokens -a over the corpus texts
+# whole process, as a user runs it: rk-tokens --all over the corpus texts
 jq -j '.query' "$tmp/docs.ndjson" >"$tmp/corpus.txt"
 ms() {
 	t0=$(date +%s%N)
@@ -71,15 +71,15 @@ ms() {
 	t1=$(date +%s%N)
 	echo $(((t1 - t0) / 1000000))
 }
-echo "# whole process: rk-tokens -a over the $(wc -c <"$tmp/corpus.txt") bytes of corpus text: $(ms "$O/bin/rk-tokens" -a "$tmp/corpus.txt") ms"
+echo "# whole process: rk-tokens --all over the $(wc -c <"$tmp/corpus.txt") bytes of corpus text: $(ms "$O/bin/rk-tokens" --all "$tmp/corpus.txt") ms"
 
-echo "# adversarial input, rk-tokens -a (one piece each; ms, ms per MB)"
+echo "# adversarial input, rk-tokens --all (one piece each; ms, ms per MB)"
 for kind in word spaces; do
 	c=a
 	[ $kind = spaces ] && c=' '
 	for kb in 256 512 1024 2048; do
 		head -c $((kb * 1024)) /dev/zero | tr '\0' "$c" >"$tmp/adv"
-		t=$(ms "$O/bin/rk-tokens" -a "$tmp/adv")
+		t=$(ms "$O/bin/rk-tokens" --all "$tmp/adv")
 		echo "$kind ${kb}K $t ms $((t * 1024 / kb)) ms/MB"
 	done
 done

@@ -3,7 +3,7 @@
 #
 # Feeds N copies of the balanced-profile fixture (each with its own id) to
 #   cat                          the pipe alone
-#   rk-trace -n                  read and write the records, store nothing
+#   rk-trace --no-store          read and write the records, store nothing
 #   rk-trace -d DB               store each record (synchronous=NORMAL, WAL)
 #   RK_TRACE_SYNC=full rk-trace  store each record and sync the WAL
 # R times each, interleaved, and prints the median wall time of each and the
@@ -18,7 +18,7 @@
 # budget of 1 ms per record.
 #
 # Then one record per process, M times (default 21), as a think pipeline
-# stores one run: cat, rk-trace -n and rk-trace storing into a database
+# stores one run: cat, rk-trace --no-store and rk-trace storing into a database
 # that exists.
 #
 # Environment: N records per run (default 500), R runs (default 5).
@@ -62,7 +62,7 @@ fresh() { rm -f "$tmp/db" "$tmp/db-wal" "$tmp/db-shm"; }
 r=0
 while [ "$r" -lt "$R" ]; do
 	run cat cat
-	run pass "$trace" -n
+	run pass "$trace" --no-store
 	fresh
 	run normal "$trace" -d "$tmp/db"
 	fresh
@@ -81,9 +81,9 @@ printf 'rk-trace store cost: %d records of %d bytes, median of %d runs\n' \
     echo "  (load average at the end: $(cut -d' ' -f1-3 /proc/loadavg))"
 awk -v n="$N" -v c="$mc" -v p="$mp" -v s="$mn" -v f="$mf" -v k="$stored" 'BEGIN {
 	printf "  %-34s %9.2f ms\n", "cat", c
-	printf "  %-34s %9.2f ms  %6.2fx cat\n", "rk-trace -n (no store)", p, p / c
-	printf "  %-34s %9.2f ms  %6.2fx -n\n", "rk-trace (synchronous=NORMAL)", s, s / p
-	printf "  %-34s %9.2f ms  %6.2fx -n\n", "rk-trace (RK_TRACE_SYNC=full)", f, f / p
+	printf "  %-34s %9.2f ms  %6.2fx cat\n", "rk-trace --no-store", p, p / c
+	printf "  %-34s %9.2f ms  %6.2fx --no-store\n", "rk-trace (synchronous=NORMAL)", s, s / p
+	printf "  %-34s %9.2f ms  %6.2fx --no-store\n", "rk-trace (RK_TRACE_SYNC=full)", f, f / p
 	printf "  per record, pass-through:  %8.4f ms\n", p / n
 	printf "  per record, store NORMAL:  %8.4f ms (budget 1 ms)\n", (s - p) / n
 	printf "  per record, store FULL:    %8.4f ms\n", (f - p) / n
@@ -109,13 +109,13 @@ one() {
 fresh
 "$trace" -d "$tmp/db" <"$tmp/one" >/dev/null
 one cat1 cat
-one pass1 "$trace" -n
+one pass1 "$trace" --no-store
 one store1 "$trace" -d "$tmp/db"
 printf 'one record per process, median of %d:\n' "$M"
 awk -v c="$(median cat1)" -v p="$(median pass1)" -v s="$(median store1)" \
     'BEGIN {
 	printf "  %-34s %9.2f ms\n", "cat", c
-	printf "  %-34s %9.2f ms  %6.2fx cat\n", "rk-trace -n", p, p / c
+	printf "  %-34s %9.2f ms  %6.2fx cat\n", "rk-trace --no-store", p, p / c
 	printf "  %-34s %9.2f ms  %6.2fx cat\n", "rk-trace (store)", s, s / c
 }'
 
