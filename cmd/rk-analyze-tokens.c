@@ -25,7 +25,8 @@ struct split {
 static const struct rk_optdef opts[] = {
 	{ 'e', NULL, required_argument, "encoding",
 	    "the token encoding; default cl100k_base" },
-	{ 'j', NULL, no_argument, NULL, "JSON: one object a step, one for the run" },
+	{ 'j', NULL, no_argument, NULL,
+	    "JSON: one object a step, one for the run" },
 	{ 'm', NULL, required_argument, "model", "the encoding of model" },
 	{ 'p', NULL, required_argument, "profile",
 	    "the profile to run; default balanced" },

@@ -29,7 +29,8 @@ enum { O_FRESH = RK_OPT_OWN, O_MOCK, O_SCORE, O_SCORECMD, O_SEED, O_SUBSET };
 
 static const struct rk_optdef opts[] = {
 	{ 'd', NULL, required_argument, "db", "the results database" },
-	{ 'f', NULL, required_argument, "format", "text, json or csv" },
+	{ 'f', NULL, required_argument, "format",
+	    "output format: text, json or csv" },
 	{ 'n', NULL, required_argument, "samples",
 	    "samples a question, voted on; default 1" },
 	{ 'P', NULL, required_argument, "jobs",
@@ -54,7 +55,8 @@ static const struct rk_optdef opts[] = {
 static const char *const formats[] = { "text", "json", "csv", NULL };
 
 static struct rk_cli cli = { .defs = opts, .formats = formats, .usage =
-	"usage: rk-bench [-f text | json | csv] [-d db] [-n samples] [-P jobs]\n"
+	"usage: rk-bench [-f text | json | csv] [-d db] [-n samples] "
+	"[-P jobs]\n"
 	"                [-p profile,...] [--fresh] [--mock]\n"
 	"                [--score mode | --score-cmd command] [--seed seed]\n"
 	"                [--subset count] dataset\n" };

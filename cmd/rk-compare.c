@@ -26,7 +26,8 @@ static json_t *rows;		/* one object per contender */
 enum { O_MOCK = RK_OPT_OWN };
 
 static const struct rk_optdef opts[] = {
-	{ 'f', NULL, required_argument, "format", "text (default) or json" },
+	{ 'f', NULL, required_argument, "format",
+	    "output format: text (default) or json" },
 	{ 'p', NULL, required_argument, "profile,...",
 	    "profiles or protocols, comma separated; default balanced" },
 	{ O_MOCK, "mock", no_argument, NULL, "use the built-in offline model" },

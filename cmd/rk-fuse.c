@@ -32,9 +32,11 @@ static size_t nqids;
 enum { O_BYDOC = RK_OPT_OWN, O_BYTES, O_METHOD, O_NORM, O_PARAM };
 
 static const struct rk_optdef optdefs[] = {
-	{ 'f', "format", required_argument, "format", "ndjson or trec" },
+	{ 'f', "format", required_argument, "format",
+	    "output format: ndjson or trec" },
 	{ 'k', NULL, required_argument, "n", "at most n hits a query" },
-	{ 'r', NULL, no_argument, NULL, "record mode: fuse each record's lists" },
+	{ 'r', NULL, no_argument, NULL,
+	    "record mode: fuse each record's lists" },
 	{ 'w', NULL, required_argument, "weights",
 	    "the lists' weights, comma separated" },
 	{ O_BYDOC, "by-doc", no_argument, NULL, "fuse documents, not chunks" },

@@ -18,7 +18,8 @@ static int json_out;
 enum { O_BASE = RK_OPT_OWN, O_PRICES, O_PROVIDER };
 
 static const struct rk_optdef opts[] = {
-	{ 'f', "format", required_argument, "format", "text or json" },
+	{ 'f', "format", required_argument, "format",
+	    "output format: text or json" },
 	{ O_BASE, "base-url", required_argument, "url",
 	    "the provider's API endpoint" },
 	{ O_PRICES, "prices", no_argument, NULL,

@@ -21,7 +21,8 @@ enum { O_GROUP = RK_OPT_OWN, O_METHOD, O_NEXT, O_SAMPLE, O_SPREAD,
     O_THRESHOLD };
 
 static const struct rk_optdef opts[] = {
-	{ 'f', NULL, required_argument, "format", "json (default) or text" },
+	{ 'f', NULL, required_argument, "format",
+	    "output format: json (default) or text" },
 	{ 'n', NULL, required_argument, "samples",
 	    "samples a question, 1 to 1000; default 5" },
 	{ O_GROUP, "group", required_argument, "group",
@@ -82,7 +83,8 @@ parse_range(const char *s)
 	first = strtol(s, &end, 10);
 	if (end == s || *end != ':' || first < 0 ||
 	    rk_parse_uint(end + 1, 1000, &count) == -1 || count < 1)
-		errx(RK_EXIT_USAGE, "--sample: not first:count such as 0:3: '%s'", s);
+		errx(RK_EXIT_USAGE, "--sample: not first:count such as 0:3: "
+		    "'%s'", s);
 }
 
 /* ---- voting ------------------------------------------------------------ */

@@ -97,9 +97,9 @@ enum { RK_OPT_NEXT, RK_OPT_HELP, RK_OPT_VERSION, RK_OPT_USAGE };
 #define RK_OPT_MAX	48	/* long options a tool may have */
 
 struct rk_optdef {
-	int	 ch;		/* the letter, or RK_OPT_* for a long one alone */
+	int	 ch;		/* the letter, or an RK_OPT_* above 255 */
 	const char *name;	/* the long option, or NULL */
-	int	 has_arg;	/* no_argument, required_ or optional_argument */
+	int	 has_arg;	/* no_, required_ or optional_argument */
 	const char *arg;	/* the argument's name in the help */
 	const char *help;	/* one line */
 };
@@ -113,7 +113,7 @@ struct rk_cli {
 	const char *usage;	/* "usage: ...\n", the SYNOPSIS */
 	const struct rk_optdef *defs;
 	int	 posix;		/* the options end at the first operand */
-	const char *const *formats;	/* what -f takes; the first by default */
+	const char *const *formats;	/* what -f takes, NULL-ended */
 	/* the shared options, as rk_opt() found them */
 	int	 perf;		/* --performance-mode */
 	const char *profile;	/* -p profile */
