@@ -227,7 +227,7 @@ unfold() {
 }
 
 @test "bash completion: commands, options, profiles" {
-	[ -r "$BATS_TEST_DIRNAME/../contrib/completion/rk.bash" ] || return 1
+	[ -r "$BATS_TEST_DIRNAME/../completion/rk.bash" ] || return 1
 	complete_words() {
 		COMP_WORDS=("$@")
 		COMP_CWORD=$(($# - 1))
@@ -235,7 +235,7 @@ unfold() {
 		_rk
 		printf '%s\n' "${COMPREPLY[@]}"
 	}
-	source "$BATS_TEST_DIRNAME/../contrib/completion/rk.bash"
+	source "$BATS_TEST_DIRNAME/../completion/rk.bash"
 	[ "$(complete_words rk th)" = think ]
 	[ "$(complete_words rk think --no-c)" = --no-cache ]
 	[ "$(complete_words rk think -p qu)" = quick ]
@@ -248,7 +248,33 @@ unfold() {
 	make -s -C "$BATS_TEST_DIRNAME/.." O="$RK_BUILD" install \
 	    DESTDIR="$TMP/inst" PREFIX=/opt/rk >/dev/null
 	[ -f "$TMP/inst/opt/rk/share/bash-completion/completions/rk" ]
+	[ -f "$TMP/inst/opt/rk/share/bash-completion/completions/rk-search" ]
 	[ -f "$TMP/inst/opt/rk/share/zsh/site-functions/_rk" ]
+	# bash loads it without a word on stderr, and it completes
+	run bash -c 'source "$1" && complete -p rk rk-trace' _ \
+	    "$TMP/inst/opt/rk/share/bash-completion/completions/rk"
+	assert_status 0
+	assert_output "complete -F _rk rk
+complete -F _rk_tool rk-trace"
+}
+
+@test "bash completion: the options of a tool are those of its --help" {
+	source "$BATS_TEST_DIRNAME/../completion/rk.bash"
+	complete_tool() {
+		COMP_WORDS=("$@")
+		COMP_CWORD=$(($# - 1))
+		COMPREPLY=()
+		_rk_tool "$1"
+		printf '%s\n' "${COMPREPLY[@]}"
+	}
+	[ "$(complete_tool rk-search --ch)" = --chunk-size ]
+	[ "$(complete_tool rk-prompt --perf)" = --performance-mode ]
+	[ "$(complete_tool rk-trace --no-)" = --no-store ]
+	[ "$(complete_tool rk-prompt -p qu)" = quick ]
+	[ -z "$(complete_tool rk-prompt -P)" ]
+	COMP_WORDS=(rk fuse --me) COMP_CWORD=2 COMPREPLY=()
+	_rk
+	[ "${COMPREPLY[*]}" = --method ]
 }
 
 @test "man pages: reasonkit(7) names every tool; rk-record(5) renders cleanly" {

@@ -159,7 +159,7 @@ Conclusion: $(jq -r .conclusion 1.json)"
 }
 
 @test "bash completion: -a, --cont" {
-	source "$BATS_TEST_DIRNAME/../contrib/completion/rk.bash"
+	source "$BATS_TEST_DIRNAME/../completion/rk.bash"
 	complete_words() {
 		COMP_WORDS=("$@")
 		COMP_CWORD=$(($# - 1))
