@@ -23,13 +23,11 @@ struct input {
 static struct rk_fuse_opts opts = { RK_FUSE_RRF, RK_NORM_MINMAX, 60, 0.8, 0 };
 static double *weights;
 static size_t nweights;
-static long kflag;
-static size_t budget = 8192;
 
 static char **qids;
 static size_t nqids;
 
-enum { O_BYDOC = RK_OPT_OWN, O_BYTES, O_METHOD, O_NORM, O_PARAM };
+enum { O_METHOD = RK_OPT_OWN, O_NORM, O_PARAM };
 
 static const struct rk_optdef optdefs[] = {
 	{ 'f', "format", required_argument, "format",
@@ -39,8 +37,8 @@ static const struct rk_optdef optdefs[] = {
 	    "record mode: fuse each record's lists" },
 	{ 'w', NULL, required_argument, "weights",
 	    "the lists' weights, comma separated" },
-	{ O_BYDOC, "by-doc", no_argument, NULL, "fuse documents, not chunks" },
-	{ O_BYTES, "context-bytes", required_argument, "bytes",
+	{ RK_OPT_BYDOC, "by-doc", no_argument, NULL, "fuse documents, not chunks" },
+	{ RK_OPT_BYTES, "context-bytes", required_argument, "bytes",
 	    "record mode: the most bytes of hit text; default 8K" },
 	{ O_METHOD, "method", required_argument, "method",
 	    "rrf, combsum, combmnz or rbf; default rrf" },
@@ -57,7 +55,7 @@ static const struct rk_optdef optdefs[] = {
 static const char *const formats[] = { "ndjson", "trec", NULL };
 
 static struct rk_cli common = { .defs = optdefs, .formats = formats,
-    .tag = "rk-fuse", .usage =
+    .tag = "rk-fuse", .hits_max = 1000000, .context_bytes = 8192, .usage =
 	"usage: rk-fuse [-f format] [-k n] [-w weights] [--by-doc] "
 	"[--method method]\n"
 	"               [--norm norm] [--param param] [--tag tag] [file ...]\n"
@@ -175,8 +173,8 @@ cmp_entry(const void *pa, const void *pb)
 static void
 emit(const char *qid, const struct rk_fused *f, size_t n)
 {
-	if (kflag > 0 && n > (size_t)kflag)
-		n = kflag;
+	if (common.hits > 0 && n > (size_t)common.hits)
+		n = common.hits;
 	for (size_t i = 0; i < n; i++) {
 		if (common.format) {
 			printf("%s Q0 %s %zu %.6f %s\n", *qid ? qid : "1",
@@ -274,13 +272,13 @@ fuse_record(json_t *rec, void *unused)
 		}
 	}
 	n = rk_fuse(&opts, lists, nl, &f);
-	if (kflag > 0 && n > (size_t)kflag)
-		n = kflag;
+	if (common.hits > 0 && n > (size_t)common.hits)
+		n = common.hits;
 	ctx = json_array();
 	for (i = 0; i < n; i++) {
 		size_t len = f[i].hit->text ? strlen(f[i].hit->text) : 0;
 
-		if (bytes + len > budget)
+		if (bytes + len > common.context_bytes)
 			break;		/* as rk-search -b */
 		bytes += len;
 		json_array_append_new(ctx, rk_fused_json(NULL, &f[i], 0));
@@ -325,27 +323,15 @@ static int
 fuse_opt(int ch, char *arg)
 {
 	switch (ch) {
-	case O_BYTES:
-		if (rk_parse_size(arg, &budget) == -1)
-			errx(RK_EXIT_USAGE, "--context-bytes: not a size: '%s'",
-			    arg);
-		break;
-	case O_BYDOC:
-		opts.by_doc = 1;
-		break;
-	case 'k':
-		if (rk_parse_uint(arg, 1000000, &kflag) == -1 || kflag < 1)
-			errx(RK_EXIT_USAGE, "-k: not 1..1000000: '%s'", arg);
-		break;
 	case O_METHOD:
 		if (rk_fuse_method(arg, &opts.method) == -1)
-			errx(RK_EXIT_USAGE, "--method: not rrf, combsum, combmnz or "
-			    "rbf: '%s'", arg);
+			errx(RK_EXIT_USAGE, "--method: not rrf, combsum, "
+			    "combmnz or rbf: '%s'", arg);
 		break;
 	case O_NORM:
 		if (rk_fuse_norm(arg, &opts.norm) == -1)
-			errx(RK_EXIT_USAGE, "--norm: not minmax, zscore or none: "
-			    "'%s'", arg);
+			errx(RK_EXIT_USAGE, "--norm: not minmax, zscore or "
+			    "none: '%s'", arg);
 		break;
 	case 'w':
 		parse_weights(arg);
@@ -373,6 +359,7 @@ main(int argc, char *argv[])
 			return rk_opt_done(&common, act);
 	argc -= optind;
 	argv += optind;
+	opts.by_doc = common.by_doc;
 	if (param != NULL && rk_fuse_param(&opts, param) == -1)
 		errx(RK_EXIT_USAGE, "--param: not a k >= 0 for rrf or a rho in "
 		    "(0, 1) for rbf: '%s'", param);

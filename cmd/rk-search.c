@@ -13,15 +13,12 @@ static struct rk_index *ix;
 static char ix_err[512];	/* why the index failed to open (-r goes on) */
 static struct rk_index_params params;
 static const char *index_path;
-static size_t budget = 8192;
-static long kflag = 10;
-static int dflag, Lflag, qflag, rflag, vflag, fresh;
+static int Lflag, qflag, rflag, vflag, fresh;
 static enum rk_hits_format format;
 static const char *pflag;
 static double last_progress = -1;
 
-enum { O_ANALYZER = RK_OPT_OWN, O_BYDOC, O_BYTES, O_CHUNK, O_OVERLAP,
-    O_PARAMS };
+enum { O_ANALYZER = RK_OPT_OWN, O_CHUNK, O_OVERLAP, O_PARAMS };
 
 static const struct rk_optdef opts[] = {
 	{ 'f', "format", required_argument, "format",
@@ -38,9 +35,9 @@ static const struct rk_optdef opts[] = {
 	    "verbose: with add, name each file skipped" },
 	{ O_ANALYZER, "analyzer", required_argument, "analyzer",
 	    "with add: stem, a stemmer, stop or none" },
-	{ O_BYDOC, "by-doc", no_argument, NULL,
+	{ RK_OPT_BYDOC, "by-doc", no_argument, NULL,
 	    "at most one hit, the best chunk, per document" },
-	{ O_BYTES, "context-bytes", required_argument, "bytes",
+	{ RK_OPT_BYTES, "context-bytes", required_argument, "bytes",
 	    "record mode: the most bytes of hit text; default 8K" },
 	{ O_CHUNK, "chunk-size", required_argument, "size",
 	    "with add: chunk size in bytes, 0 for whole documents" },
@@ -58,7 +55,8 @@ static const struct rk_optdef opts[] = {
 static const char *const formats[] = { "ndjson", "trec", "json", NULL };
 
 static struct rk_cli cli = { .defs = opts, .formats = formats,
-    .tag = "rk-search", .usage =
+    .tag = "rk-search", .hits = 10, .hits_max = 100000,
+    .context_bytes = 8192, .usage =
 	"usage: rk-search -i index [-qv] [--analyzer analyzer] "
 	"[--chunk-size size]\n"
 	"                 [--overlap overlap] [--params params] "
@@ -69,12 +67,6 @@ static struct rk_cli cli = { .defs = opts, .formats = formats,
 	"                 [--context-bytes bytes] [--params params] "
 	"[--tag tag]\n"
 	"                 [query] [word ...]\n" };
-
-static void
-usage(void)
-{
-	exit(rk_opt_done(&cli, RK_OPT_USAGE));
-}
 
 static void __attribute__((noreturn))
 index_failed(void)
@@ -182,7 +174,7 @@ print_hits(const char *qid, const char *query)
 	struct rk_result *v;
 	size_t n;
 
-	if (rk_index_query(ix, query, &params, kflag, dflag || format ==
+	if (rk_index_query(ix, query, &params, cli.hits, cli.by_doc || format ==
 	    RK_HITS_TREC, format != RK_HITS_TREC, &v, &n) == -1)
 		errx(RK_EXIT_IO, "%s", rk_index_error(ix));
 	if (rk_results_print(stdout, &out, qid, query, v, n) == -1)
@@ -201,13 +193,13 @@ attach(json_t *rec)
 
 	if (rk_has_error(rec) || query == NULL)
 		;
-	else if (ix == NULL || rk_index_query(ix, query, &params, kflag,
-	    dflag, 1, &v, &n) == -1) {
+	else if (ix == NULL || rk_index_query(ix, query, &params, cli.hits,
+	    cli.by_doc, 1, &v, &n) == -1) {
 		rk_set_error(rec, rk_progname, "index", "%s",
 		    ix ? rk_index_error(ix) : ix_err);
 		rk_exit_status(RK_EXIT_IO);
 	} else {
-		ctx = rk_results_context(v, n, budget);
+		ctx = rk_results_context(v, n, cli.context_bytes);
 		rk_results_free(v, n);
 		if (!Lflag)
 			json_object_set_new(rec, "context", ctx);
@@ -288,25 +280,15 @@ parse_option(int c, struct rk_analyzer *an, struct rk_analyzer **anp)
 			    "stop or none: '%s'", optarg);
 		*anp = an;
 		break;
-	case O_BYTES:
-		if (rk_parse_size(optarg, &budget) == -1)
-			errx(RK_EXIT_USAGE, "--context-bytes: not a size: '%s'",
-			    optarg);
-		break;
 	case O_CHUNK:
 		size_option("chunk-size", optarg, 16, &params.chunk);
 		break;
-	case O_BYDOC:
 	case 'q':
 	case 'v':
-		*(c == O_BYDOC ? &dflag : c == 'q' ? &qflag : &vflag) = 1;
+		*(c == 'q' ? &qflag : &vflag) = 1;
 		break;
 	case 'i':
 		index_path = optarg;
-		break;
-	case 'k':
-		if (rk_parse_uint(optarg, 100000, &kflag) == -1 || kflag < 1)
-			errx(RK_EXIT_USAGE, "-k: not 1..100000: '%s'", optarg);
 		break;
 	case 'L':
 		Lflag = cli.records = 1;
@@ -385,7 +367,7 @@ main(int argc, char *argv[])
 	query = !create && strcmp(cmd, "rm") != 0 &&
 	    strcmp(cmd, "stats") != 0 && strcmp(cmd, "optimize") != 0;
 	if ((create || strcmp(cmd, "rm") == 0) && argc < 2)
-		usage();
+		exit(rk_opt_done(&cli, RK_OPT_USAGE));
 	if (!cli.format_set && isatty(STDOUT_FILENO) && !rflag)
 		format = RK_HITS_TERM;
 	open_index(create, create ? anp : NULL, query && rflag);
@@ -396,7 +378,7 @@ main(int argc, char *argv[])
 	else if (strcmp(cmd, "rm") == 0)
 		cmd_rm(argc - 1, argv + 1);
 	else if (argc != 1 && !query)
-		usage();
+		exit(rk_opt_done(&cli, RK_OPT_USAGE));
 	else if (strcmp(cmd, "optimize") == 0) {
 		if (rk_index_begin(ix) == -1 || rk_index_optimize(ix) == -1 ||
 		    rk_index_commit(ix) == -1)

@@ -75,8 +75,8 @@ rk_getopt(struct rk_cli *c, int argc, char *argv[])
 
 /*
  * An option ch, with argument arg, that is not the tool's own: -h, -V,
- * -f (one of c->formats), -p, -r, --performance-mode, --tag.  Any other
- * is a usage error.  Returns what main should do; for RK_OPT_USAGE,
+ * -f (one of c->formats), -k, -p, -r, --by-doc, --context-bytes,
+ * --performance-mode, --tag.  Any other is a usage error.  Returns what main should do; for RK_OPT_USAGE,
  * c->err may say why.
  */
 int
@@ -90,6 +90,14 @@ rk_opt(struct rk_cli *c, int ch, const char *arg)
 		return RK_OPT_NEXT;
 	case 'h':
 		return RK_OPT_HELP;
+	case 'k':
+		if (rk_parse_uint(arg, c->hits_max, &c->hits) == -1 ||
+		    c->hits < 1) {
+			rk_error_set(&c->err, RK_EXIT_USAGE,
+			    "-k: not 1..%ld: '%s'", c->hits_max, arg);
+			return RK_OPT_USAGE;
+		}
+		return RK_OPT_NEXT;
 	case 'p':
 		c->profile = arg;
 		return RK_OPT_NEXT;
@@ -98,6 +106,16 @@ rk_opt(struct rk_cli *c, int ch, const char *arg)
 		return RK_OPT_NEXT;
 	case 'V':
 		return RK_OPT_VERSION;
+	case RK_OPT_BYDOC:
+		c->by_doc = 1;
+		return RK_OPT_NEXT;
+	case RK_OPT_BYTES:
+		if (rk_parse_size(arg, &c->context_bytes) == -1) {
+			rk_error_set(&c->err, RK_EXIT_USAGE,
+			    "--context-bytes: not a size: '%s'", arg);
+			return RK_OPT_USAGE;
+		}
+		return RK_OPT_NEXT;
 	case RK_OPT_PERF:
 		c->perf = 1;
 		return RK_OPT_NEXT;

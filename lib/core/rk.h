@@ -89,6 +89,8 @@ char	*rk_join_args(int argc, char *argv[]);
 enum {
 	RK_OPT_PERF = 256,	/* --performance-mode */
 	RK_OPT_TAG,		/* --tag: the TREC run tag */
+	RK_OPT_BYDOC,		/* --by-doc: one hit a document */
+	RK_OPT_BYTES,		/* --context-bytes: the most hit text a record */
 	RK_OPT_OWN = 300	/* a tool's own long options from here */
 };
 
@@ -121,6 +123,10 @@ struct rk_cli {
 	int	 format;	/* -f: an index in formats */
 	int	 format_set;	/* -f given */
 	const char *tag;	/* --tag */
+	long	 hits;		/* -k n */
+	long	 hits_max;	/* the most -k takes */
+	int	 by_doc;	/* --by-doc */
+	size_t	 context_bytes;	/* --context-bytes */
 	struct rk_error err;	/* why RK_OPT_USAGE, when code is set */
 	/* made from defs by the first rk_getopt() */
 	int	 built;
