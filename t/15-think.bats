@@ -147,7 +147,7 @@ overhead" ]
 	assert_match '^usage: rk think'
 	run rk --version
 	assert_output "rk 0.1.0"
-	run rk parse -c -p quick
+	run rk parse --steps -p quick
 	assert_output 7
 	run rk nosuch
 	assert_status 2

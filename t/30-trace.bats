@@ -51,7 +51,7 @@ sql() {
 @test "rk-trace: --help prints the usage to stdout and exits 0" {
 	run rk-trace --help
 	assert_status 0
-	assert_match '^usage: rk-trace \[-n\] \[-d db\] \[-e count\] \[-f json \| text\] \[store \[file \.\.\.\]\]$'
+	assert_match '^usage: rk-trace \[-d db\] \[-f json \| text\] \[--expect count\] \[--no-store\]$'
 	assert_match '^       rk-trace \[-d db\] \[-f json \| text\] prune --before date$'
 }
 

@@ -47,7 +47,7 @@ hits() {
 @test "stem: an unknown stemmer is a usage error" {
 	run rk-search -i x.db --analyzer klingon,stop add en.txt
 	assert_status 2
-	assert_output "rk-search: -a: not stem, a stemmer, stop or none: 'klingon,stop'"
+	assert_output "rk-search: --analyzer: not stem, a stemmer, stop or none: 'klingon,stop'"
 	[ ! -e x.db ]
 }
 
