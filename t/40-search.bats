@@ -191,7 +191,7 @@ rk-search: 0 documents indexed (0 chunks, 0.0 MB); 2 failed"
 [3,"Gamma one is here. Gamma two is here."]
 [4,"Gamma three is here."]'
 
-	# -c 0: one chunk per document
+	# --chunk-size 0: one chunk per document
 	rk-search -i w.db --chunk-size 0 add "$S/chunks.txt"
 	run sh -c "rk-search -i w.db stats | jq .chunks"
 	assert_output "1"
