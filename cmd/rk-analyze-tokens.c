@@ -32,8 +32,7 @@ static const struct rk_optdef opts[] = {
 	    "the profile to run; default balanced" },
 	{ 't', NULL, required_argument, "protocol",
 	    "one protocol instead of a profile" },
-	{ RK_OPT_PERF, "performance-mode", no_argument, NULL,
-	    "compact prompts, no optional steps" },
+	RK_OPTS_PERF,
 	RK_OPTS_HELP,
 	RK_OPTS_END
 };

@@ -20,8 +20,7 @@ static const struct rk_optdef opts[] = {
 	    "quiet: check only, print nothing but errors" },
 	{ O_STEPS, "steps", no_argument, NULL,
 	    "print the most steps a protocol or profile runs" },
-	{ RK_OPT_PERF, "performance-mode", no_argument, NULL,
-	    "with --steps: as in performance mode" },
+	RK_OPTS_PERF,
 	RK_OPTS_HELP,
 	RK_OPTS_END
 };

@@ -17,8 +17,7 @@ static struct rk_runner run;
 static const struct rk_optdef opts[] = {
 	{ 'p', NULL, required_argument, "profile",
 	    "the profile to run, instead of a protocol" },
-	{ RK_OPT_PERF, "performance-mode", no_argument, NULL,
-	    "compact prompts, no optional steps" },
+	RK_OPTS_PERF,
 	RK_OPTS_HELP,
 	RK_OPTS_END
 };

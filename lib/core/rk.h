@@ -107,6 +107,8 @@ struct rk_optdef {
 };
 
 #define RK_OPTS_END	{ 0, NULL, 0, NULL, NULL }
+#define RK_OPTS_PERF	{ RK_OPT_PERF, "performance-mode", no_argument, NULL, \
+			    "compact prompts, no optional steps" }
 #define RK_OPTS_HELP \
 	{ 'h', "help", no_argument, NULL, "print this help and exit" }, \
 	{ 'V', "version", no_argument, NULL, "print the version and exit" }
