@@ -26,11 +26,57 @@ member(const struct rk_jspan *m, size_t n, const char *key)
 	return NULL;
 }
 
+/* Is the JSON number v[0..n) an integer (no fraction, no exponent)? */
+static int
+integral(const char *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i] == '.' || v[i] == 'e' || v[i] == 'E')
+			return 0;
+	return 1;
+}
+
+/*
+ * The value in the span m of s, which rk_json_scan() has validated.  Most
+ * are short scalars, taken here without jansson's lexer (which would check
+ * again what the scan has checked): a string without escapes, a literal,
+ * a number strtod() or strtoll() reads to its end.
+ */
 static json_t *
 parse_span(const char *s, const struct rk_jspan *m)
 {
-	return json_loadb(s + m->vstart, m->vend - m->vstart,
-	    JSON_DECODE_ANY, NULL);
+	const char *v = s + m->vstart;
+	size_t n = m->vend - m->vstart;
+	char *end;
+
+	switch (v[0]) {
+	case '"':
+		if (memchr(v + 1, '\\', n - 2) == NULL)
+			return json_stringn_nocheck(v + 1, n - 2);
+		break;
+	case 't':
+		return json_true();
+	case 'f':
+		return json_false();
+	case 'n':
+		return json_null();
+	case '{':
+	case '[':
+		break;
+	default:
+		if (integral(v, n)) {
+			long long i = strtoll(v, &end, 10);
+
+			if (end == v + n)
+				return json_integer(i);
+		} else {
+			double d = strtod(v, &end);
+
+			if (end == v + n)	/* '.' is the locale's point */
+				return json_real(d);
+		}
+	}
+	return json_loadb(v, n, JSON_DECODE_ANY, NULL);
 }
 
 /* The last element's end in the array s[start..end), or start+1 if empty. */
@@ -141,6 +187,19 @@ light_member(struct rk_light *l, const struct rk_jspan *sp, size_t i,
 	return 0;
 }
 
+/* A deep copy of the record rec without its steps. */
+static json_t *
+copy_but_steps(const json_t *rec)
+{
+	json_t *copy = json_object(), *v;
+	const char *key;
+
+	json_object_foreach((json_t *)rec, key, v)
+		if (strcmp(key, "steps") != 0)
+			json_object_set_new(copy, key, json_deep_copy(v));
+	return copy;
+}
+
 /*
  * Every member but "steps" parsed; of each step only step_keys (with
  * step_keys NULL, steps are not read).  The caller may read and change
@@ -175,8 +234,7 @@ rk_light_open(struct rk_light *l, const char *line, size_t len,
 		rk_light_close(l);
 		return -1;
 	}
-	l->before = json_deep_copy(l->rec);
-	json_object_del(l->before, "steps");
+	l->before = copy_but_steps(l->rec);
 	return 0;
 full:
 	rk_jspans_free(&sp);

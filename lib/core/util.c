@@ -22,6 +22,21 @@ const char *rk_progname = "rk";
 static atomic_int exit_status;
 
 /*
+ * jansson's hash seed.  jansson would open /dev/urandom for it, and
+ * arc4random() keys a cipher first: each costs a short-lived tool more
+ * than its hashing does.  One getentropy() call is a system call.
+ */
+static uint32_t
+hash_seed(void)
+{
+	uint32_t seed;
+
+	if (getentropy(&seed, sizeof(seed)) == -1)
+		seed = arc4random();
+	return seed | 1;
+}
+
+/*
  * What every program does first.  Returns 0, or the status of a bad
  * setting in the environment (said in *e).
  */
@@ -32,8 +47,7 @@ rk_init(const char *progname, struct rk_error *e)
 
 	rk_progname = slash ? slash + 1 : progname;
 	setprogname(rk_progname);
-	/* jansson would otherwise open /dev/urandom for its hash seed */
-	json_object_seed(arc4random() | 1);
+	json_object_seed(hash_seed());
 	return rk_limits_load(e);
 }
 
@@ -151,12 +165,28 @@ rk_now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+/*
+ * v to digits (0 to 9) decimal places, halves away from zero, as
+ * round(3) would, without libm: loading it costs each tool that needs
+ * nothing else from it more than all its rounding.
+ */
 double
 rk_round(double v, int digits)
 {
-	double m = pow(10, digits);
+	static const double scale[] = { 1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7,
+	    1e8, 1e9 };
+	double m = scale[digits], x = v * m, t;
 
-	return round(v * m) / m;
+	if (!(x > -0x1p52 && x < 0x1p52))
+		return x / m;	/* whole already, or NaN */
+	t = (double)(long long)x;	/* exact, and so is x - t */
+	if (x - t >= 0.5)
+		t += 1;
+	else if (t - x >= 0.5)
+		t -= 1;
+	if (t == 0)
+		t = 0 * x;	/* round(-0.3) is -0.0 */
+	return t / m;
 }
 
 /*
