@@ -123,25 +123,70 @@ put_bytes(struct jv *v, const char *p, size_t n)
 	v->declen += n;
 }
 
+/* Code point cp as UTF-8 in b; its length. */
+static size_t
+utf8_encode(unsigned cp, char b[4])
+{
+	if (cp < 0x80) {
+		b[0] = cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		b[0] = 0xc0 | cp >> 6, b[1] = 0x80 | (cp & 0x3f);
+		return 2;
+	}
+	if (cp < 0x10000) {
+		b[0] = 0xe0 | cp >> 12, b[1] = 0x80 | (cp >> 6 & 0x3f),
+		    b[2] = 0x80 | (cp & 0x3f);
+		return 3;
+	}
+	b[0] = 0xf0 | cp >> 18, b[1] = 0x80 | (cp >> 12 & 0x3f),
+	    b[2] = 0x80 | (cp >> 6 & 0x3f), b[3] = 0x80 | (cp & 0x3f);
+	return 4;
+}
+
 /* Append code point cp as UTF-8 to the decoded keys. */
 static void
 put_utf8(struct jv *v, unsigned cp)
 {
 	char b[4];
-	size_t n;
 
-	if (cp < 0x80)
-		b[0] = cp, n = 1;
-	else if (cp < 0x800)
-		b[0] = 0xc0 | cp >> 6, b[1] = 0x80 | (cp & 0x3f), n = 2;
-	else if (cp < 0x10000)
-		b[0] = 0xe0 | cp >> 12, b[1] = 0x80 | (cp >> 6 & 0x3f),
-		    b[2] = 0x80 | (cp & 0x3f), n = 3;
-	else
-		b[0] = 0xf0 | cp >> 18, b[1] = 0x80 | (cp >> 12 & 0x3f),
-		    b[2] = 0x80 | (cp >> 6 & 0x3f), b[3] = 0x80 | (cp & 0x3f),
-		    n = 4;
-	put_bytes(v, b, n);
+	put_bytes(v, b, utf8_encode(cp, b));
+}
+
+/*
+ * The escape whose backslash is s[0], of n bytes at most: its length, 0
+ * if it is not a valid one, and its character in *cp.
+ */
+static size_t
+unescape(const char *s, size_t n, unsigned *cp)
+{
+	unsigned lo;
+
+	if (n < 2)
+		return 0;
+	if (s[1] != 'u') {
+		switch (s[1]) {
+		case '"': case '\\': case '/': *cp = s[1]; break;
+		case 'b': *cp = '\b'; break;
+		case 'f': *cp = '\f'; break;
+		case 'n': *cp = '\n'; break;
+		case 'r': *cp = '\r'; break;
+		case 't': *cp = '\t'; break;
+		default: return 0;
+		}
+		return 2;
+	}
+	if (n < 6 || hex4(s + 2, cp) == -1 || *cp == 0 ||
+	    (*cp >= 0xdc00 && *cp <= 0xdfff))
+		return 0;
+	if (*cp < 0xd800 || *cp > 0xdbff)
+		return 6;
+	if (n < 12 || s[6] != '\\' || s[7] != 'u' || hex4(s + 8, &lo) == -1 ||
+	    lo < 0xdc00 || lo > 0xdfff)
+		return 0;
+	*cp = 0x10000 + ((*cp - 0xd800) << 10) + (lo - 0xdc00);
+	return 12;
 }
 
 /*
@@ -151,40 +196,12 @@ put_utf8(struct jv *v, unsigned cp)
 static size_t
 escape(struct jv *v, size_t i, int dec)
 {
-	const char *s = v->s;
-	unsigned cp, lo;
+	unsigned cp;
+	size_t n = unescape(v->s + i, v->len - i, &cp);
 
-	if (i + 1 >= v->len)
-		return 0;
-	if (s[i + 1] != 'u') {
-		switch (s[i + 1]) {
-		case '"': case '\\': case '/': cp = s[i + 1]; break;
-		case 'b': cp = '\b'; break;
-		case 'f': cp = '\f'; break;
-		case 'n': cp = '\n'; break;
-		case 'r': cp = '\r'; break;
-		case 't': cp = '\t'; break;
-		default: return 0;
-		}
-		if (dec)
-			put_utf8(v, cp);
-		return 2;
-	}
-	if (v->len - i < 6 || hex4(s + i + 2, &cp) == -1 || cp == 0 ||
-	    (cp >= 0xdc00 && cp <= 0xdfff))
-		return 0;
-	if (cp >= 0xd800 && cp <= 0xdbff) {
-		if (v->len - i < 12 || s[i + 6] != '\\' || s[i + 7] != 'u' ||
-		    hex4(s + i + 8, &lo) == -1 || lo < 0xdc00 || lo > 0xdfff)
-			return 0;
-		if (dec)
-			put_utf8(v, 0x10000 + ((cp - 0xd800) << 10) +
-			    (lo - 0xdc00));
-		return 12;
-	}
-	if (dec)
+	if (n != 0 && dec)
 		put_utf8(v, cp);
-	return 6;
+	return n;
 }
 
 /*
@@ -766,4 +783,210 @@ int
 rk_json_valid(const char *s, size_t len)
 {
 	return rk_json_scan(s, len, NULL);
+}
+
+/*
+ * Values built from text rk_json_scan() has accepted, which needs no
+ * checking again: several times cheaper than json_loadb(), whose lexer
+ * checks every byte once more.  NULL leaves the value to jansson: nested
+ * deeper than BUILD_DEPTH, or a number strtod() reads otherwise (a locale
+ * whose decimal point is not '.').
+ */
+#define BUILD_DEPTH	64
+
+struct build {
+	const char	*s;
+	size_t		 len, i;
+	char		*dec;		/* the last string with escapes */
+	size_t		 declen, deccap;
+};
+
+static void
+build_ws(struct build *b)
+{
+	while (b->i < b->len && is_ws(b->s[b->i]))
+		b->i++;
+}
+
+static void
+build_put(struct build *b, const char *p, size_t n)
+{
+	if (n == 0)
+		return;
+	if (b->declen + n > b->deccap) {
+		b->deccap = b->deccap * 2 + n + 64;
+		b->dec = rk_xrealloc(b->dec, b->deccap);
+	}
+	memcpy(b->dec + b->declen, p, n);
+	b->declen += n;
+}
+
+/*
+ * The string at s[i] == '"': its text in *p, between the quotes if it has
+ * no escape, decoded into b->dec otherwise; (size_t)-1 if it is cut off.
+ */
+static size_t
+build_string(struct build *b, const char **p)
+{
+	const char *s = b->s;
+	size_t i = b->i + 1, j = i, n;
+	unsigned cp;
+	char u[4];
+
+	while (j < b->len && s[j] != '"' && s[j] != '\\')
+		j++;
+	if (j < b->len && s[j] == '"') {
+		*p = s + i;
+		b->i = j + 1;
+		return j - i;
+	}
+	b->declen = 0;
+	for (;;) {
+		build_put(b, s + i, j - i);
+		if (j >= b->len)
+			return (size_t)-1;
+		if (s[j] == '"')
+			break;
+		if ((n = unescape(s + j, b->len - j, &cp)) == 0)
+			return (size_t)-1;
+		build_put(b, u, utf8_encode(cp, u));
+		i = j += n;
+		while (j < b->len && s[j] != '"' && s[j] != '\\')
+			j++;
+	}
+	*p = b->dec;
+	b->i = j + 1;
+	return b->declen;
+}
+
+static int
+number_byte(char c)
+{
+	return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' ||
+	    c == 'e' || c == 'E';
+}
+
+static json_t *
+build_number(struct build *b)
+{
+	const char *v = b->s + b->i;
+	size_t n = 0;
+	int integral = 1;
+	char *end;
+	json_t *j;
+
+	for (; b->i + n < b->len && number_byte(v[n]); n++)
+		if (v[n] == '.' || v[n] == 'e' || v[n] == 'E')
+			integral = 0;
+	if (n == 0)
+		return NULL;
+	if (integral)
+		j = json_integer(strtoll(v, &end, 10));
+	else
+		j = json_real(strtod(v, &end));
+	if (end != v + n) {
+		json_decref(j);
+		return NULL;
+	}
+	b->i += n;
+	return j;
+}
+
+static json_t *build_value(struct build *, int);
+
+/* The object or array whose bracket is at s[i]. */
+static json_t *
+build_container(struct build *b, int depth)
+{
+	int obj = b->s[b->i] == '{';
+	json_t *c = obj ? json_object() : json_array(), *v;
+	const char *k = NULL;
+	char *kcopy = NULL;
+	size_t klen = 0;
+
+	b->i++;
+	build_ws(b);
+	if (b->i < b->len && b->s[b->i] == (obj ? '}' : ']')) {
+		b->i++;
+		return c;
+	}
+	for (;;) {
+		build_ws(b);
+		if (obj) {
+			if (b->i >= b->len || b->s[b->i] != '"' ||
+			    (klen = build_string(b, &k)) == (size_t)-1)
+				goto fail;
+			if (k == b->dec)	/* the value may decode strings */
+				k = kcopy = memcpy(rk_xmalloc(klen + 1), k, klen);
+			build_ws(b);
+			if (b->i >= b->len || b->s[b->i++] != ':')
+				goto fail;
+		}
+		if ((v = build_value(b, depth + 1)) == NULL)
+			goto fail;
+		if (obj)
+			json_object_setn_new_nocheck(c, k, klen, v);
+		else
+			json_array_append_new(c, v);
+		free(kcopy);
+		kcopy = NULL;
+		build_ws(b);
+		if (b->i >= b->len)
+			goto fail;
+		if (b->s[b->i++] != ',')
+			return c;
+	}
+fail:
+	free(kcopy);
+	json_decref(c);
+	return NULL;
+}
+
+static json_t *
+build_value(struct build *b, int depth)
+{
+	const char *p;
+	size_t n;
+
+	build_ws(b);
+	if (b->i >= b->len)
+		return NULL;
+	switch (b->s[b->i]) {
+	case '{':
+	case '[':
+		return depth < BUILD_DEPTH ? build_container(b, depth) : NULL;
+	case '"':
+		n = build_string(b, &p);
+		return n == (size_t)-1 ? NULL : json_stringn_nocheck(p, n);
+	case 't':
+		b->i += 4;
+		return json_true();
+	case 'f':
+		b->i += 5;
+		return json_false();
+	case 'n':
+		b->i += 4;
+		return json_null();
+	default:
+		return build_number(b);
+	}
+}
+
+/*
+ * The value s[0..len), which rk_json_scan() has accepted (alone, or as a
+ * part of the text it scanned), as jansson would decode it; NULL when it
+ * is left to json_loadb().
+ */
+json_t *
+rk_json_build(const char *s, size_t len)
+{
+	struct build b = { .s = s, .len = len };
+	json_t *v = build_value(&b, 0);
+
+	free(b.dec);
+	if (v != NULL && (build_ws(&b), b.i != len)) {
+		json_decref(v);
+		v = NULL;
+	}
+	return v;
 }

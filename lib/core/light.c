@@ -26,57 +26,14 @@ member(const struct rk_jspan *m, size_t n, const char *key)
 	return NULL;
 }
 
-/* Is the JSON number v[0..n) an integer (no fraction, no exponent)? */
-static int
-integral(const char *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (v[i] == '.' || v[i] == 'e' || v[i] == 'E')
-			return 0;
-	return 1;
-}
-
-/*
- * The value in the span m of s, which rk_json_scan() has validated.  Most
- * are short scalars, taken here without jansson's lexer (which would check
- * again what the scan has checked): a string without escapes, a literal,
- * a number strtod() or strtoll() reads to its end.
- */
+/* The value in the span m of s, which rk_json_scan() has validated. */
 static json_t *
 parse_span(const char *s, const struct rk_jspan *m)
 {
-	const char *v = s + m->vstart;
-	size_t n = m->vend - m->vstart;
-	char *end;
+	json_t *v = rk_json_build(s + m->vstart, m->vend - m->vstart);
 
-	switch (v[0]) {
-	case '"':
-		if (memchr(v + 1, '\\', n - 2) == NULL)
-			return json_stringn_nocheck(v + 1, n - 2);
-		break;
-	case 't':
-		return json_true();
-	case 'f':
-		return json_false();
-	case 'n':
-		return json_null();
-	case '{':
-	case '[':
-		break;
-	default:
-		if (integral(v, n)) {
-			long long i = strtoll(v, &end, 10);
-
-			if (end == v + n)
-				return json_integer(i);
-		} else {
-			double d = strtod(v, &end);
-
-			if (end == v + n)	/* '.' is the locale's point */
-				return json_real(d);
-		}
-	}
-	return json_loadb(v, n, JSON_DECODE_ANY, NULL);
+	return v != NULL ? v : json_loadb(s + m->vstart, m->vend - m->vstart,
+	    JSON_DECODE_ANY, NULL);
 }
 
 /* The last element's end in the array s[start..end), or start+1 if empty. */

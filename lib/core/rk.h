@@ -256,6 +256,7 @@ struct rk_jspans {
 
 int	 rk_json_valid(const char *, size_t);
 int	 rk_json_scan(const char *, size_t, struct rk_jspans *);
+json_t	*rk_json_build(const char *, size_t);
 void	 rk_jspans_free(struct rk_jspans *);
 
 #define RK_LIGHT_MEMBERS 128	/* members of a record taken lightly */
