@@ -171,3 +171,13 @@ rss() {
 	kb=$(rss rk-prompt)
 	[ "$(jq -r .error.code out)" = too-long ]
 }
+
+@test "record: values read from a line are the ones jansson reads, however written" {
+	printf '%s\n' '{ "id" : "01ABC" , "k\u0065y" : "\u00e9\ud83d\ude00\n\t\"\\\/" , "n":[0,-0.0,1e3,2.5E-3,12345678901234,true,false,null,{},[]], "o":{"a":{"b":[[{"c":"d","\u0063\u0063":""}]]}} }' >in.json
+	for f in "rk-trace --no-store -f json" "rk-llm --mock"; do
+		$f <in.json >out.json
+		[ "$(jq -cS 'del(.rk)' out.json)" = "$(jq -cS . in.json)" ]
+	done
+	[ "$(jq -c .n out.json)" = '[0,-0,1000,0.0025,12345678901234,true,false,null,{},[]]' ]
+	[ "$(jq -r .key out.json)" = "$(printf 'é😀\n\t"\\/')" ]
+}
