@@ -275,6 +275,10 @@ out:
 void
 ydoc_free(struct ynode *n)
 {
+	if (n != NULL && n->arena != NULL) {
+		free(n->arena);
+		return;
+	}
 	while (n != NULL) {
 		struct ynode *next = n->next;
 
@@ -348,9 +352,16 @@ put_tree(struct buf *b, const struct ynode *n)
 		put_tree(b, c);
 }
 
+/*
+ * A cached tree is read in place: its nodes come from one array, its
+ * strings stay in the copy of the file that follows it, and one free()
+ * frees it all.
+ */
 struct reader {
 	const char	*p, *end;
 	int		 bad;
+	struct ynode	*node;		/* the next free one */
+	struct ynode	*last;		/* past the array */
 };
 
 static char *
@@ -371,7 +382,7 @@ get_str(struct reader *r)
 		r->bad = 1;
 		return NULL;
 	}
-	s = rk_xstrdup(r->p);
+	s = (char *)r->p;
 	r->p += n;
 	return s;
 }
@@ -399,8 +410,12 @@ get_tree(struct reader *r, int depth)
 		r->bad = 1;	/* deeper than a load would allow */
 		return NULL;
 	}
+	if (r->node == r->last) {
+		r->bad = 1;
+		return NULL;
+	}
 	r->p += sizeof(v);
-	n = rk_xmalloc(sizeof(*n));
+	n = r->node++;
 	memset(n, 0, sizeof(*n));
 	n->kind = v[0] == YMAP ? YMAP : v[0] == YSEQ ? YSEQ : YSCALAR;
 	n->block = v[1];
@@ -455,7 +470,9 @@ cache_get(const char *cpath, const char *path, const struct cache_hdr *want)
 	struct ynode *root = NULL;
 	struct cache_hdr got;
 	struct reader r;
-	char buf[65536];
+	char buf[65536], *text;
+	size_t nodes;
+	void *block;
 	ssize_t n = -1;
 	int fd;
 
@@ -470,14 +487,22 @@ cache_get(const char *cpath, const char *path, const struct cache_hdr *want)
 	    (size_t)n < sizeof(got) + got.pathlen ||
 	    memcmp(buf + sizeof(got), path, got.pathlen) != 0)
 		return NULL;
-	r.p = buf + sizeof(got) + got.pathlen;
-	r.end = buf + n;
+	/* a node takes 7 numbers and two string lengths at least */
+	nodes = (size_t)n / (7 * sizeof(int32_t) + 2 * sizeof(uint32_t)) + 1;
+	block = rk_xmalloc(nodes * sizeof(struct ynode) + n);
+	text = (char *)block + nodes * sizeof(struct ynode);
+	memcpy(text, buf, n);
+	r.p = text + sizeof(got) + got.pathlen;
+	r.end = text + n;
 	r.bad = 0;
+	r.node = block;
+	r.last = r.node + nodes;
 	root = get_tree(&r, 1);
 	if (r.bad || r.p != r.end) {
-		ydoc_free(root);
+		free(block);
 		return NULL;
 	}
+	root->arena = block;
 	return root;
 }
 

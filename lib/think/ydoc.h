@@ -22,6 +22,8 @@ struct ynode {
 	struct ynode	*next;		/* next sibling */
 	char		*key;		/* when the parent is a map */
 	int		 key_line, key_col;
+	void		*arena;		/* a cached tree's root: the one
+					   allocation the tree lives in */
 };
 
 /* Parse a file; NULL with *err set ("file:line:col: message") on error. */
