@@ -282,10 +282,9 @@ rk_record_parse(const char *s, size_t len, int *verbatim, char *msg,
 	}
 	/* valid text is built without jansson's lexer; the rest gets its
 	 * message from jansson */
-	if ((rec = rk_json_valid(s, len) ? rk_json_build(s, len) : NULL) ==
-	    NULL)
-		rec = json_loadb(s, len, JSON_REJECT_DUPLICATES, &je);
-	if (rec == NULL) {
+	rec = rk_json_valid(s, len) ? rk_json_build(s, len) : NULL;
+	if (rec == NULL &&
+	    (rec = json_loadb(s, len, JSON_REJECT_DUPLICATES, &je)) == NULL) {
 		snprintf(msg, msgsize, "column %d: %s", je.column, je.text);
 		return NULL;
 	}
