@@ -52,7 +52,7 @@ stats() {
 printf '%-9s %5s %-23s %-23s %6s %6s\n' profile steps \
     "rk wall (min-max)" "cat wall (min-max)" wall cpu
 for p in quick balanced deep paranoid; do
-	STAND_IN_STEPS=$("$build/bin/rk-parse" -c -p "$p")
+	STAND_IN_STEPS=$("$build/bin/rk-parse" --steps -p "$p")
 	export STAND_IN_STEPS
 	: >"$tmp/rk"; : >"$tmp/cat"
 	i=0
