@@ -76,34 +76,6 @@ static struct rk_cli cli = { .defs = opts, .usage =
 	"[--retry-time time]\n"
 	"              [--rps rate] [--stream] [--timeout time]\n" };
 
-/* "1.5" (seconds), "250ms", "30s", "5m", "1h", "1d" -> milliseconds */
-static int
-parse_duration(const char *s, double *ms)
-{
-	char num[64];
-	size_t n = strlen(s);
-	double mul = 1000, v;
-
-	if (n == 0 || n >= sizeof(num))
-		return -1;
-	strlcpy(num, s, sizeof(num));
-	if (n > 2 && strcmp(s + n - 2, "ms") == 0) {
-		mul = 1;
-		num[n - 2] = '\0';
-	} else
-		switch (s[n - 1]) {
-		case 's': mul = 1000; num[n - 1] = '\0'; break;
-		case 'm': mul = 60000; num[n - 1] = '\0'; break;
-		case 'h': mul = 3600000; num[n - 1] = '\0'; break;
-		case 'd': mul = 86400000; num[n - 1] = '\0'; break;
-		default: break;
-		}
-	if (rk_parse_double(num, &v) == -1 || v < 0 || v > 1e9)
-		return -1;
-	*ms = v * mul;
-	return 0;
-}
-
 /* --progress, with the most steps a run can have if given */
 static void
 set_progress(struct settings *st, const char *arg)
@@ -117,7 +89,7 @@ set_progress(struct settings *st, const char *arg)
 static void
 set_duration(const char *what, const char *v, double *ms)
 {
-	if (v != NULL && parse_duration(v, ms) == -1)
+	if (v != NULL && rk_parse_duration(v, ms) == -1)
 		errx(RK_EXIT_USAGE, "%s: not a time such as 30, 2.5s, 500ms or "
 		    "5m: '%s'", what, v);
 }

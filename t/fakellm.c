@@ -25,7 +25,9 @@
  * error: Anthropic's "event: error", an OpenRouter-style error object with
  * a numeric code in a chunk; whole: that error object with status 200),
  * event-error-after-text (OpenAI dialect: "event: error").  A "+split"
- * suffix sends any reply in 7-byte writes.
+ * suffix sends any reply in 7-byte writes.  Embeddings, and their
+ * scenarios: serve_embed().  The log (-l) has a line per request, which
+ * the tests count.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -166,6 +168,7 @@ struct req {
 	size_t	 blen;
 	json_t	*json;
 	int	 anthropic, stream, attempt;
+	int	 embed;		/* 1 OpenAI embeddings, 2 Ollama's */
 	int	 split;		/* 7-byte writes */
 	int	 late;		/* usage-late */
 	long	 conn;
@@ -506,6 +509,84 @@ hang(int fd)
 			return;
 }
 
+/* one vector of the hashed bag of words, "[...]", into fp */
+static void
+embed_vector(FILE *fp, const char *text, size_t dim, const char *sc,
+    int first, int last)
+{
+	float *v = calloc(dim, sizeof(*v));
+	size_t n = dim - (last && strcmp(sc, "embed-dims") == 0);
+
+	rk_embed_hash(text, dim, v);
+	fputc('[', fp);
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			fputc(',', fp);
+		if (first && i == 0 && strcmp(sc, "embed-nan") == 0)
+			fputs("NaN", fp);
+		else if (first && i == 0 && strcmp(sc, "embed-big") == 0)
+			fputs("1e39", fp);
+		else if (first && i == 0 && strcmp(sc, "embed-string") == 0)
+			fputs("\"0.5\"", fp);
+		else
+			fprintf(fp, "%.9g", (double)v[i]);
+	}
+	fputc(']', fp);
+	free(v);
+}
+
+/*
+ * /v1/embeddings (OpenAI: data[] of {index, embedding}) and /api/embed
+ * (Ollama: embeddings[]): a hashed bag of words (lib/llm/embed.c) of the
+ * request's dimensions, or 64.  Scenarios: embed-count (a vector short),
+ * embed-dims (the last one a number short), embed-nan, embed-big (1e39,
+ * no float32), embed-string (a number as a string), embed-missing (no
+ * vectors), embed-shuffle (OpenAI: data in reverse order, right indexes).
+ */
+static int
+serve_embed(int fd, const struct req *r, const char *sc)
+{
+	const json_t *in = json_object_get(r->json, "input");
+	json_int_t d = json_integer_value(json_object_get(r->json,
+	    "dimensions"));
+	size_t n = json_is_array(in) ? json_array_size(in) : 1, dim = d > 0 ?
+	    (size_t)d : 64, sent = n - (n > 0 && strcmp(sc, "embed-count") == 0);
+	int shuffle = strcmp(sc, "embed-shuffle") == 0;
+	char *b = NULL;
+	size_t blen = 0;
+	FILE *fp = open_memstream(&b, &blen);
+	int rc;
+
+	if (r->embed == 1)
+		fprintf(fp, "{\"object\":\"list\",\"model\":\"%s\",\"usage\":"
+		    "{\"prompt_tokens\":%zu,\"total_tokens\":%zu}", r->model ?
+		    r->model : "fake", n, n);
+	else
+		fprintf(fp, "{\"model\":\"%s\",\"prompt_eval_count\":%zu",
+		    r->model ? r->model : "fake", n);
+	if (strcmp(sc, "embed-missing") != 0)
+		fputs(r->embed == 1 ? ",\"data\":[" : ",\"embeddings\":[", fp);
+	for (size_t k = 0; strcmp(sc, "embed-missing") != 0 && k < sent; k++) {
+		size_t i = shuffle ? sent - 1 - k : k;
+		const json_t *t = json_is_array(in) ? json_array_get(in, i) : in;
+
+		if (k > 0)
+			fputc(',', fp);
+		if (r->embed == 1)
+			fprintf(fp, "{\"object\":\"embedding\",\"index\":%zu,"
+			    "\"embedding\":", i);
+		embed_vector(fp, json_string_value(t) ? json_string_value(t) :
+		    "", dim, sc, i == 0, i == sent - 1);
+		if (r->embed == 1)
+			fputc('}', fp);
+	}
+	fputs(strcmp(sc, "embed-missing") != 0 ? "]}" : "}", fp);
+	fclose(fp);
+	rc = send_json(fd, 200, NULL, b);
+	free(b);
+	return rc;
+}
+
 #define ANTHROPIC_OVERLOADED "event: error\ndata: {\"type\":\"error\"," \
 	"\"error\":{\"type\":\"overloaded_error\",\"message\":" \
 	"\"Overloaded\"}}\n\n"
@@ -600,6 +681,8 @@ serve(int fd, struct req *r)
 		hang(fd);
 		return -1;
 	}
+	if (r->embed)
+		return serve_embed(fd, r, sc);
 	if (strcmp(sc, "no-usage") == 0)
 		usage = 0;
 	else if (strcmp(sc, "split-frames") == 0)
@@ -784,6 +867,9 @@ connection(void *arg)
 		r.stream = json_is_true(json_object_get(r.json, "stream"));
 		r.anthropic = strlen(r.path) >= 9 &&
 		    strcmp(r.path + strlen(r.path) - 9, "/messages") == 0;
+		r.embed = strlen(r.path) >= 11 && strcmp(r.path +
+		    strlen(r.path) - 11, "/embeddings") == 0 ? 1 :
+		    strcmp(r.path, "/api/embed") == 0 ? 2 : 0;
 		if (r.scenario[0] == '\0') {
 			m = r.model && strncmp(r.model, "fake/", 5) == 0 ?
 			    r.model + 5 : "ok";
@@ -801,8 +887,8 @@ connection(void *arg)
 			    "\"model\"},{\"id\":\"gpt-4o-mini\"},{\"id\":"
 			    "\"claude-sonnet-4-5\"},{\"id\":\"fake-unpriced\"}]}");
 		else if (strcmp(r.method, "POST") != 0 || r.json == NULL ||
-		    (!r.anthropic && strstr(r.path, "/chat/completions") ==
-		    NULL))
+		    (!r.anthropic && !r.embed && strstr(r.path,
+		    "/chat/completions") == NULL))
 			rc = send_json(c->fd, 404, NULL, "{\"error\":{\"message"
 			    "\":\"no such endpoint\",\"type\":"
 			    "\"invalid_request_error\"}}");

@@ -70,6 +70,8 @@ void	 rk_ulid(char out[27]);		/* sortable unique id */
 int	 rk_parse_size(const char *, size_t *);
 int	 rk_parse_uint(const char *, long max, long *);
 int	 rk_parse_double(const char *, double *);
+/* "1.5" (seconds), "250ms", "30s", "5m", "1h", "1d" -> milliseconds */
+int	 rk_parse_duration(const char *, double *ms);
 const char *rk_getenv(const char *);	/* NULL when unset or empty */
 int	 rk_utf8_valid(const char *, size_t);
 size_t	 rk_utf8_prefix(const char *, size_t);

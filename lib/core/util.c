@@ -278,6 +278,34 @@ rk_parse_double(const char *s, double *out)
 	return 0;
 }
 
+/* "1.5" (seconds), "250ms", "30s", "5m", "1h", "1d" -> milliseconds */
+int
+rk_parse_duration(const char *s, double *ms)
+{
+	char num[64];
+	size_t n = strlen(s);
+	double mul = 1000, v;
+
+	if (n == 0 || n >= sizeof(num))
+		return -1;
+	strlcpy(num, s, sizeof(num));
+	if (n > 2 && strcmp(s + n - 2, "ms") == 0) {
+		mul = 1;
+		num[n - 2] = '\0';
+	} else
+		switch (s[n - 1]) {
+		case 's': mul = 1000; num[n - 1] = '\0'; break;
+		case 'm': mul = 60000; num[n - 1] = '\0'; break;
+		case 'h': mul = 3600000; num[n - 1] = '\0'; break;
+		case 'd': mul = 86400000; num[n - 1] = '\0'; break;
+		default: break;
+		}
+	if (rk_parse_double(num, &v) == -1 || v < 0 || v > 1e9)
+		return -1;
+	*ms = v * mul;
+	return 0;
+}
+
 const char *
 rk_getenv(const char *name)
 {

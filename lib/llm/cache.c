@@ -102,22 +102,62 @@ rk_cache_get(struct rk_cache *c, const char *key)
 	return v;
 }
 
-int
-rk_cache_put(struct rk_cache *c, const char *key, const json_t *val)
+/*
+ * The bytes stored under key by rk_cache_put_blob(), malloc'd, with their
+ * length in *len; NULL if there are none (or a reply is stored there).
+ */
+void *
+rk_cache_get_blob(struct rk_cache *c, const char *key, size_t *len)
 {
-	char *s = json_dumps(val, JSON_COMPACT);
+	void *v = NULL;
+
+	sqlite3_bind_text(c->get, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(c->get) == SQLITE_ROW &&
+	    now_s() - sqlite3_column_double(c->get, 0) < c->ttl &&
+	    sqlite3_column_type(c->get, 1) == SQLITE_BLOB &&
+	    (*len = (size_t)sqlite3_column_bytes(c->get, 1)) > 0) {
+		v = rk_xmalloc(*len);
+		memcpy(v, sqlite3_column_blob(c->get, 1), *len);
+	}
+	sqlite3_reset(c->get);
+	sqlite3_clear_bindings(c->get);
+	return v;
+}
+
+/* the row is bound but for its reply: store it, expire now and then */
+static int
+put(struct rk_cache *c, const char *key)
+{
 	int rc;
 
 	sqlite3_bind_text(c->put, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_double(c->put, 2, now_s());
-	sqlite3_bind_text(c->put, 3, s, -1, SQLITE_TRANSIENT);
 	rc = rk_db_done(&c->db, c->put, NULL) == 0 ? 0 : -1;
 	sqlite3_clear_bindings(c->put);
-	free(s);
 	if (rc == 0 && c->puts++ % 64 == 0 && rk_db_prepare(&c->db,
 	    &c->expire, "DELETE FROM responses WHERE stored < ?", NULL) == 0) {
 		sqlite3_bind_double(c->expire, 1, now_s() - c->ttl);
 		rk_db_done(&c->db, c->expire, NULL);
 	}
 	return rc;
+}
+
+int
+rk_cache_put(struct rk_cache *c, const char *key, const json_t *val)
+{
+	char *s = json_dumps(val, JSON_COMPACT);
+	int rc;
+
+	sqlite3_bind_text(c->put, 3, s, -1, SQLITE_TRANSIENT);
+	rc = put(c, key);
+	free(s);
+	return rc;
+}
+
+int
+rk_cache_put_blob(struct rk_cache *c, const char *key, const void *p,
+    size_t len)
+{
+	sqlite3_bind_blob(c->put, 3, p, (int)len, SQLITE_TRANSIENT);
+	return put(c, key);
 }

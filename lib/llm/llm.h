@@ -290,6 +290,10 @@ void	 rk_cache_close(struct rk_cache *);
 /* a new reference to the stored reply, or NULL */
 json_t	*rk_cache_get(struct rk_cache *, const char *key);
 int	 rk_cache_put(struct rk_cache *, const char *key, const json_t *val);
+/* bytes (a vector) in place of a reply */
+void	*rk_cache_get_blob(struct rk_cache *, const char *key, size_t *len);
+int	 rk_cache_put_blob(struct rk_cache *, const char *key, const void *,
+	    size_t len);
 /* the key of a canonical JSON object (sorted keys, compact) */
 void	 rk_cache_key(const json_t *canon, char out[RK_CACHE_KEY]);
 
@@ -328,6 +332,15 @@ int	 rk_llm_run_http(struct rk_llm *, int fd, FILE *out);
 int	 rk_llm_run_failed(int fd, FILE *out, int status, const char *code,
 	    const char *msg);
 
+/* attempt.c: one HTTP attempt, for sched.c and embed.c */
+int	 rk_attempt_http(struct rk_http **, const struct rk_llm_opts *,
+	    char *err, size_t errsize);
+int	 rk_attempt_outcome(struct rk_call *, const struct rk_xfer *,
+	    const struct rk_llm_opts *, const struct rk_endpoint *,
+	    char *(*message)(const char *, size_t));
+double	 rk_attempt_retry(struct rk_call *, const struct rk_llm_opts *,
+	    int attempt, double elapsed_ms, const struct rk_xfer *);
+
 /* run.c, for sched.c */
 void	 rk_llm_succeed(struct rk_llm *, json_t *rec, json_t *steps,
 	    struct rk_call *, double ms_llm);
@@ -337,5 +350,49 @@ int	 rk_llm_budget_check(struct rk_llm *, struct rk_call *,
 	    const char *model, long *max_tokens, double *total_ms);
 int	 rk_llm_window_check(struct rk_llm *, struct rk_call *,
 	    const char *model, long *max_tokens);
+
+/*
+ * Embeddings (embed.c): texts to vectors through an OpenAI-compatible
+ * /embeddings endpoint or Ollama's /api/embed, E->batch texts a request,
+ * -P requests at once, retried and cached as rk-llm's replies are; or
+ * offline (the "mock" provider), a hashed bag of words.
+ */
+enum rk_embed_api { RK_EMBED_OPENAI, RK_EMBED_OLLAMA, RK_EMBED_HASH };
+
+struct rk_embedder {
+	/* set by the caller */
+	struct rk_llm_opts o;		/* -P, retries, timeouts */
+	long		 batch;		/* texts a request, >= 1 */
+	long		 dimensions;	/* asked for (OpenAI), checked; 0: any */
+	struct rk_cache	*cache;		/* NULL: none */
+	/* set by rk_embed_setup */
+	enum rk_embed_api api;
+	struct rk_endpoint ep;		/* but for RK_EMBED_HASH */
+	size_t		 dim;		/* of every vector so far, 0 before */
+	struct rk_http	*http;		/* made on the first request */
+	char		 http_err[256];
+};
+
+struct rk_embedding {
+	const char	*text;		/* in, borrowed */
+	float		*v;		/* E->dim floats, malloc'd; NULL: failed */
+	int		 cached;	/* v came from the cache */
+	int		 status;	/* a failure's RK_EXIT_*, else 0 */
+	char		*code, *msg;	/* and its error */
+};
+
+/* provider "mock" or an HTTP preset; api "openai", "ollama" or NULL (by
+   the provider): 0, or -1 with a message in err (never a key) */
+int	 rk_embed_setup(struct rk_embedder *, const char *provider,
+	    const char *base_url, const char *model, const char *api,
+	    char *err, size_t errsize);
+void	 rk_embed_free(struct rk_embedder *);
+/* vectors for v[0..n): the highest status of their failures, or 0 */
+int	 rk_embed_run(struct rk_embedder *, struct rk_embedding *v, size_t n);
+void	 rk_embedding_clear(struct rk_embedding *);
+void	 rk_embed_hash(const char *text, size_t dim, float *out);
+json_t	*rk_embed_json(const float *, size_t dim);	/* float32 exact */
+/* embed_filter.c: rk-embed, stdin to stdout; field NULL: text or query */
+int	 rk_embed_filter(struct rk_embedder *, const char *field);
 
 #endif

@@ -324,19 +324,13 @@ launch(struct slot *s, double now)
 	struct rk_xfer *x;
 	json_t *b;
 
-	if (S->http == NULL) {
-		struct rk_http_opts o = { L->o.connect_ms, L->o.idle_ms,
-		    L->o.parallel, rk_limits.response, rk_getenv("RK_CA_FILE") };
-
-		if (S->http_err[0] == '\0')
-			S->http = rk_http_new(&o, S->http_err, sizeof(S->http_err));
-		if (S->http == NULL) {
-			rk_call_fail(&s->c, "no-http", "%s", S->http_err);
-			rk_llm_fail(L, s->rec, &s->c, RK_EXIT_PROVIDER);
-			rk_call_clear(&s->c);
-			s->state = S_DONE;
-			return;
-		}
+	if (rk_attempt_http(&S->http, &L->o, S->http_err,
+	    sizeof(S->http_err)) == -1) {
+		rk_call_fail(&s->c, "no-http", "%s", S->http_err);
+		rk_llm_fail(L, s->rec, &s->c, RK_EXIT_PROVIDER);
+		rk_call_clear(&s->c);
+		s->state = S_DONE;
+		return;
 	}
 	slot_reset_call(s);
 	x = rk_xmalloc(sizeof(*x));
@@ -387,82 +381,9 @@ outcome(struct slot *s, struct rk_xfer *x)
 	struct rk_call *c = &s->c;
 	const char *url = x->url;
 
-	switch (x->result) {
-	case RK_X_OK:
-		break;
-	case RK_X_ABORTED:
-		if (c->errcode == NULL)
-			rk_call_fail(c, "bad-response", "%s: the event stream "
-			    "is malformed or over the limit", url);
-		if (c->acc.len > 0) {
-			/* text arrived, then an error: kept as for a cut
-			   stream, and not retried (it was already shown) */
-			c->retryable = 0;
-			c->truncated = strcmp(c->errcode, "too-big") != 0;
-		}
+	if (rk_attempt_outcome(c, x, &L->o, &L->ep,
+	    L->ep.dialect->error_message) == -1)
 		return -1;
-	case RK_X_CONNECT:
-		rk_call_fail(c, "connect", "%s: %s", url, x->errbuf[0] ?
-		    x->errbuf : "cannot connect");
-		c->retryable = 1;
-		return -1;
-	case RK_X_CONNECT_TIMEOUT:
-		rk_call_fail(c, "timeout-connect", "%s: no connection within "
-		    "%.3g s (--connect-timeout, RK_CONNECT_TIMEOUT)", url,
-		    L->o.connect_ms / 1000);
-		c->retryable = 1;
-		return -1;
-	case RK_X_IDLE_TIMEOUT:
-		rk_call_fail(c, "timeout-idle", "%s: nothing received for "
-		    "%.3g s (--idle-timeout, RK_IDLE_TIMEOUT)", url,
-		    L->o.idle_ms / 1000);
-		c->truncated = c->acc.len > 0;
-		return -1;
-	case RK_X_TOTAL_TIMEOUT:
-		rk_call_fail(c, "timeout-total", "%s: no complete reply within "
-		    "%.3g s (--timeout, RK_TIMEOUT, or the time budget)", url,
-		    x->total_ms / 1000);
-		c->truncated = c->acc.len > 0;
-		return -1;
-	case RK_X_CUT:
-		if (L->o.stream) {
-			rk_call_fail(c, "truncated", "%s: the stream was cut "
-			    "before its end", url);
-			c->truncated = 1;
-		} else {
-			rk_call_fail(c, "connect", "%s: the connection broke "
-			    "during the reply", url);
-			c->retryable = 1;
-		}
-		return -1;
-	case RK_X_TOO_BIG:
-		rk_call_fail(c, "too-big", "%s: the reply is over the limit of "
-		    "%zu bytes (RK_MAX_RESPONSE)", url, rk_limits.response);
-		return -1;
-	default:
-		rk_call_fail(c, "http", "%s: %s", url, x->errbuf[0] ?
-		    x->errbuf : "transfer failed");
-		return -1;
-	}
-	if (x->status < 200 || x->status > 299) {
-		char *m = L->ep.dialect->error_message(x->resp.s ? x->resp.s : "",
-		    x->resp.len);
-		char code[16];
-
-		snprintf(code, sizeof(code), "http-%ld", x->status);
-		rk_call_fail(c, code, "%s: HTTP %ld%s%s%s%s%s", url, x->status,
-		    m ? ": " : "", m ? m : "",
-		    (x->status == 401 || x->status == 403) && L->ep.withheld ?
-		    "; note: " : "",
-		    (x->status == 401 || x->status == 403) && L->ep.withheld ?
-		    L->ep.withheld : "",
-		    (x->status == 401 || x->status == 403) && L->ep.withheld ?
-		    " is sent only to its vendor's host; use RK_API_KEY for "
-		    "this base URL" : "");
-		free(m);
-		c->retryable = rk_http_retryable(x->status);
-		return -1;
-	}
 	if (L->o.stream && x->is_sse) {
 		if (!c->done) {
 			rk_call_fail(c, "truncated", "%s: the stream ended "
@@ -475,37 +396,6 @@ outcome(struct slot *s, struct rk_xfer *x)
 		return -1;
 	c->text = rk_xstrdup(c->acc.s ? c->acc.s : "");
 	return 0;
-}
-
-static double
-backoff(const struct slot *s, const struct rk_xfer *x)
-{
-	double cap = 500;
-
-	if (x->retry_after_ms >= 0)
-		return x->retry_after_ms;
-	for (int i = 1; i < s->attempt && cap < 30000; i++)
-		cap *= 2;
-	if (cap > 30000)
-		cap = 30000;
-	return (double)arc4random_uniform((uint32_t)cap + 1);
-}
-
-/* add why we stopped retrying to the call's message */
-static void
-give_up(struct rk_call *c, const char *fmt, ...)
-{
-	char *code = rk_xstrdup(c->errcode), *msg = rk_xstrdup(c->errmsg);
-	char *why;
-	va_list ap;
-
-	va_start(ap, fmt);
-	rk_vasprintf(&why, fmt, ap);
-	va_end(ap);
-	rk_call_fail(c, code, "%s; %s", msg, why);
-	free(code);
-	free(msg);
-	free(why);
 }
 
 /* After a step's streamed text: the end of its line. */
@@ -523,6 +413,7 @@ complete(struct slot *s, struct rk_xfer *x, double now)
 	struct rk_llm *L = s->S->L;
 	struct rk_call *c = &s->c;
 	json_t *e, *v;
+	double d;
 
 	s->x = NULL;
 	if (outcome(s, x) == 0) {
@@ -545,25 +436,17 @@ complete(struct slot *s, struct rk_xfer *x, double now)
 		s->state = S_DONE;
 		return;
 	}
-	if (c->retryable && s->attempt <= L->o.retries) {
-		double d = backoff(s, x);
-
-		if (now + d - s->t_first <= L->o.retry_ms) {
-			progress_clear(s->S);
-			warnx("%s: %s; attempt %d of %ld, next in %.2f s",
-			    rk_get_string(s->rec, "id"), c->errmsg, s->attempt,
-			    L->o.retries + 1, d / 1000);
-			s->t_ready = now + d;
-			s->state = S_WAIT;
-			rk_xfer_free(x);
-			return;
-		}
-		give_up(c, "giving up: the next attempt would pass the retry "
-		    "time of %.3g s (--retry-time, RK_RETRY_TIME)",
-		    L->o.retry_ms / 1000);
-	} else if (c->retryable)
-		give_up(c, "giving up after %d attempt%s (--retries, "
-		    "RK_RETRIES)", s->attempt, s->attempt == 1 ? "" : "s");
+	if ((d = rk_attempt_retry(c, &L->o, s->attempt, now - s->t_first,
+	    x)) >= 0) {
+		progress_clear(s->S);
+		warnx("%s: %s; attempt %d of %ld, next in %.2f s",
+		    rk_get_string(s->rec, "id"), c->errmsg, s->attempt,
+		    L->o.retries + 1, d / 1000);
+		s->t_ready = now + d;
+		s->state = S_WAIT;
+		rk_xfer_free(x);
+		return;
+	}
 	rk_llm_fail(L, s->rec, c, RK_EXIT_PROVIDER);
 	e = json_object_get(s->rec, "error");
 	json_object_set_new(e, "attempts", json_integer(s->attempt));

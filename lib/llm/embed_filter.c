@@ -1,0 +1,165 @@
+/*
+ * rk-embed's filter: lines in, vectors out, in input order.  A record (a
+ * JSON object line) gets an "embedding" member for one of its strings; a
+ * plain text line becomes {"text": line, "embedding": [...]}.  The input
+ * is read a window at a time, and each window's texts go to rk_embed_run()
+ * together, so that its requests can be batched and run at once.
+ */
+#include <err.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/rk.h"
+#include "llm/llm.h"
+
+struct item {
+	json_t			*rec;	/* what is written */
+	int			 embed;	/* it has a text to embed, in e */
+	struct rk_embedding	 e;
+};
+
+struct filter {
+	struct rk_embedder	*E;
+	const char		*field;	/* NULL: text, else query */
+	struct rk_reader	*r;
+	struct item		*v;
+	size_t			 n, cap;
+	char			*said;	/* the last failure told on stderr */
+	int			 status;
+};
+
+static void
+keep_status(struct filter *F, int status)
+{
+	if (status > F->status)
+		F->status = status;
+}
+
+/* The text a record's member gives, or NULL with the record failed. */
+static const char *
+record_text(struct filter *F, json_t *rec)
+{
+	const char *t = F->field ? rk_get_string(rec, F->field) :
+	    rk_get_string(rec, "text") ? rk_get_string(rec, "text") :
+	    rk_get_string(rec, "query");
+
+	if (t == NULL) {
+		rk_fail_record(rec, RK_EXIT_INPUT, "no-text", "no string "
+		    "member %s%s%s to embed (--field)", F->field ? "'" : "",
+		    F->field ? F->field : "text or query", F->field ? "'" : "");
+		keep_status(F, RK_EXIT_INPUT);
+	}
+	return t;
+}
+
+/* The next line as an item: 0, or -1 at the end of the input. */
+static int
+read_item(struct filter *F, struct item *it)
+{
+	size_t len;
+	int obj;
+	json_t *rec;
+
+	if (rk_read_raw(F->r, &len, &obj) == NULL)
+		return -1;
+	memset(it, 0, sizeof(*it));
+	rec = rk_reader_record(F->r);
+	if (rk_has_error(rec) || obj) {
+		it->rec = rec;
+		it->e.text = rk_has_error(rec) ? NULL : record_text(F, rec);
+	} else {
+		it->rec = json_pack("{s:O}", "text", json_object_get(rec,
+		    "query"));
+		it->e.text = rk_get_string(it->rec, "text");
+		json_decref(rec);
+	}
+	it->embed = it->e.text != NULL;
+	return 0;
+}
+
+/* A window of items read: how many (0 at the end). */
+static size_t
+read_window(struct filter *F)
+{
+	F->n = 0;
+	while (F->n < F->cap && read_item(F, &F->v[F->n]) == 0)
+		F->n++;
+	return F->n;
+}
+
+/* A failure in the item, told on stderr once for the texts it shares. */
+static void
+item_fail(struct filter *F, struct item *it)
+{
+	if (F->said == NULL || strcmp(F->said, it->e.msg) != 0) {
+		warnx("%s", it->e.msg);
+		free(F->said);
+		F->said = rk_xstrdup(it->e.msg);
+	}
+	rk_record_error(it->rec, it->e.status, it->e.code, it->e.msg);
+	rk_exit_status(it->e.status);
+	keep_status(F, it->e.status);
+}
+
+/* The window's texts embedded, the items written: 0, or -1. */
+static int
+run_window(struct filter *F)
+{
+	struct rk_embedding *es = rk_xmalloc(F->n * sizeof(*es));
+	size_t k = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < F->n; i++)
+		if (F->v[i].embed)
+			es[k++] = F->v[i].e;
+	rk_embed_run(F->E, es, k);
+	k = 0;
+	for (size_t i = 0; i < F->n; i++) {
+		struct item *it = &F->v[i];
+
+		if (it->embed) {
+			it->e = es[k++];
+			if (it->e.v != NULL)
+				json_object_set_new(it->rec, "embedding",
+				    rk_embed_json(it->e.v, F->E->dim));
+			else
+				item_fail(F, it);
+			rk_embedding_clear(&it->e);
+		}
+		if (rc == 0 && rk_write(stdout, it->rec) == -1)
+			rc = -1;
+		json_decref(it->rec);
+	}
+	free(es);
+	return rc;
+}
+
+/*
+ * Standard input's lines embedded to standard output, field naming the
+ * records' member (NULL: "text", or "query" where there is none): the
+ * highest exit status the input and the failures call for.
+ */
+int
+rk_embed_filter(struct rk_embedder *E, const char *field)
+{
+	struct filter F = { E, field, rk_reader_fd(0, NULL), NULL, 0, 0, NULL,
+	    0 };
+
+	F.cap = (size_t)(E->batch * E->o.parallel * 4);
+	if (F.cap < 64)
+		F.cap = 64;
+	else if (F.cap > 16384)
+		F.cap = 16384;
+	F.v = rk_xmalloc(F.cap * sizeof(*F.v));
+	while (read_window(&F) > 0)
+		if (run_window(&F) == -1) {
+			warn("stdout");
+			keep_status(&F, RK_EXIT_IO);
+			break;
+		}
+	keep_status(&F, rk_reader_status(F.r));
+	rk_reader_free(F.r);
+	free(F.v);
+	free(F.said);
+	return F.status;
+}
