@@ -17,7 +17,7 @@ struct settings {
 	const char	*provider, *base_url, *model, *api, *field;
 	const char	*cache_path, *parallel, *retries, *batch, *dimensions;
 	double		 ttl_ms;
-	int		 no_cache;
+	int		 no_cache, lines;
 	struct rk_llm_opts o;
 };
 
@@ -29,9 +29,9 @@ usage(FILE *fp, int status)
 	    "                [--cache file] [--cache-ttl time] "
 	    "[--connect-timeout time]\n"
 	    "                [--dimensions n] [--field name] "
-	    "[--idle-timeout time] [--mock]\n"
-	    "                [--no-cache] [--provider name] [--retries n] "
-	    "[--retry-time time]\n"
+	    "[--idle-timeout time] [--lines]\n"
+	    "                [--mock] [--no-cache] [--provider name] "
+	    "[--retries n] [--retry-time time]\n"
 	    "                [--timeout time]\n");
 	exit(status);
 }
@@ -86,7 +86,7 @@ read_env(struct settings *st)
 }
 
 enum { O_API = 256, O_BASE, O_BATCH, O_CACHE, O_TTL, O_CONNECT, O_DIMS,
-    O_FIELD, O_IDLE, O_MOCK, O_NOCACHE, O_PROVIDER, O_RETRIES, O_RETRYTIME,
+    O_FIELD, O_IDLE, O_LINES, O_MOCK, O_NOCACHE, O_PROVIDER, O_RETRIES, O_RETRYTIME,
     O_TIMEOUT };
 
 static void
@@ -108,6 +108,7 @@ option(struct settings *st, int ch, const char *arg)
 	case O_DIMS: st->dimensions = arg; break;
 	case O_FIELD: st->field = arg; break;
 	case O_IDLE: set_duration("--idle-timeout", arg, &st->o.idle_ms); break;
+	case O_LINES: st->lines = 1; break;
 	case O_MOCK: st->provider = "mock"; break;
 	case O_NOCACHE: st->no_cache = 1; break;
 	case O_PROVIDER: st->provider = arg; break;
@@ -134,6 +135,7 @@ parse_args(struct settings *st, int argc, char *argv[])
 		{ "dimensions", required_argument, NULL, O_DIMS },
 		{ "field", required_argument, NULL, O_FIELD },
 		{ "idle-timeout", required_argument, NULL, O_IDLE },
+		{ "lines", no_argument, NULL, O_LINES },
 		{ "mock", no_argument, NULL, O_MOCK },
 		{ "no-cache", no_argument, NULL, O_NOCACHE },
 		{ "provider", required_argument, NULL, O_PROVIDER },
@@ -210,7 +212,7 @@ main(int argc, char *argv[])
 		rk_embed_free(&E);
 		errx(RK_EXIT_CONFIG, "%s", errbuf);
 	}
-	rk_exit_status(rk_embed_filter(&E, st.field));
+	rk_exit_status(rk_embed_filter(&E, st.field, st.lines));
 	rk_cache_close(E.cache);
 	rk_embed_free(&E);
 	return rk_finish();

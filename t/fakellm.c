@@ -541,7 +541,8 @@ embed_vector(FILE *fp, const char *text, size_t dim, const char *sc,
  * request's dimensions, or 64.  Scenarios: embed-count (a vector short),
  * embed-dims (the last one a number short), embed-nan, embed-big (1e39,
  * no float32), embed-string (a number as a string), embed-missing (no
- * vectors), embed-shuffle (OpenAI: data in reverse order, right indexes).
+ * vectors), embed-shuffle (OpenAI: data in reverse order, right indexes),
+ * embed-jitter (each reply after 0 to 39 ms, by the request).
  */
 static int
 serve_embed(int fd, const struct req *r, const char *sc)
@@ -557,6 +558,9 @@ serve_embed(int fd, const struct req *r, const char *sc)
 	FILE *fp = open_memstream(&b, &blen);
 	int rc;
 
+	if (strcmp(sc, "embed-jitter") == 0)
+		sleep_ms((long)(fnv(r->body, r->blen, 0xcbf29ce484222325ULL) %
+		    40));
 	if (r->embed == 1)
 		fprintf(fp, "{\"object\":\"list\",\"model\":\"%s\",\"usage\":"
 		    "{\"prompt_tokens\":%zu,\"total_tokens\":%zu}", r->model ?

@@ -9,6 +9,7 @@
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,6 +137,22 @@ size_t
 rk_reader_lineno(const struct rk_reader *r)
 {
 	return r->lineno;
+}
+
+/*
+ * Whether the next read can begin without waiting: input is buffered, or
+ * the descriptor has some (or its end) ready; 0 for a stdio reader.  A
+ * filter that gathers lines into batches stops where it would wait, so
+ * that a writer waiting for the answer to its last line gets it.
+ */
+int
+rk_reader_ready(const struct rk_reader *r)
+{
+	struct pollfd p = { r->fd, POLLIN, 0 };
+
+	if (r->ipos < r->ilen)
+		return 1;
+	return r->fd >= 0 && poll(&p, 1, 0) > 0;
 }
 
 /* Refill the input buffer; 0 at the end of input or after an error. */

@@ -203,6 +203,7 @@ struct rk_reader *rk_reader_open(const char *path);
 void	 rk_reader_text_limit(struct rk_reader *, size_t max, const char *var);
 void	 rk_reader_free(struct rk_reader *);
 int	 rk_reader_status(const struct rk_reader *);
+int	 rk_reader_ready(const struct rk_reader *);	/* read won't wait */
 json_t	*rk_read(struct rk_reader *);
 int	 rk_filter_stdin(void (*)(json_t *, void *), void *);
 const char *rk_read_raw(struct rk_reader *, size_t *len, int *is_object);

@@ -191,6 +191,8 @@ rk_embed_setup(struct rk_embedder *E, const char *provider,
     const char *base_url, const char *model, const char *api, char *err,
     size_t errsize)
 {
+	int rc;
+
 	for (size_t i = 0; model == NULL && i < sizeof(default_models) /
 	    sizeof(*default_models); i++)
 		if (strcmp(default_models[i].provider, provider) == 0)
@@ -215,15 +217,14 @@ rk_embed_setup(struct rk_embedder *E, const char *provider,
 		    "RK_EMBED_MODEL", provider);
 		return -1;
 	}
-	if (rk_endpoint_setup(&E->ep, provider, base_url, model, err,
-	    errsize) == -1)
-		return -1;
-	if (E->ep.dialect != &rk_dialect_openai) {
+	rc = rk_endpoint_setup(&E->ep, provider, base_url, model, err,
+	    errsize);
+	if (E->ep.dialect != NULL && E->ep.dialect != &rk_dialect_openai) {
 		snprintf(err, errsize, "%s: no embeddings API (use openai, "
 		    "ollama or an OpenAI-compatible server)", provider);
 		return -1;
 	}
-	return 0;
+	return rc;
 }
 
 void

@@ -2,8 +2,9 @@
  * rk-embed's filter: lines in, vectors out, in input order.  A record (a
  * JSON object line) gets an "embedding" member for one of its strings; a
  * plain text line becomes {"text": line, "embedding": [...]}.  The input
- * is read a window at a time, and each window's texts go to rk_embed_run()
- * together, so that its requests can be batched and run at once.
+ * is read a window at a time (what has arrived), and each window's texts
+ * go to rk_embed_run() together, so that its requests can be batched and
+ * run at once.
  */
 #include <err.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@ struct item {
 struct filter {
 	struct rk_embedder	*E;
 	const char		*field;	/* NULL: text, else query */
+	int			 lines;	/* every line is a text */
 	struct rk_reader	*r;
 	struct item		*v;
 	size_t			 n, cap;
@@ -56,15 +58,20 @@ record_text(struct filter *F, json_t *rec)
 static int
 read_item(struct filter *F, struct item *it)
 {
+	const char *line;
 	size_t len;
 	int obj;
 	json_t *rec;
 
-	if (rk_read_raw(F->r, &len, &obj) == NULL)
+	if ((line = rk_read_raw(F->r, &len, &obj)) == NULL)
 		return -1;
 	memset(it, 0, sizeof(*it));
-	rec = rk_reader_record(F->r);
-	if (rk_has_error(rec) || obj) {
+	/* with --lines, a line that looks like a record is a text too */
+	if (F->lines && obj && memchr(line, '\0', len) == NULL)
+		rec = rk_record_new(line);
+	else
+		rec = rk_reader_record(F->r);
+	if (rk_has_error(rec) || (obj && !F->lines)) {
 		it->rec = rec;
 		it->e.text = rk_has_error(rec) ? NULL : record_text(F, rec);
 	} else {
@@ -77,12 +84,16 @@ read_item(struct filter *F, struct item *it)
 	return 0;
 }
 
-/* A window of items read: how many (0 at the end). */
+/*
+ * A window of items read, no more than are there without waiting (but
+ * one): how many, 0 at the end.
+ */
 static size_t
 read_window(struct filter *F)
 {
 	F->n = 0;
-	while (F->n < F->cap && read_item(F, &F->v[F->n]) == 0)
+	while (F->n < F->cap && (F->n == 0 || rk_reader_ready(F->r)) &&
+	    read_item(F, &F->v[F->n]) == 0)
 		F->n++;
 	return F->n;
 }
@@ -136,14 +147,15 @@ run_window(struct filter *F)
 
 /*
  * Standard input's lines embedded to standard output, field naming the
- * records' member (NULL: "text", or "query" where there is none): the
- * highest exit status the input and the failures call for.
+ * records' member (NULL: "text", or "query" where there is none), or with
+ * lines every line a text: the highest exit status the input and the
+ * failures call for.
  */
 int
-rk_embed_filter(struct rk_embedder *E, const char *field)
+rk_embed_filter(struct rk_embedder *E, const char *field, int lines)
 {
-	struct filter F = { E, field, rk_reader_fd(0, NULL), NULL, 0, 0, NULL,
-	    0 };
+	struct filter F = { E, field, lines, rk_reader_fd(0, NULL), NULL, 0, 0,
+	    NULL, 0 };
 
 	F.cap = (size_t)(E->batch * E->o.parallel * 4);
 	if (F.cap < 64)
