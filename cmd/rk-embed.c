@@ -12,6 +12,8 @@
 #include "core/rk.h"
 #include "llm/llm.h"
 
+#define REPLY_PER_TEXT	131072	/* bytes of reply a text may take */
+
 /* what the command line and the environment ask for */
 struct settings {
 	const char	*provider, *base_url, *model, *api, *field;
@@ -165,6 +167,9 @@ check_numbers(const struct settings *st, struct rk_embedder *E)
 	set_count("--dimensions", st->dimensions, 1, 65536, &E->dimensions);
 	if (st->field != NULL && *st->field == '\0')
 		errx(RK_EXIT_USAGE, "--field: an empty name");
+	/* a reply holds a batch of vectors: 128K a text, or the limit */
+	if (rk_limits.response < (size_t)E->batch * REPLY_PER_TEXT)
+		rk_limits.response = (size_t)E->batch * REPLY_PER_TEXT;
 }
 
 /* The provider and the cache: 0, or -1 with the reason in err. */

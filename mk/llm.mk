@@ -23,3 +23,11 @@ bench-llm: all
 	sh bench/llm/run.sh $(O)
 
 .PHONY: bench-llm
+
+# rk_embed_text's numbers against strtod, strtof and printf
+CHECK_PROGRAMS += $(O)/libexec/rk-embed-text-test
+
+$(O)/libexec/rk-embed-text-test: t/fixtures/llm/embed-text-test.c \
+    $(O)/librk.a | $(O)/libexec
+	$(CC) $(CFLAGS) -Ilib $(LDFLAGS) -o $@ \
+	    t/fixtures/llm/embed-text-test.c $(O)/librk.a $(LDLIBS)

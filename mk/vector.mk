@@ -21,3 +21,9 @@ bench-vector: $(O)/bench/vector/vector-bench
 	sh bench/vector/run.sh $(O)
 
 .PHONY: bench-vector
+
+# the cost of an rk-embed cache hit (bench/vector/embed-cache.sh)
+bench-embed: all check-programs
+	sh bench/vector/embed-cache.sh $(O)
+
+.PHONY: bench-embed

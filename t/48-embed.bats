@@ -25,9 +25,15 @@ nreq() { wc -l <"$TMP/fake.log" | tr -d ' '; }
 	printf 'the cat sat\n{"id":"r1","text":"a cat"}\n{"id":"r2","query":"why"}\n' |
 	    rk-embed --mock --dimensions 8 >out
 	run cat out
-	assert_output '{"text":"the cat sat","embedding":[0.0,0.0,0.0,0.0,0.4472136,0.0,0.0,0.8944272]}
-{"id":"r1","text":"a cat","rk":1,"embedding":[0.0,0.0,0.0,0.0,0.70710677,0.0,0.0,0.70710677]}
-{"id":"r2","query":"why","rk":1,"embedding":[0.0,1.0,0.0,0.0,0.0,0.0,0.0,0.0]}'
+	assert_output '{"text":"the cat sat","embedding":[0,0,0,0,0.4472136,0,0,0.8944272]}
+{"id":"r1","text":"a cat","rk":1,"embedding":[0,0,0,0,0.70710677,0,0,0.70710677]}
+{"id":"r2","query":"why","rk":1,"embedding":[0,1,0,0,0,0,0,0]}'
+}
+
+@test "numbers: each the shortest decimal that reads back as the same float32" {
+	run "$RK_BUILD/libexec/rk-embed-text-test" 200000 7
+	assert_status 0
+	assert_output "ok 200000"
 }
 
 @test "mock: 64 dimensions by default, each vector of length 1" {
@@ -145,6 +151,14 @@ nreq() { wc -l <"$TMP/fake.log" | tr -d ' '; }
 	assert_output '["text 1","text 2"]
 ["text 3","text 4"]
 ["text 5"]'
+}
+
+@test "a batch of 100 vectors of 2048 dimensions: a reply over 1M is taken" {
+	seq 100 | embed openai fake/embed-dense --no-cache --dimensions 2048 \
+	    --batch 100 >out
+	run jq -c '.embedding | length' out
+	[ "${#lines[@]}" -eq 100 ] && [ "${lines[99]}" = 2048 ]
+	[ "$(nreq)" -eq 1 ]
 }
 
 @test "cache: a second run sends nothing and gives the same vectors; the file is 0600" {

@@ -33,6 +33,7 @@
 #include <ctype.h>
 #include <err.h>
 #include <errno.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -509,6 +510,24 @@ hang(int fd)
 			return;
 }
 
+/* a pseudo-random unit vector, no number 0, seeded by the text */
+static void
+dense(const char *text, size_t dim, float *v)
+{
+	uint64_t x = fnv(text, strlen(text), 0xcbf29ce484222325ULL);
+	double sum = 0;
+
+	for (size_t i = 0; i < dim; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		v[i] = (float)((double)(x >> 11) / 9007199254740992.0 - 0.5);
+		sum += (double)v[i] * v[i];
+	}
+	for (size_t i = 0; i < dim; i++)
+		v[i] = (float)(v[i] / sqrt(sum));
+}
+
 /* one vector of the hashed bag of words, "[...]", into fp */
 static void
 embed_vector(FILE *fp, const char *text, size_t dim, const char *sc,
@@ -517,7 +536,10 @@ embed_vector(FILE *fp, const char *text, size_t dim, const char *sc,
 	float *v = calloc(dim, sizeof(*v));
 	size_t n = dim - (last && strcmp(sc, "embed-dims") == 0);
 
-	rk_embed_hash(text, dim, v);
+	if (strcmp(sc, "embed-dense") == 0)
+		dense(text, dim, v);
+	else
+		rk_embed_hash(text, dim, v);
 	fputc('[', fp);
 	for (size_t i = 0; i < n; i++) {
 		if (i > 0)
@@ -542,7 +564,8 @@ embed_vector(FILE *fp, const char *text, size_t dim, const char *sc,
  * embed-dims (the last one a number short), embed-nan, embed-big (1e39,
  * no float32), embed-string (a number as a string), embed-missing (no
  * vectors), embed-shuffle (OpenAI: data in reverse order, right indexes),
- * embed-jitter (each reply after 0 to 39 ms, by the request).
+ * embed-jitter (each reply after 0 to 39 ms, by the request), embed-dense
+ * (pseudo-random vectors with no zeros, for benchmarks).
  */
 static int
 serve_embed(int fd, const struct req *r, const char *sc)

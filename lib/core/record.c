@@ -511,6 +511,18 @@ rk_written_status(void)
 	return atomic_load(&written_status);
 }
 
+/* member key (a name that needs no escapes) with JSON text raw, last */
+static int
+append_member(struct outbuf *b, const char *key, const char *raw,
+    size_t len)
+{
+	b->len--;		/* the object's closing brace */
+	return (b->len > 1 && append(",", 1, b) == -1) ||
+	    append("\"", 1, b) == -1 || append(key, strlen(key), b) == -1 ||
+	    append("\":", 2, b) == -1 || append(raw, len, b) == -1 ||
+	    append("}", 1, b) == -1 ? -1 : 0;
+}
+
 /*
  * Write one record as one line.  A record that has grown over the record
  * limit is replaced by an error record that keeps its id and query, and
@@ -519,12 +531,25 @@ rk_written_status(void)
 int
 rk_write(FILE *fp, json_t *rec)
 {
+	return rk_write_member(fp, rec, NULL, NULL, 0);
+}
+
+/*
+ * rk_write(), the record given one more member, key, whose value is the
+ * JSON text raw[0..len), written as it is: for values too large to go
+ * through a json_t, such as long arrays of numbers.
+ */
+int
+rk_write_member(FILE *fp, json_t *rec, const char *key, const char *raw,
+    size_t len)
+{
 	static struct outbuf b;
 	const int flags = JSON_COMPACT | JSON_REAL_PRECISION(15);
 	int rc = 0;
 
 	b.len = 0;
-	if (json_dump_callback(rec, append, &b, flags) == -1) {
+	if (json_dump_callback(rec, append, &b, flags) == -1 ||
+	    (key != NULL && append_member(&b, key, raw, len) == -1)) {
 		json_t *small = json_object();
 		const char *keep[] = { "rk", "id", "query", "profile",
 		    "protocol" };

@@ -219,6 +219,8 @@ json_t	*rk_record_new(const char *query);
 json_t	*rk_record_parse(const char *, size_t, int *verbatim, char *msg,
 	    size_t msgsize);
 int	 rk_write(FILE *, json_t *rec);
+int	 rk_write_member(FILE *, json_t *rec, const char *key,
+	    const char *raw, size_t len);
 void	 rk_note_written(int status);	/* for records not written by rk_write */
 int	 rk_written_status(void);
 int	 rk_write_line(FILE *, const char *, size_t);	/* + \n, one write */

@@ -112,11 +112,24 @@ item_fail(struct filter *F, struct item *it)
 	keep_status(F, it->e.status);
 }
 
+/* One item written, with its vector if it has one: 0, or -1. */
+static int
+write_item(struct filter *F, struct item *it, struct rk_sbuf *b)
+{
+	if (!it->embed || it->e.v == NULL)
+		return rk_write(stdout, it->rec) == -1 ? -1 : 0;
+	b->len = 0;
+	rk_embed_text(it->e.v, F->E->dim, b);
+	return rk_write_member(stdout, it->rec, "embedding", b->s, b->len) ==
+	    -1 ? -1 : 0;
+}
+
 /* The window's texts embedded, the items written: 0, or -1. */
 static int
 run_window(struct filter *F)
 {
 	struct rk_embedding *es = rk_xmalloc(F->n * sizeof(*es));
+	struct rk_sbuf b = { NULL, 0, 0 };
 	size_t k = 0;
 	int rc = 0;
 
@@ -130,17 +143,15 @@ run_window(struct filter *F)
 
 		if (it->embed) {
 			it->e = es[k++];
-			if (it->e.v != NULL)
-				json_object_set_new(it->rec, "embedding",
-				    rk_embed_json(it->e.v, F->E->dim));
-			else
+			if (it->e.v == NULL)
 				item_fail(F, it);
-			rk_embedding_clear(&it->e);
 		}
-		if (rc == 0 && rk_write(stdout, it->rec) == -1)
+		if (rc == 0 && write_item(F, it, &b) == -1)
 			rc = -1;
+		rk_embedding_clear(&it->e);
 		json_decref(it->rec);
 	}
+	rk_sbuf_free(&b);
 	free(es);
 	return rc;
 }

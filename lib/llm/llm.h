@@ -391,7 +391,8 @@ void	 rk_embed_free(struct rk_embedder *);
 int	 rk_embed_run(struct rk_embedder *, struct rk_embedding *v, size_t n);
 void	 rk_embedding_clear(struct rk_embedding *);
 void	 rk_embed_hash(const char *text, size_t dim, float *out);
-json_t	*rk_embed_json(const float *, size_t dim);	/* float32 exact */
+/* "[0.1,-2.5e-7,...]", each number read back is the same float32 */
+void	 rk_embed_text(const float *, size_t dim, struct rk_sbuf *);
 /* embed_filter.c: rk-embed, stdin to stdout; field NULL: text or query;
    lines: every line a text, none a record */
 int	 rk_embed_filter(struct rk_embedder *, const char *field, int lines);
