@@ -41,9 +41,10 @@ usage(FILE *fp, int status)
 static void
 set_duration(const char *what, const char *v, double *ms)
 {
-	if (v != NULL && rk_parse_duration(v, ms) == -1)
-		errx(RK_EXIT_USAGE, "%s: not a time such as 30, 2.5s, 500ms or "
-		    "5m: '%s'", what, v);
+	struct rk_error e;
+
+	if (rk_duration_arg(what, v, ms, &e) != 0)
+		errx(e.code, "%s", e.msg);
 }
 
 /* v, if set, a whole number from min to max, into *n */
@@ -67,7 +68,7 @@ getenv2(const char *name, const char *fallback)
 static void
 read_env(struct settings *st)
 {
-	const char *v = rk_getenv("RK_NO_CACHE");
+	struct rk_error e;
 
 	st->provider = getenv2("RK_EMBED_PROVIDER", "RK_PROVIDER");
 	st->base_url = getenv2("RK_EMBED_BASE_URL", "RK_BASE_URL");
@@ -76,20 +77,14 @@ read_env(struct settings *st)
 	st->cache_path = rk_getenv("RK_CACHE_DB");
 	st->parallel = rk_getenv("RK_PARALLEL");
 	st->retries = rk_getenv("RK_RETRIES");
-	st->no_cache = v != NULL && strcmp(v, "0") != 0 && strcmp(v, "no") != 0;
-	set_duration("RK_CONNECT_TIMEOUT", rk_getenv("RK_CONNECT_TIMEOUT"),
-	    &st->o.connect_ms);
-	set_duration("RK_IDLE_TIMEOUT", rk_getenv("RK_IDLE_TIMEOUT"),
-	    &st->o.idle_ms);
-	set_duration("RK_TIMEOUT", rk_getenv("RK_TIMEOUT"), &st->o.total_ms);
-	set_duration("RK_RETRY_TIME", rk_getenv("RK_RETRY_TIME"),
-	    &st->o.retry_ms);
-	set_duration("RK_CACHE_TTL", rk_getenv("RK_CACHE_TTL"), &st->ttl_ms);
+	if ((st->no_cache = rk_env_flag("RK_NO_CACHE", &e)) == -1 ||
+	    rk_llm_env_times(&st->o, &st->ttl_ms, &e) != 0)
+		errx(e.code, "%s", e.msg);
 }
 
 enum { O_API = 256, O_BASE, O_BATCH, O_CACHE, O_TTL, O_CONNECT, O_DIMS,
-    O_FIELD, O_IDLE, O_LINES, O_MOCK, O_NOCACHE, O_PROVIDER, O_RETRIES, O_RETRYTIME,
-    O_TIMEOUT };
+    O_FIELD, O_IDLE, O_LINES, O_MOCK, O_NOCACHE, O_PROVIDER, O_RETRIES,
+    O_RETRYTIME, O_TIMEOUT };
 
 static void
 option(struct settings *st, int ch, const char *arg)
@@ -177,8 +172,6 @@ static int
 setup(struct rk_embedder *E, const struct settings *st, char *err,
     size_t size)
 {
-	char *path;
-
 	if (st->provider == NULL) {
 		snprintf(err, size, "no embedding provider configured: set "
 		    "RK_EMBED_PROVIDER or RK_PROVIDER, or use --mock for the "
@@ -190,25 +183,21 @@ setup(struct rk_embedder *E, const struct settings *st, char *err,
 		return -1;
 	if (st->no_cache || E->api == RK_EMBED_HASH)
 		return 0;
-	path = st->cache_path ? rk_xstrdup(st->cache_path) :
-	    rk_xdg_path("CACHE", "responses.db");
-	if ((E->cache = rk_cache_open(path, st->ttl_ms / 1000, err, size)) ==
-	    NULL)
+	if ((E->cache = rk_cache_open_user(st->cache_path, st->ttl_ms, err,
+	    size)) == NULL)
 		warnx("cache: %s; going on without it", err);
-	free(path);
 	return 0;
 }
 
 int
 main(int argc, char *argv[])
 {
-	struct settings st = { .ttl_ms = 86400000, .o = { .parallel = 4,
-	    .retries = 4, .connect_ms = 10000, .idle_ms = 60000,
-	    .total_ms = 600000, .retry_ms = 120000 } };
+	struct settings st = { .ttl_ms = RK_CACHE_TTL_MS };
 	struct rk_embedder E;
 	char errbuf[512];
 
 	rk_init(argv[0]);
+	st.o = rk_llm_defaults;
 	read_env(&st);
 	parse_args(&st, argc, argv);
 	memset(&E, 0, sizeof(E));

@@ -89,9 +89,10 @@ set_progress(struct settings *st, const char *arg)
 static void
 set_duration(const char *what, const char *v, double *ms)
 {
-	if (v != NULL && rk_parse_duration(v, ms) == -1)
-		errx(RK_EXIT_USAGE, "%s: not a time such as 30, 2.5s, 500ms or "
-		    "5m: '%s'", what, v);
+	struct rk_error e;
+
+	if (rk_duration_arg(what, v, ms, &e) != 0)
+		errx(e.code, "%s", e.msg);
 }
 
 static void
@@ -105,18 +106,19 @@ set_count(const char *what, const char *v, long max, long *n)
 static int
 env_bool(const char *name)
 {
-	const char *v = rk_getenv(name);
+	struct rk_error e;
+	int v = rk_env_flag(name, &e);
 
-	if (v == NULL || strcmp(v, "0") == 0 || strcmp(v, "no") == 0)
-		return 0;
-	if (strcmp(v, "1") == 0 || strcmp(v, "yes") == 0)
-		return 1;
-	errx(RK_EXIT_USAGE, "%s: not 0 or 1: '%s'", name, v);
+	if (v == -1)
+		errx(e.code, "%s", e.msg);
+	return v;
 }
 
 static void
 read_env(struct settings *st)
 {
+	struct rk_error e;
+
 	st->provider = rk_getenv("RK_PROVIDER");
 	st->base_url = rk_getenv("RK_BASE_URL");
 	st->model = rk_getenv("RK_MODEL");
@@ -128,14 +130,8 @@ read_env(struct settings *st)
 	st->o.stream = env_bool("RK_STREAM");
 	st->o.unordered = env_bool("RK_UNORDERED");
 	st->no_cache = env_bool("RK_NO_CACHE");
-	set_duration("RK_CONNECT_TIMEOUT", rk_getenv("RK_CONNECT_TIMEOUT"),
-	    &st->o.connect_ms);
-	set_duration("RK_IDLE_TIMEOUT", rk_getenv("RK_IDLE_TIMEOUT"),
-	    &st->o.idle_ms);
-	set_duration("RK_TIMEOUT", rk_getenv("RK_TIMEOUT"), &st->o.total_ms);
-	set_duration("RK_RETRY_TIME", rk_getenv("RK_RETRY_TIME"),
-	    &st->o.retry_ms);
-	set_duration("RK_CACHE_TTL", rk_getenv("RK_CACHE_TTL"), &st->ttl_ms);
+	if (rk_llm_env_times(&st->o, &st->ttl_ms, &e) != 0)
+		errx(e.code, "%s", e.msg);
 }
 
 /* one of rk-llm's own options; 0 if ch is not one */
@@ -211,8 +207,6 @@ static int
 setup(struct rk_llm *L, const struct settings *st, char *err, size_t size)
 {
 	int mock = st->provider != NULL && strcmp(st->provider, "mock") == 0;
-	char *path;
-
 	if (st->provider == NULL) {
 		snprintf(err, size, "no model provider configured: set "
 		    "RK_PROVIDER, or use --mock for the built-in offline model "
@@ -239,21 +233,16 @@ setup(struct rk_llm *L, const struct settings *st, char *err, size_t size)
 	}
 	if (st->no_cache)
 		return 0;
-	path = st->cache_path ? rk_xstrdup(st->cache_path) :
-	    rk_xdg_path("CACHE", "responses.db");
-	if ((L->cache = rk_cache_open(path, st->ttl_ms / 1000, err, size)) ==
-	    NULL)
+	if ((L->cache = rk_cache_open_user(st->cache_path, st->ttl_ms, err,
+	    size)) == NULL)
 		warnx("cache: %s; going on without it", err);
-	free(path);
 	return 0;
 }
 
 int
 main(int argc, char *argv[])
 {
-	struct settings st = { .ttl_ms = 86400000, .o = { .parallel = 4,
-	    .retries = 4, .connect_ms = 10000, .idle_ms = 60000,
-	    .total_ms = 600000, .retry_ms = 120000 } };
+	struct settings st = { .ttl_ms = RK_CACHE_TTL_MS };
 	struct rk_llm L;
 	struct rk_error e;
 	char errbuf[512];
@@ -261,6 +250,7 @@ main(int argc, char *argv[])
 
 	if (rk_init(argv[0], &e) != 0)
 		errx(e.code, "%s", e.msg);
+	st.o = rk_llm_defaults;
 	read_env(&st);
 	parse_args(&st, argc, argv);
 	check_numbers(&st);

@@ -341,6 +341,17 @@ int	 rk_attempt_outcome(struct rk_call *, const struct rk_xfer *,
 double	 rk_attempt_retry(struct rk_call *, const struct rk_llm_opts *,
 	    int attempt, double elapsed_ms, const struct rk_xfer *);
 
+/* client.c: rk-llm's and rk-embed's command lines */
+#define RK_CACHE_TTL_MS	86400000	/* a day */
+extern const struct rk_llm_opts rk_llm_defaults;
+int	 rk_duration_arg(const char *what, const char *v, double *ms,
+	    struct rk_error *);
+int	 rk_llm_env_times(struct rk_llm_opts *, double *ttl_ms,
+	    struct rk_error *);
+int	 rk_env_flag(const char *name, struct rk_error *);	/* 0, 1, -1 */
+struct rk_cache *rk_cache_open_user(const char *path, double ttl_ms,
+	    char *err, size_t errsize);
+
 /* run.c, for sched.c */
 void	 rk_llm_succeed(struct rk_llm *, json_t *rec, json_t *steps,
 	    struct rk_call *, double ms_llm);
