@@ -63,6 +63,15 @@ nreq() { wc -l <"$TMP/fake.log" | tr -d ' '; }
 	assert_output "rk-embed: b: no string member 'title' to embed (--field)"
 }
 
+@test "a record embedded again has one embedding, the new one" {
+	echo '{"id":"a","text":"black cat"}' | rk-embed --mock --dimensions 4 |
+	    rk-embed --mock --dimensions 8 >out
+	run jq -c '[.id, (.embedding | length)]' out
+	assert_output '["a",8]'
+	run grep -o '"embedding"' out
+	assert_output '"embedding"'
+}
+
 @test "--lines: a line that starts with { is a text too" {
 	printf '{"text":"x"}\n' | rk-embed --mock --lines --dimensions 4 >out
 	run jq -c '[.text, (.embedding | length)]' out

@@ -535,9 +535,9 @@ rk_write(FILE *fp, json_t *rec)
 }
 
 /*
- * rk_write(), the record given one more member, key, whose value is the
- * JSON text raw[0..len), written as it is: for values too large to go
- * through a json_t, such as long arrays of numbers.
+ * rk_write(), the record given member key (in place of any it has), whose
+ * value is the JSON text raw[0..len), written as it is: for values too
+ * large to go through a json_t, such as long arrays of numbers.
  */
 int
 rk_write_member(FILE *fp, json_t *rec, const char *key, const char *raw,
@@ -547,6 +547,8 @@ rk_write_member(FILE *fp, json_t *rec, const char *key, const char *raw,
 	const int flags = JSON_COMPACT | JSON_REAL_PRECISION(15);
 	int rc = 0;
 
+	if (key != NULL)
+		json_object_del(rec, key);
 	b.len = 0;
 	if (json_dump_callback(rec, append, &b, flags) == -1 ||
 	    (key != NULL && append_member(&b, key, raw, len) == -1)) {
