@@ -207,6 +207,25 @@ beta'
 	[ "$(jq -r .conn fake.log | sort -u | wc -l)" -gt 1 ]
 }
 
+# cpu FILE: the CPU seconds of rk-embed -P 1 over FILE, one text a slow request
+cpu() {
+	local TIMEFORMAT='%U %S'
+
+	{ time embed openai fake/slow:300 --no-cache --batch 1 -P 1 <"$1" \
+	    >out 2>/dev/null; } 2>&1 | awk '{ print $1 + $2 }'
+}
+
+@test "-P 1: the texts waiting for the one request in flight cost no CPU" {
+	seq 6 | sed 's/^/text /' >six
+	echo 'text 0' >one
+	six=$(cpu six)
+	[ "$(wc -l <out)" -eq 6 ]
+	one=$(cpu one)
+	# 1.5 s more waiting for the server: a busy loop spends it on the CPU
+	run awk -v a="$six" -v b="$one" 'BEGIN { print (a - b < 0.15) }'
+	assert_output 1
+}
+
 @test "a retryable failure is retried, then the vectors come" {
 	echo hello | embed openai fake/500-then-ok --no-cache >out 2>err
 	run jq -c '.embedding | length' out
