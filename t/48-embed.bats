@@ -306,6 +306,9 @@ bad() {
 	! grep -q "$key" out err
 	run rk-embed --help
 	! printf '%s\n' "$output" | grep -q -- '--key\|api-key'
+	echo hi | RK_API_KEY=$key embed openai fake/ok --cache c.db >/dev/null
+	[ "$(nreq)" -eq 2 ]
+	! grep -aq "$key" c.db*
 }
 
 @test "OPENAI_API_KEY is withheld from another host" {
