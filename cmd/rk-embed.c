@@ -16,36 +16,10 @@
 
 /* what the command line and the environment ask for */
 struct settings {
-	const char	*provider, *base_url, *model, *api, *field;
-	const char	*cache_path, *parallel, *retries, *batch, *dimensions;
-	double		 ttl_ms;
-	int		 no_cache, lines;
-	struct rk_llm_opts o;
+	struct rk_client c;	/* what rk-llm takes too */
+	const char	*api, *field, *batch, *dimensions;
+	int		 lines;
 };
-
-static void
-usage(FILE *fp, int status)
-{
-	fprintf(fp, "usage: rk-embed [-m model] [-P requests] [--api name] "
-	    "[--base-url url] [--batch n]\n"
-	    "                [--cache file] [--cache-ttl time] "
-	    "[--connect-timeout time]\n"
-	    "                [--dimensions n] [--field name] "
-	    "[--idle-timeout time] [--lines]\n"
-	    "                [--mock] [--no-cache] [--provider name] "
-	    "[--retries n] [--retry-time time]\n"
-	    "                [--timeout time]\n");
-	exit(status);
-}
-
-static void
-set_duration(const char *what, const char *v, double *ms)
-{
-	struct rk_error e;
-
-	if (rk_duration_arg(what, v, ms, &e) != 0)
-		errx(e.code, "%s", e.msg);
-}
 
 /* v, if set, a whole number from min to max, into *n */
 static void
@@ -70,94 +44,111 @@ read_env(struct settings *st)
 {
 	struct rk_error e;
 
-	st->provider = getenv2("RK_EMBED_PROVIDER", "RK_PROVIDER");
-	st->base_url = getenv2("RK_EMBED_BASE_URL", "RK_BASE_URL");
-	st->model = rk_getenv("RK_EMBED_MODEL");
-	st->api = rk_getenv("RK_EMBED_API");
-	st->cache_path = rk_getenv("RK_CACHE_DB");
-	st->parallel = rk_getenv("RK_PARALLEL");
-	st->retries = rk_getenv("RK_RETRIES");
-	if ((st->no_cache = rk_env_flag("RK_NO_CACHE", &e)) == -1 ||
-	    rk_llm_env_times(&st->o, &st->ttl_ms, &e) != 0)
+	if (rk_client_init(&st->c, &e) != 0)
 		errx(e.code, "%s", e.msg);
+	st->c.provider = getenv2("RK_EMBED_PROVIDER", "RK_PROVIDER");
+	st->c.base_url = getenv2("RK_EMBED_BASE_URL", "RK_BASE_URL");
+	st->c.model = rk_getenv("RK_EMBED_MODEL");
+	st->api = rk_getenv("RK_EMBED_API");
 }
 
-enum { O_API = 256, O_BASE, O_BATCH, O_CACHE, O_TTL, O_CONNECT, O_DIMS,
-    O_FIELD, O_IDLE, O_LINES, O_MOCK, O_NOCACHE, O_PROVIDER, O_RETRIES,
-    O_RETRYTIME, O_TIMEOUT };
+enum { O_API = RK_CL_OWN, O_BATCH, O_DIMS, O_FIELD, O_LINES };
 
-static void
+static const struct rk_optdef opts[] = {
+	{ 'm', NULL, required_argument, "model",
+	    "the embedding model" },
+	{ 'P', NULL, required_argument, "requests",
+	    "requests in flight; default 4" },
+	{ O_API, "api", required_argument, "name",
+	    "the wire format: openai or ollama" },
+	{ RK_CL_BASE, "base-url", required_argument, "url",
+	    "the provider's API endpoint" },
+	{ O_BATCH, "batch", required_argument, "n",
+	    "texts in a request; default 32" },
+	{ RK_CL_CACHE, "cache", required_argument, "file", "the response cache" },
+	{ RK_CL_TTL, "cache-ttl", required_argument, "time",
+	    "how long a cached vector serves; default 24h" },
+	{ RK_CL_CONNECT, "connect-timeout", required_argument, "time",
+	    "to connect; default 10s" },
+	{ O_DIMS, "dimensions", required_argument, "n",
+	    "the vectors' length, asked for and checked" },
+	{ O_FIELD, "field", required_argument, "name",
+	    "the member of a record to embed; default text or query" },
+	{ RK_CL_IDLE, "idle-timeout", required_argument, "time",
+	    "with nothing received; default 60s" },
+	{ O_LINES, "lines", no_argument, NULL,
+	    "every line a text, none a record" },
+	{ RK_CL_MOCK, "mock", no_argument, NULL,
+	    "use the offline model, a hashed bag of words" },
+	{ RK_CL_NOCACHE, "no-cache", no_argument, NULL,
+	    "neither read nor write the cache" },
+	{ RK_CL_PROVIDER, "provider", required_argument, "name",
+	    "openai, ollama, another preset or mock" },
+	{ RK_CL_RETRIES, "retries", required_argument, "n",
+	    "retries of a failed request; default 4" },
+	{ RK_CL_RETRYTIME, "retry-time", required_argument, "time",
+	    "the most time spent retrying; default 2m" },
+	{ RK_CL_TIMEOUT, "timeout", required_argument, "time",
+	    "for a whole request; default 10m" },
+	RK_OPTS_HELP,
+	RK_OPTS_END
+};
+
+static struct rk_cli cli = { .defs = opts, .usage =
+	"usage: rk-embed [-m model] [-P requests] [--api name] "
+	"[--base-url url] [--batch n]\n"
+	"                [--cache file] [--cache-ttl time] "
+	"[--connect-timeout time]\n"
+	"                [--dimensions n] [--field name] "
+	"[--idle-timeout time] [--lines]\n"
+	"                [--mock] [--no-cache] [--provider name] "
+	"[--retries n] [--retry-time time]\n"
+	"                [--timeout time]\n" };
+
+/* one of rk-embed's options; 0 if ch is not one */
+static int
 option(struct settings *st, int ch, const char *arg)
 {
+	struct rk_error e;
+	int taken;
+
 	switch (ch) {
-	case 'h': usage(stdout, RK_EXIT_OK); break;
-	case 'm': st->model = arg; break;
-	case 'P': st->parallel = arg; break;
-	case 'V': rk_version(); break;
 	case O_API: st->api = arg; break;
-	case O_BASE: st->base_url = arg; break;
 	case O_BATCH: st->batch = arg; break;
-	case O_CACHE: st->cache_path = arg; break;
-	case O_TTL: set_duration("--cache-ttl", arg, &st->ttl_ms); break;
-	case O_CONNECT:
-		set_duration("--connect-timeout", arg, &st->o.connect_ms);
-		break;
 	case O_DIMS: st->dimensions = arg; break;
 	case O_FIELD: st->field = arg; break;
-	case O_IDLE: set_duration("--idle-timeout", arg, &st->o.idle_ms); break;
 	case O_LINES: st->lines = 1; break;
-	case O_MOCK: st->provider = "mock"; break;
-	case O_NOCACHE: st->no_cache = 1; break;
-	case O_PROVIDER: st->provider = arg; break;
-	case O_RETRIES: st->retries = arg; break;
-	case O_RETRYTIME:
-		set_duration("--retry-time", arg, &st->o.retry_ms);
-		break;
-	case O_TIMEOUT: set_duration("--timeout", arg, &st->o.total_ms); break;
-	default: usage(stderr, RK_EXIT_USAGE);
+	default:
+		if ((taken = rk_client_option(&st->c, ch, arg, &e)) == -1)
+			errx(e.code, "%s", e.msg);
+		return taken;
 	}
+	return 1;
 }
 
 static void
 parse_args(struct settings *st, int argc, char *argv[])
 {
-	static const struct option longopts[] = {
-		RK_LONGOPTS,
-		{ "api", required_argument, NULL, O_API },
-		{ "base-url", required_argument, NULL, O_BASE },
-		{ "batch", required_argument, NULL, O_BATCH },
-		{ "cache", required_argument, NULL, O_CACHE },
-		{ "cache-ttl", required_argument, NULL, O_TTL },
-		{ "connect-timeout", required_argument, NULL, O_CONNECT },
-		{ "dimensions", required_argument, NULL, O_DIMS },
-		{ "field", required_argument, NULL, O_FIELD },
-		{ "idle-timeout", required_argument, NULL, O_IDLE },
-		{ "lines", no_argument, NULL, O_LINES },
-		{ "mock", no_argument, NULL, O_MOCK },
-		{ "no-cache", no_argument, NULL, O_NOCACHE },
-		{ "provider", required_argument, NULL, O_PROVIDER },
-		{ "retries", required_argument, NULL, O_RETRIES },
-		{ "retry-time", required_argument, NULL, O_RETRYTIME },
-		{ "timeout", required_argument, NULL, O_TIMEOUT },
-		{ NULL, 0, NULL, 0 }
-	};
-	int ch;
+	int ch, act;
 
-	while ((ch = getopt_long(argc, argv, "hm:P:V", longopts, NULL)) != -1)
-		option(st, ch, optarg);
+	while ((ch = rk_getopt(&cli, argc, argv)) != -1)
+		if (!option(st, ch, optarg) &&
+		    (act = rk_opt(&cli, ch, optarg)) != RK_OPT_NEXT)
+			exit(rk_opt_done(&cli, act));
 	if (optind != argc)
-		usage(stderr, RK_EXIT_USAGE);
+		exit(rk_opt_done(&cli, RK_OPT_USAGE));
 }
 
 /* the numbers given as text, checked into E: bad ones are usage errors */
 static void
-check_numbers(const struct settings *st, struct rk_embedder *E)
+check_numbers(struct settings *st, struct rk_embedder *E)
 {
-	E->o = st->o;
+	struct rk_error e;
+
+	if (rk_client_check(&st->c, &e) != 0)
+		errx(e.code, "%s", e.msg);
+	E->o = st->c.o;
 	E->batch = 32;
-	set_count("-P", st->parallel, 1, rk_limits.concurrency,
-	    &E->o.parallel);
-	set_count("--retries", st->retries, 0, 100, &E->o.retries);
 	set_count("--batch", st->batch, 1, 4096, &E->batch);
 	set_count("--dimensions", st->dimensions, 1, 65536, &E->dimensions);
 	if (st->field != NULL && *st->field == '\0')
@@ -172,32 +163,31 @@ static int
 setup(struct rk_embedder *E, const struct settings *st, char *err,
     size_t size)
 {
-	if (st->provider == NULL) {
+	if (st->c.provider == NULL) {
 		snprintf(err, size, "no embedding provider configured: set "
 		    "RK_EMBED_PROVIDER or RK_PROVIDER, or use --mock for the "
 		    "offline model (see rk-embed(1))");
 		return -1;
 	}
-	if (rk_embed_setup(E, st->provider, st->base_url, st->model, st->api,
-	    err, size) == -1)
+	if (rk_embed_setup(E, st->c.provider, st->c.base_url, st->c.model,
+	    st->api, err, size) == -1)
 		return -1;
-	if (st->no_cache || E->api == RK_EMBED_HASH)
-		return 0;
-	if ((E->cache = rk_cache_open_user(st->cache_path, st->ttl_ms, err,
-	    size)) == NULL)
-		warnx("cache: %s; going on without it", err);
+	if (E->api != RK_EMBED_HASH)
+		E->cache = rk_client_cache(&st->c);
 	return 0;
 }
 
 int
 main(int argc, char *argv[])
 {
-	struct settings st = { .ttl_ms = RK_CACHE_TTL_MS };
+	struct settings st;
 	struct rk_embedder E;
+	struct rk_error e;
 	char errbuf[512];
 
-	rk_init(argv[0]);
-	st.o = rk_llm_defaults;
+	if (rk_init(argv[0], &e) != 0)
+		errx(e.code, "%s", e.msg);
+	memset(&st, 0, sizeof(st));
 	read_env(&st);
 	parse_args(&st, argc, argv);
 	memset(&E, 0, sizeof(E));

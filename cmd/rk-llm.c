@@ -15,16 +15,12 @@
 
 /* what the command line and the environment ask for */
 struct settings {
-	const char	*provider, *base_url, *model, *cache_path;
-	const char	*budget, *parallel, *retries, *rps;
-	double		 ttl_ms;
-	int		 no_cache, progress;
-	struct rk_llm_opts o;
+	struct rk_client c;	/* what rk-embed takes too */
+	const char	*budget, *rps;
+	int		 progress;
 };
 
-enum { O_BASE = RK_OPT_OWN, O_BUDGET, O_CACHE, O_TTL, O_CONNECT, O_IDLE,
-    O_MOCK, O_NOCACHE, O_NOSTREAM, O_PROGRESS, O_PROVIDER, O_RETRIES,
-    O_RETRYTIME, O_RPS, O_STREAM, O_TIMEOUT };
+enum { O_BUDGET = RK_CL_OWN, O_NOSTREAM, O_PROGRESS, O_RPS, O_STREAM };
 
 static const struct rk_optdef opts[] = {
 	{ 'm', NULL, required_argument, "model", "the model" },
@@ -32,34 +28,34 @@ static const struct rk_optdef opts[] = {
 	    "requests in flight; default 4" },
 	{ 'u', NULL, no_argument, NULL,
 	    "unordered output: each record as soon as it is done" },
-	{ O_BASE, "base-url", required_argument, "url",
+	{ RK_CL_BASE, "base-url", required_argument, "url",
 	    "the provider's API endpoint" },
 	{ O_BUDGET, "budget", required_argument, "limit",
 	    "stop at a limit: 30s, 5m, 2000t or $0.50" },
-	{ O_CACHE, "cache", required_argument, "file", "the response cache" },
-	{ O_TTL, "cache-ttl", required_argument, "time",
+	{ RK_CL_CACHE, "cache", required_argument, "file", "the response cache" },
+	{ RK_CL_TTL, "cache-ttl", required_argument, "time",
 	    "how long a cached response serves; default 24h" },
-	{ O_CONNECT, "connect-timeout", required_argument, "time",
+	{ RK_CL_CONNECT, "connect-timeout", required_argument, "time",
 	    "to connect; default 10s" },
-	{ O_IDLE, "idle-timeout", required_argument, "time",
+	{ RK_CL_IDLE, "idle-timeout", required_argument, "time",
 	    "with nothing received; default 60s" },
-	{ O_MOCK, "mock", no_argument, NULL, "use the built-in offline model" },
-	{ O_NOCACHE, "no-cache", no_argument, NULL,
+	{ RK_CL_MOCK, "mock", no_argument, NULL, "use the built-in offline model" },
+	{ RK_CL_NOCACHE, "no-cache", no_argument, NULL,
 	    "neither read nor write the cache" },
 	{ O_NOSTREAM, "no-stream", no_argument, NULL, "ask for whole replies" },
 	{ O_PROGRESS, "progress", optional_argument, "steps",
 	    "the step waited for, on a terminal" },
-	{ O_PROVIDER, "provider", required_argument, "name",
+	{ RK_CL_PROVIDER, "provider", required_argument, "name",
 	    "openai, anthropic or mock" },
-	{ O_RETRIES, "retries", required_argument, "n",
+	{ RK_CL_RETRIES, "retries", required_argument, "n",
 	    "retries of a failed request; default 4" },
-	{ O_RETRYTIME, "retry-time", required_argument, "time",
+	{ RK_CL_RETRYTIME, "retry-time", required_argument, "time",
 	    "the most time spent retrying; default 2m" },
 	{ O_RPS, "rps", required_argument, "rate",
 	    "at most rate requests a second" },
 	{ O_STREAM, "stream", no_argument, NULL,
 	    "stream replies, echoed on a terminal" },
-	{ O_TIMEOUT, "timeout", required_argument, "time",
+	{ RK_CL_TIMEOUT, "timeout", required_argument, "time",
 	    "for a whole request; default 10m" },
 	RK_OPTS_HELP,
 	RK_OPTS_END
@@ -81,26 +77,9 @@ static void
 set_progress(struct settings *st, const char *arg)
 {
 	st->progress = 1;
-	if (arg != NULL && rk_parse_uint(arg, 1000, &st->o.steps) == -1)
+	if (arg != NULL && rk_parse_uint(arg, 1000, &st->c.o.steps) == -1)
 		errx(RK_EXIT_USAGE, "--progress: not a number of steps: '%s'",
 		    arg);
-}
-
-static void
-set_duration(const char *what, const char *v, double *ms)
-{
-	struct rk_error e;
-
-	if (rk_duration_arg(what, v, ms, &e) != 0)
-		errx(e.code, "%s", e.msg);
-}
-
-static void
-set_count(const char *what, const char *v, long max, long *n)
-{
-	if (v != NULL && rk_parse_uint(v, max, n) == -1)
-		errx(RK_EXIT_USAGE, "%s: not a number from 0 to %ld: '%s'",
-		    what, max, v);
 }
 
 static int
@@ -119,50 +98,35 @@ read_env(struct settings *st)
 {
 	struct rk_error e;
 
-	st->provider = rk_getenv("RK_PROVIDER");
-	st->base_url = rk_getenv("RK_BASE_URL");
-	st->model = rk_getenv("RK_MODEL");
-	st->cache_path = rk_getenv("RK_CACHE_DB");
-	st->budget = rk_getenv("RK_BUDGET");
-	st->parallel = rk_getenv("RK_PARALLEL");
-	st->retries = rk_getenv("RK_RETRIES");
-	st->rps = rk_getenv("RK_RPS");
-	st->o.stream = env_bool("RK_STREAM");
-	st->o.unordered = env_bool("RK_UNORDERED");
-	st->no_cache = env_bool("RK_NO_CACHE");
-	if (rk_llm_env_times(&st->o, &st->ttl_ms, &e) != 0)
+	if (rk_client_init(&st->c, &e) != 0)
 		errx(e.code, "%s", e.msg);
+	st->c.provider = rk_getenv("RK_PROVIDER");
+	st->c.base_url = rk_getenv("RK_BASE_URL");
+	st->c.model = rk_getenv("RK_MODEL");
+	st->budget = rk_getenv("RK_BUDGET");
+	st->rps = rk_getenv("RK_RPS");
+	st->c.o.stream = env_bool("RK_STREAM");
+	st->c.o.unordered = env_bool("RK_UNORDERED");
 }
 
-/* one of rk-llm's own options; 0 if ch is not one */
+/* one of rk-llm's options; 0 if ch is not one */
 static int
 option(struct settings *st, int ch, const char *arg)
 {
+	struct rk_error e;
+	int taken;
+
 	switch (ch) {
-	case 'm': st->model = arg; break;
-	case 'P': st->parallel = arg; break;
-	case 'u': st->o.unordered = 1; break;
-	case O_BASE: st->base_url = arg; break;
+	case 'u': st->c.o.unordered = 1; break;
 	case O_BUDGET: st->budget = arg; break;
-	case O_CACHE: st->cache_path = arg; break;
-	case O_TTL: set_duration("--cache-ttl", arg, &st->ttl_ms); break;
-	case O_CONNECT:
-		set_duration("--connect-timeout", arg, &st->o.connect_ms);
-		break;
-	case O_IDLE: set_duration("--idle-timeout", arg, &st->o.idle_ms); break;
-	case O_MOCK: st->provider = "mock"; break;
-	case O_NOCACHE: st->no_cache = 1; break;
-	case O_NOSTREAM: st->o.stream = 0; break;
+	case O_NOSTREAM: st->c.o.stream = 0; break;
 	case O_PROGRESS: set_progress(st, arg); break;
-	case O_PROVIDER: st->provider = arg; break;
-	case O_RETRIES: st->retries = arg; break;
-	case O_RETRYTIME:
-		set_duration("--retry-time", arg, &st->o.retry_ms);
-		break;
 	case O_RPS: st->rps = arg; break;
-	case O_STREAM: st->o.stream = 1; break;
-	case O_TIMEOUT: set_duration("--timeout", arg, &st->o.total_ms); break;
-	default: return 0;
+	case O_STREAM: st->c.o.stream = 1; break;
+	default:
+		if ((taken = rk_client_option(&st->c, ch, arg, &e)) == -1)
+			errx(e.code, "%s", e.msg);
+		return taken;
 	}
 	return 1;
 }
@@ -184,17 +148,16 @@ parse_args(struct settings *st, int argc, char *argv[])
 static void
 check_numbers(struct settings *st)
 {
-	set_count("-P", st->parallel, rk_limits.concurrency, &st->o.parallel);
-	if (st->o.parallel < 1)
-		errx(RK_EXIT_USAGE, "-P: not a number from 1 to %ld: '%s'",
-		    rk_limits.concurrency, st->parallel);
-	set_count("--retries", st->retries, 100, &st->o.retries);
-	if (st->rps != NULL && (rk_parse_double(st->rps, &st->o.rps) == -1 ||
-	    st->o.rps <= 0 || st->o.rps > 1e6))
+	struct rk_error e;
+
+	if (rk_client_check(&st->c, &e) != 0)
+		errx(e.code, "%s", e.msg);
+	if (st->rps != NULL && (rk_parse_double(st->rps, &st->c.o.rps) == -1 ||
+	    st->c.o.rps <= 0 || st->c.o.rps > 1e6))
 		errx(RK_EXIT_USAGE, "--rps: not a positive number: '%s'",
 		    st->rps);
 	if (st->budget != NULL &&
-	    rk_budget_parse(st->budget, &st->o.budget) == -1)
+	    rk_budget_parse(st->budget, &st->c.o.budget) == -1)
 		errx(RK_EXIT_USAGE, "--budget: not a limit such as 30s, 5m, "
 		    "2000t or $0.50: '%s'", st->budget);
 }
@@ -206,8 +169,10 @@ check_numbers(struct settings *st)
 static int
 setup(struct rk_llm *L, const struct settings *st, char *err, size_t size)
 {
-	int mock = st->provider != NULL && strcmp(st->provider, "mock") == 0;
-	if (st->provider == NULL) {
+	int mock = st->c.provider != NULL && strcmp(st->c.provider, "mock") ==
+	    0;
+
+	if (st->c.provider == NULL) {
 		snprintf(err, size, "no model provider configured: set "
 		    "RK_PROVIDER, or use --mock for the built-in offline model "
 		    "(see rk-llm(1))");
@@ -221,8 +186,8 @@ setup(struct rk_llm *L, const struct settings *st, char *err, size_t size)
 		L->provider = &rk_mock_provider;
 		return 0;
 	}
-	if (rk_endpoint_setup(&L->ep, st->provider, st->base_url, st->model,
-	    err, size) == -1)
+	if (rk_endpoint_setup(&L->ep, st->c.provider, st->c.base_url,
+	    st->c.model, err, size) == -1)
 		return RK_EXIT_CONFIG;
 	if (L->o.budget.kind == RK_BUDGET_USD &&
 	    rk_price_find(&L->prices, L->ep.model) == NULL) {
@@ -231,18 +196,14 @@ setup(struct rk_llm *L, const struct settings *st, char *err, size_t size)
 		    "use a token or time budget", L->ep.model);
 		return RK_EXIT_CONFIG;
 	}
-	if (st->no_cache)
-		return 0;
-	if ((L->cache = rk_cache_open_user(st->cache_path, st->ttl_ms, err,
-	    size)) == NULL)
-		warnx("cache: %s; going on without it", err);
+	L->cache = rk_client_cache(&st->c);
 	return 0;
 }
 
 int
 main(int argc, char *argv[])
 {
-	struct settings st = { .ttl_ms = RK_CACHE_TTL_MS };
+	struct settings st;
 	struct rk_llm L;
 	struct rk_error e;
 	char errbuf[512];
@@ -250,13 +211,13 @@ main(int argc, char *argv[])
 
 	if (rk_init(argv[0], &e) != 0)
 		errx(e.code, "%s", e.msg);
-	st.o = rk_llm_defaults;
+	memset(&st, 0, sizeof(st));
 	read_env(&st);
 	parse_args(&st, argc, argv);
 	check_numbers(&st);
 	memset(&L, 0, sizeof(L));
-	L.o = st.o;
-	L.o.echo = st.o.stream && isatty(STDERR_FILENO);
+	L.o = st.c.o;
+	L.o.echo = st.c.o.stream && isatty(STDERR_FILENO);
 	L.o.progress = st.progress && isatty(STDERR_FILENO);
 	if ((status = setup(&L, &st, errbuf, sizeof(errbuf))) != 0) {
 		/* the records still come out, each with the error */

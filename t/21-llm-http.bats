@@ -486,7 +486,7 @@ err:0"
 @test "-P is bounded by RK_MAX_CONCURRENCY" {
 	run rk-llm --provider ollama -m x -P 11 </dev/null
 	assert_status 2
-	assert_output "rk-llm: -P: not a number from 0 to 10: '11'"
+	assert_output "rk-llm: -P: not a number from 1 to 10: '11'"
 	RK_MAX_CONCURRENCY=12 run rk-llm --provider ollama -m x -P 11 </dev/null
 	assert_status 0
 }

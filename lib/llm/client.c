@@ -1,8 +1,9 @@
 /*
- * What rk-llm and rk-embed share on their command lines: the defaults of
- * the transfer settings, the variables that change them, and the cache
- * they name.
+ * What rk-llm and rk-embed share on their command lines: the options and
+ * variables of the provider, the transfers and the cache, their defaults,
+ * and the cache they name.
  */
+#include <err.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,4 +75,89 @@ rk_cache_open_user(const char *path, double ttl_ms, char *err,
 
 	free(p);
 	return c;
+}
+
+/*
+ * The shared settings: their defaults, then RK_CACHE_DB, RK_PARALLEL,
+ * RK_RETRIES, RK_NO_CACHE and the times.  The provider, base URL and
+ * model are the tool's to read.  0, or RK_EXIT_USAGE with e set.
+ */
+int
+rk_client_init(struct rk_client *c, struct rk_error *e)
+{
+	memset(c, 0, sizeof(*c));
+	c->o = rk_llm_defaults;
+	c->ttl_ms = RK_CACHE_TTL_MS;
+	c->cache_path = rk_getenv("RK_CACHE_DB");
+	c->parallel = rk_getenv("RK_PARALLEL");
+	c->retries = rk_getenv("RK_RETRIES");
+	if ((c->no_cache = rk_env_flag("RK_NO_CACHE", e)) == -1)
+		return RK_EXIT_USAGE;
+	return rk_llm_env_times(&c->o, &c->ttl_ms, e);
+}
+
+/*
+ * Option ch (with arg) if it is a shared one (-m, -P, RK_CL_*): 1, or 0 if
+ * it is not, or -1 with e set if its argument is bad.
+ */
+int
+rk_client_option(struct rk_client *c, int ch, const char *arg,
+    struct rk_error *e)
+{
+	double *ms = NULL;
+	const char *what = NULL;
+
+	switch (ch) {
+	case 'm': c->model = arg; return 1;
+	case 'P': c->parallel = arg; return 1;
+	case RK_CL_BASE: c->base_url = arg; return 1;
+	case RK_CL_CACHE: c->cache_path = arg; return 1;
+	case RK_CL_MOCK: c->provider = "mock"; return 1;
+	case RK_CL_NOCACHE: c->no_cache = 1; return 1;
+	case RK_CL_PROVIDER: c->provider = arg; return 1;
+	case RK_CL_RETRIES: c->retries = arg; return 1;
+	case RK_CL_TTL: what = "--cache-ttl"; ms = &c->ttl_ms; break;
+	case RK_CL_CONNECT:
+		what = "--connect-timeout";
+		ms = &c->o.connect_ms;
+		break;
+	case RK_CL_IDLE: what = "--idle-timeout"; ms = &c->o.idle_ms; break;
+	case RK_CL_RETRYTIME:
+		what = "--retry-time";
+		ms = &c->o.retry_ms;
+		break;
+	case RK_CL_TIMEOUT: what = "--timeout"; ms = &c->o.total_ms; break;
+	default: return 0;
+	}
+	return rk_duration_arg(what, arg, ms, e) == 0 ? 1 : -1;
+}
+
+/* -P and --retries, as given, into c->o: 0, or RK_EXIT_USAGE with e set */
+int
+rk_client_check(struct rk_client *c, struct rk_error *e)
+{
+	if (c->parallel != NULL && (rk_parse_uint(c->parallel,
+	    rk_limits.concurrency, &c->o.parallel) == -1 || c->o.parallel < 1))
+		return rk_error_set(e, RK_EXIT_USAGE, "-P: not a number from 1 "
+		    "to %ld: '%s'", rk_limits.concurrency, c->parallel);
+	if (c->retries != NULL && rk_parse_uint(c->retries, 100,
+	    &c->o.retries) == -1)
+		return rk_error_set(e, RK_EXIT_USAGE, "--retries: not a number "
+		    "from 0 to 100: '%s'", c->retries);
+	return 0;
+}
+
+/* The cache the settings name, if any: NULL, said on stderr, if none. */
+struct rk_cache *
+rk_client_cache(const struct rk_client *c)
+{
+	struct rk_cache *cache;
+	char err[512];
+
+	if (c->no_cache)
+		return NULL;
+	if ((cache = rk_cache_open_user(c->cache_path, c->ttl_ms, err,
+	    sizeof(err))) == NULL)
+		warnx("cache: %s; going on without it", err);
+	return cache;
 }

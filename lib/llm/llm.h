@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "core/rk.h"
+
 /* curl_dl.c: the few libcurl functions we call, resolved with dlsym(3) */
 struct rk_curl {
 	CURLcode	(*global_init)(long);
@@ -351,6 +353,26 @@ int	 rk_llm_env_times(struct rk_llm_opts *, double *ttl_ms,
 int	 rk_env_flag(const char *name, struct rk_error *);	/* 0, 1, -1 */
 struct rk_cache *rk_cache_open_user(const char *path, double ttl_ms,
 	    char *err, size_t errsize);
+
+/* the settings both tools take, from the environment and options */
+struct rk_client {
+	const char	*provider, *base_url, *model, *cache_path;
+	const char	*parallel, *retries;	/* as given */
+	double		 ttl_ms;
+	int		 no_cache;
+	struct rk_llm_opts o;
+};
+
+/* their long options' ids, for the tools' tables; a tool's own after */
+enum { RK_CL_BASE = RK_OPT_OWN, RK_CL_CACHE, RK_CL_TTL, RK_CL_CONNECT,
+    RK_CL_IDLE, RK_CL_MOCK, RK_CL_NOCACHE, RK_CL_PROVIDER, RK_CL_RETRIES,
+    RK_CL_RETRYTIME, RK_CL_TIMEOUT, RK_CL_OWN };
+
+int	 rk_client_init(struct rk_client *, struct rk_error *);
+int	 rk_client_option(struct rk_client *, int ch, const char *arg,
+	    struct rk_error *);
+int	 rk_client_check(struct rk_client *, struct rk_error *);
+struct rk_cache *rk_client_cache(const struct rk_client *);
 
 /* run.c, for sched.c */
 void	 rk_llm_succeed(struct rk_llm *, json_t *rec, json_t *steps,
