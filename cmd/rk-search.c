@@ -166,6 +166,16 @@ cmd_rm(int argc, char **argv)
 		index_failed();
 }
 
+/* what the index would have the user know, though nothing failed */
+static void
+say_warning(void)
+{
+	const char *w = rk_index_warning(ix);
+
+	if (w != NULL)
+		warnx("%s", w);
+}
+
 static void
 print_hits(const char *qid, const char *query)
 {
@@ -177,6 +187,7 @@ print_hits(const char *qid, const char *query)
 	if (rk_index_query(ix, query, &params, cli.hits, cli.by_doc || format ==
 	    RK_HITS_TREC, format != RK_HITS_TREC, &v, &n) == -1)
 		errx(RK_EXIT_IO, "%s", rk_index_error(ix));
+	say_warning();
 	if (rk_results_print(stdout, &out, qid, query, v, n) == -1)
 		err(RK_EXIT_IO, "stdout");
 	rk_results_free(v, n);
@@ -199,6 +210,7 @@ attach(json_t *rec)
 		    ix ? rk_index_error(ix) : ix_err);
 		rk_exit_status(RK_EXIT_IO);
 	} else {
+		say_warning();
 		ctx = rk_results_context(v, n, cli.context_bytes);
 		rk_results_free(v, n);
 		if (!Lflag)

@@ -60,6 +60,8 @@ void	 rk_version(void);		/* prints it */
 void	*rk_xmalloc(size_t);
 void	*rk_xrealloc(void *, size_t);
 char	*rk_xstrdup(const char *);
+char	*rk_xstrndup(const char *, size_t);
+void	*rk_xcalloc(size_t, size_t);
 int	 rk_asprintf(char **, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 int	 rk_vasprintf(char **, const char *, va_list)

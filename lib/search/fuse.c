@@ -15,7 +15,6 @@
  * document (bytewise), then by chunk: the order never depends on the
  * order of hashing or input files.
  */
-#include <err.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -110,10 +109,8 @@ rk_fuse(const struct rk_fuse_opts *o, const struct rk_fuse_list *lists,
 		total += lists[i].n;
 	while (cap < 2 * total)
 		cap *= 2;
-	tab = calloc(cap, sizeof(*tab));
+	tab = rk_xcalloc(cap, sizeof(*tab));
 	f = rk_xmalloc((total ? total : 1) * sizeof(*f));
-	if (tab == NULL)
-		err(RK_EXIT_INTERNAL, "calloc");
 	for (i = 0; i < nlists; i++) {
 		const struct rk_fuse_list *l = &lists[i];
 		double shift, scale;

@@ -20,7 +20,6 @@
  */
 #include <sys/stat.h>
 
-#include <err.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -61,6 +60,7 @@ struct rk_index {
 	struct rk_index_params p;
 	uint64_t ntok;		/* tokens seen by the tokenizer */
 	struct rk_error e;	/* "path: what is wrong" */
+	const char *warning;	/* for rk_index_warning() */
 	sqlite3_stmt *st[S_NSTMT];
 	/* scorer state, loaded from `chunks` */
 	int	 loaded;
@@ -143,6 +143,15 @@ const char *
 rk_index_error(struct rk_index *ix)
 {
 	return ix->e.msg;
+}
+
+const char *
+rk_index_warning(struct rk_index *ix)
+{
+	const char *w = ix->warning;
+
+	ix->warning = NULL;
+	return w;
 }
 
 sqlite3 *
@@ -1408,8 +1417,8 @@ direct_topk(struct rk_index *ix, struct query *q, const struct qterms *t)
 		q->post.n = 0;
 		if (rk_seg_term(ix->seg, t->term[i], strlen(t->term[i]),
 		    &q->post) == -1) {
-			warnx("the index's segments are not as expected; "
-			    "searching through FTS5");
+			ix->warning = "the index's segments are not as "
+			    "expected; searching through FTS5";
 			clear_scores(ix, ntouched);
 			rk_seg_release(ix->seg);
 			ix->seg_ok = 0;
@@ -1444,10 +1453,8 @@ add_term(void *arg, const char *surface, size_t slen, const char *term,
 		}
 	if (t->n == MAX_TERMS)
 		return 0;
-	t->surface[t->n] = strndup(surface, slen);
-	t->term[t->n] = strndup(term, tlen);
-	if (t->surface[t->n] == NULL || t->term[t->n] == NULL)
-		err(RK_EXIT_INTERNAL, "strndup");
+	t->surface[t->n] = rk_xstrndup(surface, slen);
+	t->term[t->n] = rk_xstrndup(term, tlen);
 	t->weight[t->n++] = 1;
 	return 0;
 }
