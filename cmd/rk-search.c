@@ -198,7 +198,6 @@ static void
 attach(json_t *rec)
 {
 	const char *query = rk_get_string(rec, "query");
-	json_t *ctx, *lists;
 	struct rk_result *v;
 	size_t n;
 
@@ -211,14 +210,8 @@ attach(json_t *rec)
 		rk_exit_status(RK_EXIT_IO);
 	} else {
 		say_warning();
-		ctx = rk_results_context(v, n, cli.context_bytes);
+		rk_results_attach(rec, v, n, cli.context_bytes, Lflag);
 		rk_results_free(v, n);
-		if (!Lflag)
-			json_object_set_new(rec, "context", ctx);
-		else if (json_is_array(lists = json_object_get(rec, "lists")))
-			json_array_append_new(lists, ctx);
-		else
-			json_object_set_new(rec, "lists", json_pack("[o]", ctx));
 	}
 	if (rk_write(stdout, rec) == -1)
 		err(RK_EXIT_IO, "stdout");
