@@ -843,10 +843,12 @@ alloc_arrays(struct rk_index *ix, int64_t cap, int64_t dcap)
 	ix->touched = rk_xrealloc(ix->touched, cap * sizeof(*ix->touched));
 	free(ix->dacc);
 	ix->dacc = NULL;
+	free(ix->dbest);
+	ix->dbest = NULL;
+	free(ix->dtouched);
+	ix->dtouched = NULL;
 	free(ix->seen);
 	ix->seen = NULL;
-	ix->dbest = rk_xrealloc(ix->dbest, dcap * sizeof(*ix->dbest));
-	ix->dtouched = rk_xrealloc(ix->dtouched, dcap * sizeof(*ix->dtouched));
 	ix->cap = cap;
 	ix->dcap = dcap;
 }
@@ -1280,8 +1282,12 @@ select_hits(struct rk_index *ix, struct query *q, size_t ntouched)
 	q->hits = rk_xmalloc((q->k ? q->k : 1) * sizeof(*q->hits));
 	q->nhits = 0;
 	if (q->per_doc) {
-		if (ix->dacc == NULL)
+		if (ix->dacc == NULL) {
 			ix->dacc = zeroed(ix->dcap, sizeof(*ix->dacc));
+			ix->dbest = rk_xmalloc(ix->dcap * sizeof(*ix->dbest));
+			ix->dtouched = rk_xmalloc(ix->dcap *
+			    sizeof(*ix->dtouched));
+		}
 		for (i = 0; i < ntouched; i++) {
 			int64_t r = ix->touched[i], d = ix->tab[2 * r + 1];
 
