@@ -497,8 +497,9 @@ rk_written_status(void)
 
 /*
  * Write one record as one line.  A record that has grown over the record
- * limit is replaced by an error record that keeps its id and query, and
- * RK_EXIT_INPUT says so; -1 if it could not be written, 0 otherwise.
+ * limit is replaced by an error record that keeps its id and query, said
+ * on standard error as the reader says a bad line, and RK_EXIT_INPUT says
+ * so; -1 if it could not be written, 0 otherwise.
  */
 int
 rk_write(FILE *fp, json_t *rec)
