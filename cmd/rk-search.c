@@ -12,10 +12,9 @@
 static struct rk_index *ix;
 static char ix_err[512];	/* why the index failed to open (-r goes on) */
 static struct rk_index_params params;
-static const char *index_path;
+static const char *index_path, *pflag;
 static int Lflag, qflag, rflag, vflag, fresh;
 static enum rk_hits_format format;
-static const char *pflag;
 static double last_progress = -1;
 
 enum { O_ANALYZER = RK_OPT_OWN, O_CHUNK, O_OVERLAP, O_PARAMS };
@@ -83,12 +82,11 @@ index_failed(void)
 static void
 size_option(const char *opt, const char *arg, size_t min, size_t *dst)
 {
-	if (strcmp(arg, "0") != 0 && (rk_parse_size(arg, dst) == -1 ||
-	    *dst < min))
-		errx(RK_EXIT_USAGE, "--%s: not 0 or a size%s: '%s'", opt,
-		    min > 0 ? " of 16 bytes or more" : "", arg);
 	if (strcmp(arg, "0") == 0)
 		*dst = 0;
+	else if (rk_parse_size(arg, dst) == -1 || *dst < min)
+		errx(RK_EXIT_USAGE, "--%s: not 0 or a size%s: '%s'", opt,
+		    min > 0 ? " of 16 bytes or more" : "", arg);
 }
 
 static void
@@ -166,7 +164,6 @@ cmd_rm(int argc, char **argv)
 		index_failed();
 }
 
-/* what the index would have the user know, though nothing failed */
 static void
 say_warning(void)
 {
