@@ -450,7 +450,7 @@ write_corpus() {
 	# a flipped byte in the packed lengths: the document number of the
 	# chunk of cats.txt 2^31, found when a query ranks documents
 	rk_sql notes.db "UPDATE lens SET data = substr(data, 1, 20) || x'ffffff7f' || substr(data, 25)"
-	run rk-search -i notes.db -d cats
+	run rk-search -i notes.db --by-doc cats
 	assert_status 5
 	assert_output "rk-search: notes.db: index damaged: chunk lengths, entry 1"
 	rk_sql notes.db "UPDATE lens SET data = data || x'00'"
