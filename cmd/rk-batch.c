@@ -15,6 +15,7 @@
 
 #include "core/rk.h"
 #include "llm/llm.h"
+#include "think/think.h"
 
 static const char *batch;
 static const char *input;	/* NULL for standard input */
@@ -37,16 +38,6 @@ static struct rk_cli cli = { .defs = opts, .usage =
 	"usage: rk-batch [-b batch] [--done done] [file]\n"
 	"       rk-batch --tally [-b batch] [-n total]\n" };
 
-/* The item as text: a string as it is, a whole number in decimal. */
-static const char *
-item_text(const json_t *item, char *buf, size_t size)
-{
-	if (json_is_string(item))
-		return json_string_value(item);
-	snprintf(buf, size, "%" JSON_INTEGER_FORMAT, json_integer_value(item));
-	return buf;
-}
-
 /* The done list of rk-trace done --batch: {"item":..,"query":..} lines. */
 static void
 load_done(const char *path, struct rk_hset *done)
@@ -63,7 +54,8 @@ load_done(const char *path, struct rk_hset *done)
 		const json_t *item = json_object_get(o, "item");
 
 		if (json_is_string(item) || json_is_integer(item))
-			rk_hset_add(done, rk_hash2(item_text(item, buf, sizeof(buf)),
+			rk_hset_add(done, rk_hash2(rk_batch_item_text(item, buf,
+			    sizeof(buf)),
 			    rk_get_string(o, "query")));
 		json_decref(o);
 	}
@@ -71,23 +63,6 @@ load_done(const char *path, struct rk_hset *done)
 		errx(RK_EXIT_INPUT, "%s: not a done list", path);
 	rk_reader_free(r);
 	fclose(fp);
-}
-
-/* Tag a record made here with the batch and the question's item. */
-static json_t *
-tag(json_t *rec, json_t *item)
-{
-	if (batch != NULL)
-		json_object_set_new(rec, "batch", json_string(batch));
-	json_object_set(rec, "item", item);
-	return rec;
-}
-
-/* The question's record has its batch and item, then the rest. */
-static json_t *
-question_record(const char *query, json_t *item)
-{
-	return tag(rk_record_new(query), item);
 }
 
 static void
@@ -103,7 +78,7 @@ static void
 reject(const char *query, json_t *item, size_t lineno, const char *code,
     const char *what)
 {
-	json_t *rec = question_record(query, item);
+	json_t *rec = rk_batch_tag(rk_record_new(query), batch, item);
 	const char *name = strcmp(input, "-") == 0 ? RK_STDIN : input;
 
 	warnx("%s:%zu: %s", name, lineno, what);
@@ -111,60 +86,6 @@ reject(const char *query, json_t *item, size_t lineno, const char *code,
 	    what);
 	rk_exit_status(RK_EXIT_INPUT);
 	emit(rec);
-}
-
-/* The fields of a record that a question object may not set. */
-static const char *const owned[] = { "rk", "query", "profile", "protocol",
-    "request", "steps", "skipped", "result", "answer", "conclusion", "error",
-    "batch", "item", NULL };
-
-/*
- * A JSON object: {"id":..,"question":"..", ...}.  The id becomes the item
- * (the line number without one), the question the query; other fields go
- * along.  A record of this batch, as rk-batch wrote it, goes on unchanged,
- * so that a batch can be cut into parts and each part fed again.  NULL with *code and *what set when the object will not do.
- */
-static json_t *
-object_record(json_t *o, size_t lineno, json_t **item, const char **code,
-    const char **what)
-{
-	const json_t *q = json_object_get(o, "question");
-	json_t *rec, *v;
-	const char *k;
-	int i;
-
-	if (json_object_get(o, "rk") != NULL && batch != NULL &&
-	    (*item = json_object_get(o, "item")) != NULL &&
-	    strcmp(batch, rk_get_string(o, "batch") ? rk_get_string(o,
-	    "batch") : "") == 0) {
-		json_incref(*item);	/* one of ours: as it is */
-		return json_incref(o);
-	}
-	*item = json_object_get(o, "id");
-	if (*item == NULL || json_is_null(*item))
-		*item = json_integer(lineno);
-	else if (json_is_string(*item) || json_is_integer(*item))
-		json_incref(*item);
-	else {
-		*item = json_integer(lineno);
-		*code = "bad-id", *what = "id is not a string or integer";
-		return NULL;
-	}
-	for (i = 0; owned[i] != NULL; i++)
-		if (json_object_get(o, owned[i]) != NULL) {
-			*code = "reserved", *what = owned[i];
-			return NULL;
-		}
-	if (!json_is_string(q) || strspn(json_string_value(q), " \t\r\n") ==
-	    json_string_length(q)) {
-		*code = "no-question", *what = "no question";
-		return NULL;
-	}
-	rec = question_record(json_string_value(q), *item);
-	json_object_foreach(o, k, v)
-		if (strcmp(k, "id") != 0 && strcmp(k, "question") != 0)
-			json_object_set(rec, k, v);
-	return rec;
 }
 
 struct feed {
@@ -183,35 +104,21 @@ static json_t *
 line_record(struct feed *f, const char *line, size_t len, json_t **item)
 {
 	size_t lineno = rk_reader_lineno(f->r);
-	const char *code = NULL, *what = NULL;
-	json_t *o, *rec = NULL;
-	char msg[64];
+	const char *code;
+	struct rk_error e;
+	json_t *rec;
 
 	if (f->jsonl == -1)
 		f->jsonl = line[strspn(line, " \t")] == '{';
-	*item = json_integer(lineno);
 	if (!rk_utf8_valid(line, len) || len >= rk_limits.record ||
 	    memchr(line, '\0', len) != NULL) {
-		emit(tag(rk_reader_record(f->r), *item));	/* the error */
-		return NULL;
+		*item = json_integer(lineno);
+		emit(rk_batch_tag(rk_reader_record(f->r), batch, *item));
+		return NULL;	/* the reader's error record, sent on */
 	}
-	if (!f->jsonl)
-		return tag(rk_record_new(line), *item);
-	if ((o = json_loadb(line, len, JSON_REJECT_DUPLICATES, NULL)) ==
-	    NULL || !json_is_object(o))
-		code = "not-object", what = "not a JSON object";
-	else {
-		json_decref(*item);
-		rec = object_record(o, lineno, item, &code, &what);
-	}
-	json_decref(o);
-	if (code != NULL && strcmp(code, "reserved") == 0) {
-		snprintf(msg, sizeof(msg), "'%s' is a field of the record's "
-		    "own", what);
-		code = "bad-field", what = msg;
-	}
-	if (code != NULL)
-		reject(NULL, *item, lineno, code, what);
+	if (rk_batch_question(batch, f->jsonl, line, len, lineno, &rec, item,
+	    &code, &e) != 0)
+		reject(NULL, *item, lineno, code, e.msg);
 	return rec;
 }
 
@@ -246,8 +153,8 @@ feed(struct feed *f)
 			emit(rec);
 			rec = NULL;
 		}
-		else if (rk_hset_add(&f->seen, rk_hash2(item = item_text(id, buf,
-		    sizeof(buf)), NULL)))
+		else if (rk_hset_add(&f->seen, rk_hash2(item =
+		    rk_batch_item_text(id, buf, sizeof(buf)), NULL)))
 			reject(rk_get_string(rec, "query"), id, last,
 			    "duplicate-id", "an id that an earlier question has");
 		else if (rk_hset_has(&f->done, rk_hash2(item,

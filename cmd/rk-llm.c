@@ -200,6 +200,14 @@ setup(struct rk_llm *L, const struct settings *st, char *err, size_t size)
 	return 0;
 }
 
+/* what the run reports as it goes; its status comes back from the run */
+static void
+say(int code, const char *msg)
+{
+	(void)code;
+	warnx("%s", msg);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -217,12 +225,13 @@ main(int argc, char *argv[])
 	check_numbers(&st);
 	memset(&L, 0, sizeof(L));
 	L.o = st.c.o;
+	L.o.say = say;
 	L.o.echo = st.c.o.stream && isatty(STDERR_FILENO);
 	L.o.progress = st.progress && isatty(STDERR_FILENO);
 	if ((status = setup(&L, &st, errbuf, sizeof(errbuf))) != 0) {
 		/* the records still come out, each with the error */
 		warnx("%s", errbuf);
-		status = rk_llm_run_failed(STDIN_FILENO, stdout, status,
+		status = rk_llm_run_failed(&L, STDIN_FILENO, stdout, status,
 		    "bad-config", errbuf);
 	} else if (L.provider != NULL)
 		status = rk_llm_run_mock(&L, STDIN_FILENO, stdout);

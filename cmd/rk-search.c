@@ -12,10 +12,9 @@
 static struct rk_index *ix;
 static char ix_err[512];	/* why the index failed to open (-r goes on) */
 static struct rk_index_params params;
-static const char *index_path;
+static const char *index_path, *pflag;
 static int Lflag, qflag, rflag, vflag, fresh;
 static enum rk_hits_format format;
-static const char *pflag;
 static double last_progress = -1;
 
 enum { O_ANALYZER = RK_OPT_OWN, O_CHUNK, O_OVERLAP, O_PARAMS };
@@ -83,12 +82,11 @@ index_failed(void)
 static void
 size_option(const char *opt, const char *arg, size_t min, size_t *dst)
 {
-	if (strcmp(arg, "0") != 0 && (rk_parse_size(arg, dst) == -1 ||
-	    *dst < min))
-		errx(RK_EXIT_USAGE, "--%s: not 0 or a size%s: '%s'", opt,
-		    min > 0 ? " of 16 bytes or more" : "", arg);
 	if (strcmp(arg, "0") == 0)
 		*dst = 0;
+	else if (rk_parse_size(arg, dst) == -1 || *dst < min)
+		errx(RK_EXIT_USAGE, "--%s: not 0 or a size%s: '%s'", opt,
+		    min > 0 ? " of 16 bytes or more" : "", arg);
 }
 
 static void
@@ -167,6 +165,15 @@ cmd_rm(int argc, char **argv)
 }
 
 static void
+say_warning(void)
+{
+	const char *w = rk_index_warning(ix);
+
+	if (w != NULL)
+		warnx("%s", w);
+}
+
+static void
 print_hits(const char *qid, const char *query)
 {
 	struct rk_hits_out out = { format, cli.tag, rk_index_analyzer(ix),
@@ -177,6 +184,7 @@ print_hits(const char *qid, const char *query)
 	if (rk_index_query(ix, query, &params, cli.hits, cli.by_doc || format ==
 	    RK_HITS_TREC, format != RK_HITS_TREC, &v, &n) == -1)
 		errx(RK_EXIT_IO, "%s", rk_index_error(ix));
+	say_warning();
 	if (rk_results_print(stdout, &out, qid, query, v, n) == -1)
 		err(RK_EXIT_IO, "stdout");
 	rk_results_free(v, n);
@@ -187,7 +195,6 @@ static void
 attach(json_t *rec)
 {
 	const char *query = rk_get_string(rec, "query");
-	json_t *ctx, *lists;
 	struct rk_result *v;
 	size_t n;
 
@@ -199,14 +206,9 @@ attach(json_t *rec)
 		    ix ? rk_index_error(ix) : ix_err);
 		rk_exit_status(RK_EXIT_IO);
 	} else {
-		ctx = rk_results_context(v, n, cli.context_bytes);
+		say_warning();
+		rk_results_attach(rec, v, n, cli.context_bytes, Lflag);
 		rk_results_free(v, n);
-		if (!Lflag)
-			json_object_set_new(rec, "context", ctx);
-		else if (json_is_array(lists = json_object_get(rec, "lists")))
-			json_array_append_new(lists, ctx);
-		else
-			json_object_set_new(rec, "lists", json_pack("[o]", ctx));
 	}
 	if (rk_write(stdout, rec) == -1)
 		err(RK_EXIT_IO, "stdout");

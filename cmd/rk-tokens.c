@@ -61,16 +61,27 @@ put_ids(const uint32_t *v, size_t n, char sep)
 	putchar_unlocked('\n');
 }
 
+/* the tokens of s[0..len), their ids appended to v unless it is NULL */
+static size_t
+tokens(const char *s, size_t len, struct rk_bpe_ids *v)
+{
+	size_t n = rk_bpe_encode(bpe, s, len, sflag, v);
+
+	if (n == RK_BPE_FAILED)
+		errx(RK_EXIT_INPUT, "%s", rk_bpe_error());
+	return n;
+}
+
 /* a plain line of text */
 static void
 text_line(const char *s, size_t len)
 {
 	if (iflag) {
 		ids.n = 0;
-		rk_bpe_encode(bpe, s, len, sflag, &ids);
+		tokens(s, len, &ids);
 		put_ids(ids.v, ids.n, ' ');
 	} else
-		printf("%zu%s\n", rk_bpe_count(bpe, s, len, sflag),
+		printf("%zu%s\n", tokens(s, len, NULL),
 		    estimate ? " estimate" : "");
 }
 
@@ -92,7 +103,7 @@ record_line(struct rk_reader *r)
 			json_t *a = json_array();
 
 			ids.n = 0;
-			rk_bpe_encode(bpe, t, n, sflag, &ids);
+			tokens(t, n, &ids);
 			for (size_t i = 0; i < ids.n; i++)
 				json_array_append_new(a,
 				    json_integer(ids.v[i]));
@@ -101,7 +112,7 @@ record_line(struct rk_reader *r)
 			json_object_set_new(tok, "ids", a);
 		} else
 			json_object_set_new(tok, "query",
-			    json_integer(rk_bpe_count(bpe, t, n, sflag)));
+			    json_integer(tokens(t, n, NULL)));
 		if (estimate)
 			json_object_set_new(tok, "estimate", json_true());
 		json_object_set_new(rec, "tokens", tok);

@@ -168,6 +168,23 @@ open_store(int how)
 	return st;
 }
 
+/* say what the store could not do, and keep status */
+void
+store_failed(struct rk_store *st, int status)
+{
+	warnx("%s", rk_store_error(st));
+	rk_exit_status(status);
+}
+
+void
+close_store(struct rk_store *st)
+{
+	struct rk_error e;
+
+	if (rk_store_close(st, &e) != 0)
+		warnx("%s", e.msg);
+}
+
 /* --- the options of the commands ------------------------------------- */
 
 static void

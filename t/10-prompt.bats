@@ -180,6 +180,15 @@ after" ]
 	assert_match 'stdin:2: line of 3000 bytes is over the record limit of 1024 \(RK_MAX_RECORD\)'
 }
 
+@test "a limit too small for the error record still writes it, status 3" {
+	q=$(head -c 120 /dev/zero | tr '\0' a)
+	echo "{\"rk\":1,\"id\":\"x\",\"query\":\"$q\"}" >in.json
+	RK_MAX_RECORD=150 run rk-prompt -p quick <in.json
+	assert_status 3
+	assert_output 'rk-prompt: x: record over the limit of 150 bytes
+{"rk":1,"id":"x","profile":"quick","error":{"stage":"rk-prompt","code":"too-long","message":"record is over the record limit of 150 bytes (RK_MAX_RECORD)"}}'
+}
+
 @test "empty input gives no output and status 0" {
 	run rk-prompt gigathink </dev/null
 	assert_status 0

@@ -98,8 +98,8 @@ cmd_list(int argc, char *argv[], rk_run_fn *fn, int oldest_first)
 	if ((st = open_store(STORE_READ)) == NULL)
 		return rk_finish();
 	if (rk_store_each(st, &a.f, oldest_first, fn, &n) == -1)
-		rk_exit_status(RK_EXIT_IO);
-	rk_store_close(st);
+		store_failed(st, RK_EXIT_IO);
+	close_store(st);
 	free(words);
 	return rk_finish();
 }
@@ -149,15 +149,15 @@ cmd_ids(int argc, char *argv[], int rm)
 		return rk_finish();
 	for (i = 0; i < a.argc; i++) {
 		if ((id = rk_store_find(st, a.argv[i], &ambiguous)) == NULL) {
-			rk_exit_status(RK_EXIT_USAGE);
+			store_failed(st, RK_EXIT_USAGE);
 			continue;
 		}
 		if ((rm ? rk_store_rm(st, id) :
 		    rk_store_get(st, id, show_run, &n)) == -1)
-			rk_exit_status(RK_EXIT_IO);
+			store_failed(st, RK_EXIT_IO);
 		free(id);
 	}
-	rk_store_close(st);
+	close_store(st);
 	return rk_finish();
 }
 

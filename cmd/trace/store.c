@@ -56,7 +56,7 @@ tee_record(struct tee *t, json_t *rec, const char *raw, size_t rawlen)
 	if (rk_has_error(rec))
 		rk_exit_status(rk_error_status(rec));
 	if (t->st != NULL && rk_store_put(t->st, rec, out, outlen) == -1)
-		rk_exit_status(RK_EXIT_IO);
+		store_failed(t->st, RK_EXIT_IO);
 	if (t->out_ok) {
 		int rc;
 
@@ -130,7 +130,7 @@ store_mode(int argc, char *argv[], int quiet, int nostore, long expect)
 	}
 	fclose(t.mem);
 	free(t.buf);
-	rk_store_close(t.st);
+	close_store(t.st);
 	if (expect >= 0 && t.n < expect) {
 		/* a stage before us died and took its records with it */
 		warnx("expected %ld record%s, got %ld: an earlier stage failed",

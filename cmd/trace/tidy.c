@@ -12,9 +12,14 @@
 #include "trace/trace.h"
 
 static void
-merge_conflict(const char *src, const char *id, void *arg)
+merge_left_out(const char *src, const char *id, int damaged, void *arg)
 {
-	warnx("%s: %s: conflicts with the stored run, which is kept", src, id);
+	if (damaged)
+		warnx("%s: %s: the stored record is damaged: not merged", src,
+		    id);
+	else
+		warnx("%s: %s: conflicts with the stored run, which is kept",
+		    src, id);
 }
 
 static void
@@ -55,9 +60,9 @@ cmd_merge(int argc, char *argv[])
 	if ((st = open_store(STORE_CREATE)) == NULL)
 		return rk_finish();
 	for (i = 0; i < a.argc; i++) {
-		if (rk_store_merge(st, a.argv[i], &m, merge_conflict,
+		if (rk_store_merge(st, a.argv[i], &m, merge_left_out,
 		    NULL) == -1) {
-			rk_exit_status(RK_EXIT_IO);
+			store_failed(st, RK_EXIT_IO);
 			continue;
 		}
 		if (m.conflicts > 0)
@@ -66,7 +71,7 @@ cmd_merge(int argc, char *argv[])
 			rk_exit_status(RK_EXIT_IO);
 		merge_report(a.argv[i], &m);
 	}
-	rk_store_close(st);
+	close_store(st);
 	return rk_finish();
 }
 
@@ -96,8 +101,8 @@ cmd_done(int argc, char *argv[])
 	if ((st = open_store(STORE_EMPTY_IF_MISSING)) == NULL)
 		return rk_finish();
 	if (rk_store_done(st, a.f.batch, done_row, NULL) == -1)
-		rk_exit_status(RK_EXIT_IO);
-	rk_store_close(st);
+		store_failed(st, RK_EXIT_IO);
+	close_store(st);
 	return rk_finish();
 }
 
@@ -118,11 +123,11 @@ cmd_prune(int argc, char *argv[])
 	if ((st = open_store(STORE_READ)) == NULL)
 		return rk_finish();
 	if ((n = rk_store_prune(st, a.before)) < 0)
-		rk_exit_status(RK_EXIT_IO);
+		store_failed(st, RK_EXIT_IO);
 	else if (text_output())
 		printf("removed %ld run%s\n", n, n == 1 ? "" : "s");
 	else
 		printf("{\"removed\":%ld}\n", n);
-	rk_store_close(st);
+	close_store(st);
 	return rk_finish();
 }

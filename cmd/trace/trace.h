@@ -26,6 +26,8 @@ int	 text_output(void);
 /* open_store(): a missing database is created, an error, or empty */
 enum { STORE_CREATE = 1, STORE_READ = 0, STORE_EMPTY_IF_MISSING = 2 };
 struct rk_store *open_store(int how);
+void	 store_failed(struct rk_store *, int status);
+void	 close_store(struct rk_store *);
 void	 parse_args(int argc, char *argv[], const char *allowed,
 	    struct args *);
 

@@ -469,6 +469,7 @@ rk_record_new(const char *query)
 struct outbuf {
 	char	*p;
 	size_t	 len, cap;
+	int	 unlimited;	/* the error record that replaces one */
 };
 
 static int
@@ -476,7 +477,7 @@ append(const char *s, size_t n, void *arg)
 {
 	struct outbuf *b = arg;
 
-	if (b->len + n + 1 > rk_limits.record)
+	if (b->len + n + 1 > rk_limits.record && !b->unlimited)
 		return -1;
 	if (b->len + n + 1 > b->cap) {
 		while (b->len + n + 1 > b->cap)
@@ -525,8 +526,9 @@ append_member(struct outbuf *b, const char *key, const char *raw,
 
 /*
  * Write one record as one line.  A record that has grown over the record
- * limit is replaced by an error record that keeps its id and query, and
- * RK_EXIT_INPUT says so; -1 if it could not be written, 0 otherwise.
+ * limit is replaced by an error record that keeps its id and query, said
+ * on standard error as the reader says a bad line, and RK_EXIT_INPUT says
+ * so; -1 if it could not be written, 0 otherwise.
  */
 int
 rk_write(FILE *fp, json_t *rec)
@@ -571,9 +573,11 @@ rk_write_member(FILE *fp, json_t *rec, const char *key, const char *raw,
 		    rk_limits.record);
 		warnx("%s: record over the limit of %zu bytes",
 		    rk_get_string(rec, "id"), rk_limits.record);
+		/* out even if a tiny limit leaves no room for it */
 		b.len = 0;
-		if (json_dump_callback(small, append, &b, flags) == -1)
-			errx(RK_EXIT_INTERNAL, "cannot serialize a record");
+		b.unlimited = 1;
+		json_dump_callback(small, append, &b, flags);
+		b.unlimited = 0;
 		json_decref(small);
 		rc = RK_EXIT_INPUT;
 	}

@@ -37,7 +37,11 @@ enum {
  * code, never on the wording of the message.  Only main() and the code in
  * cmd/ decide the exit status, through rk_exit_status(), which keeps the
  * highest and may be called from any thread.  The one exception is running
- * out of memory: the rk_x* allocators exit with RK_EXIT_INTERNAL.
+ * out of memory: the rk_x* allocators exit with RK_EXIT_INTERNAL.  Nor
+ * does library code write to standard error, but where saying so is its
+ * documented job: the record reader and writer name a bad line or a
+ * replaced record (and count it); what a long run reports as it goes
+ * (rk-llm's retries, say) is handed to a function of its caller.
  */
 struct rk_error {
 	int	code;		/* RK_EXIT_*, 0 for none */
@@ -60,6 +64,8 @@ void	 rk_version(void);		/* prints it */
 void	*rk_xmalloc(size_t);
 void	*rk_xrealloc(void *, size_t);
 char	*rk_xstrdup(const char *);
+char	*rk_xstrndup(const char *, size_t);
+void	*rk_xcalloc(size_t, size_t);
 int	 rk_asprintf(char **, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 int	 rk_vasprintf(char **, const char *, va_list)

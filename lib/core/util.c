@@ -128,6 +128,26 @@ rk_xstrdup(const char *s)
 	return p;
 }
 
+char *
+rk_xstrndup(const char *s, size_t n)
+{
+	char *p = strndup(s, n);
+
+	if (p == NULL)
+		err(RK_EXIT_INTERNAL, "strndup");
+	return p;
+}
+
+void *
+rk_xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+
+	if (p == NULL)
+		err(RK_EXIT_INTERNAL, "calloc");
+	return p;
+}
+
 int
 rk_vasprintf(char **out, const char *fmt, va_list ap)
 {

@@ -316,6 +316,10 @@ struct rk_llm_opts {
 	int		 progress;	/* the step waited for, on stderr */
 	long		 steps;		/* the most a run has, for progress */
 	struct rk_budget budget;
+	/* what a run reports as it goes (a record failed, a retry, a reply
+	   the cache could not keep, stdout lost) for its caller to say; code
+	   is the RK_EXIT_* it calls for, 0 for none; NULL: said nowhere */
+	void		(*say)(int code, const char *msg);
 };
 
 struct rk_llm {
@@ -331,8 +335,10 @@ struct rk_llm {
 int	 rk_llm_run_mock(struct rk_llm *, int fd, FILE *out);
 int	 rk_llm_run_http(struct rk_llm *, int fd, FILE *out);
 /* rk-llm could not start: every record that asks for a step gets this error */
-int	 rk_llm_run_failed(int fd, FILE *out, int status, const char *code,
-	    const char *msg);
+int	 rk_llm_run_failed(struct rk_llm *, int fd, FILE *out, int status,
+	    const char *code, const char *msg);
+void	 rk_llm_say(struct rk_llm *, int code, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
 
 /* attempt.c: one HTTP attempt, for sched.c and embed.c */
 int	 rk_attempt_http(struct rk_http **, const struct rk_llm_opts *,

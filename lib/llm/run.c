@@ -3,8 +3,9 @@
  * budget and context-window policy; the offline model answering in turn;
  * every record failed when rk-llm cannot start.  HTTP runs: sched.c.
  */
-#include <err.h>
+#include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +18,21 @@ raise_status(struct rk_llm *L, int status)
 {
 	if (status > L->status)
 		L->status = status;
+}
+
+void
+rk_llm_say(struct rk_llm *L, int code, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	if (L->o.say == NULL)
+		return;
+	va_start(ap, fmt);
+	rk_vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	L->o.say(code, msg);
+	free(msg);
 }
 
 static json_t *
@@ -81,7 +97,8 @@ rk_llm_succeed(struct rk_llm *L, json_t *rec, json_t *steps,
 void
 rk_llm_fail(struct rk_llm *L, json_t *rec, struct rk_call *c, int status)
 {
-	rk_fail_record(rec, status, c->errcode, "%s", c->errmsg);
+	rk_record_error(rec, status, c->errcode, c->errmsg);
+	rk_llm_say(L, status, "%s: %s", rk_get_string(rec, "id"), c->errmsg);
 	raise_status(L, status);
 }
 
@@ -243,7 +260,7 @@ rk_llm_run_mock(struct rk_llm *L, int fd, FILE *out)
 	raise_status(L, rk_reader_status(r));
 	rk_reader_free(r);
 	if (line != NULL) {
-		warn("stdout");
+		rk_llm_say(L, RK_EXIT_IO, "stdout: %s", strerror(errno));
 		raise_status(L, RK_EXIT_IO);
 	}
 	return L->status;
@@ -255,8 +272,8 @@ rk_llm_run_mock(struct rk_llm *L, int fd, FILE *out)
  * in a pipeline; the others pass.  The exit status is status.
  */
 int
-rk_llm_run_failed(int fd, FILE *out, int status, const char *code,
-    const char *msg)
+rk_llm_run_failed(struct rk_llm *L, int fd, FILE *out, int status,
+    const char *code, const char *msg)
 {
 	struct rk_reader *r = rk_reader_fd(fd, "stdin");
 	json_t *rec;
@@ -273,7 +290,7 @@ rk_llm_run_failed(int fd, FILE *out, int status, const char *code,
 		status = rk_reader_status(r);
 	rk_reader_free(r);
 	if (rc == -1) {
-		warn("stdout");
+		rk_llm_say(L, RK_EXIT_IO, "stdout: %s", strerror(errno));
 		return RK_EXIT_IO > status ? RK_EXIT_IO : status;
 	}
 	return status;

@@ -15,7 +15,6 @@
  * document (bytewise), then by chunk: the order never depends on the
  * order of hashing or input files.
  */
-#include <err.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -110,10 +109,8 @@ rk_fuse(const struct rk_fuse_opts *o, const struct rk_fuse_list *lists,
 		total += lists[i].n;
 	while (cap < 2 * total)
 		cap *= 2;
-	tab = calloc(cap, sizeof(*tab));
+	tab = rk_xcalloc(cap, sizeof(*tab));
 	f = rk_xmalloc((total ? total : 1) * sizeof(*f));
-	if (tab == NULL)
-		err(RK_EXIT_INTERNAL, "calloc");
 	for (i = 0; i < nlists; i++) {
 		const struct rk_fuse_list *l = &lists[i];
 		double shift, scale;
@@ -164,31 +161,39 @@ rk_fuse(const struct rk_fuse_opts *o, const struct rk_fuse_list *lists,
 	return n;
 }
 
+/* the index of s in names[n], or -1 */
+static int
+name_index(const char *s, const char *const *names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(s, names[i]) == 0)
+			return i;
+	return -1;
+}
+
 int
 rk_fuse_method(const char *s, enum rk_fuse_method *m)
 {
 	static const char *const names[] = { "rrf", "combsum", "combmnz",
 	    "rbf" };
+	int i = name_index(s, names, sizeof(names) / sizeof(*names));
 
-	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
-		if (strcmp(s, names[i]) == 0) {
-			*m = i;
-			return 0;
-		}
-	return -1;
+	if (i == -1)
+		return -1;
+	*m = i;
+	return 0;
 }
 
 int
 rk_fuse_norm(const char *s, enum rk_fuse_norm *n)
 {
 	static const char *const names[] = { "none", "minmax", "zscore" };
+	int i = name_index(s, names, sizeof(names) / sizeof(*names));
 
-	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
-		if (strcmp(s, names[i]) == 0) {
-			*n = i;
-			return 0;
-		}
-	return -1;
+	if (i == -1)
+		return -1;
+	*n = i;
+	return 0;
 }
 
 /*

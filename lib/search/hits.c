@@ -96,6 +96,20 @@ rk_results_context(const struct rk_result *v, size_t n, size_t budget)
 	return ctx;
 }
 
+void
+rk_results_attach(json_t *rec, const struct rk_result *v, size_t n,
+    size_t budget, int as_list)
+{
+	json_t *ctx = rk_results_context(v, n, budget), *lists;
+
+	if (!as_list)
+		json_object_set_new(rec, "context", ctx);
+	else if (json_is_array(lists = json_object_get(rec, "lists")))
+		json_array_append_new(lists, ctx);
+	else
+		json_object_set_new(rec, "lists", json_pack("[o]", ctx));
+}
+
 #define SNIPPET	160		/* bytes of text shown to people */
 
 /* rank, document, chunk, score, and a snippet with the terms marked */

@@ -20,7 +20,6 @@
  */
 #include <sys/stat.h>
 
-#include <err.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -33,6 +32,7 @@
 
 #define SCHEMA_VERSION	1
 #define MAX_TERMS	256	/* distinct terms used from one query */
+#define BLOCK		512	/* chunks per block of the lengths read */
 
 struct query {
 	const struct rk_index_params *p;
@@ -60,6 +60,7 @@ struct rk_index {
 	struct rk_index_params p;
 	uint64_t ntok;		/* tokens seen by the tokenizer */
 	struct rk_error e;	/* "path: what is wrong" */
+	const char *warning;	/* for rk_index_warning() */
 	sqlite3_stmt *st[S_NSTMT];
 	/* scorer state, loaded from `chunks` */
 	int	 loaded;
@@ -68,8 +69,10 @@ struct rk_index {
 	int	 dirty;		/* documents changed since BEGIN */
 	int	 writing;	/* between rk_index_begin() and its commit */
 	int64_t	 changed;	/* chunks added or removed since packed */
-	uint32_t *len;
-	int64_t	*docof;
+	uint32_t *tab;		/* per chunk rowid: its length, its document */
+	unsigned char *have;	/* per block of tab: read (chunk_entry()) */
+	int64_t	 lens_row;	/* the packed copy's rowid, 0: tab is whole */
+	sqlite3_blob *lens;	/* it, open while a search reads it */
 	double	*acc, *dacc;
 	int64_t	*dbest;
 	int64_t	*touched, *dtouched;
@@ -140,6 +143,15 @@ const char *
 rk_index_error(struct rk_index *ix)
 {
 	return ix->e.msg;
+}
+
+const char *
+rk_index_warning(struct rk_index *ix)
+{
+	const char *w = ix->warning;
+
+	ix->warning = NULL;
+	return w;
 }
 
 sqlite3 *
@@ -226,6 +238,7 @@ register_topk(struct rk_index *ix)
 }
 
 static int64_t scalar(struct rk_index *, const char *);
+static void close_lens(struct rk_index *);
 
 /*
  * Make the tables of a new index: 1, or 0 if another process that also
@@ -395,9 +408,10 @@ rk_index_close(struct rk_index *ix)
 	for (int i = 0; i < S_NSTMT; i++)
 		sqlite3_finalize(ix->st[i]);
 	rk_seg_close(ix->seg);
+	close_lens(ix);
 	rk_db_close(&ix->db, NULL);
-	free(ix->len);
-	free(ix->docof);
+	free(ix->tab);
+	free(ix->have);
 	free(ix->acc);
 	free(ix->dacc);
 	free(ix->dbest);
@@ -798,24 +812,43 @@ rk_index_stats(struct rk_index *ix)
 	return s;
 }
 
+/*
+ * Zeroed memory for scores that a query reads before it writes them.
+ * Not calloc(): on pages the kernel zeroes on demand that read and write
+ * fault twice, and most queries touch every page.
+ */
+static void *
+zeroed(int64_t n, size_t size)
+{
+	void *p = rk_xmalloc(n * size);
+
+	memset(p, 0, n * size);
+	return p;
+}
+
+/*
+ * The scorer's arrays, for chunk rowids below cap and documents below
+ * dcap; the scores of documents and the marks of chunks seen in several
+ * segments are made when a query first needs them.
+ */
 static void
 alloc_arrays(struct rk_index *ix, int64_t cap, int64_t dcap)
 {
-	ix->len = rk_xrealloc(ix->len, cap * sizeof(*ix->len));
-	ix->docof = rk_xrealloc(ix->docof, cap * sizeof(*ix->docof));
+	free(ix->tab);
+	ix->tab = rk_xmalloc(cap * 2 * sizeof(*ix->tab));
+	free(ix->have);
+	ix->have = zeroed((cap + BLOCK - 1) / BLOCK, 1);
 	free(ix->acc);
-	ix->acc = calloc(cap, sizeof(*ix->acc));
+	ix->acc = zeroed(cap, sizeof(*ix->acc));
 	ix->touched = rk_xrealloc(ix->touched, cap * sizeof(*ix->touched));
 	free(ix->dacc);
-	ix->dacc = calloc(dcap, sizeof(*ix->dacc));
+	ix->dacc = NULL;
+	free(ix->dbest);
+	ix->dbest = NULL;
+	free(ix->dtouched);
+	ix->dtouched = NULL;
 	free(ix->seen);
-	ix->seen = calloc(cap, sizeof(*ix->seen));
-	ix->dbest = rk_xrealloc(ix->dbest, dcap * sizeof(*ix->dbest));
-	ix->dtouched = rk_xrealloc(ix->dtouched, dcap * sizeof(*ix->dtouched));
-	if (ix->acc == NULL || ix->dacc == NULL || ix->seen == NULL)
-		err(RK_EXIT_INTERNAL, "calloc");
-	memset(ix->len, 0, cap * sizeof(*ix->len));
-	memset(ix->docof, 0, cap * sizeof(*ix->docof));
+	ix->seen = NULL;
 	ix->cap = cap;
 	ix->dcap = dcap;
 }
@@ -906,8 +939,8 @@ read_chunks(struct rk_index *ix, const int64_t *docs, size_t ndocs)
 			sqlite3_finalize(st);
 			return damaged(ix, "chunk %lld", (long long)id);
 		}
-		ix->docof[id] = d;
-		ix->len[id] = len;
+		ix->tab[2 * id] = len;
+		ix->tab[2 * id + 1] = d;
 		n++;
 	}
 	if (rc != SQLITE_DONE)
@@ -936,6 +969,9 @@ load_table(struct rk_index *ix)
 	if ((docs = doc_ids(ix, &ndocs)) == NULL)
 		return -1;
 	alloc_arrays(ix, cap, ndocs + 1);
+	memset(ix->tab, 0, cap * 2 * sizeof(*ix->tab));
+	memset(ix->have, 1, (cap + BLOCK - 1) / BLOCK);
+	ix->lens_row = 0;
 	n = read_chunks(ix, docs, ndocs);
 	free(docs);
 	return n;
@@ -944,61 +980,89 @@ load_table(struct rk_index *ix)
 /*
  * The packed copy in table lens, if it is of the current generation:
  * LENS_MAGIC, then per chunk rowid its length and its document's number
- * (dense, as load_table() makes them) as two little-endian 32-bit
- * numbers.  1 if loaded, 0 if stale or of an older format, -1 if damaged.
+ * (dense, as load_table() makes them, so below the number of rowids) as
+ * two little-endian 32-bit numbers: tab as it is in memory on a
+ * little-endian machine.  A search reads the blocks of it that hold the
+ * chunks it scores (chunk_entry()); a query reads a few thousand of the
+ * chunks and copying the whole of it was most of a query's time.
  */
 #define LENS_MAGIC	"rklens2"	/* 8 bytes with its NUL */
 
-static uint32_t
-le32(const unsigned char *p)
+static void
+close_lens(struct rk_index *ix)
 {
-	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
+	sqlite3_blob_close(ix->lens);
+	ix->lens = NULL;
 }
 
 static int
-unpack(struct rk_index *ix, const unsigned char *b, int64_t bytes)
+open_lens(struct rk_index *ix)
 {
-	int64_t cap = (bytes - 8) / 8, dcap = 1, i;
-
-	if (bytes % 8 != 0 || cap < 1)
-		return damaged(ix, "chunk lengths of %lld bytes",
-		    (long long)bytes);
-	b += 8;
-	for (i = 0; i < cap; i++) {
-		int64_t d = le32(b + 8 * i + 4);
-
-		if (d >= cap)
-			return damaged(ix, "chunk lengths, entry %lld",
-			    (long long)i);
-		dcap = d + 1 > dcap ? d + 1 : dcap;
+	if (ix->lens == NULL && sqlite3_blob_open(ix->db.h, "main", "lens",
+	    "data", ix->lens_row, 0, &ix->lens) != SQLITE_OK) {
+		close_lens(ix);
+		return fail(ix, "load");
 	}
-	alloc_arrays(ix, cap, dcap);
-	for (i = 0; i < cap; i++) {
-		ix->len[i] = le32(b + 8 * i);
-		ix->docof[i] = le32(b + 8 * i + 4);
-	}
-	return 1;
+	return 0;
 }
 
+static int
+read_block(struct rk_index *ix, int64_t blk)
+{
+	int64_t first = blk * BLOCK, n = ix->cap - first < BLOCK ?
+	    ix->cap - first : BLOCK;
+	uint32_t *e = ix->tab + 2 * first;
+
+	if (open_lens(ix) == -1)
+		return -1;
+	if (sqlite3_blob_read(ix->lens, e, n * 8, 8 + first * 8) !=
+	    SQLITE_OK)
+		return fail(ix, "load");
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	for (int64_t i = 0; i < 2 * n; i++)
+		e[i] = __builtin_bswap32(e[i]);
+#endif
+	ix->have[blk] = 1;
+	return 0;
+}
+
+/* chunk r's length and document: e[0], e[1], or NULL after an error */
+static inline const uint32_t *
+chunk_entry(struct rk_index *ix, int64_t r)
+{
+	if (!ix->have[r / BLOCK] && read_block(ix, r / BLOCK) == -1)
+		return NULL;
+	return ix->tab + 2 * r;
+}
+
+/* 1 if the packed copy is there, 0 if stale or of an older format */
 static int
 load_packed(struct rk_index *ix)
 {
 	sqlite3_stmt *st;
-	const unsigned char *b;
+	char magic[8];
 	int64_t bytes;
-	int rc = 0;
 
-	if (sqlite3_prepare_v2(ix->db.h, "SELECT l.data FROM lens l, meta m "
+	if (sqlite3_prepare_v2(ix->db.h, "SELECT l.rowid FROM lens l, meta m "
 	    "WHERE m.key = 'gen' AND l.gen = m.value", -1, &st, NULL) !=
 	    SQLITE_OK)
 		return 0;	/* not packed yet */
-	if (sqlite3_step(st) == SQLITE_ROW &&
-	    (b = sqlite3_column_blob(st, 0)) != NULL &&
-	    (bytes = sqlite3_column_bytes(st, 0)) >= 8 &&
-	    memcmp(b, LENS_MAGIC, 8) == 0)
-		rc = unpack(ix, b, bytes);
+	ix->lens_row = sqlite3_step(st) == SQLITE_ROW ?
+	    sqlite3_column_int64(st, 0) : 0;
 	sqlite3_finalize(st);
-	return rc;
+	close_lens(ix);
+	if (ix->lens_row == 0 || open_lens(ix) == -1)
+		return ix->lens_row == 0 ? 0 : -1;
+	bytes = sqlite3_blob_bytes(ix->lens);
+	if (bytes < 8 || sqlite3_blob_read(ix->lens, magic, 8, 0) !=
+	    SQLITE_OK || memcmp(magic, LENS_MAGIC, 8) != 0)
+		return 0;
+	if (bytes % 8 != 0 || bytes == 8)
+		return damaged(ix, "chunk lengths of %lld bytes",
+		    (long long)bytes);
+	/* documents are numbered below the rowids: checked as read */
+	alloc_arrays(ix, (bytes - 8) / 8, (bytes - 8) / 8);
+	return 1;
 }
 
 /* the scorer's arrays: chunk lengths and documents, by rowid */
@@ -1060,14 +1124,9 @@ rk_index_pack(struct rk_index *ix)
 	ix->loaded = 0;
 	b = rk_xmalloc(8 + ix->cap * 8);
 	memcpy(b, LENS_MAGIC, 8);
-	for (int64_t i = 0; i < ix->cap; i++) {
-		uint32_t l = ix->len[i], d = ix->docof[i];
-
-		for (int j = 0; j < 4; j++) {
-			b[8 + 8 * i + j] = l >> (8 * j);
-			b[8 + 8 * i + 4 + j] = d >> (8 * j);
-		}
-	}
+	for (int64_t i = 0; i < 2 * ix->cap; i++)
+		for (int j = 0; j < 4; j++)
+			b[8 + 4 * i + j] = ix->tab[i] >> (8 * j);
 	if (exec(ix, "CREATE TABLE IF NOT EXISTS lens(gen INTEGER NOT NULL, "
 	    "data BLOB NOT NULL)") == -1 || exec(ix, "INSERT OR IGNORE INTO "
 	    "meta(key, value) VALUES ('gen', 0)") == -1 ||
@@ -1178,8 +1237,8 @@ struct qterms {
 	size_t	 n;
 };
 
-/* add a term's postings (q->post) to the chunks' scores */
-static void
+/* add a term's postings (q->post) to the chunks' scores: 0 or -1 */
+static int
 accumulate(struct rk_index *ix, struct query *q, double weight,
     double nrows, double avgdl, size_t *ntouched)
 {
@@ -1190,15 +1249,18 @@ accumulate(struct rk_index *ix, struct query *q, double weight,
 	w = weight * idf * (k1 + 1);
 	for (size_t i = 0; i < q->post.n; i++) {
 		int64_t r = q->post.v[i].rowid;
-		double tf = q->post.v[i].tf, dl;
+		double tf = q->post.v[i].tf;
+		const uint32_t *e;
 
 		if (r <= 0 || r >= ix->cap)
 			continue;	/* added since load() */
-		dl = ix->len[r];
+		if ((e = chunk_entry(ix, r)) == NULL)
+			return -1;
 		if (ix->acc[r] == 0)
 			ix->touched[(*ntouched)++] = r;
-		ix->acc[r] += w * tf / (tf + norm0 + norm1 * dl);
+		ix->acc[r] += w * tf / (tf + norm0 + norm1 * e[0]);
 	}
+	return 0;
 }
 
 static void
@@ -1208,8 +1270,11 @@ clear_scores(struct rk_index *ix, size_t ntouched)
 		ix->acc[ix->touched[i]] = 0;
 }
 
-/* the best k chunks, or documents by their best chunk, into q->hits */
-static void
+/*
+ * The best k chunks, or documents by their best chunk, into q->hits: 0,
+ * or -1 if a chunk's document is damaged.
+ */
+static int
 select_hits(struct rk_index *ix, struct query *q, size_t ntouched)
 {
 	size_t ndt = 0, i, j;
@@ -1217,10 +1282,23 @@ select_hits(struct rk_index *ix, struct query *q, size_t ntouched)
 	q->hits = rk_xmalloc((q->k ? q->k : 1) * sizeof(*q->hits));
 	q->nhits = 0;
 	if (q->per_doc) {
+		if (ix->dacc == NULL) {
+			ix->dacc = zeroed(ix->dcap, sizeof(*ix->dacc));
+			ix->dbest = rk_xmalloc(ix->dcap * sizeof(*ix->dbest));
+			ix->dtouched = rk_xmalloc(ix->dcap *
+			    sizeof(*ix->dtouched));
+		}
 		for (i = 0; i < ntouched; i++) {
-			int64_t r = ix->touched[i], d = ix->docof[r];
+			int64_t r = ix->touched[i], d = ix->tab[2 * r + 1];
 
-			if (d <= 0 || d >= ix->dcap)
+			if (d >= ix->dcap) {
+				for (j = 0; j < ndt; j++)
+					ix->dacc[ix->dtouched[j]] = 0;
+				clear_scores(ix, ntouched);
+				return damaged(ix, "chunk lengths, entry %lld",
+				    (long long)r);
+			}
+			if (d == 0)
 				continue;
 			if (ix->dacc[d] == 0)
 				ix->dtouched[ndt++] = d;
@@ -1246,6 +1324,7 @@ select_hits(struct rk_index *ix, struct query *q, size_t ntouched)
 		}
 	clear_scores(ix, ntouched);
 	qsort(q->hits, q->nhits, sizeof(*q->hits), cmp_hit);
+	return 0;
 }
 
 static void
@@ -1266,17 +1345,27 @@ topk_fn(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx,
 	}
 	q->done = 1;
 	if (api->xRowCount(fts, &nrows) != SQLITE_OK ||
-	    api->xColumnTotalSize(fts, -1, &total) != SQLITE_OK)
+	    api->xColumnTotalSize(fts, -1, &total) != SQLITE_OK) {
+		fail(ix, "search");
 		goto bad;
+	}
 	avgdl = nrows > 0 && total > 0 ? (double)total / nrows : 1;
 	np = api->xPhraseCount(fts);
 	for (int ph = 0; ph < np; ph++) {
 		q->post.n = 0;
-		if (api->xQueryPhrase(fts, ph, q, collect) != SQLITE_OK)
+		if (api->xQueryPhrase(fts, ph, q, collect) != SQLITE_OK) {
+			fail(ix, "search");
 			goto bad;
-		accumulate(ix, q, q->weight[ph], nrows, avgdl, &ntouched);
+		}
+		if (accumulate(ix, q, q->weight[ph], nrows, avgdl,
+		    &ntouched) == -1)
+			goto bad;
 	}
-	select_hits(ix, q, ntouched);
+	if (select_hits(ix, q, ntouched) == -1) {
+		q->rc = -1;
+		sqlite3_result_error(ctx, "rk_topk failed", -1);
+		return;
+	}
 	sqlite3_result_int64(ctx, q->nhits);
 	return;
 bad:
@@ -1294,6 +1383,8 @@ current_entries(struct rk_index *ix, struct rk_postings *p)
 {
 	size_t n = 0;
 
+	if (ix->seen == NULL)
+		ix->seen = zeroed(ix->cap, sizeof(*ix->seen));
 	if (++ix->stamp == 0) {
 		memset(ix->seen, 0, ix->cap * sizeof(*ix->seen));
 		ix->stamp = 1;
@@ -1314,8 +1405,8 @@ current_entries(struct rk_index *ix, struct rk_postings *p)
 
 /*
  * The same ranking as rk_topk(), reading the postings from FTS5's
- * segments ourselves (search_seg.c).  1: the index is not in a format
- * we read, ask FTS5.
+ * segments ourselves (search_seg.c).  0, -1 after an error, or 1: the
+ * index is not in a format we read, ask FTS5.
  */
 static int
 direct_topk(struct rk_index *ix, struct query *q, const struct qterms *t)
@@ -1332,8 +1423,8 @@ direct_topk(struct rk_index *ix, struct query *q, const struct qterms *t)
 		q->post.n = 0;
 		if (rk_seg_term(ix->seg, t->term[i], strlen(t->term[i]),
 		    &q->post) == -1) {
-			warnx("the index's segments are not as expected; "
-			    "searching through FTS5");
+			ix->warning = "the index's segments are not as "
+			    "expected; searching through FTS5";
 			clear_scores(ix, ntouched);
 			rk_seg_release(ix->seg);
 			ix->seg_ok = 0;
@@ -1341,11 +1432,15 @@ direct_topk(struct rk_index *ix, struct query *q, const struct qterms *t)
 		}
 		if (nseg > 1)
 			current_entries(ix, &q->post);
-		accumulate(ix, q, t->weight[i], nrows, avgdl, &ntouched);
+		if (accumulate(ix, q, t->weight[i], nrows, avgdl,
+		    &ntouched) == -1) {
+			clear_scores(ix, ntouched);
+			rk_seg_release(ix->seg);
+			return -1;
+		}
 	}
 	rk_seg_release(ix->seg);
-	select_hits(ix, q, ntouched);
-	return 0;
+	return select_hits(ix, q, ntouched);
 }
 
 static int
@@ -1364,10 +1459,8 @@ add_term(void *arg, const char *surface, size_t slen, const char *term,
 		}
 	if (t->n == MAX_TERMS)
 		return 0;
-	t->surface[t->n] = strndup(surface, slen);
-	t->term[t->n] = strndup(term, tlen);
-	if (t->surface[t->n] == NULL || t->term[t->n] == NULL)
-		err(RK_EXIT_INTERNAL, "strndup");
+	t->surface[t->n] = rk_xstrndup(surface, slen);
+	t->term[t->n] = rk_xstrndup(term, tlen);
 	t->weight[t->n++] = 1;
 	return 0;
 }
@@ -1449,11 +1542,12 @@ api_topk(struct rk_index *ix, struct query *q, const struct qterms *t)
 	case SQLITE_DONE:
 		break;
 	default:
-		rc = fail(ix, "search");
+		/* rk_topk() said what failed */
+		rc = q->rc == -1 ? -1 : fail(ix, "search");
 	}
 	sqlite3_reset(st);
-	if (rc == 0 && q->rc == -1)
-		rc = fail(ix, "search");
+	if (q->rc == -1)
+		rc = -1;
 	free(expr);
 	return rc;
 }
@@ -1493,10 +1587,11 @@ rk_index_search(struct rk_index *ix, const char *query,
 		qterms_free(&t);
 		return -1;
 	}
-	if (load(ix) == -1)
+	if (load(ix) == -1 || (direct && (rc = direct_topk(ix, &q, &t)) == -1))
 		rc = -1;
-	else if (!direct || direct_topk(ix, &q, &t) != 0)
+	else if (!direct || rc == 1)
 		rc = api_topk(ix, &q, &t);
+	close_lens(ix);
 	if (run(ix, S_RELEASE, "search") == -1)
 		rc = -1;
 	free(q.post.v);

@@ -91,6 +91,8 @@ void	 rk_index_close(struct rk_index *);
 int	 rk_index_created(const struct rk_index *);
 int	 rk_index_remove(const char *path);
 const char *rk_index_error(struct rk_index *);	/* "path: what", or "" */
+/* what the user should know though nothing failed, once, or NULL */
+const char *rk_index_warning(struct rk_index *);
 void	 rk_index_params(struct rk_index *, struct rk_index_params *);
 int	 rk_index_set_params(struct rk_index *, const struct rk_index_params *);
 int	 rk_index_settings(struct rk_index *, struct rk_index_params *,
@@ -134,6 +136,9 @@ int	 rk_query_next(struct rk_reader *, size_t *nq, char **qid,
 json_t	*rk_result_json(const struct rk_result *, size_t rank);
 json_t	*rk_results_context(const struct rk_result *, size_t n,
 	    size_t budget);
+/* that context in rec: its "context", or (as_list) one more of its "lists" */
+void	 rk_results_attach(json_t *rec, const struct rk_result *, size_t n,
+	    size_t budget, int as_list);
 
 enum rk_hits_format { RK_HITS_JSON, RK_HITS_TREC, RK_HITS_TERM };
 

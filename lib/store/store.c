@@ -35,6 +35,7 @@ struct rk_store {
 	char		*path;
 	sqlite3_stmt	*begin, *commit, *rollback, *deltext, *insert,
 			*addtext;
+	struct rk_error	 e;	/* what the last call that failed says */
 };
 
 /*
@@ -375,11 +376,19 @@ rk_parse_date(const char *s, char out[25])
 
 /* --- opening and migrating ------------------------------------------- */
 
-static void
-store_warn(struct rk_store *st, const char *what)
+/* -1, the failure of what, as SQLite tells it, in st->e */
+static int
+store_fail(struct rk_store *st, const char *what)
 {
-	warnx("%s: %s: %s", st->path, what,
+	rk_error_set(&st->e, RK_EXIT_IO, "%s: %s: %s", st->path, what,
 	    st->db ? sqlite3_errmsg(st->db) : "out of memory");
+	return -1;
+}
+
+const char *
+rk_store_error(const struct rk_store *st)
+{
+	return st->e.msg;
 }
 
 /*
@@ -448,7 +457,7 @@ rk_store_open(const char *path, int create, struct rk_error *e)
 		return st;
 	if (rk_db_open(&st->d, path, create ? RK_DB_CREATE : 0, BUSY_MS,
 	    e) != 0) {
-		rk_store_close(st);
+		rk_store_close(st, NULL);
 		return NULL;
 	}
 	st->db = st->d.h;
@@ -456,34 +465,35 @@ rk_store_open(const char *path, int create, struct rk_error *e)
 	    SQLITE_DETERMINISTIC, NULL, record_ok_fn, NULL, NULL) !=
 	    SQLITE_OK) {
 		rk_db_fail(&st->d, e, RK_EXIT_INTERNAL, "rk_record_ok");
-		rk_store_close(st);
+		rk_store_close(st, NULL);
 		return NULL;
 	}
 	if (rk_db_exec(&st->d, sync, e) != 0 ||
 	    rk_db_migrate(&st->d, migrations, RK_STORE_SCHEMA, e) != 0) {
-		rk_store_close(st);
+		rk_store_close(st, NULL);
 		return NULL;
 	}
 	return st;
 }
 
-void
-rk_store_close(struct rk_store *st)
+int
+rk_store_close(struct rk_store *st, struct rk_error *e)
 {
-	struct rk_error e;
+	int rc = 0;
 
 	if (st == NULL)
-		return;
+		return 0;
 	sqlite3_finalize(st->begin);
 	sqlite3_finalize(st->commit);
 	sqlite3_finalize(st->rollback);
 	sqlite3_finalize(st->deltext);
 	sqlite3_finalize(st->insert);
 	sqlite3_finalize(st->addtext);
-	if (st->d.path != NULL && rk_db_close(&st->d, &e) != 0)
-		warnx("%s", e.msg);
+	if (st->d.path != NULL)
+		rc = rk_db_close(&st->d, e);
 	free(st->path);
 	free(st);
+	return rc;
 }
 
 /* --- writing --------------------------------------------------------- */
@@ -619,20 +629,18 @@ int
 rk_store_put(struct rk_store *st, const json_t *rec, const char *json,
     size_t len)
 {
-	struct rk_error e;
 	struct rk_run run;
 	char stored[25], item[32];
 	int rc = -1;
 
 	if (st->db == NULL)
 		return -1;
-	if (prepare_put(st, &e) != 0) {
-		warnx("%s", e.msg);
+	if (prepare_put(st, &st->e) != 0)
 		return -1;
-	}
 	rk_run_summary(rec, &run);
 	if (run.id == NULL) {
-		warnx("%s: record without an id not stored", st->path);
+		rk_error_set(&st->e, RK_EXIT_INPUT, "%s: record without an "
+		    "id not stored", st->path);
 		goto out;
 	}
 	rk_format_time(now_ms(), stored);
@@ -641,17 +649,17 @@ rk_store_put(struct rk_store *st, const json_t *rec, const char *json,
 	bind_text(st->insert, 19, stored);
 	bind_text(st->deltext, 1, run.id);
 	sqlite3_bind_text(st->addtext, 1, search_text(rec), -1, free);
-	if (rk_db_done(&st->d, st->begin, &e) != 0) {
-		warnx("%s: %s: cannot lock to store: %s", st->path, run.id,
-		    sqlite3_errmsg(st->db));
+	if (rk_db_done(&st->d, st->begin, &st->e) != 0) {
+		rk_error_set(&st->e, RK_EXIT_IO, "%s: %s: cannot lock to "
+		    "store: %s", st->path, run.id, sqlite3_errmsg(st->db));
 		goto out;
 	}
-	if (rk_db_done(&st->d, st->deltext, &e) != 0 ||
-	    rk_db_done(&st->d, st->insert, &e) != 0 ||
-	    rk_db_done(&st->d, st->addtext, &e) != 0 ||
-	    rk_db_done(&st->d, st->commit, &e) != 0) {
-		warnx("%s: %s: cannot store: %s", st->path, run.id,
-		    sqlite3_errmsg(st->db));
+	if (rk_db_done(&st->d, st->deltext, &st->e) != 0 ||
+	    rk_db_done(&st->d, st->insert, &st->e) != 0 ||
+	    rk_db_done(&st->d, st->addtext, &st->e) != 0 ||
+	    rk_db_done(&st->d, st->commit, &st->e) != 0) {
+		rk_error_set(&st->e, RK_EXIT_IO, "%s: %s: cannot store: %s",
+		    st->path, run.id, sqlite3_errmsg(st->db));
 		rk_db_done(&st->d, st->rollback, NULL);
 		goto out;
 	}
@@ -710,10 +718,8 @@ each_row(struct rk_store *st, sqlite3_stmt *s, rk_run_fn *fn, void *arg)
 		    arg) != 0)
 			break;
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		store_warn(st, "cannot read");
-		return -1;
-	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_fail(st, "cannot read");
 	return 0;
 }
 
@@ -767,10 +773,8 @@ rk_store_each(struct rk_store *st, const struct rk_filter *f,
 	    oldest_first ? "ASC" : "DESC", oldest_first ? "ASC" : "DESC");
 	rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
 	free(sql);
-	if (rc != SQLITE_OK) {
-		store_warn(st, "cannot query");
-		return -1;
-	}
+	if (rc != SQLITE_OK)
+		return store_fail(st, "cannot query");
 	if (f->protocol)
 		sqlite3_bind_text(s, ++n, f->protocol, -1, SQLITE_STATIC);
 	if (f->profile)
@@ -792,6 +796,21 @@ rk_store_each(struct rk_store *st, const struct rk_filter *f,
 	return rc;
 }
 
+/* sql prepared, its one parameter arg1; NULL after store_fail(what) */
+static sqlite3_stmt *
+prepare1(struct rk_store *st, const char *sql, const char *arg1,
+    const char *what)
+{
+	sqlite3_stmt *s;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+		store_fail(st, what);
+		return NULL;
+	}
+	sqlite3_bind_text(s, 1, arg1, -1, SQLITE_STATIC);
+	return s;
+}
+
 /* call fn for each row of sql, whose one parameter is arg1 */
 static int
 each_of(struct rk_store *st, const char *sql, const char *arg1,
@@ -802,11 +821,8 @@ each_of(struct rk_store *st, const char *sql, const char *arg1,
 
 	if (st->db == NULL)
 		return 0;
-	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
-		store_warn(st, "cannot query");
+	if ((s = prepare1(st, sql, arg1, "cannot query")) == NULL)
 		return -1;
-	}
-	sqlite3_bind_text(s, 1, arg1, -1, SQLITE_STATIC);
 	rc = each_row(st, s, fn, arg);
 	sqlite3_finalize(s);
 	return rc;
@@ -826,20 +842,16 @@ match_ids(struct rk_store *st, const char *pattern, char *ids[3])
 	sqlite3_stmt *s;
 	int n = 0, rc;
 
-	if (sqlite3_prepare_v2(st->db, "SELECT id FROM runs WHERE id GLOB ?"
-	    " ORDER BY id LIMIT 3", -1, &s, NULL) != SQLITE_OK) {
-		store_warn(st, "cannot query");
+	if ((s = prepare1(st, "SELECT id FROM runs WHERE id GLOB ?"
+	    " ORDER BY id LIMIT 3", pattern, "cannot query")) == NULL)
 		return -1;
-	}
-	sqlite3_bind_text(s, 1, pattern, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		ids[n++] = rk_xstrdup(col_text(s, 0));
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE) {
-		store_warn(st, "cannot query");
 		while (n > 0)
 			free(ids[--n]);
-		return -1;
+		return store_fail(st, "cannot query");
 	}
 	return n;
 }
@@ -874,11 +886,11 @@ rk_store_find(struct rk_store *st, const char *prefix, int *ambiguous)
 
 	*ambiguous = 0;
 	if (*prefix == '\0') {
-		warnx("empty run id");
+		rk_error_set(&st->e, RK_EXIT_USAGE, "empty run id");
 		return NULL;
 	}
 	if (st->db == NULL) {
-		warnx("%s: no such run", prefix);
+		rk_error_set(&st->e, RK_EXIT_USAGE, "%s: no such run", prefix);
 		return NULL;
 	}
 	/* an exact id wins over the ids it is a prefix of */
@@ -895,11 +907,12 @@ rk_store_find(struct rk_store *st, const char *prefix, int *ambiguous)
 	if (id == NULL && n == 1)
 		id = rk_xstrdup(ids[0]);
 	else if (id == NULL && n == 0)
-		warnx("%s: no such run", prefix);
+		rk_error_set(&st->e, RK_EXIT_USAGE, "%s: no such run", prefix);
 	else if (id == NULL) {
 		*ambiguous = 1;
-		warnx("%s: ambiguous run id prefix: %s, %s%s", prefix, ids[0],
-		    ids[1], n > 2 ? " and more" : "");
+		rk_error_set(&st->e, RK_EXIT_USAGE, "%s: ambiguous run id "
+		    "prefix: %s, %s%s", prefix, ids[0], ids[1],
+		    n > 2 ? " and more" : "");
 	}
 	for (i = 0; i < n; i++)
 		free(ids[i]);
@@ -914,17 +927,12 @@ delete_where(struct rk_store *st, const char *sql, const char *arg)
 
 	if (st->db == NULL)
 		return 0;
-	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
-		store_warn(st, "cannot delete");
+	if ((s = prepare1(st, sql, arg, "cannot delete")) == NULL)
 		return -1;
-	}
-	sqlite3_bind_text(s, 1, arg, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE) {
-		store_warn(st, "cannot delete");
-		return -1;
-	}
+	if (rc != SQLITE_DONE)
+		return store_fail(st, "cannot delete");
 	return sqlite3_changes(st->db);
 }
 
@@ -943,9 +951,10 @@ rk_store_prune(struct rk_store *st, const char *before)
 
 /* --- merging and batches ------------------------------------------- */
 
+/* *n: the rows of sql, each id passed to fn unless it is NULL */
 static int
-merge_count(struct rk_store *st, const char *sql, long *n, rk_conflict_fn *fn,
-    const char *path, void *arg)
+merge_count(struct rk_store *st, const char *sql, long *n, rk_merge_fn *fn,
+    int damaged, const char *path, void *arg)
 {
 	sqlite3_stmt *s;
 	int rc;
@@ -956,43 +965,38 @@ merge_count(struct rk_store *st, const char *sql, long *n, rk_conflict_fn *fn,
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		(*n)++;
 		if (fn != NULL)
-			fn(path, col_text(s, 0), arg);
+			fn(path, col_text(s, 0), damaged, arg);
 	}
 	sqlite3_finalize(s);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-static void
-damaged(const char *path, const char *id, void *arg)
-{
-	warnx("%s: %s: the stored record is damaged: not merged", path, id);
-}
-
+/* 0, -1 after an SQLite error, -2 with the reason in st->e */
 static int
 merge_attached(struct rk_store *st, const char *path, struct rk_merge *m,
-    rk_conflict_fn *fn, void *arg)
+    rk_merge_fn *fn, void *arg)
 {
 	long long version;
-	struct rk_error e;
 	char *sql;
 	int rc;
 
-	if (rk_db_int(&st->d, "PRAGMA src.user_version", &version, &e) != 0)
+	if (rk_db_int(&st->d, "PRAGMA src.user_version", &version, &st->e) !=
+	    0)
 		return -1;
 	if (version != RK_STORE_SCHEMA) {
-		warnx("%s: schema version %lld, not %d: not merged", path,
-		    version, RK_STORE_SCHEMA);
+		rk_error_set(&st->e, RK_EXIT_IO, "%s: schema version %lld, "
+		    "not %d: not merged", path, version, RK_STORE_SCHEMA);
 		return -2;
 	}
 	if (merge_count(st, "SELECT s.id FROM src.runs s"
 	    " WHERE NOT rk_record_ok(s.record) ORDER BY s.id", &m->damaged,
-	    damaged, path, NULL) == -1 ||
+	    fn, 1, path, arg) == -1 ||
 	    merge_count(st, "SELECT s.id FROM src.runs s JOIN main.runs m"
 	    " USING (id) WHERE s.record IS NOT m.record"
 	    " AND rk_record_ok(s.record) ORDER BY s.id",
-	    &m->conflicts, fn, path, arg) == -1 ||
+	    &m->conflicts, fn, 0, path, arg) == -1 ||
 	    merge_count(st, "SELECT s.id FROM src.runs s JOIN main.runs m"
-	    " USING (id) WHERE s.record IS m.record", &m->present, NULL,
+	    " USING (id) WHERE s.record IS m.record", &m->present, NULL, 0,
 	    path, arg) == -1 ||
 	    sqlite3_exec(st->db, "INSERT INTO main.runs (" COLUMNS ", stored)"
 	    " SELECT " COLUMNS ", stored FROM src.runs s WHERE NOT EXISTS"
@@ -1014,39 +1018,36 @@ merge_attached(struct rk_store *st, const char *path, struct rk_merge *m,
 
 int
 rk_store_merge(struct rk_store *st, const char *path, struct rk_merge *m,
-    rk_conflict_fn *fn, void *arg)
+    rk_merge_fn *fn, void *arg)
 {
 	sqlite3_stmt *s = NULL;
-	struct rk_error e;
 	struct stat sb;
 	int rc = -1;
 
 	memset(m, 0, sizeof(*m));
 	/* ATTACH would create a missing file */
 	if (stat(path, &sb) == -1) {
-		warn("%s", path);
+		rk_error_set(&st->e, RK_EXIT_IO, "%s: %s", path,
+		    strerror(errno));
 		return -1;
 	}
-	if (sqlite3_prepare_v2(st->db, "ATTACH ? AS src", -1, &s, NULL) !=
-	    SQLITE_OK) {
-		store_warn(st, "cannot merge");
+	if ((s = prepare1(st, "ATTACH ? AS src", path, "cannot merge")) ==
+	    NULL)
 		return -1;
-	}
-	sqlite3_bind_text(s, 1, path, -1, SQLITE_STATIC);
-	if (rk_db_done(&st->d, s, &e) != 0) {
-		warnx("%s: cannot open: %s", path, sqlite3_errmsg(st->db));
+	if (rk_db_done(&st->d, s, &st->e) != 0) {
+		rk_error_set(&st->e, RK_EXIT_IO, "%s: cannot open: %s", path,
+		    sqlite3_errmsg(st->db));
 		sqlite3_finalize(s);
 		return -1;
 	}
 	sqlite3_finalize(s);
-	if (rk_db_exec(&st->d, "BEGIN IMMEDIATE", &e) != 0)
-		warnx("%s", e.msg);
-	else if ((rc = merge_attached(st, path, m, fn, arg)) == 0 &&
-	    rk_db_exec(&st->d, "COMMIT", &e) != 0) {
-		warnx("%s", e.msg);
+	if (rk_db_exec(&st->d, "BEGIN IMMEDIATE", &st->e) != 0)
+		rc = -1;	/* st->e says why */
+	else if ((rc = merge_attached(st, path, m, fn, arg)) == -1)
+		rk_error_set(&st->e, RK_EXIT_IO, "%s: cannot merge: %s", path,
+		    sqlite3_errmsg(st->db));
+	else if (rc == 0 && rk_db_exec(&st->d, "COMMIT", &st->e) != 0)
 		rc = -1;
-	} else if (rc == -1)
-		warnx("%s: cannot merge: %s", path, sqlite3_errmsg(st->db));
 	if (rc != 0)
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	sqlite3_exec(st->db, "DETACH src", NULL, NULL, NULL);

@@ -1,8 +1,9 @@
 /*
  * store.c: runs kept in SQLite, and the summary of a run that both the
  * store's index columns and the text report are made from.  Functions that
- * return an int return 0 on success and -1 on failure after a warnx(3)
- * naming the database, unless they say otherwise.
+ * return an int return 0 on success and -1 on failure, unless they say
+ * otherwise; rk_store_error() then says what failed ("path: what: why"),
+ * and nothing is written to standard error.
  */
 #ifndef RK_STORE_H
 #define RK_STORE_H
@@ -65,7 +66,8 @@ void	 rk_format_time(long long ms, char out[25]);
  */
 struct rk_store *rk_store_open(const char *path, int create,
 	    struct rk_error *);
-void	 rk_store_close(struct rk_store *);
+int	 rk_store_close(struct rk_store *, struct rk_error *);
+const char *rk_store_error(const struct rk_store *);	/* the last failure */
 
 /* store one record whose serialized form is json (len bytes) */
 int	 rk_store_put(struct rk_store *, const json_t *rec, const char *json,
@@ -83,7 +85,8 @@ int	 rk_store_each(struct rk_store *st, const struct rk_filter *f,
 
 /*
  * The id of the one run whose id is or starts with prefix, in a new string;
- * NULL after a warning when none or several match (*ambiguous is set then).
+ * NULL when none or several match (*ambiguous is set then), or the store
+ * fails.
  */
 char	*rk_store_find(struct rk_store *, const char *prefix,
 	    int *ambiguous);
@@ -96,9 +99,9 @@ long	 rk_store_prune(struct rk_store *, const char *before);
  * Fold the runs of the store at path into st, in one transaction: runs st
  * lacks are added as they are, runs st holds with the same record are
  * counted as present, runs st holds with another record are conflicts,
- * each passed to fn and left as st has them; damaged records (see
- * rk_store_record_ok) are said on stderr and left out.  A store of another
- * schema version is refused.
+ * each passed to fn (damaged 0) and left as st has them; damaged records
+ * (see rk_store_record_ok) are passed to fn (damaged 1) and left out.  A
+ * store of another schema version is refused.
  */
 struct rk_merge {
 	long	added, present, conflicts;
@@ -106,9 +109,10 @@ struct rk_merge {
 };
 /* stored text is a record as rk_write() wrote it: one line, a JSON object */
 int	 rk_store_record_ok(const char *json, size_t len);
-typedef void rk_conflict_fn(const char *path, const char *id, void *arg);
+typedef void rk_merge_fn(const char *path, const char *id, int damaged,
+    void *arg);
 int	 rk_store_merge(struct rk_store *st, const char *path,
-	    struct rk_merge *, rk_conflict_fn *fn, void *arg);
+	    struct rk_merge *, rk_merge_fn *fn, void *arg);
 
 /*
  * Call fn for each distinct (item, query) of the batch that has a completed

@@ -89,7 +89,7 @@ read_tag(struct cursor *c, char **name)
 		return TAG_EOF;
 	}
 	if (n > 0)
-		*name = strndup(s, n);
+		*name = rk_xstrndup(s, n);
 	return t;
 }
 
@@ -129,7 +129,7 @@ parse_seq(struct cursor *c, struct tnode **out, int depth)
 		char *name;
 
 		if (len > 0) {
-			*tail = new_tnode(T_TEXT, strndup(c->p, len), c->line,
+			*tail = new_tnode(T_TEXT, rk_xstrndup(c->p, len), c->line,
 			    c->col);
 			tail = &(*tail)->next;
 			advance(c, len);

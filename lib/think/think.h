@@ -376,4 +376,23 @@ void	 rk_report_row(FILE *, const struct rk_run *,
 /* a listing line as a JSON object */
 json_t	*rk_run_json(const struct rk_run *);
 
+/* batch.c: a file of questions as the records of a batch */
+
+/* an item as text: a string as it is, a whole number in decimal */
+const char *rk_batch_item_text(const json_t *item, char *buf, size_t size);
+/* rec with the batch (unless NULL) and the item set; returns rec */
+json_t	*rk_batch_tag(json_t *rec, const char *batch, json_t *item);
+/*
+ * The record of line lineno of a question file, tagged with the batch and
+ * the item: a text line (jsonl 0) is the query; a JSON object (jsonl 1)
+ * {"id":..,"question":"..", ...} gives the item (lineno without an id)
+ * and the query, its other members go along.  *item is set either way (a
+ * new reference).  0, or RK_EXIT_INPUT with *rec NULL, *code the error
+ * code ("not-object", "bad-id", "bad-field", "no-question") and e->msg
+ * what is wrong.
+ */
+int	 rk_batch_question(const char *batch, int jsonl, const char *line,
+	    size_t len, size_t lineno, json_t **rec, json_t **item,
+	    const char **code, struct rk_error *e);
+
 #endif

@@ -24,7 +24,6 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
-#include <err.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -130,7 +129,7 @@ struct rk_bpe {
 	size_t			 small;	/* pieces up to this merge by scan */
 };
 
-static char errbuf[512];
+static _Thread_local char errbuf[512];	/* each thread's last error */
 
 static void
 seterr(const char *fmt, ...)
@@ -459,6 +458,7 @@ struct sink {
 	struct rk_bpe_ids	*ids;	/* NULL: only count */
 	size_t			 count;
 	size_t			 last;	/* tokens of the last piece */
+	int			 failed;	/* a piece too long to merge */
 };
 
 static void
@@ -604,8 +604,11 @@ merge_heap(const struct rk_bpe *b, const unsigned char *p, size_t n,
 	uint32_t *mem, a, c, nn;
 	size_t i, m = n;
 
-	if (n >= NONE)		/* offsets are 32 bits */
-		errx(RK_EXIT_INPUT, "a piece of %zu bytes is over 4G", n);
+	if (n >= NONE) {	/* offsets are 32 bits */
+		seterr("a piece of %zu bytes is over 4G", n);
+		k->failed = 1;
+		return;
+	}
 	mem = rk_xmalloc(5 * (n + 1) * sizeof(*mem));
 	q.nxt = mem;
 	q.prv = mem + (n + 1);
@@ -746,7 +749,7 @@ encode_bytes(const struct rk_bpe *b, const unsigned char *s, size_t n,
     size_t valid, int flags, struct sink *k)
 {
 	struct rk_bpe_ids own = { 0 }, *ids = k->ids ? k->ids : &own;
-	struct sink sub = { ids, 0, 0 };
+	struct sink sub = { ids, 0, 0, 0 };
 	size_t start = ids->n, lp, i, len = 0, tail = 0;
 	unsigned char *buf;
 
@@ -774,6 +777,7 @@ encode_bytes(const struct rk_bpe *b, const unsigned char *s, size_t n,
 	bpe_piece(b, buf, tail + n - valid, &sub);
 	free(buf);
 	k->count += sub.count;
+	k->failed |= sub.failed;
 	free(own.v);
 }
 
@@ -782,14 +786,14 @@ rk_bpe_encode(const struct rk_bpe *b, const char *text, size_t len,
     int flags, struct rk_bpe_ids *ids)
 {
 	const unsigned char *s = (const unsigned char *)text;
-	struct sink k = { ids, 0, 0 };
+	struct sink k = { ids, 0, 0, 0 };
 	size_t valid = rk_utf8_prefix(text, len);
 
 	if (valid == len)
 		encode_valid(b, s, len, flags, &k);
 	else
 		encode_bytes(b, s, len, valid, flags, &k);
-	return k.count;
+	return k.failed ? RK_BPE_FAILED : k.count;
 }
 
 size_t

@@ -52,7 +52,11 @@ const char	*rk_bpe_encoding_for(const char *name);
  * The tokens of text[0..len).  Text that is not valid UTF-8 is split as
  * valid text up to the first bad byte, and everything from there on is
  * merged with the last piece before it, as tiktoken's _encode_bytes() does.
+ * RK_BPE_FAILED, with rk_bpe_error() saying why, if a piece (a run of text
+ * the pre-tokenizer does not split) is 4 GB or more; text shorter than
+ * that never fails.  rk_bpe_error() is the calling thread's.
  */
+#define RK_BPE_FAILED	((size_t)-1)
 size_t		 rk_bpe_count(const struct rk_bpe *, const char *text,
 		    size_t len, int flags);
 /* appends to *ids and returns the number of ids appended */
