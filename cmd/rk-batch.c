@@ -135,6 +135,16 @@ blank_lines(size_t from, size_t to)
 	}
 }
 
+/*
+ * Has an earlier question this item?  Text lines are numbered, so only
+ * the ids of JSON lines are kept, and memory stays flat for text.
+ */
+static int
+seen_before(struct feed *f, const char *item)
+{
+	return f->jsonl == 1 && rk_hset_add(&f->seen, rk_hash2(item, NULL));
+}
+
 static void
 feed(struct feed *f)
 {
@@ -153,8 +163,8 @@ feed(struct feed *f)
 			emit(rec);
 			rec = NULL;
 		}
-		else if (rk_hset_add(&f->seen, rk_hash2(item =
-		    rk_batch_item_text(id, buf, sizeof(buf)), NULL)))
+		else if (seen_before(f, item =
+		    rk_batch_item_text(id, buf, sizeof(buf))))
 			reject(rk_get_string(rec, "query"), id, last,
 			    "duplicate-id", "an id that an earlier question has");
 		else if (rk_hset_has(&f->done, rk_hash2(item,
