@@ -414,19 +414,31 @@ rk_utf8_valid(const char *s, size_t n)
 }
 
 /*
- * The user's home directory: $HOME, or the password database's when HOME
- * is unset; "/nonexistent" when there is neither.
+ * The user's home directory: $HOME, or /etc/passwd's when HOME is unset;
+ * "/nonexistent" when there is neither.  /etc/passwd is read directly, not
+ * through getpwuid(3): most tools are linked statically, where glibc's
+ * name service modules cannot be loaded.
  */
 static const char *
 home_dir(void)
 {
+	static char dir[PATH_MAX];
 	const char *home = rk_getenv("HOME");
 	const struct passwd *pw;
+	uid_t uid = getuid();
+	FILE *fp;
 
-	if (home == NULL && (pw = getpwuid(getuid())) != NULL &&
-	    pw->pw_dir[0] == '/')
-		home = pw->pw_dir;
-	return home ? home : "/nonexistent";
+	if (home != NULL)
+		return home;
+	if (dir[0] == '\0' && (fp = fopen("/etc/passwd", "re")) != NULL) {
+		while ((pw = fgetpwent(fp)) != NULL)
+			if (pw->pw_uid == uid && pw->pw_dir[0] == '/') {
+				strlcpy(dir, pw->pw_dir, sizeof(dir));
+				break;
+			}
+		fclose(fp);
+	}
+	return dir[0] != '\0' ? dir : "/nonexistent";
 }
 
 /* Is path the home directory (trailing slashes aside)? */
