@@ -2,8 +2,10 @@
  * rk-vote: self-consistency.  With --sample it makes samples of each question
  * (copies of its record, each at its own temperature); otherwise it reads
  * finished samples, groups them by question and writes each group's vote,
- * or with --next how many more samples each group needs.  rk think -n
- * runs: rk-vote --sample | rk-prompt | rk-llm ... | rk-vote.
+ * or with --next how many more samples each group needs; with --more,
+ * for each question read, the further samples its vote needs, given the
+ * samples made so far.  rk think -n runs rounds of rk-vote --more |
+ * rk-prompt | rk-llm ... | rk-trace, then rk-vote --questions.
  */
 #include <err.h>
 #include <getopt.h>
@@ -15,10 +17,10 @@
 #include "think/think.h"
 
 static struct rk_vote_opts vo;
-static int text, next, n_given;
+static int text, next, n_given, voted;
 
-enum { O_GROUP = RK_OPT_OWN, O_METHOD, O_NEXT, O_SAMPLE, O_SPREAD,
-    O_THRESHOLD };
+enum { O_GROUP = RK_OPT_OWN, O_METHOD, O_MORE, O_NEXT, O_QUESTIONS,
+    O_SAMPLE, O_SPREAD, O_THRESHOLD };
 
 static const struct rk_optdef opts[] = {
 	{ 'f', NULL, required_argument, "format",
@@ -26,11 +28,15 @@ static const struct rk_optdef opts[] = {
 	{ 'n', NULL, required_argument, "samples",
 	    "samples a question, 1 to 1000; default 5" },
 	{ O_GROUP, "group", required_argument, "group",
-	    "with --sample: the group the samples join" },
+	    "with --sample or --more: the group the samples join" },
 	{ O_METHOD, "method", required_argument, "method",
 	    "majority, confidence, cisc or unanimous" },
+	{ O_MORE, "more", required_argument, "samples",
+	    "the further samples each question needs, given these" },
 	{ O_NEXT, "next", no_argument, NULL,
 	    "say how many more samples each group needs" },
+	{ O_QUESTIONS, "questions", required_argument, "questions",
+	    "vote on these questions' samples, in their order" },
 	{ O_SAMPLE, "sample", required_argument, "first:count",
 	    "make samples first to first+count-1" },
 	{ O_SPREAD, "spread", required_argument, "spread",
@@ -46,22 +52,46 @@ static const char *const formats[] = { "json", "text", NULL };
 static struct rk_cli cli = { .defs = opts, .formats = formats, .posix = 1,
     .usage =
 	"usage: rk-vote [-f text | json] [-n samples] [--method method]\n"
-	"               [--threshold threshold] [file]\n"
+	"               [--questions questions] [--threshold threshold] "
+	"[file]\n"
 	"       rk-vote --next [-n samples] [--method method] "
 	"[--threshold threshold]\n"
 	"               [file]\n"
 	"       rk-vote --sample first:count [-n samples] [--group group]\n"
-	"               [--spread spread] [question ...]\n" };
+	"               [--spread spread] [question ...]\n"
+	"       rk-vote --more samples [-n samples] [--group group] "
+	"[--method method]\n"
+	"               [--spread spread] [--threshold threshold] [file]\n" };
 
 /* ---- making samples ---------------------------------------------------- */
 
 static long first, count;
 static const char *group;
+static json_t *made;		/* --more: the samples made so far */
+
+/* The group of a question's samples: --group, its batch item, or its id. */
+static const char *
+group_of(const json_t *rec, char *buf, size_t size)
+{
+	const json_t *item = json_object_get(rec, "item");
+
+	if (group != NULL)
+		return group;
+	if (json_is_string(item))
+		return json_string_value(item);
+	if (json_is_integer(item)) {
+		snprintf(buf, size, "%" JSON_INTEGER_FORMAT,
+		    json_integer_value(item));
+		return buf;
+	}
+	return rk_get_string(rec, "id");
+}
 
 static void
 spawn(json_t *rec)
 {
-	const char *g = group ? group : rk_get_string(rec, "id");
+	char buf[32];
+	const char *g = group_of(rec, buf, sizeof(buf));
 
 	for (long i = first; i < first + count && !rk_has_error(rec); i++) {
 		json_t *s = rk_sample_new(rec, g, i, &vo);
@@ -72,6 +102,31 @@ spawn(json_t *rec)
 	}
 	if (rk_has_error(rec) && rk_write(stdout, rec) == -1)
 		err(RK_EXIT_IO, "stdout");
+}
+
+/*
+ * --more: the samples a question still needs, numbered on from those made.
+ * A question that failed before sampling becomes one failed sample.
+ */
+static void
+resample(json_t *rec)
+{
+	char buf[32];
+	const char *g = group_of(rec, buf, sizeof(buf));
+	const json_t *have = json_object_get(made, g);
+	json_t *none = json_array();
+
+	first = (long)json_array_size(have);
+	count = rk_vote_more(have ? have : none, &vo);
+	json_decref(none);
+	if (rk_has_error(rec) && first == 0) {
+		json_t *s = rk_sample_new(rec, g, 0, &vo);
+
+		if (rk_write(stdout, s) == -1)
+			err(RK_EXIT_IO, "stdout");
+		json_decref(s);
+	} else if (count > 0 && !rk_has_error(rec))
+		spawn(rec);
 	json_decref(rec);
 }
 
@@ -94,6 +149,7 @@ print_text(const json_t *v)
 {
 	const json_t *vote = json_object_get(v, "vote"), *r;
 	const char *a = rk_get_string(v, "answer");
+	const char *c = rk_get_string(v, "conclusion");
 	long n = (long)json_integer_value(json_object_get(vote, "samples"));
 	size_t i;
 
@@ -111,8 +167,8 @@ print_text(const json_t *v)
 		    rk_get_number(r, "confidence", 0),
 		    rk_get_string(r, "answer") ? rk_get_string(r, "answer") :
 		    "-");
-	if (rk_get_string(v, "conclusion") != NULL)
-		printf("\n%s\n", rk_get_string(v, "conclusion"));
+	if (c != NULL && *c != '\0')
+		printf("\n%s\n", c);
 }
 
 static void
@@ -136,6 +192,8 @@ decide(const char *g, const json_t *samples)
 		    "message"));
 		rk_exit_status(RK_EXIT_FAILED);
 	}
+	if (text && voted++ > 0)
+		printf("\n");	/* votes apart */
 	if (text)
 		print_text(v);
 	else if (rk_write(stdout, v) == -1)
@@ -143,29 +201,109 @@ decide(const char *g, const json_t *samples)
 	json_decref(v);
 }
 
-/* Group the samples by question, in the order the questions came. */
+/* Add a sample to its group, noting a new group in order (if any). */
+static void
+add_sample(json_t *groups, json_t *order, json_t *rec)
+{
+	const char *id = rk_sample_group(rec);
+	json_t *g;
+
+	if (id == NULL)
+		id = "";
+	if ((g = json_object_get(groups, id)) == NULL) {
+		json_object_set_new(groups, id, g = json_array());
+		if (order != NULL)
+			json_array_append_new(order, json_string(id));
+	}
+	json_array_append_new(g, rec);
+}
+
+/* The records of a file, read by fn; any bad line is an error. */
+static void
+read_file(const char *path, const char *what, void (*fn)(json_t *, void *),
+    void *arg)
+{
+	struct rk_reader *r;
+	json_t *rec;
+	FILE *fp;
+
+	if ((fp = fopen(path, "r")) == NULL)
+		err(RK_EXIT_IO, "%s", path);
+	r = rk_reader_new(fp, path);
+	while ((rec = rk_read(r)) != NULL)
+		fn(rec, arg);
+	if (rk_reader_bad(r) > 0)
+		errx(RK_EXIT_INPUT, "%s: not a file of %s", path, what);
+	rk_reader_free(r);
+	fclose(fp);
+}
+
+static const char *questions;	/* --questions: vote on these */
+
+struct order {
+	json_t	*groups, *order, *taken;
+};
+
+static void
+take(struct order *o, const char *id)
+{
+	if (id == NULL || json_object_get(o->groups, id) == NULL ||
+	    json_object_get(o->taken, id) != NULL)
+		return;
+	json_object_set_new(o->taken, id, json_true());
+	json_array_append_new(o->order, json_string(id));
+}
+
+static void
+take_question(json_t *rec, void *arg)
+{
+	char buf[32];
+
+	take(arg, group_of(rec, buf, sizeof(buf)));
+	json_decref(rec);
+}
+
+/* --questions: the groups of its questions, in their order */
+static json_t *
+question_order(json_t *groups)
+{
+	struct order o = { groups, json_array(), json_object() };
+
+	read_file(questions, "questions", take_question, &o);
+	json_decref(o.taken);
+	return o.order;
+}
+
+/* Vote on each group of samples, in the order the questions came. */
 static void
 vote_all(struct rk_reader *r)
 {
 	json_t *groups = json_object(), *order = json_array(), *rec, *g;
 	size_t i;
 
-	while ((rec = rk_read(r)) != NULL) {
-		const char *id = rk_sample_group(rec);
-
-		if (id == NULL)
-			id = "";
-		if ((g = json_object_get(groups, id)) == NULL) {
-			json_object_set_new(groups, id, g = json_array());
-			json_array_append_new(order, json_string(id));
-		}
-		json_array_append_new(g, rec);
+	while ((rec = rk_read(r)) != NULL)
+		add_sample(groups, order, rec);
+	if (questions != NULL) {
+		g = question_order(groups);
+		json_decref(order);
+		order = g;
 	}
 	json_array_foreach(order, i, g)
 		decide(json_string_value(g), json_object_get(groups,
 		    json_string_value(g)));
 	json_decref(groups);
 	json_decref(order);
+}
+
+/* --more: a sample made, into its group; other records are left out. */
+static void
+add_made(json_t *rec, void *arg)
+{
+	(void)arg;
+	if (json_object_get(rec, "sample") != NULL)
+		add_sample(made, NULL, rec);
+	else
+		json_decref(rec);
 }
 
 static void
@@ -189,6 +327,11 @@ options(int argc, char *argv[])
 				    "1000: '%s'", optarg);
 			n_given = 1;
 			break;
+		case O_MORE:
+			made = json_object();
+			read_file(optarg, "samples", add_made, NULL);
+			break;
+		case O_QUESTIONS: questions = optarg; break;
 		case O_SAMPLE: parse_range(optarg); break;
 		case O_THRESHOLD:
 			if (rk_parse_double(optarg, &vo.threshold) == -1 ||
@@ -228,7 +371,9 @@ main(int argc, char *argv[])
 
 		if (!rk_utf8_valid(q, strlen(q)))
 			errx(RK_EXIT_INPUT, "question: invalid UTF-8");
-		spawn(rk_record_new(q));
+		rec = rk_record_new(q);
+		spawn(rec);
+		json_decref(rec);
 		free(q);
 		return rk_finish();
 	}
@@ -238,11 +383,17 @@ main(int argc, char *argv[])
 	    freopen(argv[0], "r", stdin) == NULL)
 		err(RK_EXIT_IO, "%s", argv[0]);
 	r = rk_reader_fd(STDIN_FILENO, argc ? argv[0] : "stdin");
-	if (count > 0)
+	if (made != NULL)
 		while ((rec = rk_read(r)) != NULL)
+			resample(rec);
+	else if (count > 0)
+		while ((rec = rk_read(r)) != NULL) {
 			spawn(rec);
+			json_decref(rec);
+		}
 	else
 		vote_all(r);
 	rk_reader_free(r);
+	json_decref(made);
 	return rk_finish();
 }

@@ -269,7 +269,7 @@ static json_t *
 vote_record(const json_t *samples)
 {
 	static const char *keep[] = { "rk", "query", "profile", "protocol",
-	    "context", NULL };
+	    "context", "parent", "batch", "item", NULL };
 	const json_t *first = json_array_get(samples, 0);
 	json_t *v = json_object();
 
