@@ -57,7 +57,7 @@ finished(void *arg, size_t t, const json_t *rec, const json_t *samples,
 	    who.kind[t], "answer", failed ? NULL : answer, "confidence",
 	    failed ? json_null() : json_real(rk_get_number(json_object_get(
 	    rec, "result"), "confidence", 0)), "tokens_in", (json_int_t)r.in,
-	    "tokens_out", (json_int_t)r.out, "cost", rk_round(r.cost, 6),
+	    "tokens_out", (json_int_t)r.out, "cost", rk_round(r.cost, 10),
 	    "ms", ms, "failed", failed));
 	if (failed)
 		rk_exit_status(RK_EXIT_FAILED);
@@ -81,7 +81,7 @@ print_text(void)
 			    json_number_value(c));
 		else
 			strlcpy(conf, "-", sizeof(conf));
-		printf("%-12s %10s %8lld %8lld %10.4f %10.1f  %s\n",
+		printf("%-12s %10s %8lld %8lld %10.6f %10.1f  %s\n",
 		    rk_get_string(row, "contender"), conf,
 		    (long long)json_integer_value(json_object_get(row,
 		    "tokens_in")), (long long)json_integer_value(

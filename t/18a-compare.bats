@@ -31,8 +31,8 @@ figures() {
 	assert_status 0
 	[ "${#lines[@]}" -eq 4 ]
 	assert_match '^contender +confidence +in +out +cost \$ +ms +answer'
-	[[ "${lines[1]}" =~ ^raw\ +0\.900\ +131\ +12\ +0\.0000\ +[0-9.]+\ +18$ ]]
-	[[ "${lines[2]}" =~ ^quick\ +0\.836\ +1019\ +329\ +0\.0000\ +[0-9.]+\ +18$ ]]
+	[[ "${lines[1]}" =~ ^raw\ +0\.900\ +131\ +12\ +0\.000000\ +[0-9.]+\ +18$ ]]
+	[[ "${lines[2]}" =~ ^quick\ +0\.836\ +1019\ +329\ +0\.000000\ +[0-9.]+\ +18$ ]]
 	[[ "${lines[3]}" =~ ^conclude\  ]]
 }
 
@@ -56,6 +56,35 @@ figures() {
 	assert_status 4
 	run env -u RK_PROVIDER rk-compare "$Q"
 	assert_status 4
+}
+
+# price IN OUT: the dollars prices.tsv charges fake/* for IN and OUT tokens
+price() {
+	awk -F '\t' -v i="$1" -v o="$2" '$1 == "fake/*" {
+		printf "%.10g\n", (i * $2 + o * $3) / 1e6 }' \
+	    "$BATS_TEST_DIRNAME/../data/prices.tsv"
+}
+
+@test "rk compare: against the fake server, the cost is prices.tsv's price of its tokens" {
+	start_fake -r "$B/replies.jsonl"
+	export RK_PROVIDER=openai RK_MODEL=fake/ok RK_NO_CACHE=1 RK_BASE_URL="$URL"
+	run rk compare -f json -p quick "$Q"
+	assert_status 0
+	# the fake server counts 54 tokens in and 20 out a request; raw is
+	# one request, quick one a step, all of them sent
+	[ "$(printf '%s\n' "$output" | jq -c '[.contender, .answer, .tokens_in, .tokens_out]')" = \
+	    "$(printf '["raw","18",54,20]\n["quick","18",%d,%d]' \
+	    $((54 * ($(wc -l <fake.log) - 1))) $((20 * ($(wc -l <fake.log) - 1))))" ]
+	printf '%s\n' "$output" | jq -r '"\(.tokens_in) \(.tokens_out) \(.cost)"' |
+	while read -r in out cost; do
+		[ "$(awk -v c="$cost" 'BEGIN { printf "%.10g\n", c }')" = \
+		    "$(price "$in" "$out")" ] || exit 1
+	done
+	[ "$(printf '%s\n' "${lines[0]}" | jq .cost)" = 9.4e-05 ] ||
+	    [ "$(printf '%s\n' "${lines[0]}" | jq .cost)" = 0.000094 ]
+	run rk compare -p quick "$Q"
+	assert_status 0
+	[ "$(printf '%s\n' "${lines[1]}" | awk '{ print $5 }')" = 0.000094 ]
 }
 
 @test "rk-compare: --help matches the man page; the man page is clean" {
