@@ -20,7 +20,7 @@ static struct {
 	const char	*profiles, *db, *format, *score_cmd;
 	long		 jobs, sample;
 	unsigned long long seed;
-	int		 fresh, mock;
+	int		 fresh, mock, scored;
 	enum rk_bench_score score;
 	struct rk_vote_opts vote;
 } opt = { .profiles = "balanced", .format = "text", .jobs = 4 };
@@ -67,34 +67,26 @@ static struct rk_contenders who;
 static struct rk_runs runs;
 static struct rk_result *results;	/* [profile][question] */
 static struct rk_results store;
-static struct rk_scorer scorer;
 static struct rk_prices prices;
 static int progress;
 
 /* ---- finishing a question ---------------------------------------------- */
 
+/* The answer of a finished question, scored unless --score-cmd will. */
 static int
 score(struct rk_result *r, const struct rk_bench_item *it, const json_t *rec,
     struct rk_error *e)
 {
-	char *answer = rk_bench_answer(rec, it);
-	int rc = 0;
-
-	r->failed = rk_has_error(rec) || answer == NULL;
-	r->answer = answer;
-	if (r->failed)
-		r->correct = 0;
-	else if (opt.score_cmd == NULL)
-		r->correct = rk_bench_correct(opt.score, answer, it);
-	else
-		rc = rk_scorer_score(&scorer, answer, it->gold, &r->correct, e);
+	r->answer = rk_bench_answer(rec, it);
+	r->failed = rk_has_error(rec) || r->answer == NULL;
+	r->correct = r->failed ? 0 : opt.score_cmd != NULL ? -1 :
+	    rk_bench_correct(opt.score, r->answer, it);
 	r->run = rk_get_string(rec, "id");
-	if (rc == 0 && rk_results_put(&store, r) == -1)
-		rc = rk_error_set(e, RK_EXIT_IO, "%s: cannot store a result",
+	if (rk_results_put(&store, r) == -1)
+		return rk_error_set(e, RK_EXIT_IO, "%s: cannot store a result",
 		    opt.db);
-	r->answer = r->run = NULL;
-	free(answer);
-	return rc;
+	r->run = NULL;
+	return 0;
 }
 
 static int
@@ -172,8 +164,6 @@ setup(const char *path)
 		errx(e.code, "%s", e.msg);
 	if (rk_prices_load(&prices, e.msg, sizeof(e.msg)) == -1)
 		errx(RK_EXIT_CONFIG, "%s", e.msg);
-	if (opt.score_cmd && rk_scorer_open(&scorer, opt.score_cmd, &e) != 0)
-		errx(e.code, "%s", e.msg);
 	make_tasks();
 }
 
@@ -189,6 +179,66 @@ run(void)
 		errx(rc, "%s", e.msg);
 	if (progress)
 		fprintf(stderr, "\r\033[K");
+}
+
+/* Store the verdicts that differ from those stored. */
+static int
+store_changed(const int *was, size_t n, struct rk_error *e)
+{
+	struct rk_result *changed = rk_xmalloc((n ? n : 1) * sizeof(*changed));
+	size_t k = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (results[i].correct != was[i])
+			changed[k++] = results[i];
+	if (k > 0 && rk_results_rescored(&store, changed, k) == -1)
+		rc = rk_error_set(e, RK_EXIT_IO, "%s: cannot store the scores",
+		    opt.db);
+	free(changed);
+	return rc;
+}
+
+/*
+ * Score the answers, those stored before too: a rerun with another
+ * --score or --score-cmd scores again what it has, sending nothing.
+ */
+static void
+rescore(void)
+{
+	size_t n = who.n * set.n, k = 0;
+	const char **answers = rk_xmalloc((n ? n : 1) * sizeof(*answers));
+	const char **golds = rk_xmalloc((n ? n : 1) * sizeof(*golds));
+	size_t *at = rk_xmalloc((n ? n : 1) * sizeof(*at));
+	int *verdicts = rk_xmalloc((n ? n : 1) * sizeof(*verdicts));
+	int *was = rk_xmalloc((n ? n : 1) * sizeof(*was)), rc;
+	struct rk_error e;
+
+	for (size_t i = 0; i < n; i++) {
+		struct rk_result *r = &results[i];
+		const struct rk_bench_item *it = &set.v[i % set.n];
+
+		was[i] = r->correct;
+		if (r->failed || r->answer == NULL)
+			r->correct = 0;
+		else if (opt.score_cmd == NULL)
+			r->correct = rk_bench_correct(opt.score, r->answer, it);
+		else
+			answers[k] = r->answer, golds[k] = it->gold, at[k++] = i;
+	}
+	rc = k > 0 ? rk_scorer_run(opt.score_cmd, answers, golds, k, verdicts,
+	    &e) : 0;
+	for (size_t j = 0; j < k && rc == 0; j++)
+		results[at[j]].correct = verdicts[j];
+	if (rc == 0)
+		rc = store_changed(was, n, &e);
+	free(answers);
+	free(golds);
+	free(at);
+	free(verdicts);
+	free(was);
+	if (rc != 0)
+		errx(e.code, "%s", e.msg);
 }
 
 static void
@@ -239,6 +289,7 @@ options(int argc, char *argv[])
 			if (rk_bench_score_parse(optarg, &opt.score) == -1)
 				errx(RK_EXIT_USAGE, "--score: auto, numeric, "
 				    "choice or exact, not '%s'", optarg);
+			opt.scored = 1;
 			break;
 		case O_SCORECMD: opt.score_cmd = optarg; break;
 		case O_SEED:
@@ -254,6 +305,8 @@ options(int argc, char *argv[])
 	opt.format = formats[cli.format];
 	if (cli.profile != NULL)
 		opt.profiles = cli.profile;
+	if (opt.scored && opt.score_cmd != NULL)
+		errx(RK_EXIT_USAGE, "--score and --score-cmd exclude each other");
 }
 
 int
@@ -275,8 +328,10 @@ main(int argc, char *argv[])
 	progress = isatty(STDERR_FILENO);
 	setup(argv[optind]);
 	run();
+	rescore();
 	report();
-	rk_scorer_close(&scorer);
+	for (size_t i = 0; i < who.n * set.n; i++)
+		free(results[i].answer);
 	rk_results_close(&store);
 	return rk_finish();
 }

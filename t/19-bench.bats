@@ -43,6 +43,13 @@ figures() { jq -c '[.profile, .questions, .accuracy, .ci95, .agreement, .failed]
 	assert_match '^raw +5 +0\.800 +0\.376-0\.964 +- '
 }
 
+@test "rk-bench: its stages are its siblings, whatever PATH says" {
+	bin="${RK_BUILD:-$BATS_TEST_DIRNAME/../build}/bin"
+	PATH=/usr/bin:/bin run "$bin/rk-bench" --mock -p raw -f csv "$B/gsm8k-5.jsonl"
+	assert_status 0
+	[ "$(printf '%s\n' "${lines[1]}" | cut -d, -f1-3)" = "raw,5,0.8000" ]
+}
+
 @test "rk-bench: profiles side by side, csv" {
 	run rk-bench --mock -p raw,quick -f csv "$B/gsm8k-5.jsonl"
 	assert_status 0
@@ -67,6 +74,26 @@ figures() { jq -c '[.profile, .questions, .accuracy, .ci95, .agreement, .failed]
 	# 0.7 base, then 0.6, 0.8 for all; 0.5 and 0.9 for the split two
 	[ "$(jq -r .body.temperature fake.log | sort -n | uniq -c |
 	    awk '{ printf "%s:%s ", $2, $1 }')" = "0.5:2 0.6:5 0.7:5 0.8:5 0.9:2 " ]
+}
+
+@test "rk-bench: against the fake server, the cost is prices.tsv's price of the tokens" {
+	fake
+	run rk-bench -p raw,quick -f json "$B/gsm8k-5.jsonl"
+	assert_status 0
+	# 54 tokens in and 20 out a request, fake/* at $1 and $2 a million
+	read -r pin pout <<-EOF
+		$(awk -F '\t' '$1 == "fake/*" { print $2, $3 }' \
+		    "$BATS_TEST_DIRNAME/../data/prices.tsv")
+		EOF
+	[ "$(printf '%s\n' "$output" | jq -c '[.profile, .tokens_in, .tokens_out]' | head -n 1)" = '["raw",54,20]' ]
+	n=$(wc -l <fake.log)
+	[ "$(printf '%s\n' "$output" | jq -r '.cost' | awk '{ printf "%.10g ", $1 }')" = \
+	    "$(awk -v n="$n" -v pin="$pin" -v pout="$pout" 'BEGIN {
+		printf "%.10g %.10g ", 5 * (54 * pin + 20 * pout) / 1e6,
+		    (n - 5) * (54 * pin + 20 * pout) / 1e6 }')" ]
+	run rk-bench -p raw "$B/gsm8k-5.jsonl"
+	assert_status 0
+	assert_match '^raw +5 +0\.800 .* 0\.000470 '
 }
 
 @test "rk-bench: a rerun sends nothing twice; --fresh starts over" {
@@ -94,16 +121,52 @@ figures() { jq -c '[.profile, .questions, .accuracy, .ci95, .agreement, .failed]
 	[ "$(printf '%s\n' "$a" | wc -l)" -eq 2 ]
 }
 
-@test "rk-bench --score: exact match, and a user's command" {
-	run rk-bench --mock -p raw --score exact -f json "$B/gsm8k-5.jsonl"
+# last: the last line the last `run` printed
+last() { printf '%s\n' "${lines[${#lines[@]} - 1]}"; }
+
+@test "rk-bench --score, --score-cmd: the stored answers scored again, nothing sent" {
+	fake
+	run rk-bench -p raw -f json "$B/gsm8k-5.jsonl"
 	assert_status 0
-	# "$3.00" and "70,000" normalise to the gold's "3" and "70000"
 	[ "$(printf '%s\n' "$output" | jq .accuracy)" = 0.8 ]
-	run rk-bench --mock -p raw --fresh -f json --score-cmd \
+	[ "$(nreq)" -eq 5 ]
+	# "$3.00" and "70,000" normalise to the gold's "3" and "70000"
+	run rk-bench -p raw --score exact -f json "$B/gsm8k-5.jsonl"
+	assert_status 0
+	[ "$(printf '%s\n' "$output" | jq .accuracy)" = 0.8 ]
+	run rk-bench -p raw -f json --score-cmd \
 	    'while read -r l; do case $l in *541*) echo 1 ;; *) echo 0 ;; esac; done' \
 	    "$B/gsm8k-5.jsonl"
 	assert_status 0
 	[ "$(printf '%s\n' "$output" | jq .accuracy)" = 0.2 ]
+	# a scorer whose output is buffered to the end (awk into a pipe or file)
+	run rk-bench -p raw -f json --score-cmd \
+	    "awk '{ print (index(\$0, \"\\\"gold\\\":\\\"18\\\"\") ? 1 : 0) }'" \
+	    "$B/gsm8k-5.jsonl"
+	assert_status 0
+	[ "$(printf '%s\n' "$output" | jq .accuracy)" = 0.2 ]
+	[ "$(nreq)" -eq 5 ]
+	[ "$(sqlite3 "$XDG_DATA_HOME/reasonkit/bench.db" 'SELECT sum(correct) FROM bench')" = 1 ]
+}
+
+@test "rk-bench --score-cmd: a scorer that fails is a clear error" {
+	run rk-bench --mock -p raw --score-cmd no-such-scorer "$B/gsm8k-5.jsonl"
+	assert_status 4
+	[ "$(last)" = "rk-bench: --score-cmd: 'no-such-scorer': not found (exit 127)" ]
+	while IFS='|' read -r status cmd why; do
+		run rk-bench --mock -p raw --score-cmd "$cmd" "$B/gsm8k-5.jsonl"
+		assert_status "$status"
+		assert_output "rk-bench: --score-cmd: '$cmd': $why"
+	done <<-'EOF'
+		4|cat >/dev/null; exit 3|exit 3
+		3|sed s/.*/yes/|line 1 is not 1 or 0: 'yes'
+		3|read -r l; echo 1|a verdict for 1 of the 5 answers
+		3|sed 's/.*/0/;p'|more lines than the 5 answers
+		EOF
+	# nothing was lost: the answers are stored, scored by a good scorer
+	run rk-bench --mock -p raw -f json --score-cmd 'sed s/.*/1/' "$B/gsm8k-5.jsonl"
+	assert_status 0
+	[ "$(printf '%s\n' "$output" | jq .accuracy)" = 1 ]
 }
 
 @test "rk-bench: bad input is a clear error and a non-zero exit" {
@@ -118,6 +181,9 @@ figures() { jq -c '[.profile, .questions, .accuracy, .ci95, .agreement, .failed]
 	run rk-bench --mock -p raw --score fuzzy "$B/gsm8k-5.jsonl"
 	assert_status 2
 	assert_output "rk-bench: --score: auto, numeric, choice or exact, not 'fuzzy'"
+	run rk-bench --mock -p raw --score exact --score-cmd cat "$B/gsm8k-5.jsonl"
+	assert_status 2
+	assert_output "rk-bench: --score and --score-cmd exclude each other"
 	run rk-bench --mock -n 0 "$B/gsm8k-5.jsonl"
 	assert_status 2
 	assert_output "rk-bench: -n: not a number of samples from 1 to 100: '0'"

@@ -244,127 +244,166 @@ rk_bench_correct(enum rk_bench_score m, const char *answer,
 	return ok;
 }
 
+/* Write the {"answer", "gold"} lines; a scorer that stops reading is
+ * told by its exit status or its output, not here. */
+static void
+feed_scorer(FILE *to, const char *const *answers, const char *const *golds,
+    size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		json_t *o = json_pack("{s:s?, s:s}", "answer", answers[i],
+		    "gold", golds[i]);
+
+		if (json_dumpf(o, to, JSON_COMPACT) == -1 ||
+		    fputc('\n', to) == EOF)
+			i = n;
+		json_decref(o);
+	}
+	fclose(to);
+}
+
+static int
+scorer_status(const char *cmd, int st, struct rk_error *e)
+{
+	if (WIFSIGNALED(st))
+		return rk_error_set(e, RK_EXIT_CONFIG, "--score-cmd: '%s': "
+		    "killed by signal %d", cmd, WTERMSIG(st));
+	if (WEXITSTATUS(st) == 127)
+		return rk_error_set(e, RK_EXIT_CONFIG, "--score-cmd: '%s': "
+		    "not found (exit 127)", cmd);
+	if (WEXITSTATUS(st) != 0)
+		return rk_error_set(e, RK_EXIT_CONFIG, "--score-cmd: '%s': "
+		    "exit %d", cmd, WEXITSTATUS(st));
+	return 0;
+}
+
+/* The scorer's output: one 1 or 0 a line, as many lines as answers. */
+static int
+read_verdicts(FILE *fp, const char *cmd, size_t n, int *verdicts,
+    struct rk_error *e)
+{
+	char line[64];
+	size_t i = 0;
+
+	rewind(fp);
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		if (i == n)
+			return rk_error_set(e, RK_EXIT_INPUT, "--score-cmd: "
+			    "'%s': more lines than the %zu answers", cmd, n);
+		if (strcmp(line, "1") != 0 && strcmp(line, "0") != 0)
+			return rk_error_set(e, RK_EXIT_INPUT, "--score-cmd: "
+			    "'%s': line %zu is not 1 or 0: '%.20s'", cmd, i + 1,
+			    line);
+		verdicts[i++] = line[0] == '1';
+	}
+	if (i < n)
+		return rk_error_set(e, RK_EXIT_INPUT, "--score-cmd: '%s': "
+		    "a verdict for %zu of the %zu answers", cmd, i, n);
+	return 0;
+}
+
 /*
- * A user's scorer: a command that reads {"answer", "gold"} lines and
- * writes 1 or 0 for each, started once for the whole run.
+ * A user's scorer (--score-cmd): a command that reads {"answer", "gold"}
+ * lines and writes 1 or 0 for each, run once for all the answers.  Its
+ * output goes to a file, not a pipe, so that a command that writes only
+ * when it ends (a buffered standard output) cannot stall the one that
+ * feeds it.  A failure is an error: it exits non-zero, is not found, or
+ * writes a line that is not 1 or 0, or too few or too many lines.
  */
 int
-rk_scorer_open(struct rk_scorer *s, const char *cmd, struct rk_error *e)
+rk_scorer_run(const char *cmd, const char *const *answers,
+    const char *const *golds, size_t n, int *verdicts, struct rk_error *e)
 {
-	int in[2], out[2];
+	void (*old)(int) = signal(SIGPIPE, SIG_IGN);
+	FILE *out = tmpfile();
+	int in[2], st = 0, rc;
+	pid_t pid = -1;
 
-	if (pipe(in) == -1 || pipe(out) == -1)
-		return rk_error_set(e, RK_EXIT_IO, "pipe: %s", strerror(errno));
-	if ((s->pid = fork()) == -1)
-		return rk_error_set(e, RK_EXIT_IO, "fork: %s", strerror(errno));
-	if (s->pid == 0) {
+	if (out == NULL || pipe(in) == -1 || (pid = fork()) == -1) {
+		rc = rk_error_set(e, RK_EXIT_IO, "--score-cmd: %s",
+		    strerror(errno));
+		goto done;
+	}
+	if (pid == 0) {
 		dup2(in[0], STDIN_FILENO);
-		dup2(out[1], STDOUT_FILENO);
-		close(in[0]), close(in[1]), close(out[0]), close(out[1]);
+		dup2(fileno(out), STDOUT_FILENO);
+		close(in[0]), close(in[1]);
 		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
 		_exit(127);
 	}
 	close(in[0]);
-	close(out[1]);
-	s->to = fdopen(in[1], "w");
-	s->from = fdopen(out[0], "r");
-	s->cmd = cmd;
-	return 0;
-}
-
-int
-rk_scorer_score(struct rk_scorer *s, const char *answer, const char *gold,
-    int *correct, struct rk_error *e)
-{
-	json_t *o = json_pack("{s:s?, s:s}", "answer", answer, "gold", gold);
-	char line[64];
-
-	if (json_dumpf(o, s->to, JSON_COMPACT) == -1 ||
-	    fputc('\n', s->to) == EOF || fflush(s->to) == EOF) {
-		json_decref(o);
-		return rk_error_set(e, RK_EXIT_IO, "--score: %s: cannot write "
-		    "to it", s->cmd);
-	}
-	json_decref(o);
-	if (fgets(line, sizeof(line), s->from) == NULL ||
-	    (strcmp(line, "1\n") != 0 && strcmp(line, "0\n") != 0))
-		return rk_error_set(e, RK_EXIT_INPUT, "--score: %s: did not "
-		    "write 1 or 0", s->cmd);
-	*correct = line[0] == '1';
-	return 0;
-}
-
-void
-rk_scorer_close(struct rk_scorer *s)
-{
-	int st;
-
-	if (s->to == NULL)
-		return;
-	fclose(s->to);
-	fclose(s->from);
-	while (waitpid(s->pid, &st, 0) == -1 && errno == EINTR)
+	feed_scorer(fdopen(in[1], "w"), answers, golds, n);
+	while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
 		;
-	memset(s, 0, sizeof(*s));
+	if ((rc = scorer_status(cmd, st, e)) == 0)
+		rc = read_verdicts(out, cmd, n, verdicts, e);
+done:
+	if (out != NULL)
+		fclose(out);
+	signal(SIGPIPE, old);
+	return rc;
 }
 
 /* ---- the results table ------------------------------------------------- */
 
-static const char schema[] =
-    "PRAGMA journal_mode = WAL;"
+static const char *const schema[] = {
     "CREATE TABLE IF NOT EXISTS bench (dataset TEXT, qid TEXT, "
     "profile TEXT, model TEXT, samples INTEGER, answer TEXT, "
     "correct INTEGER, failed INTEGER, agreement REAL, tokens_in INTEGER, "
     "tokens_out INTEGER, cost REAL, ms REAL, run TEXT, "
-    "PRIMARY KEY (dataset, qid, profile, model, samples))";
+    "PRIMARY KEY (dataset, qid, profile, model, samples))"
+};
 
 int
 rk_results_open(struct rk_results *r, const char *path, struct rk_error *e)
 {
-	if (sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
-		rk_error_set(e, RK_EXIT_IO, "%s: %s", path,
-		    sqlite3_errmsg(r->db));
-		sqlite3_close(r->db);
-		r->db = NULL;
-		return RK_EXIT_IO;
-	}
-	sqlite3_busy_timeout(r->db, 10000);
-	if (sqlite3_exec(r->db, schema, NULL, NULL, NULL) != SQLITE_OK)
-		return rk_error_set(e, RK_EXIT_IO, "%s: %s", path,
-		    sqlite3_errmsg(r->db));
-	return 0;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	if ((rc = rk_db_open(&r->db, path, RK_DB_CREATE, 10000, e)) == 0)
+		rc = rk_db_migrate(&r->db, schema, 1, e);
+	if (rc != 0)
+		rk_db_close(&r->db, NULL);
+	return rc;
 }
 
 void
 rk_results_close(struct rk_results *r)
 {
-	sqlite3_close(r->db);
-	r->db = NULL;
+	sqlite3_finalize(r->get);
+	sqlite3_finalize(r->put);
+	sqlite3_finalize(r->rescore);
+	rk_db_close(&r->db, NULL);
+	memset(r, 0, sizeof(*r));
 }
 
+/* The statement sql, prepared once into *s, with k's key bound; or NULL. */
 static sqlite3_stmt *
-prepare(struct rk_results *r, const char *sql, const struct rk_result *k)
+keyed(struct rk_results *r, sqlite3_stmt **s, const char *sql,
+    const struct rk_result *k)
 {
-	sqlite3_stmt *st;
-
-	if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK)
+	if (rk_db_prepare(&r->db, s, sql, NULL) != 0)
 		return NULL;
-	sqlite3_bind_text(st, 1, k->dataset, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, k->qid, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, k->profile, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, k->model, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, k->samples);
-	return st;
+	sqlite3_bind_text(*s, 1, k->dataset, -1, SQLITE_STATIC);
+	sqlite3_bind_text(*s, 2, k->qid, -1, SQLITE_STATIC);
+	sqlite3_bind_text(*s, 3, k->profile, -1, SQLITE_STATIC);
+	sqlite3_bind_text(*s, 4, k->model, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(*s, 5, k->samples);
+	return *s;
 }
 
-/* 1 and the result in r if the question was done, 0 if not, -1 error */
+/*
+ * 1 and the result in r if the question was done, 0 if not, -1 error.
+ * The answer stored is the caller's to free.
+ */
 int
 rk_results_get(struct rk_results *r, struct rk_result *k)
 {
-	sqlite3_stmt *st = prepare(r, "SELECT correct, failed, agreement, "
-	    "tokens_in, tokens_out, cost, ms FROM bench WHERE dataset = ? AND "
-	    "qid = ? AND profile = ? AND model = ? AND samples = ?", k);
+	sqlite3_stmt *st = keyed(r, &r->get, "SELECT correct, failed, "
+	    "agreement, tokens_in, tokens_out, cost, ms, answer FROM bench "
+	    "WHERE dataset = ?1 AND qid = ?2 AND profile = ?3 AND model = ?4 "
+	    "AND samples = ?5", k);
 	int rc;
 
 	if (st == NULL)
@@ -377,51 +416,72 @@ rk_results_get(struct rk_results *r, struct rk_result *k)
 		k->out = sqlite3_column_int64(st, 4);
 		k->cost = sqlite3_column_double(st, 5);
 		k->ms = sqlite3_column_double(st, 6);
+		k->answer = sqlite3_column_text(st, 7) == NULL ? NULL :
+		    rk_xstrdup((const char *)sqlite3_column_text(st, 7));
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
-}
-
-/* Run a statement that returns no rows, and free it: 0 or -1. */
-static int
-run_once(sqlite3_stmt *st)
-{
-	int rc;
-
-	if (st == NULL)
-		return -1;
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -1;
 }
 
 int
 rk_results_put(struct rk_results *r, const struct rk_result *k)
 {
-	sqlite3_stmt *st = prepare(r, "INSERT OR REPLACE INTO bench VALUES "
-	    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", k);
+	sqlite3_stmt *st = keyed(r, &r->put, "INSERT OR REPLACE INTO bench "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+	    "?14)", k);
 
-	if (st != NULL) {
-		sqlite3_bind_text(st, 6, k->answer, -1, SQLITE_STATIC);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 6, k->answer, -1, SQLITE_STATIC);
+	if (k->correct < 0)
+		sqlite3_bind_null(st, 7);
+	else
 		sqlite3_bind_int(st, 7, k->correct);
-		sqlite3_bind_int(st, 8, k->failed);
-		sqlite3_bind_double(st, 9, k->agreement);
-		sqlite3_bind_int64(st, 10, k->in);
-		sqlite3_bind_int64(st, 11, k->out);
-		sqlite3_bind_double(st, 12, k->cost);
-		sqlite3_bind_double(st, 13, k->ms);
-		sqlite3_bind_text(st, 14, k->run, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 8, k->failed);
+	sqlite3_bind_double(st, 9, k->agreement);
+	sqlite3_bind_int64(st, 10, k->in);
+	sqlite3_bind_int64(st, 11, k->out);
+	sqlite3_bind_double(st, 12, k->cost);
+	sqlite3_bind_double(st, 13, k->ms);
+	sqlite3_bind_text(st, 14, k->run, -1, SQLITE_STATIC);
+	return rk_db_done(&r->db, st, NULL) == 0 ? 0 : -1;
+}
+
+/* Store the verdicts of a new scoring of n results, in one transaction. */
+int
+rk_results_rescored(struct rk_results *r, const struct rk_result *v,
+    size_t n)
+{
+	int rc = rk_db_exec(&r->db, "BEGIN", NULL) == 0 ? 0 : -1;
+
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		sqlite3_stmt *st = keyed(r, &r->rescore, "UPDATE bench SET "
+		    "correct = ?6 WHERE dataset = ?1 AND qid = ?2 AND "
+		    "profile = ?3 AND model = ?4 AND samples = ?5", &v[i]);
+
+		if (st != NULL)
+			sqlite3_bind_int(st, 6, v[i].correct);
+		rc = st != NULL && rk_db_done(&r->db, st, NULL) == 0 ? 0 : -1;
 	}
-	return run_once(st);
+	if (rk_db_exec(&r->db, rc == 0 ? "COMMIT" : "ROLLBACK", NULL) != 0)
+		rc = -1;
+	return rc;
 }
 
 /* Forget a dataset's results for a profile and model (--fresh). */
 int
 rk_results_forget(struct rk_results *r, const struct rk_result *k)
 {
-	return run_once(prepare(r, "DELETE FROM bench WHERE dataset = ?1 "
-	    "AND ?2 IS NOT NULL AND profile = ?3 AND model = ?4 AND "
-	    "samples = ?5", k));
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (keyed(r, &st, "DELETE FROM bench WHERE dataset = ?1 AND "
+	    "?2 IS NOT NULL AND profile = ?3 AND model = ?4 AND "
+	    "samples = ?5", k) == NULL)
+		return -1;
+	rc = rk_db_done(&r->db, st, NULL);
+	sqlite3_finalize(st);
+	return rc == 0 ? 0 : -1;
 }
 
 /* What the samples of a question spent: tokens, and dollars at prices. */
@@ -513,13 +573,13 @@ rk_bench_print(FILE *fp, int fmt, const char *profile,
     const struct rk_bench_stats *st, int voted)
 {
 	static const char *rows[] = {
-	    "%-12s %9ld %8.3f  %.3f-%.3f %9s %8.1f %8.1f %10.4f %8.1f %8.1f "
+	    "%-12s %9ld %8.3f  %.3f-%.3f %9s %8.1f %8.1f %10.6f %8.1f %8.1f "
 	    "%6ld\n",
 	    "{\"profile\":\"%s\",\"questions\":%ld,\"accuracy\":%.4f,"
 	    "\"ci95\":[%.4f,%.4f],\"agreement\":%s,\"tokens_in\":%.1f,"
-	    "\"tokens_out\":%.1f,\"cost\":%.6f,\"p50_ms\":%.3f,"
+	    "\"tokens_out\":%.1f,\"cost\":%.10g,\"p50_ms\":%.3f,"
 	    "\"p95_ms\":%.3f,\"failed\":%ld}\n",
-	    "%s,%ld,%.4f,%.4f,%.4f,%s,%.1f,%.1f,%.6f,%.3f,%.3f,%ld\n" };
+	    "%s,%ld,%.4f,%.4f,%.4f,%s,%.1f,%.1f,%.10g,%.3f,%.3f,%ld\n" };
 	char agr[16];
 
 	if (profile == NULL && fmt == 0)

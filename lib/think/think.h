@@ -251,28 +251,24 @@ char	*rk_bench_answer(const json_t *rec, const struct rk_bench_item *);
 int	 rk_bench_correct(enum rk_bench_score, const char *answer,
 	    const struct rk_bench_item *);
 
-struct rk_scorer {
-	const char	*cmd;
-	pid_t		 pid;
-	FILE		*to, *from;
-};
-
-int	 rk_scorer_open(struct rk_scorer *, const char *cmd, struct rk_error *);
-int	 rk_scorer_score(struct rk_scorer *, const char *answer,
-	    const char *gold, int *correct, struct rk_error *);
-void	 rk_scorer_close(struct rk_scorer *);
+int	 rk_scorer_run(const char *cmd, const char *const *answers,
+	    const char *const *golds, size_t n, int *verdicts,
+	    struct rk_error *);
 
 struct rk_result {
 	const char	*dataset, *qid, *profile, *model;	/* the key */
 	long		 samples;
-	const char	*answer, *run;
-	int		 correct, failed;
+	char		*answer;	/* the caller's */
+	const char	*run;
+	int		 correct, failed;	/* correct -1: not yet scored */
 	double		 agreement, cost, ms;
 	long		 in, out;
 };
 
+/* the results table of rk-bench; it must not move while it is open */
 struct rk_results {
-	struct sqlite3	*db;
+	struct rk_db	 db;
+	sqlite3_stmt	*get, *put, *rescore;
 };
 
 int	 rk_results_open(struct rk_results *, const char *path,
@@ -280,6 +276,8 @@ int	 rk_results_open(struct rk_results *, const char *path,
 void	 rk_results_close(struct rk_results *);
 int	 rk_results_get(struct rk_results *, struct rk_result *);
 int	 rk_results_put(struct rk_results *, const struct rk_result *);
+int	 rk_results_rescored(struct rk_results *, const struct rk_result *,
+	    size_t);
 int	 rk_results_forget(struct rk_results *, const struct rk_result *);
 
 struct rk_bench_stats {
