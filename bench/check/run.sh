@@ -9,8 +9,8 @@
 # rk-prompt and rk-llm, rk-trace), the trace write going into a database
 # that holds 10,000 runs; rk-search answering queries on an index of a
 # generated 5,000-document corpus; rk-tokens counting a MB of text in each
-# encoding.  All input is generated here, so the same script measures any
-# revision:
+# encoding; rk-bench itself over 200 GSM8K questions.  All input is
+# generated here or in the tree, so the same script measures any revision:
 #
 #	cp -r bench/check /tmp/bc	# the script and the good baseline
 #	git bisect run sh /tmp/bc/run.sh
@@ -77,6 +77,12 @@ sed 's/^{"_id":"d[0-9]*","text":"//; s/"}$//' "$tmp/corpus.jsonl" |
     head -c 1048576 >"$tmp/mb"
 count tokens.cl100k "$bin/rk-tokens" --all -e cl100k_base "$tmp/mb" </dev/null >/dev/null
 count tokens.o200k "$bin/rk-tokens" --all -e o200k_base "$tmp/mb" </dev/null >/dev/null
+
+# rk-bench's own work (its stages are counted above) for 200 GSM8K
+# questions against the offline model: loading, the loop, scoring, storing
+head -n 200 "$PWD/t/fixtures/gsm8k/test.jsonl" >"$tmp/gsm8k.jsonl"
+count bench "$bin/rk-bench" --mock -p raw -P 16 -d "$tmp/bench.db" -f csv \
+    "$tmp/gsm8k.jsonl" </dev/null >/dev/null
 
 if [ -n "$update" ]; then
 	{ echo "# bench/check/run.sh -u: instructions (callgrind), $(cc --version | head -n 1)"

@@ -64,21 +64,47 @@ rk_runs_profiles_free(struct rk_contenders *c)
 	memset(c, 0, sizeof(*c));
 }
 
+/*
+ * The stages are the caller's siblings: its own directory goes first on
+ * PATH, as rk(1) does, so that build/bin/rk-bench runs build/bin's
+ * stages, not whatever PATH finds (or nothing).
+ */
+static void
+siblings_first(void)
+{
+	char *dir = rk_exe_dir(), *path;
+	const char *old = getenv("PATH");
+
+	if (dir == NULL)
+		return;
+	rk_asprintf(&path, "%s%s%s", dir, old != NULL ? ":" : "",
+	    old != NULL ? old : "");
+	setenv("PATH", path, 1);
+	free(path);
+	free(dir);
+}
+
 /* rk-prompt, then rk-llm | rk-prompt for each step */
 static int
 pipeline(struct rk_runs *r, long steps, struct rk_error *e)
 {
 	char jobs[24], *prompt[] = { "rk-prompt", NULL };
-	char *llm[] = { "rk-llm", "-P", jobs, r->mock ? "--mock" : NULL,
-	    NULL };
+	char *llm[] = { "rk-llm", "-u", "-P", jobs, r->mock ? "--mock" :
+	    NULL, NULL };
 	char ***argvs = rk_xmalloc((size_t)(2 * steps + 1) * sizeof(*argvs));
 	long most = r->jobs * r->vote->samples;
 	int rc;
 
-	/* -P is the user's own limit, over the default one */
+	/*
+	 * -P is the user's own limit, over the default one.  -u: a reply
+	 * goes on as soon as it is done, not after those sent before it,
+	 * so that its question's slot is free at once (the tasks are
+	 * matched by their ids, not their order).
+	 */
 	snprintf(jobs, sizeof(jobs), "%ld", most);
 	if (most > rk_limits.concurrency)
 		setenv("RK_MAX_CONCURRENCY", jobs, 1);
+	siblings_first();
 	argvs[0] = prompt;
 	for (long i = 0; i < steps; i++)
 		argvs[2 * i + 1] = llm, argvs[2 * i + 2] = prompt;
@@ -185,9 +211,9 @@ start_tasks(struct rk_runs *r)
 static int
 read_records(struct rk_runs *r, struct rk_error *e)
 {
-	char buf[65536];
+	char buf[65536], *nl;
 	ssize_t n = read(r->chain.out, buf, sizeof(buf));
-	size_t start = 0;
+	size_t start = 0, from = r->inq->len;	/* the rest was scanned */
 	int rc = 0;
 
 	if (n == 0)
@@ -198,11 +224,13 @@ read_records(struct rk_runs *r, struct rk_error *e)
 		    rk_error_set(e, RK_EXIT_IO, "pipeline: %s",
 		    strerror(errno));
 	rk_sbuf_add(r->inq, buf, (size_t)n);
-	for (size_t i = 0; i < r->inq->len && rc == 0; i++)
-		if (r->inq->s[i] == '\n') {
-			rc = received(r, r->inq->s + start, i - start, e);
-			start = i + 1;
-		}
+	while (rc == 0 && (nl = memchr(r->inq->s + from, '\n', r->inq->len -
+	    from)) != NULL) {
+		size_t i = (size_t)(nl - r->inq->s);
+
+		rc = received(r, r->inq->s + start, i - start, e);
+		start = from = i + 1;
+	}
 	memmove(r->inq->s, r->inq->s + start, r->inq->len - start);
 	r->inq->len -= start;
 	return rc;
