@@ -57,7 +57,7 @@ finished(void *arg, size_t t, const json_t *rec, const json_t *samples,
 	    who.kind[t], "answer", failed ? NULL : answer, "confidence",
 	    failed ? json_null() : json_real(rk_get_number(json_object_get(
 	    rec, "result"), "confidence", 0)), "tokens_in", (json_int_t)r.in,
-	    "tokens_out", (json_int_t)r.out, "cost", rk_round(r.cost, 10),
+	    "tokens_out", (json_int_t)r.out, "cost", rk_round(r.cost, 9),
 	    "ms", ms, "failed", failed));
 	if (failed)
 		rk_exit_status(RK_EXIT_FAILED);
