@@ -48,9 +48,8 @@ consumed(struct rk_sbuf *b, size_t n)
 }
 
 /*
- * One line of text: controls become spaces (a chunk's newlines would
- * split it) and a leading '{' gets a space before it (rk-embed would
- * read the line as a record).
+ * One line of text (rk-embed --lines: even one starting with '{'):
+ * controls become spaces, as a chunk's newlines would split it.
  */
 static char *
 as_line(const char *text)
@@ -58,7 +57,7 @@ as_line(const char *text)
 	size_t n = strlen(text);
 	char *s = rk_xmalloc(n + 2), *p = s;
 
-	if (*text == '{' || n == 0)
+	if (n == 0)
 		*p++ = ' ';
 	for (; *text; text++)
 		*p++ = (unsigned char)*text < 0x20 || *text == 0x7f ? ' ' :
@@ -226,10 +225,11 @@ pump(struct embed_run *r, struct rk_error *e)
 static char **
 embed_argv(const struct rk_embed_opts *o, char *dims, char *jobs)
 {
-	char **v = rk_xmalloc(12 * sizeof(*v));
+	char **v = rk_xmalloc(13 * sizeof(*v));
 	size_t n = 0;
 
 	v[n++] = "rk-embed";
+	v[n++] = "--lines";
 	if (o->model != NULL)
 		v[n++] = "-m", v[n++] = (char *)o->model;
 	if (o->provider != NULL)
