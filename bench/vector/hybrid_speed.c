@@ -94,7 +94,8 @@ main(int argc, char *argv[])
 	size_t nq, dim;
 	int rounds = argc > 3 ? atoi(argv[3]) : 5;
 
-	rk_init(argv[0]);
+	if (rk_init(argv[0], &e) != 0)
+		errx(e.code, "%s", e.msg);
 	if (argc < 3 || rounds < 1)
 		errx(2, "usage: hybrid-speed INDEX QUERIES.tsv [ROUNDS]");
 	ix = rk_index_open(argv[1], 0, NULL);
