@@ -8,13 +8,18 @@
 
 #include "core/rk.h"
 #include "search/search.h"
+#include "search/cmd.h"
 
-static struct rk_index *ix;
-static char ix_err[512];	/* why the index failed to open (-r goes on) */
-static struct rk_index_params params;
-static const char *index_path, *pflag;
-static int Lflag, qflag, rflag, vflag, fresh;
-static enum rk_hits_format format;
+/* shared with cmd/search/query.c */
+struct rk_index *ix;
+char ix_err[512];	/* why the index failed to open (-r goes on) */
+struct rk_index_params params;
+int Lflag, rflag;
+enum rk_hits_format format;
+
+static const char *index_path;
+static int qflag, vflag, fresh;
+static const char *pflag;
 static double last_progress = -1;
 
 enum { O_ANALYZER = RK_OPT_OWN, O_CHUNK, O_OVERLAP, O_PARAMS };
@@ -46,6 +51,7 @@ static const struct rk_optdef opts[] = {
 	    "BM25 and chunking settings: k1=1.2,b=0.75,..." },
 	{ RK_OPT_TAG, "tag", required_argument, "tag",
 	    "the run tag of TREC output; default rk-search" },
+	VQ_OPTDEFS,
 	RK_OPTS_HELP,
 	RK_OPTS_END
 };
@@ -53,7 +59,7 @@ static const struct rk_optdef opts[] = {
 /* ndjson's index is RK_HITS_JSON, trec's RK_HITS_TREC, json as ndjson */
 static const char *const formats[] = { "ndjson", "trec", "json", NULL };
 
-static struct rk_cli cli = { .defs = opts, .formats = formats,
+struct rk_cli cli = { .defs = opts, .formats = formats,
     .tag = "rk-search", .hits = 10, .hits_max = 100000,
     .context_bytes = 8192, .usage =
 	"usage: rk-search -i index [-qv] [--analyzer analyzer] "
@@ -62,9 +68,14 @@ static struct rk_cli cli = { .defs = opts, .formats = formats,
 	"add file|dir ...\n"
 	"       rk-search -i index rm doc ...\n"
 	"       rk-search -i index stats | optimize\n"
+	"       rk-search -i index [-q] [-m model] [-P jobs] [--base-url url]\n"
+	"                 [--dimensions n] [--provider name] embed\n"
 	"       rk-search -i index [-Lr] [-f format] [-k n] [--by-doc]\n"
 	"                 [--context-bytes bytes] [--params params] "
 	"[--tag tag]\n"
+	"                 [--vector | --hybrid] [--fusion rrf | convex]\n"
+	"                 [--weights bm25,vector] [--base-url url] "
+	"[--provider name]\n"
 	"                 [query] [word ...]\n" };
 
 static void __attribute__((noreturn))
@@ -164,113 +175,6 @@ cmd_rm(int argc, char **argv)
 		index_failed();
 }
 
-static void
-say_warning(void)
-{
-	const char *w = rk_index_warning(ix);
-
-	if (w != NULL)
-		warnx("%s", w);
-}
-
-static void
-print_hits(const char *qid, const char *query)
-{
-	struct rk_hits_out out = { format, cli.tag, rk_index_analyzer(ix),
-	    rk_getenv("NO_COLOR") != NULL };
-	struct rk_result *v;
-	size_t n;
-
-	if (rk_index_query(ix, query, &params, cli.hits, cli.by_doc || format ==
-	    RK_HITS_TREC, format != RK_HITS_TREC, &v, &n) == -1)
-		errx(RK_EXIT_IO, "%s", rk_index_error(ix));
-	say_warning();
-	if (rk_results_print(stdout, &out, qid, query, v, n) == -1)
-		err(RK_EXIT_IO, "stdout");
-	rk_results_free(v, n);
-}
-
-/* attach the best hits that fit the budget to a record as context */
-static void
-attach(json_t *rec)
-{
-	const char *query = rk_get_string(rec, "query");
-	struct rk_result *v;
-	size_t n;
-
-	if (rk_has_error(rec) || query == NULL)
-		;
-	else if (ix == NULL || rk_index_query(ix, query, &params, cli.hits,
-	    cli.by_doc, 1, &v, &n) == -1) {
-		rk_set_error(rec, rk_progname, "index", "%s",
-		    ix ? rk_index_error(ix) : ix_err);
-		rk_exit_status(RK_EXIT_IO);
-	} else {
-		say_warning();
-		rk_results_attach(rec, v, n, cli.context_bytes, Lflag);
-		rk_results_free(v, n);
-	}
-	if (rk_write(stdout, rec) == -1)
-		err(RK_EXIT_IO, "stdout");
-}
-
-static void
-record_mode(void)
-{
-	struct rk_reader *r = rk_reader_new(stdin, "stdin");
-	json_t *rec;
-
-	while ((rec = rk_read(r)) != NULL) {
-		attach(rec);
-		json_decref(rec);
-	}
-	rk_exit_status(rk_reader_status(r));
-	rk_reader_free(r);
-}
-
-/* text mode: one query per line, "ID<TAB>query" names it */
-static void
-line_mode(void)
-{
-	struct rk_reader *r = rk_reader_new(stdin, "stdin");
-	char *qid, *query;
-	size_t nq = 0;
-	int rc, warned = 0;
-
-	while ((rc = rk_query_next(r, &nq, &qid, &query)) != -1) {
-		if (rc == 1 && !warned++)
-			warnx("stdin:%zu: a JSON line is read as a query; -r "
-			    "reads records", nq);
-		print_hits(qid, query);
-		free(qid);
-	}
-	rk_exit_status(rk_reader_status(r));
-	rk_reader_free(r);
-}
-
-static void
-cmd_query(int argc, char **argv)
-{
-	char *query;
-
-	if (argc == 0 || (argc == 1 && strcmp(argv[0], "-") == 0)) {
-		if (rflag)
-			record_mode();
-		else
-			line_mode();
-		return;
-	}
-	query = rk_join_args(argc, argv);
-	if (rflag) {
-		json_t *rec = rk_record_new(query);
-
-		attach(rec);
-		json_decref(rec);
-	} else
-		print_hits(NULL, query);
-	free(query);
-}
-
 /* one of rk-search's own options; 0 if c is not one */
 static int
 parse_option(int c, struct rk_analyzer *an, struct rk_analyzer **anp)
@@ -309,7 +213,7 @@ parse_option(int c, struct rk_analyzer *an, struct rk_analyzer **anp)
 		break;
 	}
 	default:
-		return 0;
+		return vq_option(c, optarg);
 	}
 	return 1;
 }
@@ -367,7 +271,8 @@ main(int argc, char *argv[])
 	cmd = argc > 0 ? argv[0] : "";
 	create = strcmp(cmd, "add") == 0;
 	query = !create && strcmp(cmd, "rm") != 0 &&
-	    strcmp(cmd, "stats") != 0 && strcmp(cmd, "optimize") != 0;
+	    strcmp(cmd, "stats") != 0 && strcmp(cmd, "optimize") != 0 &&
+	    strcmp(cmd, "embed") != 0;
 	if ((create || strcmp(cmd, "rm") == 0) && argc < 2)
 		exit(rk_opt_done(&cli, RK_OPT_USAGE));
 	if (!cli.format_set && isatty(STDOUT_FILENO) && !rflag)
@@ -385,9 +290,12 @@ main(int argc, char *argv[])
 		if (rk_index_begin(ix) == -1 || rk_index_optimize(ix) == -1 ||
 		    rk_index_commit(ix) == -1)
 			index_failed();
-	} else if (!query) {
+	} else if (strcmp(cmd, "embed") == 0)
+		vq_embed(ix, qflag);
+	else if (!query) {
 		if ((stats = rk_index_stats(ix)) == NULL)
 			index_failed();
+		vq_stats(ix, &stats);
 		puts(stats);
 		free(stats);
 	}
@@ -395,6 +303,7 @@ main(int argc, char *argv[])
 		cmd_query(argc - 1, argv + 1);
 	else
 		cmd_query(argc, argv);
+	vq_done();
 	rk_index_close(ix);
 	return rk_finish();
 }

@@ -27,3 +27,29 @@ bench-embed: all check-programs
 	sh bench/vector/embed-cache.sh $(O)
 
 .PHONY: bench-embed
+
+# rk-search is cmd/rk-search.c and its queries and vector side in cmd/search/
+SEARCH_OBJ = $(O)/cmd/rk-search.o $(O)/cmd/search/query.o \
+    $(O)/cmd/search/vector.o
+
+$(O)/cmd/search/%.o: cmd/search/%.c cmd/search/cmd.h lib/*/*.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Ilib -Icmd -c -o $@ $<
+
+$(O)/cmd/rk-search.o: cmd/rk-search.c cmd/search/cmd.h lib/*/*.h | $(O)/cmd
+	$(CC) $(CFLAGS) -Ilib -Icmd -c -o $@ $<
+
+$(O)/bin/rk-search: $(SEARCH_OBJ) $(O)/librk.a | $(O)/bin
+	$(CC) $(LDFLAGS) -o $@ $(SEARCH_OBJ) $(O)/librk.a $(LDLIBS)
+
+# hybrid query latency in-process at 1K documents (bench/vector/hybrid.sh)
+$(O)/bench/vector/hybrid-speed: bench/vector/hybrid_speed.c $(O)/librk.a \
+    lib/search/search.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Ilib -o $@ bench/vector/hybrid_speed.c $(O)/librk.a \
+	    $(LDFLAGS) $(LDLIBS)
+
+bench-hybrid: all $(O)/bench/vector/hybrid-speed
+	sh bench/vector/hybrid.sh $(O)
+
+.PHONY: bench-hybrid

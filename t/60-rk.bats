@@ -197,15 +197,15 @@ api-key   (redacted)               environment RK_API_KEY"
 	run rk think --help
 	assert_status 0
 	assert_match '^usage: rk think'
-	for o in -p -t -f -d -i --mock --provider -m --base-url --budget \
-	    --no-cache --stream --timing --performance-mode -b --batch-id \
-	    --hosts -P -u -a -c --cont -n --vote -h; do
+	for o in -p -t -f -d -i --hybrid --mock --provider -m --base-url \
+	    --budget --no-cache --stream --timing --performance-mode -b \
+	    --batch-id --hosts -P -u -a -c --cont -n --vote -h; do
 		printf '%s\n' "$output" | grep -Eq -- "^  (-[a-zA-Z], )?$o[ ,]|^      $o " ||
 		    { echo "no line for $o"; return 1; }
 	done
 	# and each of them is an option rk think knows
 	sed -n 's/^ *\(-[a-zA-Z]\), --.*/\1/p; s/^ *\(--[a-z-]*\) .*/\1/p' <<<"$output" >opts
-	[ "$(wc -l <opts)" -eq 25 ]
+	[ "$(wc -l <opts)" -eq 26 ]
 }
 
 # one command a line, continuation lines joined, blanks squeezed

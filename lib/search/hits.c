@@ -21,16 +21,28 @@ rk_results_free(struct rk_result *v, size_t n)
 	free(v);
 }
 
-static int
-read_results(struct rk_index *ix, const struct rk_hit *hits, size_t n,
-    int with_text, struct rk_result *v)
+/*
+ * The names, chunk numbers and (with_text) texts of n ranked hits, in
+ * *out (rk_results_free() it): 0, or -1 (rk_index_error()).  Call it in
+ * the read transaction that ranked them.
+ */
+int
+rk_results_read(struct rk_index *ix, const struct rk_hit *hits, size_t n,
+    int with_text, struct rk_result **out)
 {
+	struct rk_result *v = rk_xmalloc((n ? n : 1) * sizeof(*v));
+
+	memset(v, 0, (n ? n : 1) * sizeof(*v));
+	*out = NULL;
 	for (size_t i = 0; i < n; i++) {
 		v[i].score = hits[i].score;
 		if (rk_index_hit(ix, hits[i].rowid, &v[i].doc, &v[i].chunk,
-		    with_text ? &v[i].text : NULL) == -1)
+		    with_text ? &v[i].text : NULL) == -1) {
+			rk_results_free(v, n);
 			return -1;
+		}
 	}
+	*out = v;
 	return 0;
 }
 
@@ -44,7 +56,6 @@ rk_index_query(struct rk_index *ix, const char *query,
     struct rk_result **out, size_t *n)
 {
 	struct rk_hit *hits = NULL;
-	struct rk_result *v = NULL;
 	int rc;
 
 	*out = NULL;
@@ -52,20 +63,17 @@ rk_index_query(struct rk_index *ix, const char *query,
 	if (rk_index_begin_read(ix) == -1)
 		return -1;
 	rc = rk_index_search(ix, query, p, k, per_doc, &hits, n);
-	if (rc == 0) {
-		v = rk_xmalloc((*n ? *n : 1) * sizeof(*v));
-		memset(v, 0, (*n ? *n : 1) * sizeof(*v));
-		rc = read_results(ix, hits, *n, with_text, v);
-	}
+	if (rc == 0)
+		rc = rk_results_read(ix, hits, *n, with_text, out);
 	if (rk_index_end_read(ix) == -1)
 		rc = -1;
 	free(hits);
 	if (rc == -1) {
-		rk_results_free(v, *n);
+		rk_results_free(*out, *n);
+		*out = NULL;
 		*n = 0;
 		return -1;
 	}
-	*out = v;
 	return 0;
 }
 

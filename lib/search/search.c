@@ -31,6 +31,12 @@
 #include "search/search.h"
 
 #define SCHEMA_VERSION	1
+/*
+ * The stems an index holds: 1 from our own Porter stemmer (no meta row),
+ * 2 from libstemmer's Snowball.  A stemmed index of another version
+ * would miss every term whose stem changed: it must be rebuilt.
+ */
+#define STEMS_VERSION	2
 #define MAX_TERMS	256	/* distinct terms used from one query */
 #define BLOCK		512	/* chunks per block of the lengths read */
 
@@ -284,6 +290,7 @@ create_schema(struct rk_index *ix, const struct rk_analyzer *an)
 	if (meta_set(ix, "version", "%d", SCHEMA_VERSION) == -1 ||
 	    exec(ix, "INSERT INTO meta(key, value) VALUES ('gen', 0)") == -1 ||
 	    meta_set(ix, "analyzer", "%s", spec) == -1 ||
+	    meta_set(ix, "stems", "%d", STEMS_VERSION) == -1 ||
 	    rk_index_set_params(ix, &ix->p) == -1 || exec(ix, "COMMIT") == -1)
 		return -1;
 	return 1;
@@ -320,6 +327,16 @@ load_meta(struct rk_index *ix)
 	if ((v = meta_get(ix, "analyzer")) == NULL ||
 	    rk_analyzer_parse(v, &ix->an) == -1)
 		rc = -1;
+	free(v);
+	v = meta_get(ix, "stems");
+	if (rc == 0 && ix->an.stem != 0 && (v == NULL ? 1 : atoi(v)) !=
+	    STEMS_VERSION) {
+		rk_error_set(&ix->e, RK_EXIT_IO, "%s: made with stems of "
+		    "version %s, not %d: rebuild the index", ix->db.path,
+		    v ? v : "1", STEMS_VERSION);
+		free(v);
+		return -1;
+	}
 	free(v);
 	if (meta_number(ix, "k1", 1000, &ix->p.k1) == -1 ||
 	    meta_number(ix, "b", 1, &ix->p.b) == -1 ||

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <signal.h>
 #include <stdio.h>
 
 #include <jansson.h>
@@ -127,6 +128,8 @@ struct rk_result {
 	char	*text;		/* NULL unless asked for */
 };
 
+int	 rk_results_read(struct rk_index *, const struct rk_hit *, size_t n,
+	    int with_text, struct rk_result **);
 int	 rk_index_query(struct rk_index *, const char *query,
 	    const struct rk_index_params *, size_t k, int per_doc,
 	    int with_text, struct rk_result **, size_t *n);
@@ -279,5 +282,67 @@ struct rk_vec *rk_vec_load(const void *blob, size_t len, struct rk_error *);
 struct rk_vec *rk_vec_view(const void *blob, size_t len, struct rk_error *);
 int	 rk_vec_simd(const char *name);	/* "avx2", "sse2", "c"; NULL: best */
 const char *rk_vec_simd_name(void);
+
+/* embedder.c: vectors from rk-embed(1) run as a child filter */
+
+struct rk_embed_opts {
+	const char *model;		/* -m; NULL: rk-embed's default */
+	const char *provider, *base_url;	/* NULL: rk-embed's */
+	long	 dimensions;		/* --dimensions; 0: the model's */
+	long	 jobs;			/* -P; 0: rk-embed's default */
+	volatile sig_atomic_t *stop;	/* set (by a signal): stop early */
+};
+
+typedef int rk_text_fn(void *arg, size_t i, char **text, struct rk_error *);
+typedef int rk_vector_fn(void *arg, size_t i, const float *v, size_t dim,
+    struct rk_error *);
+
+int	 rk_embed_pipe(const struct rk_embed_opts *, rk_text_fn *,
+	    rk_vector_fn *, void *arg, struct rk_error *);
+int	 rk_embed_pipe_texts(const struct rk_embed_opts *, char *const *texts,
+	    size_t n, float **vecs, size_t *dim, struct rk_error *);
+
+/* index_vec.c: chunk vectors in the index */
+
+struct rk_vec_info {
+	char	 model[256];	/* "" before the first embed */
+	size_t	 dim;
+	long	 dimensions;	/* --dimensions of the first embed, 0 none */
+	int64_t	 vectors, missing;	/* chunks with and without one */
+};
+
+typedef void rk_embed_progress_fn(void *arg, size_t done, size_t total);
+
+int	 rk_index_vec_info(struct rk_index *, struct rk_vec_info *,
+	    struct rk_error *);		/* the model and dimensions */
+int	 rk_index_vec_counts(struct rk_index *, struct rk_vec_info *,
+	    struct rk_error *);		/* the vectors and missing */
+size_t	 rk_index_vec_dim(struct rk_index *);
+int	 rk_index_vec_check(const struct rk_vec_info *, struct rk_embed_opts *,
+	    struct rk_error *);
+int	 rk_index_embed(struct rk_index *, const struct rk_embed_opts *,
+	    rk_embed_progress_fn *, void *, size_t *, struct rk_error *);
+
+/* hybrid.c: vector and hybrid (BM25 + vector, fused) queries */
+
+enum rk_rank { RK_RANK_BM25, RK_RANK_VECTOR, RK_RANK_HYBRID };
+enum rk_fusion { RK_FUSION_RRF, RK_FUSION_CONVEX };
+
+struct rk_rank_opts {
+	enum rk_rank rank;
+	enum rk_fusion fusion;
+	double	 w_bm25, w_vector;	/* list weights; convex: normalised */
+	double	 rrf_k;			/* 60 */
+};
+
+struct rk_vsearch;
+
+struct rk_vsearch *rk_vsearch_new(struct rk_index *);
+void	 rk_vsearch_free(struct rk_vsearch *);
+int	 rk_vsearch_query(struct rk_vsearch *, const char *query,
+	    const float *qvec, size_t dim, const struct rk_rank_opts *,
+	    const struct rk_index_params *, size_t k, int per_doc,
+	    int with_text, struct rk_result **, size_t *n, struct rk_error *);
+int	 rk_rank_weights(const char *spec, struct rk_rank_opts *);
 
 #endif

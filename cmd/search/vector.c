@@ -1,0 +1,224 @@
+/*
+ * rk-search's vector side: the embed command, and --vector and --hybrid
+ * queries, whose vectors come from rk-embed, all of a run's queries in
+ * one batch (rk-embed's cache answers the ones it has seen).
+ */
+#include <err.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/rk.h"
+#include "search/search.h"
+#include "search/cmd.h"
+
+static struct rk_embed_opts eo;
+static struct rk_rank_opts ro = { RK_RANK_BM25, RK_FUSION_RRF, 1, 1, 60 };
+static struct rk_vsearch *vs;
+static char **qtext;		/* queries embedded so far, and vectors */
+static float *qvec;
+static size_t nq, qdim;
+static int progress_shown;
+
+/* 1 if c is one of ours (and taken), else 0 */
+int
+vq_option(int c, const char *arg)
+{
+	long n;
+
+	switch (c) {
+	case VQ_VECTOR:
+	case VQ_HYBRID:
+		ro.rank = c == VQ_VECTOR ? RK_RANK_VECTOR : RK_RANK_HYBRID;
+		break;
+	case VQ_FUSION:
+		if (strcmp(arg, "rrf") != 0 && strcmp(arg, "convex") != 0)
+			errx(RK_EXIT_USAGE, "--fusion: not rrf or convex: "
+			    "'%s'", arg);
+		ro.fusion = *arg == 'r' ? RK_FUSION_RRF : RK_FUSION_CONVEX;
+		break;
+	case VQ_WEIGHTS:
+		if (rk_rank_weights(arg, &ro) == -1)
+			errx(RK_EXIT_USAGE, "--weights: not two weights "
+			    "BM25,VECTOR >= 0, not both 0: '%s'", arg);
+		break;
+	case VQ_PROVIDER:
+	case VQ_BASE_URL:
+	case 'm':
+		*(c == 'm' ? &eo.model : c == VQ_PROVIDER ? &eo.provider :
+		    &eo.base_url) = arg;
+		break;
+	case VQ_DIMENSIONS:
+	case 'P':
+		if (rk_parse_uint(arg, c == 'P' ? 1000 : RK_VEC_DIM_MAX,
+		    &n) == -1 || n < 1)
+			errx(RK_EXIT_USAGE, "%s: not a number from 1 to %d: "
+			    "'%s'", c == 'P' ? "-P" : "--dimensions", c == 'P' ?
+			    1000 : RK_VEC_DIM_MAX, arg);
+		*(c == 'P' ? &eo.jobs : &eo.dimensions) = n;
+		break;
+	default:
+		return 0;
+	}
+	return 1;
+}
+
+/* whether queries rank by vector (alone or fused) */
+int
+vq_ranked(void)
+{
+	return ro.rank != RK_RANK_BM25;
+}
+
+static void
+on_progress(void *arg, size_t done, size_t total)
+{
+	(void)arg;
+	fprintf(stderr, "\r%s: %zu of %zu chunks embedded", rk_progname,
+	    done, total);
+	progress_shown = 1;
+}
+
+static volatile sig_atomic_t stop;
+
+static void
+on_signal(int sig)
+{
+	stop = sig;
+}
+
+/*
+ * The embed command: vectors for every chunk missing one.  Interrupted,
+ * it stores what came back, then dies of the signal.
+ */
+void
+vq_embed(struct rk_index *ix, int quiet)
+{
+	struct sigaction sa;
+	struct rk_vec_info vi;
+	struct rk_error e;
+	size_t done;
+	int rc;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	eo.stop = &stop;
+	rc = rk_index_embed(ix, &eo, isatty(STDERR_FILENO) && !quiet ?
+	    on_progress : NULL, NULL, &done, &e);
+	if (progress_shown)
+		fputc('\n', stderr);
+	if (rc != 0) {
+		warnx("%s", e.msg);
+		if (done > 0)
+			warnx("%zu vectors stored; run embed again for the "
+			    "rest", done);
+		rk_exit_status(rc);
+	} else if (!quiet && rk_index_vec_info(ix, &vi, &e) == 0 &&
+	    rk_index_vec_counts(ix, &vi, &e) == 0)
+		fprintf(stderr, "%s: %zu chunks embedded, %lld with vectors "
+		    "(%s, %zu dimensions)\n", rk_progname, done,
+		    (long long)vi.vectors, vi.model, vi.dim);
+	if (stop) {
+		rk_index_close(ix);
+		signal(stop, SIG_DFL);
+		raise(stop);
+	}
+}
+
+/* add the vectors' counts and model to stats' JSON, once there are any */
+void
+vq_stats(struct rk_index *ix, char **stats)
+{
+	size_t len = strlen(*stats);
+	struct rk_vec_info vi;
+	struct rk_error e;
+	json_t *model;
+	char *more, *name;
+
+	if (rk_index_vec_info(ix, &vi, &e) != 0 ||
+	    rk_index_vec_counts(ix, &vi, &e) != 0)
+		errx(e.code, "%s", e.msg);
+	if (*vi.model == '\0' || len == 0 || (*stats)[len - 1] != '}')
+		return;
+	model = json_string(vi.model);
+	name = json_dumps(model, JSON_ENCODE_ANY);
+	(*stats)[len - 1] = '\0';
+	rk_asprintf(&more, "%s,\"vectors\":%lld,\"missing\":%lld,\"model\":%s,"
+	    "\"dimensions\":%zu}", *stats, (long long)vi.vectors,
+	    (long long)vi.missing, name, vi.dim);
+	free(name);
+	json_decref(model);
+	free(*stats);
+	*stats = more;
+}
+
+/* embed queries, all in one run of rk-embed */
+void
+vq_prepare(struct rk_index *ix, char *const *queries, size_t n)
+{
+	struct rk_vec_info vi;
+	struct rk_error e;
+	float *v;
+	size_t dim;
+
+	if (n == 0)
+		return;
+	if (rk_index_vec_info(ix, &vi, &e) != 0 ||
+	    rk_index_vec_check(&vi, &eo, &e) != 0)
+		errx(e.code, "%s", e.msg);
+	if (rk_embed_pipe_texts(&eo, queries, n, &v, &dim, &e) != 0)
+		errx(e.code, "%s", e.msg);
+	if (qdim != 0 && dim != qdim)
+		errx(RK_EXIT_PROVIDER, "rk-embed gave vectors of %zu and of "
+		    "%zu dimensions", qdim, dim);
+	qdim = dim;
+	qtext = rk_xrealloc(qtext, (nq + n) * sizeof(*qtext));
+	qvec = rk_xrealloc(qvec, (nq + n) * dim * sizeof(*qvec));
+	for (size_t i = 0; i < n; i++)
+		qtext[nq + i] = rk_xstrdup(queries[i]);
+	memcpy(qvec + nq * dim, v, n * dim * sizeof(*v));
+	nq += n;
+	free(v);
+}
+
+static const float *
+query_vector(struct rk_index *ix, const char *query)
+{
+	for (int again = 0; again < 2; again++) {
+		for (size_t i = nq; i-- > 0; )
+			if (strcmp(qtext[i], query) == 0)
+				return qvec + i * qdim;
+		vq_prepare(ix, (char *const *)&query, 1);
+	}
+	errx(RK_EXIT_INTERNAL, "a query without its vector");
+}
+
+/* a query's results, ranked by vector or fused */
+int
+vq_results(struct rk_index *ix, const char *query,
+    const struct rk_index_params *p, size_t k, int per_doc, int with_text,
+    struct rk_result **v, size_t *n, struct rk_error *e)
+{
+	const float *q = query_vector(ix, query);
+
+	if (vs == NULL)
+		vs = rk_vsearch_new(ix);
+	return rk_vsearch_query(vs, query, q, qdim, &ro, p, k, per_doc,
+	    with_text, v, n, e);
+}
+
+void
+vq_done(void)
+{
+	rk_vsearch_free(vs);
+	vs = NULL;
+	for (size_t i = 0; i < nq; i++)
+		free(qtext[i]);
+	free(qtext);
+	free(qvec);
+}

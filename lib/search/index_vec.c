@@ -1,0 +1,356 @@
+/*
+ * Chunk vectors in the index.  Table `vecs` holds, per chunk that has
+ * one, its unit vector as float32 and its int8 copy with a per-vector
+ * scale, the blobs of vector.c; a chunk without a row is missing its
+ * vector.  A trigger drops a chunk's vector with the chunk, so rm and a
+ * changed document leave no stale vector, and add leaves new chunks
+ * missing.  Table meta records the model, the dimensions of its vectors
+ * and the --dimensions asked for: one index holds one model's vectors.
+ *
+ * rk_index_embed() fills what is missing through rk-embed and commits
+ * every BATCH vectors (or every second), in short write transactions
+ * of their own: stopped at any point, it has lost at most what had not
+ * come back yet, and a rerun embeds only what is still missing.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/rk.h"
+#include "search/search.h"
+
+#define BATCH		256
+#define BATCH_MS	1000
+
+static const char vec_schema[] =
+    "CREATE TABLE IF NOT EXISTS vecs(id INTEGER PRIMARY KEY, "
+    "f BLOB NOT NULL, q BLOB NOT NULL);"
+    "CREATE TRIGGER IF NOT EXISTS vecs_drop AFTER DELETE ON chunks "
+    "BEGIN DELETE FROM vecs WHERE id = old.id; END;";
+
+struct pending {
+	int64_t	 id;
+	void	*f, *q;
+};
+
+struct embedding {
+	struct rk_index *ix;
+	sqlite3	*db;
+	struct rk_vec_info info;
+	const struct rk_embed_opts *o;
+	int64_t	*ids;		/* chunks missing their vector */
+	size_t	 nids;
+	sqlite3_stmt *text, *ins;
+	struct pending *pend;
+	size_t	 npend;
+	double	 flushed;	/* when, in ms */
+	size_t	 done;
+	rk_embed_progress_fn *progress;
+	void	*arg;
+};
+
+static int
+db_fail(sqlite3 *db, struct rk_error *e, const char *what)
+{
+	return rk_error_set(e, RK_EXIT_IO, "%s: %s: %s",
+	    sqlite3_db_filename(db, "main"), what, sqlite3_errmsg(db));
+}
+
+static int
+exec(sqlite3 *db, const char *sql, struct rk_error *e)
+{
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return db_fail(db, e, "vectors");
+	return 0;
+}
+
+static int64_t
+count(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	int64_t n = -1;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+static int
+has_vecs(sqlite3 *db)
+{
+	return count(db, "SELECT count(*) FROM sqlite_master WHERE "
+	    "type = 'table' AND name = 'vecs'") > 0;
+}
+
+static void
+meta_text(sqlite3 *db, const char *key, char *buf, size_t size)
+{
+	sqlite3_stmt *st;
+
+	*buf = '\0';
+	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = ?1",
+	    -1, &st, NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		strlcpy(buf, (const char *)sqlite3_column_text(st, 0), size);
+	sqlite3_finalize(st);
+}
+
+/* the dimensions of the index's vectors, 0 before the first embed */
+size_t
+rk_index_vec_dim(struct rk_index *ix)
+{
+	char num[32];
+
+	meta_text(rk_index_db(ix), "embed_dim", num, sizeof(num));
+	return strtoul(num, NULL, 10);
+}
+
+/* the model the index's vectors were made with (or ""), their dimensions */
+int
+rk_index_vec_info(struct rk_index *ix, struct rk_vec_info *vi,
+    struct rk_error *e)
+{
+	sqlite3 *db = rk_index_db(ix);
+	char num[32];
+
+	memset(vi, 0, sizeof(*vi));
+	meta_text(db, "embed_model", vi->model, sizeof(vi->model));
+	meta_text(db, "embed_dim", num, sizeof(num));
+	vi->dim = strtoul(num, NULL, 10);
+	meta_text(db, "embed_dimensions", num, sizeof(num));
+	vi->dimensions = strtol(num, NULL, 10);
+	return 0;
+}
+
+/* and how many chunks have a vector, how many miss theirs */
+int
+rk_index_vec_counts(struct rk_index *ix, struct rk_vec_info *vi,
+    struct rk_error *e)
+{
+	sqlite3 *db = rk_index_db(ix);
+	int64_t chunks;
+
+	if ((chunks = count(db, "SELECT count(*) FROM chunks")) == -1)
+		return db_fail(db, e, "chunks");
+	vi->vectors = 0;
+	if (has_vecs(db) && (vi->vectors = count(db,
+	    "SELECT count(*) FROM vecs")) == -1)
+		return db_fail(db, e, "vectors");
+	vi->missing = chunks - vi->vectors;
+	return 0;
+}
+
+/*
+ * The model and --dimensions of a run against those the index was
+ * embedded with; the model to use is the index's when none is given.
+ */
+int
+rk_index_vec_check(const struct rk_vec_info *vi, struct rk_embed_opts *o,
+    struct rk_error *e)
+{
+	if (*vi->model == '\0')
+		return o->model == NULL ? rk_error_set(e, RK_EXIT_USAGE,
+		    "no vectors yet: give the embedding model (-m)") : 0;
+	if (o->model != NULL && strcmp(o->model, vi->model) != 0)
+		return rk_error_set(e, RK_EXIT_CONFIG, "the index holds "
+		    "vectors of model %s, not %s: rebuild the index to change "
+		    "models", vi->model, o->model);
+	if (o->dimensions != 0 && o->dimensions != vi->dimensions)
+		return rk_error_set(e, RK_EXIT_CONFIG, "the index holds "
+		    "vectors of %zu dimensions (model %s), not %ld", vi->dim,
+		    vi->model, o->dimensions);
+	o->model = vi->model;
+	o->dimensions = vi->dimensions;
+	return 0;
+}
+
+static int
+missing_ids(struct embedding *m, struct rk_error *e)
+{
+	sqlite3_stmt *st;
+	size_t cap = 0;
+	int rc;
+
+	if (sqlite3_prepare_v2(m->db, "SELECT c.id FROM chunks c WHERE NOT "
+	    "EXISTS (SELECT 1 FROM vecs v WHERE v.id = c.id) ORDER BY c.id",
+	    -1, &st, NULL) != SQLITE_OK)
+		return db_fail(m->db, e, "chunks");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (m->nids == cap) {
+			cap = cap ? 2 * cap : 1024;
+			m->ids = rk_xrealloc(m->ids, cap * sizeof(*m->ids));
+		}
+		m->ids[m->nids++] = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : db_fail(m->db, e, "chunks");
+}
+
+static int
+next_text(void *arg, size_t i, char **text, struct rk_error *e)
+{
+	struct embedding *m = arg;
+	int rc;
+
+	if (i >= m->nids)
+		return 0;
+	sqlite3_reset(m->text);
+	sqlite3_bind_int64(m->text, 1, m->ids[i]);
+	if ((rc = sqlite3_step(m->text)) == SQLITE_ROW) {
+		*text = rk_xstrdup((const char *)
+		    sqlite3_column_text(m->text, 0));
+		return 1;
+	}
+	/* removed since: an empty line keeps the order */
+	if (rc == SQLITE_DONE) {
+		*text = rk_xstrdup("");
+		return 1;
+	}
+	return db_fail(m->db, e, "text");
+}
+
+static int
+record_model(struct embedding *m, size_t dim, struct rk_error *e)
+{
+	char *s;
+	int rc;
+
+	s = sqlite3_mprintf("INSERT OR REPLACE INTO meta(key, value) VALUES "
+	    "('embed_model', %Q), ('embed_dim', %lld), "
+	    "('embed_dimensions', %lld)", m->o->model, (long long)dim,
+	    (long long)m->o->dimensions);
+	rc = exec(m->db, s, e);
+	sqlite3_free(s);
+	if (rc == 0) {
+		strlcpy(m->info.model, m->o->model, sizeof(m->info.model));
+		m->info.dim = dim;
+	}
+	return rc;
+}
+
+static int
+flush(struct embedding *m, struct rk_error *e)
+{
+	int rc = 0;
+
+	if (m->npend == 0)
+		return 0;
+	if (exec(m->db, "BEGIN IMMEDIATE", e) != 0)
+		return e->code;
+	for (size_t i = 0; i < m->npend && rc == 0; i++) {
+		struct pending *p = &m->pend[i];
+
+		sqlite3_reset(m->ins);
+		sqlite3_bind_int64(m->ins, 1, p->id);
+		sqlite3_bind_blob(m->ins, 2, p->f, RK_VEC_FSIZE(m->info.dim),
+		    SQLITE_STATIC);
+		sqlite3_bind_blob(m->ins, 3, p->q, RK_VEC_QSIZE(m->info.dim),
+		    SQLITE_STATIC);
+		if (sqlite3_step(m->ins) != SQLITE_DONE)
+			rc = db_fail(m->db, e, "store a vector");
+	}
+	sqlite3_reset(m->ins);
+	if (rc == 0)
+		rc = exec(m->db, "COMMIT", e);
+	else
+		sqlite3_exec(m->db, "ROLLBACK", NULL, NULL, NULL);
+	for (size_t i = 0; i < m->npend; i++) {
+		free(m->pend[i].f);
+		free(m->pend[i].q);
+	}
+	m->done += rc == 0 ? m->npend : 0;
+	m->npend = 0;
+	m->flushed = rk_now_ms();
+	if (rc == 0 && m->progress != NULL)
+		m->progress(m->arg, m->done, m->nids);
+	return rc;
+}
+
+static int
+got_vector(void *arg, size_t i, const float *v, size_t dim,
+    struct rk_error *e)
+{
+	struct embedding *m = arg;
+	struct pending *p;
+	int rc;
+
+	if (m->info.dim == 0 && (rc = record_model(m, dim, e)) != 0)
+		return rc;
+	if (dim != m->info.dim)
+		return rk_error_set(e, RK_EXIT_CONFIG, "rk-embed gave vectors "
+		    "of %zu dimensions; the index holds %zu (model %s)", dim,
+		    m->info.dim, m->info.model);
+	p = &m->pend[m->npend];
+	p->id = m->ids[i];
+	p->f = rk_xmalloc(RK_VEC_FSIZE(dim));
+	p->q = rk_xmalloc(RK_VEC_QSIZE(dim));
+	if (rk_vec_encode(v, dim, p->f, p->q, e) != 0) {
+		free(p->f);
+		free(p->q);
+		return e->code = RK_EXIT_PROVIDER;	/* a bad reply */
+	}
+	m->npend++;
+	if (m->npend == BATCH || rk_now_ms() - m->flushed >= BATCH_MS)
+		return flush(m, e);
+	return 0;
+}
+
+static int
+embed_prepare(struct embedding *m, struct rk_error *e)
+{
+	if (exec(m->db, "BEGIN IMMEDIATE", e) != 0 ||
+	    exec(m->db, vec_schema, e) != 0 || exec(m->db, "COMMIT", e) != 0)
+		return e->code;
+	if (sqlite3_prepare_v2(m->db, "SELECT text FROM text WHERE id = ?1",
+	    -1, &m->text, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(m->db, "INSERT OR REPLACE INTO vecs(id, f, q) "
+	    "SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM chunks WHERE "
+	    "id = ?1)", -1, &m->ins, NULL) != SQLITE_OK)
+		return db_fail(m->db, e, "vectors");
+	return missing_ids(m, e);
+}
+
+/*
+ * Embed every chunk missing its vector.  *done counts the vectors
+ * stored, also when it fails part way.  0, or an RK_EXIT_* code with e
+ * set: RK_EXIT_CONFIG for another model or other dimensions than the
+ * index holds.
+ */
+int
+rk_index_embed(struct rk_index *ix, const struct rk_embed_opts *opts,
+    rk_embed_progress_fn *progress, void *arg, size_t *done,
+    struct rk_error *e)
+{
+	struct rk_embed_opts o = *opts;
+	struct rk_error spare;
+	struct embedding m;
+	int rc, frc;
+
+	memset(&m, 0, sizeof(m));
+	m.ix = ix;
+	m.db = rk_index_db(ix);
+	m.o = &o;
+	m.progress = progress;
+	m.arg = arg;
+	m.flushed = rk_now_ms();
+	m.pend = rk_xmalloc(BATCH * sizeof(*m.pend));
+	*done = 0;
+	e->code = 0;
+	if ((rc = rk_index_vec_info(ix, &m.info, e)) == 0 &&
+	    (rc = rk_index_vec_check(&m.info, &o, e)) == 0 &&
+	    (rc = embed_prepare(&m, e)) == 0 && m.nids > 0)
+		rc = rk_embed_pipe(&o, next_text, got_vector, &m, e);
+	/* what came back before a failure is kept */
+	if ((frc = flush(&m, rc ? &spare : e)) != 0 && rc == 0)
+		rc = frc;
+	*done = m.done;
+	sqlite3_finalize(m.text);
+	sqlite3_finalize(m.ins);
+	free(m.pend);
+	free(m.ids);
+	return rc;
+}

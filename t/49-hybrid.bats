@@ -1,0 +1,349 @@
+#!/usr/bin/env bats
+# Vectors in the rk-search index: rk-search embed (resumable, one model
+# per index), --vector against a float64 cosine computed here, --hybrid's
+# fusion worked out by hand, the stems' version, rk think --hybrid.
+# Vectors come from rk-embed and the fake server's /v1/embeddings (a
+# hashed bag of words), or, where a test needs an embedder that fails on
+# cue or changes its dimensions (or where rk-embed is not built: it comes
+# from branch embed), from t/fixtures/search/stand-in-embed.
+
+load helper
+
+local_setup() {
+	mkdir -p "$TMP/bin"
+	PATH="$TMP/bin:$PATH"
+	MODEL=fake-embed
+}
+
+# fake: rk-embed asks the fake server (the stand-in without rk-embed)
+fake() {
+	if [ ! -x "$RK_BUILD/bin/rk-embed" ]; then
+		stand_in
+		return
+	fi
+	start_fake
+	export RK_EMBED_PROVIDER=openai RK_EMBED_BASE_URL="$URL"
+}
+
+# real_embed: what rk-embed itself does is tested, or the test is left out
+real_embed() {
+	[ -x "$RK_BUILD/bin/rk-embed" ] ||
+	    optional "needs rk-embed (branch embed)"
+}
+
+# stand_in: rk-embed is the stand-in, model toy
+stand_in() {
+	cp "$FIXTURES/search/stand-in-embed" "$TMP/bin/rk-embed"
+	MODEL=toy
+}
+
+# corpus N: N documents d001..dNNN of words drawn with a fixed seed
+corpus() {
+	mkdir -p docs
+	awk -v n="$1" 'BEGIN {
+		split("apple river stone cloud ember frost grain harbor " \
+		    "island jungle kettle lantern meadow nectar orchard " \
+		    "pepper quartz raven saddle timber", w, " ")
+		srand(7)
+		for (d = 1; d <= n; d++) {
+			f = sprintf("docs/d%03d.txt", d)
+			k = 3 + int(rand() * 6)
+			s = ""
+			for (i = 0; i < k; i++)
+				s = s " " w[1 + int(rand() * 20)]
+			print substr(s, 2) > f
+			close(f)
+		}
+	}'
+}
+
+# embedded N DIM: an index of corpus N with vectors of DIM dimensions
+embedded() {
+	corpus "$1"
+	rk-search -q -i idx add docs
+	rk-search -q -i idx -m "$MODEL" --dimensions "$2" embed
+}
+
+# cosine_ref QUERY DIM: "cosine doc" of every document, best first, the
+# cosine in float64 (to 6 decimals) of the vectors rk-embed gives
+cosine_ref() {
+	for f in docs/*.txt; do printf '%s\t%s\n' "$f" "$(cat "$f")"; done |
+	    sort >names
+	cut -f2 names | rk-embed -m "$MODEL" --dimensions "$2" |
+	    jq -r '.embedding | map(tostring) | join(" ")' >vecs
+	printf '%s\n' "$1" | rk-embed -m "$MODEL" --dimensions "$2" |
+	    jq -r '.embedding | map(tostring) | join(" ")' >qvec
+	cut -f1 names | paste - vecs | awk '
+	    NR == FNR { for (i = 1; i <= NF; i++) q[i] = $i; next }
+	    {
+		dot = qq = vv = 0
+		for (i = 2; i <= NF; i++) {
+			dot += q[i - 1] * $i; qq += q[i - 1] ^ 2; vv += $i ^ 2
+		}
+		printf "%.6f %s\n", dot / sqrt(qq * vv), $1
+	    }' qvec - | sort -k1,1gr -k2,2 >ranked
+}
+
+# same_ranking K: the documents in file got have, rank by rank, the
+# cosines of the reference's top K (equal cosines may come in any order)
+same_ranking() {
+	awk 'NR == FNR { s[$2] = $1; next } { print s[$1] }' ranked got >got.cos
+	head -n "$1" ranked | cut -d' ' -f1 >want.cos
+	# the reference is not all ties
+	[ "$(sort -u want.cos | wc -l)" -gt $(($1 / 3)) ]
+	diff want.cos got.cos
+}
+
+@test "hybrid: --vector's top 10 equals a float64 cosine ranking" {
+	fake
+	embedded 300 64
+	cosine_ref "river stone ember lantern" 64
+	rk-search -i idx -f trec -k 10 --vector river stone ember lantern |
+	    cut -d" " -f3 >got
+	run same_ranking 10
+	assert_status 0
+}
+
+@test "hybrid: --vector's top 50 equals it too, per chunk and in JSON" {
+	stand_in
+	embedded 300 32
+	cosine_ref "quartz raven quartz timber harbor" 32
+	rk-search -i idx -k 50 --vector quartz raven quartz timber harbor |
+	    jq -r .doc >got
+	run same_ranking 50
+	assert_status 0
+}
+
+# three_docs: an index of three documents with vectors.  For the query
+# "apple", BM25 ranks a (apple twice) above b (apple once); c has no
+# apple.  By vector the order is a, b, c too (as --vector says).
+three_docs() {
+	mkdir docs
+	echo "apple apple pear" >docs/a
+	echo "apple plum fig kiwi lime" >docs/b
+	echo "pear pear" >docs/c
+	rk-search -q -i idx add docs
+	rk-search -q -i idx -m "$MODEL" embed
+}
+
+@test "hybrid: RRF sums 1/(60 + rank) over the lists, by hand" {
+	fake
+	three_docs
+	run sh -c 'rk-search -i idx --vector apple | jq -r .doc'
+	assert_output "docs/a
+docs/b
+docs/c"
+	# a: 1/61 + 1/61, b: 1/62 + 1/62, c: vector only, 1/63
+	run sh -c 'rk-search -i idx --hybrid apple | jq -c "[.doc, .score]"'
+	assert_status 0
+	assert_output '["docs/a",0.0328]
+["docs/b",0.0323]
+["docs/c",0.0159]'
+	# weights 1,3: a 4/61, b 4/62, c 3/63
+	run sh -c 'rk-search -i idx --hybrid --weights 1,3 apple | jq -c "[.doc, .score]"'
+	assert_output '["docs/a",0.0656]
+["docs/b",0.0645]
+["docs/c",0.0476]'
+}
+
+@test "hybrid: the convex combination of min-max scores, by hand" {
+	fake
+	three_docs
+	# min-max: BM25 a 1, b 0 (c absent: 0); vector a 1, c 0, b between
+	rk-search -i idx --vector apple | jq -r .score >cos
+	b=$(awk 'NR == 1 { hi = $1 } NR == 2 { b = $1 } NR == 3 { lo = $1 }
+	    END { print 0 + sprintf("%.4f", 0.25 * (b - lo) / (hi - lo)) }' cos)
+	run sh -c 'rk-search -i idx --hybrid --fusion convex --weights 3,1 apple | jq -c "[.doc, .score]"'
+	assert_status 0
+	assert_output "[\"docs/a\",1]
+[\"docs/b\",$b]
+[\"docs/c\",0]"
+}
+
+@test "hybrid: -d and TREC output keep a document once" {
+	fake
+	embedded 50 16
+	run sh -c 'rk-search -i idx -f trec -k 20 --hybrid apple river | cut -d" " -f3 | sort | uniq -d'
+	assert_status 0
+	assert_output ""
+	run sh -c 'rk-search -i idx -f trec -k 20 --hybrid apple river | wc -l'
+	assert_output 20
+}
+
+@test "hybrid: embed stopped by a failing embedder resumes, nothing embedded twice" {
+	stand_in
+	corpus 700
+	rk-search -q -i idx add docs
+	EMBED_LOG=sent EMBED_FAIL_AFTER=300 run rk-search -q -i idx -m toy embed
+	assert_status 6
+	run sh -c 'rk-search -i idx stats | jq -c "[.vectors, .missing]"'
+	assert_output "[300,400]"
+	EMBED_LOG=sent run rk-search -q -i idx embed
+	assert_status 0
+	run sh -c 'rk-search -i idx stats | jq -c "[.vectors, .missing, .model]"'
+	assert_output '[700,0,"toy"]'
+	run sh -c 'wc -l <sent'
+	assert_output 700
+	# each chunk's text went out once
+	run sh -c 'for f in docs/*; do cat "$f"; done | sort >all; sort sent | diff - all'
+	assert_status 0
+	# again: nothing is missing, nothing is sent
+	EMBED_LOG=sent run rk-search -q -i idx embed
+	assert_status 0
+	run sh -c 'wc -l <sent'
+	assert_output 700
+}
+
+@test "hybrid: another model or other dimensions are refused" {
+	stand_in
+	embedded 20 16
+	run rk-search -i idx -m other embed
+	assert_status 4
+	assert_output "rk-search: the index holds vectors of model toy, not other: rebuild the index to change models"
+	run rk-search -i idx --dimensions 8 embed
+	assert_status 4
+	assert_output "rk-search: the index holds vectors of 16 dimensions (model toy), not 8"
+	run rk-search -i idx -m other --vector apple
+	assert_status 4
+}
+
+@test "hybrid: vectors of other dimensions from the embedder are refused" {
+	stand_in
+	embedded 20 16
+	echo "apple pear" >docs/new
+	rk-search -q -i idx add docs
+	# the embedder now gives 8 dimensions for the same model
+	mv "$TMP/bin/rk-embed" "$TMP/bin/embed16"
+	printf '#!/bin/sh\nexec embed16 "$@" --dimensions 8\n' >"$TMP/bin/rk-embed"
+	chmod +x "$TMP/bin/rk-embed"
+	run rk-search -q -i idx embed
+	assert_status 4
+	assert_output "rk-search: rk-embed gave vectors of 8 dimensions; the index holds 16 (model toy)"
+}
+
+@test "hybrid: add after embed leaves the new chunks missing; rm takes vectors away" {
+	stand_in
+	embedded 10 16
+	printf 'one new text\n' >new.txt
+	rk-search -q -i idx add new.txt
+	run sh -c 'rk-search -i idx stats | jq -c "[.chunks, .vectors, .missing]"'
+	assert_output "[11,10,1]"
+	rk-search -i idx rm docs/d001.txt docs/d002.txt
+	run sh -c 'rk-search -i idx stats | jq -c "[.chunks, .vectors, .missing]"'
+	assert_output "[9,8,1]"
+	EMBED_LOG=sent rk-search -q -i idx embed
+	run cat sent
+	assert_output "one new text"
+	run sh -c 'rk-search -i idx stats | jq -c "[.chunks, .vectors, .missing]"'
+	assert_output "[9,9,0]"
+}
+
+@test "hybrid: stats says nothing of vectors before the first embed" {
+	corpus 3
+	rk-search -q -i idx add docs
+	run sh -c 'rk-search -i idx stats | jq -c "[.vectors, .model]"'
+	assert_output "[null,null]"
+}
+
+@test "hybrid: --vector on an index without vectors, and bad options" {
+	corpus 3
+	rk-search -q -i idx add docs
+	run rk-search -i idx --vector apple
+	assert_status 2
+	assert_output "rk-search: no vectors yet: give the embedding model (-m)"
+	run rk-search -i idx --weights 1 --hybrid apple
+	assert_status 2
+	run rk-search -i idx --weights 0,0 --hybrid apple
+	assert_status 2
+	run rk-search -i idx --fusion max --hybrid apple
+	assert_status 2
+	run rk-search -i idx embed
+	assert_status 2
+}
+
+@test "hybrid: the embedder missing is a configuration error" {
+	corpus 3
+	rk-search -q -i idx add docs
+	run env PATH=/usr/bin:/bin "$RK_BUILD/bin/rk-search" -q -i idx -m toy embed
+	assert_status 4
+	assert_match "cannot run rk-embed"
+}
+
+@test "hybrid: queries from stdin are embedded in one request; the cache answers repeats" {
+	real_embed
+	fake
+	embedded 30 16
+	printf 'q1\tapple river\nq2\tstone cloud\n' >queries
+	: >"$TMP/fake.log"
+	run sh -c 'rk-search -i idx -f trec -k 3 --hybrid <queries | cut -d" " -f1 | uniq -c | tr -s " "'
+	assert_status 0
+	assert_output " 3 q1
+ 3 q2"
+	run jq -c .body.input "$TMP/fake.log"
+	assert_output '["apple river","stone cloud"]'
+	run sh -c 'rk-search -i idx -f trec -k 3 --hybrid <queries | wc -l'
+	assert_output 6
+	run wc -l <"$TMP/fake.log"
+	assert_output 1
+}
+
+@test "hybrid: an index made with the old Porter stems is refused" {
+	corpus 3
+	rk-search -q -i idx add docs
+	# what indexes made before libstemmer lack: the stems' version
+	sqlite3 idx "DELETE FROM meta WHERE key = 'stems'"
+	run rk-search -i idx apple
+	assert_status 5
+	assert_output "rk-search: idx: made with stems of version 1, not 2: rebuild the index"
+	run rk-search -i idx add docs
+	assert_status 5
+	# without stemming the terms are the same: still good
+	rk-search -q -i plain --analyzer stop add docs
+	sqlite3 plain "DELETE FROM meta WHERE key = 'stems'"
+	run rk-search -i plain -f trec apple
+	assert_status 0
+}
+
+@test "hybrid: rk think -i IDX --hybrid retrieves by both" {
+	fake
+	embedded 30 16
+	rk-search -i idx -k 3 --hybrid "apple river" | jq -r .doc >want
+	run sh -c 'rk think --mock -f json -d t.db -i idx --hybrid "apple river" | jq -r ".context[:3][].doc"'
+	assert_status 0
+	assert_output "$(cat want)"
+}
+
+@test "hybrid: embed killed mid-way keeps what came back; a rerun embeds only the rest" {
+	real_embed
+	stop_fake
+	start_fake -d 150
+	export RK_EMBED_PROVIDER=openai RK_EMBED_BASE_URL="$URL"
+	corpus 600
+	rk-search -q -i idx add docs
+	rk-search -q -i idx -P 1 -m fake-embed embed &
+	pid=$!
+	tries=0
+	until [ "$(rk-search -i idx stats | jq '.vectors // 0')" -gt 0 ]; do
+		tries=$((tries + 1))
+		[ "$tries" -lt 400 ] || { kill "$pid"; return 1; }
+		sleep 0.05
+	done
+	kill "$pid"
+	st=0
+	wait "$pid" || st=$?
+	[ "$st" -eq 143 ]
+	run sh -c 'rk-search -i idx stats | jq ".vectors < 600"'
+	assert_output true
+	sqlite3 idx "SELECT t.text FROM vecs v JOIN text t ON t.id = v.id" |
+	    sort >kept
+	n=$(wc -l <"$TMP/fake.log")
+	rk-search -q -i idx embed
+	run sh -c 'rk-search -i idx stats | jq -c "[.vectors, .missing]"'
+	assert_output "[600,0]"
+	# no text whose vector was kept went to the server again
+	tail -n +"$((n + 1))" "$TMP/fake.log" | jq -r ".body.input[]" |
+	    sort >again
+	run comm -12 kept again
+	assert_output ""
+	[ -s again ]
+}
