@@ -30,7 +30,12 @@
 #include "core/rk.h"
 #include "search/search.h"
 
-#define SCHEMA_VERSION	1
+/*
+ * 2: the stopword list grew from 33 to 126 words.  FTS5 takes a chunk out
+ * by tokenizing its text again, so an index is only ever changed, and
+ * searched, with the analyzer that made it.
+ */
+#define SCHEMA_VERSION	2
 #define MAX_TERMS	256	/* distinct terms used from one query */
 #define BLOCK		512	/* chunks per block of the lengths read */
 
@@ -310,7 +315,15 @@ load_meta(struct rk_index *ix)
 	double d = 0;
 	int rc = 0;
 
-	if ((v = meta_get(ix, "version")) == NULL || atoi(v) != SCHEMA_VERSION) {
+	if ((v = meta_get(ix, "version")) != NULL && atoi(v) >= 1 &&
+	    atoi(v) < SCHEMA_VERSION) {
+		rk_error_set(&ix->e, RK_EXIT_IO, "%s: made by an older "
+		    "rk-search (index version %d): rebuild it", ix->db.path,
+		    atoi(v));
+		free(v);
+		return -1;
+	}
+	if (v == NULL || atoi(v) != SCHEMA_VERSION) {
 		rk_error_set(&ix->e, RK_EXIT_IO, "%s: not an rk-search index "
 		    "(version %s)", ix->db.path, v ? v : "none");
 		free(v);
