@@ -24,7 +24,7 @@ enum { O_PARENT = RK_OPT_OWN };
 
 static const struct rk_optdef opts[] = {
 	{ O_PARENT, "parent", required_argument, "record",
-	    "attach an earlier run: its question, answer and conclusion" },
+	    "continue a run: its question, answer, conclusion" },
 	RK_OPTS_HELP,
 	RK_OPTS_END
 };

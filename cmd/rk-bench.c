@@ -36,7 +36,7 @@ static const struct rk_optdef opts[] = {
 	{ 'P', NULL, required_argument, "jobs",
 	    "questions in flight; default 4" },
 	{ 'p', NULL, required_argument, "profile,...",
-	    "profiles or protocols, comma separated; default balanced" },
+	    "profiles or protocols, comma-separated; balanced" },
 	{ O_FRESH, "fresh", no_argument, NULL,
 	    "ask again, ignoring stored results" },
 	{ O_MOCK, "mock", no_argument, NULL, "use the built-in offline model" },

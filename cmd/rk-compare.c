@@ -29,7 +29,7 @@ static const struct rk_optdef opts[] = {
 	{ 'f', NULL, required_argument, "format",
 	    "output format: text (default) or json" },
 	{ 'p', NULL, required_argument, "profile,...",
-	    "profiles or protocols, comma separated; default balanced" },
+	    "profiles or protocols, comma-separated; balanced" },
 	{ O_MOCK, "mock", no_argument, NULL, "use the built-in offline model" },
 	RK_OPTS_HELP,
 	RK_OPTS_END

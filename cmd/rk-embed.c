@@ -73,7 +73,7 @@ static const struct rk_optdef opts[] = {
 	{ O_DIMS, "dimensions", required_argument, "n",
 	    "the vectors' length, asked for and checked" },
 	{ O_FIELD, "field", required_argument, "name",
-	    "the member of a record to embed; default text or query" },
+	    "the record's member to embed; default text or query" },
 	{ RK_CL_IDLE, "idle-timeout", required_argument, "time",
 	    "with nothing received; default 60s" },
 	{ O_LINES, "lines", no_argument, NULL,
@@ -96,13 +96,13 @@ static const struct rk_optdef opts[] = {
 
 static struct rk_cli cli = { .defs = opts, .usage =
 	"usage: rk-embed [-m model] [-P requests] [--api name] "
-	"[--base-url url] [--batch n]\n"
-	"                [--cache file] [--cache-ttl time] "
-	"[--connect-timeout time]\n"
-	"                [--dimensions n] [--field name] "
-	"[--idle-timeout time] [--lines]\n"
-	"                [--mock] [--no-cache] [--provider name] "
-	"[--retries n] [--retry-time time]\n"
+	"[--base-url url]\n"
+	"                [--batch n] [--cache file] [--cache-ttl time]\n"
+	"                [--connect-timeout time] [--dimensions n] "
+	"[--field name]\n"
+	"                [--idle-timeout time] [--lines] [--mock] "
+	"[--no-cache]\n"
+	"                [--provider name] [--retries n] [--retry-time time]\n"
 	"                [--timeout time]\n" };
 
 /* one of rk-embed's options; 0 if ch is not one */

@@ -68,9 +68,9 @@ static struct rk_cli cli = { .defs = opts, .usage =
 	"[--connect-timeout time]\n"
 	"              [--idle-timeout time] [--mock] [--no-cache] "
 	"[--no-stream]\n"
-	"              [--progress[=steps]] [--provider name] [--retries n] "
-	"[--retry-time time]\n"
-	"              [--rps rate] [--stream] [--timeout time]\n" };
+	"              [--progress[=steps]] [--provider name] [--retries n]\n"
+	"              [--retry-time time] [--rps rate] [--stream] "
+	"[--timeout time]\n" };
 
 /* --progress, with the most steps a run can have if given */
 static void

@@ -26,7 +26,7 @@ enum { O_ANALYZER = RK_OPT_OWN, O_CHUNK, O_OVERLAP, O_PARAMS };
 
 static const struct rk_optdef opts[] = {
 	{ 'f', "format", required_argument, "format",
-	    "output format: ndjson or trec; on a terminal, for people" },
+	    "ndjson or trec; on a terminal, text for people" },
 	{ 'i', NULL, required_argument, "index",
 	    "the index; default RK_INDEX" },
 	{ 'k', NULL, required_argument, "n", "the number of hits; default 10" },

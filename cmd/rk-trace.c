@@ -251,6 +251,20 @@ letter(int c)
 	}
 }
 
+/* c as the command line writes it: "-p" or "--since" */
+static void
+option_name(int c, char *buf, size_t size)
+{
+	const struct rk_optdef *d = opts;
+
+	while (d->ch != 0 && d->ch != c)
+		d++;
+	if (d->name != NULL)
+		snprintf(buf, size, "--%s", d->name);
+	else
+		snprintf(buf, size, "-%c", c);
+}
+
 /*
  * The options of a command, before or after its operands: allowed holds
  * the letters it takes (B, S, U and O stand for --batch, --since, --until
@@ -259,6 +273,7 @@ letter(int c)
 void
 parse_args(int argc, char *argv[], const char *allowed, struct args *a)
 {
+	char name[32];
 	int c;
 
 	memset(a, 0, sizeof(*a));
@@ -266,8 +281,8 @@ parse_args(int argc, char *argv[], const char *allowed, struct args *a)
 	while ((c = rk_getopt(&sub, argc, argv)) != -1) {
 		if (c != '?' && c != 'h' && c != 'V' &&
 		    strchr(allowed, letter(c)) == NULL) {
-			warnx("%s: option %s does not apply", argv[0],
-			    argv[optind - 1]);
+			option_name(c, name, sizeof(name));
+			warnx("%s: option %s does not apply", argv[0], name);
 			usage();
 		}
 		parse_opt(c, a);

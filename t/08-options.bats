@@ -119,6 +119,36 @@ $tool: rk(1) says it takes -$letter ($meaning); it does not"
 	[ -z "$bad" ] || { echo "not in --help:$bad"; return 1; }
 }
 
+@test "every long option of a tool's --help is in its man page" {
+	local page tool opt bad=
+
+	for page in "$MAN"/rk-*.1; do
+		tool=${page##*/}
+		tool=${tool%.1}
+		mandoc -Tascii "$page" | col -bx >m
+		for opt in $(help "$tool" | grep -oE -- '^ +(-[A-Za-z], )?--[a-z-]+' |
+		    sed 's/.*--/--/'); do
+			case $opt in
+			--help | --version) continue ;;
+			esac
+			grep -qE -- "(^|[^a-z-])$opt([^a-z-]|\$)" m ||
+			    bad="$bad $tool:$opt"
+		done
+	done
+	[ -z "$bad" ] || { echo "not in the man page:$bad"; return 1; }
+}
+
+@test "no line of a tool's --help is wider than 80 columns" {
+	local tool wide=
+
+	while read -r tool; do
+		help "$tool" >h
+		awk 'length > 80 { bad = 1 } END { exit bad }' h ||
+		    wide="$wide $tool"
+	done < <(tools)
+	[ -z "$wide" ] || { echo "wider than 80:$wide"; return 1; }
+}
+
 @test "-h and --help on stdout with exit 0; a bad option on stderr with exit 2" {
 	local tool
 

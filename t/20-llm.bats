@@ -13,7 +13,7 @@ second() { cat "$FIXTURES/llm/second.ndjson"; }
 	run rk-llm --help
 	assert_status 0
 	assert_match '^usage: rk-llm \[-u\] \[-m model\] \[-P jobs\]'
-	assert_match '^              \[--rps rate\] \[--stream\] \[--timeout time\]$'
+	assert_match '^              \[--retry-time time\] \[--rps rate\] \[--stream\] \[--timeout time\]$'
 }
 
 @test "rk-llm: --help matches the man page SYNOPSIS" {

@@ -550,6 +550,15 @@ $ONE  2026-10-01 12:00  brutalhonesty  completed   0.75    1065  Is test-driven 
 	assert_status 0
 }
 
+@test "an option a command does not take is named as written, not by its argument" {
+	run rk-trace -d t.db show -p deep 01M
+	assert_status 2
+	[ "${lines[0]}" = "rk-trace: show: option -p does not apply" ]
+	run rk-trace -d t.db show --since 2024-01-01 01M
+	assert_status 2
+	[ "${lines[0]}" = "rk-trace: show: option --since does not apply" ]
+}
+
 @test "show: a prefix no run has is an error, exit 2" {
 	store_all
 	run rk-trace -d t.db show 01ZZZ

@@ -512,6 +512,18 @@ write_corpus() {
 	assert_output "notes.db: not an rk-search index (version 9)"
 }
 
+@test "rk-search: an index made with the older, shorter stopword list is refused, not silently mixed" {
+	# "rm" re-tokenizes a chunk to take it out of FTS5: with another
+	# stopword list its old terms would stay, pointing at nothing
+	notes
+	rk_sql notes.db "UPDATE meta SET value = 1 WHERE key = 'version'"
+	run rk-search -i notes.db rm notes/cats.txt
+	assert_status 5
+	assert_output "rk-search: notes.db: made by an older rk-search (index version 1): rebuild it"
+	run rk-search -i notes.db question
+	assert_status 5
+}
+
 @test "rk-search: a failed add leaves no new index" {
 	run rk-search -i new.db add /nonexistent
 	assert_status 5

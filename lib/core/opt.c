@@ -76,8 +76,8 @@ rk_getopt(struct rk_cli *c, int argc, char *argv[])
 /*
  * An option ch, with argument arg, that is not the tool's own: -h, -V,
  * -f (one of c->formats), -k, -p, -r, --by-doc, --context-bytes,
- * --performance-mode, --tag.  Any other is a usage error.  Returns what main should do; for RK_OPT_USAGE,
- * c->err may say why.
+ * --performance-mode, --tag.  Any other is a usage error.  Returns what
+ * main should do; for RK_OPT_USAGE, c->err may say why.
  */
 int
 rk_opt(struct rk_cli *c, int ch, const char *arg)

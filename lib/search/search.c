@@ -30,7 +30,12 @@
 #include "core/rk.h"
 #include "search/search.h"
 
-#define SCHEMA_VERSION	1
+/*
+ * 2: the stopword list grew from 33 to 126 words.  FTS5 takes a chunk out
+ * by tokenizing its text again, so an index is only ever changed, and
+ * searched, with the analyzer that made it.
+ */
+#define SCHEMA_VERSION	2
 /*
  * The stems an index holds: 1 from our own Porter stemmer (no meta row),
  * 2 from libstemmer's Snowball.  A stemmed index of another version
@@ -317,7 +322,15 @@ load_meta(struct rk_index *ix)
 	double d = 0;
 	int rc = 0;
 
-	if ((v = meta_get(ix, "version")) == NULL || atoi(v) != SCHEMA_VERSION) {
+	if ((v = meta_get(ix, "version")) != NULL && atoi(v) >= 1 &&
+	    atoi(v) < SCHEMA_VERSION) {
+		rk_error_set(&ix->e, RK_EXIT_IO, "%s: made by an older "
+		    "rk-search (index version %d): rebuild it", ix->db.path,
+		    atoi(v));
+		free(v);
+		return -1;
+	}
+	if (v == NULL || atoi(v) != SCHEMA_VERSION) {
 		rk_error_set(&ix->e, RK_EXIT_IO, "%s: not an rk-search index "
 		    "(version %s)", ix->db.path, v ? v : "none");
 		free(v);
