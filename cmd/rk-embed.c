@@ -139,6 +139,14 @@ parse_args(struct settings *st, int argc, char *argv[])
 		exit(rk_opt_done(&cli, RK_OPT_USAGE));
 }
 
+/* what the filter reports as it goes; its status comes back from it */
+static void
+say(int code, const char *msg)
+{
+	(void)code;
+	warnx("%s", msg);
+}
+
 /* the numbers given as text, checked into E: bad ones are usage errors */
 static void
 check_numbers(struct settings *st, struct rk_embedder *E)
@@ -147,6 +155,7 @@ check_numbers(struct settings *st, struct rk_embedder *E)
 
 	if (rk_client_check(&st->c, &e) != 0)
 		errx(e.code, "%s", e.msg);
+	st->c.o.say = say;
 	E->o = st->c.o;
 	E->batch = 32;
 	set_count("--batch", st->batch, 1, 4096, &E->batch);

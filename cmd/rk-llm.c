@@ -224,8 +224,8 @@ main(int argc, char *argv[])
 	parse_args(&st, argc, argv);
 	check_numbers(&st);
 	memset(&L, 0, sizeof(L));
+	st.c.o.say = say;
 	L.o = st.c.o;
-	L.o.say = say;
 	L.o.echo = st.c.o.stream && isatty(STDERR_FILENO);
 	L.o.progress = st.progress && isatty(STDERR_FILENO);
 	if ((status = setup(&L, &st, errbuf, sizeof(errbuf))) != 0) {

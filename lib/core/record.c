@@ -649,27 +649,6 @@ rk_record_error(json_t *rec, int status, const char *code, const char *msg)
 	    json_integer(status));
 }
 
-/*
- * A stage fails a record: its error and status as above, a message on
- * standard error naming the record, and the status kept for the stage's
- * own exit.
- */
-void
-rk_fail_record(json_t *rec, int status, const char *code, const char *fmt,
-    ...)
-{
-	va_list ap;
-	char *msg;
-
-	va_start(ap, fmt);
-	rk_vasprintf(&msg, fmt, ap);
-	va_end(ap);
-	warnx("%s: %s", rk_get_string(rec, "id"), msg);
-	rk_record_error(rec, status, code, msg);
-	rk_exit_status(status);
-	free(msg);
-}
-
 int
 rk_has_error(const json_t *rec)
 {

@@ -234,8 +234,6 @@ void	 rk_set_error(json_t *rec, const char *stage, const char *code,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void	 rk_record_error(json_t *rec, int status, const char *code,
 	    const char *msg);
-void	 rk_fail_record(json_t *rec, int status, const char *code,
-	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 int	 rk_has_error(const json_t *rec);
 int	 rk_error_status(const json_t *rec);
 const char *rk_get_string(const json_t *obj, const char *key);

@@ -3,7 +3,7 @@
  * variables of the provider, the transfers and the cache, their defaults,
  * and the cache they name.
  */
-#include <err.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -132,6 +132,21 @@ rk_client_option(struct rk_client *c, int ch, const char *arg,
 	return rk_duration_arg(what, arg, ms, e) == 0 ? 1 : -1;
 }
 
+void
+rk_say(const struct rk_llm_opts *o, int code, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	if (o->say == NULL)
+		return;
+	va_start(ap, fmt);
+	rk_vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	o->say(code, msg);
+	free(msg);
+}
+
 /* -P and --retries, as given, into c->o: 0, or RK_EXIT_USAGE with e set */
 int
 rk_client_check(struct rk_client *c, struct rk_error *e)
@@ -147,7 +162,7 @@ rk_client_check(struct rk_client *c, struct rk_error *e)
 	return 0;
 }
 
-/* The cache the settings name, if any: NULL, said on stderr, if none. */
+/* The cache the settings name, if any: NULL, said to c->o.say, if none. */
 struct rk_cache *
 rk_client_cache(const struct rk_client *c)
 {
@@ -158,6 +173,6 @@ rk_client_cache(const struct rk_client *c)
 		return NULL;
 	if ((cache = rk_cache_open_user(c->cache_path, c->ttl_ms, err,
 	    sizeof(err))) == NULL)
-		warnx("cache: %s; going on without it", err);
+		rk_say(&c->o, 0, "cache: %s; going on without it", err);
 	return cache;
 }

@@ -11,7 +11,6 @@
  * float32.  Anything else fails the texts of its request, and nothing of
  * it is cached.
  */
-#include <err.h>
 #include <math.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -300,7 +299,8 @@ take_reply(struct run *R, struct batch *b, const struct rk_xfer *x)
 			if (b->keys != NULL && E->cache != NULL &&
 			    rk_cache_put_blob(E->cache, b->keys[i], got[i],
 			    E->dim * sizeof(float)) == -1)
-				warnx("cache: cannot store a vector");
+				rk_say(&E->o, 0, "cache: cannot store a "
+				    "vector");
 		}
 		rc = 0;
 	} else {
@@ -376,8 +376,8 @@ complete(struct run *R, struct batch *b, struct rk_xfer *x, double now)
 			batch_fail(R, b, RK_EXIT_PROVIDER);
 	} else if ((d = rk_attempt_retry(&b->c, &E->o, b->attempt,
 	    now - b->t_first, x)) >= 0) {
-		warnx("embeddings of %zu text%s: %s; attempt %d of %ld, next "
-		    "in %.2f s", b->n, b->n == 1 ? "" : "s", b->c.errmsg,
+		rk_say(&E->o, 0, "embeddings of %zu text%s: %s; attempt %d "
+		    "of %ld, next in %.2f s", b->n, b->n == 1 ? "" : "s", b->c.errmsg,
 		    b->attempt, E->o.retries + 1, d / 1000);
 		b->t_ready = now + d;
 	} else

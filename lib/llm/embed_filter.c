@@ -6,7 +6,7 @@
  * go to rk_embed_run() together, so that its requests can be batched and
  * run at once.
  */
-#include <err.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,7 +26,7 @@ struct filter {
 	struct rk_reader	*r;
 	struct item		*v;
 	size_t			 n, cap;
-	char			*said;	/* the last failure told on stderr */
+	char			*said;	/* the last failure said */
 	int			 status;
 };
 
@@ -46,10 +46,16 @@ record_text(struct filter *F, json_t *rec)
 	    rk_get_string(rec, "query");
 
 	if (t == NULL) {
-		rk_fail_record(rec, RK_EXIT_INPUT, "no-text", "no string "
-		    "member %s%s%s to embed (--field)", F->field ? "'" : "",
-		    F->field ? F->field : "text or query", F->field ? "'" : "");
+		char *msg;
+
+		rk_asprintf(&msg, "no string member %s%s%s to embed "
+		    "(--field)", F->field ? "'" : "", F->field ? F->field :
+		    "text or query", F->field ? "'" : "");
+		rk_say(&F->E->o, RK_EXIT_INPUT, "%s: %s", rk_get_string(rec,
+		    "id"), msg);
+		rk_record_error(rec, RK_EXIT_INPUT, "no-text", msg);
 		keep_status(F, RK_EXIT_INPUT);
+		free(msg);
 	}
 	return t;
 }
@@ -98,17 +104,16 @@ read_window(struct filter *F)
 	return F->n;
 }
 
-/* A failure in the item, told on stderr once for the texts it shares. */
+/* A failure in the item, said once for the texts it shares. */
 static void
 item_fail(struct filter *F, struct item *it)
 {
 	if (F->said == NULL || strcmp(F->said, it->e.msg) != 0) {
-		warnx("%s", it->e.msg);
+		rk_say(&F->E->o, it->e.status, "%s", it->e.msg);
 		free(F->said);
 		F->said = rk_xstrdup(it->e.msg);
 	}
 	rk_record_error(it->rec, it->e.status, it->e.code, it->e.msg);
-	rk_exit_status(it->e.status);
 	keep_status(F, it->e.status);
 }
 
@@ -176,7 +181,8 @@ rk_embed_filter(struct rk_embedder *E, const char *field, int lines)
 	F.v = rk_xmalloc(F.cap * sizeof(*F.v));
 	while (read_window(&F) > 0)
 		if (run_window(&F) == -1) {
-			warn("stdout");
+			rk_say(&E->o, RK_EXIT_IO, "stdout: %s",
+			    strerror(errno));
 			keep_status(&F, RK_EXIT_IO);
 			break;
 		}

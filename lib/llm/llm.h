@@ -322,6 +322,10 @@ struct rk_llm_opts {
 	void		(*say)(int code, const char *msg);
 };
 
+/* client.c: the message to o->say, if there is one */
+void	 rk_say(const struct rk_llm_opts *, int code, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+
 struct rk_llm {
 	struct rk_llm_opts	 o;
 	const struct rk_provider *provider;	/* the offline model, or NULL */
@@ -337,8 +341,6 @@ int	 rk_llm_run_http(struct rk_llm *, int fd, FILE *out);
 /* rk-llm could not start: every record that asks for a step gets this error */
 int	 rk_llm_run_failed(struct rk_llm *, int fd, FILE *out, int status,
 	    const char *code, const char *msg);
-void	 rk_llm_say(struct rk_llm *, int code, const char *fmt, ...)
-	    __attribute__((format(printf, 3, 4)));
 
 /* attempt.c: one HTTP attempt, for sched.c and embed.c */
 int	 rk_attempt_http(struct rk_http **, const struct rk_llm_opts *,

@@ -5,7 +5,6 @@
  */
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,21 +17,6 @@ raise_status(struct rk_llm *L, int status)
 {
 	if (status > L->status)
 		L->status = status;
-}
-
-void
-rk_llm_say(struct rk_llm *L, int code, const char *fmt, ...)
-{
-	va_list ap;
-	char *msg;
-
-	if (L->o.say == NULL)
-		return;
-	va_start(ap, fmt);
-	rk_vasprintf(&msg, fmt, ap);
-	va_end(ap);
-	L->o.say(code, msg);
-	free(msg);
 }
 
 static json_t *
@@ -98,7 +82,7 @@ void
 rk_llm_fail(struct rk_llm *L, json_t *rec, struct rk_call *c, int status)
 {
 	rk_record_error(rec, status, c->errcode, c->errmsg);
-	rk_llm_say(L, status, "%s: %s", rk_get_string(rec, "id"), c->errmsg);
+	rk_say(&L->o, status, "%s: %s", rk_get_string(rec, "id"), c->errmsg);
 	raise_status(L, status);
 }
 
@@ -260,7 +244,7 @@ rk_llm_run_mock(struct rk_llm *L, int fd, FILE *out)
 	raise_status(L, rk_reader_status(r));
 	rk_reader_free(r);
 	if (line != NULL) {
-		rk_llm_say(L, RK_EXIT_IO, "stdout: %s", strerror(errno));
+		rk_say(&L->o, RK_EXIT_IO, "stdout: %s", strerror(errno));
 		raise_status(L, RK_EXIT_IO);
 	}
 	return L->status;
@@ -290,7 +274,7 @@ rk_llm_run_failed(struct rk_llm *L, int fd, FILE *out, int status,
 		status = rk_reader_status(r);
 	rk_reader_free(r);
 	if (rc == -1) {
-		rk_llm_say(L, RK_EXIT_IO, "stdout: %s", strerror(errno));
+		rk_say(&L->o, RK_EXIT_IO, "stdout: %s", strerror(errno));
 		return RK_EXIT_IO > status ? RK_EXIT_IO : status;
 	}
 	return status;

@@ -425,7 +425,7 @@ complete(struct slot *s, struct rk_xfer *x, double now)
 			    "out", (json_int_t)c->out, "estimated",
 			    c->estimated);
 			if (rk_cache_put(L->cache, s->key, v) == -1)
-				rk_llm_say(L, 0, "cache: cannot store a reply");
+				rk_say(&L->o, 0, "cache: cannot store a reply");
 			json_decref(v);
 		}
 		echo_end(s);
@@ -438,7 +438,7 @@ complete(struct slot *s, struct rk_xfer *x, double now)
 	if ((d = rk_attempt_retry(c, &L->o, s->attempt, now - s->t_first,
 	    x)) >= 0) {
 		progress_clear(s->S);
-		rk_llm_say(L, 0, "%s: %s; attempt %d of %ld, next in %.2f s",
+		rk_say(&L->o, 0, "%s: %s; attempt %d of %ld, next in %.2f s",
 		    rk_get_string(s->rec, "id"), c->errmsg, s->attempt,
 		    L->o.retries + 1, d / 1000);
 		s->t_ready = now + d;
@@ -633,7 +633,7 @@ rk_llm_run_http(struct rk_llm *L, int fd, FILE *out)
 	else
 		rc = pthread_create(&th, NULL, reader, S);
 	if (rc != 0) {
-		rk_llm_say(L, RK_EXIT_INTERNAL, "cannot start the reader: %s",
+		rk_say(&L->o, RK_EXIT_INTERNAL, "cannot start the reader: %s",
 		    strerror(rc));
 		sched_free(S);
 		return RK_EXIT_INTERNAL;
@@ -643,7 +643,7 @@ rk_llm_run_http(struct rk_llm *L, int fd, FILE *out)
 	if (rc == -1) {
 		/* the reader may wait on its input for ever: leave it, and
 		   the window it fills, to the process's exit */
-		rk_llm_say(L, RK_EXIT_IO, "stdout: %s", strerror(errno));
+		rk_say(&L->o, RK_EXIT_IO, "stdout: %s", strerror(errno));
 		pthread_mutex_lock(&S->mu);
 		S->stop = 1;
 		pthread_cond_signal(&S->cv);
