@@ -247,6 +247,7 @@ int
 rk_parse_size(const char *s, size_t *out)
 {
 	unsigned long long v;
+	unsigned shift = 0;
 	char *end;
 
 	errno = 0;
@@ -256,10 +257,13 @@ rk_parse_size(const char *s, size_t *out)
 	if (errno)
 		return -1;
 	switch (*end) {
-	case 'k': case 'K': v <<= 10; end++; break;
-	case 'm': case 'M': v <<= 20; end++; break;
-	case 'g': case 'G': v <<= 30; end++; break;
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
 	}
+	if (v > (SIZE_MAX / 2) >> shift)	/* not to wrap round */
+		return -1;
+	v <<= shift;
 	if (*end == 'B' || *end == 'b')
 		end++;
 	if (*end != '\0' || v == 0 || v > SIZE_MAX / 2)
