@@ -9,3 +9,12 @@ load helper
 	assert_status 2
 	assert_output "rk-prompt: RK_MAX_RECORD: not a size: '18014398509481985k'"
 }
+
+@test "rk-bench --score-cmd: a verdict with a NUL byte and more after it is not 1" {
+	export RK_MOCK_REPLIES="$FIXTURES/bench/replies.jsonl"
+	run rk-bench --mock -p raw --score-cmd \
+	    'cat >/dev/null; for i in 1 2 3 4 5; do printf "1\0zz\n"; done' \
+	    "$FIXTURES/bench/gsm8k-5.jsonl"
+	assert_status 3
+	assert_output "rk-bench: --score-cmd: 'cat >/dev/null; for i in 1 2 3 4 5; do printf \"1\0zz\n\"; done': line 1 is not 1 or 0: '1'"
+}
