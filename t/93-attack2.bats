@@ -18,3 +18,13 @@ load helper
 	assert_status 3
 	assert_output "rk-bench: --score-cmd: 'cat >/dev/null; for i in 1 2 3 4 5; do printf \"1\0zz\n\"; done': line 1 is not 1 or 0: '1'"
 }
+
+@test "rk think -n: a number out of range is rk's own usage error, said once" {
+	for n in 1001 99999999999999999999 0 x; do
+		run rk think --mock -n "$n" "What is 2+2?"
+		assert_status 2
+		assert_output "rk: think: -n needs a number of samples from 1 to 1000"
+	done
+	run rk think --mock -f json -n 1000 --vote majority --performance-mode "What is 2+2?"
+	assert_status 0
+}
