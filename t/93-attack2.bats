@@ -28,3 +28,12 @@ load helper
 	run rk think --mock -f json -n 1000 --vote majority --performance-mode "What is 2+2?"
 	assert_status 0
 }
+
+@test "rk think -n -b: a bad line of the questions fails alone, the others are voted" {
+	printf '%s\n' 'What is 2+2?' 'What is 3+3?' '' 'What is 2+2?' >qs
+	run rk think --mock -p quick -n 3 -b qs
+	assert_status 3
+	[ "$(printf '%s\n' "$output" | grep -c '^Answer: 4$')" -eq 2 ]
+	[ "$(printf '%s\n' "$output" | grep -c '^Answer: 6$')" -eq 1 ]
+	printf '%s\n' "$output" | grep -qxF 'rk-batch: qs:3: an empty line'
+}
