@@ -37,3 +37,12 @@ load helper
 	[ "$(printf '%s\n' "$output" | grep -c '^Answer: 6$')" -eq 1 ]
 	printf '%s\n' "$output" | grep -qxF 'rk-batch: qs:3: an empty line'
 }
+
+@test "--help: an option that fills its column has its text on the next line" {
+	run rk-embed --help
+	assert_status 0
+	printf '%s\n' "$output" | grep -A1 -e '^      --connect-timeout' >got
+	printf '%s\n' '      --connect-timeout=time' \
+	    '                           to connect; default 10s' >want
+	diff -u want got
+}
