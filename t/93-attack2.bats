@@ -46,3 +46,16 @@ load helper
 	    '                           to connect; default 10s' >want
 	diff -u want got
 }
+
+@test "a relative XDG_DATA_HOME is ignored, as the XDG spec says, not a directory under each working directory" {
+	mkdir -p "$HOME" sub
+	export XDG_DATA_HOME=rel
+	run rk think --mock -f json "What is 2+2?"
+	assert_status 0
+	[ ! -e rel ]
+	cd sub
+	run rk-trace -f json last
+	assert_status 0
+	[ "$(printf '%s\n' "$output" | jq -r .query)" = "What is 2+2?" ]
+	[ -f "$HOME/.local/share/reasonkit/traces.db" ]
+}

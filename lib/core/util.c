@@ -497,7 +497,9 @@ rk_xdg_path(const char *kind, const char *file)
 	const char *base, *home, *dflt;
 
 	snprintf(var, sizeof(var), "XDG_%s_HOME", kind);
-	if ((base = rk_getenv(var)) != NULL) {
+	/* a relative one is ignored, as the XDG Base Directory spec says:
+	 * it would name another directory in each working directory */
+	if ((base = rk_getenv(var)) != NULL && base[0] == '/') {
 		rk_asprintf(&path, "%s/reasonkit/%s", base, file);
 		return path;
 	}
