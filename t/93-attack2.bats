@@ -59,3 +59,14 @@ load helper
 	[ "$(printf '%s\n' "$output" | jq -r .query)" = "What is 2+2?" ]
 	[ -f "$HOME/.local/share/reasonkit/traces.db" ]
 }
+
+@test "rk-bench --score-cmd: the scorer gets SIGPIPE as usual, not rk-bench's ignored one" {
+	export RK_MOCK_REPLIES="$FIXTURES/bench/replies.jsonl"
+	run rk-bench --mock -p raw -f csv --score-cmd \
+	    'cat >/dev/null; grep SigIgn /proc/self/status | cut -f2' \
+	    "$FIXTURES/bench/gsm8k-5.jsonl"
+	# the mask is the scorer's only line: no verdict, but SIGPIPE's bit
+	# (13, 0x1000) is not set
+	assert_status 3
+	[ "$(( 0x$(printf '%s\n' "$output" | sed -n "s/.*is not 1 or 0: '\(.*\)'/\1/p") & 0x1000 ))" -eq 0 ]
+}

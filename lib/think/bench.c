@@ -335,6 +335,7 @@ rk_scorer_run(const char *cmd, const char *const *answers,
 		dup2(in[0], STDIN_FILENO);
 		dup2(fileno(out), STDOUT_FILENO);
 		close(in[0]), close(in[1]);
+		signal(SIGPIPE, SIG_DFL);	/* ignored here, not in the scorer */
 		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
 		_exit(127);
 	}
