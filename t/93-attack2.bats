@@ -70,3 +70,14 @@ load helper
 	assert_status 3
 	[ "$(( 0x$(printf '%s\n' "$output" | sed -n "s/.*is not 1 or 0: '\(.*\)'/\1/p") & 0x1000 ))" -eq 0 ]
 }
+
+@test "rk-embed --lines: a blank line is a text too, so each line in has its line out" {
+	printf 'a\n\nb\n   \n' >in
+	run rk-embed --mock --lines --dimensions 2 <in
+	assert_status 0
+	[ "$(printf '%s\n' "$output" | jq -c .text | paste -sd' ')" = '"a" "" "b" "   "' ]
+	# records keep the convention: a blank line is no record
+	run rk-embed --mock --dimensions 2 <in
+	assert_status 0
+	[ "$(printf '%s\n' "$output" | jq -c .text | paste -sd' ')" = '"a" "b"' ]
+}
