@@ -81,3 +81,15 @@ load helper
 	assert_status 0
 	[ "$(printf '%s\n' "$output" | jq -c .text | paste -sd' ')" = '"a" "b"' ]
 }
+
+@test "rk-embed: an empty vector is said to be empty, not to have 0 numbers, not 0" {
+	start_fake
+	status=0
+	rk-embed --provider openai --base-url "$URL" -m fake/embed-empty \
+	    --no-cache --retries 0 <<<hello >out 2>err || status=$?
+	assert_status 6
+	run cat err
+	assert_output "rk-embed: $URL/embeddings: the reply's vector 0 is empty"
+	run jq -r .error.message out
+	assert_output "$URL/embeddings: the reply's vector 0 is empty"
+}
