@@ -534,7 +534,8 @@ embed_vector(FILE *fp, const char *text, size_t dim, const char *sc,
     int first, int last)
 {
 	float *v = calloc(dim, sizeof(*v));
-	size_t n = dim - (last && strcmp(sc, "embed-dims") == 0);
+	size_t n = strcmp(sc, "embed-empty") == 0 ? 0 :
+	    dim - (last && strcmp(sc, "embed-dims") == 0);
 
 	if (strcmp(sc, "embed-dense") == 0)
 		dense(text, dim, v);
@@ -561,9 +562,9 @@ embed_vector(FILE *fp, const char *text, size_t dim, const char *sc,
  * /v1/embeddings (OpenAI: data[] of {index, embedding}) and /api/embed
  * (Ollama: embeddings[]): a hashed bag of words (lib/llm/embed.c) of the
  * request's dimensions, or 64.  Scenarios: embed-count (a vector short),
- * embed-dims (the last one a number short), embed-nan, embed-big (1e39,
- * no float32), embed-string (a number as a string), embed-missing (no
- * vectors), embed-shuffle (OpenAI: data in reverse order, right indexes),
+ * embed-dims (the last one a number short), embed-empty (each one []),
+ * embed-nan, embed-big (1e39, no float32), embed-string (a number as a
+ * string), embed-missing (no vectors), embed-shuffle (OpenAI: data in reverse order, right indexes),
  * embed-jitter (each reply after 0 to 39 ms, by the request), embed-dense
  * (pseudo-random vectors with no zeros, for benchmarks).
  */

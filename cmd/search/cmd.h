@@ -36,7 +36,7 @@ enum {
 	{ VQ_DIMENSIONS, "dimensions", required_argument, "n", \
 	    "embed: ask the model for vectors of n dimensions" }, \
 	{ VQ_FUSION, "fusion", required_argument, "rrf | convex", \
-	    "how --hybrid fuses: RRF (default) or convex" }, \
+	    "how --hybrid fuses; default rrf" }, \
 	{ VQ_HYBRID, "hybrid", no_argument, NULL, \
 	    "rank by BM25 and by vector, fused" }, \
 	{ VQ_PROVIDER, "provider", required_argument, "name", \

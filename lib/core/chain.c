@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -39,6 +40,7 @@ stage(struct rk_chain *c, char *const argv[], int in)
 	if (pid == 0) {
 		dup2(in, STDIN_FILENO);
 		dup2(p[1], STDOUT_FILENO);
+		signal(SIGPIPE, SIG_DFL);	/* the caller may ignore it */
 		execvp(argv[0], argv);
 		_exit(127);
 	}

@@ -154,7 +154,12 @@ rk_help(FILE *fp, const struct rk_cli *c)
 			    d->has_arg == optional_argument ? "]" : "");
 		else if (d->arg != NULL)
 			snprintf(left + n, sizeof(left) - n, "%s", d->arg);
-		fprintf(fp, "  %-24s %s\n", left, d->help);
+		/* one that fills the column gets its text on the next line,
+		 * not one space away, where it would read as its argument */
+		if (strlen(left) >= 24)
+			fprintf(fp, "  %s\n%27s%s\n", left, "", d->help);
+		else
+			fprintf(fp, "  %-24s %s\n", left, d->help);
 	}
 }
 

@@ -247,6 +247,7 @@ int
 rk_parse_size(const char *s, size_t *out)
 {
 	unsigned long long v;
+	unsigned shift = 0;
 	char *end;
 
 	errno = 0;
@@ -256,10 +257,13 @@ rk_parse_size(const char *s, size_t *out)
 	if (errno)
 		return -1;
 	switch (*end) {
-	case 'k': case 'K': v <<= 10; end++; break;
-	case 'm': case 'M': v <<= 20; end++; break;
-	case 'g': case 'G': v <<= 30; end++; break;
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
 	}
+	if (v > (SIZE_MAX / 2) >> shift)	/* not to wrap round */
+		return -1;
+	v <<= shift;
 	if (*end == 'B' || *end == 'b')
 		end++;
 	if (*end != '\0' || v == 0 || v > SIZE_MAX / 2)
@@ -493,7 +497,9 @@ rk_xdg_path(const char *kind, const char *file)
 	const char *base, *home, *dflt;
 
 	snprintf(var, sizeof(var), "XDG_%s_HOME", kind);
-	if ((base = rk_getenv(var)) != NULL) {
+	/* a relative one is ignored, as the XDG Base Directory spec says:
+	 * it would name another directory in each working directory */
+	if ((base = rk_getenv(var)) != NULL && base[0] == '/') {
 		rk_asprintf(&path, "%s/reasonkit/%s", base, file);
 		return path;
 	}

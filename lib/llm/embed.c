@@ -245,8 +245,11 @@ take_vector(const json_t *a, size_t want, size_t k, float **v, char *msg,
 		snprintf(msg, size, "the reply's vector %zu is not an array", k);
 		return -1;
 	}
-	if (json_array_size(a) == 0 || (want > 0 &&
-	    json_array_size(a) != want)) {
+	if (json_array_size(a) == 0) {
+		snprintf(msg, size, "the reply's vector %zu is empty", k);
+		return -1;
+	}
+	if (want > 0 && json_array_size(a) != want) {
 		snprintf(msg, size, "the reply's vector %zu has %zu numbers, "
 		    "not %zu", k, json_array_size(a), want);
 		return -1;

@@ -60,6 +60,26 @@ record_text(struct filter *F, json_t *rec)
 	return t;
 }
 
+/*
+ * The next line, as rk_read_raw() gives it; with --lines, a blank line
+ * too (it is a text, so that each line in has its line out), and obj
+ * for any line that can be a text as it is.
+ */
+static const char *
+next_line(struct filter *F, size_t *len, int *obj)
+{
+	struct rk_error e;
+	const char *line;
+	int rc;
+
+	if (!F->lines)
+		return rk_read_raw(F->r, len, obj);
+	if ((rc = rk_read_line(F->r, &line, len, &e)) == -1)
+		return NULL;
+	*obj = rc == 0 && rk_utf8_valid(line, *len);
+	return line;
+}
+
 /* The next line as an item: 0, or -1 at the end of the input. */
 static int
 read_item(struct filter *F, struct item *it)
@@ -69,7 +89,7 @@ read_item(struct filter *F, struct item *it)
 	int obj;
 	json_t *rec;
 
-	if ((line = rk_read_raw(F->r, &len, &obj)) == NULL)
+	if ((line = next_line(F, &len, &obj)) == NULL)
 		return -1;
 	memset(it, 0, sizeof(*it));
 	/* with --lines, a line that looks like a record is a text too */

@@ -282,25 +282,31 @@ static int
 read_verdicts(FILE *fp, const char *cmd, size_t n, int *verdicts,
     struct rk_error *e)
 {
-	char line[64];
-	size_t i = 0;
+	char *line = NULL;
+	size_t i = 0, cap = 0;
+	ssize_t len;
+	int rc = 0;
 
 	rewind(fp);
-	while (fgets(line, sizeof(line), fp) != NULL) {
-		line[strcspn(line, "\n")] = '\0';
+	while (rc == 0 && (len = getline(&line, &cap, fp)) != -1) {
+		if (len > 0 && line[len - 1] == '\n')
+			line[--len] = '\0';
 		if (i == n)
-			return rk_error_set(e, RK_EXIT_INPUT, "--score-cmd: "
+			rc = rk_error_set(e, RK_EXIT_INPUT, "--score-cmd: "
 			    "'%s': more lines than the %zu answers", cmd, n);
-		if (strcmp(line, "1") != 0 && strcmp(line, "0") != 0)
-			return rk_error_set(e, RK_EXIT_INPUT, "--score-cmd: "
+		/* the length too: "1" then a NUL byte and more is not 1 */
+		else if (len != 1 || (line[0] != '1' && line[0] != '0'))
+			rc = rk_error_set(e, RK_EXIT_INPUT, "--score-cmd: "
 			    "'%s': line %zu is not 1 or 0: '%.20s'", cmd, i + 1,
 			    line);
-		verdicts[i++] = line[0] == '1';
+		else
+			verdicts[i++] = line[0] == '1';
 	}
-	if (i < n)
-		return rk_error_set(e, RK_EXIT_INPUT, "--score-cmd: '%s': "
+	free(line);
+	if (rc == 0 && i < n)
+		rc = rk_error_set(e, RK_EXIT_INPUT, "--score-cmd: '%s': "
 		    "a verdict for %zu of the %zu answers", cmd, i, n);
-	return 0;
+	return rc;
 }
 
 /*
@@ -329,6 +335,7 @@ rk_scorer_run(const char *cmd, const char *const *answers,
 		dup2(in[0], STDIN_FILENO);
 		dup2(fileno(out), STDOUT_FILENO);
 		close(in[0]), close(in[1]);
+		signal(SIGPIPE, SIG_DFL);	/* ignored here, not in the scorer */
 		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
 		_exit(127);
 	}
