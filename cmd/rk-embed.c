@@ -107,8 +107,9 @@ static struct rk_cli cli = { .defs = opts, .usage =
 
 /* one of rk-embed's options; 0 if ch is not one */
 static int
-option(struct settings *st, int ch, const char *arg)
+option(void *settings, int ch, const char *arg)
 {
+	struct settings *st = settings;
 	struct rk_error e;
 	int taken;
 
@@ -129,14 +130,10 @@ option(struct settings *st, int ch, const char *arg)
 static void
 parse_args(struct settings *st, int argc, char *argv[])
 {
-	int ch, act;
+	int status = rk_getopt_all(&cli, argc, argv, option, st);
 
-	while ((ch = rk_getopt(&cli, argc, argv)) != -1)
-		if (!option(st, ch, optarg) &&
-		    (act = rk_opt(&cli, ch, optarg)) != RK_OPT_NEXT)
-			exit(rk_opt_done(&cli, act));
-	if (optind != argc)
-		exit(rk_opt_done(&cli, RK_OPT_USAGE));
+	if (status != -1)
+		exit(status);
 }
 
 /* what the filter reports as it goes; its status comes back from it */

@@ -147,6 +147,8 @@ struct rk_cli {
 int	 rk_getopt(struct rk_cli *, int argc, char *argv[]);
 int	 rk_opt(struct rk_cli *, int ch, const char *arg);
 int	 rk_opt_done(struct rk_cli *, int action);
+int	 rk_getopt_all(struct rk_cli *, int argc, char *argv[],
+	    int (*own)(void *, int, const char *), void *);
 void	 rk_help(FILE *, const struct rk_cli *);
 
 /* chain.c: a pipeline of processes fed and read by its caller */
