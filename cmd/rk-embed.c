@@ -127,15 +127,6 @@ option(void *settings, int ch, const char *arg)
 	return 1;
 }
 
-static void
-parse_args(struct settings *st, int argc, char *argv[])
-{
-	int status = rk_getopt_all(&cli, argc, argv, option, st);
-
-	if (status != -1)
-		exit(status);
-}
-
 /* what the filter reports as it goes; its status comes back from it */
 static void
 say(int code, const char *msg)
@@ -190,12 +181,14 @@ main(int argc, char *argv[])
 	struct rk_embedder E;
 	struct rk_error e;
 	char errbuf[512];
+	int status;
 
 	if (rk_init(argv[0], &e) != 0)
 		errx(e.code, "%s", e.msg);
 	memset(&st, 0, sizeof(st));
 	read_env(&st);
-	parse_args(&st, argc, argv);
+	if ((status = rk_getopt_all(&cli, argc, argv, option, &st)) != -1)
+		return status;
 	memset(&E, 0, sizeof(E));
 	check_numbers(&st, &E);
 	if (setup(&E, &st, errbuf, sizeof(errbuf)) == -1) {

@@ -132,15 +132,6 @@ option(void *settings, int ch, const char *arg)
 	return 1;
 }
 
-static void
-parse_args(struct settings *st, int argc, char *argv[])
-{
-	int status = rk_getopt_all(&cli, argc, argv, option, st);
-
-	if (status != -1)
-		exit(status);
-}
-
 /* the numbers given as text, checked: bad ones are usage errors */
 static void
 check_numbers(struct settings *st)
@@ -218,7 +209,8 @@ main(int argc, char *argv[])
 		errx(e.code, "%s", e.msg);
 	memset(&st, 0, sizeof(st));
 	read_env(&st);
-	parse_args(&st, argc, argv);
+	if ((status = rk_getopt_all(&cli, argc, argv, option, &st)) != -1)
+		return status;
 	check_numbers(&st);
 	memset(&L, 0, sizeof(L));
 	st.c.o.say = say;
