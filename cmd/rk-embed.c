@@ -30,28 +30,6 @@ set_count(const char *what, const char *v, long min, long max, long *n)
 		    what, min, max, v);
 }
 
-/* the first of two variables that is set */
-static const char *
-getenv2(const char *name, const char *fallback)
-{
-	const char *v = rk_getenv(name);
-
-	return v != NULL ? v : rk_getenv(fallback);
-}
-
-static void
-read_env(struct settings *st)
-{
-	struct rk_error e;
-
-	if (rk_client_init(&st->c, &e) != 0)
-		errx(e.code, "%s", e.msg);
-	st->c.provider = getenv2("RK_EMBED_PROVIDER", "RK_PROVIDER");
-	st->c.base_url = getenv2("RK_EMBED_BASE_URL", "RK_BASE_URL");
-	st->c.model = rk_getenv("RK_EMBED_MODEL");
-	st->api = rk_getenv("RK_EMBED_API");
-}
-
 enum { O_API = RK_CL_OWN, O_BATCH, O_DIMS, O_FIELD, O_LINES };
 
 static const struct rk_optdef opts[] = {
@@ -61,37 +39,33 @@ static const struct rk_optdef opts[] = {
 	    "requests in flight; default 4" },
 	{ O_API, "api", required_argument, "name",
 	    "the wire format: openai or ollama" },
-	{ RK_CL_BASE, "base-url", required_argument, "url",
-	    "the provider's API endpoint" },
+	RK_CL_OPT_BASE,
 	{ O_BATCH, "batch", required_argument, "n",
 	    "texts in a request; default 32" },
-	{ RK_CL_CACHE, "cache", required_argument, "file", "the response cache" },
-	{ RK_CL_TTL, "cache-ttl", required_argument, "time",
-	    "how long a cached vector serves; default 24h" },
-	{ RK_CL_CONNECT, "connect-timeout", required_argument, "time",
-	    "to connect; default 10s" },
+	RK_CL_OPT_CACHE,
+	RK_CL_OPT_TTL,
+	RK_CL_OPT_CONNECT,
 	{ O_DIMS, "dimensions", required_argument, "n",
 	    "the vectors' length, asked for and checked" },
 	{ O_FIELD, "field", required_argument, "name",
 	    "the record's member to embed; default text or query" },
-	{ RK_CL_IDLE, "idle-timeout", required_argument, "time",
-	    "with nothing received; default 60s" },
+	RK_CL_OPT_IDLE,
 	{ O_LINES, "lines", no_argument, NULL,
 	    "every line a text, none a record" },
 	{ RK_CL_MOCK, "mock", no_argument, NULL,
 	    "use the offline model, a hashed bag of words" },
-	{ RK_CL_NOCACHE, "no-cache", no_argument, NULL,
-	    "neither read nor write the cache" },
+	RK_CL_OPT_NOCACHE,
 	{ RK_CL_PROVIDER, "provider", required_argument, "name",
 	    "openai, ollama, another preset or mock" },
-	{ RK_CL_RETRIES, "retries", required_argument, "n",
-	    "retries of a failed request; default 4" },
-	{ RK_CL_RETRYTIME, "retry-time", required_argument, "time",
-	    "the most time spent retrying; default 2m" },
-	{ RK_CL_TIMEOUT, "timeout", required_argument, "time",
-	    "for a whole request; default 10m" },
+	RK_CL_OPT_RETRIES,
+	RK_CL_OPT_RETRYTIME,
+	RK_CL_OPT_TIMEOUT,
 	RK_OPTS_HELP,
 	RK_OPTS_END
+};
+
+static const struct rk_client_env env = {
+	"RK_EMBED_PROVIDER", "RK_EMBED_BASE_URL", "RK_EMBED_MODEL"
 };
 
 static struct rk_cli cli = { .defs = opts, .usage =
@@ -105,13 +79,11 @@ static struct rk_cli cli = { .defs = opts, .usage =
 	"                [--provider name] [--retries n] [--retry-time time]\n"
 	"                [--timeout time]\n" };
 
-/* one of rk-embed's options; 0 if ch is not one */
+/* one of rk-embed's options or the client's: 1, 0 if not one, -1 if wrong */
 static int
 option(void *settings, int ch, const char *arg)
 {
 	struct settings *st = settings;
-	struct rk_error e;
-	int taken;
 
 	switch (ch) {
 	case O_API: st->api = arg; break;
@@ -120,19 +92,9 @@ option(void *settings, int ch, const char *arg)
 	case O_FIELD: st->field = arg; break;
 	case O_LINES: st->lines = 1; break;
 	default:
-		if ((taken = rk_client_option(&st->c, ch, arg, &e)) == -1)
-			errx(e.code, "%s", e.msg);
-		return taken;
+		return rk_client_option(&st->c, ch, arg, &cli.err);
 	}
 	return 1;
-}
-
-/* what the filter reports as it goes; its status comes back from it */
-static void
-say(int code, const char *msg)
-{
-	(void)code;
-	warnx("%s", msg);
 }
 
 /* the numbers given as text, checked into E: bad ones are usage errors */
@@ -143,7 +105,7 @@ check_numbers(struct settings *st, struct rk_embedder *E)
 
 	if (rk_client_check(&st->c, &e) != 0)
 		errx(e.code, "%s", e.msg);
-	st->c.o.say = say;
+	st->c.o.say = rk_say_stderr;
 	E->o = st->c.o;
 	E->batch = 32;
 	set_count("--batch", st->batch, 1, 4096, &E->batch);
@@ -183,10 +145,10 @@ main(int argc, char *argv[])
 	char errbuf[512];
 	int status;
 
-	if (rk_init(argv[0], &e) != 0)
-		errx(e.code, "%s", e.msg);
 	memset(&st, 0, sizeof(st));
-	read_env(&st);
+	if (rk_client_init(&st.c, argv[0], &env, &e) != 0)
+		errx(e.code, "%s", e.msg);
+	st.api = rk_getenv("RK_EMBED_API");
 	if ((status = rk_getopt_all(&cli, argc, argv, option, &st)) != -1)
 		return status;
 	memset(&E, 0, sizeof(E));

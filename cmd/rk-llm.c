@@ -28,37 +28,33 @@ static const struct rk_optdef opts[] = {
 	    "requests in flight; default 4" },
 	{ 'u', NULL, no_argument, NULL,
 	    "unordered output: each record as soon as it is done" },
-	{ RK_CL_BASE, "base-url", required_argument, "url",
-	    "the provider's API endpoint" },
+	RK_CL_OPT_BASE,
 	{ O_BUDGET, "budget", required_argument, "limit",
 	    "stop at a limit: 30s, 5m, 2000t or $0.50" },
-	{ RK_CL_CACHE, "cache", required_argument, "file", "the response cache" },
-	{ RK_CL_TTL, "cache-ttl", required_argument, "time",
-	    "how long a cached response serves; default 24h" },
-	{ RK_CL_CONNECT, "connect-timeout", required_argument, "time",
-	    "to connect; default 10s" },
-	{ RK_CL_IDLE, "idle-timeout", required_argument, "time",
-	    "with nothing received; default 60s" },
+	RK_CL_OPT_CACHE,
+	RK_CL_OPT_TTL,
+	RK_CL_OPT_CONNECT,
+	RK_CL_OPT_IDLE,
 	{ RK_CL_MOCK, "mock", no_argument, NULL, "use the built-in offline model" },
-	{ RK_CL_NOCACHE, "no-cache", no_argument, NULL,
-	    "neither read nor write the cache" },
+	RK_CL_OPT_NOCACHE,
 	{ O_NOSTREAM, "no-stream", no_argument, NULL, "ask for whole replies" },
 	{ O_PROGRESS, "progress", optional_argument, "steps",
 	    "the step waited for, on a terminal" },
 	{ RK_CL_PROVIDER, "provider", required_argument, "name",
 	    "openai, anthropic or mock" },
-	{ RK_CL_RETRIES, "retries", required_argument, "n",
-	    "retries of a failed request; default 4" },
-	{ RK_CL_RETRYTIME, "retry-time", required_argument, "time",
-	    "the most time spent retrying; default 2m" },
+	RK_CL_OPT_RETRIES,
+	RK_CL_OPT_RETRYTIME,
 	{ O_RPS, "rps", required_argument, "rate",
 	    "at most rate requests a second" },
 	{ O_STREAM, "stream", no_argument, NULL,
 	    "stream replies, echoed on a terminal" },
-	{ RK_CL_TIMEOUT, "timeout", required_argument, "time",
-	    "for a whole request; default 10m" },
+	RK_CL_OPT_TIMEOUT,
 	RK_OPTS_HELP,
 	RK_OPTS_END
+};
+
+static const struct rk_client_env env = {
+	"RK_PROVIDER", "RK_BASE_URL", "RK_MODEL"
 };
 
 static struct rk_cli cli = { .defs = opts, .usage =
@@ -93,29 +89,21 @@ env_bool(const char *name)
 	return v;
 }
 
+/* rk-llm's own variables */
 static void
 read_env(struct settings *st)
 {
-	struct rk_error e;
-
-	if (rk_client_init(&st->c, &e) != 0)
-		errx(e.code, "%s", e.msg);
-	st->c.provider = rk_getenv("RK_PROVIDER");
-	st->c.base_url = rk_getenv("RK_BASE_URL");
-	st->c.model = rk_getenv("RK_MODEL");
 	st->budget = rk_getenv("RK_BUDGET");
 	st->rps = rk_getenv("RK_RPS");
 	st->c.o.stream = env_bool("RK_STREAM");
 	st->c.o.unordered = env_bool("RK_UNORDERED");
 }
 
-/* one of rk-llm's options; 0 if ch is not one */
+/* one of rk-llm's options or the client's: 1, 0 if not one, -1 if wrong */
 static int
 option(void *settings, int ch, const char *arg)
 {
 	struct settings *st = settings;
-	struct rk_error e;
-	int taken;
 
 	switch (ch) {
 	case 'u': st->c.o.unordered = 1; break;
@@ -125,9 +113,7 @@ option(void *settings, int ch, const char *arg)
 	case O_RPS: st->rps = arg; break;
 	case O_STREAM: st->c.o.stream = 1; break;
 	default:
-		if ((taken = rk_client_option(&st->c, ch, arg, &e)) == -1)
-			errx(e.code, "%s", e.msg);
-		return taken;
+		return rk_client_option(&st->c, ch, arg, &cli.err);
 	}
 	return 1;
 }
@@ -188,14 +174,6 @@ setup(struct rk_llm *L, const struct settings *st, char *err, size_t size)
 	return 0;
 }
 
-/* what the run reports as it goes; its status comes back from the run */
-static void
-say(int code, const char *msg)
-{
-	(void)code;
-	warnx("%s", msg);
-}
-
 int
 main(int argc, char *argv[])
 {
@@ -205,15 +183,15 @@ main(int argc, char *argv[])
 	char errbuf[512];
 	int status;
 
-	if (rk_init(argv[0], &e) != 0)
-		errx(e.code, "%s", e.msg);
 	memset(&st, 0, sizeof(st));
+	if (rk_client_init(&st.c, argv[0], &env, &e) != 0)
+		errx(e.code, "%s", e.msg);
 	read_env(&st);
 	if ((status = rk_getopt_all(&cli, argc, argv, option, &st)) != -1)
 		return status;
 	check_numbers(&st);
 	memset(&L, 0, sizeof(L));
-	st.c.o.say = say;
+	st.c.o.say = rk_say_stderr;
 	L.o = st.c.o;
 	L.o.echo = st.c.o.stream && isatty(STDERR_FILENO);
 	L.o.progress = st.progress && isatty(STDERR_FILENO);

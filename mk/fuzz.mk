@@ -41,7 +41,7 @@ fuzz-build: $(FUZZ_BINS)
 
 # all: the tokenizer tables the bpe harness reads
 fuzz: all fuzz-build
-	RK_TOKENIZER_DIR=$(CURDIR)/$(O)/share/reasonkit/tokenizer \
+	RK_TOKENIZER_DIR=$(abspath $(O))/share/reasonkit/tokenizer \
 	    sh t/fuzz/run.sh $(FO) $(FUZZ_SECONDS) $(FUZZERS)
 
 fuzz-ci:

@@ -190,19 +190,22 @@ rk_opt_done(struct rk_cli *c, int action)
 
 /*
  * Every option of argv: the tool's own through own(arg, ch, optarg),
- * which returns 1 when it took ch, the others through rk_opt().  No
- * operand may follow.  -1 to go on, else main's exit status.
+ * which returns 1 when it took ch, 0 when ch is not its own, or -1 when
+ * the argument is wrong (cli->err says why); the others through rk_opt().
+ * No operand may follow.  -1 to go on, else main's exit status.
  */
 int
 rk_getopt_all(struct rk_cli *cli, int argc, char *argv[],
     int (*own)(void *, int, const char *), void *arg)
 {
-	int ch, act;
+	int ch, act, taken;
 
-	while ((ch = rk_getopt(cli, argc, argv)) != -1)
-		if (!own(arg, ch, optarg) &&
-		    (act = rk_opt(cli, ch, optarg)) != RK_OPT_NEXT)
+	while ((ch = rk_getopt(cli, argc, argv)) != -1) {
+		if ((taken = own(arg, ch, optarg)) == -1)
+			return rk_opt_done(cli, RK_OPT_USAGE);
+		if (!taken && (act = rk_opt(cli, ch, optarg)) != RK_OPT_NEXT)
 			return rk_opt_done(cli, act);
+	}
 	if (optind != argc)
 		return rk_opt_done(cli, RK_OPT_USAGE);
 	return -1;

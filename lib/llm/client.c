@@ -3,6 +3,7 @@
  * variables of the provider, the transfers and the cache, their defaults,
  * and the cache they name.
  */
+#include <err.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,17 +78,36 @@ rk_cache_open_user(const char *path, double ttl_ms, char *err,
 	return c;
 }
 
+/* variable name, or fallback when name is not set and fallback is given */
+static const char *
+getenv_or(const char *name, const char *fallback)
+{
+	const char *v = rk_getenv(name);
+
+	return v != NULL || fallback == NULL ? v : rk_getenv(fallback);
+}
+
 /*
- * The shared settings: their defaults, then RK_CACHE_DB, RK_PARALLEL,
- * RK_RETRIES, RK_NO_CACHE and the times.  The provider, base URL and
- * model are the tool's to read.  0, or RK_EXIT_USAGE with e set.
+ * The start of a client tool's main: rk_init(argv0), the shared settings'
+ * defaults, then RK_CACHE_DB, RK_PARALLEL, RK_RETRIES, RK_NO_CACHE, the
+ * times, and the provider, base URL and model from the variables named
+ * in env (RK_PROVIDER, RK_BASE_URL, RK_MODEL for rk-llm).  Other names
+ * for the provider and base URL fall back to RK_PROVIDER and RK_BASE_URL;
+ * the model does not, being of another kind.  0, or an exit status with e
+ * set.
  */
 int
-rk_client_init(struct rk_client *c, struct rk_error *e)
+rk_client_init(struct rk_client *c, const char *argv0,
+    const struct rk_client_env *env, struct rk_error *e)
 {
 	memset(c, 0, sizeof(*c));
+	if (rk_init(argv0, e) != 0)
+		return e->code;
 	c->o = rk_llm_defaults;
 	c->ttl_ms = RK_CACHE_TTL_MS;
+	c->provider = getenv_or(env->provider, "RK_PROVIDER");
+	c->base_url = getenv_or(env->base_url, "RK_BASE_URL");
+	c->model = rk_getenv(env->model);
 	c->cache_path = rk_getenv("RK_CACHE_DB");
 	c->parallel = rk_getenv("RK_PARALLEL");
 	c->retries = rk_getenv("RK_RETRIES");
@@ -145,6 +165,14 @@ rk_say(const struct rk_llm_opts *o, int code, const char *fmt, ...)
 	va_end(ap);
 	o->say(code, msg);
 	free(msg);
+}
+
+/* the say callback of a tool that only shows what the run reports */
+void
+rk_say_stderr(int code, const char *msg)
+{
+	(void)code;
+	warnx("%s", msg);
 }
 
 /* -P and --retries, as given, into c->o: 0, or RK_EXIT_USAGE with e set */

@@ -376,11 +376,39 @@ enum { RK_CL_BASE = RK_OPT_OWN, RK_CL_CACHE, RK_CL_TTL, RK_CL_CONNECT,
     RK_CL_IDLE, RK_CL_MOCK, RK_CL_NOCACHE, RK_CL_PROVIDER, RK_CL_RETRIES,
     RK_CL_RETRYTIME, RK_CL_TIMEOUT, RK_CL_OWN };
 
-int	 rk_client_init(struct rk_client *, struct rk_error *);
+/* the rows of their option tables that read the same in both */
+#define RK_CL_OPT_BASE	{ RK_CL_BASE, "base-url", required_argument, "url", \
+			    "the provider's API endpoint" }
+#define RK_CL_OPT_CACHE	{ RK_CL_CACHE, "cache", required_argument, "file", \
+			    "the response cache" }
+#define RK_CL_OPT_TTL	{ RK_CL_TTL, "cache-ttl", required_argument, "time", \
+			    "how long a cached reply serves; default 24h" }
+#define RK_CL_OPT_CONNECT { RK_CL_CONNECT, "connect-timeout", \
+			    required_argument, "time", "to connect; default 10s" }
+#define RK_CL_OPT_IDLE	{ RK_CL_IDLE, "idle-timeout", required_argument, \
+			    "time", "with nothing received; default 60s" }
+#define RK_CL_OPT_NOCACHE { RK_CL_NOCACHE, "no-cache", no_argument, NULL, \
+			    "neither read nor write the cache" }
+#define RK_CL_OPT_RETRIES { RK_CL_RETRIES, "retries", required_argument, \
+			    "n", "retries of a failed request; default 4" }
+#define RK_CL_OPT_RETRYTIME { RK_CL_RETRYTIME, "retry-time", \
+			    required_argument, "time", \
+			    "the most time spent retrying; default 2m" }
+#define RK_CL_OPT_TIMEOUT { RK_CL_TIMEOUT, "timeout", required_argument, \
+			    "time", "for a whole request; default 10m" }
+
+/* the names of a tool's variables for them */
+struct rk_client_env {
+	const char	*provider, *base_url, *model;
+};
+
+int	 rk_client_init(struct rk_client *, const char *argv0,
+	    const struct rk_client_env *, struct rk_error *);
 int	 rk_client_option(struct rk_client *, int ch, const char *arg,
 	    struct rk_error *);
 int	 rk_client_check(struct rk_client *, struct rk_error *);
 struct rk_cache *rk_client_cache(const struct rk_client *);
+void	 rk_say_stderr(int code, const char *msg);
 
 /* run.c, for sched.c */
 void	 rk_llm_succeed(struct rk_llm *, json_t *rec, json_t *steps,
