@@ -261,3 +261,9 @@ second() { cat "$FIXTURES/llm/second.ndjson"; }
 	run jq -c '.steps[0] | [.cached, .model, .usage.in, (.text | length)]' out
 	assert_output '[true,"fake/ok",54,400]'
 }
+
+@test "rk-llm: a bad client option argument is a usage error, said once" {
+	run rk-llm --mock --timeout=abc
+	assert_status 2
+	assert_output "rk-llm: --timeout: not a time such as 30, 2.5s, 500ms or 5m: 'abc'"
+}

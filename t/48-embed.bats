@@ -348,3 +348,19 @@ bad() {
 	check_synopsis rk-embed
 	check_manlint rk-embed
 }
+
+@test "rk-embed: a bad client option argument is a usage error, said once" {
+	run rk-embed --mock --cache-ttl=1x
+	assert_status 2
+	assert_output "rk-embed: --cache-ttl: not a time such as 30, 2.5s, 500ms or 5m: '1x'"
+}
+
+@test "rk-embed: RK_EMBED_PROVIDER wins over RK_PROVIDER, which it falls back to" {
+	run sh -c 'echo hi | RK_PROVIDER=nonesuch RK_EMBED_PROVIDER=mock rk-embed |
+	    jq -c "[.text, (.embedding | length)]"'
+	assert_status 0
+	assert_output '["hi",64]'
+	run sh -c 'echo hi | RK_PROVIDER=nonesuch RK_MODEL=m rk-embed'
+	assert_status 4
+	assert_output "rk-embed: nonesuch: no embedding model: use -m or RK_EMBED_MODEL"
+}
