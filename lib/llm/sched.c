@@ -39,9 +39,9 @@ struct slot {
 
 /*
  * The window: a ring of slots that the reader thread fills and the main
- * thread empties.  Under mu: count, eof, read_status, stop, and the state and record
- * of a slot that is S_EMPTY or becoming S_NEW; the rest of a slot after
- * S_NEW belongs to the main thread alone.
+ * thread empties.  Under mu: count, eof, read_status, stop, and the state
+ * and record of a slot that is S_EMPTY or becoming S_NEW; the rest of a
+ * slot after S_NEW belongs to the main thread alone.
  */
 struct sched {
 	struct rk_llm	*L;
@@ -180,8 +180,9 @@ prepare(struct slot *s, double now)
 			return;
 		}
 	}
-	if (rk_llm_budget_check(L, &s->c, L->ep.model, &s->max_tokens, &s->total_ms)
-	    == -1 || rk_llm_window_check(L, &s->c, L->ep.model, &s->max_tokens) == -1) {
+	if (rk_llm_budget_check(L, &s->c, L->ep.model, &s->max_tokens,
+	    &s->total_ms) == -1 || rk_llm_window_check(L, &s->c, L->ep.model,
+	    &s->max_tokens) == -1) {
 		rk_llm_fail(L, s->rec, &s->c, RK_EXIT_FAILED);
 		rk_call_clear(&s->c);
 		return;
