@@ -63,19 +63,25 @@ rk_db_private(const char *path)
  * without waiting for anyone.  A reader or writer in the way makes it a
  * partial checkpoint; a later commit tries again.
  */
+static void
+truncate_wal(struct rk_db *db, const char *name)
+{
+	sqlite3_busy_timeout(db->h, 0);
+	if (sqlite3_wal_checkpoint_v2(db->h, name, SQLITE_CHECKPOINT_TRUNCATE,
+	    NULL, NULL) == SQLITE_OK)
+		db->wal_frames = 0;
+	sqlite3_busy_timeout(db->h, db->busy_ms);
+}
+
 static int
 wal_hook(void *arg, sqlite3 *h, const char *name, int frames)
 {
 	struct rk_db *db = arg;
 
+	(void)h;
 	db->wal_frames = frames;
-	if (frames < db->wal_limit)
-		return SQLITE_OK;
-	sqlite3_busy_timeout(h, 0);
-	if (sqlite3_wal_checkpoint_v2(h, name, SQLITE_CHECKPOINT_TRUNCATE,
-	    NULL, NULL) == SQLITE_OK)
-		db->wal_frames = 0;
-	sqlite3_busy_timeout(h, db->busy_ms);
+	if (frames >= db->wal_limit)
+		truncate_wal(db, name);
 	return SQLITE_OK;
 }
 
@@ -114,6 +120,7 @@ rk_db_open(struct rk_db *db, const char *path, int flags, int busy_ms,
 	db->path = rk_xstrdup(path);
 	db->busy_ms = busy_ms;
 	db->wal_limit = RK_DB_WAL_FRAMES;
+	db->checkpoint = (flags & RK_DB_CHECKPOINT) != 0;
 	if (flags & RK_DB_READONLY)
 		oflags |= SQLITE_OPEN_READONLY;
 	else
@@ -143,6 +150,13 @@ rk_db_close(struct rk_db *db, struct rk_error *e)
 {
 	int rc = 0;
 
+	/*
+	 * Every process that opens a file whose WAL holds frames reads them
+	 * all to rebuild its index of the WAL: for a file written once and
+	 * read by many processes (a search index), the writer empties it.
+	 */
+	if (db->h != NULL && db->checkpoint && db->wal_frames > 0)
+		truncate_wal(db, "main");
 	if (db->h != NULL && sqlite3_close(db->h) != SQLITE_OK)
 		rc = rk_db_fail(db, e, RK_EXIT_IO, "cannot close");
 	db->h = NULL;

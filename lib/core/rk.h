@@ -303,7 +303,8 @@ typedef struct sqlite3_stmt sqlite3_stmt;
 
 enum {
 	RK_DB_CREATE = 1,	/* create the file, 0600, if it is missing */
-	RK_DB_READONLY = 2	/* and no pragmas */
+	RK_DB_READONLY = 2,	/* and no pragmas */
+	RK_DB_CHECKPOINT = 4	/* a writer empties the WAL when it closes */
 };
 
 /* the WAL hook holds its address: it must not move while it is open */
@@ -313,6 +314,7 @@ struct rk_db {
 	int		 busy_ms;
 	int		 wal_limit;	/* checkpoint past this many frames */
 	int		 wal_frames;	/* in the WAL after the last commit */
+	int		 checkpoint;	/* RK_DB_CHECKPOINT was given */
 };
 
 int	 rk_db_open(struct rk_db *, const char *path, int flags, int busy_ms,

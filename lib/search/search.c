@@ -385,8 +385,8 @@ rk_index_open(const char *path, int create, const struct rk_analyzer *an)
 		rk_error_set(&ix->e, RK_EXIT_IO, "%s: no such index", path);
 		return ix;
 	}
-	if (rk_db_open(&ix->db, path, create ? RK_DB_CREATE : 0, 5000,
-	    &ix->e) != 0)
+	if (rk_db_open(&ix->db, path, RK_DB_CHECKPOINT |
+	    (create ? RK_DB_CREATE : 0), 5000, &ix->e) != 0)
 		return ix;
 	if (rk_fts5_register(ix->db.h, &ix->ntok) == -1 ||
 	    register_topk(ix) == -1) {
