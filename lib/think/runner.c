@@ -373,7 +373,6 @@ next_in_profile(struct state *st)
 	if (st->last != NULL && cursor == st->last_link &&
 	    st->last_link < (long)st->profile->nchain) {
 		const char *pid = st->profile->chain[st->last_link].protocol;
-		const char *last_step = rk_get_string(st->last, "step");
 		struct rk_protocol *p = rk_catalog_protocol(st->run->catalog,
 		    pid, &e);
 		long si;
@@ -382,7 +381,8 @@ next_in_profile(struct state *st)
 			return fail(st, "unknown-protocol", e.code, e.msg);
 		for (si = 0; si < (long)p->nsteps; si++)
 			if (strcmp(p->steps[si].id,
-			    last_step ? last_step : "") == 0)
+			    rk_get_string(st->last, "step") ?
+			    rk_get_string(st->last, "step") : "") == 0)
 				break;
 		if ((si = runnable_step(p, si + 1, st->run->perf)) >= 0) {
 			return make_request(st, p, &p->steps[si],
