@@ -166,7 +166,8 @@ feed(struct feed *f)
 		else if (seen_before(f, item =
 		    rk_batch_item_text(id, buf, sizeof(buf))))
 			reject(rk_get_string(rec, "query"), id, last,
-			    "duplicate-id", "an id that an earlier question has");
+			    "duplicate-id", "an id that an earlier "
+			    "question has");
 		else if (rk_hset_has(&f->done, rk_hash2(item,
 		    rk_get_string(rec, "query"))))
 			f->skipped++;

@@ -174,7 +174,7 @@ run(void)
 	int rc = rk_runs_run(&runs, who.steps, &e);
 
 	if (rc == RK_EXIT_FAILED)
-		rk_exit_status(rc);	/* a stage failed: report what is done */
+		rk_exit_status(rc);	/* a stage failed: report what's done */
 	else if (rc != 0)
 		errx(rc, "%s", e.msg);
 	if (progress)
@@ -224,7 +224,8 @@ rescore(void)
 		else if (opt.score_cmd == NULL)
 			r->correct = rk_bench_correct(opt.score, r->answer, it);
 		else
-			answers[k] = r->answer, golds[k] = it->gold, at[k++] = i;
+			answers[k] = r->answer, golds[k] = it->gold,
+			    at[k++] = i;
 	}
 	rc = k > 0 ? rk_scorer_run(opt.score_cmd, answers, golds, k, verdicts,
 	    &e) : 0;
@@ -268,18 +269,18 @@ options(int argc, char *argv[])
 		case 'n':
 			if (rk_parse_uint(optarg, 100, &opt.vote.samples) ==
 			    -1 || opt.vote.samples < 1)
-				errx(RK_EXIT_USAGE, "-n: not a number of samples "
-				    "from 1 to 100: '%s'", optarg);
+				errx(RK_EXIT_USAGE, "-n: not a number of "
+				    "samples from 1 to 100: '%s'", optarg);
 			break;
 		case 'P':
 			if (rk_parse_uint(optarg, 1024, &opt.jobs) == -1 ||
 			    opt.jobs < 1)
-				errx(RK_EXIT_USAGE, "-P: not a number from 1 to "
-				    "1024: '%s'", optarg);
+				errx(RK_EXIT_USAGE, "-P: not a number from "
+				    "1 to 1024: '%s'", optarg);
 			break;
 		case O_SUBSET:
-			if (rk_parse_uint(optarg, LONG_MAX, &opt.sample) == -1 ||
-			    opt.sample < 1)
+			if (rk_parse_uint(optarg, LONG_MAX, &opt.sample) ==
+			    -1 || opt.sample < 1)
 				errx(RK_EXIT_USAGE, "--subset: not a number of "
 				    "questions: '%s'", optarg);
 			break;
@@ -294,8 +295,8 @@ options(int argc, char *argv[])
 		case O_SCORECMD: opt.score_cmd = optarg; break;
 		case O_SEED:
 			if (rk_parse_uint(optarg, LONG_MAX, &v) == -1)
-				errx(RK_EXIT_USAGE, "--seed: not a number: '%s'",
-				    optarg);
+				errx(RK_EXIT_USAGE,
+				    "--seed: not a number: '%s'", optarg);
 			opt.seed = (unsigned long long)v;
 			break;
 		default:
@@ -306,7 +307,8 @@ options(int argc, char *argv[])
 	if (cli.profile != NULL)
 		opt.profiles = cli.profile;
 	if (opt.scored && opt.score_cmd != NULL)
-		errx(RK_EXIT_USAGE, "--score and --score-cmd exclude each other");
+		errx(RK_EXIT_USAGE,
+		    "--score and --score-cmd exclude each other");
 }
 
 int

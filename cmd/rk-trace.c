@@ -144,8 +144,8 @@ open_store(int how)
 			copy = rk_xstrdup(path);
 			if (rk_mkdirs(dir = dirname(copy)) == -1)
 				err(RK_EXIT_IO, "%s: no place for the trace "
-				    "database (set XDG_DATA_HOME or RK_TRACE_DB, "
-				    "or give -d)", dir);
+				    "database (set XDG_DATA_HOME or "
+				    "RK_TRACE_DB, or give -d)", dir);
 			free(copy);
 		}
 	}

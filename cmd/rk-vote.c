@@ -323,8 +323,8 @@ options(int argc, char *argv[])
 		case 'n':
 			if (rk_parse_uint(optarg, 1000, &vo.samples) == -1 ||
 			    vo.samples < 1)
-				errx(RK_EXIT_USAGE, "-n: not a number from 1 to "
-				    "1000: '%s'", optarg);
+				errx(RK_EXIT_USAGE, "-n: not a number from "
+				    "1 to 1000: '%s'", optarg);
 			n_given = 1;
 			break;
 		case O_MORE:
@@ -343,8 +343,8 @@ options(int argc, char *argv[])
 		case O_SPREAD:
 			if (rk_parse_double(optarg, &vo.spread) == -1 ||
 			    vo.spread < 0 || vo.spread > 2)
-				errx(RK_EXIT_USAGE, "--spread: not a number from "
-				    "0 to 2: '%s'", optarg);
+				errx(RK_EXIT_USAGE, "--spread: not a number "
+				    "from 0 to 2: '%s'", optarg);
 			break;
 		default:
 			if ((act = rk_opt(&cli, ch, optarg)) != RK_OPT_NEXT)

@@ -105,8 +105,10 @@ vocab_search(struct vocab *v, const char *query)
 			if (d != last) {
 				if (nd == cap) {
 					cap = cap ? cap * 2 : 1024;
-					docs = rk_xrealloc(docs, cap * sizeof(*docs));
-					tfs = rk_xrealloc(tfs, cap * sizeof(*tfs));
+					docs = rk_xrealloc(docs,
+					    cap * sizeof(*docs));
+					tfs = rk_xrealloc(tfs,
+					    cap * sizeof(*tfs));
 				}
 				docs[nd] = d;
 				tfs[nd++] = 0;

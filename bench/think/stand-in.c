@@ -4,9 +4,9 @@
  * rk script, it makes `rk think` run the same shell, the same processes and
  * the same pipes, each stage copying its input to its output as cat does.
  *
- * As rk-parse it prints $STAND_IN_STEPS (what `rk-parse --steps` answers); given
- * "--" and a question (the first rk-prompt) it writes the question as a
- * line instead of reading; otherwise it copies standard input.
+ * As rk-parse it prints $STAND_IN_STEPS (what `rk-parse --steps` answers);
+ * given "--" and a question (the first rk-prompt) it writes the question as
+ * a line instead of reading; otherwise it copies standard input.
  */
 #include <err.h>
 #include <stdio.h>

@@ -54,7 +54,8 @@ main(int argc, char *argv[])
 	if (getrusage(RUSAGE_CHILDREN, &ru) == -1)
 		err(1, "getrusage");
 	printf("%lld %lld\n", (long long)(t1.tv_sec - t0.tv_sec) * 1000000 +
-	    (t1.tv_nsec - t0.tv_nsec) / 1000, us(&ru.ru_utime) + us(&ru.ru_stime));
+	    (t1.tv_nsec - t0.tv_nsec) / 1000,
+	    us(&ru.ru_utime) + us(&ru.ru_stime));
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		errx(1, "%s: failed", argv[1]);
 	return 0;

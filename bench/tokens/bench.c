@@ -57,9 +57,9 @@ main(int argc, char *argv[])
 				count_ms = t2 - t1;
 			rk_bpe_close(b);
 		}
-		printf("# %s: open %.3f ms, then a count of a %zu-byte question "
-		    "%.3f ms (best of 10)\n", argv[1], open_ms, sizeof(q) - 1,
-		    count_ms);
+		printf("# %s: open %.3f ms, then a count of a %zu-byte "
+		    "question %.3f ms (best of 10)\n", argv[1], open_ms,
+		    sizeof(q) - 1, count_ms);
 		if ((bpe = rk_bpe_get(argv[1])) == NULL)
 			errx(5, "%s", rk_bpe_error());
 	}

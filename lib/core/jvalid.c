@@ -37,7 +37,7 @@
 #endif
 
 struct key {
-	size_t		 off, len;	/* in the text, or in the decoded keys */
+	size_t		 off, len;	/* in the text or the decoded keys */
 	int		 decoded;
 	size_t		 depth;		/* of its object */
 	uint64_t	 fp;		/* its fingerprint, unseeded */
@@ -916,8 +916,10 @@ build_container(struct build *b, int depth)
 			if (b->i >= b->len || b->s[b->i] != '"' ||
 			    (klen = build_string(b, &k)) == (size_t)-1)
 				goto fail;
-			if (k == b->dec)	/* the value may decode strings */
-				k = kcopy = memcpy(rk_xmalloc(klen + 1), k, klen);
+			/* the value may decode its strings into b->dec */
+			if (k == b->dec)
+				k = kcopy = memcpy(rk_xmalloc(klen + 1), k,
+				    klen);
 			build_ws(b);
 			if (b->i >= b->len || b->s[b->i++] != ':')
 				goto fail;

@@ -20,10 +20,10 @@
  */
 enum {
 	RK_EXIT_OK = 0,		/* all records done, none carries an error */
-	RK_EXIT_FAILED = 1,	/* some record carries an error (stored/passed) */
+	RK_EXIT_FAILED = 1,	/* a record carries an error (stored/passed) */
 	RK_EXIT_USAGE = 2,	/* bad command line */
 	RK_EXIT_INPUT = 3,	/* malformed input: JSON, UTF-8, over a limit */
-	RK_EXIT_CONFIG = 4,	/* bad protocol/profile/provider configuration */
+	RK_EXIT_CONFIG = 4,	/* bad protocol/profile/provider config */
 	RK_EXIT_IO = 5,		/* cannot read, write or store */
 	RK_EXIT_PROVIDER = 6,	/* the model provider failed a request */
 	RK_EXIT_INTERNAL = 7	/* out of memory or a bug */
@@ -45,7 +45,7 @@ enum {
  */
 struct rk_error {
 	int	code;		/* RK_EXIT_*, 0 for none */
-	char	msg[512];	/* "subject: what is wrong", no trailing newline */
+	char	msg[512];	/* "subject: what is wrong", no final newline */
 };
 
 int	 rk_error_set(struct rk_error *, int code, const char *fmt, ...)
@@ -98,7 +98,7 @@ enum {
 	RK_OPT_PERF = 256,	/* --performance-mode */
 	RK_OPT_TAG,		/* --tag: the TREC run tag */
 	RK_OPT_BYDOC,		/* --by-doc: one hit a document */
-	RK_OPT_BYTES,		/* --context-bytes: the most hit text a record */
+	RK_OPT_BYTES,		/* --context-bytes: most hit text a record */
 	RK_OPT_OWN = 300	/* a tool's own long options from here */
 };
 
@@ -229,7 +229,7 @@ json_t	*rk_record_parse(const char *, size_t, int *verbatim, char *msg,
 int	 rk_write(FILE *, json_t *rec);
 int	 rk_write_member(FILE *, json_t *rec, const char *key,
 	    const char *raw, size_t len);
-void	 rk_note_written(int status);	/* for records not written by rk_write */
+void	 rk_note_written(int status);	/* a record not written by rk_write */
 int	 rk_written_status(void);
 int	 rk_write_line(FILE *, const char *, size_t);	/* + \n, one write */
 void	 rk_set_error(json_t *rec, const char *stage, const char *code,

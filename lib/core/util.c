@@ -195,8 +195,10 @@ rk_round(double v, int digits)
 {
 	static const double scale[] = { 1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7,
 	    1e8, 1e9 };
-	const double whole = 4503599627370496.0;	/* 2^52: doubles past it */
-	double m = scale[digits < 0 ? 0 : digits > 9 ? 9 : digits], x = v * m, t;
+	/* 2^52: doubles past it are whole */
+	const double whole = 4503599627370496.0;
+	double m = scale[digits < 0 ? 0 : digits > 9 ? 9 : digits];
+	double x = v * m, t;
 
 	if (!(x > -whole && x < whole))
 		return x / m;	/* whole already, or NaN */

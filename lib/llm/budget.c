@@ -84,7 +84,8 @@ rk_budget_spent(const struct rk_budget *b, const json_t *rec,
 		u = json_object_get(s, "usage");
 		switch (b->kind) {
 		case RK_BUDGET_MS:
-			sum += rk_get_number(json_object_get(s, "ms"), "llm", 0);
+			sum += rk_get_number(json_object_get(s, "ms"), "llm",
+			    0);
 			break;
 		case RK_BUDGET_TOKENS:
 			sum += rk_get_number(u, "in", 0) +

@@ -136,7 +136,8 @@ rk_embed_setup(struct rk_embedder *E, const char *provider,
 	else if (strcmp(api, "ollama") == 0)
 		E->api = RK_EMBED_OLLAMA;
 	else {
-		snprintf(err, errsize, "--api: not openai or ollama: '%s'", api);
+		snprintf(err, errsize, "--api: not openai or ollama: '%s'",
+		    api);
 		return -1;
 	}
 	if (model == NULL) {
@@ -242,7 +243,8 @@ take_vector(const json_t *a, size_t want, size_t k, float **v, char *msg,
 	size_t i;
 
 	if (!json_is_array(a)) {
-		snprintf(msg, size, "the reply's vector %zu is not an array", k);
+		snprintf(msg, size, "the reply's vector %zu is not an array",
+		    k);
 		return -1;
 	}
 	if (json_array_size(a) == 0) {
@@ -380,8 +382,8 @@ complete(struct run *R, struct batch *b, struct rk_xfer *x, double now)
 	} else if ((d = rk_attempt_retry(&b->c, &E->o, b->attempt,
 	    now - b->t_first, x)) >= 0) {
 		rk_say(&E->o, 0, "embeddings of %zu text%s: %s; attempt %d "
-		    "of %ld, next in %.2f s", b->n, b->n == 1 ? "" : "s", b->c.errmsg,
-		    b->attempt, E->o.retries + 1, d / 1000);
+		    "of %ld, next in %.2f s", b->n, b->n == 1 ? "" : "s",
+		    b->c.errmsg, b->attempt, E->o.retries + 1, d / 1000);
 		b->t_ready = now + d;
 	} else
 		batch_fail(R, b, RK_EXIT_PROVIDER);

@@ -28,8 +28,8 @@ struct rk_curl {
 	CURLMcode	(*multi_add_handle)(CURLM *, CURL *);
 	CURLMcode	(*multi_remove_handle)(CURLM *, CURL *);
 	CURLMcode	(*multi_perform)(CURLM *, int *);
-	CURLMcode	(*multi_poll)(CURLM *, struct curl_waitfd *, unsigned int,
-			    int, int *);
+	CURLMcode	(*multi_poll)(CURLM *, struct curl_waitfd *,
+			    unsigned int, int, int *);
 	CURLMsg		*(*multi_info_read)(CURLM *, int *);
 	CURLMcode	(*multi_cleanup)(CURLM *);
 	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
@@ -56,7 +56,7 @@ struct rk_sse {
 	struct rk_sbuf	 event;		/* "event:" of the event being read */
 	struct rk_sbuf	 data;		/* its "data:" lines joined by \n */
 	int		 cr;		/* the last byte was \r */
-	int		 any;		/* a field was seen since the last event */
+	int		 any;		/* a field seen since the last event */
 	size_t		 max;		/* bound on one event */
 	/* one event; non-zero stops the stream */
 	int		(*cb)(void *, const char *event, const char *data);
@@ -147,7 +147,7 @@ struct rk_call {
 	char		*text;		/* the reply, malloc'd */
 	char		*model;		/* the model that answered */
 	long		 in, out;	/* tokens */
-	int		 estimated;	/* usage counted by us, not the server */
+	int		 estimated;	/* usage we counted, not the server's */
 	int		 cached;
 	int		 truncated;
 	char		*errcode;	/* set on failure, with errmsg */
@@ -384,7 +384,8 @@ enum { RK_CL_BASE = RK_OPT_OWN, RK_CL_CACHE, RK_CL_TTL, RK_CL_CONNECT,
 #define RK_CL_OPT_TTL	{ RK_CL_TTL, "cache-ttl", required_argument, "time", \
 			    "how long a cached reply serves; default 24h" }
 #define RK_CL_OPT_CONNECT { RK_CL_CONNECT, "connect-timeout", \
-			    required_argument, "time", "to connect; default 10s" }
+			    required_argument, "time", \
+			    "to connect; default 10s" }
 #define RK_CL_OPT_IDLE	{ RK_CL_IDLE, "idle-timeout", required_argument, \
 			    "time", "with nothing received; default 60s" }
 #define RK_CL_OPT_NOCACHE { RK_CL_NOCACHE, "no-cache", no_argument, NULL, \
@@ -432,7 +433,7 @@ struct rk_embedder {
 	/* set by the caller */
 	struct rk_llm_opts o;		/* -P, retries, timeouts */
 	long		 batch;		/* texts a request, >= 1 */
-	long		 dimensions;	/* asked for (OpenAI), checked; 0: any */
+	long		 dimensions;	/* asked of OpenAI, checked; 0: any */
 	struct rk_cache	*cache;		/* NULL: none */
 	/* set by rk_embed_setup */
 	enum rk_embed_api api;
@@ -444,7 +445,7 @@ struct rk_embedder {
 
 struct rk_embedding {
 	const char	*text;		/* in, borrowed */
-	float		*v;		/* E->dim floats, malloc'd; NULL: failed */
+	float		*v;		/* E->dim floats, malloc'd, or NULL */
 	int		 cached;	/* v came from the cache */
 	int		 status;	/* a failure's RK_EXIT_*, else 0 */
 	char		*code, *msg;	/* and its error */

@@ -34,8 +34,9 @@ add_line(struct rk_replies *r, const char *line, size_t lineno,
 	rs = json_object_get(o, "replies");
 	if (q == NULL || !json_is_array(rs) || json_array_size(rs) == 0) {
 		json_decref(o);
-		return rk_error_set(e, RK_EXIT_INPUT, "%s:%zu: not {\"question\": "
-		    "text, \"replies\": [text, ...]}", path, lineno);
+		return rk_error_set(e, RK_EXIT_INPUT,
+		    "%s:%zu: not {\"question\": text, \"replies\": "
+		    "[text, ...]}", path, lineno);
 	}
 	json_array_foreach(rs, i, t)
 		if (!json_is_string(t)) {

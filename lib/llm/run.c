@@ -37,7 +37,8 @@ make_step(struct rk_llm *L, const json_t *req, struct rk_call *c,
 	step = json_pack("{s:O?, s:s, s:O?, s:o, s:o, s:s, s:s, "
 	    "s:{s:I, s:I, s:b}, s:b}",
 	    "protocol", json_object_get(req, "protocol"),
-	    "step", rk_get_string(req, "step") ? rk_get_string(req, "step") : "",
+	    "step", rk_get_string(req, "step") ?
+	    rk_get_string(req, "step") : "",
 	    "link", json_object_get(req, "link"),
 	    "output", rk_reply_parse(c->text, k),
 	    "confidence", conf,

@@ -152,7 +152,8 @@ prepare(struct slot *s, double now)
 	s->max_tokens = (long)json_integer_value(json_object_get(req,
 	    "max_tokens"));
 	s->total_ms = L->o.total_ms;
-	if ((b = L->ep.dialect->body(req, L->ep.model, s->max_tokens, 0)) == NULL) {
+	if ((b = L->ep.dialect->body(req, L->ep.model, s->max_tokens,
+	    0)) == NULL) {
 		rk_call_fail(&s->c, "bad-request", "the request has no "
 		    "messages (a non-empty array of {role, content})");
 		rk_llm_fail(L, s->rec, &s->c, RK_EXIT_INPUT);

@@ -61,7 +61,8 @@ cmp_fused(const void *pa, const void *pb)
 		return a->lists > b->lists ? -1 : 1;
 	if ((c = strcmp(a->hit->doc, b->hit->doc)) != 0)
 		return c;
-	return (a->hit->chunk > b->hit->chunk) - (a->hit->chunk < b->hit->chunk);
+	return (a->hit->chunk > b->hit->chunk) -
+	    (a->hit->chunk < b->hit->chunk);
 }
 
 static void
@@ -122,7 +123,8 @@ rk_fuse(const struct rk_fuse_opts *o, const struct rk_fuse_list *lists,
 			struct rk_fused *x;
 			double v;
 
-			while (tab[s].id != 0 && !same(tab[s].hit, h, o->by_doc))
+			while (tab[s].id != 0 &&
+			    !same(tab[s].hit, h, o->by_doc))
 				s = (s + 1) & (cap - 1);
 			if (tab[s].id == 0) {
 				tab[s].hit = h;
@@ -146,8 +148,8 @@ rk_fuse(const struct rk_fuse_opts *o, const struct rk_fuse_list *lists,
 				v = (1 - o->rho) * pow(o->rho, rank - 1);
 				break;
 			default:
-				v = o->norm == RK_NORM_MINMAX && scale == 0 ? 1 :
-				    (h->score - shift) * scale;
+				v = o->norm == RK_NORM_MINMAX && scale == 0 ?
+				    1 : (h->score - shift) * scale;
 			}
 			x->score += l->weight * v;
 		}

@@ -114,7 +114,8 @@ rk_snippet(const struct rk_analyzer *an, const char *query, const char *text,
     size_t width, const char *on, const char *off)
 {
 	struct terms t = { .n = 0 };
-	struct spans s = { .t = &t, .lo = 0, .hi = SIZE_MAX, .first = SIZE_MAX };
+	struct spans s = { .t = &t, .lo = 0, .hi = SIZE_MAX,
+	    .first = SIZE_MAX };
 	size_t len = strlen(text), k = 0, lo, hi;
 	char *out, *p;
 

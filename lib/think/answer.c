@@ -179,7 +179,8 @@ unwrap(struct span v)
 		for (i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
 			a = strlen(pairs[i][0]);
 			b = strlen(pairs[i][1]);
-			if (v.len >= a + b && strncmp(v.p, pairs[i][0], a) == 0 &&
+			if (v.len >= a + b &&
+			    strncmp(v.p, pairs[i][0], a) == 0 &&
 			    strncmp(v.p + v.len - b, pairs[i][1], b) == 0) {
 				v.p += a;
 				v.len -= a + b;

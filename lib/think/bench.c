@@ -67,8 +67,8 @@ add_item(struct rk_bench_set *set, const char *line, size_t lineno,
 
 	if (!json_is_object(o)) {
 		json_decref(o);
-		return rk_error_set(e, RK_EXIT_INPUT, "%s:%zu: not a JSON object",
-		    path, lineno);
+		return rk_error_set(e, RK_EXIT_INPUT,
+		    "%s:%zu: not a JSON object", path, lineno);
 	}
 	q = rk_get_string(o, "question");
 	gold = gold_of(json_object_get(o, "answer"));
@@ -335,7 +335,8 @@ rk_scorer_run(const char *cmd, const char *const *answers,
 		dup2(in[0], STDIN_FILENO);
 		dup2(fileno(out), STDOUT_FILENO);
 		close(in[0]), close(in[1]);
-		signal(SIGPIPE, SIG_DFL);	/* ignored here, not in the scorer */
+		/* ignored here, not in the scorer */
+		signal(SIGPIPE, SIG_DFL);
 		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
 		_exit(127);
 	}

@@ -218,7 +218,8 @@ get_template(struct ctx *x, const struct ynode *map, const char *key,
 static enum out_kind
 default_output(const char *action)
 {
-	if (strcmp(action, "generate") == 0 || strcmp(action, "critique") == 0 ||
+	if (strcmp(action, "generate") == 0 ||
+	    strcmp(action, "critique") == 0 ||
 	    strcmp(action, "cross_reference") == 0)
 		return OUT_LIST;
 	if (strcmp(action, "validate") == 0 || strcmp(action, "decide") == 0)
@@ -521,8 +522,8 @@ rk_cond_parse(const char *text, struct rk_cond *c)
 	c->text = rk_xstrdup(text);
 	if (strcmp(text, "always") == 0)
 		return 0;
-	if (sscanf(text, " %15[a-z] %2[<>=!] %31s %n", subj, op, val, &n) != 3 ||
-	    text[n] != '\0')
+	if (sscanf(text, " %15[a-z] %2[<>=!] %31s %n", subj, op, val,
+	    &n) != 3 || text[n] != '\0')
 		return -1;
 	strlcpy(c->op, op, sizeof(c->op));
 	if (strcmp(subj, "confidence") == 0) {

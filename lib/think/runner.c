@@ -111,9 +111,10 @@ findings(json_t *steps, long link)
 			continue;
 		text = rk_output_text(json_object_get(s, "output"));
 		rk_asprintf(&t, "%s[%s.%s]\n%s\n", out,
-		    rk_get_string(s, "protocol") ? rk_get_string(s, "protocol") :
-		    "?", rk_get_string(s, "step") ? rk_get_string(s, "step") :
-		    "?", text);
+		    rk_get_string(s, "protocol") ?
+		    rk_get_string(s, "protocol") : "?",
+		    rk_get_string(s, "step") ? rk_get_string(s, "step") : "?",
+		    text);
 		free(text);
 		free(out);
 		out = t;
@@ -262,15 +263,18 @@ make_request(struct state *st, const struct rk_protocol *p,
 	if (json_array_size(json_object_get(st->rec, "context")) > 0)
 		json_object_set_new(req, "context_used", json_integer(used));
 	if (s->output == OUT_LIST) {
-		json_object_set_new(req, "min_items", json_integer(s->min_items));
-		json_object_set_new(req, "max_items", json_integer(s->max_items));
+		json_object_set_new(req, "min_items",
+		    json_integer(s->min_items));
+		json_object_set_new(req, "max_items",
+		    json_integer(s->max_items));
 	}
 	if (json_is_object(json_object_get(st->rec, "sample")))
 		json_object_set(req, "sample", json_object_get(json_object_get(
 		    st->rec, "sample"), "index"));
 	set_position(st, req);
 	json_object_set_new(req, "ms", json_pack("{s:f, s:f}", "load",
-	    rk_round(st->run->load_ms, 3), "render", rk_round(rk_now_ms() - t0, 3)));
+	    rk_round(st->run->load_ms, 3), "render",
+	    rk_round(rk_now_ms() - t0, 3)));
 	json_object_set_new(st->rec, "request", req);
 	free(sys);
 	free(user);
@@ -376,8 +380,9 @@ next_in_profile(struct state *st)
 		if (p == NULL)
 			return fail(st, "unknown-protocol", e.code, e.msg);
 		for (si = 0; si < (long)p->nsteps; si++)
-			if (strcmp(p->steps[si].id, rk_get_string(st->last,
-			    "step") ? rk_get_string(st->last, "step") : "") == 0)
+			if (strcmp(p->steps[si].id,
+			    rk_get_string(st->last, "step") ?
+			    rk_get_string(st->last, "step") : "") == 0)
 				break;
 		if ((si = runnable_step(p, si + 1, st->run->perf)) >= 0) {
 			return make_request(st, p, &p->steps[si],
@@ -396,7 +401,8 @@ next_in_profile(struct state *st)
 		if (!rk_cond_eval(&l->when, conf, verdict)) {
 			if (!json_is_array(skipped)) {
 				skipped = json_array();
-				json_object_set_new(st->rec, "skipped", skipped);
+				json_object_set_new(st->rec, "skipped",
+				    skipped);
 			}
 			json_array_append_new(skipped, json_pack("{s:s, s:I, "
 			    "s:s}", "protocol", l->protocol, "link",

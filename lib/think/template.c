@@ -129,8 +129,8 @@ parse_seq(struct cursor *c, struct tnode **out, int depth)
 		char *name;
 
 		if (len > 0) {
-			*tail = new_tnode(T_TEXT, rk_xstrndup(c->p, len), c->line,
-			    c->col);
+			*tail = new_tnode(T_TEXT, rk_xstrndup(c->p, len),
+			    c->line, c->col);
 			tail = &(*tail)->next;
 			advance(c, len);
 			continue;

@@ -159,7 +159,8 @@ struct rk_runner {
 	const char		*profile;	/* run this profile, */
 	const char		*protocol;	/* or this protocol, */
 					/* or what the record names */
-	int			 perf;		/* compact prompts, no optional */
+	int			 perf;		/* compact prompts, */
+					/* no optional steps */
 	double			 load_ms;	/* recorded in requests */
 	long			 context_tokens; /* budget for passages */
 	const char		*bpe_name;	/* the encoding counting them */

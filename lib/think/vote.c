@@ -228,8 +228,8 @@ sample_runs(const json_t *samples, json_t **usage)
 		const json_t *sm = json_object_get(rec, "sample");
 
 		json_array_foreach(json_object_get(rec, "steps"), j, s) {
-			in += json_integer_value(json_object_get(json_object_get(
-			    s, "usage"), "in"));
+			in += json_integer_value(json_object_get(
+			    json_object_get(s, "usage"), "in"));
 			out += json_integer_value(json_object_get(
 			    json_object_get(s, "usage"), "out"));
 		}
@@ -304,8 +304,8 @@ rk_vote(const json_t *samples, const struct rk_vote_opts *o)
 		json_object_set(v, "answer", json_object_get(b->best,
 		    "answer"));
 		if (json_object_get(b->best, "conclusion") != NULL)
-			json_object_set(v, "conclusion", json_object_get(b->best,
-			    "conclusion"));
+			json_object_set(v, "conclusion",
+			    json_object_get(b->best, "conclusion"));
 	}
 	json_object_set_new(v, "vote", json_pack("{s:s?, s:f, s:I, s:I, s:b, "
 	    "s:s, s:f, s:o, s:o}", "answer", b ? b->canon : NULL,

@@ -932,7 +932,8 @@ rk_bpe_open(const char *name)
 	close(fd);
 	fd = -1;
 	h = b->map;
-	want = sizeof(*h) + 4 * NSHORT + sizeof(struct slot) * (size_t)h->nslots +
+	want = sizeof(*h) + 4 * NSHORT +
+	    sizeof(struct slot) * (size_t)h->nslots +
 	    4 * ((size_t)h->nranks + 1) + h->nbytes;
 	if (memcmp(h->magic, MAGIC, 8) != 0 || h->order != 0x01020304 ||
 	    h->nslots == 0 || (h->nslots & (h->nslots - 1)) != 0 ||
@@ -1124,7 +1125,8 @@ rk_bpe_compile(const char *in, const char *out)
 			}
 		}
 		if (n <= 2)
-			short_rank[n == 2 ? t[0] << 8 | t[1] : 65536 + t[0]] = r;
+			short_rank[n == 2 ? t[0] << 8 | t[1] :
+			    65536 + t[0]] = r;
 		slot[i].key = k8;
 		slot[i].rank = r + 1;
 		slot[i].lentag = lt;
