@@ -110,6 +110,7 @@ struct Engine {
 	std::vector<int64_t> ids;		/* first round, NQ * K */
 	virtual void add(const float *v, size_t n, size_t first) = 0;
 	virtual void search(const float *q, int64_t *out) = 0;
+	virtual void finish() {}
 	virtual ~Engine() {}
 };
 
@@ -138,6 +139,31 @@ struct Ours : Engine {
 		struct rk_error e;
 		size_t n;
 		rk_vec_search(store, q, K, rerank, h, &n, &e);
+		for (size_t i = 0; i < n; i++)
+			out[i] = h[i].rowid;
+	}
+};
+
+/* ours, the graph of lib/search/hnsw.c over the store; one graph shared */
+static struct rk_hnsw *graph;
+
+struct Ann : Ours {
+	size_t ef;
+	bool builder;
+	Ann(const std::string &n, size_t e, bool o, bool b)
+	    : Ours(n, 0, o), ef(e), builder(b) {}
+	void finish() override {
+		if (builder)
+			graph = rk_hnsw_build(store, RK_HNSW_M, RK_HNSW_EFC,
+			    NULL, NULL);
+		bytes += (double)rk_hnsw_blob_size(graph) /
+		    rk_vec_count(store);
+	}
+	void search(const float *q, int64_t *out) override {
+		struct rk_hit h[K];
+		struct rk_error e;
+		size_t n;
+		rk_hnsw_search(graph, store, q, K, ef, h, &n, &e);
 		for (size_t i = 0; i < n; i++)
 			out[i] = h[i].rowid;
 	}
@@ -248,7 +274,7 @@ engines(const char *list, size_t n)
 {
 	std::vector<std::unique_ptr<Engine>> v;
 	std::string s(list);
-	bool have_store = false, have_hnsw = false;
+	bool have_store = false, have_hnsw = false, have_graph = false;
 	size_t at = 0;
 
 	while (at <= s.size()) {
@@ -256,7 +282,11 @@ engines(const char *list, size_t n)
 		std::string e = s.substr(at, end == std::string::npos ?
 		    std::string::npos : end - at);
 		at = end == std::string::npos ? s.size() + 1 : end + 1;
-		if (e == "exact" || e[0] == 'q') {
+		if (e.compare(0, 3, "ann") == 0) {
+			v.emplace_back(new Ann(e, strtoul(e.c_str() + 3, NULL,
+			    10), !have_store, !have_graph));
+			have_store = have_graph = true;
+		} else if (e == "exact" || e[0] == 'q') {
 			v.emplace_back(new Ours(e, e == "exact" ? 0 :
 			    strtoul(e.c_str() + 1, NULL, 10), !have_store));
 			have_store = true;
@@ -337,6 +367,11 @@ main(int argc, char *argv[])
 			e->build_ms += now_ms() - t0;
 		}
 	}
+	for (auto &e : es) {
+		double t0 = now_ms();
+		e->finish();
+		e->build_ms += now_ms() - t0;
+	}
 	for (size_t i = 0; i < NQ; i++)
 		gen.fill(rq, &qs[i * DIM]);
 	for (auto &e : es)
@@ -386,6 +421,7 @@ main(int argc, char *argv[])
 	}
 	printf("# kernel %s, %d rounds of %d queries, k %d, dim %d, "
 	    "single-threaded\n", rk_vec_simd_name(), rounds, NQ, K, DIM);
+	rk_hnsw_free(graph);
 	rk_vec_free(store);
 	return 0;
 }

@@ -282,6 +282,37 @@ struct rk_vec *rk_vec_load(const void *blob, size_t len, struct rk_error *);
 struct rk_vec *rk_vec_view(const void *blob, size_t len, struct rk_error *);
 int	 rk_vec_simd(const char *name);	/* "avx2", "sse2", "c"; NULL: best */
 const char *rk_vec_simd_name(void);
+int	 rk_vec_query(const struct rk_vec *, const float *query, float *unit,
+	    int8_t *q8, float *scale, struct rk_error *);
+float	 rk_vec_qsim(const struct rk_vec *, size_t pos, const int8_t *q8,
+	    float scale);
+size_t	 rk_vec_rerank(const struct rk_vec *, const float *unit,
+	    const uint32_t *pos, size_t npos, size_t k, struct rk_hit *out);
+
+/*
+ * hnsw.c: a graph over a store's vectors (HNSW) for approximate top-k
+ * search: walked on the int8 copies, the ef best re-ranked in float32.
+ */
+
+struct rk_hnsw;
+
+#define RK_HNSW_M	16	/* links per node (twice that on layer 0) */
+#define RK_HNSW_EFC	100	/* candidates while building */
+#define RK_HNSW_EF	64	/* candidates while searching */
+#define RK_HNSW_MIN	50000	/* vectors from which embed builds one */
+
+typedef void rk_hnsw_progress_fn(void *arg, size_t done, size_t total);
+
+struct rk_hnsw *rk_hnsw_build(const struct rk_vec *, size_t m, size_t efc,
+	    rk_hnsw_progress_fn *, void *arg);
+void	 rk_hnsw_free(struct rk_hnsw *);
+size_t	 rk_hnsw_blob_size(const struct rk_hnsw *);
+void	 rk_hnsw_blob(const struct rk_hnsw *, void *out);
+struct rk_hnsw *rk_hnsw_load(const void *blob, size_t len,
+	    const struct rk_vec *, struct rk_error *);
+int	 rk_hnsw_search(struct rk_hnsw *, const struct rk_vec *,
+	    const float *query, size_t k, size_t ef, struct rk_hit *out,
+	    size_t *nout, struct rk_error *);
 
 /* embedder.c: vectors from rk-embed(1) run as a child filter */
 

@@ -466,7 +466,7 @@ rk_vec_reserve(struct rk_vec *s, size_t n, struct rk_error *e)
 		    "vector: a view cannot grow");
 	if (n <= s->cap)
 		return 0;
-	if (n > SIZE_MAX / sizeof(float) / s->dim)
+	if (n > UINT32_MAX || n > SIZE_MAX / sizeof(float) / s->dim)
 		return rk_error_set(e, RK_EXIT_INPUT,
 		    "vector: %zu vectors are too many", n);
 	s->id = rk_xrealloc(s->id, n * sizeof(*s->id));
@@ -562,17 +562,55 @@ scan_q8(const struct rk_vec *s, const int8_t *q, struct topk *t)
 		    dot(q, s->q + i * s->dim, s->dim));
 }
 
-static void
-rerank(const struct rk_vec *s, const float *q, const struct topk *cand,
-    struct topk *t)
+/* the best hits, ranked best first, their positions made ids */
+static size_t
+topk_done(const struct rk_vec *s, struct topk *t)
+{
+	qsort(t->h, t->n, sizeof(*t->h), cmp_hit);
+	for (size_t i = 0; i < t->n; i++)
+		t->h[i].rowid = s->id[t->h[i].rowid];
+	return t->n;
+}
+
+/*
+ * The best k of the vectors at positions pos[0..npos-1] by their exact
+ * float32 cosine to the unit vector q, in out, best first.
+ */
+size_t
+rk_vec_rerank(const struct rk_vec *s, const float *q, const uint32_t *pos,
+    size_t npos, size_t k, struct rk_hit *out)
 {
 	fdot_fn *dot = kernels_get()->fdot;
+	struct topk t = { out, 0, k };
 
-	for (size_t i = 0; i < cand->n; i++) {
-		size_t pos = (size_t)cand->h[i].rowid;
+	for (size_t i = 0; i < npos && k > 0; i++)
+		topk_push(&t, pos[i], dot(q, s->f + (size_t)pos[i] * s->dim,
+		    s->dim));
+	return topk_done(s, &t);
+}
 
-		topk_push(t, (int64_t)pos, dot(q, s->f + pos * s->dim, s->dim));
-	}
+/*
+ * A query made ready for either scan: its unit vector (dim floats) and
+ * int8 copy (dim bytes) with its scale.
+ */
+int
+rk_vec_query(const struct rk_vec *s, const float *query, float *unitq,
+    int8_t *q8, float *scale, struct rk_error *e)
+{
+	int rc;
+
+	if ((rc = unit(query, s->dim, unitq, e)) != 0)
+		return rc;
+	*scale = quantise(unitq, s->dim, q8);
+	return 0;
+}
+
+/* the approximate cosine of the vector at pos to an int8 vector */
+float
+rk_vec_qsim(const struct rk_vec *s, size_t pos, const int8_t *q8, float scale)
+{
+	return scale * s->scale[pos] * (float)kernels_get()->qdot(q8,
+	    s->q + pos * s->dim, s->dim);
 }
 
 int
@@ -580,7 +618,8 @@ rk_vec_search(const struct rk_vec *s, const float *query, size_t k,
     size_t nrerank, struct rk_hit *out, size_t *nout, struct rk_error *e)
 {
 	struct topk t = { out, 0, k }, cand = { NULL, 0, nrerank };
-	float *q;
+	uint32_t *pos;
+	float *q, qscale;
 	int8_t *q8;
 	int rc;
 
@@ -588,28 +627,29 @@ rk_vec_search(const struct rk_vec *s, const float *query, size_t k,
 	if (k == 0)
 		return 0;
 	q = rk_xmalloc(s->dim * sizeof(*q));
-	if ((rc = unit(query, s->dim, q, e)) != 0) {
+	q8 = rk_xmalloc(s->dim);
+	if ((rc = rk_vec_query(s, query, q, q8, &qscale, e)) != 0) {
 		free(q);
+		free(q8);
 		return rc;
 	}
 	if (nrerank == 0 || nrerank >= s->n) {
 		scan_f32(s, q, &t);
+		*nout = topk_done(s, &t);
 	} else {
 		if (cand.k < k)
 			cand.k = k;
 		cand.h = rk_xmalloc(cand.k * sizeof(*cand.h));
-		q8 = rk_xmalloc(s->dim);
-		quantise(q, s->dim, q8);
 		scan_q8(s, q8, &cand);
-		rerank(s, q, &cand, &t);
-		free(q8);
+		pos = rk_xmalloc(cand.n * sizeof(*pos));
+		for (size_t i = 0; i < cand.n; i++)
+			pos[i] = (uint32_t)cand.h[i].rowid;
+		*nout = rk_vec_rerank(s, q, pos, cand.n, k, out);
+		free(pos);
 		free(cand.h);
 	}
+	free(q8);
 	free(q);
-	qsort(out, t.n, sizeof(*out), cmp_hit);
-	for (size_t i = 0; i < t.n; i++)
-		out[i].rowid = s->id[out[i].rowid];
-	*nout = t.n;
 	return 0;
 }
 
