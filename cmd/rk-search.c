@@ -70,12 +70,13 @@ struct rk_cli cli = { .defs = opts, .formats = formats,
 	"       rk-search -i index stats | optimize\n"
 	"       rk-search -i index [-q] [-m model] [-P jobs] [--base-url url]\n"
 	"                 [--dimensions n] [--provider name] embed\n"
+	"       rk-search -i index [-q] ann\n"
 	"       rk-search -i index [-Lr] [-f format] [-k n] [--by-doc]\n"
 	"                 [--context-bytes bytes] [--params params] "
 	"[--tag tag]\n"
-	"                 [--vector | --hybrid] [--fusion rrf | convex]\n"
-	"                 [--weights bm25,vector] [--base-url url] "
-	"[--provider name]\n"
+	"                 [--vector | --hybrid] [--exact] [--ef n]\n"
+	"                 [--fusion rrf | convex] [--weights bm25,vector]\n"
+	"                 [--base-url url] [--provider name]\n"
 	"                 [query] [word ...]\n" };
 
 static void __attribute__((noreturn))
@@ -272,7 +273,7 @@ main(int argc, char *argv[])
 	create = strcmp(cmd, "add") == 0;
 	query = !create && strcmp(cmd, "rm") != 0 &&
 	    strcmp(cmd, "stats") != 0 && strcmp(cmd, "optimize") != 0 &&
-	    strcmp(cmd, "embed") != 0;
+	    strcmp(cmd, "embed") != 0 && strcmp(cmd, "ann") != 0;
 	if ((create || strcmp(cmd, "rm") == 0) && argc < 2)
 		exit(rk_opt_done(&cli, RK_OPT_USAGE));
 	if (!cli.format_set && isatty(STDOUT_FILENO) && !rflag)
@@ -292,6 +293,8 @@ main(int argc, char *argv[])
 			index_failed();
 	} else if (strcmp(cmd, "embed") == 0)
 		vq_embed(ix, qflag);
+	else if (strcmp(cmd, "ann") == 0)
+		vq_ann(ix, qflag);
 	else if (!query) {
 		if ((stats = rk_index_stats(ix)) == NULL)
 			index_failed();

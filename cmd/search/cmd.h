@@ -23,7 +23,7 @@ void	 cmd_query(int argc, char **argv);
 
 enum {
 	VQ_VECTOR = RK_OPT_OWN + 20, VQ_HYBRID, VQ_FUSION, VQ_WEIGHTS,
-	VQ_PROVIDER, VQ_BASE_URL, VQ_DIMENSIONS
+	VQ_PROVIDER, VQ_BASE_URL, VQ_DIMENSIONS, VQ_EXACT, VQ_EF
 };
 
 #define VQ_OPTDEFS \
@@ -35,6 +35,10 @@ enum {
 	    "the embedding server" }, \
 	{ VQ_DIMENSIONS, "dimensions", required_argument, "n", \
 	    "embed: ask the model for vectors of n dimensions" }, \
+	{ VQ_EF, "ef", required_argument, "n", \
+	    "candidates searched in the ANN graph; default 64" }, \
+	{ VQ_EXACT, "exact", no_argument, NULL, \
+	    "scan all vectors, even with an ANN graph" }, \
 	{ VQ_FUSION, "fusion", required_argument, "rrf | convex", \
 	    "how --hybrid fuses; default rrf" }, \
 	{ VQ_HYBRID, "hybrid", no_argument, NULL, \
@@ -49,6 +53,7 @@ enum {
 int	 vq_option(int c, const char *arg);
 int	 vq_ranked(void);
 void	 vq_embed(struct rk_index *, int quiet);
+void	 vq_ann(struct rk_index *, int quiet);
 void	 vq_stats(struct rk_index *, char **stats);
 void	 vq_prepare(struct rk_index *, char *const *queries, size_t n);
 int	 vq_results(struct rk_index *, const char *query,

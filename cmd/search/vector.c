@@ -15,7 +15,8 @@
 #include "search/cmd.h"
 
 static struct rk_embed_opts eo;
-static struct rk_rank_opts ro = { RK_RANK_BM25, RK_FUSION_RRF, 1, 1, 60 };
+static struct rk_rank_opts ro = { RK_RANK_BM25, RK_FUSION_RRF, 1, 1, 60, 0,
+    RK_HNSW_EF };
 static struct rk_vsearch *vs;
 static char **qtext;		/* queries embedded so far, and vectors */
 static float *qvec;
@@ -49,6 +50,15 @@ vq_option(int c, const char *arg)
 	case 'm':
 		*(c == 'm' ? &eo.model : c == VQ_PROVIDER ? &eo.provider :
 		    &eo.base_url) = arg;
+		break;
+	case VQ_EXACT:
+		ro.exact = 1;
+		break;
+	case VQ_EF:
+		if (rk_parse_uint(arg, 100000, &n) == -1 || n < 1)
+			errx(RK_EXIT_USAGE, "--ef: not a number from 1 to "
+			    "100000: '%s'", arg);
+		ro.ef = (size_t)n;
 		break;
 	case VQ_DIMENSIONS:
 	case 'P':
@@ -130,6 +140,35 @@ vq_embed(struct rk_index *ix, int quiet)
 	}
 }
 
+static void
+on_linked(void *arg, size_t done, size_t total)
+{
+	(void)arg;
+	fprintf(stderr, "\r%s: %zu of %zu vectors linked", rk_progname,
+	    done, total);
+	progress_shown = 1;
+}
+
+/* the ann command: the graph of the index's vectors, built anew */
+void
+vq_ann(struct rk_index *ix, int quiet)
+{
+	struct rk_error e;
+	size_t nodes;
+	int rc;
+
+	rc = rk_index_ann_build(ix, isatty(STDERR_FILENO) && !quiet ?
+	    on_linked : NULL, NULL, &nodes, &e);
+	if (progress_shown)
+		fputc('\n', stderr);
+	if (rc != 0) {
+		warnx("%s", e.msg);
+		rk_exit_status(rc);
+	} else if (!quiet)
+		fprintf(stderr, "%s: a graph of %zu vectors\n", rk_progname,
+		    nodes);
+}
+
 /* add the vectors' counts and model to stats' JSON, once there are any */
 void
 vq_stats(struct rk_index *ix, char **stats)
@@ -139,6 +178,7 @@ vq_stats(struct rk_index *ix, char **stats)
 	struct rk_error e;
 	json_t *model;
 	char *more, *name;
+	int ann;
 
 	if (rk_index_vec_info(ix, &vi, &e) != 0 ||
 	    rk_index_vec_counts(ix, &vi, &e) != 0)
@@ -148,9 +188,12 @@ vq_stats(struct rk_index *ix, char **stats)
 	model = json_string(vi.model);
 	name = json_dumps(model, JSON_ENCODE_ANY);
 	(*stats)[len - 1] = '\0';
+	ann = rk_index_ann_state(ix);
 	rk_asprintf(&more, "%s,\"vectors\":%lld,\"missing\":%lld,\"model\":%s,"
-	    "\"dimensions\":%zu}", *stats, (long long)vi.vectors,
-	    (long long)vi.missing, name, vi.dim);
+	    "\"dimensions\":%zu%s}", *stats, (long long)vi.vectors,
+	    (long long)vi.missing, name, vi.dim, ann == RK_ANN_FRESH ?
+	    ",\"ann\":\"fresh\"" : ann == RK_ANN_STALE ? ",\"ann\":\"stale\"" :
+	    "");
 	free(name);
 	json_decref(model);
 	free(*stats);

@@ -165,11 +165,10 @@ graph_new(size_t dim, size_t n, size_t m)
 	g->m = m;
 	g->m0 = 2 * m;
 	g->level = rk_xmalloc(n ? n : 1);
-	g->l0 = rk_xmalloc((n ? n : 1) * (1 + g->m0) * sizeof(*g->l0));
+	g->l0 = rk_xcalloc((n ? n : 1) * (1 + g->m0), sizeof(*g->l0));
 	g->up = rk_xmalloc((n ? n : 1) * sizeof(*g->up));
 	g->id = rk_xmalloc((n ? n : 1) * sizeof(*g->id));
-	g->seen = rk_xmalloc((n ? n : 1) * sizeof(*g->seen));
-	memset(g->seen, 0, (n ? n : 1) * sizeof(*g->seen));
+	g->seen = rk_xcalloc(n ? n : 1, sizeof(*g->seen));
 	g->cands.max = 1;
 	g->sel = rk_xmalloc((g->m0 + 1) * sizeof(*g->sel));
 	return g;
@@ -184,8 +183,7 @@ place_upper(struct rk_hnsw *g)
 		g->up[i] = g->nupper;
 		g->nupper += (size_t)g->level[i] * (1 + g->m);
 	}
-	g->upper = rk_xmalloc((g->nupper ? g->nupper : 1) *
-	    sizeof(*g->upper));
+	g->upper = rk_xcalloc(g->nupper ? g->nupper : 1, sizeof(*g->upper));
 }
 
 void
@@ -396,11 +394,8 @@ rk_hnsw_build(const struct rk_vec *s, size_t m, size_t efc,
 
 		rk_vec_get(s, i, &g->id[i], &f, &q, &scale);
 		g->level[i] = (uint8_t)draw_level((uint32_t)i, m);
-		g->l0[i * (1 + g->m0)] = 0;
 	}
 	place_upper(g);
-	for (size_t i = 0; i < g->nupper; i += 1 + m)
-		g->upper[i] = 0;
 	g->top = n > 0 ? g->level[0] : 0;
 	for (size_t i = 1; i < n; i++) {
 		insert(g, s, (uint32_t)i);

@@ -1,7 +1,9 @@
 /*
  * Vector and hybrid queries.  The vectors of table `vecs` are loaded into
- * one vector.c store, kept while the index does not change (PRAGMA
- * data_version), and searched by an int8 scan with an exact float32
+ * one vector.c store, with the index's ANN graph if it has a fresh one
+ * (and the query is not --exact), both kept while the index does not
+ * change (PRAGMA data_version).  They are searched through the graph
+ * (hnsw.c), or else by an int8 scan; either way with an exact float32
  * re-rank.  A hybrid query ranks the same chunks by BM25 and by cosine,
  * DEPTH or more deep each, and fuses the two lists with rk_fuse(): RRF
  * (each list weighted) or a convex combination of min-max normalised
@@ -21,6 +23,7 @@
 struct rk_vsearch {
 	struct rk_index *ix;
 	struct rk_vec *store;
+	struct rk_hnsw *graph;	/* NULL: none, stale, or --exact */
 	int64_t	 version;
 	sqlite3_stmt *ver, *docof;
 };
@@ -42,6 +45,7 @@ rk_vsearch_free(struct rk_vsearch *vs)
 	if (vs == NULL)
 		return;
 	rk_vec_free(vs->store);
+	rk_hnsw_free(vs->graph);
 	sqlite3_finalize(vs->ver);
 	sqlite3_finalize(vs->docof);
 	free(vs);
@@ -56,39 +60,9 @@ db_fail(struct rk_vsearch *vs, struct rk_error *e, const char *what)
 	    sqlite3_db_filename(db, "main"), what, sqlite3_errmsg(db));
 }
 
-static int
-read_store(struct rk_vsearch *vs, size_t dim, struct rk_error *e)
-{
-	sqlite3 *db = rk_index_db(vs->ix);
-	sqlite3_stmt *st;
-	int rc = 0, step = SQLITE_DONE;
-
-	rk_vec_free(vs->store);
-	if ((vs->store = rk_vec_new(dim)) == NULL)
-		return rk_error_set(e, RK_EXIT_IO, "%s: index damaged: "
-		    "vectors of %zu dimensions", sqlite3_db_filename(db,
-		    "main"), dim);
-	if (sqlite3_prepare_v2(db, "SELECT id, f, q FROM vecs ORDER BY id",
-	    -1, &st, NULL) != SQLITE_OK)
-		return db_fail(vs, e, "vectors");
-	while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW)
-		rc = rk_vec_add_blobs(vs->store, sqlite3_column_int64(st, 0),
-		    sqlite3_column_blob(st, 1), sqlite3_column_bytes(st, 1),
-		    sqlite3_column_blob(st, 2), sqlite3_column_bytes(st, 2), e);
-	sqlite3_finalize(st);
-	if (rc != 0) {
-		char why[sizeof(e->msg)];
-
-		strlcpy(why, e->msg, sizeof(why));
-		return rk_error_set(e, RK_EXIT_IO, "%s: index damaged: %s",
-		    sqlite3_db_filename(db, "main"), why);
-	}
-	return step == SQLITE_DONE ? 0 : db_fail(vs, e, "vectors");
-}
-
 /* the store, read again if the index changed since */
 static int
-load(struct rk_vsearch *vs, size_t dim, struct rk_error *e)
+load(struct rk_vsearch *vs, size_t dim, int exact, struct rk_error *e)
 {
 	sqlite3 *db = rk_index_db(vs->ix);
 	size_t have = rk_index_vec_dim(vs->ix);
@@ -112,7 +86,13 @@ load(struct rk_vsearch *vs, size_t dim, struct rk_error *e)
 	if (vs->store != NULL && version == vs->version)
 		return 0;
 	vs->version = -1;
-	if (read_store(vs, dim, e) != 0)
+	rk_vec_free(vs->store);
+	rk_hnsw_free(vs->graph);
+	vs->store = NULL;
+	vs->graph = NULL;
+	if (rk_index_vec_load(vs->ix, dim, &vs->store, e) != 0 ||
+	    (!exact && rk_index_ann_load(vs->ix, vs->store, &vs->graph,
+	    e) != 0))
 		return e->code;
 	vs->version = version;
 	return 0;
@@ -203,13 +183,19 @@ fuse(const struct rk_rank_opts *o, struct rk_fuse_list *l, size_t nl,
 	return n;
 }
 
+/* the best depth chunks by cosine: through the graph if there is one */
 static int
 vector_hits(struct rk_vsearch *vs, const float *qvec, size_t depth,
-    struct rk_hit **hits, size_t *n, struct rk_error *e)
+    size_t ef, struct rk_hit **hits, size_t *n, struct rk_error *e)
 {
 	size_t rerank = depth > RK_VEC_RERANK ? depth : RK_VEC_RERANK;
 
 	*hits = rk_xmalloc((depth ? depth : 1) * sizeof(**hits));
+	if (ef == 0)
+		ef = RK_HNSW_EF;
+	if (vs->graph != NULL)
+		return rk_hnsw_search(vs->graph, vs->store, qvec, depth,
+		    ef, *hits, n, e);
 	return rk_vec_search(vs->store, qvec, depth, rerank, *hits, n, e);
 }
 
@@ -236,15 +222,15 @@ best_per_doc(struct rk_vsearch *vs, const struct rk_hit *hits, size_t n,
  * each of the best k documents (searched deeper until k are found).
  */
 static int
-rank_vector(struct rk_vsearch *vs, const float *qvec, size_t k, int per_doc,
-    struct rk_hit *out, size_t *nout, struct rk_error *e)
+rank_vector(struct rk_vsearch *vs, const float *qvec, size_t ef, size_t k,
+    int per_doc, struct rk_hit *out, size_t *nout, struct rk_error *e)
 {
 	size_t depth = per_doc ? 4 * k : k, n;
 	struct rk_hit *hits;
 	int rc;
 
 	for (;;) {
-		rc = vector_hits(vs, qvec, depth, &hits, &n, e);
+		rc = vector_hits(vs, qvec, depth, ef, &hits, &n, e);
 		if (rc == 0 && !per_doc) {
 			memcpy(out, hits, n * sizeof(*out));
 			*nout = n;
@@ -272,7 +258,8 @@ rank_hybrid(struct rk_vsearch *vs, const char *query, const float *qvec,
 	if (rk_index_search(vs->ix, query, p, depth, per_doc, &bm, &nb) == -1)
 		rc = rk_error_set(e, RK_EXIT_IO, "%s",
 		    rk_index_error(vs->ix));
-	else if ((rc = vector_hits(vs, qvec, depth, &vec, &nv, e)) == 0 &&
+	else if ((rc = vector_hits(vs, qvec, depth, o->ef, &vec, &nv,
+	    e)) == 0 &&
 	    (rc = key_hits(vs, bm, nb, per_doc, &kb, e)) == 0 &&
 	    (rc = key_hits(vs, vec, nv, per_doc, &kv, e)) == 0) {
 		l[0] = (struct rk_fuse_list){ kb.h, kb.n, o->w_bm25 };
@@ -308,10 +295,10 @@ rk_vsearch_query(struct rk_vsearch *vs, const char *query, const float *qvec,
 		return rk_error_set(e, RK_EXIT_IO, "%s",
 		    rk_index_error(vs->ix));
 	}
-	if ((rc = load(vs, dim, e)) == 0)
+	if ((rc = load(vs, dim, o->exact, e)) == 0)
 		rc = o->rank == RK_RANK_HYBRID ? rank_hybrid(vs, query, qvec,
-		    o, p, k, per_doc, hits, n, e) : rank_vector(vs, qvec, k,
-		    per_doc, hits, n, e);
+		    o, p, k, per_doc, hits, n, e) : rank_vector(vs, qvec,
+		    o->ef, k, per_doc, hits, n, e);
 	if (rc == 0 && rk_results_read(vs->ix, hits, *n, with_text, out) ==
 	    -1)
 		rc = rk_error_set(e, RK_EXIT_IO, "%s",

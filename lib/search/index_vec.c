@@ -354,3 +354,195 @@ rk_index_embed(struct rk_index *ix, const struct rk_embed_opts *opts,
 	free(m.ids);
 	return rc;
 }
+
+static int64_t
+data_version(sqlite3 *db)
+{
+	return count(db, "PRAGMA data_version");
+}
+
+/* a damaged vector or graph: e's message prefixed with the index's name */
+static int
+index_damaged(sqlite3 *db, struct rk_error *e)
+{
+	char why[sizeof(e->msg)];
+
+	strlcpy(why, e->msg, sizeof(why));
+	return rk_error_set(e, RK_EXIT_IO, "%s: index damaged: %s",
+	    sqlite3_db_filename(db, "main"), why);
+}
+
+/*
+ * Every vector of the index into a new store *out, in the order of their
+ * chunk ids (the caller holds a read transaction).  A damaged vector is
+ * RK_EXIT_IO.
+ */
+int
+rk_index_vec_load(struct rk_index *ix, size_t dim, struct rk_vec **out,
+    struct rk_error *e)
+{
+	sqlite3 *db = rk_index_db(ix);
+	sqlite3_stmt *st;
+	int rc = 0, step = SQLITE_DONE;
+
+	if ((*out = rk_vec_new(dim)) == NULL)
+		return rk_error_set(e, RK_EXIT_IO, "%s: index damaged: "
+		    "vectors of %zu dimensions", sqlite3_db_filename(db,
+		    "main"), dim);
+	if (sqlite3_prepare_v2(db, "SELECT id, f, q FROM vecs ORDER BY id",
+	    -1, &st, NULL) != SQLITE_OK)
+		return db_fail(db, e, "vectors");
+	while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW)
+		rc = rk_vec_add_blobs(*out, sqlite3_column_int64(st, 0),
+		    sqlite3_column_blob(st, 1), sqlite3_column_bytes(st, 1),
+		    sqlite3_column_blob(st, 2), sqlite3_column_bytes(st, 2), e);
+	sqlite3_finalize(st);
+	if (rc != 0)
+		return index_damaged(db, e);
+	return step == SQLITE_DONE ? 0 : db_fail(db, e, "vectors");
+}
+
+/*
+ * The ANN graph (hnsw.c) is one row of table `ann`: the graph's blob,
+ * the model and dimensions of the vectors it links, and whether it is
+ * stale.  Triggers mark it stale as soon as a vector is added, changed
+ * or removed (add, rm, embed), and a stale graph is never used: queries
+ * scan until `rk-search ann` builds it again.
+ */
+static const char ann_schema[] =
+    "CREATE TABLE IF NOT EXISTS ann(id INTEGER PRIMARY KEY CHECK (id = 1), "
+    "model TEXT NOT NULL, dim INTEGER NOT NULL, nodes INTEGER NOT NULL, "
+    "stale INTEGER NOT NULL, graph BLOB NOT NULL);"
+    "CREATE TRIGGER IF NOT EXISTS ann_add AFTER INSERT ON vecs "
+    "BEGIN UPDATE ann SET stale = 1; END;"
+    "CREATE TRIGGER IF NOT EXISTS ann_change AFTER UPDATE ON vecs "
+    "BEGIN UPDATE ann SET stale = 1; END;"
+    "CREATE TRIGGER IF NOT EXISTS ann_drop AFTER DELETE ON vecs "
+    "BEGIN UPDATE ann SET stale = 1; END;";
+
+static int
+ann_store(sqlite3 *db, const struct rk_vec_info *vi, const struct rk_hnsw *g,
+    size_t nodes, struct rk_error *e)
+{
+	size_t len = rk_hnsw_blob_size(g);
+	void *blob = rk_xmalloc(len);
+	sqlite3_stmt *st;
+	int rc = 0;
+
+	rk_hnsw_blob(g, blob);
+	if (exec(db, ann_schema, e) != 0) {
+		free(blob);
+		return e->code;
+	}
+	if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO ann(id, model, "
+	    "dim, nodes, stale, graph) VALUES (1, ?1, ?2, ?3, 0, ?4)", -1,
+	    &st, NULL) != SQLITE_OK)
+		rc = db_fail(db, e, "ann graph");
+	else {
+		sqlite3_bind_text(st, 1, vi->model, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)vi->dim);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)nodes);
+		sqlite3_bind_blob64(st, 4, blob, len, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			rc = db_fail(db, e, "ann graph");
+	}
+	sqlite3_finalize(st);
+	free(blob);
+	return rc;
+}
+
+/*
+ * Build the ANN graph of the index's vectors and store it.  The vectors
+ * are read in one transaction, the graph written in another, refused if
+ * another process changed the index in between.  *nodes: the vectors
+ * linked.
+ */
+int
+rk_index_ann_build(struct rk_index *ix, rk_hnsw_progress_fn *progress,
+    void *arg, size_t *nodes, struct rk_error *e)
+{
+	sqlite3 *db = rk_index_db(ix);
+	struct rk_vec_info vi;
+	struct rk_vec *s = NULL;
+	struct rk_hnsw *g = NULL;
+	int64_t version;
+	int rc;
+
+	*nodes = 0;
+	rk_index_vec_info(ix, &vi, e);
+	if (vi.dim == 0)
+		return rk_error_set(e, RK_EXIT_CONFIG, "%s: no vectors: run "
+		    "rk-search embed first", sqlite3_db_filename(db, "main"));
+	if (rk_index_begin_read(ix) == -1)
+		return rk_error_set(e, RK_EXIT_IO, "%s", rk_index_error(ix));
+	version = data_version(db);
+	rc = rk_index_vec_load(ix, vi.dim, &s, e);
+	rk_index_end_read(ix);
+	if (rc == 0 && rk_vec_count(s) == 0)
+		rc = rk_error_set(e, RK_EXIT_CONFIG, "%s: no vectors: run "
+		    "rk-search embed first", sqlite3_db_filename(db, "main"));
+	if (rc == 0)
+		g = rk_hnsw_build(s, RK_HNSW_M, RK_HNSW_EFC, progress, arg);
+	if (rc == 0 && (rc = exec(db, "BEGIN IMMEDIATE", e)) == 0) {
+		if (data_version(db) != version)
+			rc = rk_error_set(e, RK_EXIT_IO, "%s: changed while the "
+			    "graph was built: run ann again",
+			    sqlite3_db_filename(db, "main"));
+		else
+			rc = ann_store(db, &vi, g, rk_vec_count(s), e);
+		if (rc == 0)
+			rc = exec(db, "COMMIT", e);
+		else
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	}
+	*nodes = rc == 0 ? rk_vec_count(s) : 0;
+	rk_hnsw_free(g);
+	rk_vec_free(s);
+	return rc;
+}
+
+/* RK_ANN_NONE, RK_ANN_FRESH or RK_ANN_STALE */
+int
+rk_index_ann_state(struct rk_index *ix)
+{
+	sqlite3 *db = rk_index_db(ix);
+
+	if (count(db, "SELECT count(*) FROM sqlite_master WHERE type = "
+	    "'table' AND name = 'ann'") <= 0)
+		return RK_ANN_NONE;
+	switch (count(db, "SELECT stale FROM ann WHERE id = 1")) {
+	case -1:
+		return RK_ANN_NONE;
+	case 0:
+		return RK_ANN_FRESH;
+	default:
+		return RK_ANN_STALE;
+	}
+}
+
+/*
+ * The graph of store s, if the index has one and it is fresh (else
+ * *out is NULL), the caller holding a read transaction.  A damaged
+ * graph, or one of other vectors, is RK_EXIT_IO.
+ */
+int
+rk_index_ann_load(struct rk_index *ix, const struct rk_vec *s,
+    struct rk_hnsw **out, struct rk_error *e)
+{
+	sqlite3 *db = rk_index_db(ix);
+	sqlite3_stmt *st;
+	int rc = 0;
+
+	*out = NULL;
+	if (rk_index_ann_state(ix) != RK_ANN_FRESH)
+		return 0;
+	if (sqlite3_prepare_v2(db, "SELECT graph FROM ann WHERE id = 1", -1,
+	    &st, NULL) != SQLITE_OK)
+		return db_fail(db, e, "ann graph");
+	if (sqlite3_step(st) == SQLITE_ROW && (*out = rk_hnsw_load(
+	    sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0),
+	    s, e)) == NULL)
+		rc = index_damaged(db, e);
+	sqlite3_finalize(st);
+	return rc;
+}

@@ -353,6 +353,16 @@ int	 rk_index_vec_check(const struct rk_vec_info *, struct rk_embed_opts *,
 	    struct rk_error *);
 int	 rk_index_embed(struct rk_index *, const struct rk_embed_opts *,
 	    rk_embed_progress_fn *, void *, size_t *, struct rk_error *);
+int	 rk_index_vec_load(struct rk_index *, size_t dim, struct rk_vec **,
+	    struct rk_error *);
+
+enum { RK_ANN_NONE, RK_ANN_FRESH, RK_ANN_STALE };
+
+int	 rk_index_ann_build(struct rk_index *, rk_hnsw_progress_fn *,
+	    void *, size_t *nodes, struct rk_error *);
+int	 rk_index_ann_state(struct rk_index *);
+int	 rk_index_ann_load(struct rk_index *, const struct rk_vec *,
+	    struct rk_hnsw **, struct rk_error *);
 
 /* hybrid.c: vector and hybrid (BM25 + vector, fused) queries */
 
@@ -364,6 +374,8 @@ struct rk_rank_opts {
 	enum rk_fusion fusion;
 	double	 w_bm25, w_vector;	/* list weights; convex: normalised */
 	double	 rrf_k;			/* 60 */
+	int	 exact;			/* scan, even with a fresh graph */
+	size_t	 ef;			/* graph search; 0: RK_HNSW_EF */
 };
 
 struct rk_vsearch;
