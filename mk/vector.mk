@@ -2,18 +2,12 @@
 # `make check`, never installed) and the benchmark against faiss and
 # hnswlib (bench/vector; needs libfaiss-dev and libhnswlib-dev).
 
-CHECK_PROGRAMS += $(O)/libexec/rk-vec-test $(O)/libexec/rk-ann-test
+CHECK_PROGRAMS += $(O)/libexec/rk-vec-test
 
 $(O)/libexec/rk-vec-test: t/fixtures/search/vec-test.c $(O)/librk.a \
     lib/search/search.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Ilib $(LDFLAGS) -o $@ t/fixtures/search/vec-test.c \
-	    $(O)/librk.a $(LDLIBS)
-
-$(O)/libexec/rk-ann-test: t/fixtures/search/ann-test.c $(O)/librk.a \
-    lib/search/search.h
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Ilib $(LDFLAGS) -o $@ t/fixtures/search/ann-test.c \
 	    $(O)/librk.a $(LDLIBS)
 
 $(O)/bench/vector/vector-bench: bench/vector/bench.cc $(O)/librk.a \

@@ -4,7 +4,8 @@
 # time and refused when damaged; in the index, rk-search ann builds it,
 # --vector and --hybrid use it while it is fresh, any change to the
 # vectors makes it stale and queries scan again; --exact always scans.
-# Vectors come from the stand-in embedder (t/fixtures/search).
+# Vectors come from the stand-in embedder (t/fixtures/search); the graph alone is
+# tested through rk-vec-test.
 
 load helper
 load vectors
@@ -12,7 +13,7 @@ load vectors
 local_setup() {
 	mkdir -p "$TMP/bin"
 	PATH="$TMP/bin:$PATH"
-	ANN="$RK_BUILD/libexec/rk-ann-test"
+	VEC="$RK_BUILD/libexec/rk-vec-test"
 	stand_in
 }
 
@@ -23,22 +24,22 @@ at_least() {
 }
 
 @test "ann: recall@10 against the exact scan is 0.98 or more at ef 64" {
-	run "$ANN" recall 5000 64 1 64
+	run "$VEC" ann-recall 5000 64 1 64
 	assert_status 0
 	at_least 0.98
-	run "$ANN" recall 5000 64 2 64
+	run "$VEC" ann-recall 5000 64 2 64
 	at_least 0.98
 	# and the measure can fail: ef 10 searches too few
-	run "$ANN" recall 5000 64 1 10
+	run "$VEC" ann-recall 5000 64 1 10
 	run at_least 0.98
 	assert_status 1
 }
 
 @test "ann: the same vectors give the same graph" {
-	"$ANN" write 3000 32 5 a
-	"$ANN" write 3000 32 5 b
+	"$VEC" ann-write 3000 32 5 a
+	"$VEC" ann-write 3000 32 5 b
 	cmp a b
-	"$ANN" write 3000 32 6 c
+	"$VEC" ann-write 3000 32 6 c
 	run cmp -s a c
 	assert_status 1
 }
@@ -50,35 +51,35 @@ patch() {
 }
 
 @test "ann: a truncated or damaged graph is refused" {
-	"$ANN" write 1000 16 3 g
-	run "$ANN" load 1000 16 3 g
+	"$VEC" ann-write 1000 16 3 g
+	run "$VEC" ann-load 1000 16 3 g
 	assert_status 0
 	assert_output "ok 1000"
 	head -c -4 g >short
-	run "$ANN" load 1000 16 3 short
+	run "$VEC" ann-load 1000 16 3 short
 	assert_status 3
 	assert_output "ann graph: damaged: sizes do not match its length"
 	head -c 60 g >header
-	run "$ANN" load 1000 16 3 header
+	run "$VEC" ann-load 1000 16 3 header
 	assert_status 3
 	assert_output "ann graph: damaged: sizes do not match its length"
 	# node 0's first link on layer 0 (after the header, ids and levels)
 	cp g link
 	patch link $((48 + 8 * 1000 + 1000 + 4)) ffffffff
-	run "$ANN" load 1000 16 3 link
+	run "$VEC" ann-load 1000 16 3 link
 	assert_status 3
 	assert_output "ann graph: damaged: a bad link"
 	# the entry point's level
 	cp g entry
 	patch entry 24 e8030000
-	run "$ANN" load 1000 16 3 entry
+	run "$VEC" ann-load 1000 16 3 entry
 	assert_status 3
 	assert_output "ann graph: damaged: a bad entry point"
-	run "$ANN" load 999 16 3 g
+	run "$VEC" ann-load 999 16 3 g
 	assert_status 3
 	assert_output "ann graph: made for other vectors than the index holds"
 	printf 'RKVEC01\n' >other
-	run "$ANN" load 1000 16 3 other
+	run "$VEC" ann-load 1000 16 3 other
 	assert_status 3
 	assert_output "ann graph: not a graph"
 }

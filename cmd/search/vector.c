@@ -82,12 +82,12 @@ vq_ranked(void)
 	return ro.rank != RK_RANK_BM25;
 }
 
+/* progress on a terminal: arg is what is counted, "chunks embedded" */
 static void
 on_progress(void *arg, size_t done, size_t total)
 {
-	(void)arg;
-	fprintf(stderr, "\r%s: %zu of %zu chunks embedded", rk_progname,
-	    done, total);
+	fprintf(stderr, "\r%s: %zu of %zu %s", rk_progname, done, total,
+	    (const char *)arg);
 	progress_shown = 1;
 }
 
@@ -119,7 +119,7 @@ vq_embed(struct rk_index *ix, int quiet)
 	sigaction(SIGHUP, &sa, NULL);
 	eo.stop = &stop;
 	rc = rk_index_embed(ix, &eo, isatty(STDERR_FILENO) && !quiet ?
-	    on_progress : NULL, NULL, &done, &e);
+	    on_progress : NULL, "chunks embedded", &done, &e);
 	if (progress_shown)
 		fputc('\n', stderr);
 	if (rc != 0) {
@@ -140,15 +140,6 @@ vq_embed(struct rk_index *ix, int quiet)
 	}
 }
 
-static void
-on_linked(void *arg, size_t done, size_t total)
-{
-	(void)arg;
-	fprintf(stderr, "\r%s: %zu of %zu vectors linked", rk_progname,
-	    done, total);
-	progress_shown = 1;
-}
-
 /* the ann command: the graph of the index's vectors, built anew */
 void
 vq_ann(struct rk_index *ix, int quiet)
@@ -158,7 +149,7 @@ vq_ann(struct rk_index *ix, int quiet)
 	int rc;
 
 	rc = rk_index_ann_build(ix, isatty(STDERR_FILENO) && !quiet ?
-	    on_linked : NULL, NULL, &nodes, &e);
+	    on_progress : NULL, "vectors linked", &nodes, &e);
 	if (progress_shown)
 		fputc('\n', stderr);
 	if (rc != 0) {

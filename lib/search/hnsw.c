@@ -45,6 +45,10 @@
 #define M_MAX		64
 #define PAD8(n)		(((n) + 7) & ~(size_t)7)
 
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "graph blobs are little-endian: add byte swapping for this host"
+#endif
+
 struct cand {
 	float	 sim;
 	uint32_t node;
@@ -439,31 +443,35 @@ rk_hnsw_search(struct rk_hnsw *g, const struct rk_vec *s, const float *query,
 
 /* the blob */
 
+/* the host is little-endian, like the blob (vector.c insists) */
 static void
 put32(unsigned char *p, uint32_t v)
 {
-	for (int i = 0; i < 4; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
+	memcpy(p, &v, 4);
 }
 
 static void
 put64(unsigned char *p, uint64_t v)
 {
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
+	memcpy(p, &v, 8);
 }
 
 static uint32_t
 get32(const unsigned char *p)
 {
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	    (uint32_t)p[3] << 24;
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return v;
 }
 
 static uint64_t
 get64(const unsigned char *p)
 {
-	return get32(p) | (uint64_t)get32(p + 4) << 32;
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return v;
 }
 
 struct layout {
@@ -508,10 +516,8 @@ rk_hnsw_blob(const struct rk_hnsw *g, void *out)
 	for (size_t i = 0; i < g->n; i++)
 		put64(p + l.ids + 8 * i, (uint64_t)g->id[i]);
 	memcpy(p + l.levels, g->level, g->n);
-	for (size_t i = 0; i < g->n * (1 + g->m0); i++)
-		put32(p + l.l0 + 4 * i, g->l0[i]);
-	for (size_t i = 0; i < g->nupper; i++)
-		put32(p + l.upper + 4 * i, g->upper[i]);
+	memcpy(p + l.l0, g->l0, 4 * g->n * (1 + g->m0));
+	memcpy(p + l.upper, g->upper, 4 * g->nupper);
 }
 
 static int
@@ -614,10 +620,8 @@ rk_hnsw_load(const void *blob, size_t len, const struct rk_vec *s,
 		return NULL;
 	}
 	layout(g, &l);
-	for (size_t i = 0; i < g->n * (1 + g->m0); i++)
-		g->l0[i] = get32(p + l.l0 + 4 * i);
-	for (size_t i = 0; i < g->nupper; i++)
-		g->upper[i] = get32(p + l.upper + 4 * i);
+	memcpy(g->l0, p + l.l0, 4 * g->n * (1 + g->m0));
+	memcpy(g->upper, p + l.upper, 4 * g->nupper);
 	for (uint32_t i = 0; i < g->n; i++)
 		for (unsigned layer = 0; layer <= g->level[i]; layer++)
 			if (check_list(g, i, layer) != 0) {

@@ -359,7 +359,7 @@ int	 rk_index_vec_load(struct rk_index *, size_t dim, struct rk_vec **,
 enum { RK_ANN_NONE, RK_ANN_FRESH, RK_ANN_STALE };
 
 int	 rk_index_ann_build(struct rk_index *, rk_hnsw_progress_fn *,
-	    void *, size_t *nodes, struct rk_error *);
+	    void *, size_t *, struct rk_error *);
 int	 rk_index_ann_state(struct rk_index *);
 int	 rk_index_ann_load(struct rk_index *, const struct rk_vec *,
 	    struct rk_hnsw **, struct rk_error *);
