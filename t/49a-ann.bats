@@ -166,7 +166,9 @@ recall_of() {
 	rk-search -q -i idx add docs/new.txt
 	run sh -c 'rk-search -i idx stats | jq -c "[.vectors, .missing, .ann]"'
 	assert_output '[398,1,"fresh"]'
-	rk-search -q -i idx embed
+	run rk-search -i idx embed
+	assert_output "rk-search: 1 chunks embedded, 399 with vectors (toy, 32 dimensions)
+rk-search: queries scan until ann builds the graph again"
 	run sh -c 'rk-search -i idx stats | jq -c "[.vectors, .missing, .ann]"'
 	assert_output '[399,0,"stale"]'
 	rk-search -i idx -f trec -k 10 --vector <queries >stale

@@ -99,6 +99,23 @@ on_signal(int sig)
 	stop = sig;
 }
 
+static void
+embed_summary(struct rk_index *ix, size_t done)
+{
+	struct rk_vec_info vi;
+	struct rk_error e;
+
+	if (rk_index_vec_info(ix, &vi, &e) != 0 ||
+	    rk_index_vec_counts(ix, &vi, &e) != 0)
+		return;
+	fprintf(stderr, "%s: %zu chunks embedded, %lld with vectors "
+	    "(%s, %zu dimensions)\n", rk_progname, done,
+	    (long long)vi.vectors, vi.model, vi.dim);
+	if (rk_index_ann_state(ix) == RK_ANN_STALE)
+		fprintf(stderr, "%s: queries scan until ann builds the graph "
+		    "again\n", rk_progname);
+}
+
 /*
  * The embed command: vectors for every chunk missing one.  Interrupted,
  * it stores what came back, then dies of the signal.
@@ -107,7 +124,6 @@ void
 vq_embed(struct rk_index *ix, int quiet)
 {
 	struct sigaction sa;
-	struct rk_vec_info vi;
 	struct rk_error e;
 	size_t done;
 	int rc;
@@ -128,11 +144,8 @@ vq_embed(struct rk_index *ix, int quiet)
 			warnx("%zu vectors stored; run embed again for the "
 			    "rest", done);
 		rk_exit_status(rc);
-	} else if (!quiet && rk_index_vec_info(ix, &vi, &e) == 0 &&
-	    rk_index_vec_counts(ix, &vi, &e) == 0)
-		fprintf(stderr, "%s: %zu chunks embedded, %lld with vectors "
-		    "(%s, %zu dimensions)\n", rk_progname, done,
-		    (long long)vi.vectors, vi.model, vi.dim);
+	} else if (!quiet)
+		embed_summary(ix, done);
 	if (stop) {
 		rk_index_close(ix);
 		signal(stop, SIG_DFL);
