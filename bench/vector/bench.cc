@@ -1,6 +1,7 @@
 /*
  * vector-bench: top-k cosine search over the same vectors in our store
- * (lib/search/vector.c), faiss IndexFlatIP and hnswlib, one query at a
+ * (lib/search/vector.c) and graph (hnsw.c), faiss IndexFlatIP and
+ * hnswlib, one query at a
  * time, single-threaded, in one process, the engines taking turns on
  * each query.
  *
@@ -12,7 +13,8 @@
  *           float32 re-rank of the best R), binR (sign bits and popcount,
  *           plain C here, re-rank of R: measured for recall only), faiss,
  *           hnswEF (M 16, ef_construction 200, search ef EF; one index
- *           shared by every hnsw engine)
+ *           shared by every hnsw engine), annEF (ours, lib/search/hnsw.c:
+ *           M 16, ef_construction 100, search ef EF; one graph shared)
  * GT        file of the exact top 10 ids: written when "exact" runs,
  *           read otherwise (recall of runs that cannot hold both)
  *

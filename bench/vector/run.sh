@@ -1,6 +1,6 @@
 #!/bin/sh
-# Vector search side by side: ours (exact float32, int8 scan + re-rank),
-# binary codes (recall only), faiss IndexFlatIP, hnswlib.  Single-threaded,
+# Vector search side by side: ours (exact float32, int8 scan + re-rank,
+# HNSW graph), binary codes (recall only), faiss IndexFlatIP, hnswlib.  Single-threaded,
 # one query at a time, engines interleaved per query.
 #   sh bench/vector/run.sh [BUILD]     (BUILD defaults to build)
 #   SIZES="10000" DISTS=random ROUNDS=1 sh bench/vector/run.sh   # shorter
@@ -12,7 +12,7 @@ B=$O/bench/vector/vector-bench
 SIZES=${SIZES:-10000 100000}
 DISTS=${DISTS:-random clustered}
 ROUNDS=${ROUNDS:-3}
-ENGINES=${ENGINES:-exact,q20,q50,q100,q200,bin200,bin1000,faiss,hnsw64,hnsw256}
+ENGINES=${ENGINES:-exact,q20,q50,q100,q200,bin200,bin1000,faiss,ann64,ann256,hnsw64,hnsw256}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 echo "# $(date -u +%FT%TZ) $(uname -m), $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $(nproc) cores"
