@@ -66,7 +66,7 @@ run(struct rk_index *ix, struct rk_vsearch *vs, int engine,
     const char *query, const float *v, size_t dim)
 {
 	struct rk_rank_opts o = { engine == VECTOR ? RK_RANK_VECTOR :
-	    RK_RANK_HYBRID, RK_FUSION_RRF, 1, 1, 60 };
+	    RK_RANK_HYBRID, RK_FUSION_RRF, 1, 1, 60, 0, RK_HNSW_EF };
 	struct rk_result *res;
 	struct rk_error e;
 	size_t n;

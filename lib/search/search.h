@@ -299,7 +299,6 @@ struct rk_hnsw;
 #define RK_HNSW_M	16	/* links per node (twice that on layer 0) */
 #define RK_HNSW_EFC	100	/* candidates while building */
 #define RK_HNSW_EF	64	/* candidates while searching */
-#define RK_HNSW_MIN	50000	/* vectors from which embed builds one */
 
 typedef void rk_hnsw_progress_fn(void *arg, size_t done, size_t total);
 
