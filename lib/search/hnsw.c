@@ -187,6 +187,11 @@ place_upper(struct rk_hnsw *g)
 		g->up[i] = g->nupper;
 		g->nupper += (size_t)g->level[i] * (1 + g->m);
 	}
+}
+
+static void
+alloc_upper(struct rk_hnsw *g)
+{
 	g->upper = rk_xcalloc(g->nupper ? g->nupper : 1, sizeof(*g->upper));
 }
 
@@ -400,6 +405,7 @@ rk_hnsw_build(const struct rk_vec *s, size_t m, size_t efc,
 		g->level[i] = (uint8_t)draw_level((uint32_t)i, m);
 	}
 	place_upper(g);
+	alloc_upper(g);
 	g->top = n > 0 ? g->level[0] : 0;
 	for (size_t i = 1; i < n; i++) {
 		insert(g, s, (uint32_t)i);
@@ -597,7 +603,10 @@ read_levels(struct rk_hnsw *g, const unsigned char *p, size_t len,
 		return damaged(e, "a bad entry point");
 	place_upper(g);
 	layout(g, &l);
-	return l.end == len ? 0 : damaged(e, "sizes do not match its length");
+	if (l.end != len)
+		return damaged(e, "sizes do not match its length");
+	alloc_upper(g);		/* no larger than the blob */
+	return 0;
 }
 
 /*
