@@ -451,6 +451,27 @@ ann_store(sqlite3 *db, const struct rk_vec_info *vi, const struct rk_hnsw *g,
 	return rc;
 }
 
+/* the graph stored, unless the index changed since version */
+static int
+ann_write(sqlite3 *db, int64_t version, const struct rk_vec_info *vi,
+    const struct rk_hnsw *g, size_t nodes, struct rk_error *e)
+{
+	int rc;
+
+	if (exec(db, "BEGIN IMMEDIATE", e) != 0)
+		return e->code;
+	if (data_version(db) != version)
+		rc = rk_error_set(e, RK_EXIT_IO, "%s: changed while the graph "
+		    "was built: run ann again", sqlite3_db_filename(db,
+		    "main"));
+	else
+		rc = ann_store(db, vi, g, nodes, e);
+	if (rc == 0)
+		return exec(db, "COMMIT", e);
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
 /*
  * Build the ANN graph of the index's vectors and store it.  The vectors
  * are read in one transaction, the graph written in another, refused if
@@ -470,31 +491,18 @@ rk_index_ann_build(struct rk_index *ix, rk_hnsw_progress_fn *progress,
 
 	*nodes = 0;
 	rk_index_vec_info(ix, &vi, e);
-	if (vi.dim == 0)
-		return rk_error_set(e, RK_EXIT_CONFIG, "%s: no vectors: run "
-		    "rk-search embed first", sqlite3_db_filename(db, "main"));
 	if (rk_index_begin_read(ix) == -1)
 		return rk_error_set(e, RK_EXIT_IO, "%s", rk_index_error(ix));
 	version = data_version(db);
-	rc = rk_index_vec_load(ix, vi.dim, &s, e);
+	rc = vi.dim == 0 ? 0 : rk_index_vec_load(ix, vi.dim, &s, e);
 	rk_index_end_read(ix);
-	if (rc == 0 && rk_vec_count(s) == 0)
+	if (rc == 0 && (s == NULL || rk_vec_count(s) == 0))
 		rc = rk_error_set(e, RK_EXIT_CONFIG, "%s: no vectors: run "
 		    "rk-search embed first", sqlite3_db_filename(db, "main"));
 	if (rc == 0)
 		g = rk_hnsw_build(s, RK_HNSW_M, RK_HNSW_EFC, progress, arg);
-	if (rc == 0 && (rc = exec(db, "BEGIN IMMEDIATE", e)) == 0) {
-		if (data_version(db) != version)
-			rc = rk_error_set(e, RK_EXIT_IO, "%s: changed while the "
-			    "graph was built: run ann again",
-			    sqlite3_db_filename(db, "main"));
-		else
-			rc = ann_store(db, &vi, g, rk_vec_count(s), e);
-		if (rc == 0)
-			rc = exec(db, "COMMIT", e);
-		else
-			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-	}
+	if (rc == 0)
+		rc = ann_write(db, version, &vi, g, rk_vec_count(s), e);
 	*nodes = rc == 0 ? rk_vec_count(s) : 0;
 	rk_hnsw_free(g);
 	rk_vec_free(s);
