@@ -8,7 +8,8 @@
 # ANALYZER is rk-search's --analyzer (default: the default analyzer);
 # each PARAMS is a --params value (k1=1.2,b=0.6); none: the defaults.
 # One row per PARAMS: analyzer, params, train, test, Vaswani.  Each
-# collection is indexed once per run; ADD_OPTS go to every add.
+# collection is indexed once per run; ADD_OPTS go to every add.  With
+# RUNS=dir the runs are kept there, named by set and PARAMS.
 set -eu
 O=${1:-build}
 BIN=$O/bin
@@ -44,20 +45,21 @@ add() {
 add "$W/scifact.db" "$DATA/scifact/corpus.jsonl"
 add "$W/vaswani.db" "$W/vaswani.jsonl"
 
-# score INDEX TOPICS QRELS MEASURE PARAMS
+# score INDEX TOPICS QRELS MEASURE PARAMS NAME
 score() {
 	"$BIN/rk-search" -i "$1" -f trec -k 1000 ${5:+--params="$5"} \
 	    <"$2" >"$W/run"
+	[ -z "${RUNS:-}" ] || cp "$W/run" "$RUNS/$6.${5:-default}"
 	python3 "$D/trec_score.py" "$3" "$W/run" "$4" | awk '{ print $3 }'
 }
 
 for p; do
 	printf '%-12s %-14s %s %s %s\n' "${AN:-default}" "${p:-default}" \
 	    "$(score "$W/scifact.db" "$W/train.tsv" \
-	    "$DATA/scifact/qrels/train.tsv" ndcg_cut.10 "$p")" \
+	    "$DATA/scifact/qrels/train.tsv" ndcg_cut.10 "$p" train)" \
 	    "$(score "$W/scifact.db" \
 	    "$DATA/scifact/anserini/topics.beir-v1.0.0-scifact.test.tsv" \
-	    "$DATA/scifact/qrels/test.tsv" ndcg_cut.10 "$p")" \
+	    "$DATA/scifact/qrels/test.tsv" ndcg_cut.10 "$p" test)" \
 	    "$(score "$W/vaswani.db" "$W/vaswani.tsv" "$DATA/vaswani/qrels" \
-	    map "$p")"
+	    map "$p" vaswani)"
 done
