@@ -14,8 +14,9 @@ W=$(mktemp -d "${TMPDIR:-/tmp}/rk-variants.XXXXXX")
 trap 'rm -rf "$W"' EXIT INT TERM
 
 mkdir "$W/src"
-git -C "$D" archive HEAD | tar -x -C "$W/src"
-(cd "$W/src" && patch -p1 -s <"$D/variants.patch" &&
+git -C "$(git -C "$D" rev-parse --show-toplevel)" archive HEAD |
+    tar -x -C "$W/src"
+(cd "$W/src" && patch -p1 -s -t <"$D/variants.patch" &&
     make -j2 build/bin/rk-search >/dev/null)
 
 # SciFact with each title twice (Vaswani has no titles)
