@@ -21,7 +21,7 @@ W=$(mktemp -d "${TMPDIR:-/tmp}/rk-grid.XXXXXX")
 trap 'rm -rf "$W"' EXIT INT TERM
 
 python3 - "$DATA" "$W" <<'PY'
-import json, re, sys
+import json, sys
 src, out = sys.argv[1], sys.argv[2]
 train = {l.split("\t")[0] for l in open(src + "/scifact/qrels/train.tsv")}
 with open(out + "/train.tsv", "w") as f:
@@ -29,15 +29,8 @@ with open(out + "/train.tsv", "w") as f:
         q = json.loads(l)
         if q["_id"] in train:
             f.write(q["_id"] + "\t" + " ".join(q["text"].split()) + "\n")
-text = open(src + "/vaswani/doc-text.trec").read()
-with open(out + "/vaswani.jsonl", "w") as f:
-    for m in re.finditer(r"<DOCNO>\s*(\S+)\s*</DOCNO>(.*?)</DOC>", text, re.S):
-        f.write(json.dumps({"_id": m.group(1), "text": m.group(2).strip()}) + "\n")
-q = open(src + "/vaswani/query-text.trec").read()
-with open(out + "/vaswani.tsv", "w") as f:
-    for m in re.finditer(r"<num>\s*(\S+)\s*</num>\s*<title>(.*?)</title>", q, re.S):
-        f.write(m.group(1) + "\t" + " ".join(m.group(2).split()) + "\n")
 PY
+python3 "$D/vaswani.py" "$DATA/vaswani" "$W"
 
 add() {
 	"$BIN/rk-search" -q -i "$1" ${AN:+--analyzer="$AN"} ${ADD_OPTS:-} add "$2"
