@@ -24,18 +24,7 @@ echo "published: Pyserini BM25 flat nDCG@10 0.6789 R@100 0.9253 R@1000 0.9767;"
 echo "           BEIR paper 0.665; FTS5 bm25() sanity check 0.6824 / 0.9253"
 
 echo "== Vaswani: 93 queries"
-python3 - "$DATA/vaswani" "$W" <<'PY'
-import json, re, sys
-src, out = sys.argv[1], sys.argv[2]
-text = open(src + "/doc-text.trec").read()
-with open(out + "/vaswani.jsonl", "w") as f:
-    for m in re.finditer(r"<DOCNO>\s*(\S+)\s*</DOCNO>(.*?)</DOC>", text, re.S):
-        f.write(json.dumps({"_id": m.group(1), "text": m.group(2).strip()}) + "\n")
-q = open(src + "/query-text.trec").read()
-with open(out + "/vaswani.tsv", "w") as f:
-    for m in re.finditer(r"<num>\s*(\S+)\s*</num>\s*<title>(.*?)</title>", q, re.S):
-        f.write(m.group(1) + "\t" + " ".join(m.group(2).split()) + "\n")
-PY
+python3 "$D/vaswani.py" "$DATA/vaswani" "$W"
 "$BIN/rk-search" -i "$W/vaswani.db" add "$W/vaswani.jsonl"
 "$BIN/rk-search" -i "$W/vaswani.db" -f trec -k 1000 <"$W/vaswani.tsv" >"$W/vaswani.run"
 python3 "$D/trec_score.py" "$DATA/vaswani/qrels" "$W/vaswani.run" \

@@ -10,6 +10,7 @@
  * is_sep()).  An apostrophe between letters and a '.' or ',' between
  * digits stay inside a word ("don't", "3.5"); a trailing "'s" is dropped.
  */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -211,18 +212,36 @@ stemmer_name(int stem)
 }
 
 /*
- * Stem in place.  A libstemmer stemmer is not reentrant: each thread
- * keeps its own, for the last language it used.
+ * A libstemmer stemmer is not reentrant: each thread keeps its own, for
+ * the last language it used.
  */
+static _Thread_local struct sb_stemmer *st;
+static pthread_once_t st_once = PTHREAD_ONCE_INIT;
+
+/* at exit: the exiting thread's stemmer, which would look lost */
+static void
+free_stemmer(void)
+{
+	sb_stemmer_delete(st);
+	st = NULL;
+}
+
+static void
+free_stemmer_at_exit(void)
+{
+	atexit(free_stemmer);
+}
+
+/* stem in place */
 static size_t
 stem_word(int stem, char *w, size_t n, size_t cap)
 {
-	static _Thread_local struct sb_stemmer *st;
 	static _Thread_local int cur;
 	const sb_symbol *out;
 	size_t len;
 
 	if (st == NULL || cur != stem) {
+		pthread_once(&st_once, free_stemmer_at_exit);
 		sb_stemmer_delete(st);
 		st = sb_stemmer_new(stemmer_name(stem), NULL);
 		cur = stem;

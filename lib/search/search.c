@@ -14,9 +14,10 @@
  * SQL statement that drives it stops after the first matching row.
  *
  *   idf(t)   = ln(1 + (N - df + 0.5) / (df + 0.5))
- *   score(d) = sum_t  qtf(t) idf(t) tf (k1 + 1) / (tf + k1 (1 - b + b dl/avgdl))
+ *   score(d) = sum_t  idf(t) tf (k1 + 1) / (tf + k1 (1 - b + b dl/avgdl))
  *
- * N, df, dl and avgdl count chunks and the terms our analyzer keeps.
+ * over the query's distinct terms t.  N, df, dl and avgdl count chunks
+ * and the terms our analyzer keeps.
  */
 #include <sys/stat.h>
 
@@ -48,7 +49,6 @@
 struct query {
 	const struct rk_index_params *p;
 	struct rk_index *ix;
-	double	*weight;	/* per phrase: count in the query */
 	size_t	 k;
 	int	 per_doc;
 	int	 done;
@@ -287,8 +287,8 @@ create_schema(struct rk_index *ix, const struct rk_analyzer *an)
 	if (rc == -1)
 		return -1;
 	ix->an = *an;
-	/* chosen on SciFact's train queries, see bench/retrieval/README */
-	ix->p.k1 = 1.2;
+	/* chosen on SciFact's train queries and Vaswani: bench/retrieval */
+	ix->p.k1 = 1.0;
 	ix->p.b = 0.6;
 	ix->p.chunk = 2000;
 	ix->p.overlap = 200;
@@ -1263,20 +1263,19 @@ cmp_hit(const void *a, const void *b)
 struct qterms {
 	char	**surface;
 	char	**term;
-	double	*weight;
 	size_t	 n;
 };
 
 /* add a term's postings (q->post) to the chunks' scores: 0 or -1 */
 static int
-accumulate(struct rk_index *ix, struct query *q, double weight,
-    double nrows, double avgdl, size_t *ntouched)
+accumulate(struct rk_index *ix, struct query *q, double nrows, double avgdl,
+    size_t *ntouched)
 {
 	double k1 = q->p->k1, b = q->p->b, idf, w;
 	double norm0 = k1 * (1 - b), norm1 = k1 * b / avgdl;
 
 	idf = log(1 + (nrows - (double)q->post.n + 0.5) / (q->post.n + 0.5));
-	w = weight * idf * (k1 + 1);
+	w = idf * (k1 + 1);
 	for (size_t i = 0; i < q->post.n; i++) {
 		int64_t r = q->post.v[i].rowid;
 		double tf = q->post.v[i].tf;
@@ -1387,8 +1386,7 @@ topk_fn(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx,
 			fail(ix, "search");
 			goto bad;
 		}
-		if (accumulate(ix, q, q->weight[ph], nrows, avgdl,
-		    &ntouched) == -1)
+		if (accumulate(ix, q, nrows, avgdl, &ntouched) == -1)
 			goto bad;
 	}
 	if (select_hits(ix, q, ntouched) == -1) {
@@ -1462,8 +1460,7 @@ direct_topk(struct rk_index *ix, struct query *q, const struct qterms *t)
 		}
 		if (nseg > 1)
 			current_entries(ix, &q->post);
-		if (accumulate(ix, q, t->weight[i], nrows, avgdl,
-		    &ntouched) == -1) {
+		if (accumulate(ix, q, nrows, avgdl, &ntouched) == -1) {
 			clear_scores(ix, ntouched);
 			rk_seg_release(ix->seg);
 			return -1;
@@ -1481,17 +1478,16 @@ add_term(void *arg, const char *surface, size_t slen, const char *term,
 	size_t i;
 
 	(void)start, (void)end;
+	/* a repeated word counts once (bench/retrieval/RESULTS) */
 	for (i = 0; i < t->n; i++)
 		if (strlen(t->term[i]) == tlen &&
-		    memcmp(t->term[i], term, tlen) == 0) {
-			t->weight[i]++;
+		    memcmp(t->term[i], term, tlen) == 0)
 			return 0;
-		}
 	if (t->n == MAX_TERMS)
 		return 0;
 	t->surface[t->n] = rk_xstrndup(surface, slen);
 	t->term[t->n] = rk_xstrndup(term, tlen);
-	t->weight[t->n++] = 1;
+	t->n++;
 	return 0;
 }
 
@@ -1545,8 +1541,7 @@ int
 rk_index_match(struct rk_index *ix, const char *query, char **expr)
 {
 	char *surface[MAX_TERMS], *term[MAX_TERMS];
-	double weight[MAX_TERMS];
-	struct qterms t = { surface, term, weight, 0 };
+	struct qterms t = { surface, term, 0 };
 
 	*expr = query_terms(ix, query, &t) > 0 ? match_expr(&t) : NULL;
 	qterms_free(&t);
@@ -1592,8 +1587,7 @@ rk_index_search(struct rk_index *ix, const char *query,
     struct rk_hit **hits, size_t *nhits)
 {
 	char *surface[MAX_TERMS], *term[MAX_TERMS];
-	double weight[MAX_TERMS];
-	struct qterms t = { surface, term, weight, 0 };
+	struct qterms t = { surface, term, 0 };
 	struct query q;
 	int rc = 0, direct;
 
@@ -1604,7 +1598,6 @@ rk_index_search(struct rk_index *ix, const char *query,
 	memset(&q, 0, sizeof(q));
 	q.p = p ? p : &ix->p;
 	q.ix = ix;
-	q.weight = weight;
 	q.k = k;
 	q.per_doc = per_doc;
 	/*
