@@ -4,8 +4,7 @@
 # fusion worked out by hand, the stems' version, rk think --hybrid.
 # Vectors come from rk-embed and the fake server's /v1/embeddings (a
 # hashed bag of words), or, where a test needs an embedder that fails on
-# cue or changes its dimensions (or where rk-embed is not built: it comes
-# from branch embed), from t/fixtures/search/stand-in-embed.
+# cue or changes its dimensions, from t/fixtures/search/stand-in-embed.
 
 load helper
 load vectors
@@ -16,20 +15,10 @@ local_setup() {
 	MODEL=fake-embed
 }
 
-# fake: rk-embed asks the fake server (the stand-in without rk-embed)
+# fake: rk-embed asks the fake server
 fake() {
-	if [ ! -x "$RK_BUILD/bin/rk-embed" ]; then
-		stand_in
-		return
-	fi
 	start_fake
 	export RK_EMBED_PROVIDER=openai RK_EMBED_BASE_URL="$URL"
-}
-
-# real_embed: what rk-embed itself does is tested, or the test is left out
-real_embed() {
-	[ -x "$RK_BUILD/bin/rk-embed" ] ||
-	    optional "needs rk-embed (branch embed)"
 }
 
 @test "hybrid: --vector's top 10 equals a float64 cosine ranking" {
@@ -208,7 +197,6 @@ docs/c"
 }
 
 @test "hybrid: queries from stdin are embedded in one request; the cache answers repeats" {
-	real_embed
 	fake
 	embedded 30 16
 	printf 'q1\tapple river\nq2\tstone cloud\n' >queries
@@ -252,7 +240,6 @@ docs/c"
 }
 
 @test "hybrid: embed killed mid-way keeps what came back; a rerun embeds only the rest" {
-	real_embed
 	stop_fake
 	start_fake -d 150
 	export RK_EMBED_PROVIDER=openai RK_EMBED_BASE_URL="$URL"
