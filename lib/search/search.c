@@ -52,7 +52,9 @@ struct query {
 	size_t	 k;
 	int	 per_doc;
 	int	 done;
-	struct rk_postings post;	/* one term's */
+	struct rk_postings post;	/* every term's, one after another */
+	size_t	 end[MAX_TERMS];	/* term i's end in post */
+	size_t	 nterms;
 	struct rk_hit *hits;
 	size_t	 nhits;
 	int	 rc;
@@ -84,11 +86,6 @@ struct rk_index {
 	unsigned char *have;	/* per block of tab: read (chunk_entry()) */
 	int64_t	 lens_row;	/* the packed copy's rowid, 0: tab is whole */
 	sqlite3_blob *lens;	/* it, open while a search reads it */
-	double	*acc, *dacc;
-	int64_t	*dbest;
-	int64_t	*touched, *dtouched;
-	uint32_t *seen;		/* per chunk rowid: stamp of the last term */
-	uint32_t stamp;
 	int	 fts5_only;	/* RK_SEARCH_FTS5 set: no direct reading */
 	struct rk_seg *seg;	/* reads FTS5's segments (search_seg.c) */
 	int64_t	 seg_version;	/* data_version when seg was refreshed */
@@ -442,12 +439,6 @@ rk_index_close(struct rk_index *ix)
 	rk_db_close(&ix->db, NULL);
 	free(ix->tab);
 	free(ix->have);
-	free(ix->acc);
-	free(ix->dacc);
-	free(ix->dbest);
-	free(ix->touched);
-	free(ix->dtouched);
-	free(ix->seen);
 	free(ix);
 }
 
@@ -843,23 +834,9 @@ rk_index_stats(struct rk_index *ix)
 }
 
 /*
- * Zeroed memory for scores that a query reads before it writes them.
- * Not calloc(): on pages the kernel zeroes on demand that read and write
- * fault twice, and most queries touch every page.
- */
-static void *
-zeroed(int64_t n, size_t size)
-{
-	void *p = rk_xmalloc(n * size);
-
-	memset(p, 0, n * size);
-	return p;
-}
-
-/*
- * The scorer's arrays, for chunk rowids below cap and documents below
- * dcap; the scores of documents and the marks of chunks seen in several
- * segments are made when a query first needs them.
+ * The table of chunk lengths and documents, for chunk rowids below cap
+ * and documents below dcap.  Only the pages of it that a query reads
+ * are ever touched (chunk_entry()); the scores are the query's own.
  */
 static void
 alloc_arrays(struct rk_index *ix, int64_t cap, int64_t dcap)
@@ -867,18 +844,7 @@ alloc_arrays(struct rk_index *ix, int64_t cap, int64_t dcap)
 	free(ix->tab);
 	ix->tab = rk_xmalloc(cap * 2 * sizeof(*ix->tab));
 	free(ix->have);
-	ix->have = zeroed((cap + BLOCK - 1) / BLOCK, 1);
-	free(ix->acc);
-	ix->acc = zeroed(cap, sizeof(*ix->acc));
-	ix->touched = rk_xrealloc(ix->touched, cap * sizeof(*ix->touched));
-	free(ix->dacc);
-	ix->dacc = NULL;
-	free(ix->dbest);
-	ix->dbest = NULL;
-	free(ix->dtouched);
-	ix->dtouched = NULL;
-	free(ix->seen);
-	ix->seen = NULL;
+	ix->have = rk_xcalloc((cap + BLOCK - 1) / BLOCK, 1);
 	ix->cap = cap;
 	ix->dcap = dcap;
 }
@@ -1266,94 +1232,211 @@ struct qterms {
 	size_t	 n;
 };
 
-/* add a term's postings (q->post) to the chunks' scores: 0 or -1 */
-static int
-accumulate(struct rk_index *ix, struct query *q, double nrows, double avgdl,
-    size_t *ntouched)
-{
-	double k1 = q->p->k1, b = q->p->b, idf, w;
-	double norm0 = k1 * (1 - b), norm1 = k1 * b / avgdl;
-
-	idf = log(1 + (nrows - (double)q->post.n + 0.5) / (q->post.n + 0.5));
-	w = idf * (k1 + 1);
-	for (size_t i = 0; i < q->post.n; i++) {
-		int64_t r = q->post.v[i].rowid;
-		double tf = q->post.v[i].tf;
-		const uint32_t *e;
-
-		if (r <= 0 || r >= ix->cap)
-			continue;	/* added since load() */
-		if ((e = chunk_entry(ix, r)) == NULL)
-			return -1;
-		if (ix->acc[r] == 0)
-			ix->touched[(*ntouched)++] = r;
-		ix->acc[r] += w * tf / (tf + norm0 + norm1 * e[0]);
-	}
-	return 0;
-}
-
+/*
+ * Sort v[0..n) by rowid, equal rowids kept in their order (the newest
+ * segment's entry first); tmp holds n.  Each segment's list is sorted,
+ * so most merges find their halves already in order.
+ */
 static void
-clear_scores(struct rk_index *ix, size_t ntouched)
+sort_postings(struct rk_posting *v, struct rk_posting *tmp, size_t n)
 {
-	for (size_t i = 0; i < ntouched; i++)
-		ix->acc[ix->touched[i]] = 0;
+	size_t h = n / 2, i = 0, j = h, o = 0;
+
+	if (n < 2)
+		return;
+	sort_postings(v, tmp, h);
+	sort_postings(v + h, tmp, n - h);
+	if (v[h - 1].rowid <= v[h].rowid)
+		return;
+	memcpy(tmp, v, n * sizeof(*v));
+	while (i < h && j < n)
+		v[o++] = tmp[j].rowid < tmp[i].rowid ? tmp[j++] : tmp[i++];
+	while (i < h)
+		v[o++] = tmp[i++];
+	while (j < n)
+		v[o++] = tmp[j++];
 }
 
 /*
- * The best k chunks, or documents by their best chunk, into q->hits: 0,
- * or -1 if a chunk's document is damaged.
+ * Put the postings of a term, from p->v[start] on, in rowid order;
+ * current: read from several segments newest first, keep a rowid's
+ * first entry, and that only if it is not a delete.
+ */
+static void
+term_in_order(struct rk_postings *p, size_t start, int current)
+{
+	struct rk_posting *v = p->v + start, *tmp;
+	size_t n = p->n - start, m = 0;
+
+	tmp = rk_xmalloc((n ? n : 1) * sizeof(*tmp));
+	sort_postings(v, tmp, n);
+	free(tmp);
+	if (!current)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if ((i == 0 || v[i].rowid != v[i - 1].rowid) && v[i].tf > 0)
+			v[m++] = v[i];
+	p->n = start + m;
+}
+
+/* one term's postings being merged with the others' */
+struct cursor {
+	const struct rk_posting *p, *end;
+	double	 w;		/* its weight, idf and k1 + 1 */
+	size_t	 term;
+};
+
+/* the cursors in a heap by rowid, then by term: the root first */
+static int
+cursor_before(const struct cursor *a, const struct cursor *b)
+{
+	return a->p->rowid < b->p->rowid || (a->p->rowid == b->p->rowid &&
+	    a->term < b->term);
+}
+
+static void
+sift_down(struct cursor *c, size_t n, size_t i)
+{
+	struct cursor x = c[i];
+
+	for (;;) {
+		size_t l = 2 * i + 1, m = i;
+		const struct cursor *mv = &x;
+
+		if (l < n && cursor_before(&c[l], mv))
+			m = l, mv = &c[l];
+		if (l + 1 < n && cursor_before(&c[l + 1], mv))
+			m = l + 1;
+		if (m == i)
+			break;
+		c[i] = c[m];
+		i = m;
+	}
+	c[i] = x;
+}
+
+/* the best chunk of each document, by document: open addressing */
+struct doc_best {
+	int64_t	 doc;		/* 0: a free slot */
+	int64_t	 best;
+	double	 score;
+};
+
+struct docs {
+	struct doc_best *v;
+	size_t	 cap, n;	/* cap a power of 2 */
+};
+
+static struct doc_best *
+doc_slot(struct doc_best *v, size_t cap, int64_t doc)
+{
+	size_t i = ((uint64_t)doc * 0x9e3779b97f4a7c15ULL) >> 32 & (cap - 1);
+
+	while (v[i].doc != 0 && v[i].doc != doc)
+		i = (i + 1) & (cap - 1);
+	return &v[i];
+}
+
+/* chunk r of document doc scored s: the document's best chunk so far? */
+static void
+doc_offer(struct docs *d, int64_t doc, int64_t r, double s)
+{
+	struct doc_best *b;
+
+	if (2 * (d->n + 1) > d->cap) {
+		struct doc_best *old = d->v;
+		size_t oldcap = d->cap;
+
+		d->cap = d->cap ? 2 * d->cap : 256;
+		d->v = rk_xcalloc(d->cap, sizeof(*d->v));
+		for (size_t i = 0; i < oldcap; i++)
+			if (old[i].doc != 0)
+				*doc_slot(d->v, d->cap, old[i].doc) = old[i];
+		free(old);
+	}
+	b = doc_slot(d->v, d->cap, doc);
+	if (b->doc == 0) {
+		*b = (struct doc_best){ doc, r, s };
+		d->n++;
+	} else if (s > b->score || (s == b->score && b->best > r)) {
+		b->best = r;
+		b->score = s;
+	}
+}
+
+/* a scored chunk for q's hits, or for its document's best: 0 or -1 */
+static int
+take(struct rk_index *ix, struct query *q, struct docs *d, int64_t r,
+    const uint32_t *e, double s)
+{
+	if (!q->per_doc) {
+		offer(q, (struct rk_hit){ r, s });
+		return 0;
+	}
+	if (e[1] >= ix->dcap)
+		return damaged(ix, "chunk lengths, entry %lld", (long long)r);
+	if (e[1] != 0)
+		doc_offer(d, e[1], r, s);
+	return 0;
+}
+
+/*
+ * Score the chunks in the terms' postings (q->post, term i's up to
+ * q->end[i], each in rowid order) and keep the best k in q->hits.  The
+ * lists are merged, so each chunk is scored once, its length read once,
+ * and no table of all the chunks is made: the work is that of the
+ * postings.  A chunk's terms add up in the order of the query's terms,
+ * as they always have, so scores stay the same to the bit.
  */
 static int
-select_hits(struct rk_index *ix, struct query *q, size_t ntouched)
+rank(struct rk_index *ix, struct query *q, double nrows, double avgdl)
 {
-	size_t ndt = 0, i, j;
+	double k1 = q->p->k1, b = q->p->b;
+	double norm0 = k1 * (1 - b), norm1 = k1 * b / avgdl;
+	struct cursor c[MAX_TERMS];
+	struct docs d = { NULL, 0, 0 };
+	size_t nc = 0, start = 0;
+	int rc = 0;
 
+	for (size_t i = 0; i < q->nterms; start = q->end[i++]) {
+		double n = q->end[i] - start,
+		    idf = log(1 + (nrows - n + 0.5) / (n + 0.5));
+
+		if (n > 0)
+			c[nc++] = (struct cursor){ q->post.v + start,
+			    q->post.v + q->end[i],
+			    idf * (k1 + 1), i };
+	}
+	for (size_t i = nc / 2; i-- > 0;)
+		sift_down(c, nc, i);
 	q->hits = rk_xmalloc((q->k ? q->k : 1) * sizeof(*q->hits));
 	q->nhits = 0;
-	if (q->per_doc) {
-		if (ix->dacc == NULL) {
-			ix->dacc = zeroed(ix->dcap, sizeof(*ix->dacc));
-			ix->dbest = rk_xmalloc(ix->dcap * sizeof(*ix->dbest));
-			ix->dtouched = rk_xmalloc(ix->dcap *
-			    sizeof(*ix->dtouched));
-		}
-		for (i = 0; i < ntouched; i++) {
-			int64_t r = ix->touched[i], d = ix->tab[2 * r + 1];
+	while (nc > 0 && rc == 0) {
+		int64_t r = c[0].p->rowid;
+		const uint32_t *e = NULL;
+		double s = 0;
 
-			if (d >= ix->dcap) {
-				for (j = 0; j < ndt; j++)
-					ix->dacc[ix->dtouched[j]] = 0;
-				clear_scores(ix, ntouched);
-				return damaged(ix, "chunk lengths, entry %lld",
-				    (long long)r);
-			}
-			if (d == 0)
-				continue;
-			if (ix->dacc[d] == 0)
-				ix->dtouched[ndt++] = d;
-			if (ix->acc[r] > ix->dacc[d] || (ix->acc[r] ==
-			    ix->dacc[d] && ix->dbest[d] > r)) {
-				ix->dacc[d] = ix->acc[r];
-				ix->dbest[d] = r;
-			}
-		}
-		for (j = 0; j < ndt; j++) {
-			int64_t d = ix->dtouched[j];
-			struct rk_hit h = { ix->dbest[d], ix->dacc[d] };
+		/* rowids past cap were added since load() */
+		if (r > 0 && r < ix->cap && (e = chunk_entry(ix, r)) == NULL)
+			rc = -1;
+		while (nc > 0 && c[0].p->rowid == r) {
+			double tf = c[0].p->tf;
 
-			offer(q, h);
-			ix->dacc[d] = 0;
+			if (e != NULL)
+				s += c[0].w * tf / (tf + norm0 + norm1 * e[0]);
+			if (++c[0].p == c[0].end)
+				c[0] = c[--nc];
+			sift_down(c, nc, 0);
 		}
-	} else
-		for (i = 0; i < ntouched; i++) {
-			struct rk_hit h = { ix->touched[i],
-			    ix->acc[ix->touched[i]] };
-
-			offer(q, h);
-		}
-	clear_scores(ix, ntouched);
+		if (e != NULL)
+			rc = take(ix, q, &d, r, e, s);
+	}
+	for (size_t i = 0; i < d.cap; i++)
+		if (d.v[i].doc != 0)
+			offer(q, (struct rk_hit){ d.v[i].best, d.v[i].score });
+	free(d.v);
 	qsort(q->hits, q->nhits, sizeof(*q->hits), cmp_hit);
-	return 0;
+	return rc;
 }
 
 static void
@@ -1364,7 +1447,6 @@ topk_fn(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx,
 	    sqlite3_value_pointer(val[0], "rk_query") : NULL;
 	struct rk_index *ix = api->xUserData(fts);
 	sqlite3_int64 nrows = 0, total = 0;
-	size_t ntouched = 0;
 	double avgdl;
 	int np;
 
@@ -1374,61 +1456,30 @@ topk_fn(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx,
 	}
 	q->done = 1;
 	if (api->xRowCount(fts, &nrows) != SQLITE_OK ||
-	    api->xColumnTotalSize(fts, -1, &total) != SQLITE_OK) {
+	    api->xColumnTotalSize(fts, -1, &total) != SQLITE_OK ||
+	    (np = api->xPhraseCount(fts)) > MAX_TERMS) {
 		fail(ix, "search");
 		goto bad;
 	}
 	avgdl = nrows > 0 && total > 0 ? (double)total / nrows : 1;
-	np = api->xPhraseCount(fts);
 	for (int ph = 0; ph < np; ph++) {
-		q->post.n = 0;
+		size_t start = q->post.n;
+
 		if (api->xQueryPhrase(fts, ph, q, collect) != SQLITE_OK) {
 			fail(ix, "search");
 			goto bad;
 		}
-		if (accumulate(ix, q, nrows, avgdl, &ntouched) == -1)
-			goto bad;
+		term_in_order(&q->post, start, 0);
+		q->end[ph] = q->post.n;
 	}
-	if (select_hits(ix, q, ntouched) == -1) {
-		q->rc = -1;
-		sqlite3_result_error(ctx, "rk_topk failed", -1);
-		return;
-	}
+	q->nterms = np;
+	if (rank(ix, q, nrows, avgdl) == -1)
+		goto bad;
 	sqlite3_result_int64(ctx, q->nhits);
 	return;
 bad:
-	clear_scores(ix, ntouched);
 	q->rc = -1;
 	sqlite3_result_error(ctx, "rk_topk failed", -1);
-}
-
-/*
- * Keep the current entries of the postings read from several segments,
- * newest first: a rowid's first entry, if not a delete.
- */
-static void
-current_entries(struct rk_index *ix, struct rk_postings *p)
-{
-	size_t n = 0;
-
-	if (ix->seen == NULL)
-		ix->seen = zeroed(ix->cap, sizeof(*ix->seen));
-	if (++ix->stamp == 0) {
-		memset(ix->seen, 0, ix->cap * sizeof(*ix->seen));
-		ix->stamp = 1;
-	}
-	for (size_t i = 0; i < p->n; i++) {
-		int64_t r = p->v[i].rowid;
-
-		if (r > 0 && r < ix->cap) {
-			if (ix->seen[r] == ix->stamp)
-				continue;
-			ix->seen[r] = ix->stamp;
-		}
-		if (p->v[i].tf > 0)
-			p->v[n++] = p->v[i];
-	}
-	p->n = n;
 }
 
 /*
@@ -1440,34 +1491,34 @@ static int
 direct_topk(struct rk_index *ix, struct query *q, const struct qterms *t)
 {
 	int64_t nrows, total;
-	size_t ntouched = 0, nseg;
+	size_t nseg;
 	double avgdl;
+	int rc;
 
 	if (segments(ix, 0) == NULL)
 		return 1;
 	rk_seg_stats(ix->seg, &nrows, &total, &nseg);
 	avgdl = nrows > 0 && total > 0 ? (double)total / nrows : 1;
 	for (size_t i = 0; i < t->n; i++) {
-		q->post.n = 0;
+		size_t start = q->post.n;
+
 		if (rk_seg_term(ix->seg, t->term[i], strlen(t->term[i]),
 		    &q->post) == -1) {
 			ix->warning = "the index's segments are not as "
 			    "expected; searching through FTS5";
-			clear_scores(ix, ntouched);
 			rk_seg_release(ix->seg);
 			ix->seg_ok = 0;
+			q->post.n = 0;
 			return 1;
 		}
 		if (nseg > 1)
-			current_entries(ix, &q->post);
-		if (accumulate(ix, q, nrows, avgdl, &ntouched) == -1) {
-			clear_scores(ix, ntouched);
-			rk_seg_release(ix->seg);
-			return -1;
-		}
+			term_in_order(&q->post, start, 1);
+		q->end[i] = q->post.n;
 	}
+	q->nterms = t->n;
+	rc = rank(ix, q, nrows, avgdl);
 	rk_seg_release(ix->seg);
-	return select_hits(ix, q, ntouched);
+	return rc;
 }
 
 static int
