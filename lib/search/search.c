@@ -84,6 +84,8 @@ struct rk_index {
 	int64_t	 changed;	/* chunks added or removed since packed */
 	uint32_t *tab;		/* per chunk rowid: its length, its document */
 	unsigned char *have;	/* per block of tab: read (chunk_entry()) */
+	uint32_t blk[2 * BLOCK];	/* without tab: one block */
+	int64_t	 blk_no;	/* which, or -1 */
 	int64_t	 lens_row;	/* the packed copy's rowid, 0: tab is whole */
 	sqlite3_blob *lens;	/* it, open while a search reads it */
 	int	 fts5_only;	/* RK_SEARCH_FTS5 set: no direct reading */
@@ -834,19 +836,21 @@ rk_index_stats(struct rk_index *ix)
 }
 
 /*
- * The table of chunk lengths and documents, for chunk rowids below cap
- * and documents below dcap.  Only the pages of it that a query reads
- * are ever touched (chunk_entry()); the scores are the query's own.
+ * Chunk rowids below cap and documents below dcap; with keep, the table
+ * of the chunks' lengths and documents, of which only the pages that
+ * queries read are ever touched (chunk_entry()).  The scores are each
+ * query's own.
  */
 static void
-alloc_arrays(struct rk_index *ix, int64_t cap, int64_t dcap)
+alloc_arrays(struct rk_index *ix, int64_t cap, int64_t dcap, int keep)
 {
 	free(ix->tab);
-	ix->tab = rk_xmalloc(cap * 2 * sizeof(*ix->tab));
 	free(ix->have);
-	ix->have = rk_xcalloc((cap + BLOCK - 1) / BLOCK, 1);
+	ix->tab = keep ? rk_xmalloc(cap * 2 * sizeof(*ix->tab)) : NULL;
+	ix->have = keep ? rk_xcalloc((cap + BLOCK - 1) / BLOCK, 1) : NULL;
 	ix->cap = cap;
 	ix->dcap = dcap;
+	ix->blk_no = -1;
 }
 
 /*
@@ -964,7 +968,7 @@ load_table(struct rk_index *ix)
 		    "hold", (long long)(cap - 1));
 	if ((docs = doc_ids(ix, &ndocs)) == NULL)
 		return -1;
-	alloc_arrays(ix, cap, ndocs + 1);
+	alloc_arrays(ix, cap, ndocs + 1, 1);
 	memset(ix->tab, 0, cap * 2 * sizeof(*ix->tab));
 	memset(ix->have, 1, (cap + BLOCK - 1) / BLOCK);
 	ix->lens_row = 0;
@@ -1002,12 +1006,12 @@ open_lens(struct rk_index *ix)
 	return 0;
 }
 
+/* block blk of the packed copy into e */
 static int
-read_block(struct rk_index *ix, int64_t blk)
+read_block(struct rk_index *ix, int64_t blk, uint32_t *e)
 {
 	int64_t first = blk * BLOCK, n = ix->cap - first < BLOCK ?
 	    ix->cap - first : BLOCK;
-	uint32_t *e = ix->tab + 2 * first;
 
 	if (open_lens(ix) == -1)
 		return -1;
@@ -1018,16 +1022,34 @@ read_block(struct rk_index *ix, int64_t blk)
 	for (int64_t i = 0; i < 2 * n; i++)
 		e[i] = __builtin_bswap32(e[i]);
 #endif
-	ix->have[blk] = 1;
 	return 0;
 }
 
-/* chunk r's length and document: e[0], e[1], or NULL after an error */
+/*
+ * Chunk r's length and document: e[0], e[1], or NULL after an error.
+ * The first query after load() keeps no table: it reads the block that
+ * holds r into one buffer (rank() asks in rowid order, so for each
+ * block once), since a process that makes one query would pay a page
+ * fault for each block it kept.  Later queries keep theirs in tab.
+ */
 static inline const uint32_t *
 chunk_entry(struct rk_index *ix, int64_t r)
 {
-	if (!ix->have[r / BLOCK] && read_block(ix, r / BLOCK) == -1)
-		return NULL;
+	int64_t b = r / BLOCK;
+
+	if (ix->tab == NULL) {
+		if (b != ix->blk_no) {
+			if (read_block(ix, b, ix->blk) == -1)
+				return NULL;
+			ix->blk_no = b;
+		}
+		return ix->blk + 2 * (r % BLOCK);
+	}
+	if (!ix->have[b]) {
+		if (read_block(ix, b, ix->tab + 2 * b * BLOCK) == -1)
+			return NULL;
+		ix->have[b] = 1;
+	}
 	return ix->tab + 2 * r;
 }
 
@@ -1057,7 +1079,7 @@ load_packed(struct rk_index *ix)
 		return damaged(ix, "chunk lengths of %lld bytes",
 		    (long long)bytes);
 	/* documents are numbered below the rowids: checked as read */
-	alloc_arrays(ix, (bytes - 8) / 8, (bytes - 8) / 8);
+	alloc_arrays(ix, (bytes - 8) / 8, (bytes - 8) / 8, 0);
 	return 1;
 }
 
@@ -1668,6 +1690,8 @@ rk_index_search(struct rk_index *ix, const char *query,
 	close_lens(ix);
 	if (run(ix, S_RELEASE, "search") == -1)
 		rc = -1;
+	if (ix->loaded && ix->tab == NULL)	/* the next query keeps */
+		alloc_arrays(ix, ix->cap, ix->dcap, 1);
 	free(q.post.v);
 	if (rc == 0) {
 		*hits = q.hits;
