@@ -374,7 +374,7 @@ rk_index_open(const char *path, int create, const struct rk_analyzer *an)
 	struct rk_index *ix = calloc(1, sizeof(*ix));
 	struct rk_analyzer dflt = { 1, 1 };
 	struct stat sb;
-	int exists;
+	int exists, rc;
 
 	if (ix == NULL)
 		return NULL;
@@ -408,7 +408,11 @@ rk_index_open(const char *path, int create, const struct rk_analyzer *an)
 	}
 	if (ix->created)
 		return ix;
-	if (load_meta(ix) == -1)
+	/* the settings in one read transaction, not one each */
+	if (rk_index_begin_read(ix) == -1)
+		return ix;
+	rc = load_meta(ix);
+	if (rk_index_end_read(ix) == -1 || rc == -1)
 		return ix;
 	if (an != NULL && (an->stop != ix->an.stop ||
 	    an->stem != ix->an.stem)) {
