@@ -1353,6 +1353,20 @@ struct docs {
 	size_t	 cap, n;	/* cap a power of 2 */
 };
 
+/*
+ * A free table of n slots.  Not calloc(): a page the kernel zeroes on
+ * demand faults twice when it is read and then written, and a table
+ * of many documents has its slots on every page.
+ */
+static struct doc_best *
+doc_table(size_t n)
+{
+	struct doc_best *v = rk_xmalloc(n * sizeof(*v));
+
+	memset(v, 0, n * sizeof(*v));
+	return v;
+}
+
 static struct doc_best *
 doc_slot(struct doc_best *v, size_t cap, int64_t doc)
 {
@@ -1369,12 +1383,12 @@ doc_offer(struct docs *d, int64_t doc, int64_t r, double s)
 {
 	struct doc_best *b;
 
-	if (2 * (d->n + 1) > d->cap) {
+	if (4 * (d->n + 1) > 3 * d->cap) {
 		struct doc_best *old = d->v;
 		size_t oldcap = d->cap;
 
 		d->cap = d->cap ? 2 * d->cap : 256;
-		d->v = rk_xcalloc(d->cap, sizeof(*d->v));
+		d->v = doc_table(d->cap);
 		for (size_t i = 0; i < oldcap; i++)
 			if (old[i].doc != 0)
 				*doc_slot(d->v, d->cap, old[i].doc) = old[i];
@@ -1435,6 +1449,15 @@ rank(struct rk_index *ix, struct query *q, double nrows, double avgdl)
 	}
 	for (size_t i = nc / 2; i-- > 0;)
 		sift_down(c, nc, i);
+	/* room for every document the postings may name: no rehashing */
+	if (q->per_doc) {
+		size_t most = q->post.n < (uint64_t)ix->dcap ? q->post.n :
+		    (size_t)ix->dcap;
+
+		for (d.cap = 256; 3 * d.cap < 4 * most; d.cap *= 2)
+			;
+		d.v = doc_table(d.cap);
+	}
 	q->hits = rk_xmalloc((q->k ? q->k : 1) * sizeof(*q->hits));
 	q->nhits = 0;
 	while (nc > 0 && rc == 0) {
