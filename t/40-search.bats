@@ -270,6 +270,30 @@ same_both_ways() {
 	assert_status 0
 }
 
+@test "rk-search: a query alone in its process ranks as one after others" {
+	# the first query of a process reads the chunk lengths it needs
+	# block by block and keeps none; later ones keep what they read
+	awk 'BEGIN { for (i = 1; i <= 2000; i++)
+	    printf "{\"_id\":\"d%d\",\"text\":\"common word%d %s. " \
+	    "second part %s word%d\"}\n", i, i % 7,
+	    i % 3 ? "alpha" : "beta gamma", i % 5 ? "beta" : "alpha",
+	    i % 11 }' >two.jsonl
+	rk-search -i p.db --chunk-size 24 --overlap 0 add two.jsonl
+	run sh -c "rk-search -i p.db stats | jq '.chunks > 1024'"
+	assert_output "true"
+	printf '%s\n' "word3 alpha" "common beta" "word9 gamma alpha" >queries
+	for by in "" --by-doc; do
+		rk-search -i p.db -k 500 $by <queries |
+		    jq -c 'del(.qid)' >together
+		while read -r q; do
+			rk-search -i p.db -k 500 $by "$q"
+		done <queries | jq -c 'del(.qid)' >alone
+		run cmp together alone
+		assert_status 0
+		[ "$(wc -l <alone)" -eq 1500 ]
+	done
+}
+
 @test "rk-search: hostile queries are plain words" {
 	notes
 	for q in '"' '*' "'" 'NEAR(cats dogs)' 'cats AND' 'OR' '"cats' \
