@@ -83,7 +83,7 @@ struct rk_index {
 	int	 writing;	/* between rk_index_begin() and its commit */
 	int64_t	 changed;	/* chunks added or removed since packed */
 	uint32_t *tab;		/* per chunk rowid: its length, its document */
-	unsigned char *have;	/* per block of tab: read (chunk_entry()) */
+	unsigned char *have;	/* per block of tab: read (block_entries()) */
 	uint32_t blk[2 * BLOCK];	/* without tab: one block */
 	int64_t	 blk_no;	/* which, or -1 */
 	int64_t	 lens_row;	/* the packed copy's rowid, 0: tab is whole */
@@ -842,7 +842,7 @@ rk_index_stats(struct rk_index *ix)
 /*
  * Chunk rowids below cap and documents below dcap; with keep, the table
  * of the chunks' lengths and documents, of which only the pages that
- * queries read are ever touched (chunk_entry()).  The scores are each
+ * queries read are ever touched (block_entries()).  The scores are each
  * query's own.
  */
 static void
@@ -987,7 +987,7 @@ load_table(struct rk_index *ix)
  * (dense, as load_table() makes them, so below the number of rowids) as
  * two little-endian 32-bit numbers: tab as it is in memory on a
  * little-endian machine.  A search reads the blocks of it that hold the
- * chunks it scores (chunk_entry()); a query reads a few thousand of the
+ * chunks it scores (block_entries()); a query reads a few thousand of the
  * chunks and copying the whole of it was most of a query's time.
  */
 #define LENS_MAGIC	"rklens2"	/* 8 bytes with its NUL */
@@ -1030,31 +1030,30 @@ read_block(struct rk_index *ix, int64_t blk, uint32_t *e)
 }
 
 /*
- * Chunk r's length and document: e[0], e[1], or NULL after an error.
- * The first query after load() keeps no table: it reads the block that
- * holds r into one buffer (rank() asks in rowid order, so for each
- * block once), since a process that makes one query would pay a page
- * fault for each block it kept.  Later queries keep theirs in tab.
+ * The lengths and documents of the chunks of block b: e[2 * i] and
+ * e[2 * i + 1] for rowid b * BLOCK + i, or NULL after an error.  The
+ * first query after load() keeps no table: it reads the block into one
+ * buffer (rank() asks in rowid order, so for each block once), since a
+ * process that makes one query would pay a page fault for each block it
+ * kept.  Later queries keep theirs in tab.
  */
-static inline const uint32_t *
-chunk_entry(struct rk_index *ix, int64_t r)
+static const uint32_t *
+block_entries(struct rk_index *ix, int64_t b)
 {
-	int64_t b = r / BLOCK;
-
 	if (ix->tab == NULL) {
 		if (b != ix->blk_no) {
 			if (read_block(ix, b, ix->blk) == -1)
 				return NULL;
 			ix->blk_no = b;
 		}
-		return ix->blk + 2 * (r % BLOCK);
+		return ix->blk;
 	}
 	if (!ix->have[b]) {
 		if (read_block(ix, b, ix->tab + 2 * b * BLOCK) == -1)
 			return NULL;
 		ix->have[b] = 1;
 	}
-	return ix->tab + 2 * r;
+	return ix->tab + 2 * b * BLOCK;
 }
 
 /* 1 if the packed copy is there, 0 if stale or of an older format */
@@ -1305,42 +1304,6 @@ term_in_order(struct rk_postings *p, size_t start, int current)
 	p->n = start + m;
 }
 
-/* one term's postings being merged with the others' */
-struct cursor {
-	const struct rk_posting *p, *end;
-	double	 w;		/* its weight, idf and k1 + 1 */
-	size_t	 term;
-};
-
-/* the cursors in a heap by rowid, then by term: the root first */
-static int
-cursor_before(const struct cursor *a, const struct cursor *b)
-{
-	return a->p->rowid < b->p->rowid || (a->p->rowid == b->p->rowid &&
-	    a->term < b->term);
-}
-
-static void
-sift_down(struct cursor *c, size_t n, size_t i)
-{
-	struct cursor x = c[i];
-
-	for (;;) {
-		size_t l = 2 * i + 1, m = i;
-		const struct cursor *mv = &x;
-
-		if (l < n && cursor_before(&c[l], mv))
-			m = l, mv = &c[l];
-		if (l + 1 < n && cursor_before(&c[l + 1], mv))
-			m = l + 1;
-		if (m == i)
-			break;
-		c[i] = c[m];
-		i = m;
-	}
-	c[i] = x;
-}
-
 /* the best chunk of each document, by document: open addressing */
 struct doc_best {
 	int64_t	 doc;		/* 0: a free slot */
@@ -1420,13 +1383,63 @@ take(struct rk_index *ix, struct query *q, struct docs *d, int64_t r,
 	return 0;
 }
 
+/* one term's postings, each chunk's share of its weight and idf */
+struct cursor {
+	const struct rk_posting *p, *end;
+	double	 w;		/* its weight, idf and k1 + 1 */
+};
+
+/* the block of the first chunk, below cap, that a cursor is at, or -1 */
+static int64_t
+next_block(const struct cursor *c, size_t nc, int64_t cap)
+{
+	int64_t b = -1;
+
+	for (size_t i = 0; i < nc; i++)
+		if (c[i].p < c[i].end && c[i].p->rowid < cap &&
+		    (b == -1 || c[i].p->rowid / BLOCK < b))
+			b = c[i].p->rowid / BLOCK;
+	return b;
+}
+
+/* the scores of a block's chunks, being added up term by term */
+struct window {
+	double	 acc[BLOCK];	/* by rowid - first: 0 until touched */
+	uint16_t touched[BLOCK];
+	size_t	 n;
+	int64_t	 first, lim;
+	const uint32_t *e;	/* the block's entries (block_entries()) */
+};
+
+/* add the terms' postings in w's block, in the order of the terms */
+static void
+score_block(struct cursor *c, size_t nc, double norm0, double norm1,
+    struct window *w)
+{
+	for (size_t i = 0; i < nc; i++) {
+		const struct rk_posting *p = c[i].p;
+
+		for (; p < c[i].end && p->rowid < w->lim; p++) {
+			size_t j = p->rowid - w->first;
+			double tf = p->tf;
+
+			if (w->acc[j] == 0)
+				w->touched[w->n++] = j;
+			w->acc[j] += c[i].w * tf /
+			    (tf + norm0 + norm1 * w->e[2 * j]);
+		}
+		c[i].p = p;
+	}
+}
+
 /*
  * Score the chunks in the terms' postings (q->post, term i's up to
  * q->end[i], each in rowid order) and keep the best k in q->hits.  The
- * lists are merged, so each chunk is scored once, its length read once,
- * and no table of all the chunks is made: the work is that of the
- * postings.  A chunk's terms add up in the order of the query's terms,
- * as they always have, so scores stay the same to the bit.
+ * lists are walked together a block of rowids at a time (BLOCK, as the
+ * chunk lengths are read), the scores of the block added up in a small
+ * table: the work is that of the postings and no table of all the
+ * chunks is made.  A chunk's terms add up in the order of the query's
+ * terms, as they always have, so scores stay the same to the bit.
  */
 static int
 rank(struct rk_index *ix, struct query *q, double nrows, double avgdl)
@@ -1434,21 +1447,23 @@ rank(struct rk_index *ix, struct query *q, double nrows, double avgdl)
 	double k1 = q->p->k1, b = q->p->b;
 	double norm0 = k1 * (1 - b), norm1 = k1 * b / avgdl;
 	struct cursor c[MAX_TERMS];
+	struct window w;
 	struct docs d = { NULL, 0, 0 };
 	size_t nc = 0, start = 0;
+	int64_t blk;
 	int rc = 0;
 
 	for (size_t i = 0; i < q->nterms; start = q->end[i++]) {
 		double n = q->end[i] - start,
 		    idf = log(1 + (nrows - n + 0.5) / (n + 0.5));
+		struct cursor *ci = &c[nc++];
 
-		if (n > 0)
-			c[nc++] = (struct cursor){ q->post.v + start,
-			    q->post.v + q->end[i],
-			    idf * (k1 + 1), i };
+		*ci = (struct cursor){ q->post.v + start, q->post.v + q->end[i],
+		    idf * (k1 + 1) };
+		/* no chunk has such a rowid */
+		while (ci->p < ci->end && ci->p->rowid <= 0)
+			ci->p++;
 	}
-	for (size_t i = nc / 2; i-- > 0;)
-		sift_down(c, nc, i);
 	/* room for every document the postings may name: no rehashing */
 	if (q->per_doc) {
 		size_t most = q->post.n < (uint64_t)ix->dcap ? q->post.n :
@@ -1460,25 +1475,24 @@ rank(struct rk_index *ix, struct query *q, double nrows, double avgdl)
 	}
 	q->hits = rk_xmalloc((q->k ? q->k : 1) * sizeof(*q->hits));
 	q->nhits = 0;
-	while (nc > 0 && rc == 0) {
-		int64_t r = c[0].p->rowid;
-		const uint32_t *e = NULL;
-		double s = 0;
-
-		/* rowids past cap were added since load() */
-		if (r > 0 && r < ix->cap && (e = chunk_entry(ix, r)) == NULL)
+	memset(w.acc, 0, sizeof(w.acc));
+	/* rowids from cap on were added since load() */
+	while (rc == 0 && (blk = next_block(c, nc, ix->cap)) != -1) {
+		w.first = blk * BLOCK;
+		w.lim = ix->cap - w.first < BLOCK ? ix->cap : w.first + BLOCK;
+		w.n = 0;
+		if ((w.e = block_entries(ix, blk)) == NULL)
 			rc = -1;
-		while (nc > 0 && c[0].p->rowid == r) {
-			double tf = c[0].p->tf;
+		else
+			score_block(c, nc, norm0, norm1, &w);
+		for (size_t i = 0; i < w.n; i++) {
+			size_t j = w.touched[i];
 
-			if (e != NULL)
-				s += c[0].w * tf / (tf + norm0 + norm1 * e[0]);
-			if (++c[0].p == c[0].end)
-				c[0] = c[--nc];
-			sift_down(c, nc, 0);
+			if (rc == 0)
+				rc = take(ix, q, &d, w.first + j, w.e + 2 * j,
+				    w.acc[j]);
+			w.acc[j] = 0;
 		}
-		if (e != NULL)
-			rc = take(ix, q, &d, r, e, s);
 	}
 	for (size_t i = 0; i < d.cap; i++)
 		if (d.v[i].doc != 0)
