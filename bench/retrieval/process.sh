@@ -8,9 +8,11 @@
 # machine), so nothing outside the repository is read.  Each of five
 # queries runs RUNS times (default 40) under tree-time (bench/think),
 # which prints the wall and CPU time of the process; the figures are the
-# p50, min and max over all runs.  Then valgrind's callgrind counts the
-# instructions of one run of each query (stable on a busy machine; note
-# that it counts each byte of a `rep stos` memset as an instruction).
+# p50, min and max over all runs; beside them the floor, /bin/true and
+# rk-search --version, 5 x RUNS times each.  Then valgrind's callgrind
+# counts the instructions of one run of each query (stable on a busy
+# machine; note that it counts each byte a `rep movs` copies or a `rep
+# stos` sets as an instruction).
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-build}
@@ -37,14 +39,25 @@ for q; do
 		i=$((i + 1))
 	done
 done >"$tmp/times"
-# p50 min max of column $1 of the times, in ms
+# the floor: starting a process at all, and rk-search doing nothing
+i=0
+while [ "$i" -lt "$((5 * runs))" ]; do
+	"$build/bench/think/tree-time" /bin/true >>"$tmp/true"
+	"$build/bench/think/tree-time" "$bin/rk-search" --version \
+	    >>"$tmp/version"
+	i=$((i + 1))
+done
+# p50 min max of column $1 of the times in file $2, in ms
 stats() {
-	cut -d' ' -f"$1" "$tmp/times" | sort -n | awk '{ v[NR] = $1 } END {
+	cut -d' ' -f"$1" "$2" | sort -n | awk '{ v[NR] = $1 } END {
 	    printf "p50 %.2f ms  min %.2f  max %.2f", v[int((NR + 1) / 2)] / 1000,
 	    v[1] / 1000, v[NR] / 1000 }'
 }
-echo "wall  $(stats 1)"
-echo "cpu   $(stats 2)"
+echo "wall  $(stats 1 "$tmp/times")"
+echo "cpu   $(stats 2 "$tmp/times")"
+echo "floor: /bin/true wall $(stats 1 "$tmp/true"), cpu $(stats 2 "$tmp/true")"
+echo "floor: rk-search --version wall $(stats 1 "$tmp/version"), cpu" \
+    "$(stats 2 "$tmp/version")"
 
 if command -v valgrind >/dev/null; then
 	for q; do
