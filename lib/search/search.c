@@ -1291,14 +1291,18 @@ static void
 term_in_order(struct rk_postings *p, size_t start, int current)
 {
 	struct rk_posting *v = p->v + start, *tmp;
-	size_t n = p->n - start, m = 0;
+	size_t n = p->n - start, m = 0, i;
 
-	tmp = rk_xmalloc((n ? n : 1) * sizeof(*tmp));
-	sort_postings(v, tmp, n);
-	free(tmp);
+	for (i = 1; i < n && v[i - 1].rowid <= v[i].rowid; i++)
+		;
+	if (i < n) {
+		tmp = rk_xmalloc(n * sizeof(*tmp));
+		sort_postings(v, tmp, n);
+		free(tmp);
+	}
 	if (!current)
 		return;
-	for (size_t i = 0; i < n; i++)
+	for (i = 0; i < n; i++)
 		if ((i == 0 || v[i].rowid != v[i - 1].rowid) && v[i].tf > 0)
 			v[m++] = v[i];
 	p->n = start + m;
@@ -1574,8 +1578,8 @@ direct_topk(struct rk_index *ix, struct query *q, const struct qterms *t)
 			q->post.n = 0;
 			return 1;
 		}
-		if (nseg > 1)
-			term_in_order(&q->post, start, 1);
+		/* one segment's list is in order unless damaged */
+		term_in_order(&q->post, start, nseg > 1);
 		q->end[i] = q->post.n;
 	}
 	q->nterms = t->n;
