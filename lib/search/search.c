@@ -98,13 +98,16 @@ struct rk_index {
 
 static const char *const sql[S_NSTMT] = {
 	[S_DOC_FIND] = "SELECT id FROM docs WHERE name = ?1",
-	[S_DOC_INS] = "INSERT INTO docs(name, bytes, chunks) VALUES (?1, ?2, ?3)",
+	[S_DOC_INS] = "INSERT INTO docs(name, bytes, chunks) "
+	    "VALUES (?1, ?2, ?3)",
 	[S_DOC_UPD] = "UPDATE docs SET bytes = ?2, chunks = ?3 WHERE id = ?1",
 	[S_TEXT_INS] = "INSERT INTO text(text) VALUES (?1)",
 	[S_FTS_INS] = "INSERT INTO fts(rowid, text) VALUES (?1, ?2)",
-	[S_CHUNK_INS] = "INSERT INTO chunks(id, doc, n, len) VALUES (?1, ?2, ?3, ?4)",
-	[S_FTS_DEL] = "INSERT INTO fts(fts, rowid, text) SELECT 'delete', t.id, "
-	    "t.text FROM chunks c JOIN text t ON t.id = c.id WHERE c.doc = ?1",
+	[S_CHUNK_INS] = "INSERT INTO chunks(id, doc, n, len) "
+	    "VALUES (?1, ?2, ?3, ?4)",
+	[S_FTS_DEL] = "INSERT INTO fts(fts, rowid, text) "
+	    "SELECT 'delete', t.id, t.text "
+	    "FROM chunks c JOIN text t ON t.id = c.id WHERE c.doc = ?1",
 	[S_TEXT_DEL] = "DELETE FROM text WHERE id IN "
 	    "(SELECT id FROM chunks WHERE doc = ?1)",
 	[S_CHUNK_DEL] = "DELETE FROM chunks WHERE doc = ?1",
@@ -121,7 +124,8 @@ static const char *const sql[S_NSTMT] = {
 	[S_READ] = "SAVEPOINT rk_read",
 	[S_READ_END] = "RELEASE rk_read",
 	[S_META_GET] = "SELECT value FROM meta WHERE key = ?1",
-	[S_META_SET] = "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)",
+	[S_META_SET] = "INSERT OR REPLACE INTO meta(key, value) "
+	    "VALUES (?1, ?2)",
 };
 
 static int
@@ -1387,10 +1391,10 @@ take(struct rk_index *ix, struct query *q, struct docs *d, int64_t r,
 	return 0;
 }
 
-/* one term's postings, each chunk's share of its weight and idf */
+/* one term's postings, and its idf times k1 + 1 */
 struct cursor {
 	const struct rk_posting *p, *end;
-	double	 w;		/* its weight, idf and k1 + 1 */
+	double	 w;
 };
 
 /* the block of the first chunk, below cap, that a cursor is at, or -1 */

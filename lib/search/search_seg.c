@@ -444,7 +444,7 @@ walk(struct rk_seg *s, const struct segment *sg, int pgno, int off,
 			rk_postings_add(out, rowid, tf);
 		}
 		if (first == 0)
-			return 0;	/* the doclist ended with the last page */
+			return 0;	/* the doclist ended on the last page */
 		if (first != off || first >= lim)
 			return -1;
 		rowid = 0;
