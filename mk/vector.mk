@@ -31,6 +31,19 @@ bench-embed: all check-programs
 # rk-search is cmd/rk-search.c and its queries and vector side in cmd/search/
 SEARCH_OBJ = $(O)/cmd/rk-search.o $(O)/cmd/search/query.o \
     $(O)/cmd/search/vector.o
+SEARCH_LIBS = $(LDLIBS)
+ifeq ($(STATIC_PIE),1)
+# A static PIE: SQLite's extension loader, which rk-search never enables,
+# would link glibc's static dlopen, which the linker warns needs the same
+# glibc at run time.  rk-search links a copy of libsqlite3.a whose dl*
+# calls go to cmd/search/nodl.c instead, which fails them.
+SEARCH_OBJ += $(O)/cmd/search/nodl.o
+SEARCH_DEPS = $(O)/libsqlite3-nodl.a
+SEARCH_LIBS = $(subst -lsqlite3,$(O)/libsqlite3-nodl.a,$(LDLIBS))
+$(O)/libsqlite3-nodl.a:
+	objcopy $(foreach f,open sym close error,--redefine-sym dl$(f)=rk_nodl_$(f)) \
+	    "$$($(CC) -print-file-name=libsqlite3.a)" $@
+endif
 
 $(O)/cmd/search/%.o: cmd/search/%.c cmd/search/cmd.h lib/*/*.h
 	@mkdir -p $(@D)
@@ -39,8 +52,8 @@ $(O)/cmd/search/%.o: cmd/search/%.c cmd/search/cmd.h lib/*/*.h
 $(O)/cmd/rk-search.o: cmd/rk-search.c cmd/search/cmd.h lib/*/*.h | $(O)/cmd
 	$(CC) $(CFLAGS) -Ilib -Icmd -c -o $@ $<
 
-$(O)/bin/rk-search: $(SEARCH_OBJ) $(O)/librk.a | $(O)/bin
-	$(CC) $(LDFLAGS) -o $@ $(SEARCH_OBJ) $(O)/librk.a $(LDLIBS)
+$(O)/bin/rk-search: $(SEARCH_OBJ) $(O)/librk.a $(SEARCH_DEPS) | $(O)/bin
+	$(CC) $(LDFLAGS) -o $@ $(SEARCH_OBJ) $(O)/librk.a $(SEARCH_LIBS)
 
 # hybrid query latency in-process at 1K documents (bench/vector/hybrid.sh)
 $(O)/bench/vector/hybrid-speed: bench/vector/hybrid_speed.c $(O)/librk.a \
