@@ -137,6 +137,18 @@ recall_of() {
 	at_least 0.98
 }
 
+@test "ann: --vector searches the graph: --ef decides how much of it" {
+	topics 1500
+	rk-search -q -i idx ann
+	rk-search -i idx -f trec -k 10 --vector --exact <queries >exact
+	# a scan would give the exact list whatever --ef says
+	rk-search -i idx -f trec -k 10 --vector --ef 10 <queries >narrow
+	run cmp -s narrow exact
+	assert_status 1
+	rk-search -i idx -f trec -k 10 --vector --ef 1500 <queries >wide
+	cmp wide exact
+}
+
 @test "ann: --exact with a graph equals a float64 cosine ranking" {
 	corpus 300
 	rk-search -q -i idx add docs
@@ -159,7 +171,8 @@ recall_of() {
 	rk-search -i idx -f trec -k 10 --vector <queries >stale
 	rk-search -i idx -f trec -k 10 --vector --exact <queries >exact
 	cmp stale exact
-	! cmp -s before exact
+	run cmp -s before exact
+	assert_status 1
 	# a new document has no vector yet: the graph is still stale
 	rk-search -q -i idx ann
 	echo "w1x1 w1x2 w1x3" >docs/new.txt
