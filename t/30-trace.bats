@@ -422,6 +422,15 @@ $(cat "$T/single.ndjson")"
 	assert_match '^  brutalhonesty at link 4, when confidence < 0\.85$'
 }
 
+# no_controls: the last run printed no escape, bell or tab
+no_controls() {
+	case $output in
+	*["$(printf '\033\007\t')"]*)
+		printf 'a control character in:\n%s\n' "$output" >&2
+		return 1 ;;
+	esac
+}
+
 @test "report: control characters print as blanks, in ls too" {
 	printf '%s\n' '{"id":"01M7W4N5E05Q2W7N9R1T6Y0VAD","query":"q\u001b[31m",
 "profile":"p\u001b[2J","skipped":[{"protocol":"b\u0007","link":1},{"protocol":"c"}],
@@ -430,7 +439,7 @@ $(cat "$T/single.ndjson")"
 	echo >>in
 	run rk-trace -d t.db -f text store in
 	assert_status 0
-	! printf '%s' "$output" | grep -q "$(printf '[\033\007\t]')"
+	no_controls
 	assert_match '^question  q \[31m$'
 	assert_match '^profile   p \[2J$'
 	assert_match '^x ]0;t $'
@@ -438,7 +447,7 @@ $(cat "$T/single.ndjson")"
 	assert_match '^  b at link 1$'
 	assert_match '^  c$'
 	run rk-trace -d t.db ls
-	! printf '%s' "$output" | grep -q "$(printf '[\033\007\t]')"
+	no_controls
 	assert_match '^01M7W4N5E05Q2W7N9R1T6Y0VAD  2026-11-20 09:30  p \[2J        incomplete  0\.50       0  q \[31m$'
 }
 

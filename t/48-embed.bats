@@ -303,12 +303,14 @@ bad() {
 	echo hi | RK_API_KEY=$key embed openai fake/401 --no-cache >out 2>err || true
 	run jq -r .authorization fake.log
 	assert_output "Bearer $key"
-	! grep -q "$key" out err
-	run rk-embed --help
-	! printf '%s\n' "$output" | grep -q -- '--key\|api-key'
+	run grep -q "$key" out err
+	assert_status 1
+	run sh -c 'rk-embed --help | grep -- "--key\|api-key"'
+	assert_status 1
 	echo hi | RK_API_KEY=$key embed openai fake/ok --cache c.db >/dev/null
 	[ "$(nreq)" -eq 2 ]
-	! grep -aq "$key" c.db*
+	run grep -aq "$key" c.db*
+	assert_status 1
 }
 
 @test "OPENAI_API_KEY is withheld from another host" {
