@@ -59,9 +59,8 @@ rk_db_private(const char *path)
 }
 
 /*
- * After each commit: past the bound, checkpoint and truncate the WAL
- * without waiting for anyone.  A reader or writer in the way makes it a
- * partial checkpoint; a later commit tries again.
+ * Checkpoint and truncate the WAL without waiting for anyone.  A reader
+ * or writer in the way makes it a partial checkpoint.
  */
 static void
 truncate_wal(struct rk_db *db, const char *name)
@@ -73,6 +72,7 @@ truncate_wal(struct rk_db *db, const char *name)
 	sqlite3_busy_timeout(db->h, db->busy_ms);
 }
 
+/* after each commit: past the bound; a later commit tries again */
 static int
 wal_hook(void *arg, sqlite3 *h, const char *name, int frames)
 {
