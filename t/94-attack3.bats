@@ -36,3 +36,12 @@ load helper
 	RK_EMBED_MODEL= run rk-embed --mock </dev/null
 	assert_status 0
 }
+
+@test "rk-embed: an unknown provider is named as such, model or not" {
+	RK_EMBED_PROVIDER=nope RK_PROVIDER=mock run rk-embed </dev/null
+	assert_status 4
+	assert_match "^rk-embed: unknown provider 'nope' \(known: mock, openai,"
+	run rk-embed --provider=nope </dev/null
+	assert_status 4
+	assert_match "^rk-embed: unknown provider 'nope' \(known: mock, openai,"
+}

@@ -140,6 +140,8 @@ rk_embed_setup(struct rk_embedder *E, const char *provider,
 		    api);
 		return -1;
 	}
+	if (rk_provider_known(provider, err, errsize) == -1)
+		return -1;
 	if (model == NULL) {
 		snprintf(err, errsize, "%s: no embedding model: use -m or "
 		    "RK_EMBED_MODEL", provider);
