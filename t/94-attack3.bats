@@ -45,3 +45,12 @@ load helper
 	assert_status 4
 	assert_match "^rk-embed: unknown provider 'nope' \(known: mock, openai,"
 }
+
+@test "rk-embed: a bad --api or RK_EMBED_API is refused with --mock too" {
+	run rk-embed --mock --api=olama </dev/null
+	assert_status 4
+	assert_output "rk-embed: --api: not openai or ollama: 'olama'"
+	RK_EMBED_API=nope run rk-embed --mock </dev/null
+	assert_status 4
+	assert_output "rk-embed: --api: not openai or ollama: 'nope'"
+}
