@@ -367,7 +367,7 @@ struct rk_cache *rk_cache_open_user(const char *path, double ttl_ms,
 struct rk_client {
 	const char	*provider, *base_url, *model, *cache_path;
 	const char	*parallel, *retries;	/* as given */
-	const char	*parallel_by, *retries_by;	/* -P or RK_PARALLEL... */
+	const char	*parallel_by, *retries_by;	/* named in errors */
 	double		 ttl_ms;
 	int		 no_cache;
 	struct rk_llm_opts o;
