@@ -362,7 +362,7 @@ bad() {
 	    jq -c "[.text, (.embedding | length)]"'
 	assert_status 0
 	assert_output '["hi",64]'
-	run sh -c 'echo hi | RK_PROVIDER=nonesuch RK_MODEL=m rk-embed'
+	run sh -c 'echo hi | RK_PROVIDER=groq RK_MODEL=m rk-embed'
 	assert_status 4
-	assert_output "rk-embed: nonesuch: no embedding model: use -m or RK_EMBED_MODEL"
+	assert_output "rk-embed: groq: no embedding model: use -m or RK_EMBED_MODEL"
 }

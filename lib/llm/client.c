@@ -110,7 +110,9 @@ rk_client_init(struct rk_client *c, const char *argv0,
 	c->model = rk_getenv(env->model);
 	c->cache_path = rk_getenv("RK_CACHE_DB");
 	c->parallel = rk_getenv("RK_PARALLEL");
+	c->parallel_by = "RK_PARALLEL";
 	c->retries = rk_getenv("RK_RETRIES");
+	c->retries_by = "RK_RETRIES";
 	if ((c->no_cache = rk_env_flag("RK_NO_CACHE", e)) == -1)
 		return RK_EXIT_USAGE;
 	return rk_llm_env_times(&c->o, &c->ttl_ms, e);
@@ -128,14 +130,17 @@ rk_client_option(struct rk_client *c, int ch, const char *arg,
 	const char *what = NULL;
 
 	switch (ch) {
-	case 'm': c->model = arg; return 1;
-	case 'P': c->parallel = arg; return 1;
+	case 'm': c->model = arg; what = "-m"; break;
+	case 'P': c->parallel = arg; c->parallel_by = "-P"; return 1;
 	case RK_CL_BASE: c->base_url = arg; return 1;
-	case RK_CL_CACHE: c->cache_path = arg; return 1;
+	case RK_CL_CACHE: c->cache_path = arg; what = "--cache"; break;
 	case RK_CL_MOCK: c->provider = "mock"; return 1;
 	case RK_CL_NOCACHE: c->no_cache = 1; return 1;
 	case RK_CL_PROVIDER: c->provider = arg; return 1;
-	case RK_CL_RETRIES: c->retries = arg; return 1;
+	case RK_CL_RETRIES:
+		c->retries = arg;
+		c->retries_by = "--retries";
+		return 1;
 	case RK_CL_TTL: what = "--cache-ttl"; ms = &c->ttl_ms; break;
 	case RK_CL_CONNECT:
 		what = "--connect-timeout";
@@ -149,7 +154,11 @@ rk_client_option(struct rk_client *c, int ch, const char *arg,
 	case RK_CL_TIMEOUT: what = "--timeout"; ms = &c->o.total_ms; break;
 	default: return 0;
 	}
-	return rk_duration_arg(what, arg, ms, e) == 0 ? 1 : -1;
+	if (ms == NULL && *arg == '\0') {
+		rk_error_set(e, RK_EXIT_USAGE, "%s: an empty name", what);
+		return -1;
+	}
+	return ms == NULL || rk_duration_arg(what, arg, ms, e) == 0 ? 1 : -1;
 }
 
 void
@@ -181,12 +190,13 @@ rk_client_check(struct rk_client *c, struct rk_error *e)
 {
 	if (c->parallel != NULL && (rk_parse_uint(c->parallel,
 	    rk_limits.concurrency, &c->o.parallel) == -1 || c->o.parallel < 1))
-		return rk_error_set(e, RK_EXIT_USAGE, "-P: not a number from 1 "
-		    "to %ld: '%s'", rk_limits.concurrency, c->parallel);
+		return rk_error_set(e, RK_EXIT_USAGE, "%s: not a number from 1 "
+		    "to %ld: '%s'", c->parallel_by, rk_limits.concurrency,
+		    c->parallel);
 	if (c->retries != NULL && rk_parse_uint(c->retries, 100,
 	    &c->o.retries) == -1)
-		return rk_error_set(e, RK_EXIT_USAGE, "--retries: not a number "
-		    "from 0 to 100: '%s'", c->retries);
+		return rk_error_set(e, RK_EXIT_USAGE, "%s: not a number from 0 "
+		    "to 100: '%s'", c->retries_by, c->retries);
 	return 0;
 }
 

@@ -124,11 +124,6 @@ rk_embed_setup(struct rk_embedder *E, const char *provider,
 	    sizeof(*default_models); i++)
 		if (strcmp(default_models[i].provider, provider) == 0)
 			model = default_models[i].model;
-	if (strcmp(provider, "mock") == 0) {
-		E->api = RK_EMBED_HASH;
-		E->dim = E->dimensions > 0 ? (size_t)E->dimensions : HASH_DIM;
-		return 0;
-	}
 	if (api == NULL)
 		api = strcmp(provider, "ollama") == 0 ? "ollama" : "openai";
 	if (strcmp(api, "openai") == 0)
@@ -140,6 +135,13 @@ rk_embed_setup(struct rk_embedder *E, const char *provider,
 		    api);
 		return -1;
 	}
+	if (strcmp(provider, "mock") == 0) {
+		E->api = RK_EMBED_HASH;
+		E->dim = E->dimensions > 0 ? (size_t)E->dimensions : HASH_DIM;
+		return 0;
+	}
+	if (rk_provider_known(provider, err, errsize) == -1)
+		return -1;
 	if (model == NULL) {
 		snprintf(err, errsize, "%s: no embedding model: use -m or "
 		    "RK_EMBED_MODEL", provider);

@@ -202,6 +202,7 @@ struct rk_endpoint {
 int	 rk_endpoint_setup(struct rk_endpoint *, const char *provider,
 	    const char *base_url, const char *model, char *err, size_t);
 void	 rk_endpoint_free(struct rk_endpoint *);
+int	 rk_provider_known(const char *provider, char *err, size_t);
 
 /* provider_common.c: what the dialects share */
 long	 rk_estimate_tokens(const char *text);
@@ -366,6 +367,7 @@ struct rk_cache *rk_cache_open_user(const char *path, double ttl_ms,
 struct rk_client {
 	const char	*provider, *base_url, *model, *cache_path;
 	const char	*parallel, *retries;	/* as given */
+	const char	*parallel_by, *retries_by;	/* named in errors */
 	double		 ttl_ms;
 	int		 no_cache;
 	struct rk_llm_opts o;

@@ -100,30 +100,45 @@ key_file(const char *path, char *err, size_t errsize)
 	return k;
 }
 
+/* the preset named provider: NULL, with the known ones in err, if none */
+static const struct preset *
+preset(const char *provider, char *err, size_t errsize)
+{
+	size_t k;
+
+	for (size_t i = 0; i < NPRESETS; i++)
+		if (strcmp(presets[i].name, provider) == 0)
+			return &presets[i];
+	k = (size_t)snprintf(err, errsize, "unknown provider '%s' (known: "
+	    "mock", provider);
+	for (size_t i = 0; i < NPRESETS && k < errsize; i++)
+		k += (size_t)snprintf(err + k, errsize - k, ", %s",
+		    presets[i].name);
+	if (k < errsize)
+		snprintf(err + k, errsize - k, ")");
+	return NULL;
+}
+
+/* 0 if provider is mock or a preset, else -1 with the known ones in err */
+int
+rk_provider_known(const char *provider, char *err, size_t errsize)
+{
+	return strcmp(provider, "mock") == 0 ||
+	    preset(provider, err, errsize) != NULL ? 0 : -1;
+}
+
 int
 rk_endpoint_setup(struct rk_endpoint *e, const char *provider,
     const char *base_url, const char *model, char *err, size_t errsize)
 {
-	const struct preset *p = NULL;
+	const struct preset *p;
 	char o1[512], o2[512];
 	const char *v;
 	size_t n;
 
 	memset(e, 0, sizeof(*e));
-	for (size_t i = 0; i < NPRESETS; i++)
-		if (strcmp(presets[i].name, provider) == 0)
-			p = &presets[i];
-	if (p == NULL) {
-		size_t k = (size_t)snprintf(err, errsize, "unknown provider "
-		    "'%s' (known: mock", provider);
-
-		for (size_t i = 0; i < NPRESETS && k < errsize; i++)
-			k += (size_t)snprintf(err + k, errsize - k, ", %s",
-			    presets[i].name);
-		if (k < errsize)
-			snprintf(err + k, errsize - k, ")");
+	if ((p = preset(provider, err, errsize)) == NULL)
 		return -1;
-	}
 	e->provider = p->name;
 	e->dialect = p->dialect;
 	e->local = p->key_env == NULL && p->base != NULL;
