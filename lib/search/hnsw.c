@@ -440,7 +440,7 @@ rk_hnsw_search(struct rk_hnsw *g, const struct rk_vec *s, const float *query,
 		g->pos = rk_xrealloc(g->pos, g->best.n * sizeof(*g->pos));
 		for (size_t i = 0; i < g->best.n; i++)
 			g->pos[i] = g->best.c[i].node;
-		*nout = rk_vec_rerank(s, q, g->pos, g->best.n, k, out);
+		rc = rk_vec_rerank(s, q, g->pos, g->best.n, k, out, nout, e);
 	}
 	free(q);
 	free(q8);

@@ -1,8 +1,11 @@
 /*
- * Vector and hybrid queries.  The vectors of table `vecs` are loaded into
- * one vector.c store, with the index's ANN graph if it has a fresh one
- * (and the query is not --exact), both kept while the index does not
- * change (PRAGMA data_version).  They are searched through the graph
+ * Vector and hybrid queries.  The int8 copies of the vectors of table
+ * `vecs` are loaded into one vector.c store, with the index's ANN graph
+ * if it has a fresh one (and the query is not --exact), both kept while
+ * the index does not change (PRAGMA data_version).  The first query
+ * fetches the float32 vectors of the candidates it re-ranks, one by
+ * one, so that a process asking one query reads little more than the
+ * int8 copies; a second query reads them all into memory.  They are searched through the graph
  * (hnsw.c), or else by an int8 scan; either way with an exact float32
  * re-rank.  A hybrid query ranks the same chunks by BM25 and by cosine,
  * DEPTH or more deep each, and fuses the two lists with rk_fuse(): RRF
@@ -84,13 +87,13 @@ load(struct rk_vsearch *vs, size_t dim, int exact, struct rk_error *e)
 	version = sqlite3_column_int64(vs->ver, 0);
 	sqlite3_reset(vs->ver);
 	if (vs->store != NULL && version == vs->version)
-		return 0;
+		return rk_index_vec_fill(vs->ix, vs->store, e);
 	vs->version = -1;
 	rk_vec_free(vs->store);
 	rk_hnsw_free(vs->graph);
 	vs->store = NULL;
 	vs->graph = NULL;
-	if (rk_index_vec_load(vs->ix, dim, &vs->store, e) != 0 ||
+	if (rk_index_vec_open(vs->ix, dim, &vs->store, e) != 0 ||
 	    (!exact && rk_index_ann_load(vs->ix, vs->store, &vs->graph,
 	    e) != 0))
 		return e->code;

@@ -372,34 +372,148 @@ index_damaged(sqlite3 *db, struct rk_error *e)
 	    sqlite3_db_filename(db, "main"), why);
 }
 
+/* a float32 blob of the row at column col, len bytes into out */
+static int
+copy_f32(sqlite3_stmt *st, int col, int64_t id, float *out, size_t len,
+    struct rk_error *e)
+{
+	size_t have = (size_t)sqlite3_column_bytes(st, col);
+
+	if (have != len)
+		return rk_error_set(e, RK_EXIT_INPUT, "vector: damaged: the "
+		    "float32 blob of chunk %lld has %zu bytes, not %zu",
+		    (long long)id, have, len);
+	memcpy(out, sqlite3_column_blob(st, col), len);
+	return 0;
+}
+
+/* the source of a store's float32 vectors: SELECT f FROM vecs WHERE id */
+struct source {
+	sqlite3	*db;
+	sqlite3_stmt *one;
+};
+
+static int
+fetch_f32(void *arg, int64_t id, float *out, size_t len, struct rk_error *e)
+{
+	struct source *src = arg;
+	int rc, step;
+
+	sqlite3_bind_int64(src->one, 1, id);
+	if ((step = sqlite3_step(src->one)) == SQLITE_ROW)
+		rc = copy_f32(src->one, 0, id, out, len, e);
+	else if (step == SQLITE_DONE)
+		rc = rk_error_set(e, RK_EXIT_INPUT, "vector: damaged: the "
+		    "float32 vector of chunk %lld is missing", (long long)id);
+	else
+		rc = db_fail(src->db, e, "vectors");
+	sqlite3_reset(src->one);
+	if (rc == 0)
+		rc = rk_vec_check_f32(out, len / sizeof(*out), e);
+	return rc == RK_EXIT_INPUT ? index_damaged(src->db, e) : rc;
+}
+
+static void
+source_free(void *arg)
+{
+	struct source *src = arg;
+
+	sqlite3_finalize(src->one);
+	free(src);
+}
+
 /*
- * Every vector of the index into a new store *out, in the order of their
- * chunk ids (the caller holds a read transaction).  A damaged vector is
- * RK_EXIT_IO.
+ * The int8 copies of the index's vectors, in the order of their chunk
+ * ids, into a new store *out that fetches each float32 vector from the
+ * index when a re-rank needs it, checked then (the caller holds a read
+ * transaction, for the loading and for every query).  A damaged vector
+ * is RK_EXIT_IO.
  */
 int
-rk_index_vec_load(struct rk_index *ix, size_t dim, struct rk_vec **out,
+rk_index_vec_open(struct rk_index *ix, size_t dim, struct rk_vec **out,
     struct rk_error *e)
 {
 	sqlite3 *db = rk_index_db(ix);
+	struct source *src = rk_xmalloc(sizeof(*src));
 	sqlite3_stmt *st;
 	int rc = 0, step = SQLITE_DONE;
 
-	if ((*out = rk_vec_new(dim)) == NULL)
+	src->db = db;
+	if (sqlite3_prepare_v2(db, "SELECT f FROM vecs WHERE id = ?1", -1,
+	    &src->one, NULL) != SQLITE_OK) {
+		source_free(src);
+		*out = NULL;
+		return db_fail(db, e, "vectors");
+	}
+	if ((*out = rk_vec_lazy(dim, fetch_f32, source_free, src)) == NULL) {
+		source_free(src);
 		return rk_error_set(e, RK_EXIT_IO, "%s: index damaged: "
 		    "vectors of %zu dimensions", sqlite3_db_filename(db,
 		    "main"), dim);
-	if (sqlite3_prepare_v2(db, "SELECT id, f, q FROM vecs ORDER BY id",
-	    -1, &st, NULL) != SQLITE_OK)
+	}
+	if (sqlite3_prepare_v2(db, "SELECT id, q FROM vecs ORDER BY id", -1,
+	    &st, NULL) != SQLITE_OK)
 		return db_fail(db, e, "vectors");
 	while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW)
-		rc = rk_vec_add_blobs(*out, sqlite3_column_int64(st, 0),
-		    sqlite3_column_blob(st, 1), sqlite3_column_bytes(st, 1),
-		    sqlite3_column_blob(st, 2), sqlite3_column_bytes(st, 2), e);
+		rc = rk_vec_add_q8(*out, sqlite3_column_int64(st, 0),
+		    sqlite3_column_blob(st, 1), sqlite3_column_bytes(st, 1), e);
 	sqlite3_finalize(st);
 	if (rc != 0)
 		return index_damaged(db, e);
 	return step == SQLITE_DONE ? 0 : db_fail(db, e, "vectors");
+}
+
+static int
+next_f32(void *arg, int64_t *id, float *out, size_t len, struct rk_error *e)
+{
+	sqlite3_stmt *st = arg;
+
+	switch (sqlite3_step(st)) {
+	case SQLITE_ROW:
+		*id = sqlite3_column_int64(st, 0);
+		return copy_f32(st, 1, *id, out, len, e);
+	case SQLITE_DONE:
+		return RK_VEC_END;
+	default:
+		return rk_error_set(e, RK_EXIT_IO, "%s",
+		    sqlite3_errmsg(sqlite3_db_handle(st)));
+	}
+}
+
+/*
+ * Every float32 vector of store s, opened by rk_index_vec_open(), read
+ * into memory and checked, for a process that asks many queries (the
+ * caller holds a read transaction).  A damaged vector is RK_EXIT_IO.
+ */
+int
+rk_index_vec_fill(struct rk_index *ix, struct rk_vec *s, struct rk_error *e)
+{
+	sqlite3 *db = rk_index_db(ix);
+	sqlite3_stmt *st;
+	int rc;
+
+	if (rk_vec_resident(s))
+		return 0;
+	if (sqlite3_prepare_v2(db, "SELECT id, f FROM vecs ORDER BY id", -1,
+	    &st, NULL) != SQLITE_OK)
+		return db_fail(db, e, "vectors");
+	rc = rk_vec_fill(s, next_f32, st, e);
+	sqlite3_finalize(st);
+	if (rc == RK_EXIT_IO)
+		return db_fail(db, e, "vectors");
+	return rc == 0 ? 0 : index_damaged(db, e);
+}
+
+/* every vector of the index into a new store *out, as the two above */
+int
+rk_index_vec_load(struct rk_index *ix, size_t dim, struct rk_vec **out,
+    struct rk_error *e)
+{
+	int rc;
+
+	if ((rc = rk_index_vec_open(ix, dim, out, e)) == 0)
+		rc = rk_index_vec_fill(ix, *out, e);
+	return rc;
 }
 
 /*

@@ -286,8 +286,31 @@ int	 rk_vec_query(const struct rk_vec *, const float *query, float *unit,
 	    int8_t *q8, float *scale, struct rk_error *);
 float	 rk_vec_qsim(const struct rk_vec *, size_t pos, const int8_t *q8,
 	    float scale);
-size_t	 rk_vec_rerank(const struct rk_vec *, const float *unit,
-	    const uint32_t *pos, size_t npos, size_t k, struct rk_hit *out);
+int	 rk_vec_rerank(const struct rk_vec *, const float *unit,
+	    const uint32_t *pos, size_t npos, size_t k, struct rk_hit *out,
+	    size_t *nout, struct rk_error *);
+
+/*
+ * A store of int8 copies, the float32 vectors fetched when re-ranked:
+ * fetch() copies the vector of id, len bytes into out, and checks it
+ * (rk_vec_check_f32()); next() copies the next one in the store's order
+ * (RK_VEC_END after the last), which rk_vec_fill() checks.
+ */
+#define RK_VEC_END	(-1)
+
+typedef int rk_vec_fetch_fn(void *arg, int64_t id, float *out, size_t len,
+    struct rk_error *);
+typedef int rk_vec_next_fn(void *arg, int64_t *id, float *out, size_t len,
+    struct rk_error *);
+
+struct rk_vec *rk_vec_lazy(size_t dim, rk_vec_fetch_fn *,
+	    void (*release)(void *), void *arg);
+int	 rk_vec_add_q8(struct rk_vec *, int64_t id, const void *qblob,
+	    size_t qlen, struct rk_error *);
+int	 rk_vec_fill(struct rk_vec *, rk_vec_next_fn *, void *arg,
+	    struct rk_error *);
+int	 rk_vec_resident(const struct rk_vec *);
+int	 rk_vec_check_f32(const float *, size_t dim, struct rk_error *);
 
 /*
  * hnsw.c: a graph over a store's vectors (HNSW) for approximate top-k
@@ -353,6 +376,10 @@ int	 rk_index_vec_check(const struct rk_vec_info *, struct rk_embed_opts *,
 int	 rk_index_embed(struct rk_index *, const struct rk_embed_opts *,
 	    rk_embed_progress_fn *, void *, size_t *, struct rk_error *);
 int	 rk_index_vec_load(struct rk_index *, size_t dim, struct rk_vec **,
+	    struct rk_error *);
+int	 rk_index_vec_open(struct rk_index *, size_t dim, struct rk_vec **,
+	    struct rk_error *);
+int	 rk_index_vec_fill(struct rk_index *, struct rk_vec *,
 	    struct rk_error *);
 
 enum { RK_ANN_NONE, RK_ANN_FRESH, RK_ANN_STALE };

@@ -30,6 +30,11 @@
  * against the sizes it declares (no allocation larger than the blob), the
  * floats finite, the vectors of unit length, the scales positive, no int8
  * of -128.
+ *
+ * A store may hold its int8 copies only (rk_vec_lazy()): a scan or a
+ * graph walk needs nothing else, and the float32 vector of each
+ * candidate re-ranked is fetched through the caller's function, and
+ * checked, when it is needed.  rk_vec_fill() makes them all resident.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -57,8 +62,11 @@ struct rk_vec {
 	int64_t	*id;
 	float	*scale;
 	int8_t	*q;
-	float	*f;
+	float	*f;		/* NULL: fetched on demand */
 	int	 view;		/* the arrays point into a caller's blob */
+	rk_vec_fetch_fn *fetch;
+	void	(*release)(void *);
+	void	*arg;
 };
 
 typedef float fdot_fn(const float *, const float *, size_t);
@@ -385,8 +393,8 @@ rk_vec_encode(const float *v, size_t dim, float *f, void *qblob,
 
 /* checks on data read back: the writer above never fails them */
 
-static int
-check_f32(const float *f, size_t dim, struct rk_error *e)
+int
+rk_vec_check_f32(const float *f, size_t dim, struct rk_error *e)
 {
 	double ss = 0;
 
@@ -435,6 +443,8 @@ rk_vec_free(struct rk_vec *s)
 {
 	if (s == NULL)
 		return;
+	if (s->release != NULL)
+		s->release(s->arg);
 	if (s->view) {
 		free(s);
 		return;
@@ -472,7 +482,8 @@ rk_vec_reserve(struct rk_vec *s, size_t n, struct rk_error *e)
 	s->id = rk_xrealloc(s->id, n * sizeof(*s->id));
 	s->scale = rk_xrealloc(s->scale, n * sizeof(*s->scale));
 	s->q = rk_xrealloc(s->q, n * s->dim);
-	s->f = rk_xrealloc(s->f, n * s->dim * sizeof(float));
+	if (s->f != NULL || s->fetch == NULL)
+		s->f = rk_xrealloc(s->f, n * s->dim * sizeof(float));
 	s->cap = n;
 	return 0;
 }
@@ -485,13 +496,22 @@ grow(struct rk_vec *s, struct rk_error *e)
 	return rk_vec_reserve(s, s->cap < 64 ? 64 : s->cap + s->cap / 2, e);
 }
 
+static int
+resident(const struct rk_vec *s, struct rk_error *e)
+{
+	if (s->f == NULL)
+		return rk_error_set(e, RK_EXIT_INTERNAL,
+		    "vector: a store of int8 copies only");
+	return 0;
+}
+
 int
 rk_vec_add(struct rk_vec *s, int64_t id, const float *v, struct rk_error *e)
 {
 	unsigned char *qb;
 	int rc;
 
-	if ((rc = grow(s, e)) != 0)
+	if ((rc = grow(s, e)) != 0 || (rc = resident(s, e)) != 0)
 		return rc;
 	qb = rk_xmalloc(RK_VEC_QSIZE(s->dim));
 	rc = rk_vec_encode(v, s->dim, s->f + s->n * s->dim, qb, e);
@@ -504,12 +524,22 @@ rk_vec_add(struct rk_vec *s, int64_t id, const float *v, struct rk_error *e)
 	return rc;
 }
 
+/* the int8 blob qblob as the copy of the vector at position s->n */
+static int
+put_q8(struct rk_vec *s, const void *qblob, struct rk_error *e)
+{
+	int8_t *q = s->q + s->n * s->dim;
+
+	memcpy(&s->scale[s->n], qblob, 4);
+	memcpy(q, (const unsigned char *)qblob + 4, s->dim);
+	return check_q8(s->scale[s->n], q, s->dim, e);
+}
+
 int
 rk_vec_add_blobs(struct rk_vec *s, int64_t id, const void *fblob,
     size_t flen, const void *qblob, size_t qlen, struct rk_error *e)
 {
 	float *f;
-	int8_t *q;
 	int rc;
 
 	if (flen != RK_VEC_FSIZE(s->dim) || qlen != RK_VEC_QSIZE(s->dim))
@@ -517,17 +547,118 @@ rk_vec_add_blobs(struct rk_vec *s, int64_t id, const void *fblob,
 		    "vector: damaged: blobs of %zu and %zu bytes, not %zu "
 		    "and %zu", flen, qlen, (size_t)RK_VEC_FSIZE(s->dim),
 		    (size_t)RK_VEC_QSIZE(s->dim));
-	if ((rc = grow(s, e)) != 0)
+	if ((rc = grow(s, e)) != 0 || (rc = resident(s, e)) != 0)
 		return rc;
 	f = s->f + s->n * s->dim;
-	q = s->q + s->n * s->dim;
 	memcpy(f, fblob, flen);
-	memcpy(&s->scale[s->n], qblob, 4);
-	memcpy(q, (const unsigned char *)qblob + 4, s->dim);
-	if ((rc = check_f32(f, s->dim, e)) != 0 ||
-	    (rc = check_q8(s->scale[s->n], q, s->dim, e)) != 0)
+	if ((rc = rk_vec_check_f32(f, s->dim, e)) != 0 ||
+	    (rc = put_q8(s, qblob, e)) != 0)
 		return rc;
 	s->id[s->n++] = id;
+	return 0;
+}
+
+/*
+ * A store of int8 copies: the float32 vector of the one of id, when a
+ * re-rank needs it, is fetch(arg, id, &blob, &len, e); release(arg) when
+ * the store is freed.  NULL: dim out of range.
+ */
+struct rk_vec *
+rk_vec_lazy(size_t dim, rk_vec_fetch_fn *fetch, void (*release)(void *),
+    void *arg)
+{
+	struct rk_vec *s;
+
+	if ((s = rk_vec_new(dim)) == NULL)
+		return NULL;
+	s->fetch = fetch;
+	s->release = release;
+	s->arg = arg;
+	return s;
+}
+
+int
+rk_vec_add_q8(struct rk_vec *s, int64_t id, const void *qblob, size_t qlen,
+    struct rk_error *e)
+{
+	int rc;
+
+	if (s->fetch == NULL || s->f != NULL)
+		return rk_error_set(e, RK_EXIT_INTERNAL,
+		    "vector: not a store of int8 copies");
+	if (qlen != RK_VEC_QSIZE(s->dim))
+		return rk_error_set(e, RK_EXIT_INPUT,
+		    "vector: damaged: an int8 blob of %zu bytes, not %zu",
+		    qlen, (size_t)RK_VEC_QSIZE(s->dim));
+	if ((rc = grow(s, e)) != 0 || (rc = put_q8(s, qblob, e)) != 0)
+		return rc;
+	s->id[s->n++] = id;
+	return 0;
+}
+
+/* the float32 vector at pos: in place, or fetched (and checked) into buf */
+static int
+vector_at(const struct rk_vec *s, size_t pos, float *buf, const float **f,
+    struct rk_error *e)
+{
+	int rc;
+
+	if (s->f != NULL) {
+		*f = s->f + pos * s->dim;
+		return 0;
+	}
+	if ((rc = s->fetch(s->arg, s->id[pos], buf, RK_VEC_FSIZE(s->dim),
+	    e)) != 0)
+		return rc;
+	*f = buf;
+	return 0;
+}
+
+/* whether every float32 vector is in memory */
+int
+rk_vec_resident(const struct rk_vec *s)
+{
+	return s->f != NULL;
+}
+
+/*
+ * Every float32 vector of a store of int8 copies, made resident: next()
+ * gives them in the order of the store, each checked; on failure the store stays as it was.
+ */
+int
+rk_vec_fill(struct rk_vec *s, rk_vec_next_fn *next, void *arg,
+    struct rk_error *e)
+{
+	size_t len = RK_VEC_FSIZE(s->dim), i;
+	int64_t id;
+	float *f;
+	int rc = 0;
+
+	if (s->f != NULL)
+		return 0;
+	f = rk_xmalloc((s->n ? s->n : 1) * len);
+	for (i = 0; rc == 0; i++) {
+		float *v = f + (i < s->n ? i : 0) * s->dim;
+
+		if ((rc = next(arg, &id, v, len, e)) != 0)
+			break;
+		if (i >= s->n || id != s->id[i])
+			rc = rk_error_set(e, RK_EXIT_INPUT, "vector: damaged: "
+			    "the float32 vectors are not those of the int8 "
+			    "copies");
+		else
+			rc = rk_vec_check_f32(v, s->dim, e);
+	}
+	if (rc == RK_VEC_END)
+		rc = i == s->n ? 0 : rk_error_set(e, RK_EXIT_INPUT,
+		    "vector: damaged: %zu float32 vectors for %zu int8 "
+		    "copies", i, s->n);
+	if (rc != 0) {
+		free(f);
+		return rc;
+	}
+	s->f = f;
+	s->cap = s->n;
 	return 0;
 }
 
@@ -536,7 +667,7 @@ rk_vec_get(const struct rk_vec *s, size_t i, int64_t *id, const float **f,
     const void **q8, float *scale)
 {
 	*id = s->id[i];
-	*f = s->f + i * s->dim;
+	*f = s->f != NULL ? s->f + i * s->dim : NULL;
 	*q8 = s->q + i * s->dim;
 	*scale = s->scale[i];
 }
@@ -574,19 +705,25 @@ topk_done(const struct rk_vec *s, struct topk *t)
 
 /*
  * The best k of the vectors at positions pos[0..npos-1] by their exact
- * float32 cosine to the unit vector q, in out, best first.
+ * float32 cosine to the unit vector q, in out, best first, *nout of them.
  */
-size_t
+int
 rk_vec_rerank(const struct rk_vec *s, const float *q, const uint32_t *pos,
-    size_t npos, size_t k, struct rk_hit *out)
+    size_t npos, size_t k, struct rk_hit *out, size_t *nout,
+    struct rk_error *e)
 {
 	fdot_fn *dot = kernels_get()->fdot;
 	struct topk t = { out, 0, k };
+	float *buf = s->f == NULL ? rk_xmalloc(s->dim * sizeof(*buf)) : NULL;
+	const float *f;
+	int rc = 0;
 
-	for (size_t i = 0; i < npos && k > 0; i++)
-		topk_push(&t, pos[i], dot(q, s->f + (size_t)pos[i] * s->dim,
-		    s->dim));
-	return topk_done(s, &t);
+	for (size_t i = 0; i < npos && k > 0 && rc == 0; i++)
+		if ((rc = vector_at(s, pos[i], buf, &f, e)) == 0)
+			topk_push(&t, pos[i], dot(q, f, s->dim));
+	free(buf);
+	*nout = rc == 0 ? topk_done(s, &t) : 0;
+	return rc;
 }
 
 /*
@@ -613,12 +750,52 @@ rk_vec_qsim(const struct rk_vec *s, size_t pos, const int8_t *q8, float scale)
 	    s->q + pos * s->dim, s->dim);
 }
 
+/* the best k by an exact scan: of the float32 vectors, or re-ranking all */
+static int
+exact(const struct rk_vec *s, const float *q, size_t k, struct rk_hit *out,
+    size_t *nout, struct rk_error *e)
+{
+	struct topk t = { out, 0, k };
+	uint32_t *pos;
+	int rc;
+
+	if (s->f != NULL) {
+		scan_f32(s, q, &t);
+		*nout = topk_done(s, &t);
+		return 0;
+	}
+	pos = rk_xmalloc((s->n ? s->n : 1) * sizeof(*pos));
+	for (size_t i = 0; i < s->n; i++)
+		pos[i] = (uint32_t)i;
+	rc = rk_vec_rerank(s, q, pos, s->n, k, out, nout, e);
+	free(pos);
+	return rc;
+}
+
+static int
+quantised(const struct rk_vec *s, const float *q, const int8_t *q8,
+    size_t k, size_t nrerank, struct rk_hit *out, size_t *nout,
+    struct rk_error *e)
+{
+	struct topk cand = { NULL, 0, nrerank < k ? k : nrerank };
+	uint32_t *pos;
+	int rc;
+
+	cand.h = rk_xmalloc(cand.k * sizeof(*cand.h));
+	scan_q8(s, q8, &cand);
+	pos = rk_xmalloc((cand.n ? cand.n : 1) * sizeof(*pos));
+	for (size_t i = 0; i < cand.n; i++)
+		pos[i] = (uint32_t)cand.h[i].rowid;
+	rc = rk_vec_rerank(s, q, pos, cand.n, k, out, nout, e);
+	free(pos);
+	free(cand.h);
+	return rc;
+}
+
 int
 rk_vec_search(const struct rk_vec *s, const float *query, size_t k,
     size_t nrerank, struct rk_hit *out, size_t *nout, struct rk_error *e)
 {
-	struct topk t = { out, 0, k }, cand = { NULL, 0, nrerank };
-	uint32_t *pos;
 	float *q, qscale;
 	int8_t *q8;
 	int rc;
@@ -628,29 +805,13 @@ rk_vec_search(const struct rk_vec *s, const float *query, size_t k,
 		return 0;
 	q = rk_xmalloc(s->dim * sizeof(*q));
 	q8 = rk_xmalloc(s->dim);
-	if ((rc = rk_vec_query(s, query, q, q8, &qscale, e)) != 0) {
-		free(q);
-		free(q8);
-		return rc;
-	}
-	if (nrerank == 0 || nrerank >= s->n) {
-		scan_f32(s, q, &t);
-		*nout = topk_done(s, &t);
-	} else {
-		if (cand.k < k)
-			cand.k = k;
-		cand.h = rk_xmalloc(cand.k * sizeof(*cand.h));
-		scan_q8(s, q8, &cand);
-		pos = rk_xmalloc(cand.n * sizeof(*pos));
-		for (size_t i = 0; i < cand.n; i++)
-			pos[i] = (uint32_t)cand.h[i].rowid;
-		*nout = rk_vec_rerank(s, q, pos, cand.n, k, out);
-		free(pos);
-		free(cand.h);
-	}
+	if ((rc = rk_vec_query(s, query, q, q8, &qscale, e)) == 0)
+		rc = nrerank == 0 || nrerank >= s->n ?
+		    exact(s, q, k, out, nout, e) :
+		    quantised(s, q, q8, k, nrerank, out, nout, e);
 	free(q8);
 	free(q);
-	return 0;
+	return rc;
 }
 
 /* a whole store as one blob */
@@ -751,7 +912,7 @@ checked(struct rk_vec *s, size_t count, struct rk_error *e)
 	for (size_t i = 0; i < count; i++) {
 		size_t off = i * s->dim;
 
-		if (check_f32(s->f + off, s->dim, e) != 0 ||
+		if (rk_vec_check_f32(s->f + off, s->dim, e) != 0 ||
 		    check_q8(s->scale[i], s->q + off, s->dim, e) != 0) {
 			rk_vec_free(s);
 			return NULL;
