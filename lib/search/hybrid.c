@@ -2,12 +2,12 @@
  * Vector and hybrid queries.  The int8 copies of the vectors of table
  * `vecs` are loaded into one vector.c store, with the index's ANN graph
  * if it has a fresh one (and the query is not --exact), both kept while
- * the index does not change (PRAGMA data_version).  The first query
- * fetches the float32 vectors of the candidates it re-ranks, one by
- * one, so that a process asking one query reads little more than the
- * int8 copies; a second query reads them all into memory.  They are searched through the graph
- * (hnsw.c), or else by an int8 scan; either way with an exact float32
- * re-rank.  A hybrid query ranks the same chunks by BM25 and by cosine,
+ * the index does not change (PRAGMA data_version).  They are searched
+ * through the graph (hnsw.c), or else by an int8 scan; either way with
+ * an exact float32 re-rank.  The first query fetches the float32
+ * vectors of the candidates it re-ranks, one by one, so that a process
+ * asking one query reads little more than the int8 copies; a second
+ * query reads them all into memory.  A hybrid query ranks the same chunks by BM25 and by cosine,
  * DEPTH or more deep each, and fuses the two lists with rk_fuse(): RRF
  * (each list weighted) or a convex combination of min-max normalised
  * scores.  Per document, a chunk is keyed by its document, and a

@@ -303,7 +303,7 @@ typedef int rk_vec_fetch_fn(void *arg, int64_t id, float *out, size_t len,
 typedef int rk_vec_next_fn(void *arg, int64_t *id, float *out, size_t len,
     struct rk_error *);
 
-struct rk_vec *rk_vec_lazy(size_t dim, rk_vec_fetch_fn *,
+struct rk_vec *rk_vec_lazy(size_t dim, rk_vec_fetch_fn *fetch,
 	    void (*release)(void *), void *arg);
 int	 rk_vec_add_q8(struct rk_vec *, int64_t id, const void *qblob,
 	    size_t qlen, struct rk_error *);

@@ -645,7 +645,8 @@ rk_vec_resident(const struct rk_vec *s)
 
 /*
  * Every float32 vector of a store of int8 copies, made resident: next()
- * gives them in the order of the store, each checked; on failure the store stays as it was.
+ * gives them in the order of the store, each checked; on failure the
+ * store stays as it was.
  */
 int
 rk_vec_fill(struct rk_vec *s, rk_vec_next_fn *next, void *arg,
