@@ -7,11 +7,12 @@
  * an exact float32 re-rank.  The first query fetches the float32
  * vectors of the candidates it re-ranks, one by one, so that a process
  * asking one query reads little more than the int8 copies; a second
- * query reads them all into memory.  A hybrid query ranks the same chunks by BM25 and by cosine,
- * DEPTH or more deep each, and fuses the two lists with rk_fuse(): RRF
- * (each list weighted) or a convex combination of min-max normalised
- * scores.  Per document, a chunk is keyed by its document, and a
- * document counts at its best chunk's place in each list.  Everything,
+ * query reads them all into memory.  A hybrid query ranks the same
+ * chunks by BM25 and by cosine, DEPTH or more deep each, and fuses the
+ * two lists with rk_fuse(): RRF (each list weighted) or a convex
+ * combination of min-max normalised scores.  Per document, a chunk is
+ * keyed by its document, and a document counts at its best chunk's
+ * place in each list.  Everything,
  * from the ranking to the texts of the hits, is read in one read
  * transaction.
  */
