@@ -158,7 +158,7 @@ cmd_query(int argc, char **argv)
 
 		attach(rec);
 		json_decref(rec);
-	} else
+	} else if (query[strspn(query, " \t\r\n")] != '\0')
 		print_hits(NULL, query);
 	free(query);
 }

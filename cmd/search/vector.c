@@ -27,7 +27,7 @@ static int progress_shown;
 int
 vq_option(int c, const char *arg)
 {
-	long n;
+	long n, max;
 
 	switch (c) {
 	case VQ_VECTOR:
@@ -62,11 +62,10 @@ vq_option(int c, const char *arg)
 		break;
 	case VQ_DIMENSIONS:
 	case 'P':
-		if (rk_parse_uint(arg, c == 'P' ? 1000 : RK_VEC_DIM_MAX,
-		    &n) == -1 || n < 1)
-			errx(RK_EXIT_USAGE, "%s: not a number from 1 to %d: "
-			    "'%s'", c == 'P' ? "-P" : "--dimensions", c == 'P' ?
-			    1000 : RK_VEC_DIM_MAX, arg);
+		max = c == 'P' ? rk_limits.concurrency : RK_VEC_DIM_MAX;
+		if (rk_parse_uint(arg, max, &n) == -1 || n < 1)
+			errx(RK_EXIT_USAGE, "%s: not a number from 1 to %ld: "
+			    "'%s'", c == 'P' ? "-P" : "--dimensions", max, arg);
 		*(c == 'P' ? &eo.jobs : &eo.dimensions) = n;
 		break;
 	default:

@@ -631,12 +631,18 @@ rk_hnsw_load(const void *blob, size_t len, const struct rk_vec *s,
 	layout(g, &l);
 	memcpy(g->l0, p + l.l0, 4 * g->n * (1 + g->m0));
 	memcpy(g->upper, p + l.upper, 4 * g->nupper);
-	for (uint32_t i = 0; i < g->n; i++)
+	for (uint32_t i = 0; i < g->n; i++) {
+		if (g->n > 1 && links(g, i, 0)[0] == 0) {
+			rk_hnsw_free(g);
+			damaged(e, "a node without links");
+			return NULL;
+		}
 		for (unsigned layer = 0; layer <= g->level[i]; layer++)
 			if (check_list(g, i, layer) != 0) {
 				rk_hnsw_free(g);
 				damaged(e, "a bad link");
 				return NULL;
 			}
+	}
 	return g;
 }

@@ -528,11 +528,11 @@ static const char ann_schema[] =
     "model TEXT NOT NULL, dim INTEGER NOT NULL, nodes INTEGER NOT NULL, "
     "stale INTEGER NOT NULL, graph BLOB NOT NULL);"
     "CREATE TRIGGER IF NOT EXISTS ann_add AFTER INSERT ON vecs "
-    "BEGIN UPDATE ann SET stale = 1; END;"
+    "BEGIN UPDATE ann SET stale = 1 WHERE stale = 0; END;"
     "CREATE TRIGGER IF NOT EXISTS ann_change AFTER UPDATE ON vecs "
-    "BEGIN UPDATE ann SET stale = 1; END;"
+    "BEGIN UPDATE ann SET stale = 1 WHERE stale = 0; END;"
     "CREATE TRIGGER IF NOT EXISTS ann_drop AFTER DELETE ON vecs "
-    "BEGIN UPDATE ann SET stale = 1; END;";
+    "BEGIN UPDATE ann SET stale = 1 WHERE stale = 0; END;";
 
 static int
 ann_store(sqlite3 *db, const struct rk_vec_info *vi, const struct rk_hnsw *g,
@@ -574,7 +574,9 @@ ann_write(sqlite3 *db, int64_t version, const struct rk_vec_info *vi,
 
 	if (exec(db, "BEGIN IMMEDIATE", e) != 0)
 		return e->code;
-	if (data_version(db) != version)
+	if (version == -1 || data_version(db) == -1)
+		rc = db_fail(db, e, "ann graph");
+	else if (data_version(db) != version)
 		rc = rk_error_set(e, RK_EXIT_IO, "%s: changed while the graph "
 		    "was built: run ann again", sqlite3_db_filename(db,
 		    "main"));
@@ -604,7 +606,11 @@ rk_index_ann_build(struct rk_index *ix, rk_hnsw_progress_fn *progress,
 	int rc;
 
 	*nodes = 0;
-	rk_index_vec_info(ix, &vi, e);
+	if (sqlite3_db_readonly(db, "main") == 1)
+		return rk_error_set(e, RK_EXIT_IO, "%s: read-only: cannot "
+		    "store the graph", sqlite3_db_filename(db, "main"));
+	if ((rc = rk_index_vec_info(ix, &vi, e)) != 0)
+		return rc;
 	if (rk_index_begin_read(ix) == -1)
 		return rk_error_set(e, RK_EXIT_IO, "%s", rk_index_error(ix));
 	version = data_version(db);
@@ -661,10 +667,17 @@ rk_index_ann_load(struct rk_index *ix, const struct rk_vec *s,
 	if (sqlite3_prepare_v2(db, "SELECT graph FROM ann WHERE id = 1", -1,
 	    &st, NULL) != SQLITE_OK)
 		return db_fail(db, e, "ann graph");
-	if (sqlite3_step(st) == SQLITE_ROW && (*out = rk_hnsw_load(
-	    sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0),
-	    s, e)) == NULL)
-		rc = index_damaged(db, e);
+	switch (sqlite3_step(st)) {
+	case SQLITE_ROW:
+		if ((*out = rk_hnsw_load(sqlite3_column_blob(st, 0),
+		    (size_t)sqlite3_column_bytes(st, 0), s, e)) == NULL)
+			rc = index_damaged(db, e);
+		break;
+	case SQLITE_DONE:
+		break;
+	default:
+		rc = db_fail(db, e, "ann graph");
+	}
 	sqlite3_finalize(st);
 	return rc;
 }
