@@ -54,6 +54,7 @@
 
 #if defined(__x86_64__) || defined(__i386__)
 #define RK_X86 1
+#include <cpuid.h>
 #include <immintrin.h>
 #endif
 
@@ -236,16 +237,38 @@ static const struct kernels {
 
 static const struct kernels *kern;
 
+#ifdef RK_X86
+/*
+ * AVX2 and FMA, and the system saving the YMM registers.  Asked of cpuid
+ * here, when a kernel is first wanted: __builtin_cpu_supports() would
+ * link libgcc's start-up detection into every process of rk-search.
+ */
+static int
+has_avx2_fma(void)
+{
+	unsigned a, b, c, d, xcr0, xcr0_hi;
+
+	if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_FMA) ||
+	    !(c & bit_AVX) || !(c & bit_OSXSAVE))
+		return 0;
+	__asm__("xgetbv" : "=a"(xcr0), "=d"(xcr0_hi) : "c"(0));
+	if ((xcr0 & 6) != 6 || __get_cpuid_max(0, NULL) < 7)
+		return 0;
+	__cpuid_count(7, 0, a, b, c, d);
+	return (b & bit_AVX2) != 0;
+}
+#endif
+
 static int
 supported(const struct kernels *k)
 {
 #ifdef RK_X86
-	__builtin_cpu_init();
+	unsigned a, b, c, d;
+
 	if (strcmp(k->name, "avx2") == 0)
-		return __builtin_cpu_supports("avx2") &&
-		    __builtin_cpu_supports("fma");
+		return has_avx2_fma();
 	if (strcmp(k->name, "sse2") == 0)
-		return __builtin_cpu_supports("sse2");
+		return __get_cpuid(1, &a, &b, &c, &d) && (d & bit_SSE2);
 #endif
 	return 1;
 }
