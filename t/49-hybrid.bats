@@ -10,8 +10,7 @@ load helper
 load vectors
 
 local_setup() {
-	mkdir -p "$TMP/bin"
-	PATH="$TMP/bin:$PATH"
+	on_path
 	MODEL=fake-embed
 }
 

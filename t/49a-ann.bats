@@ -11,8 +11,7 @@ load helper
 load vectors
 
 local_setup() {
-	mkdir -p "$TMP/bin"
-	PATH="$TMP/bin:$PATH"
+	on_path
 	VEC="$RK_BUILD/libexec/rk-vec-test"
 	stand_in
 }

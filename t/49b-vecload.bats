@@ -8,8 +8,7 @@ load helper
 load vectors
 
 local_setup() {
-	mkdir -p "$TMP/bin"
-	PATH="$TMP/bin:$PATH"
+	on_path
 	stand_in
 	embedded 300 64
 }

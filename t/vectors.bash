@@ -3,8 +3,15 @@
 
 # stand_in: rk-embed is the stand-in, model toy
 stand_in() {
+	mkdir -p "$TMP/bin"
 	cp "$FIXTURES/search/stand-in-embed" "$TMP/bin/rk-embed"
 	MODEL=toy
+}
+
+# on_path: $TMP/bin first on PATH, for the stand-in
+on_path() {
+	mkdir -p "$TMP/bin"
+	PATH="$TMP/bin:$PATH"
 }
 
 # corpus N: N documents d001..dNNN of words drawn with a fixed seed
