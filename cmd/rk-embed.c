@@ -136,13 +136,30 @@ setup(struct rk_embedder *E, const struct settings *st, char *err,
 	return 0;
 }
 
+/* the filter, set up from st: main's exit status */
+static int
+embed(struct settings *st)
+{
+	struct rk_embedder E;
+	char errbuf[512];
+
+	memset(&E, 0, sizeof(E));
+	check_numbers(st, &E);
+	if (setup(&E, st, errbuf, sizeof(errbuf)) == -1) {
+		rk_embed_free(&E);
+		errx(RK_EXIT_CONFIG, "%s", errbuf);
+	}
+	rk_exit_status(rk_embed_filter(&E, st->field, st->lines));
+	rk_cache_close(E.cache);
+	rk_embed_free(&E);
+	return rk_finish();
+}
+
 int
 main(int argc, char *argv[])
 {
 	struct settings st;
-	struct rk_embedder E;
 	struct rk_error e;
-	char errbuf[512];
 	int status;
 
 	memset(&st, 0, sizeof(st));
@@ -151,14 +168,5 @@ main(int argc, char *argv[])
 	st.api = rk_getenv("RK_EMBED_API");
 	if ((status = rk_getopt_all(&cli, argc, argv, option, &st)) != -1)
 		return status;
-	memset(&E, 0, sizeof(E));
-	check_numbers(&st, &E);
-	if (setup(&E, &st, errbuf, sizeof(errbuf)) == -1) {
-		rk_embed_free(&E);
-		errx(RK_EXIT_CONFIG, "%s", errbuf);
-	}
-	rk_exit_status(rk_embed_filter(&E, st.field, st.lines));
-	rk_cache_close(E.cache);
-	rk_embed_free(&E);
-	return rk_finish();
+	return embed(&st);
 }
