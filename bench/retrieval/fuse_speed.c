@@ -11,14 +11,6 @@
 #include "core/rk.h"
 #include "search/search.h"
 
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 int
 main(int argc, char *argv[])
 {
@@ -49,7 +41,7 @@ main(int argc, char *argv[])
 			t[r] = (rk_now_ms() - t0) * 1000;
 			free(f);
 		}
-		qsort(t, rounds, sizeof(*t), cmp_double);
+		rk_sort_doubles(t, rounds);
 		printf("%-8s 2 x 100 hits -> %zu: p50 %6.2f us  p99 %6.2f us\n",
 		    names[m], n, t[rounds / 2], t[rounds * 99 / 100]);
 	}

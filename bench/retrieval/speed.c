@@ -24,20 +24,12 @@
 #include "core/rk.h"
 #include "search/search.h"
 
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 static void
 report(const char *name, double *t, size_t n)
 {
 	double sum = 0;
 
-	qsort(t, n, sizeof(*t), cmp_double);
+	rk_sort_doubles(t, n);
 	for (size_t i = 0; i < n; i++)
 		sum += t[i];
 	printf("%-20s p50 %8.3f ms  p99 %8.3f ms  mean %8.3f ms  (%zu runs)\n",
@@ -302,7 +294,7 @@ main(int argc, char *argv[])
 	if (!ours_only)
 		report("fts5vocab bm25", tvoc, nt);
 	report("first match only", tone, nt);
-	qsort(tours, nt, sizeof(*tours), cmp_double);
+	rk_sort_doubles(tours, nt);
 	sqlite3_finalize(st);
 	sqlite3_finalize(st1);
 	free(tone);

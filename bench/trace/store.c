@@ -20,18 +20,10 @@
 #include "core/rk.h"
 #include "store/store.h"
 
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static void
 print(const char *what, double *v, long n)
 {
-	qsort(v, n, sizeof(*v), cmp_double);
+	rk_sort_doubles(v, n);
 	printf("  %-30s median %8.4f ms  p90 %8.4f ms\n", what, v[n / 2],
 	    v[n * 9 / 10]);
 }
@@ -41,6 +33,7 @@ main(int argc, char *argv[])
 {
 	struct rk_reader *r;
 	struct rk_store *st;
+	struct rk_error e;
 	json_t *rec;
 	FILE *fp, *mem;
 	char *buf = NULL, id[27];
@@ -50,7 +43,8 @@ main(int argc, char *argv[])
 	long n, i;
 	int fd;
 
-	rk_init(argv[0], NULL);
+	if (rk_init(argv[0], &e) != 0)
+		errx(e.code, "%s", e.msg);
 	if (argc != 4 || rk_parse_uint(argv[3], 10000000, &n) == -1 || n < 1)
 		errx(RK_EXIT_USAGE, "usage: trace-store record-file db n");
 	if ((fp = fopen(argv[1], "r")) == NULL)
@@ -60,8 +54,8 @@ main(int argc, char *argv[])
 		errx(RK_EXIT_INPUT, "%s: no record", argv[1]);
 	rk_reader_free(r);
 	fclose(fp);
-	if ((st = rk_store_open(argv[2], 1, NULL)) == NULL)
-		return RK_EXIT_IO;
+	if ((st = rk_store_open(argv[2], 1, &e)) == NULL)
+		errx(e.code, "%s", e.msg);
 	if ((mem = open_memstream(&buf, &len)) == NULL)
 		err(RK_EXIT_INTERNAL, "memory stream");
 	put = rk_xmalloc(n * sizeof(*put));
@@ -79,7 +73,7 @@ main(int argc, char *argv[])
 		ser[i] = rk_now_ms() - t0;
 		t0 = rk_now_ms();
 		if (rk_store_put(st, rec, buf, len - 1) == -1)
-			return RK_EXIT_IO;
+			errx(RK_EXIT_IO, "%s", rk_store_error(st));
 		put[i] = rk_now_ms() - t0;
 		t0 = rk_now_ms();
 		if (pwrite(fd, buf, len, 0) != (ssize_t)len || fsync(fd) == -1)
@@ -93,7 +87,8 @@ main(int argc, char *argv[])
 	print("serialize (rk_write)", ser, n);
 	print("store (rk_store_put)", put, n);
 	print("write + fsync beside it", syn, n);
-	rk_store_close(st);
+	if (rk_store_close(st, &e) != 0)
+		errx(e.code, "%s", e.msg);
 	fclose(mem);
 	free(buf);
 	free(put);

@@ -23,18 +23,10 @@ enum { BM25, VECTOR, HYBRID, NENGINE };
 
 static const char *const names[NENGINE] = { "bm25", "vector", "hybrid" };
 
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 static void
 report(const char *name, double *t, size_t n)
 {
-	qsort(t, n, sizeof(*t), cmp_double);
+	rk_sort_doubles(t, n);
 	printf("%-8s p50 %8.3f ms  p99 %8.3f ms  (%zu runs)\n", name,
 	    t[n / 2], t[(n * 99) / 100], n);
 }

@@ -72,6 +72,7 @@ int	 rk_vasprintf(char **, const char *, va_list)
 	    __attribute__((format(printf, 2, 0)));
 double	 rk_now_ms(void);		/* monotonic milliseconds */
 double	 rk_round(double, int digits);
+void	 rk_sort_doubles(double *, size_t);	/* ascending, with qsort */
 void	 rk_ulid(char out[27]);		/* sortable unique id */
 int	 rk_parse_size(const char *, size_t *);
 int	 rk_parse_uint(const char *, long max, long *);

@@ -518,14 +518,6 @@ rk_bench_usage(const json_t *samples, const struct rk_prices *prices,
 
 /* ---- statistics -------------------------------------------------------- */
 
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 /* The nearest-rank percentile p (0..100) of v[n], sorted in place. */
 static double
 percentile(double *v, size_t n, double p)
@@ -534,7 +526,7 @@ percentile(double *v, size_t n, double p)
 
 	if (n == 0)
 		return 0;
-	qsort(v, n, sizeof(*v), cmp_double);
+	rk_sort_doubles(v, n);
 	k = (size_t)ceil(p / 100 * (double)n);
 	return v[k > 0 ? k - 1 : 0];
 }
