@@ -334,6 +334,7 @@ main(int argc, char *argv[])
 	report();
 	for (size_t i = 0; i < who.n * set.n; i++)
 		free(results[i].answer);
+	rk_bench_free(&set);
 	rk_results_close(&store);
 	return rk_finish();
 }
