@@ -3,7 +3,7 @@
 # missing: apt-get when root, else print the exact command to run.
 pkgs="gcc libc6-dev make pkg-config libjansson-dev libyaml-dev libsqlite3-dev libbsd-dev
 libcurl4-openssl-dev libstemmer-dev bats jq mandoc bsdextrautils valgrind openssh-server
-openssh-client parallel clang libclang-rt-dev binutils cppcheck"
+openssh-client parallel clang libclang-rt-dev binutils cppcheck python3 sqlite3"
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null |
