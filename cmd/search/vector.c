@@ -16,7 +16,7 @@
 
 static struct rk_embed_opts eo;
 static struct rk_rank_opts ro = { RK_RANK_BM25, RK_FUSION_RRF, 1, 1, 60, 0,
-    RK_HNSW_EF };
+    0 };
 static struct rk_vsearch *vs;
 static char **qtext;		/* queries embedded so far, and vectors */
 static float *qvec;

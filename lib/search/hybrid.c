@@ -55,15 +55,6 @@ rk_vsearch_free(struct rk_vsearch *vs)
 	free(vs);
 }
 
-static int
-db_fail(struct rk_vsearch *vs, struct rk_error *e, const char *what)
-{
-	sqlite3 *db = rk_index_db(vs->ix);
-
-	return rk_error_set(e, RK_EXIT_IO, "%s: %s: %s",
-	    sqlite3_db_filename(db, "main"), what, sqlite3_errmsg(db));
-}
-
 /* the store, read again if the index changed since */
 static int
 load(struct rk_vsearch *vs, size_t dim, int exact, struct rk_error *e)
@@ -81,10 +72,10 @@ load(struct rk_vsearch *vs, size_t dim, int exact, struct rk_error *e)
 		    sqlite3_db_filename(db, "main"), dim, have);
 	if (vs->ver == NULL && sqlite3_prepare_v2(db, "PRAGMA data_version",
 	    -1, &vs->ver, NULL) != SQLITE_OK)
-		return db_fail(vs, e, "data_version");
+		return rk_index_sql_fail(db, e, "data_version");
 	sqlite3_reset(vs->ver);
 	if (sqlite3_step(vs->ver) != SQLITE_ROW)
-		return db_fail(vs, e, "data_version");
+		return rk_index_sql_fail(db, e, "data_version");
 	version = sqlite3_column_int64(vs->ver, 0);
 	sqlite3_reset(vs->ver);
 	if (vs->store != NULL && version == vs->version)
@@ -112,12 +103,12 @@ doc_of(struct rk_vsearch *vs, int64_t rowid, int64_t *doc,
 	if (vs->docof == NULL && sqlite3_prepare_v2(db,
 	    "SELECT doc FROM chunks WHERE id = ?1", -1, &vs->docof,
 	    NULL) != SQLITE_OK)
-		return db_fail(vs, e, "chunks");
+		return rk_index_sql_fail(db, e, "chunks");
 	sqlite3_bind_int64(vs->docof, 1, rowid);
 	if (sqlite3_step(vs->docof) == SQLITE_ROW)
 		*doc = sqlite3_column_int64(vs->docof, 0);
 	else
-		rc = db_fail(vs, e, "chunks");
+		rc = rk_index_sql_fail(db, e, "chunks");
 	sqlite3_reset(vs->docof);
 	return rc;
 }
@@ -192,15 +183,12 @@ static int
 vector_hits(struct rk_vsearch *vs, const float *qvec, size_t depth,
     size_t ef, struct rk_hit **hits, size_t *n, struct rk_error *e)
 {
-	size_t rerank = depth > RK_VEC_RERANK ? depth : RK_VEC_RERANK;
-
 	*hits = rk_xmalloc((depth ? depth : 1) * sizeof(**hits));
-	if (ef == 0)
-		ef = RK_HNSW_EF;
 	if (vs->graph != NULL)
 		return rk_hnsw_search(vs->graph, vs->store, qvec, depth,
-		    ef, *hits, n, e);
-	return rk_vec_search(vs->store, qvec, depth, rerank, *hits, n, e);
+		    ef ? ef : RK_HNSW_EF, *hits, n, e);
+	return rk_vec_search(vs->store, qvec, depth, depth > RK_VEC_RERANK ?
+	    depth : RK_VEC_RERANK, *hits, n, e);
 }
 
 /* the first hit of each document, at most k */

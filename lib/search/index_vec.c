@@ -48,8 +48,9 @@ struct embedding {
 	void	*arg;
 };
 
-static int
-db_fail(sqlite3 *db, struct rk_error *e, const char *what)
+/* RK_EXIT_IO, e saying "path: what: SQLite's message" */
+int
+rk_index_sql_fail(sqlite3 *db, struct rk_error *e, const char *what)
 {
 	return rk_error_set(e, RK_EXIT_IO, "%s: %s: %s",
 	    sqlite3_db_filename(db, "main"), what, sqlite3_errmsg(db));
@@ -59,7 +60,7 @@ static int
 exec(sqlite3 *db, const char *sql, struct rk_error *e)
 {
 	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
-		return db_fail(db, e, "vectors");
+		return rk_index_sql_fail(db, e, "vectors");
 	return 0;
 }
 
@@ -135,11 +136,11 @@ rk_index_vec_counts(struct rk_index *ix, struct rk_vec_info *vi,
 	int64_t chunks;
 
 	if ((chunks = count(db, "SELECT count(*) FROM chunks")) == -1)
-		return db_fail(db, e, "chunks");
+		return rk_index_sql_fail(db, e, "chunks");
 	vi->vectors = 0;
 	if (has_vecs(db) && (vi->vectors = count(db,
 	    "SELECT count(*) FROM vecs")) == -1)
-		return db_fail(db, e, "vectors");
+		return rk_index_sql_fail(db, e, "vectors");
 	vi->missing = chunks - vi->vectors;
 	return 0;
 }
@@ -178,7 +179,7 @@ missing_ids(struct embedding *m, struct rk_error *e)
 	if (sqlite3_prepare_v2(m->db, "SELECT c.id FROM chunks c WHERE NOT "
 	    "EXISTS (SELECT 1 FROM vecs v WHERE v.id = c.id) ORDER BY c.id",
 	    -1, &st, NULL) != SQLITE_OK)
-		return db_fail(m->db, e, "chunks");
+		return rk_index_sql_fail(m->db, e, "chunks");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (m->nids == cap) {
 			cap = cap ? 2 * cap : 1024;
@@ -187,7 +188,7 @@ missing_ids(struct embedding *m, struct rk_error *e)
 		m->ids[m->nids++] = sqlite3_column_int64(st, 0);
 	}
 	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : db_fail(m->db, e, "chunks");
+	return rc == SQLITE_DONE ? 0 : rk_index_sql_fail(m->db, e, "chunks");
 }
 
 static int
@@ -210,7 +211,7 @@ next_text(void *arg, size_t i, char **text, struct rk_error *e)
 		*text = rk_xstrdup("");
 		return 1;
 	}
-	return db_fail(m->db, e, "text");
+	return rk_index_sql_fail(m->db, e, "text");
 }
 
 static int
@@ -251,7 +252,7 @@ flush(struct embedding *m, struct rk_error *e)
 		sqlite3_bind_blob(m->ins, 3, p->q, RK_VEC_QSIZE(m->info.dim),
 		    SQLITE_STATIC);
 		if (sqlite3_step(m->ins) != SQLITE_DONE)
-			rc = db_fail(m->db, e, "store a vector");
+			rc = rk_index_sql_fail(m->db, e, "store a vector");
 	}
 	sqlite3_reset(m->ins);
 	if (rc == 0)
@@ -310,7 +311,7 @@ embed_prepare(struct embedding *m, struct rk_error *e)
 	    sqlite3_prepare_v2(m->db, "INSERT OR REPLACE INTO vecs(id, f, q) "
 	    "SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM chunks WHERE "
 	    "id = ?1)", -1, &m->ins, NULL) != SQLITE_OK)
-		return db_fail(m->db, e, "vectors");
+		return rk_index_sql_fail(m->db, e, "vectors");
 	return missing_ids(m, e);
 }
 
@@ -406,7 +407,7 @@ fetch_f32(void *arg, int64_t id, float *out, size_t len, struct rk_error *e)
 		rc = rk_error_set(e, RK_EXIT_INPUT, "vector: damaged: the "
 		    "float32 vector of chunk %lld is missing", (long long)id);
 	else
-		rc = db_fail(src->db, e, "vectors");
+		rc = rk_index_sql_fail(src->db, e, "vectors");
 	sqlite3_reset(src->one);
 	if (rc == 0)
 		rc = rk_vec_check_f32(out, len / sizeof(*out), e);
@@ -443,7 +444,7 @@ rk_index_vec_open(struct rk_index *ix, size_t dim, struct rk_vec **out,
 	    &src->one, NULL) != SQLITE_OK) {
 		source_free(src);
 		*out = NULL;
-		return db_fail(db, e, "vectors");
+		return rk_index_sql_fail(db, e, "vectors");
 	}
 	if ((*out = rk_vec_lazy(dim, fetch_f32, source_free, src)) == NULL) {
 		source_free(src);
@@ -453,14 +454,14 @@ rk_index_vec_open(struct rk_index *ix, size_t dim, struct rk_vec **out,
 	}
 	if (sqlite3_prepare_v2(db, "SELECT id, q FROM vecs ORDER BY id", -1,
 	    &st, NULL) != SQLITE_OK)
-		return db_fail(db, e, "vectors");
+		return rk_index_sql_fail(db, e, "vectors");
 	while (rc == 0 && (step = sqlite3_step(st)) == SQLITE_ROW)
 		rc = rk_vec_add_q8(*out, sqlite3_column_int64(st, 0),
 		    sqlite3_column_blob(st, 1), sqlite3_column_bytes(st, 1), e);
 	sqlite3_finalize(st);
 	if (rc != 0)
 		return index_damaged(db, e);
-	return step == SQLITE_DONE ? 0 : db_fail(db, e, "vectors");
+	return step == SQLITE_DONE ? 0 : rk_index_sql_fail(db, e, "vectors");
 }
 
 static int
@@ -496,11 +497,11 @@ rk_index_vec_fill(struct rk_index *ix, struct rk_vec *s, struct rk_error *e)
 		return 0;
 	if (sqlite3_prepare_v2(db, "SELECT id, f FROM vecs ORDER BY id", -1,
 	    &st, NULL) != SQLITE_OK)
-		return db_fail(db, e, "vectors");
+		return rk_index_sql_fail(db, e, "vectors");
 	rc = rk_vec_fill(s, next_f32, st, e);
 	sqlite3_finalize(st);
 	if (rc == RK_EXIT_IO)
-		return db_fail(db, e, "vectors");
+		return rk_index_sql_fail(db, e, "vectors");
 	return rc == 0 ? 0 : index_damaged(db, e);
 }
 
@@ -551,14 +552,14 @@ ann_store(sqlite3 *db, const struct rk_vec_info *vi, const struct rk_hnsw *g,
 	if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO ann(id, model, "
 	    "dim, nodes, stale, graph) VALUES (1, ?1, ?2, ?3, 0, ?4)", -1,
 	    &st, NULL) != SQLITE_OK)
-		rc = db_fail(db, e, "ann graph");
+		rc = rk_index_sql_fail(db, e, "ann graph");
 	else {
 		sqlite3_bind_text(st, 1, vi->model, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 2, (sqlite3_int64)vi->dim);
 		sqlite3_bind_int64(st, 3, (sqlite3_int64)nodes);
 		sqlite3_bind_blob64(st, 4, blob, len, SQLITE_STATIC);
 		if (sqlite3_step(st) != SQLITE_DONE)
-			rc = db_fail(db, e, "ann graph");
+			rc = rk_index_sql_fail(db, e, "ann graph");
 	}
 	sqlite3_finalize(st);
 	free(blob);
@@ -575,7 +576,7 @@ ann_write(sqlite3 *db, int64_t version, const struct rk_vec_info *vi,
 	if (exec(db, "BEGIN IMMEDIATE", e) != 0)
 		return e->code;
 	if (version == -1 || data_version(db) == -1)
-		rc = db_fail(db, e, "ann graph");
+		rc = rk_index_sql_fail(db, e, "ann graph");
 	else if (data_version(db) != version)
 		rc = rk_error_set(e, RK_EXIT_IO, "%s: changed while the graph "
 		    "was built: run ann again", sqlite3_db_filename(db,
@@ -666,7 +667,7 @@ rk_index_ann_load(struct rk_index *ix, const struct rk_vec *s,
 		return 0;
 	if (sqlite3_prepare_v2(db, "SELECT graph FROM ann WHERE id = 1", -1,
 	    &st, NULL) != SQLITE_OK)
-		return db_fail(db, e, "ann graph");
+		return rk_index_sql_fail(db, e, "ann graph");
 	switch (sqlite3_step(st)) {
 	case SQLITE_ROW:
 		if ((*out = rk_hnsw_load(sqlite3_column_blob(st, 0),
@@ -676,7 +677,7 @@ rk_index_ann_load(struct rk_index *ix, const struct rk_vec *s,
 	case SQLITE_DONE:
 		break;
 	default:
-		rc = db_fail(db, e, "ann graph");
+		rc = rk_index_sql_fail(db, e, "ann graph");
 	}
 	sqlite3_finalize(st);
 	return rc;

@@ -116,6 +116,7 @@ int	 rk_index_search(struct rk_index *, const char *query,
 int	 rk_index_hit(struct rk_index *, int64_t rowid, char **doc,
 	    long *chunk, char **text);
 sqlite3	*rk_index_db(struct rk_index *);
+int	 rk_index_sql_fail(sqlite3 *, struct rk_error *, const char *what);
 const struct rk_analyzer *rk_index_analyzer(struct rk_index *);
 int	 rk_index_match(struct rk_index *, const char *query, char **expr);
 
