@@ -54,3 +54,19 @@ load helper
 	assert_status 4
 	assert_output "rk-embed: --api: not openai or ollama: 'nope'"
 }
+
+@test "rk-search: a damaged index whose words have no postings: no hits" {
+	# found by the index fuzzer: the ranking took a pointer into an
+	# empty (NULL) list of postings, which UBSan stops on
+	cp "$BATS_TEST_DIRNAME/fuzz/corpus/index/empty-postings" \
+	    "$BATS_TEST_TMPDIR/idx"
+	for q in coffee 'caffeine diabetes hours'; do
+		run rk-search -i "$BATS_TEST_TMPDIR/idx" "$q" </dev/null
+		assert_status 0
+		assert_output ''
+		run rk-search -i "$BATS_TEST_TMPDIR/idx" --by-doc "$q" \
+		    </dev/null
+		assert_status 0
+		assert_output ''
+	done
+}

@@ -1294,9 +1294,12 @@ sort_postings(struct rk_posting *v, struct rk_posting *tmp, size_t n)
 static void
 term_in_order(struct rk_postings *p, size_t start, int current)
 {
-	struct rk_posting *v = p->v + start, *tmp;
+	struct rk_posting *v, *tmp;
 	size_t n = p->n - start, m = 0, i;
 
+	if (n == 0)
+		return;
+	v = p->v + start;
 	for (i = 1; i < n && v[i - 1].rowid <= v[i].rowid; i++)
 		;
 	if (i < n) {
@@ -1466,8 +1469,11 @@ rank(struct rk_index *ix, struct query *q, double nrows, double avgdl)
 		    idf = log(1 + (nrows - n + 0.5) / (n + 0.5));
 		struct cursor *ci = &c[nc++];
 
-		*ci = (struct cursor){ q->post.v + start, q->post.v + q->end[i],
-		    idf * (k1 + 1) };
+		*ci = (struct cursor){ NULL, NULL, idf * (k1 + 1) };
+		if (q->post.n > 0) {	/* else post.v may be NULL */
+			ci->p = q->post.v + start;
+			ci->end = q->post.v + q->end[i];
+		}
 		/* no chunk has such a rowid */
 		while (ci->p < ci->end && ci->p->rowid <= 0)
 			ci->p++;
