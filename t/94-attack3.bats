@@ -70,3 +70,14 @@ load helper
 		assert_output ''
 	done
 }
+
+@test "rk-search: a hit whose document has no name is a damaged index" {
+	# found by the index fuzzer: a NULL name went to strdup
+	cp "$BATS_TEST_DIRNAME/fuzz/corpus/index/null-name" \
+	    "$BATS_TEST_TMPDIR/idx"
+	run rk-search -i "$BATS_TEST_TMPDIR/idx" 'dog OR tea "health"' \
+	    </dev/null
+	assert_status 5
+	assert_output "rk-search: $BATS_TEST_TMPDIR/idx: index damaged:\
+ chunk 2 has no document name"
+}

@@ -1763,20 +1763,26 @@ rk_index_hit(struct rk_index *ix, int64_t rowid, char **doc, long *chunk,
     char **text)
 {
 	sqlite3_stmt *st = stmt(ix, text ? S_HIT : S_NAME);
+	const char *name, *body = NULL;
 	int rc = -1;
 
 	if (st == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, rowid);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		*doc = rk_xstrdup((const char *)sqlite3_column_text(st, 0));
+	if (sqlite3_step(st) != SQLITE_ROW)
+		fail(ix, "hit");
+	else if ((name = (const char *)sqlite3_column_text(st, 0)) == NULL ||
+	    (text != NULL && (body = (const char *)sqlite3_column_text(st,
+	    2)) == NULL))
+		damaged(ix, "chunk %lld has no %s", (long long)rowid,
+		    name == NULL ? "document name" : "text");
+	else {
+		*doc = rk_xstrdup(name);
 		*chunk = sqlite3_column_int(st, 1);
 		if (text != NULL)
-			*text = rk_xstrdup((const char *)
-			    sqlite3_column_text(st, 2));
+			*text = rk_xstrdup(body);
 		rc = 0;
-	} else
-		fail(ix, "hit");
+	}
 	sqlite3_reset(st);
 	return rc;
 }
