@@ -71,7 +71,9 @@ struct rk_vec {
 };
 
 typedef float fdot_fn(const float *, const float *, size_t);
-typedef int32_t qdot_fn(const int8_t *, const int8_t *, size_t);
+/* the int32 dot products of q with the n vectors of dim bytes from x */
+typedef void qdots_fn(const int8_t *q, const int8_t *x, size_t dim,
+    size_t n, int32_t *out);
 
 static float
 fdot_c(const float *a, const float *b, size_t n)
@@ -98,6 +100,13 @@ qdot_c(const int8_t *a, const int8_t *b, size_t n)
 	for (size_t i = 0; i < n; i++)
 		s += (int32_t)a[i] * b[i];
 	return s;
+}
+
+static void
+qdots_c(const int8_t *q, const int8_t *x, size_t dim, size_t n, int32_t *out)
+{
+	for (size_t i = 0; i < n; i++)
+		out[i] = qdot_c(q, x + i * dim, dim);
 }
 
 #ifdef RK_X86
@@ -168,6 +177,15 @@ qdot_sse2(const int8_t *a, const int8_t *b, size_t n)
 	return hsum128i(acc) + t;
 }
 
+__attribute__((target("sse2")))
+static void
+qdots_sse2(const int8_t *q, const int8_t *x, size_t dim, size_t n,
+    int32_t *out)
+{
+	for (size_t i = 0; i < n; i++)
+		out[i] = qdot_sse2(q, x + i * dim, dim);
+}
+
 __attribute__((target("avx2,fma")))
 static float
 fdot_avx2(const float *a, const float *b, size_t n)
@@ -194,57 +212,183 @@ fdot_avx2(const float *a, const float *b, size_t n)
 	    _mm256_extractf128_ps(s0, 1))) + t;
 }
 
+__attribute__((target("avx2")))
+static int32_t
+hsum256i(__m256i v)
+{
+	return hsum128i(_mm_add_epi32(_mm256_castsi256_si128(v),
+	    _mm256_extracti128_si256(v, 1)));
+}
+
 /*
- * maddubs multiplies unsigned by signed bytes: |a| times b with a's sign.
+ * maddubs multiplies unsigned by signed bytes: |q| times x with q's sign.
  * With both in [-127, 127] a pair sums to at most 2 * 127 * 127, within
  * int16, which is why -128 is never stored.
  */
 __attribute__((target("avx2")))
-static int32_t
-qdot_avx2(const int8_t *a, const int8_t *b, size_t n)
+static __m256i
+qstep_avx2(__m256i acc, __m256i q, __m256i qabs, const int8_t *x)
 {
-	const __m256i ones = _mm256_set1_epi16(1);
+	__m256i v = _mm256_loadu_si256((const __m256i *)x);
+	__m256i p = _mm256_maddubs_epi16(qabs, _mm256_sign_epi8(v, q));
+
+	return _mm256_add_epi32(acc, _mm256_madd_epi16(p,
+	    _mm256_set1_epi16(1)));
+}
+
+__attribute__((target("avx2")))
+static int32_t
+qdot_avx2(const int8_t *q, const int8_t *x, size_t n)
+{
 	__m256i acc = _mm256_setzero_si256();
 	size_t i;
-	int32_t t = 0;
 
 	for (i = 0; i + 32 <= n; i += 32) {
-		__m256i x = _mm256_loadu_si256((const __m256i *)(a + i));
-		__m256i y = _mm256_loadu_si256((const __m256i *)(b + i));
-		__m256i p = _mm256_maddubs_epi16(_mm256_sign_epi8(x, x),
-		    _mm256_sign_epi8(y, x));
+		__m256i v = _mm256_loadu_si256((const __m256i *)(q + i));
 
-		acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p, ones));
+		acc = qstep_avx2(acc, v, _mm256_abs_epi8(v), x + i);
 	}
-	for (; i < n; i++)
-		t += (int32_t)a[i] * b[i];
-	return hsum128i(_mm_add_epi32(_mm256_castsi256_si128(acc),
-	    _mm256_extracti128_si256(acc, 1))) + t;
+	return hsum256i(acc) + qdot_c(q + i, x + i, n - i);
+}
+
+/* four vectors a pass: q's bytes and their absolute values loaded once */
+__attribute__((target("avx2")))
+static void
+qdots_avx2(const int8_t *q, const int8_t *x, size_t dim, size_t n,
+    int32_t *out)
+{
+	size_t body = dim & ~(size_t)31, i;
+
+	for (i = 0; i + 4 <= n; i += 4, x += 4 * dim) {
+		__m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+
+		for (size_t j = 0; j < body; j += 32) {
+			__m256i v = _mm256_loadu_si256((const __m256i *)(q + j));
+			__m256i va = _mm256_abs_epi8(v);
+
+			a0 = qstep_avx2(a0, v, va, x + j);
+			a1 = qstep_avx2(a1, v, va, x + dim + j);
+			a2 = qstep_avx2(a2, v, va, x + 2 * dim + j);
+			a3 = qstep_avx2(a3, v, va, x + 3 * dim + j);
+		}
+		out[i] = hsum256i(a0) + qdot_c(q + body, x + body, dim - body);
+		out[i + 1] = hsum256i(a1) + qdot_c(q + body, x + dim + body,
+		    dim - body);
+		out[i + 2] = hsum256i(a2) + qdot_c(q + body,
+		    x + 2 * dim + body, dim - body);
+		out[i + 3] = hsum256i(a3) + qdot_c(q + body,
+		    x + 3 * dim + body, dim - body);
+	}
+	for (; i < n; i++, x += dim)
+		out[i] = qdot_avx2(q, x, dim);
+}
+
+/*
+ * AVX-512 VNNI: vpdpbusd multiplies unsigned by signed bytes and adds
+ * each four products into 32 bits, without the int16 step of maddubs.
+ * x with its top bit flipped is x + 128, unsigned, so it sums
+ * (x_i + 128) q_i: the dot product plus 128 times the sum of q's bytes,
+ * taken off at the end.  The last bytes past a multiple of 64 are loaded
+ * masked: zeros in q add nothing, and no byte past the end is read.
+ */
+#define VNNI	"avx512f,avx512bw,avx512vnni"
+
+static __mmask64
+first_bytes(size_t n)
+{
+	return n >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << n) - 1;
+}
+
+__attribute__((target(VNNI)))
+static __m512i
+qstep_vnni(__m512i acc, __m512i q, const int8_t *x, __mmask64 m)
+{
+	__m512i v = _mm512_maskz_loadu_epi8(m, x);
+
+	return _mm512_dpbusd_epi32(acc,
+	    _mm512_xor_si512(v, _mm512_set1_epi8(-128)), q);
+}
+
+/* 128 times the sum of q's bytes */
+__attribute__((target(VNNI)))
+static int32_t
+qbias_vnni(const int8_t *q, size_t n)
+{
+	__m512i acc = _mm512_setzero_si512();
+
+	for (size_t j = 0; j < n; j += 64)
+		acc = _mm512_dpbusd_epi32(acc, _mm512_set1_epi8(1),
+		    _mm512_maskz_loadu_epi8(first_bytes(n - j), q + j));
+	return 128 * _mm512_reduce_add_epi32(acc);
+}
+
+__attribute__((target(VNNI)))
+static void
+qdots_vnni(const int8_t *q, const int8_t *x, size_t dim, size_t n,
+    int32_t *out)
+{
+	int32_t bias = qbias_vnni(q, dim);
+	size_t i;
+
+	for (i = 0; i + 4 <= n; i += 4, x += 4 * dim) {
+		__m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
+
+		for (size_t j = 0; j < dim; j += 64) {
+			__mmask64 m = first_bytes(dim - j);
+			__m512i v = _mm512_maskz_loadu_epi8(m, q + j);
+
+			a0 = qstep_vnni(a0, v, x + j, m);
+			a1 = qstep_vnni(a1, v, x + dim + j, m);
+			a2 = qstep_vnni(a2, v, x + 2 * dim + j, m);
+			a3 = qstep_vnni(a3, v, x + 3 * dim + j, m);
+		}
+		out[i] = _mm512_reduce_add_epi32(a0) - bias;
+		out[i + 1] = _mm512_reduce_add_epi32(a1) - bias;
+		out[i + 2] = _mm512_reduce_add_epi32(a2) - bias;
+		out[i + 3] = _mm512_reduce_add_epi32(a3) - bias;
+	}
+	for (; i < n; i++, x += dim) {
+		__m512i a = _mm512_setzero_si512();
+
+		for (size_t j = 0; j < dim; j += 64) {
+			__mmask64 m = first_bytes(dim - j);
+
+			a = qstep_vnni(a, _mm512_maskz_loadu_epi8(m, q + j),
+			    x + j, m);
+		}
+		out[i] = _mm512_reduce_add_epi32(a) - bias;
+	}
 }
 #endif
 
 static const struct kernels {
 	const char *name;
 	fdot_fn	*fdot;
-	qdot_fn	*qdot;
+	qdots_fn *qdots;
 } kernels[] = {
 #ifdef RK_X86
-	{ "avx2", fdot_avx2, qdot_avx2 },
-	{ "sse2", fdot_sse2, qdot_sse2 },
+	{ "avx512vnni", fdot_avx2, qdots_vnni },
+	{ "avx2", fdot_avx2, qdots_avx2 },
+	{ "sse2", fdot_sse2, qdots_sse2 },
 #endif
-	{ "c", fdot_c, qdot_c },
+	{ "c", fdot_c, qdots_c },
 };
 
 static const struct kernels *kern;
 
 #ifdef RK_X86
+/* XCR0: the system saves the SSE and AVX registers; and AVX-512's too */
+#define XCR0_AVX	0x06
+#define XCR0_AVX512	0xe6
+
 /*
- * AVX2 and FMA, and the system saving the YMM registers.  Asked of cpuid
- * here, when a kernel is first wanted: __builtin_cpu_supports() would
- * link libgcc's start-up detection into every process of rk-search.
+ * cpuid's leaf 7 (ebx and ecx) if the processor has AVX and FMA and the
+ * system saves the registers of xcr0_bits.  Asked of cpuid here, when a
+ * kernel is first wanted: __builtin_cpu_supports() would link libgcc's
+ * start-up detection into every process of rk-search.
  */
 static int
-has_avx2_fma(void)
+leaf7(unsigned xcr0_bits, unsigned *ebx, unsigned *ecx)
 {
 	unsigned a, b, c, d, xcr0, xcr0_hi;
 
@@ -252,10 +396,28 @@ has_avx2_fma(void)
 	    !(c & bit_AVX) || !(c & bit_OSXSAVE))
 		return 0;
 	__asm__("xgetbv" : "=a"(xcr0), "=d"(xcr0_hi) : "c"(0));
-	if ((xcr0 & 6) != 6 || __get_cpuid_max(0, NULL) < 7)
+	if ((xcr0 & xcr0_bits) != xcr0_bits || __get_cpuid_max(0, NULL) < 7)
 		return 0;
-	__cpuid_count(7, 0, a, b, c, d);
-	return (b & bit_AVX2) != 0;
+	__cpuid_count(7, 0, a, *ebx, *ecx, d);
+	return 1;
+}
+
+static int
+has_avx2_fma(void)
+{
+	unsigned b, c;
+
+	return leaf7(XCR0_AVX, &b, &c) && (b & bit_AVX2);
+}
+
+/* and AVX2 with FMA, whose float32 kernel it uses */
+static int
+has_avx512_vnni(void)
+{
+	unsigned b, c;
+
+	return leaf7(XCR0_AVX512, &b, &c) && (b & bit_AVX2) &&
+	    (b & bit_AVX512F) && (b & bit_AVX512BW) && (c & bit_AVX512VNNI);
 }
 #endif
 
@@ -265,6 +427,8 @@ supported(const struct kernels *k)
 #ifdef RK_X86
 	unsigned a, b, c, d;
 
+	if (strcmp(k->name, "avx512vnni") == 0)
+		return has_avx512_vnni();
 	if (strcmp(k->name, "avx2") == 0)
 		return has_avx2_fma();
 	if (strcmp(k->name, "sse2") == 0)
@@ -729,14 +893,30 @@ scan_f32(const struct rk_vec *s, const float *q, struct topk *t)
 		topk_push(t, (int64_t)i, dot(q, s->f + i * s->dim, s->dim));
 }
 
+/*
+ * The int8 dot products a block at a time, so that a kernel scores
+ * several vectors per pass; a score goes to the heap only if it beats
+ * the worst kept (a later position never wins a tie).
+ */
+#define SCAN_BLOCK	64
+
 static void
 scan_q8(const struct rk_vec *s, const int8_t *q, struct topk *t)
 {
-	qdot_fn *dot = kernels_get()->qdot;
+	qdots_fn *dots = kernels_get()->qdots;
+	int32_t d[SCAN_BLOCK];
 
-	for (size_t i = 0; i < s->n; i++)
-		topk_push(t, (int64_t)i, (double)s->scale[i] *
-		    dot(q, s->q + i * s->dim, s->dim));
+	for (size_t i = 0; i < s->n; i += SCAN_BLOCK) {
+		size_t m = s->n - i < SCAN_BLOCK ? s->n - i : SCAN_BLOCK;
+
+		dots(q, s->q + i * s->dim, s->dim, m, d);
+		for (size_t j = 0; j < m; j++) {
+			double score = (double)s->scale[i + j] * d[j];
+
+			if (t->n < t->k || score > t->h[0].score)
+				topk_push(t, (int64_t)(i + j), score);
+		}
+	}
 }
 
 /* the best hits, ranked best first, their positions made ids */
@@ -792,8 +972,18 @@ rk_vec_query(const struct rk_vec *s, const float *query, float *unitq,
 float
 rk_vec_qsim(const struct rk_vec *s, size_t pos, const int8_t *q8, float scale)
 {
-	return scale * s->scale[pos] * (float)kernels_get()->qdot(q8,
-	    s->q + pos * s->dim, s->dim);
+	int32_t d;
+
+	kernels_get()->qdots(q8, s->q + pos * s->dim, s->dim, 1, &d);
+	return scale * s->scale[pos] * (float)d;
+}
+
+/* the int32 dot products of q with the n vectors of dim bytes from x */
+void
+rk_vec_qdots(const int8_t *q, const int8_t *x, size_t dim, size_t n,
+    int32_t *out)
+{
+	kernels_get()->qdots(q, x, dim, n, out);
 }
 
 /* the best k by an exact scan: of the float32 vectors, or re-ranking all */
