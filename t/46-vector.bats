@@ -50,7 +50,7 @@ patch() {
 	assert_output "ok 20"
 }
 
-@test "vector: int8 scan and re-rank equals the float64 ranking (AVX-512 VNNI)" {
+@test "vector: int8 scan and re-rank equals float64 ranking (AVX-512 VNNI)" {
 	topk avx512vnni 3001 101 10 50 7
 	assert_status 0
 	assert_output "ok 20"

@@ -280,7 +280,7 @@ qdots_avx2(const int8_t *q, const int8_t *x, size_t dim, size_t n,
 		__m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
 
 		for (size_t j = 0; j < body; j += 32) {
-			__m256i v = _mm256_loadu_si256((const __m256i *)(q + j));
+			__m256i v = _mm256_loadu_si256((const void *)(q + j));
 			__m256i va = _mm256_abs_epi8(v);
 
 			prefetch_ahead(x, 4 * j, 2);
