@@ -340,12 +340,30 @@ qbias_vnni(const int8_t *q, size_t n)
 	return 128 * _mm512_reduce_add_epi32(acc);
 }
 
+/* one vector, q's bias summed in the same pass */
+__attribute__((target(VNNI)))
+static int32_t
+qdot_vnni(const int8_t *q, const int8_t *x, size_t n)
+{
+	__m512i acc = _mm512_setzero_si512(), sum = acc;
+
+	for (size_t j = 0; j < n; j += 64) {
+		__mmask64 m = first_bytes(n - j);
+		__m512i v = _mm512_maskz_loadu_epi8(m, q + j);
+
+		acc = qstep_vnni(acc, v, x + j, m);
+		sum = _mm512_dpbusd_epi32(sum, _mm512_set1_epi8(1), v);
+	}
+	return _mm512_reduce_add_epi32(_mm512_sub_epi32(acc,
+	    _mm512_slli_epi32(sum, 7)));
+}
+
 __attribute__((target(VNNI)))
 static void
 qdots_vnni(const int8_t *q, const int8_t *x, size_t dim, size_t n,
     int32_t *out)
 {
-	int32_t bias = qbias_vnni(q, dim);
+	int32_t bias = n >= 4 ? qbias_vnni(q, dim) : 0;
 	size_t i;
 
 	for (i = 0; i + 4 <= n; i += 4, x += 4 * dim) {
@@ -366,17 +384,8 @@ qdots_vnni(const int8_t *q, const int8_t *x, size_t dim, size_t n,
 		out[i + 2] = _mm512_reduce_add_epi32(a2) - bias;
 		out[i + 3] = _mm512_reduce_add_epi32(a3) - bias;
 	}
-	for (; i < n; i++, x += dim) {
-		__m512i a = _mm512_setzero_si512();
-
-		for (size_t j = 0; j < dim; j += 64) {
-			__mmask64 m = first_bytes(dim - j);
-
-			a = qstep_vnni(a, _mm512_maskz_loadu_epi8(m, q + j),
-			    x + j, m);
-		}
-		out[i] = _mm512_reduce_add_epi32(a) - bias;
-	}
+	for (; i < n; i++, x += dim)
+		out[i] = qdot_vnni(q, x, dim);
 }
 #endif
 
