@@ -213,92 +213,40 @@ fdot_avx2(const float *a, const float *b, size_t n)
 }
 
 /*
- * A pass over four vectors asks for the cache lines PREFETCH_AHEAD bytes
- * further on, lines lines from x + off: a scan keeps more of them on the
- * way from memory than the processor would.  The address is only an
- * integer here; past the end of the store a prefetch does nothing.
- */
-#define PREFETCH_AHEAD	8192
-
-static void
-prefetch_ahead(const int8_t *x, size_t off, int lines)
-{
-	uintptr_t p = (uintptr_t)x + PREFETCH_AHEAD + off;
-
-	for (int i = 0; i < lines; i++)
-		__builtin_prefetch((const void *)(p + 64 * (uintptr_t)i));
-}
-
-__attribute__((target("avx2")))
-static int32_t
-hsum256i(__m256i v)
-{
-	return hsum128i(_mm_add_epi32(_mm256_castsi256_si128(v),
-	    _mm256_extracti128_si256(v, 1)));
-}
-
-/*
- * maddubs multiplies unsigned by signed bytes: |q| times x with q's sign.
+ * maddubs multiplies unsigned by signed bytes: |a| times b with a's sign.
  * With both in [-127, 127] a pair sums to at most 2 * 127 * 127, within
  * int16, which is why -128 is never stored.
  */
 __attribute__((target("avx2")))
-static __m256i
-qstep_avx2(__m256i acc, __m256i q, __m256i qabs, const int8_t *x)
-{
-	__m256i v = _mm256_loadu_si256((const __m256i *)x);
-	__m256i p = _mm256_maddubs_epi16(qabs, _mm256_sign_epi8(v, q));
-
-	return _mm256_add_epi32(acc, _mm256_madd_epi16(p,
-	    _mm256_set1_epi16(1)));
-}
-
-__attribute__((target("avx2")))
 static int32_t
-qdot_avx2(const int8_t *q, const int8_t *x, size_t n)
+qdot_avx2(const int8_t *a, const int8_t *b, size_t n)
 {
+	const __m256i ones = _mm256_set1_epi16(1);
 	__m256i acc = _mm256_setzero_si256();
 	size_t i;
+	int32_t t = 0;
 
 	for (i = 0; i + 32 <= n; i += 32) {
-		__m256i v = _mm256_loadu_si256((const __m256i *)(q + i));
+		__m256i x = _mm256_loadu_si256((const __m256i *)(a + i));
+		__m256i y = _mm256_loadu_si256((const __m256i *)(b + i));
+		__m256i p = _mm256_maddubs_epi16(_mm256_sign_epi8(x, x),
+		    _mm256_sign_epi8(y, x));
 
-		acc = qstep_avx2(acc, v, _mm256_abs_epi8(v), x + i);
+		acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p, ones));
 	}
-	return hsum256i(acc) + qdot_c(q + i, x + i, n - i);
+	for (; i < n; i++)
+		t += (int32_t)a[i] * b[i];
+	return hsum128i(_mm_add_epi32(_mm256_castsi256_si128(acc),
+	    _mm256_extracti128_si256(acc, 1))) + t;
 }
 
-/* four vectors a pass: q's bytes and their absolute values loaded once */
 __attribute__((target("avx2")))
 static void
 qdots_avx2(const int8_t *q, const int8_t *x, size_t dim, size_t n,
     int32_t *out)
 {
-	size_t body = dim & ~(size_t)31, i;
-
-	for (i = 0; i + 4 <= n; i += 4, x += 4 * dim) {
-		__m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
-
-		for (size_t j = 0; j < body; j += 32) {
-			__m256i v = _mm256_loadu_si256((const void *)(q + j));
-			__m256i va = _mm256_abs_epi8(v);
-
-			prefetch_ahead(x, 4 * j, 2);
-			a0 = qstep_avx2(a0, v, va, x + j);
-			a1 = qstep_avx2(a1, v, va, x + dim + j);
-			a2 = qstep_avx2(a2, v, va, x + 2 * dim + j);
-			a3 = qstep_avx2(a3, v, va, x + 3 * dim + j);
-		}
-		out[i] = hsum256i(a0) + qdot_c(q + body, x + body, dim - body);
-		out[i + 1] = hsum256i(a1) + qdot_c(q + body, x + dim + body,
-		    dim - body);
-		out[i + 2] = hsum256i(a2) + qdot_c(q + body,
-		    x + 2 * dim + body, dim - body);
-		out[i + 3] = hsum256i(a3) + qdot_c(q + body,
-		    x + 3 * dim + body, dim - body);
-	}
-	for (; i < n; i++, x += dim)
-		out[i] = qdot_avx2(q, x, dim);
+	for (size_t i = 0; i < n; i++)
+		out[i] = qdot_avx2(q, x + i * dim, dim);
 }
 
 /*
@@ -317,14 +265,31 @@ first_bytes(size_t n)
 	return n >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << n) - 1;
 }
 
+/* acc + the products of the bytes of x + 128 and of q, four a lane */
 __attribute__((target(VNNI)))
 static __m512i
-qstep_vnni(__m512i acc, __m512i q, const int8_t *x, __mmask64 m)
+qstep_vnni(__m512i acc, __m512i q, __m512i x)
 {
-	__m512i v = _mm512_maskz_loadu_epi8(m, x);
-
 	return _mm512_dpbusd_epi32(acc,
-	    _mm512_xor_si512(v, _mm512_set1_epi8(-128)), q);
+	    _mm512_xor_si512(x, _mm512_set1_epi8(-128)), q);
+}
+
+/* the dot product plus 128 times the sum of q's bytes */
+__attribute__((target(VNNI)))
+static int32_t
+qdot_biased_vnni(const int8_t *q, const int8_t *x, size_t n)
+{
+	__m512i acc = _mm512_setzero_si512();
+	__mmask64 m = first_bytes(n % 64);
+	size_t j;
+
+	for (j = 0; j + 64 <= n; j += 64)
+		acc = qstep_vnni(acc, _mm512_loadu_si512(q + j),
+		    _mm512_loadu_si512(x + j));
+	if (j < n)
+		acc = qstep_vnni(acc, _mm512_maskz_loadu_epi8(m, q + j),
+		    _mm512_maskz_loadu_epi8(m, x + j));
+	return _mm512_reduce_add_epi32(acc);
 }
 
 /* 128 times the sum of q's bytes */
@@ -340,52 +305,15 @@ qbias_vnni(const int8_t *q, size_t n)
 	return 128 * _mm512_reduce_add_epi32(acc);
 }
 
-/* one vector, q's bias summed in the same pass */
-__attribute__((target(VNNI)))
-static int32_t
-qdot_vnni(const int8_t *q, const int8_t *x, size_t n)
-{
-	__m512i acc = _mm512_setzero_si512(), sum = acc;
-
-	for (size_t j = 0; j < n; j += 64) {
-		__mmask64 m = first_bytes(n - j);
-		__m512i v = _mm512_maskz_loadu_epi8(m, q + j);
-
-		acc = qstep_vnni(acc, v, x + j, m);
-		sum = _mm512_dpbusd_epi32(sum, _mm512_set1_epi8(1), v);
-	}
-	return _mm512_reduce_add_epi32(_mm512_sub_epi32(acc,
-	    _mm512_slli_epi32(sum, 7)));
-}
-
 __attribute__((target(VNNI)))
 static void
 qdots_vnni(const int8_t *q, const int8_t *x, size_t dim, size_t n,
     int32_t *out)
 {
-	int32_t bias = n >= 4 ? qbias_vnni(q, dim) : 0;
-	size_t i;
+	int32_t bias = qbias_vnni(q, dim);
 
-	for (i = 0; i + 4 <= n; i += 4, x += 4 * dim) {
-		__m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
-
-		for (size_t j = 0; j < dim; j += 64) {
-			__mmask64 m = first_bytes(dim - j);
-			__m512i v = _mm512_maskz_loadu_epi8(m, q + j);
-
-			prefetch_ahead(x, 4 * j, 4);
-			a0 = qstep_vnni(a0, v, x + j, m);
-			a1 = qstep_vnni(a1, v, x + dim + j, m);
-			a2 = qstep_vnni(a2, v, x + 2 * dim + j, m);
-			a3 = qstep_vnni(a3, v, x + 3 * dim + j, m);
-		}
-		out[i] = _mm512_reduce_add_epi32(a0) - bias;
-		out[i + 1] = _mm512_reduce_add_epi32(a1) - bias;
-		out[i + 2] = _mm512_reduce_add_epi32(a2) - bias;
-		out[i + 3] = _mm512_reduce_add_epi32(a3) - bias;
-	}
-	for (; i < n; i++, x += dim)
-		out[i] = qdot_vnni(q, x, dim);
+	for (size_t i = 0; i < n; i++)
+		out[i] = qdot_biased_vnni(q, x + i * dim, dim) - bias;
 }
 #endif
 
