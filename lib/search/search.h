@@ -288,7 +288,7 @@ int	 rk_vec_query(const struct rk_vec *, const float *query, float *unit,
 	    int8_t *q8, float *scale, struct rk_error *);
 float	 rk_vec_qsim(const struct rk_vec *, size_t pos, const int8_t *q8,
 	    float scale);
-void	 rk_vec_qdots(const int8_t *q, const int8_t *x, size_t dim,
+void	 rk_vec_qdots(const int8_t *q, const int8_t *const *x, size_t dim,
 	    size_t n, int32_t *out);
 int	 rk_vec_rerank(const struct rk_vec *, const float *unit,
 	    const uint32_t *pos, size_t npos, size_t k, struct rk_hit *out,

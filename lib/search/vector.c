@@ -71,8 +71,8 @@ struct rk_vec {
 };
 
 typedef float fdot_fn(const float *, const float *, size_t);
-/* the int32 dot products of q with the n vectors of dim bytes from x */
-typedef void qdots_fn(const int8_t *q, const int8_t *x, size_t dim,
+/* the int32 dot products of q with the n vectors of dim bytes at x[] */
+typedef void qdots_fn(const int8_t *q, const int8_t *const *x, size_t dim,
     size_t n, int32_t *out);
 
 static float
@@ -103,10 +103,11 @@ qdot_c(const int8_t *a, const int8_t *b, size_t n)
 }
 
 static void
-qdots_c(const int8_t *q, const int8_t *x, size_t dim, size_t n, int32_t *out)
+qdots_c(const int8_t *q, const int8_t *const *x, size_t dim, size_t n,
+    int32_t *out)
 {
 	for (size_t i = 0; i < n; i++)
-		out[i] = qdot_c(q, x + i * dim, dim);
+		out[i] = qdot_c(q, x[i], dim);
 }
 
 #ifdef RK_X86
@@ -179,11 +180,11 @@ qdot_sse2(const int8_t *a, const int8_t *b, size_t n)
 
 __attribute__((target("sse2")))
 static void
-qdots_sse2(const int8_t *q, const int8_t *x, size_t dim, size_t n,
+qdots_sse2(const int8_t *q, const int8_t *const *x, size_t dim, size_t n,
     int32_t *out)
 {
 	for (size_t i = 0; i < n; i++)
-		out[i] = qdot_sse2(q, x + i * dim, dim);
+		out[i] = qdot_sse2(q, x[i], dim);
 }
 
 __attribute__((target("avx2,fma")))
@@ -242,11 +243,11 @@ qdot_avx2(const int8_t *a, const int8_t *b, size_t n)
 
 __attribute__((target("avx2")))
 static void
-qdots_avx2(const int8_t *q, const int8_t *x, size_t dim, size_t n,
+qdots_avx2(const int8_t *q, const int8_t *const *x, size_t dim, size_t n,
     int32_t *out)
 {
 	for (size_t i = 0; i < n; i++)
-		out[i] = qdot_avx2(q, x + i * dim, dim);
+		out[i] = qdot_avx2(q, x[i], dim);
 }
 
 /*
@@ -307,13 +308,13 @@ qbias_vnni(const int8_t *q, size_t n)
 
 __attribute__((target(VNNI)))
 static void
-qdots_vnni(const int8_t *q, const int8_t *x, size_t dim, size_t n,
+qdots_vnni(const int8_t *q, const int8_t *const *x, size_t dim, size_t n,
     int32_t *out)
 {
 	int32_t bias = qbias_vnni(q, dim);
 
 	for (size_t i = 0; i < n; i++)
-		out[i] = qdot_biased_vnni(q, x + i * dim, dim) - bias;
+		out[i] = qdot_biased_vnni(q, x[i], dim) - bias;
 }
 #endif
 
@@ -850,9 +851,12 @@ scan_f32(const struct rk_vec *s, const float *q, struct topk *t)
 }
 
 /*
- * The int8 dot products a block at a time, so that a kernel scores
- * several vectors per pass; a score goes to the heap only if it beats
- * the worst kept (a later position never wins a tie).
+ * The int8 scan reads the store as two streams, its two halves, a
+ * vector of each in turn: the processor fetches ahead on both, and the
+ * scan is faster than over one (bench/vector/RESULTS).  The kernel is
+ * called once per SCAN_BLOCK vectors.  A score goes to the heap only if
+ * it is at least the worst kept; the heap breaks ties by position, so
+ * the order of the pushes does not change the best k.
  */
 #define SCAN_BLOCK	64
 
@@ -860,17 +864,27 @@ static void
 scan_q8(const struct rk_vec *s, const int8_t *q, struct topk *t)
 {
 	qdots_fn *dots = kernels_get()->qdots;
+	size_t half = (s->n + 1) / 2, next = 0;
+	const int8_t *x[SCAN_BLOCK];
+	size_t pos[SCAN_BLOCK];
 	int32_t d[SCAN_BLOCK];
 
-	for (size_t i = 0; i < s->n; i += SCAN_BLOCK) {
-		size_t m = s->n - i < SCAN_BLOCK ? s->n - i : SCAN_BLOCK;
+	while (next < half) {
+		size_t m = 0;
 
-		dots(q, s->q + i * s->dim, s->dim, m, d);
+		for (; m + 2 <= SCAN_BLOCK && next < half; next++) {
+			pos[m++] = next;
+			if (half + next < s->n)
+				pos[m++] = half + next;
+		}
+		for (size_t j = 0; j < m; j++)
+			x[j] = s->q + pos[j] * s->dim;
+		dots(q, x, s->dim, m, d);
 		for (size_t j = 0; j < m; j++) {
-			double score = (double)s->scale[i + j] * d[j];
+			double score = (double)s->scale[pos[j]] * d[j];
 
-			if (t->n < t->k || score > t->h[0].score)
-				topk_push(t, (int64_t)(i + j), score);
+			if (t->n < t->k || score >= t->h[0].score)
+				topk_push(t, (int64_t)pos[j], score);
 		}
 	}
 }
@@ -928,15 +942,16 @@ rk_vec_query(const struct rk_vec *s, const float *query, float *unitq,
 float
 rk_vec_qsim(const struct rk_vec *s, size_t pos, const int8_t *q8, float scale)
 {
+	const int8_t *x = s->q + pos * s->dim;
 	int32_t d;
 
-	kernels_get()->qdots(q8, s->q + pos * s->dim, s->dim, 1, &d);
+	kernels_get()->qdots(q8, &x, s->dim, 1, &d);
 	return scale * s->scale[pos] * (float)d;
 }
 
-/* the int32 dot products of q with the n vectors of dim bytes from x */
+/* the int32 dot products of q with the n vectors of dim bytes at x[] */
 void
-rk_vec_qdots(const int8_t *q, const int8_t *x, size_t dim, size_t n,
+rk_vec_qdots(const int8_t *q, const int8_t *const *x, size_t dim, size_t n,
     int32_t *out)
 {
 	kernels_get()->qdots(q, x, dim, n, out);
