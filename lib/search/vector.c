@@ -9,10 +9,11 @@
  * and ranks those again by their exact float32 score.  Binary codes were
  * measured too and lose too much recall (bench/vector/RESULTS).
  *
- * The dot products come in three versions, chosen once at run time: AVX2
- * with FMA, SSE2, plain C.  The int8 ones are exact integer sums, so every
- * version gives the same candidates; the float32 ones differ only in the
- * order of the additions.  Ties rank the lower position first.
+ * The dot products come in four versions, chosen once at run time:
+ * AVX-512 VNNI (int8; its float32 one is AVX2's), AVX2 with FMA, SSE2,
+ * plain C.  The int8 ones are exact integer sums, so every version gives
+ * the same candidates; the float32 ones differ only in the order of the
+ * additions.  Ties rank the lower position first.
  *
  * Blobs, all little-endian (the byte order of every host we build on):
  *
