@@ -867,10 +867,10 @@ scan_f32(const struct rk_vec *s, const float *q, struct topk *t)
  * The int8 scan reads the store as SCAN_STREAMS streams, as many equal
  * parts of it, a vector of each in turn: the processor fetches ahead on
  * every stream, and the scan takes two thirds of the time it takes over
- * one (8 streams: more than over one; bench/vector/RESULTS).  The kernel is called once per SCAN_BLOCK
- * vectors.  A score goes to the heap only if it is at least the worst
- * kept; the heap breaks ties by position, so the order of the pushes
- * does not change the best k.
+ * one (8 streams: more than over one; bench/vector/RESULTS).  The kernel
+ * is called once per SCAN_BLOCK vectors.  A score goes to the heap only
+ * if it is at least the worst kept; the heap breaks ties by position, so
+ * the order of the pushes does not change the best k.
  */
 #define SCAN_STREAMS	4
 #define SCAN_BLOCK	64
