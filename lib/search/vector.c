@@ -72,6 +72,7 @@ struct rk_vec {
 };
 
 typedef float fdot_fn(const float *, const float *, size_t);
+typedef int32_t qdot_fn(const int8_t *, const int8_t *, size_t);
 /* the int32 dot products of q with the n vectors of dim bytes at x[] */
 typedef void qdots_fn(const int8_t *q, const int8_t *const *x, size_t dim,
     size_t n, int32_t *out);
@@ -101,14 +102,6 @@ qdot_c(const int8_t *a, const int8_t *b, size_t n)
 	for (size_t i = 0; i < n; i++)
 		s += (int32_t)a[i] * b[i];
 	return s;
-}
-
-static void
-qdots_c(const int8_t *q, const int8_t *const *x, size_t dim, size_t n,
-    int32_t *out)
-{
-	for (size_t i = 0; i < n; i++)
-		out[i] = qdot_c(q, x[i], dim);
 }
 
 #ifdef RK_X86
@@ -179,15 +172,6 @@ qdot_sse2(const int8_t *a, const int8_t *b, size_t n)
 	return hsum128i(acc) + t;
 }
 
-__attribute__((target("sse2")))
-static void
-qdots_sse2(const int8_t *q, const int8_t *const *x, size_t dim, size_t n,
-    int32_t *out)
-{
-	for (size_t i = 0; i < n; i++)
-		out[i] = qdot_sse2(q, x[i], dim);
-}
-
 __attribute__((target("avx2,fma")))
 static float
 fdot_avx2(const float *a, const float *b, size_t n)
@@ -240,15 +224,6 @@ qdot_avx2(const int8_t *a, const int8_t *b, size_t n)
 		t += (int32_t)a[i] * b[i];
 	return hsum128i(_mm_add_epi32(_mm256_castsi256_si128(acc),
 	    _mm256_extracti128_si256(acc, 1))) + t;
-}
-
-__attribute__((target("avx2")))
-static void
-qdots_avx2(const int8_t *q, const int8_t *const *x, size_t dim, size_t n,
-    int32_t *out)
-{
-	for (size_t i = 0; i < n; i++)
-		out[i] = qdot_avx2(q, x[i], dim);
 }
 
 /*
@@ -319,6 +294,14 @@ qbias_vnni(const int8_t *q, size_t n)
 }
 
 __attribute__((target(VNNI)))
+static int32_t
+qdot_vnni(const int8_t *q, const int8_t *x, size_t n)
+{
+	return qdot_biased_vnni(q, x, n) - qbias_vnni(q, n);
+}
+
+/* q's bias summed once for all n */
+__attribute__((target(VNNI)))
 static void
 qdots_vnni(const int8_t *q, const int8_t *const *x, size_t dim, size_t n,
     int32_t *out)
@@ -333,14 +316,15 @@ qdots_vnni(const int8_t *q, const int8_t *const *x, size_t dim, size_t n,
 static const struct kernels {
 	const char *name;
 	fdot_fn	*fdot;
-	qdots_fn *qdots;
+	qdot_fn	*qdot;
+	qdots_fn *qdots;	/* NULL: qdot on each */
 } kernels[] = {
 #ifdef RK_X86
-	{ "avx512vnni", fdot_avx2, qdots_vnni },
-	{ "avx2", fdot_avx2, qdots_avx2 },
-	{ "sse2", fdot_sse2, qdots_sse2 },
+	{ "avx512vnni", fdot_avx2, qdot_vnni, qdots_vnni },
+	{ "avx2", fdot_avx2, qdot_avx2, NULL },
+	{ "sse2", fdot_sse2, qdot_sse2, NULL },
 #endif
-	{ "c", fdot_c, qdots_c },
+	{ "c", fdot_c, qdot_c, NULL },
 };
 
 static const struct kernels *kern;
@@ -864,6 +848,24 @@ scan_f32(const struct rk_vec *s, const float *q, struct topk *t)
 }
 
 /*
+ * The int8 dot products of q with the n vectors of dim bytes at x[]: the
+ * kernel's own loop where it has one (and more than one vector).
+ */
+void
+rk_vec_qdots(const int8_t *q, const int8_t *const *x, size_t dim, size_t n,
+    int32_t *out)
+{
+	const struct kernels *k = kernels_get();
+
+	if (k->qdots != NULL && n > 1) {
+		k->qdots(q, x, dim, n, out);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		out[i] = k->qdot(q, x[i], dim);
+}
+
+/*
  * The int8 scan reads the store as SCAN_STREAMS streams, as many equal
  * parts of it, a vector of each in turn: the processor fetches ahead on
  * every stream, and the scan takes two thirds of the time it takes over
@@ -878,7 +880,6 @@ scan_f32(const struct rk_vec *s, const float *q, struct topk *t)
 static void
 scan_q8(const struct rk_vec *s, const int8_t *q, struct topk *t)
 {
-	qdots_fn *dots = kernels_get()->qdots;
 	size_t part = (s->n + SCAN_STREAMS - 1) / SCAN_STREAMS, next = 0;
 	const int8_t *x[SCAN_BLOCK];
 	size_t pos[SCAN_BLOCK];
@@ -893,7 +894,7 @@ scan_q8(const struct rk_vec *s, const int8_t *q, struct topk *t)
 					pos[m++] = k * part + next;
 		for (size_t j = 0; j < m; j++)
 			x[j] = s->q + pos[j] * s->dim;
-		dots(q, x, s->dim, m, d);
+		rk_vec_qdots(q, x, s->dim, m, d);
 		for (size_t j = 0; j < m; j++) {
 			double score = (double)s->scale[pos[j]] * d[j];
 
@@ -956,19 +957,8 @@ rk_vec_query(const struct rk_vec *s, const float *query, float *unitq,
 float
 rk_vec_qsim(const struct rk_vec *s, size_t pos, const int8_t *q8, float scale)
 {
-	const int8_t *x = s->q + pos * s->dim;
-	int32_t d;
-
-	kernels_get()->qdots(q8, &x, s->dim, 1, &d);
-	return scale * s->scale[pos] * (float)d;
-}
-
-/* the int32 dot products of q with the n vectors of dim bytes at x[] */
-void
-rk_vec_qdots(const int8_t *q, const int8_t *const *x, size_t dim, size_t n,
-    int32_t *out)
-{
-	kernels_get()->qdots(q, x, dim, n, out);
+	return scale * s->scale[pos] * (float)kernels_get()->qdot(q8,
+	    s->q + pos * s->dim, s->dim);
 }
 
 /* the best k by an exact scan: of the float32 vectors, or re-ranking all */
