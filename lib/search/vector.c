@@ -293,11 +293,21 @@ qbias_vnni(const int8_t *q, size_t n)
 	return 128 * hsum256i(acc);
 }
 
+/* one vector: q's bias summed in the same pass (the graph walk's case) */
 __attribute__((target(VNNI)))
 static int32_t
 qdot_vnni(const int8_t *q, const int8_t *x, size_t n)
 {
-	return qdot_biased_vnni(q, x, n) - qbias_vnni(q, n);
+	__m256i acc = _mm256_setzero_si256(), sum = acc;
+
+	for (size_t j = 0; j < n; j += 32) {
+		__mmask32 m = first_bytes(n - j);
+		__m256i v = _mm256_maskz_loadu_epi8(m, q + j);
+
+		acc = qstep_vnni(acc, v, _mm256_maskz_loadu_epi8(m, x + j));
+		sum = _mm256_dpbusd_epi32(sum, _mm256_set1_epi8(1), v);
+	}
+	return hsum256i(_mm256_sub_epi32(acc, _mm256_slli_epi32(sum, 7)));
 }
 
 /* q's bias summed once for all n */
