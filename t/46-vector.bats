@@ -50,6 +50,33 @@ patch() {
 	assert_output "ok 20"
 }
 
+@test "vector: int8 scan and re-rank equals float64 ranking (AVX-512 VNNI)" {
+	topk avx512vnni 3001 101 10 50 7
+	assert_status 0
+	assert_output "ok 20"
+	topk avx512vnni 2999 768 10 100 8
+	assert_status 0
+	assert_output "ok 20"
+}
+
+# every line KERNEL agrees CASES or KERNEL absent, plain C present
+@test "vector: every kernel's int32 dot products equal a plain loop's" {
+	run "$VT" qdot 11
+	assert_status 0
+	assert_match '^c agrees 3024$'
+	[ "${#lines[@]}" -eq 4 ]
+	for l in "${lines[@]}"; do
+		case $l in
+		"c agrees 3024" | "sse2 "* | "avx2 "* | "avx512vnni "*) ;;
+		*) echo "$l" >&2; return 1 ;;
+		esac
+		case $l in
+		*" agrees 3024" | *" absent") ;;
+		*) echo "$l" >&2; return 1 ;;
+		esac
+	done
+}
+
 @test "vector: k larger than the store gives every vector, ranked" {
 	topk c 7 33 10 0 5
 	assert_status 0

@@ -281,12 +281,15 @@ size_t	 rk_vec_blob_size(const struct rk_vec *);
 void	 rk_vec_blob(const struct rk_vec *, void *out);
 struct rk_vec *rk_vec_load(const void *blob, size_t len, struct rk_error *);
 struct rk_vec *rk_vec_view(const void *blob, size_t len, struct rk_error *);
-int	 rk_vec_simd(const char *name);	/* "avx2", "sse2", "c"; NULL: best */
+int	 rk_vec_simd(const char *name);	/* "avx512vnni", "avx2", "sse2",
+					   "c"; NULL: the best */
 const char *rk_vec_simd_name(void);
 int	 rk_vec_query(const struct rk_vec *, const float *query, float *unit,
 	    int8_t *q8, float *scale, struct rk_error *);
 float	 rk_vec_qsim(const struct rk_vec *, size_t pos, const int8_t *q8,
 	    float scale);
+void	 rk_vec_qdots(const int8_t *q, const int8_t *const *x, size_t dim,
+	    size_t n, int32_t *out);
 int	 rk_vec_rerank(const struct rk_vec *, const float *unit,
 	    const uint32_t *pos, size_t npos, size_t k, struct rk_hit *out,
 	    size_t *nout, struct rk_error *);
