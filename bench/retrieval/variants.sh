@@ -10,7 +10,8 @@
 #
 # SECTION: first (the rows of the first round, about 10 minutes on one
 # core), fine (the grid of k1 and b around the defaults, about 17
-# minutes), second (the second round's variants); none: all three.
+# minutes), second (the second round's variants, 5 minutes), long (its
+# stoplists, 5 minutes); none: all four.
 set -eu
 D=$(cd "$(dirname "$0")" && pwd)
 DATA=${DATA:-$D/../../../shared/eval/data}
@@ -131,20 +132,27 @@ fine() {
 
 second() {
 	P="k1=0.9,b=0.6 k1=1.0,b=0.6 k1=1.1,b=0.6 k1=1.2,b=0.6 k1=1.2,b=0.75"
-	RK_VARIANT_STOP="$LONG" row long "" $P
 	RK_VARIANT=dldistinct row dldistinct "" $P
 	RK_VARIANT=idfatire row idfatire "" $P
 	RK_VARIANT_IDFFLOOR=0 row floor0 "" $P
 	for l in 0.2 0.5; do
 		RK_VARIANT_L=$l row "bm25l$l" "" $P
 	done
-	RK_VARIANT_STOP="$LONG" RK_VARIANT_IDFFLOOR=0 row long+floor0 "" $P
 }
 
-[ $# -gt 0 ] || set -- first fine second
+# the 381-word stoplist, alone and with the IDF floored at 0
+long() {
+	P="k1=0.9,b=0.6 k1=0.95,b=0.6 k1=1.0,b=0.6 k1=1.05,b=0.6 k1=1.1,b=0.6
+	    k1=1.2,b=0.6 k1=1.0,b=0.55 k1=1.0,b=0.65 k1=1.2,b=0.75"
+	RK_VARIANT_STOP=" $(echo $LONG) " row long "" $P
+	RK_VARIANT_STOP=" $(echo $LONG) " RK_VARIANT_IDFFLOOR=0 \
+	    row long+floor0 "" $P
+}
+
+[ $# -gt 0 ] || set -- first fine second long
 for s; do
 	case $s in
-	first|fine|second) $s ;;
+	first|fine|second|long) $s ;;
 	*) echo "variants.sh: no section $s" >&2; exit 2 ;;
 	esac
 done
