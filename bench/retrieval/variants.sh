@@ -9,9 +9,10 @@
 #   sh bench/retrieval/variants.sh [SECTION ...]
 #
 # SECTION: first (the rows of the first round, about 10 minutes on one
-# core), fine (the grid of k1 and b around the defaults, about 17
+# core), fine (the grid of k1 and b around the defaults, about 10
 # minutes), second (the second round's variants, 5 minutes), long (its
-# stoplists, 5 minutes); none: all four.
+# stoplists, 2 minutes), finefloor (fine's grid with the IDF floored at
+# 0, 10 minutes); none: all five.
 set -eu
 D=$(cd "$(dirname "$0")" && pwd)
 DATA=${DATA:-$D/../../../shared/eval/data}
@@ -119,6 +120,7 @@ first() {
 }
 
 # k1 0.90-1.10 by 0.025, b 0.50-0.70 by 0.02, the new defaults' way
+# (with RK_VARIANT_IDFFLOOR=0 in the environment: section finefloor)
 fine() {
 	set --
 	for k in 0.9 0.925 0.95 0.975 1.0 1.025 1.05 1.075 1.1; do
@@ -127,7 +129,11 @@ fine() {
 			set -- "$@" "k1=$k,b=$b"
 		done
 	done
-	row fine "" "$@"
+	row "fine${RK_VARIANT_IDFFLOOR:+floor$RK_VARIANT_IDFFLOOR}" "" "$@"
+}
+
+finefloor() {
+	RK_VARIANT_IDFFLOOR=0 fine
 }
 
 second() {
@@ -149,10 +155,10 @@ long() {
 	    row long+floor0 "" $P
 }
 
-[ $# -gt 0 ] || set -- first fine second long
+[ $# -gt 0 ] || set -- first fine second long finefloor
 for s; do
 	case $s in
-	first|fine|second|long) $s ;;
+	first|fine|finefloor|second|long) $s ;;
 	*) echo "variants.sh: no section $s" >&2; exit 2 ;;
 	esac
 done
