@@ -12,7 +12,8 @@
 # core), fine (the grid of k1 and b around the defaults, about 10
 # minutes), second (the second round's variants, 5 minutes), long (its
 # stoplists, 2 minutes), finefloor (fine's grid with the IDF floored at
-# 0, 10 minutes); none: all five.
+# 0, 10 minutes), finelong (the same with the long stoplist too, 10
+# minutes); none: all six.
 set -eu
 D=$(cd "$(dirname "$0")" && pwd)
 DATA=${DATA:-$D/../../../shared/eval/data}
@@ -129,11 +130,17 @@ fine() {
 			set -- "$@" "k1=$k,b=$b"
 		done
 	done
-	row "fine${RK_VARIANT_IDFFLOOR:+floor$RK_VARIANT_IDFFLOOR}" "" "$@"
+	row "${FINE:-fine}" "" "$@"
 }
 
 finefloor() {
-	RK_VARIANT_IDFFLOOR=0 fine
+	RK_VARIANT_IDFFLOOR=0 FINE=finefloor fine
+}
+
+# the same with the long stoplist too
+finelong() {
+	RK_VARIANT_STOP=" $(echo $LONG) " RK_VARIANT_IDFFLOOR=0 \
+	    FINE=finelong fine
 }
 
 second() {
@@ -155,10 +162,10 @@ long() {
 	    row long+floor0 "" $P
 }
 
-[ $# -gt 0 ] || set -- first fine second long finefloor
+[ $# -gt 0 ] || set -- first fine second long finefloor finelong
 for s; do
 	case $s in
-	first|fine|finefloor|second|long) $s ;;
+	first|fine|finefloor|finelong|second|long) $s ;;
 	*) echo "variants.sh: no section $s" >&2; exit 2 ;;
 	esac
 done
