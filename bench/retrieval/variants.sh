@@ -12,8 +12,9 @@
 # core), fine (the grid of k1 and b around the defaults, about 10
 # minutes), second (the second round's variants, 5 minutes), long (its
 # stoplists, 2 minutes), finefloor (fine's grid with the IDF floored at
-# 0, 10 minutes), finelong (the same with the long stoplist too, 10
-# minutes); none: all six.
+# 0, 10 minutes), edge (past finefloor's edge in k1, 1 minute),
+# finelong (the same grid with the long stoplist too, 10 minutes);
+# none: all seven.
 set -eu
 D=$(cd "$(dirname "$0")" && pwd)
 DATA=${DATA:-$D/../../../shared/eval/data}
@@ -137,6 +138,13 @@ finefloor() {
 	RK_VARIANT_IDFFLOOR=0 FINE=finefloor fine
 }
 
+# past finefloor's edge in k1
+edge() {
+	RK_VARIANT_IDFFLOOR=0 row edge "" k1=1.1,b=0.62 k1=1.125,b=0.6 \
+	    k1=1.125,b=0.62 k1=1.125,b=0.64 k1=1.15,b=0.6 k1=1.15,b=0.62 \
+	    k1=1.15,b=0.64 k1=1.2,b=0.62
+}
+
 # the same with the long stoplist too
 finelong() {
 	RK_VARIANT_STOP=" $(echo $LONG) " RK_VARIANT_IDFFLOOR=0 \
@@ -162,10 +170,10 @@ long() {
 	    row long+floor0 "" $P
 }
 
-[ $# -gt 0 ] || set -- first fine second long finefloor finelong
+[ $# -gt 0 ] || set -- first fine second long finefloor edge finelong
 for s; do
 	case $s in
-	first|fine|finefloor|finelong|second|long) $s ;;
+	first|fine|finefloor|finelong|edge|second|long) $s ;;
 	*) echo "variants.sh: no section $s" >&2; exit 2 ;;
 	esac
 done
