@@ -16,6 +16,13 @@
 # finelong (the same grid with the long stoplist too, 10 minutes);
 # none: all seven.
 set -eu
+[ $# -gt 0 ] || set -- first fine second long finefloor edge finelong
+for s; do
+	case $s in
+	first|fine|finefloor|finelong|edge|second|long) ;;
+	*) echo "variants.sh: no section $s" >&2; exit 2 ;;
+	esac
+done
 D=$(cd "$(dirname "$0")" && pwd)
 DATA=${DATA:-$D/../../../shared/eval/data}
 export DATA
@@ -170,10 +177,6 @@ long() {
 	    row long+floor0 "" $P
 }
 
-[ $# -gt 0 ] || set -- first fine second long finefloor edge finelong
 for s; do
-	case $s in
-	first|fine|finefloor|finelong|edge|second|long) $s ;;
-	*) echo "variants.sh: no section $s" >&2; exit 2 ;;
-	esac
+	$s
 done
