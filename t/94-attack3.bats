@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # Hostile and careless inputs to what the session added (the ANN graph,
-# the client options, the search index's WAL), found by an adversarial
+# the client options, the search index's journal), found by an adversarial
 # pass: each case failed before its fix.
 
 load helper

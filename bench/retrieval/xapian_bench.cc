@@ -68,10 +68,10 @@ main(int argc, char **argv)
 		return 5;
 	}
 	if (cmd == "index") {
-		// commits every 1000 documents without fsync, as rk-search's
-		// WAL with synchronous=NORMAL does not sync each commit
+		// commits every 1000 documents, each synced, as rk-search's
+		// rollback journal with synchronous=FULL does
 		Xapian::WritableDatabase db(argv[2],
-		    Xapian::DB_CREATE_OR_OVERWRITE | Xapian::DB_NO_SYNC);
+		    Xapian::DB_CREATE_OR_OVERWRITE);
 		Xapian::TermGenerator tg;
 		const char *bs = std::getenv("XAPIAN_BATCH");
 		size_t n = 0, batch = bs ? std::strtoul(bs, NULL, 10) : 1000;

@@ -7,6 +7,12 @@
  * with synchronous=NORMAL, waits for other writers on a busy timeout, and
  * reports errors as "path: what: SQLite's message".
  *
+ * A search index is the exception (RK_DB_ROLLBACK): written now and then,
+ * read by many processes that each run alone.  The first connection to a
+ * WAL file resets the -shm file and rebuilds the WAL index in it, which
+ * took a fifth of a one-query process; with a rollback journal a reader
+ * takes a lock and reads.  Its writers commit with synchronous=FULL.
+ *
  * The WAL is checkpointed and truncated from the WAL hook once a commit
  * leaves it past RK_DB_WAL_FRAMES.  SQLite's own automatic checkpoint does
  * not keep it short when every process writes a little and exits: the
@@ -110,6 +116,43 @@ exec_retry(struct rk_db *db, const char *sql, const char *what,
 	}
 }
 
+/*
+ * A rollback journal.  A file in WAL mode (made by an older version)
+ * changes only when no other process has it open, and one we may not
+ * write never; until then it is used as it is, without waiting.
+ */
+static int
+leave_wal(struct rk_db *db, struct rk_error *e)
+{
+	int rc;
+
+	if (sqlite3_db_readonly(db->h, "main") == 1)
+		return 0;
+	sqlite3_busy_timeout(db->h, 0);
+	rc = sqlite3_exec(db->h, "PRAGMA journal_mode = DELETE", NULL, NULL,
+	    NULL);
+	sqlite3_busy_timeout(db->h, db->busy_ms);
+	if (rc == SQLITE_OK || (rc & 0xff) == SQLITE_BUSY ||
+	    (rc & 0xff) == SQLITE_LOCKED)
+		return 0;
+	return rk_db_fail(db, e, RK_EXIT_IO, "cannot open");
+}
+
+/*
+ * A rollback journal is safe from power loss only when synchronous=FULL.
+ * A big transaction keeps its pages in memory instead of spilling them
+ * into the file, which would lock readers out until the commit.
+ */
+static int
+rollback_journal(struct rk_db *db, struct rk_error *e)
+{
+	if (leave_wal(db, e) != 0 || exec_retry(db,
+	    "PRAGMA synchronous = FULL", "cannot open", e) != 0 ||
+	    exec_retry(db, "PRAGMA cache_spill = OFF", "cannot open", e) != 0)
+		return RK_EXIT_IO;
+	return 0;
+}
+
 int
 rk_db_open(struct rk_db *db, const char *path, int flags, int busy_ms,
     struct rk_error *e)
@@ -120,7 +163,6 @@ rk_db_open(struct rk_db *db, const char *path, int flags, int busy_ms,
 	db->path = rk_xstrdup(path);
 	db->busy_ms = busy_ms;
 	db->wal_limit = RK_DB_WAL_FRAMES;
-	db->checkpoint = (flags & RK_DB_CHECKPOINT) != 0;
 	if (flags & RK_DB_READONLY)
 		oflags |= SQLITE_OPEN_READONLY;
 	else
@@ -138,6 +180,8 @@ rk_db_open(struct rk_db *db, const char *path, int flags, int busy_ms,
 	sqlite3_wal_hook(db->h, wal_hook, db);
 	if (flags & RK_DB_READONLY)
 		return 0;
+	if (flags & RK_DB_ROLLBACK)
+		return rollback_journal(db, e);
 	if (exec_retry(db, "PRAGMA journal_mode = WAL", "cannot open",
 	    e) != 0 || exec_retry(db, "PRAGMA synchronous = NORMAL",
 	    "cannot open", e) != 0)
@@ -150,13 +194,6 @@ rk_db_close(struct rk_db *db, struct rk_error *e)
 {
 	int rc = 0;
 
-	/*
-	 * Every process that opens a file whose WAL holds frames reads them
-	 * all to rebuild its index of the WAL: for a file written once and
-	 * read by many processes (a search index), the writer empties it.
-	 */
-	if (db->h != NULL && db->checkpoint && db->wal_frames > 0)
-		truncate_wal(db, "main");
 	if (db->h != NULL && sqlite3_close(db->h) != SQLITE_OK)
 		rc = rk_db_fail(db, e, RK_EXIT_IO, "cannot close");
 	db->h = NULL;

@@ -291,8 +291,9 @@ void	 rk_light_close(struct rk_light *);
 
 /*
  * db.c: SQLite databases opened and used one way (see db.c): files created
- * 0600 with their -wal and -shm, WAL with synchronous=NORMAL, a busy
- * timeout, the WAL truncated once a commit leaves it past RK_DB_WAL_FRAMES,
+ * 0600 with their -wal and -shm, WAL (or a rollback journal: see
+ * RK_DB_ROLLBACK) with synchronous=NORMAL, a busy timeout, the WAL
+ * truncated once a commit leaves it past RK_DB_WAL_FRAMES,
  * errors as "path: what: SQLite's message".  Functions that return int
  * return 0 or an RK_EXIT_* code with the error in *e (e may be NULL).
  */
@@ -305,7 +306,8 @@ typedef struct sqlite3_stmt sqlite3_stmt;
 enum {
 	RK_DB_CREATE = 1,	/* create the file, 0600, if it is missing */
 	RK_DB_READONLY = 2,	/* and no pragmas */
-	RK_DB_CHECKPOINT = 4	/* a writer empties the WAL when it closes */
+	RK_DB_ROLLBACK = 4	/* a rollback journal: written rarely, read
+				   by many processes that each run alone */
 };
 
 /* the WAL hook holds its address: it must not move while it is open */
@@ -315,7 +317,6 @@ struct rk_db {
 	int		 busy_ms;
 	int		 wal_limit;	/* checkpoint past this many frames */
 	int		 wal_frames;	/* in the WAL after the last commit */
-	int		 checkpoint;	/* RK_DB_CHECKPOINT was given */
 };
 
 int	 rk_db_open(struct rk_db *, const char *path, int flags, int busy_ms,

@@ -388,7 +388,7 @@ rk_index_open(const char *path, int create, const struct rk_analyzer *an)
 		rk_error_set(&ix->e, RK_EXIT_IO, "%s: no such index", path);
 		return ix;
 	}
-	if (rk_db_open(&ix->db, path, RK_DB_CHECKPOINT |
+	if (rk_db_open(&ix->db, path, RK_DB_ROLLBACK |
 	    (create ? RK_DB_CREATE : 0), 5000, &ix->e) != 0)
 		return ix;
 	if (rk_fts5_register(ix->db.h, &ix->ntok) == -1 ||
@@ -456,7 +456,7 @@ rk_index_close(struct rk_index *ix)
 int
 rk_index_remove(const char *path)
 {
-	static const char *const sfx[] = { "-wal", "-shm", "" };
+	static const char *const sfx[] = { "-journal", "-wal", "-shm", "" };
 	int rc = 0;
 
 	for (size_t i = 0; i < sizeof(sfx) / sizeof(*sfx); i++) {
@@ -1470,7 +1470,7 @@ rank(struct rk_index *ix, struct query *q, double nrows, double avgdl)
 		struct cursor *ci = &c[nc++];
 
 		*ci = (struct cursor){ NULL, NULL, idf * (k1 + 1) };
-		if (q->post.n > 0) {	/* else post.v may be NULL */
+		if (q->post.v != NULL) {
 			ci->p = q->post.v + start;
 			ci->end = q->post.v + q->end[i];
 		}

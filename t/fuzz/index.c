@@ -12,13 +12,14 @@
 #include "search/search.h"
 #include "fuzz.h"
 
-static char *path, *wal, *shm;
+static char *path, *journal, *wal, *shm;
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	rk_init("fuzz-index", NULL);
 	path = fuzz_path("index.db");
+	rk_asprintf(&journal, "%s-journal", path);
 	rk_asprintf(&wal, "%s-wal", path);
 	rk_asprintf(&shm, "%s-shm", path);
 	return 0;
@@ -55,6 +56,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    "dog OR tea \"health\"", "caffeine diabetes hours" };
 	struct rk_index *ix;
 
+	unlink(journal);
 	unlink(wal);
 	unlink(shm);
 	fuzz_write(path, data, size);
