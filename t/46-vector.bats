@@ -86,6 +86,22 @@ patch() {
 	assert_output "ok 20"
 }
 
+# k = N candidates of N: a vector the scan's streams miss, or read twice,
+# is missing from the answer
+@test "vector: the int8 scan reads each vector once, N 2 to 9 and near 64" {
+	for kernel in c avx512vnni; do
+		for n in 2 3 4 5 6 7 8 9 63 64 65 66 67 127 128 129 \
+		    255 256 257; do
+			run "$VT" topk $kernel $n 17 $n $((n - 1)) $n
+			case $output in
+			*": $kernel: not supported here") continue 2 ;;
+			esac
+			assert_status 0
+			assert_output "ok 20"
+		done
+	done
+}
+
 @test "vector: the SIMD kernels agree with plain C, odd dimensions" {
 	run "$VT" agree 2000 101 10 0 6
 	assert_status 0

@@ -34,8 +34,8 @@ struct rk_ingest {
 	struct rk_index *ix;
 	struct rk_ingest_opts o;
 	struct rk_ingest_stats st;
-	struct stat own[3];	/* the index and its WAL files */
-	int	 nown;
+	struct stat index;	/* the index's file, to be skipped */
+	int	 have_index;
 	size_t	 batch_docs, batch_bytes;
 	int	 failed;	/* the index failed: stop */
 };
@@ -84,30 +84,6 @@ skip(struct rk_ingest *g, enum rk_skip why, const char *subject)
 		g->o.note(g->o.arg, 0, why, subject, skip_names[why]);
 }
 
-static void
-own_files(struct rk_ingest *g, const char *index_path)
-{
-	static const char *const sfx[] = { "", "-wal", "-shm" };
-	char *p;
-
-	for (int i = 0; i < 3; i++) {
-		rk_asprintf(&p, "%s%s", index_path, sfx[i]);
-		if (stat(p, &g->own[g->nown]) == 0)
-			g->nown++;
-		free(p);
-	}
-}
-
-static int
-is_own(const struct rk_ingest *g, const struct stat *sb)
-{
-	for (int i = 0; i < g->nown; i++)
-		if (g->own[i].st_dev == sb->st_dev &&
-		    g->own[i].st_ino == sb->st_ino)
-			return 1;
-	return 0;
-}
-
 struct rk_ingest *
 rk_ingest_new(struct rk_index *ix, const char *index_path,
     const struct rk_ingest_opts *o)
@@ -117,7 +93,7 @@ rk_ingest_new(struct rk_index *ix, const char *index_path,
 	memset(g, 0, sizeof(*g));
 	g->ix = ix;
 	g->o = *o;
-	own_files(g, index_path);
+	g->have_index = stat(index_path, &g->index) == 0;
 	if (rk_index_begin(ix) == -1) {
 		free(g);
 		return NULL;
@@ -443,6 +419,43 @@ add_file(struct rk_ingest *g, const char *path, const struct stat *sb,
 	fclose(fp);
 }
 
+static int
+same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+/*
+ * The index, or a file SQLite keeps beside it: its name with a suffix.
+ * Found by name, not remembered at the start: the -journal is a new file
+ * at each commit.
+ */
+static int
+is_own(const struct rk_ingest *g, const char *path, const struct stat *sb)
+{
+	static const char *const sfx[] = { "-journal", "-wal", "-shm" };
+	size_t len = strlen(path);
+
+	if (!g->have_index)
+		return 0;
+	if (same_file(&g->index, sb))
+		return 1;
+	for (size_t i = 0; i < sizeof(sfx) / sizeof(*sfx); i++) {
+		struct stat ix;
+		char *base;
+		int own;
+
+		if (!has_suffix(path, sfx[i]))
+			continue;
+		base = rk_xstrndup(path, len - strlen(sfx[i]));
+		own = stat(base, &ix) == 0 && same_file(&g->index, &ix);
+		free(base);
+		if (own)
+			return 1;
+	}
+	return 0;
+}
+
 /* up: the directories walked to reach path, NULL if given by name */
 static void
 add_path(struct rk_ingest *g, const char *path, const struct walk *up)
@@ -457,7 +470,7 @@ add_path(struct rk_ingest *g, const char *path, const struct walk *up)
 		add_dir(g, path, &sb, up);
 	else if (!S_ISREG(sb.st_mode))
 		skip(g, RK_SKIP_SPECIAL, path);
-	else if (!is_own(g, &sb))
+	else if (!is_own(g, path, &sb))
 		add_file(g, path, &sb, up != NULL);
 }
 
