@@ -98,15 +98,19 @@ doc_of(struct rk_vsearch *vs, int64_t rowid, int64_t *doc,
     struct rk_error *e)
 {
 	sqlite3 *db = rk_index_db(vs->ix);
-	int rc = 0;
+	int rc = 0, step;
 
 	if (vs->docof == NULL && sqlite3_prepare_v2(db,
 	    "SELECT doc FROM chunks WHERE id = ?1", -1, &vs->docof,
 	    NULL) != SQLITE_OK)
 		return rk_index_sql_fail(db, e, "chunks");
 	sqlite3_bind_int64(vs->docof, 1, rowid);
-	if (sqlite3_step(vs->docof) == SQLITE_ROW)
+	if ((step = sqlite3_step(vs->docof)) == SQLITE_ROW)
 		*doc = sqlite3_column_int64(vs->docof, 0);
+	else if (step == SQLITE_DONE)	/* ranked in this snapshot */
+		rc = rk_error_set(e, RK_EXIT_IO, "%s: index damaged: chunk "
+		    "%lld is missing", sqlite3_db_filename(db, "main"),
+		    (long long)rowid);
 	else
 		rc = rk_index_sql_fail(db, e, "chunks");
 	sqlite3_reset(vs->docof);

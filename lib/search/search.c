@@ -1764,12 +1764,16 @@ rk_index_hit(struct rk_index *ix, int64_t rowid, char **doc, long *chunk,
 {
 	sqlite3_stmt *st = stmt(ix, text ? S_HIT : S_NAME);
 	const char *name, *body = NULL;
-	int rc = -1;
+	int rc = -1, step;
 
 	if (st == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, rowid);
-	if (sqlite3_step(st) != SQLITE_ROW)
+	/* ranked in this snapshot: a hit without its rows is damage */
+	if ((step = sqlite3_step(st)) == SQLITE_DONE)
+		damaged(ix, "chunk %lld or its document or text is missing",
+		    (long long)rowid);
+	else if (step != SQLITE_ROW)
 		fail(ix, "hit");
 	else if ((name = (const char *)sqlite3_column_text(st, 0)) == NULL ||
 	    (text != NULL && (body = (const char *)sqlite3_column_text(st,
