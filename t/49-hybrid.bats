@@ -40,21 +40,9 @@ fake() {
 	assert_status 0
 }
 
-# three_docs: an index of three documents with vectors.  For the query
-# "apple", BM25 ranks a (apple twice) above b (apple once); c has no
-# apple.  By vector the order is a, b, c too (as --vector says).
-three_docs() {
-	mkdir docs
-	echo "apple apple pear" >docs/a
-	echo "apple plum fig kiwi lime" >docs/b
-	echo "pear pear" >docs/c
-	rk-search -q -i idx add docs
-	rk-search -q -i idx -m "$MODEL" embed
-}
-
 @test "hybrid: RRF sums 1/(60 + rank) over the lists, by hand" {
 	fake
-	three_docs
+	three_docs "$MODEL"
 	run sh -c 'rk-search -i idx --vector apple | jq -r .doc'
 	assert_output "docs/a
 docs/b
@@ -74,7 +62,7 @@ docs/c"
 
 @test "hybrid: the convex combination of min-max scores, by hand" {
 	fake
-	three_docs
+	three_docs "$MODEL"
 	# min-max: BM25 a 1, b 0 (c absent: 0); vector a 1, c 0, b between
 	rk-search -i idx --vector apple | jq -r .score >cos
 	b=$(awk 'NR == 1 { hi = $1 } NR == 2 { b = $1 } NR == 3 { lo = $1 }

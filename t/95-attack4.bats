@@ -3,20 +3,10 @@
 # journal, and damaged rows near those the index fuzzer found.
 
 load helper
+load vectors
 
 local_setup() {
 	export RK_EMBED_PROVIDER=mock
-}
-
-# three_docs: an index of three documents with vectors of the mock
-# embedder; for "apple", BM25 ranks docs/a (chunk 1), then docs/b (2)
-three_docs() {
-	mkdir docs
-	echo "apple apple pear" >docs/a
-	echo "apple plum fig kiwi lime" >docs/b
-	echo "pear pear" >docs/c
-	rk-search -q -i idx add docs
-	rk-search -q -i idx embed -m hash
 }
 
 # sql FILE STATEMENT: run one statement on a copy made by the test

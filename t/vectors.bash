@@ -1,4 +1,4 @@
-# Shared by the tests of vectors in the index (49-hybrid, 49a-ann):
+# Shared by the tests of vectors in the index (49-hybrid, 49a-ann, 95):
 # a stand-in embedder, corpora, and a float64 cosine reference.
 
 # stand_in: rk-embed is the stand-in, model toy
@@ -72,4 +72,17 @@ same_ranking() {
 		return 1
 	fi
 	diff want.cos got.cos
+}
+
+# three_docs [MODEL]: an index of three documents with vectors (model
+# hash by default).  For the query "apple", BM25 ranks a (apple twice)
+# above b (apple once); c has no apple.  By vector the order is a, b, c
+# too (as --vector says).
+three_docs() {
+	mkdir docs
+	echo "apple apple pear" >docs/a
+	echo "apple plum fig kiwi lime" >docs/b
+	echo "pear pear" >docs/c
+	rk-search -q -i idx add docs
+	rk-search -q -i idx -m "${1:-hash}" embed
 }
