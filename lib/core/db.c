@@ -33,6 +33,8 @@
 
 #include "core/rk.h"
 
+const char *const rk_db_side_files[] = { "-journal", "-wal", "-shm", NULL };
+
 int
 rk_db_fail(struct rk_db *db, struct rk_error *e, int code,
     const char *fmt, ...)

@@ -291,9 +291,9 @@ void	 rk_light_close(struct rk_light *);
 
 /*
  * db.c: SQLite databases opened and used one way (see db.c): files created
- * 0600 with their -wal and -shm, WAL (or a rollback journal: see
- * RK_DB_ROLLBACK) with synchronous=NORMAL, a busy timeout, the WAL
- * truncated once a commit leaves it past RK_DB_WAL_FRAMES,
+ * 0600 with their -wal and -shm, WAL with synchronous=NORMAL (or a
+ * rollback journal with synchronous=FULL: see RK_DB_ROLLBACK), a busy
+ * timeout, the WAL truncated once a commit leaves it past RK_DB_WAL_FRAMES,
  * errors as "path: what: SQLite's message".  Functions that return int
  * return 0 or an RK_EXIT_* code with the error in *e (e may be NULL).
  */
@@ -318,6 +318,9 @@ struct rk_db {
 	int		 wal_limit;	/* checkpoint past this many frames */
 	int		 wal_frames;	/* in the WAL after the last commit */
 };
+
+/* the files SQLite keeps beside a database: its name and these; NULL */
+extern const char *const rk_db_side_files[];
 
 int	 rk_db_open(struct rk_db *, const char *path, int flags, int busy_ms,
 	    struct rk_error *);

@@ -433,21 +433,20 @@ same_file(const struct stat *a, const struct stat *b)
 static int
 is_own(const struct rk_ingest *g, const char *path, const struct stat *sb)
 {
-	static const char *const sfx[] = { "-journal", "-wal", "-shm" };
 	size_t len = strlen(path);
 
 	if (!g->have_index)
 		return 0;
 	if (same_file(&g->index, sb))
 		return 1;
-	for (size_t i = 0; i < sizeof(sfx) / sizeof(*sfx); i++) {
+	for (const char *const *sfx = rk_db_side_files; *sfx != NULL; sfx++) {
 		struct stat ix;
 		char *base;
 		int own;
 
-		if (!has_suffix(path, sfx[i]))
+		if (!has_suffix(path, *sfx))
 			continue;
-		base = rk_xstrndup(path, len - strlen(sfx[i]));
+		base = rk_xstrndup(path, len - strlen(*sfx));
 		own = stat(base, &ix) == 0 && same_file(&g->index, &ix);
 		free(base);
 		if (own)

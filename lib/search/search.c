@@ -456,17 +456,18 @@ rk_index_close(struct rk_index *ix)
 int
 rk_index_remove(const char *path)
 {
-	static const char *const sfx[] = { "-journal", "-wal", "-shm", "" };
 	int rc = 0;
 
-	for (size_t i = 0; i < sizeof(sfx) / sizeof(*sfx); i++) {
+	for (const char *const *sfx = rk_db_side_files; *sfx != NULL; sfx++) {
 		char *p;
 
-		rk_asprintf(&p, "%s%s", path, sfx[i]);
+		rk_asprintf(&p, "%s%s", path, *sfx);
 		if (unlink(p) == -1 && errno != ENOENT)
 			rc = -1;
 		free(p);
 	}
+	if (unlink(path) == -1 && errno != ENOENT)
+		rc = -1;
 	return rc;
 }
 

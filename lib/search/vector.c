@@ -198,6 +198,14 @@ fdot_avx2(const float *a, const float *b, size_t n)
 	    _mm256_extractf128_ps(s0, 1))) + t;
 }
 
+__attribute__((target("avx2")))
+static int32_t
+hsum256i(__m256i v)
+{
+	return hsum128i(_mm_add_epi32(_mm256_castsi256_si128(v),
+	    _mm256_extracti128_si256(v, 1)));
+}
+
 /*
  * maddubs multiplies unsigned by signed bytes: |a| times b with a's sign.
  * With both in [-127, 127] a pair sums to at most 2 * 127 * 127, within
@@ -222,8 +230,7 @@ qdot_avx2(const int8_t *a, const int8_t *b, size_t n)
 	}
 	for (; i < n; i++)
 		t += (int32_t)a[i] * b[i];
-	return hsum128i(_mm_add_epi32(_mm256_castsi256_si128(acc),
-	    _mm256_extracti128_si256(acc, 1))) + t;
+	return hsum256i(acc) + t;
 }
 
 /*
@@ -252,14 +259,6 @@ qstep_vnni(__m256i acc, __m256i q, __m256i x)
 {
 	return _mm256_dpbusd_epi32(acc,
 	    _mm256_xor_si256(x, _mm256_set1_epi8(-128)), q);
-}
-
-__attribute__((target(VNNI)))
-static int32_t
-hsum256i(__m256i v)
-{
-	return hsum128i(_mm_add_epi32(_mm256_castsi256_si128(v),
-	    _mm256_extracti128_si256(v, 1)));
 }
 
 /* the dot product plus 128 times the sum of q's bytes */
@@ -880,9 +879,8 @@ rk_vec_qdots(const int8_t *q, const int8_t *const *x, size_t dim, size_t n,
  * parts of it, a vector of each in turn: the processor fetches ahead on
  * every stream, and the scan takes two thirds of the time it takes over
  * one (8 streams: more than over one; bench/vector/RESULTS).  The kernel
- * is called once per SCAN_BLOCK vectors.  A score goes to the heap only
- * if it is at least the worst kept; the heap breaks ties by position, so
- * the order of the pushes does not change the best k.
+ * is called once per SCAN_BLOCK vectors.  The heap breaks ties by
+ * position, so the order of the pushes does not change the best k.
  */
 #define SCAN_STREAMS	4
 #define SCAN_BLOCK	64
@@ -905,12 +903,9 @@ scan_q8(const struct rk_vec *s, const int8_t *q, struct topk *t)
 		for (size_t j = 0; j < m; j++)
 			x[j] = s->q + pos[j] * s->dim;
 		rk_vec_qdots(q, x, s->dim, m, d);
-		for (size_t j = 0; j < m; j++) {
-			double score = (double)s->scale[pos[j]] * d[j];
-
-			if (t->n < t->k || score >= t->h[0].score)
-				topk_push(t, (int64_t)pos[j], score);
-		}
+		for (size_t j = 0; j < m; j++)
+			topk_push(t, (int64_t)pos[j],
+			    (double)s->scale[pos[j]] * d[j]);
 	}
 }
 
