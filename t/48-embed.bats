@@ -127,7 +127,8 @@ nreq() { wc -l <"$TMP/fake.log" | tr -d ' '; }
 @test "ollama: POST /api/embed at the server's root, no dimensions sent" {
 	printf 'the cat sat\nthe dog ran\n' >in
 	embed ollama nomic-embed-text --no-cache <in >out
-	rk-embed --mock <in >want
+	# the fake gives nomic-embed-text's own 768 dimensions
+	rk-embed --mock --dimensions 768 <in >want
 	cmp out want
 	run jq -c '[.path, .body]' fake.log
 	assert_output '["/api/embed",{"model":"nomic-embed-text","input":["the cat sat","the dog ran"]}]'
@@ -277,6 +278,39 @@ bad() {
 
 @test "bad reply: no vectors at all" {
 	bad embed-missing "the reply has no data array"
+}
+
+@test "bad reply: an index repeated" {
+	bad embed-index-dup "the reply's vector 1 repeats index 0"
+}
+
+@test "bad reply: an index out of range" {
+	bad embed-index-range "the reply's vector 1 has index 2, not 0 to 1"
+}
+
+@test "an empty text is an error record (3), never sent: OpenAI refuses it" {
+	printf 'one\n\ntwo\n' | embed openai fake/ok --lines --no-cache \
+	    >out 2>err && status=0 || status=$?
+	[ "$status" -eq 3 ]
+	run jq -c '[.text, .error.code, (.embedding | length)]' out
+	assert_output '["one",null,64]
+["","empty-text",0]
+["two",null,64]'
+	run cat err
+	assert_output "rk-embed: an empty text: nothing to embed"
+	run jq -c .body.input fake.log
+	assert_output '["one","two"]'
+}
+
+@test "--batch 2049 against OpenAI: its 400, the server's message, no retry" {
+	seq 2049 | embed openai fake/ok --no-cache --batch 2049 >out 2>err &&
+	    status=0 || status=$?
+	[ "$status" -eq 6 ]
+	run jq -r .error.code out
+	[ "${lines[0]}" = http-400 ] && [ "${#lines[@]}" -eq 2049 ]
+	[ "$(nreq)" -eq 1 ]
+	run grep -c "input' is invalid" err
+	assert_output 1
 }
 
 @test "ollama: a reply without embeddings is an error record too" {

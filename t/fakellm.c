@@ -5,8 +5,10 @@
  * line of NDJSON, and misbehaves on demand: the scenario comes from the
  * model name ("fake/429-then-ok") or an X-Fake-Scenario header.
  *
- *	rk-fakellm [-B] [-d delay_ms] [-l log] [-p port] [-r replies]
+ *	rk-fakellm [-B] [-d delay_ms] [-k key] [-l log] [-p port] [-r replies]
  *
+ * -k makes every request but Ollama's carry the key (OpenAI's
+ * "Authorization: Bearer key", Anthropic's x-api-key), else 401.
  * -p asks for a port (to make fixtures whose cache keys hold the URL);
  * tests take the free one it picks without it.
  * With -r, a request that quotes a question of the replies file (see
@@ -26,7 +28,7 @@
  * a numeric code in a chunk; whole: that error object with status 200),
  * event-error-after-text (OpenAI dialect: "event: error").  A "+split"
  * suffix sends any reply in 7-byte writes.  Embeddings, and their
- * scenarios: serve_embed().  The log (-l) has a line per request, which
+ * scenarios: embed_reply().  The log (-l) has a line per request, which
  * the tests count.
  */
 #include <arpa/inet.h>
@@ -58,6 +60,7 @@
 
 static FILE *logfp;
 static long delay_ms;
+static const char *want_key;	/* -k */
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static long seq;
 static struct rk_replies *canned;
@@ -163,7 +166,7 @@ chunk(int fd, const char *p, size_t n)
 
 struct req {
 	char	 method[16], path[256];
-	char	 scenario[64], auth[512], apikey[512];
+	char	 scenario[64], auth[512], apikey[512], ctype[128];
 	long	 latency;
 	char	*body;
 	size_t	 blen;
@@ -241,13 +244,16 @@ log_request(const struct req *r)
 
 	if (logfp == NULL)
 		return;
-	o = json_pack("{s:I, s:I, s:s, s:s, s:s, s:i, s:s?, s:s?, s:b, s:s?, "
-	    "s:O?}", "n", (json_int_t)0, "conn", (json_int_t)r->conn,
+	o = json_pack("{s:I, s:I, s:s, s:s, s:s, s:i, s:s?, s:s?, s:s?, s:b, "
+	    "s:s?, s:O?}", "n", (json_int_t)0, "conn", (json_int_t)r->conn,
 	    "method", r->method, "path", r->path,
 	    "scenario", r->scenario, "attempt", r->attempt,
 	    "authorization", r->auth[0] ? r->auth : NULL,
-	    "x-api-key", r->apikey[0] ? r->apikey : NULL, "stream", r->stream,
+	    "x-api-key", r->apikey[0] ? r->apikey : NULL,
+	    "content-type", r->ctype[0] ? r->ctype : NULL, "stream", r->stream,
 	    "model", r->model, "body", r->json);
+	if (r->json == NULL && r->blen > 0)	/* what was sent, not JSON */
+		json_object_set_new(o, "raw", json_stringn(r->body, r->blen));
 	pthread_mutex_lock(&mu);
 	json_object_set_new(o, "n", json_integer(++seq));
 	json_dumpf(o, logfp, JSON_COMPACT);
@@ -275,21 +281,26 @@ send_json(int fd, int status, const char *extra, const char *body)
 	    extra ? extra : "", body);
 }
 
+/* the error body of the request's API: Anthropic's, Ollama's or OpenAI's */
 static int
 send_error(int fd, const struct req *r, int status, const char *type,
     const char *code, const char *msg, const char *extra)
 {
+	json_t *o;
 	char *b;
 	int rc;
 
 	if (r->anthropic)
-		rc = rk_asprintf(&b, "{\"type\":\"error\",\"error\":{\"type\":"
-		    "\"%s\",\"message\":\"%s\"}}", type, msg);
+		o = json_pack("{s:s, s:{s:s, s:s}}", "type", "error", "error",
+		    "type", type, "message", msg);
+	else if (r->embed == 2)
+		o = json_pack("{s:s}", "error", msg);
 	else
-		rc = rk_asprintf(&b, "{\"error\":{\"message\":\"%s\",\"type\":"
-		    "\"%s\",\"param\":null,\"code\":%s%s%s}}", msg, type,
-		    code ? "\"" : "", code ? code : "null", code ? "\"" : "");
-	if (rc < 0)
+		o = json_pack("{s:{s:s, s:s, s:n, s:s?}}", "error", "message",
+		    msg, "type", type, "param", "code", code);
+	b = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (b == NULL)
 		return -1;
 	rc = send_json(fd, status, extra, b);
 	free(b);
@@ -559,60 +570,380 @@ embed_vector(FILE *fp, const char *text, size_t dim, const char *sc,
 }
 
 /*
- * /v1/embeddings (OpenAI: data[] of {index, embedding}) and /api/embed
- * (Ollama: embeddings[]): a hashed bag of words (lib/llm/embed.c) of the
- * request's dimensions, or 64.  Scenarios: embed-count (a vector short),
- * embed-dims (the last one a number short), embed-empty (each one []),
- * embed-nan, embed-big (1e39, no float32), embed-string (a number as a
- * string), embed-missing (no vectors), embed-shuffle (OpenAI: data in reverse order, right indexes),
+ * The embedding models the fake knows, with their own dimensions and the
+ * most a request's "dimensions" may ask (0: it may not ask; OpenAI's
+ * text-embedding-3 and Ollama's newer models can shorten their vectors).
+ * Any other model gives 64 and may be asked for any number.
+ */
+static const struct emodel {
+	const char	*name;
+	json_int_t	 dim, max;
+} emodels[] = {
+	{ "text-embedding-3-small", 1536, 1536 },
+	{ "text-embedding-3-large", 3072, 3072 },
+	{ "text-embedding-ada-002", 1536, 0 },
+	{ "nomic-embed-text", 768, 768 },
+	{ "mxbai-embed-large", 1024, 1024 },
+	{ "all-minilm", 384, 384 },
+	{ "BAAI/bge-small-en-v1.5", 384, 0 },
+}, any_model = { "", 64, INT32_MAX };
+
+static const struct emodel *
+emodel(const char *name)
+{
+	size_t n = strcspn(name, ":");	/* an Ollama tag: ":latest" */
+
+	for (size_t i = 0; i < sizeof(emodels) / sizeof(*emodels); i++)
+		if (strlen(emodels[i].name) == n &&
+		    strncmp(emodels[i].name, name, n) == 0)
+			return &emodels[i];
+	return &any_model;
+}
+
+#define OPENAI_NOT_JSON "We could not parse the JSON body of your " \
+	"request. (HINT: This likely means you aren't using your HTTP " \
+	"library correctly. The OpenAI API expects a JSON payload, but what " \
+	"was sent was not valid JSON. If you have trouble figuring out how " \
+	"to fix this, please contact us through our help center at " \
+	"help.openai.com.)"
+#define OPENAI_NO_KEY "You didn't provide an API key. You need to " \
+	"provide your API key in an Authorization header using Bearer auth " \
+	"(i.e. Authorization: Bearer YOUR_KEY)."
+#define OPENAI_BAD_INPUT "'$.input' is invalid. Please check the API " \
+	"reference: https://platform.openai.com/docs/api-reference."
+
+/* OpenAI's input: a text, or 1 to 2048 of them, none empty */
+static int
+openai_input_ok(const json_t *in)
+{
+	const json_t *t;
+	size_t i;
+
+	if (json_is_string(in))
+		return json_string_length(in) > 0;
+	if (!json_is_array(in) || json_array_size(in) == 0 ||
+	    json_array_size(in) > 2048)
+		return 0;
+	json_array_foreach(in, i, t)
+		if (!json_is_string(t) || json_string_length(t) == 0)
+			return 0;
+	return 1;
+}
+
+/* the member of o that is not one of names[], or NULL */
+static const char *
+unknown_member(json_t *o, const char *const *names, size_t n)
+{
+	const char *k;
+	json_t *v;
+	size_t i;
+
+	json_object_foreach(o, k, v) {
+		for (i = 0; i < n && strcmp(k, names[i]) != 0; i++)
+			;
+		if (i == n)
+			return k;
+	}
+	return NULL;
+}
+
+/*
+ * What OpenAI's /v1/embeddings answers a request it refuses: its status,
+ * the message in msg; 0 for a good request.  The fake serves floats only
+ * (the real API would send base64 strings on request).
+ */
+static int
+openai_embed_fault(const struct req *r, char *msg, size_t size)
+{
+	static const char *const names[] = { "model", "input", "dimensions",
+	    "encoding_format", "user" };
+	const json_t *m = json_object_get(r->json, "model");
+	const json_t *d = json_object_get(r->json, "dimensions");
+	const json_t *f = json_object_get(r->json, "encoding_format");
+	const char *k;
+
+	if (strncasecmp(r->ctype, "application/json", 16) != 0 ||
+	    !json_is_object(r->json))
+		snprintf(msg, size, "%s", OPENAI_NOT_JSON);
+	else if ((k = unknown_member(r->json, names, 5)) != NULL)
+		snprintf(msg, size, "Unrecognized request argument supplied: "
+		    "%s", k);
+	else if (m == NULL)
+		snprintf(msg, size, "you must provide a model parameter");
+	else if (!json_is_string(m))
+		snprintf(msg, size, "Invalid type for 'model': expected a "
+		    "string, but got %s instead.", json_is_integer(m) ?
+		    "an integer" : "another type");
+	else if (json_object_get(r->json, "input") == NULL)
+		snprintf(msg, size, "'input' is a required property");
+	else if (!openai_input_ok(json_object_get(r->json, "input")))
+		snprintf(msg, size, "%s", OPENAI_BAD_INPUT);
+	else if (f != NULL && (!json_is_string(f) ||
+	    strcmp(json_string_value(f), "float") != 0))
+		snprintf(msg, size, "Invalid value for 'encoding_format': the "
+		    "fake serves 'float' only.");
+	else if (d != NULL && (!json_is_integer(d) ||
+	    json_integer_value(d) < 1))
+		snprintf(msg, size, "Invalid value for 'dimensions': expected "
+		    "an integer of 1 or more.");
+	else if (d != NULL && emodel(json_string_value(m))->max == 0)
+		snprintf(msg, size, "This model does not support specifying "
+		    "dimensions.");
+	else if (d != NULL && json_integer_value(d) >
+	    emodel(json_string_value(m))->max)
+		snprintf(msg, size, "Invalid value for 'dimensions': %s has at "
+		    "most %lld.", json_string_value(m),
+		    (long long)emodel(json_string_value(m))->max);
+	else
+		return 0;
+	return 400;
+}
+
+/* JSON's name of a value's type, as Go's encoding/json says it */
+static const char *
+go_type(const json_t *v)
+{
+	return json_is_object(v) ? "object" : json_is_array(v) ? "array" :
+	    json_is_string(v) ? "string" : json_is_number(v) ? "number" :
+	    json_is_boolean(v) ? "bool" : "null";
+}
+
+/* an array of strings only */
+static int
+strings_only(const json_t *a)
+{
+	const json_t *t;
+	size_t i;
+
+	if (!json_is_array(a))
+		return 0;
+	json_array_foreach(a, i, t)
+		if (!json_is_string(t))
+			return 0;
+	return 1;
+}
+
+/* the types Ollama's EmbedRequest takes its members in */
+static int
+is_string(const json_t *v)
+{
+	return json_is_string(v);
+}
+
+static int
+is_bool(const json_t *v)
+{
+	return json_is_boolean(v);
+}
+
+static int
+is_object(const json_t *v)
+{
+	return json_is_object(v);
+}
+
+static int
+is_int(const json_t *v)
+{
+	return json_is_integer(v);
+}
+
+static int
+is_duration(const json_t *v)	/* "5m" or seconds */
+{
+	return json_is_string(v) || json_is_number(v);
+}
+
+/*
+ * What Ollama's /api/embed answers a request it refuses (server/routes.go,
+ * EmbedHandler): its status, the message in msg; 0 for a good request.
+ * Members it does not know it ignores, as Go's JSON decoder does.
+ */
+static int
+ollama_embed_fault(const struct req *r, char *msg, size_t size)
+{
+	static const struct {
+		const char *key, *gotype;
+		int (*ok)(const json_t *);
+	} f[] = {
+		{ "model", "string", is_string },
+		{ "truncate", "bool", is_bool },
+		{ "options", "map[string]interface {}", is_object },
+		{ "dimensions", "int", is_int },
+		{ "keep_alive", "api.Duration", is_duration },
+	};
+	const json_t *in = json_object_get(r->json, "input"), *v;
+
+	if (r->blen == 0) {
+		snprintf(msg, size, "missing request body");
+		return 400;
+	}
+	if (!json_is_object(r->json)) {
+		snprintf(msg, size, "invalid character in the JSON body");
+		return 400;
+	}
+	for (size_t i = 0; i < sizeof(f) / sizeof(*f); i++)
+		if ((v = json_object_get(r->json, f[i].key)) != NULL &&
+		    !json_is_null(v) && !f[i].ok(v)) {
+			snprintf(msg, size, "json: cannot unmarshal %s into Go "
+			    "struct field EmbedRequest.%s of type %s",
+			    go_type(v), f[i].key, f[i].gotype);
+			return 400;
+		}
+	if (r->model == NULL || r->model[0] == '\0') {
+		snprintf(msg, size, "model '' not found");
+		return 404;
+	}
+	if (in != NULL && !json_is_null(in) && !json_is_string(in) &&
+	    !strings_only(in)) {
+		snprintf(msg, size, "invalid input type");
+		return 400;
+	}
+	return 0;
+}
+
+/* what the embeddings API answers a request it refuses, or 0 */
+static int
+embed_fault(const struct req *r, char *msg, size_t size)
+{
+	return r->embed == 1 ? openai_embed_fault(r, msg, size) :
+	    ollama_embed_fault(r, msg, size);
+}
+
+/* the texts of a good request: an array, the caller's to free */
+static json_t *
+embed_texts(const struct req *r)
+{
+	json_t *in = json_object_get(r->json, "input");
+
+	if (json_is_array(in))
+		return json_incref(in);
+	/* Ollama: an empty text, or none, loads the model and embeds none */
+	return json_string_length(in) > 0 ? json_pack("[O]", in) : json_array();
+}
+
+/* the vectors' length: what the model has, or "dimensions" shortens */
+static size_t
+embed_dim(const struct req *r)
+{
+	json_int_t d = json_integer_value(json_object_get(r->json,
+	    "dimensions")), own = emodel(r->model)->dim;
+
+	if (r->embed == 1)
+		return (size_t)(d > 0 ? d : own);
+	return (size_t)(d > 0 && d < own ? d : own);	/* Ollama's rule */
+}
+
+/* words, for the usage: the fake's tokens */
+static size_t
+embed_tokens(const json_t *texts)
+{
+	const json_t *t;
+	size_t i, n = 0;
+
+	json_array_foreach(texts, i, t)
+		for (const char *p = json_string_value(t); *p; p++)
+			n += !isspace((unsigned char)*p) && (p[1] == '\0' ||
+			    isspace((unsigned char)p[1]));
+	return n;
+}
+
+/*
+ * A good request's reply: OpenAI's {object, data: [{object, index,
+ * embedding}], model, usage} or Ollama's {model, embeddings,
+ * total_duration, load_duration, prompt_eval_count}; each vector a hashed
+ * bag of words (lib/llm/embed_text.c).  Scenarios: embed-count (a vector
+ * short), embed-dims (the last one a number short), embed-empty (each one
+ * []), embed-nan, embed-big (1e39, no float32), embed-string (a number as
+ * a string), embed-missing (no vectors), embed-shuffle (OpenAI: data in
+ * reverse order, right indexes), embed-index-dup (the last index repeats
+ * the first), embed-index-range (the last index one past the end),
  * embed-jitter (each reply after 0 to 39 ms, by the request), embed-dense
  * (pseudo-random vectors with no zeros, for benchmarks).
  */
+static char *
+embed_reply(const struct req *r, const json_t *texts, const char *sc)
+{
+	size_t n = json_array_size(texts), dim = embed_dim(r);
+	size_t sent = n - (n > 0 && strcmp(sc, "embed-count") == 0);
+	int shuffle = strcmp(sc, "embed-shuffle") == 0;
+	int missing = strcmp(sc, "embed-missing") == 0;
+	char *b = NULL, *model = json_dumps(json_object_get(r->json, "model"),
+	    JSON_ENCODE_ANY);
+	size_t blen = 0;
+	FILE *fp = open_memstream(&b, &blen);
+
+	fputs(r->embed == 1 ? "{\"object\":\"list\"" : "{\"model\":", fp);
+	if (r->embed == 2)
+		fputs(model, fp);
+	if (!missing)
+		fputs(r->embed == 1 ? ",\"data\":[" : ",\"embeddings\":[", fp);
+	for (size_t k = 0; !missing && k < sent; k++) {
+		size_t i = shuffle ? sent - 1 - k : k, ix = i;
+
+		if (k > 0)
+			fputc(',', fp);
+		if (k == sent - 1 && k > 0 && strcmp(sc, "embed-index-dup") == 0)
+			ix = 0;
+		if (k == sent - 1 && strcmp(sc, "embed-index-range") == 0)
+			ix = sent;
+		if (r->embed == 1)
+			fprintf(fp, "{\"object\":\"embedding\",\"index\":%zu,"
+			    "\"embedding\":", ix);
+		embed_vector(fp, json_string_value(json_array_get(texts, i)),
+		    dim, sc, i == 0, i == sent - 1);
+		if (r->embed == 1)
+			fputc('}', fp);
+	}
+	if (!missing)
+		fputc(']', fp);
+	if (r->embed == 1)
+		fprintf(fp, ",\"model\":%s,\"usage\":{\"prompt_tokens\":%zu,"
+		    "\"total_tokens\":%zu}}", model, embed_tokens(texts),
+		    embed_tokens(texts));
+	else if (n > 0)
+		fprintf(fp, ",\"total_duration\":%zu,\"load_duration\":1019500,"
+		    "\"prompt_eval_count\":%zu}", 14143917 + 1000 * n,
+		    embed_tokens(texts));
+	else
+		fputc('}', fp);
+	fclose(fp);
+	free(model);
+	return b;
+}
+
+/* a good request to /v1/embeddings (OpenAI) or /api/embed (Ollama) */
 static int
 serve_embed(int fd, const struct req *r, const char *sc)
 {
-	const json_t *in = json_object_get(r->json, "input");
-	json_int_t d = json_integer_value(json_object_get(r->json,
-	    "dimensions"));
-	size_t n = json_is_array(in) ? json_array_size(in) : 1, dim = d > 0 ?
-	    (size_t)d : 64, sent = n - (n > 0 && strcmp(sc, "embed-count") == 0);
-	int shuffle = strcmp(sc, "embed-shuffle") == 0;
-	char *b = NULL;
-	size_t blen = 0;
-	FILE *fp = open_memstream(&b, &blen);
+	char *b;
+	json_t *texts;
 	int rc;
 
 	if (strcmp(sc, "embed-jitter") == 0)
 		sleep_ms((long)(fnv(r->body, r->blen, 0xcbf29ce484222325ULL) %
 		    40));
-	if (r->embed == 1)
-		fprintf(fp, "{\"object\":\"list\",\"model\":\"%s\",\"usage\":"
-		    "{\"prompt_tokens\":%zu,\"total_tokens\":%zu}", r->model ?
-		    r->model : "fake", n, n);
-	else
-		fprintf(fp, "{\"model\":\"%s\",\"prompt_eval_count\":%zu",
-		    r->model ? r->model : "fake", n);
-	if (strcmp(sc, "embed-missing") != 0)
-		fputs(r->embed == 1 ? ",\"data\":[" : ",\"embeddings\":[", fp);
-	for (size_t k = 0; strcmp(sc, "embed-missing") != 0 && k < sent; k++) {
-		size_t i = shuffle ? sent - 1 - k : k;
-		const json_t *t = json_is_array(in) ? json_array_get(in, i) : in;
-
-		if (k > 0)
-			fputc(',', fp);
-		if (r->embed == 1)
-			fprintf(fp, "{\"object\":\"embedding\",\"index\":%zu,"
-			    "\"embedding\":", i);
-		embed_vector(fp, json_string_value(t) ? json_string_value(t) :
-		    "", dim, sc, i == 0, i == sent - 1);
-		if (r->embed == 1)
-			fputc('}', fp);
-	}
-	fputs(strcmp(sc, "embed-missing") != 0 ? "]}" : "}", fp);
-	fclose(fp);
+	texts = embed_texts(r);
+	b = embed_reply(r, texts, sc);
+	json_decref(texts);
 	rc = send_json(fd, 200, NULL, b);
 	free(b);
 	return rc;
+}
+
+/*
+ * With -k, the key a request must carry: "Authorization: Bearer <key>",
+ * or Anthropic's x-api-key; Ollama's own API takes none.
+ */
+static int
+key_ok(const struct req *r)
+{
+	if (r->embed == 2)
+		return 1;
+	if (r->anthropic)
+		return strcmp(r->apikey, want_key) == 0;
+	return strncmp(r->auth, "Bearer ", 7) == 0 &&
+	    strcmp(r->auth + 7, want_key) == 0;
 }
 
 #define ANTHROPIC_OVERLOADED "event: error\ndata: {\"type\":\"error\"," \
@@ -631,9 +962,20 @@ serve(int fd, struct req *r)
 	struct events ev = { NULL, 0 };
 	long drip = 0;
 	int usage = 1, rc = 0, utf8 = 0, cr = 0, drop = 0, err_at = -1;
-	int half = 0;
+	int half = 0, st;
 	uint64_t h = fnv(r->body, r->blen, 0xcbf29ce484222325ULL);
+	char msg[512];
 
+	if (want_key != NULL && !key_ok(r))
+		return send_error(fd, r, 401, r->anthropic ?
+		    "authentication_error" : "invalid_request_error",
+		    r->anthropic || r->auth[0] == '\0' ? NULL :
+		    "invalid_api_key", r->anthropic ? "invalid x-api-key" :
+		    r->auth[0] == '\0' ? OPENAI_NO_KEY :
+		    "Incorrect API key provided.", NULL);
+	if (r->embed && (st = embed_fault(r, msg, sizeof(msg))) != 0)
+		return send_error(fd, r, st, "invalid_request_error", NULL,
+		    msg, NULL);
 	if ((plus = strstr(r->scenario, "+split")) != NULL) {
 		*plus = '\0';
 		r->split = 1;
@@ -806,6 +1148,8 @@ header(struct req *r, const char *name, const char *v)
 		snprintf(r->auth, sizeof(r->auth), "%s", v);
 	else if (strcasecmp(name, "x-api-key") == 0)
 		snprintf(r->apikey, sizeof(r->apikey), "%s", v);
+	else if (strcasecmp(name, "content-type") == 0)
+		snprintf(r->ctype, sizeof(r->ctype), "%s", v);
 	else if (strcasecmp(name, "x-fake-scenario") == 0)
 		snprintf(r->scenario, sizeof(r->scenario), "%s", v);
 	else if (strcasecmp(name, "x-fake-latency") == 0)
@@ -914,7 +1258,8 @@ connection(void *arg)
 			    "\"data\":[{\"id\":\"fake/ok\",\"object\":"
 			    "\"model\"},{\"id\":\"gpt-4o-mini\"},{\"id\":"
 			    "\"claude-sonnet-4-5\"},{\"id\":\"fake-unpriced\"}]}");
-		else if (strcmp(r.method, "POST") != 0 || r.json == NULL ||
+		else if (strcmp(r.method, "POST") != 0 || (r.json == NULL &&
+		    !r.embed) ||
 		    (!r.anthropic && !r.embed && strstr(r.path,
 		    "/chat/completions") == NULL))
 			rc = send_json(c->fd, 404, NULL, "{\"error\":{\"message"
@@ -998,13 +1343,16 @@ main(int argc, char *argv[])
 
 	struct rk_error e;
 
-	while ((ch = getopt(argc, argv, "Bd:l:p:r:")) != -1)
+	while ((ch = getopt(argc, argv, "Bd:k:l:p:r:")) != -1)
 		switch (ch) {
 		case 'B':
 			blackhole = 1;
 			break;
 		case 'd':
 			delay_ms = atol(optarg);
+			break;
+		case 'k':
+			want_key = optarg;
 			break;
 		case 'p':
 			port = atoi(optarg);
@@ -1021,7 +1369,7 @@ main(int argc, char *argv[])
 			break;
 		default:
 			fprintf(stderr, "usage: rk-fakellm [-B] [-d delay_ms] "
-			    "[-l log] [-p port] [-r replies]\n");
+			    "[-k key] [-l log] [-p port] [-r replies]\n");
 			return 2;
 		}
 	signal(SIGPIPE, SIG_IGN);

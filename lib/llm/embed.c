@@ -34,13 +34,20 @@ openai_body(const struct rk_embedder *E, json_t *input)
 	return b;
 }
 
-/* {"data": [{"index": i, "embedding": [...]}, ...]}, any order */
+/*
+ * {"data": [{"index": i, "embedding": [...]}, ...]}: each vector goes
+ * where its index says, the order of data[] is no matter (a server
+ * without indexes gives them in order); an index repeated or out of
+ * range fails the reply.
+ */
 static int
 openai_vectors(const json_t *reply, size_t n, const json_t **out, char *msg,
     size_t size)
 {
 	const json_t *data = json_object_get(reply, "data"), *d;
+	char *seen;
 	size_t i;
+	int rc = 0;
 
 	if (!json_is_array(data)) {
 		snprintf(msg, size, "the reply has no data array");
@@ -51,19 +58,32 @@ openai_vectors(const json_t *reply, size_t n, const json_t **out, char *msg,
 		    json_array_size(data), n);
 		return -1;
 	}
+	seen = rk_xmalloc(n);
+	memset(seen, 0, n);
 	json_array_foreach(data, i, d) {
 		const json_t *ix = json_object_get(d, "index");
 		json_int_t k = ix == NULL ? (json_int_t)i :
-		    json_is_integer(ix) ? json_integer_value(ix) : -1;
+		    json_integer_value(ix);
 
-		if (k < 0 || (size_t)k >= n || out[k] != NULL) {
-			snprintf(msg, size, "the reply's vector %zu has a bad "
-			    "or repeated index", i);
-			return -1;
+		if (ix != NULL && !json_is_integer(ix))
+			snprintf(msg, size, "the reply's vector %zu has an "
+			    "index that is not an integer", i);
+		else if (k < 0 || (size_t)k >= n)
+			snprintf(msg, size, "the reply's vector %zu has index "
+			    "%lld, not 0 to %zu", i, (long long)k, n - 1);
+		else if (seen[k])
+			snprintf(msg, size, "the reply's vector %zu repeats "
+			    "index %lld", i, (long long)k);
+		else {
+			seen[k] = 1;
+			out[k] = json_object_get(d, "embedding");
+			continue;
 		}
-		out[k] = json_object_get(d, "embedding");
+		rc = -1;
+		break;
 	}
-	return 0;
+	free(seen);
+	return rc;
 }
 
 static json_t *
@@ -435,6 +455,22 @@ transfers(struct run *R)
 	}
 }
 
+/*
+ * An empty text fails alone, unsent: no embeddings API takes one (OpenAI
+ * refuses the whole request).  1 if e is one.
+ */
+static int
+empty_text(struct rk_embedding *e, int *status)
+{
+	if (e->text[0] != '\0')
+		return 0;
+	embedding_fail(e, RK_EXIT_INPUT, "empty-text", "an empty text: "
+	    "nothing to embed");
+	if (*status < RK_EXIT_INPUT)
+		*status = RK_EXIT_INPUT;
+	return 1;
+}
+
 /* The texts not answered from the cache, into batches of E->batch. */
 static void
 plan(struct run *R, struct rk_embedding *v, size_t n,
@@ -448,6 +484,8 @@ plan(struct run *R, struct rk_embedding *v, size_t n,
 		struct batch *b;
 
 		rk_embedding_clear(&v[i]);
+		if (empty_text(&v[i], &R->status))
+			continue;
 		if (keys != NULL) {
 			cache_key(E, v[i].text, keys[i]);
 			v[i].v = rk_cache_get_blob(E->cache, keys[i], &len);
@@ -493,10 +531,12 @@ rk_embed_run(struct rk_embedder *E, struct rk_embedding *v, size_t n)
 	if (E->api == RK_EMBED_HASH) {
 		for (size_t i = 0; i < n; i++) {
 			rk_embedding_clear(&v[i]);
+			if (empty_text(&v[i], &R.status))
+				continue;
 			v[i].v = rk_xmalloc(E->dim * sizeof(float));
 			rk_embed_hash(v[i].text, E->dim, v[i].v);
 		}
-		return 0;
+		return R.status;
 	}
 	if (E->cache != NULL && n > 0)
 		keys = rk_xmalloc(n * sizeof(*keys));
