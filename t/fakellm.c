@@ -723,35 +723,19 @@ strings_only(const json_t *a)
 	return 1;
 }
 
-/* the types Ollama's EmbedRequest takes its members in */
+/* v is of Go's type gotype, as Ollama's EmbedRequest takes it */
 static int
-is_string(const json_t *v)
+go_type_ok(const json_t *v, const char *gotype)
 {
-	return json_is_string(v);
-}
-
-static int
-is_bool(const json_t *v)
-{
-	return json_is_boolean(v);
-}
-
-static int
-is_object(const json_t *v)
-{
+	if (strcmp(gotype, "string") == 0)
+		return json_is_string(v);
+	if (strcmp(gotype, "bool") == 0)
+		return json_is_boolean(v);
+	if (strcmp(gotype, "int") == 0)
+		return json_is_integer(v);
+	if (strcmp(gotype, "api.Duration") == 0)	/* "5m" or seconds */
+		return json_is_string(v) || json_is_number(v);
 	return json_is_object(v);
-}
-
-static int
-is_int(const json_t *v)
-{
-	return json_is_integer(v);
-}
-
-static int
-is_duration(const json_t *v)	/* "5m" or seconds */
-{
-	return json_is_string(v) || json_is_number(v);
 }
 
 /*
@@ -762,16 +746,10 @@ is_duration(const json_t *v)	/* "5m" or seconds */
 static int
 ollama_embed_fault(const struct req *r, char *msg, size_t size)
 {
-	static const struct {
-		const char *key, *gotype;
-		int (*ok)(const json_t *);
-	} f[] = {
-		{ "model", "string", is_string },
-		{ "truncate", "bool", is_bool },
-		{ "options", "map[string]interface {}", is_object },
-		{ "dimensions", "int", is_int },
-		{ "keep_alive", "api.Duration", is_duration },
-	};
+	/* members and their Go types */
+	static const char *const f[] = { "model", "string", "truncate",
+	    "bool", "options", "map[string]interface {}", "dimensions", "int",
+	    "keep_alive", "api.Duration" };
 	const json_t *in = json_object_get(r->json, "input"), *v;
 
 	if (r->blen == 0) {
@@ -782,12 +760,12 @@ ollama_embed_fault(const struct req *r, char *msg, size_t size)
 		snprintf(msg, size, "invalid character in the JSON body");
 		return 400;
 	}
-	for (size_t i = 0; i < sizeof(f) / sizeof(*f); i++)
-		if ((v = json_object_get(r->json, f[i].key)) != NULL &&
-		    !json_is_null(v) && !f[i].ok(v)) {
+	for (size_t i = 0; i < sizeof(f) / sizeof(*f); i += 2)
+		if ((v = json_object_get(r->json, f[i])) != NULL &&
+		    !json_is_null(v) && !go_type_ok(v, f[i + 1])) {
 			snprintf(msg, size, "json: cannot unmarshal %s into Go "
 			    "struct field EmbedRequest.%s of type %s",
-			    go_type(v), f[i].key, f[i].gotype);
+			    go_type(v), f[i], f[i + 1]);
 			return 400;
 		}
 	if (r->model == NULL || r->model[0] == '\0') {
@@ -883,10 +861,11 @@ embed_reply(const struct req *r, const json_t *texts, const char *sc)
 
 		if (k > 0)
 			fputc(',', fp);
-		if (k == sent - 1 && k > 0 && strcmp(sc, "embed-index-dup") == 0)
-			ix = 0;
+		if (k == sent - 1 && k > 0 &&
+		    strcmp(sc, "embed-index-dup") == 0)
+			ix = 0;	/* the first's */
 		if (k == sent - 1 && strcmp(sc, "embed-index-range") == 0)
-			ix = sent;
+			ix = sent;	/* one past the end */
 		if (r->embed == 1)
 			fprintf(fp, "{\"object\":\"embedding\",\"index\":%zu,"
 			    "\"embedding\":", ix);
