@@ -27,9 +27,12 @@
  * error: Anthropic's "event: error", an OpenRouter-style error object with
  * a numeric code in a chunk; whole: that error object with status 200),
  * event-error-after-text (OpenAI dialect: "event: error").  A "+split"
- * suffix sends any reply in 7-byte writes.  Embeddings, and their
- * scenarios: embed_reply().  The log (-l) has a line per request, which
- * the tests count.
+ * suffix sends any reply in 7-byte writes.  Embeddings (OpenAI's
+ * /v1/embeddings, Ollama's /api/embed) refuse what the real APIs refuse,
+ * with their statuses and error bodies (embed_fault()), and give the
+ * models' own dimensions; their scenarios: embed_reply().  The log (-l)
+ * has a line per request (its body, or "raw" if not JSON), which the
+ * tests count and read.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
