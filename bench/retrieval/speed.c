@@ -15,7 +15,6 @@
  * row: the part of rk_topk's time that is FTS5 opening the terms.
  */
 #include <err.h>
-#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,7 +107,7 @@ vocab_search(struct vocab *v, const char *query)
 			}
 			tfs[nd - 1]++;
 		}
-		idf = log(1 + (v->n - nd + 0.5) / (nd + 0.5));
+		idf = rk_bm25_idf(v->n, nd);
 		for (size_t j = 0; j < nd; j++) {
 			int64_t d = docs[j];
 			double tf = tfs[j];

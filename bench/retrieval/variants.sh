@@ -2,7 +2,8 @@
 # Every row of the table "BM25 quality: variants" in RESULTS: the
 # committed tree with variants.patch (switches read from RK_VARIANT,
 # RK_VARIANT_STOP, RK_VARIANT_DELTA, RK_VARIANT_IDFFLOOR, RK_VARIANT_L)
-# built in a temporary directory, then grid.sh for each variant.
+# built in a temporary directory, then grid.sh for each variant, each
+# with the scoring of the time (row() below).
 # Columns: variant, analyzer, params, SciFact train nDCG@10, SciFact
 # test nDCG@10, Vaswani MAP.
 #
@@ -51,11 +52,20 @@ with open(sys.argv[2], "w") as out:
         out.write(json.dumps(d) + "\n")
 PY
 
-# row NAME [ANALYZER [PARAMS ...]], switches in the environment
+# row NAME ANALYZER PARAMS ..., switches in the environment.  Every row
+# is measured as it was before the defaults changed (2 Dec 2026): Lucene's
+# idf unless a switch chooses another, and k1=1.0,b=0.6 for PARAMS "".
 row() {
 	n=$1
-	shift
-	sh "$D/grid.sh" "$W/src/build" "$@" | sed "s/^/$(printf '%-12s' "$n") /"
+	a=$2
+	shift 2
+	for p; do
+		shift
+		set -- "$@" "${p:-k1=1.0,b=0.6}"
+	done
+	RK_VARIANT=${RK_VARIANT:+$RK_VARIANT,}idflucene \
+	    sh "$D/grid.sh" "$W/src/build" "$a" "$@" |
+	    sed "s/^/$(printf '%-12s' "$n") /"
 }
 
 # The second round's stoplist: English function words (articles,

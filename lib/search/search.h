@@ -110,6 +110,7 @@ int	 rk_index_pack(struct rk_index *);
 char	*rk_index_stats(struct rk_index *);	/* JSON text, free it */
 int	 rk_index_begin_read(struct rk_index *);
 int	 rk_index_end_read(struct rk_index *);
+double	 rk_bm25_idf(double nchunks, double df);
 int	 rk_index_search(struct rk_index *, const char *query,
 	    const struct rk_index_params *, size_t k, int per_doc,
 	    struct rk_hit **hits, size_t *nhits);
