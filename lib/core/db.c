@@ -159,8 +159,14 @@ int
 rk_db_open(struct rk_db *db, const char *path, int flags, int busy_ms,
     struct rk_error *e)
 {
+	static int configured;
 	int oflags = SQLITE_OPEN_NOMUTEX;
 
+	/* before SQLite initializes itself; later calls are refused */
+	if (!configured) {
+		configured = 1;
+		sqlite3_config(SQLITE_CONFIG_PAGECACHE, NULL, 0, 0);
+	}
 	memset(db, 0, sizeof(*db));
 	db->path = rk_xstrdup(path);
 	db->busy_ms = busy_ms;

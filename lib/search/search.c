@@ -93,6 +93,8 @@ struct rk_index {
 	int64_t	 seg_version;	/* data_version when seg was refreshed */
 	int	 seg_ok;	/* seg reads this index's format */
 	int	 created;	/* its tables made by this rk_index_open() */
+	int	 cold;		/* file read, not mapped (warm()) */
+	int	 reads;		/* rk_index_begin_read() calls */
 };
 
 
@@ -168,9 +170,32 @@ rk_index_warning(struct rk_index *ix)
 	return w;
 }
 
+/*
+ * A process that makes one query reads a few dozen pages of the file,
+ * most of them once: read(2) into a page cache of a few pages costs less
+ * than mapping the file, which takes a page fault for each page touched,
+ * 16 pages mapped at each, and unmapping them all at the close.  Its
+ * second search, a write, the statistics and the vectors (which read
+ * megabytes) map the file: -1 if that fails.
+ */
+#define COLD	"PRAGMA mmap_size=0; PRAGMA cache_size=8"
+#define WARM	"PRAGMA mmap_size=1073741824; PRAGMA cache_size=-2000"
+
+static int exec(struct rk_index *, const char *);
+
+static int
+warm(struct rk_index *ix)
+{
+	if (!ix->cold)
+		return 0;
+	ix->cold = 0;
+	return exec(ix, WARM);
+}
+
 sqlite3 *
 rk_index_db(struct rk_index *ix)
 {
+	warm(ix);
 	return ix->db.h;
 }
 
@@ -252,6 +277,7 @@ register_topk(struct rk_index *ix)
 }
 
 static int64_t scalar(struct rk_index *, const char *);
+static int run(struct rk_index *, int, const char *);
 static void close_lens(struct rk_index *);
 
 /*
@@ -397,11 +423,13 @@ rk_index_open(const char *path, int create, const struct rk_analyzer *an)
 		return ix;
 	}
 	/*
-	 * Map the file: a query at 100K documents reads megabytes of
-	 * pages, and through read() and SQLite's small page cache that
-	 * costs as much as the search (2.5 ms against 1.4 ms mapped).
+	 * Map the file (warm()) to add to it: a query at 100K documents
+	 * reads megabytes of pages, and through read() and SQLite's small
+	 * page cache that costs as much as the search (2.5 ms against 1.4
+	 * ms mapped).
 	 */
-	if (exec(ix, "PRAGMA mmap_size=1073741824") == -1)
+	ix->cold = !create;
+	if (exec(ix, create ? WARM : COLD) == -1)
 		return ix;
 	if (create && (ix->created = create_schema(ix, an ? an : &dflt)) ==
 	    -1) {
@@ -413,7 +441,7 @@ rk_index_open(const char *path, int create, const struct rk_analyzer *an)
 	if (ix->created)
 		return ix;
 	/* the settings in one read transaction, not one each */
-	if (rk_index_begin_read(ix) == -1)
+	if (run(ix, S_READ, "snapshot") == -1)
 		return ix;
 	rc = load_meta(ix);
 	if (rk_index_end_read(ix) == -1 || rc == -1)
@@ -557,7 +585,7 @@ int
 rk_index_begin(struct rk_index *ix)
 {
 	ix->seg_version = -1;	/* our own commits leave data_version */
-	if (exec(ix, "BEGIN IMMEDIATE") == -1)
+	if (warm(ix) == -1 || exec(ix, "BEGIN IMMEDIATE") == -1)
 		return -1;
 	ix->writing = 1;
 	return 0;
@@ -589,6 +617,8 @@ run(struct rk_index *ix, int i, const char *what)
 int
 rk_index_begin_read(struct rk_index *ix)
 {
+	if (ix->reads++ > 0 && warm(ix) == -1)
+		return -1;
 	return run(ix, S_READ, "snapshot");
 }
 
@@ -819,6 +849,8 @@ rk_index_stats(struct rk_index *ix)
 	char spec[32], segs[16] = "null", *s;
 	int nseg;
 
+	if (warm(ix) == -1)
+		return NULL;
 	docs = scalar(ix, "SELECT count(*) FROM docs");
 	chunks = scalar(ix, "SELECT count(*) FROM chunks");
 	tokens = scalar(ix, "SELECT coalesce(sum(len), 0) FROM chunks");
