@@ -197,7 +197,8 @@ print_json_fast(FILE *fp, const char *qid, const struct rk_result *h,
 		p = stpcpy(p, "{\"doc\":");
 	p = put_string(p, h->doc, dl);
 	p += snprintf(p, 64, ",\"chunk\":%d,\"score\":", (int)h->chunk);
-	p += json_dumpb(score, p, 48, JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
+	p += json_dumpb(score, p, 48, JSON_ENCODE_ANY |
+	    JSON_REAL_PRECISION(15));
 	p += snprintf(p, 48, ",\"rank\":%zu,\"text\":", rank);
 	p = put_string(p, h->text, tl);
 	*p++ = '}';

@@ -99,7 +99,7 @@ struct rk_index {
 	int	 dirty;		/* documents changed since BEGIN */
 	int	 writing;	/* between rk_index_begin() and its commit */
 	int64_t	 changed;	/* chunks added or removed since packed */
-	uint32_t *tab;		/* by chunk rowid its length, then its document */
+	uint32_t *tab;		/* by rowid the lengths, then the documents */
 	unsigned char *have;	/* per block of tab: HAVE_* read */
 	uint32_t blk[2 * BLOCK];	/* without tab: one block, as tab */
 	int64_t	 blk_no;	/* which, or -1 */
