@@ -147,7 +147,6 @@ vq_embed(struct rk_index *ix, int quiet)
 		embed_summary(ix, done);
 	if (stop) {
 		rk_index_close(ix);
-		ix = NULL;
 		signal(stop, SIG_DFL);
 		raise(stop);
 	}
