@@ -81,11 +81,13 @@ struct rk_cli cli = { .defs = opts, .formats = formats,
 
 /*
  * The index closed however the process exits (errx() too): SQLite's
- * page cache, its slots allocated one by one, is freed, not lost.
+ * page cache, its slots allocated one by one, is freed, not lost; the
+ * vector search's statements go first, or SQLite would not close.
  */
 static void
 close_at_exit(void)
 {
+	vq_done();
 	rk_index_close(ix);
 	ix = NULL;
 }
@@ -318,7 +320,6 @@ main(int argc, char *argv[])
 		cmd_query(argc - 1, argv + 1);
 	else
 		cmd_query(argc, argv);
-	vq_done();
 	close_at_exit();
 	return rk_finish();
 }
