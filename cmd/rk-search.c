@@ -79,12 +79,25 @@ struct rk_cli cli = { .defs = opts, .formats = formats,
 	"                 [--base-url url] [--provider name]\n"
 	"                 [query] [word ...]\n" };
 
+/*
+ * The index closed however the process exits (errx() too): SQLite's
+ * page cache, its slots allocated one by one, is freed, not lost; the
+ * vector search's statements go first, or SQLite would not close.
+ */
+static void
+close_at_exit(void)
+{
+	vq_done();
+	rk_index_close(ix);
+	ix = NULL;
+}
+
 static void __attribute__((noreturn))
 index_failed(void)
 {
 	warnx("%s", rk_index_error(ix));
 	if (fresh) {
-		rk_index_close(ix);
+		close_at_exit();
 		rk_index_remove(index_path);
 	}
 	exit(RK_EXIT_IO);
@@ -258,6 +271,7 @@ main(int argc, char *argv[])
 
 	if (rk_init(argv[0], &e) != 0)
 		errx(e.code, "%s", e.msg);
+	atexit(close_at_exit);
 	params.chunk = params.overlap = (size_t)-1;
 	while ((c = rk_getopt(&cli, argc, argv)) != -1)
 		if (!parse_option(c, &an, &anp) &&
@@ -306,7 +320,6 @@ main(int argc, char *argv[])
 		cmd_query(argc - 1, argv + 1);
 	else
 		cmd_query(argc, argv);
-	vq_done();
-	rk_index_close(ix);
+	close_at_exit();
 	return rk_finish();
 }

@@ -568,7 +568,7 @@ write_corpus() {
 	notes
 	# a flipped byte in the packed lengths: the document number of the
 	# chunk of cats.txt 2^31, found when a query ranks documents
-	rk_sql notes.db "UPDATE lens SET data = substr(data, 1, 20) || x'ffffff7f' || substr(data, 25)"
+	rk_sql notes.db "UPDATE lens SET data = substr(data, 1, 26) || x'ffffff7f' || substr(data, 31)"
 	run rk-search -i notes.db --by-doc cats
 	assert_status 5
 	assert_output "rk-search: notes.db: index damaged: chunk lengths, entry 1"
@@ -731,4 +731,32 @@ rk-search: 2 documents indexed (2 chunks, 0.0 MB); 3 skipped: 1 binary, 1 invali
 	assert_status 3
 	assert_output "rk-search: d.jsonl:2: line of 3020 bytes is over the record limit of 1024 (RK_MAX_RECORD)
 rk-search: 2 documents indexed (2 chunks, 0.0 MB); 1 failed"
+}
+
+@test "rk-search: hits' names and texts are escaped as JSON, byte for byte" {
+	printf '%s\n' '{"id":"d\"q\\1","text":"alpha \u0001 \u001f\u007f \"q\" b\\s /s \b\f\n\r\t \u00e9 \u2028"}' \
+	    '{"id":"t\tn","text":"alpha beta"}' >e.jsonl
+	rk-search -i e.db --chunk-size 0 add e.jsonl 2>/dev/null
+	run sh -c "printf 'q\\\\x01\"\\talpha\\n' | rk-search -i e.db"
+	assert_status 0
+	assert_output "$(printf '%s\n' \
+	    '{"qid":"q\\x01\"","doc":"t\tn","chunk":0,"score":0.2145,"rank":1,"text":"alpha beta"}' \
+	    "{\"qid\":\"q\\\\x01\\\"\",\"doc\":\"d\\\"q\\\\1\",\"chunk\":0,\"score\":0.1585,\"rank\":2,\"text\":\"alpha \\u0001 \\u001F$(printf '\177') \\\"q\\\" b\\\\s /s \\b\\f\\n\\r\\t $(printf '\303\251') $(printf '\342\200\250')\"}")"
+}
+
+@test "rk-search: chunk lengths packed by an older rk-search are read as they are" {
+	notes
+	rk-search -i notes.db -f trec --by-doc "cats dogs" >new
+	rk-search -i notes.db -k 1 kittens >>new
+	# the two chunks' lengths and documents, 32 bits each, interleaved
+	rk_sql notes.db "UPDATE lens SET data = CAST(x'726b6c656e733200' ||
+	    substr(data, 17, 2) || x'0000' || substr(data, 23, 4) ||
+	    substr(data, 19, 2) || x'0000' || substr(data, 27, 4) ||
+	    substr(data, 21, 2) || x'0000' || substr(data, 31, 4) AS BLOB)"
+	run rk_sql notes.db "SELECT length(data) FROM lens"
+	assert_output 32
+	run sh -c 'rk-search -i notes.db -f trec --by-doc "cats dogs";
+	    rk-search -i notes.db -k 1 kittens'
+	assert_status 0
+	assert_output "$(cat new)"
 }

@@ -267,4 +267,7 @@ vq_done(void)
 		free(qtext[i]);
 	free(qtext);
 	free(qvec);
+	qtext = NULL;
+	qvec = NULL;
+	nq = 0;
 }

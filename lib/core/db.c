@@ -24,6 +24,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,12 +156,25 @@ rollback_journal(struct rk_db *db, struct rk_error *e)
 	return 0;
 }
 
+/*
+ * Before SQLite initializes itself (it refuses later): no page cache
+ * set up ahead, 20 slots of 4 KB each of them a page fault, when a
+ * mapped file needs none and a short-lived tool a few.
+ */
+static void
+configure(void)
+{
+	sqlite3_config(SQLITE_CONFIG_PAGECACHE, NULL, 0, 0);
+}
+
 int
 rk_db_open(struct rk_db *db, const char *path, int flags, int busy_ms,
     struct rk_error *e)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	int oflags = SQLITE_OPEN_NOMUTEX;
 
+	pthread_once(&once, configure);
 	memset(db, 0, sizeof(*db));
 	db->path = rk_xstrdup(path);
 	db->busy_ms = busy_ms;

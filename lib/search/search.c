@@ -45,6 +45,23 @@
 #define STEMS_VERSION	2
 #define MAX_TERMS	256	/* distinct terms used from one query */
 #define BLOCK		512	/* chunks per block of the lengths read */
+#define HAVE_LENS	1	/* a block's lengths read */
+#define HAVE_DOCS	2	/* its documents */
+#define HAVE_ALL	3
+
+/* a block's chunk lengths (of w bytes) and documents, by rowid - first */
+struct entries {
+	const void *len;
+	const uint32_t *doc;
+	int	 w;
+};
+
+static inline uint32_t
+len_at(const struct entries *e, size_t j)
+{
+	return e->w == 2 ? ((const uint16_t *)e->len)[j] :
+	    ((const uint32_t *)e->len)[j];
+}
 
 struct query {
 	const struct rk_index_params *p;
@@ -82,17 +99,22 @@ struct rk_index {
 	int	 dirty;		/* documents changed since BEGIN */
 	int	 writing;	/* between rk_index_begin() and its commit */
 	int64_t	 changed;	/* chunks added or removed since packed */
-	uint32_t *tab;		/* per chunk rowid: its length, its document */
-	unsigned char *have;	/* per block of tab: read (block_entries()) */
-	uint32_t blk[2 * BLOCK];	/* without tab: one block */
+	uint32_t *tab;		/* by rowid the lengths, then the documents */
+	unsigned char *have;	/* per block of tab: HAVE_* read */
+	uint32_t blk[2 * BLOCK];	/* without tab: one block, as tab */
 	int64_t	 blk_no;	/* which, or -1 */
+	int	 blk_have;	/* what of it: HAVE_* */
 	int64_t	 lens_row;	/* the packed copy's rowid, 0: tab is whole */
+	int	 lens_w;	/* its bytes a length, 0 in the old format */
+	int	 mem_w;		/* bytes a length in tab and blk: 2 or 4 */
 	sqlite3_blob *lens;	/* it, open while a search reads it */
 	int	 fts5_only;	/* RK_SEARCH_FTS5 set: no direct reading */
 	struct rk_seg *seg;	/* reads FTS5's segments (search_seg.c) */
 	int64_t	 seg_version;	/* data_version when seg was refreshed */
 	int	 seg_ok;	/* seg reads this index's format */
 	int	 created;	/* its tables made by this rk_index_open() */
+	int	 cold;		/* file read, not mapped (warm()) */
+	int	 reads;		/* rk_index_begin_read() calls */
 };
 
 
@@ -168,9 +190,32 @@ rk_index_warning(struct rk_index *ix)
 	return w;
 }
 
+/*
+ * A process that makes one query reads a few dozen pages of the file,
+ * most of them once: read(2) into a page cache of a few pages costs less
+ * than mapping the file, which takes a page fault for each page touched,
+ * 16 pages mapped at each, and unmapping them all at the close.  Its
+ * second search, a write, the statistics and the vectors (which read
+ * megabytes) map the file: -1 if that fails.
+ */
+#define COLD	"PRAGMA mmap_size=0; PRAGMA cache_size=8"
+#define WARM	"PRAGMA mmap_size=1073741824; PRAGMA cache_size=-2000"
+
+static int exec(struct rk_index *, const char *);
+
+static int
+warm(struct rk_index *ix)
+{
+	if (!ix->cold)
+		return 0;
+	ix->cold = 0;
+	return exec(ix, WARM);
+}
+
 sqlite3 *
 rk_index_db(struct rk_index *ix)
 {
+	warm(ix);
 	return ix->db.h;
 }
 
@@ -252,6 +297,7 @@ register_topk(struct rk_index *ix)
 }
 
 static int64_t scalar(struct rk_index *, const char *);
+static int run(struct rk_index *, int, const char *);
 static void close_lens(struct rk_index *);
 
 /*
@@ -397,11 +443,13 @@ rk_index_open(const char *path, int create, const struct rk_analyzer *an)
 		return ix;
 	}
 	/*
-	 * Map the file: a query at 100K documents reads megabytes of
-	 * pages, and through read() and SQLite's small page cache that
-	 * costs as much as the search (2.5 ms against 1.4 ms mapped).
+	 * Map the file (warm()) to add to it: a query at 100K documents
+	 * reads megabytes of pages, and through read() and SQLite's small
+	 * page cache that costs as much as the search (2.5 ms against 1.4
+	 * ms mapped).
 	 */
-	if (exec(ix, "PRAGMA mmap_size=1073741824") == -1)
+	ix->cold = !create;
+	if (exec(ix, create ? WARM : COLD) == -1)
 		return ix;
 	if (create && (ix->created = create_schema(ix, an ? an : &dflt)) ==
 	    -1) {
@@ -413,7 +461,7 @@ rk_index_open(const char *path, int create, const struct rk_analyzer *an)
 	if (ix->created)
 		return ix;
 	/* the settings in one read transaction, not one each */
-	if (rk_index_begin_read(ix) == -1)
+	if (run(ix, S_READ, "snapshot") == -1)
 		return ix;
 	rc = load_meta(ix);
 	if (rk_index_end_read(ix) == -1 || rc == -1)
@@ -557,7 +605,7 @@ int
 rk_index_begin(struct rk_index *ix)
 {
 	ix->seg_version = -1;	/* our own commits leave data_version */
-	if (exec(ix, "BEGIN IMMEDIATE") == -1)
+	if (warm(ix) == -1 || exec(ix, "BEGIN IMMEDIATE") == -1)
 		return -1;
 	ix->writing = 1;
 	return 0;
@@ -589,6 +637,8 @@ run(struct rk_index *ix, int i, const char *what)
 int
 rk_index_begin_read(struct rk_index *ix)
 {
+	if (ix->reads++ > 0 && warm(ix) == -1)
+		return -1;
 	return run(ix, S_READ, "snapshot");
 }
 
@@ -819,6 +869,8 @@ rk_index_stats(struct rk_index *ix)
 	char spec[32], segs[16] = "null", *s;
 	int nseg;
 
+	if (warm(ix) == -1)
+		return NULL;
 	docs = scalar(ix, "SELECT count(*) FROM docs");
 	chunks = scalar(ix, "SELECT count(*) FROM chunks");
 	tokens = scalar(ix, "SELECT coalesce(sum(len), 0) FROM chunks");
@@ -860,10 +912,11 @@ alloc_arrays(struct rk_index *ix, int64_t cap, int64_t dcap, int keep)
 	ix->cap = cap;
 	ix->dcap = dcap;
 	ix->blk_no = -1;
+	ix->blk_have = 0;
 }
 
 /*
- * The most chunk rowids the file can hold: rk_index_pack() stores 8
+ * The most chunk rowids the file can hold: rk_index_pack() stores 6
  * bytes for every rowid up to the largest, so a larger one is damage
  * (and sizing arrays by it would allocate what the index never held).
  */
@@ -873,7 +926,7 @@ max_chunks(struct rk_index *ix)
 	int64_t pages = scalar(ix, "PRAGMA page_count"),
 	    size = scalar(ix, "PRAGMA page_size");
 
-	return pages < 0 || size < 0 ? -1 : pages * size / 8;
+	return pages < 0 || size < 0 ? -1 : pages * size / 6;
 }
 
 /* the documents' ids in ascending order: *n of them, or NULL */
@@ -948,8 +1001,8 @@ read_chunks(struct rk_index *ix, const int64_t *docs, size_t ndocs)
 			sqlite3_finalize(st);
 			return damaged(ix, "chunk %lld", (long long)id);
 		}
-		ix->tab[2 * id] = len;
-		ix->tab[2 * id + 1] = d;
+		ix->tab[id] = len;
+		ix->tab[ix->cap + id] = d;
 		n++;
 	}
 	if (rc != SQLITE_DONE)
@@ -979,8 +1032,9 @@ load_table(struct rk_index *ix)
 		return -1;
 	alloc_arrays(ix, cap, ndocs + 1, 1);
 	memset(ix->tab, 0, cap * 2 * sizeof(*ix->tab));
-	memset(ix->have, 1, (cap + BLOCK - 1) / BLOCK);
+	memset(ix->have, HAVE_ALL, (cap + BLOCK - 1) / BLOCK);
 	ix->lens_row = 0;
+	ix->mem_w = 4;
 	n = read_chunks(ix, docs, ndocs);
 	free(docs);
 	return n;
@@ -988,14 +1042,21 @@ load_table(struct rk_index *ix)
 
 /*
  * The packed copy in table lens, if it is of the current generation:
- * LENS_MAGIC, then per chunk rowid its length and its document's number
- * (dense, as load_table() makes them, so below the number of rowids) as
- * two little-endian 32-bit numbers: tab as it is in memory on a
- * little-endian machine.  A search reads the blocks of it that hold the
- * chunks it scores (block_entries()); a query reads a few thousand of the
- * chunks and copying the whole of it was most of a query's time.
+ * LENS_MAGIC, the width W of a length (2, or 4 if a chunk has 65,536
+ * terms or more) as a little-endian 64-bit number, then per chunk rowid
+ * its length in W bytes, then per chunk rowid its document's number
+ * (dense, as load_table() makes them, so below the number of rowids) in
+ * 4: all little-endian.  A search reads the blocks of it that hold the
+ * chunks it scores (block_entries()), the documents only to rank
+ * documents; a query reads a few thousand of the chunks and copying the
+ * whole of it was most of a query's time.  An index packed by an older
+ * rk-search has LENS_MAGIC2, then per chunk rowid its length and
+ * document as two 32-bit numbers; any other copy is stale, and the next
+ * add or rm writes it again.
  */
-#define LENS_MAGIC	"rklens2"	/* 8 bytes with its NUL */
+#define LENS_MAGIC	"rklens3"	/* 8 bytes with its NUL */
+#define LENS_MAGIC2	"rklens2"
+#define LENS_HEAD	16
 
 static void
 close_lens(struct rk_index *ix)
@@ -1015,50 +1076,111 @@ open_lens(struct rk_index *ix)
 	return 0;
 }
 
-/* block blk of the packed copy into e */
+/* the little-endian 32-bit number at p */
+static uint32_t
+le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+}
+
+/*
+ * What (HAVE_LENS or HAVE_DOCS) of block blk of the packed copy: the
+ * lengths into len[] (of ix->mem_w bytes), the documents into doc[].
+ * The old format gives both: the HAVE_* read, or -1.
+ */
 static int
-read_block(struct rk_index *ix, int64_t blk, uint32_t *e)
+read_block(struct rk_index *ix, int64_t blk, void *len, uint32_t *doc,
+    int what)
 {
 	int64_t first = blk * BLOCK, n = ix->cap - first < BLOCK ?
 	    ix->cap - first : BLOCK;
+	unsigned char raw[8 * BLOCK];
+	int w = ix->lens_w;
 
 	if (open_lens(ix) == -1)
 		return -1;
-	if (sqlite3_blob_read(ix->lens, e, n * 8, 8 + first * 8) !=
-	    SQLITE_OK)
+	if (w == 0) {
+		if (sqlite3_blob_read(ix->lens, raw, n * 8, 8 + first * 8) !=
+		    SQLITE_OK)
+			return fail(ix, "load");
+		for (int64_t i = 0; i < n; i++) {
+			((uint32_t *)len)[i] = le32(raw + 8 * i);
+			doc[i] = le32(raw + 8 * i + 4);
+		}
+		return HAVE_ALL;
+	}
+	if (what == HAVE_DOCS && sqlite3_blob_read(ix->lens, doc, n * 4,
+	    LENS_HEAD + ix->cap * w + first * 4) != SQLITE_OK)
+		return fail(ix, "load");
+	if (what == HAVE_LENS && sqlite3_blob_read(ix->lens, len, n * w,
+	    LENS_HEAD + first * w) != SQLITE_OK)
 		return fail(ix, "load");
 #if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	for (int64_t i = 0; i < 2 * n; i++)
-		e[i] = __builtin_bswap32(e[i]);
+	for (int64_t i = 0; i < n; i++)
+		if (what == HAVE_DOCS)
+			doc[i] = __builtin_bswap32(doc[i]);
+		else if (w == 2)
+			((uint16_t *)len)[i] =
+			    __builtin_bswap16(((uint16_t *)len)[i]);
+		else
+			((uint32_t *)len)[i] =
+			    __builtin_bswap32(((uint32_t *)len)[i]);
 #endif
+	return what;
+}
+
+/* what (HAVE_*) of block b that *have lacks, into len and doc: 0 or -1 */
+static int
+read_missing(struct rk_index *ix, int64_t b, void *len, uint32_t *doc,
+    unsigned char *have, int what)
+{
+	int got;
+
+	for (int h = HAVE_LENS; h <= HAVE_DOCS; h <<= 1)
+		if ((what & h) && !(*have & h)) {
+			if ((got = read_block(ix, b, len, doc, h)) == -1)
+				return -1;
+			*have |= got;
+		}
 	return 0;
 }
 
 /*
- * The lengths and documents of the chunks of block b: e[2 * i] and
- * e[2 * i + 1] for rowid b * BLOCK + i, or NULL after an error.  The
- * first query after load() keeps no table: it reads the block into one
- * buffer (rank() asks in rowid order, so for each block once), since a
- * process that makes one query would pay a page fault for each block it
- * kept.  Later queries keep theirs in tab.
+ * The lengths and (with docs) documents of the chunks of block b:
+ * e->len[i] and e->doc[i] for rowid b * BLOCK + i; 0, or -1 after an
+ * error.  The first query after load() keeps no table: it reads the
+ * block into one buffer (rank() asks in rowid order, so for each block
+ * once), since a process that makes one query would pay a page fault
+ * for each block it kept.  Later queries keep theirs in tab.
  */
-static const uint32_t *
-block_entries(struct rk_index *ix, int64_t b)
+static int
+block_entries(struct rk_index *ix, int64_t b, int docs, struct entries *e)
 {
+	int what = docs ? HAVE_ALL : HAVE_LENS;
+	uint32_t *doc;
+	unsigned char have;
+	void *len;
+
 	if (ix->tab == NULL) {
-		if (b != ix->blk_no) {
-			if (read_block(ix, b, ix->blk) == -1)
-				return NULL;
-			ix->blk_no = b;
-		}
-		return ix->blk;
+		len = ix->blk;
+		doc = ix->blk + BLOCK;
+		have = b == ix->blk_no ? ix->blk_have : 0;
+		ix->blk_no = -1;
+		if (read_missing(ix, b, len, doc, &have, what) == -1)
+			return -1;
+		ix->blk_no = b;
+		ix->blk_have = have;
+	} else {
+		len = (char *)ix->tab + b * BLOCK * ix->mem_w;
+		doc = ix->tab + ix->cap + b * BLOCK;
+		if (read_missing(ix, b, len, doc, &ix->have[b], what) == -1)
+			return -1;
 	}
-	if (!ix->have[b]) {
-		if (read_block(ix, b, ix->tab + 2 * b * BLOCK) == -1)
-			return NULL;
-		ix->have[b] = 1;
-	}
-	return ix->tab + 2 * b * BLOCK;
+	e->len = len;
+	e->doc = doc;
+	e->w = ix->mem_w;
+	return 0;
 }
 
 /* 1 if the packed copy is there, 0 if stale or of an older format */
@@ -1066,8 +1188,9 @@ static int
 load_packed(struct rk_index *ix)
 {
 	sqlite3_stmt *st;
-	char magic[8];
-	int64_t bytes;
+	unsigned char head[LENS_HEAD];
+	int64_t bytes, cap;
+	int w;
 
 	if (sqlite3_prepare_v2(ix->db.h, "SELECT l.rowid FROM lens l, meta m "
 	    "WHERE m.key = 'gen' AND l.gen = m.value", -1, &st, NULL) !=
@@ -1080,14 +1203,28 @@ load_packed(struct rk_index *ix)
 	if (ix->lens_row == 0 || open_lens(ix) == -1)
 		return ix->lens_row == 0 ? 0 : -1;
 	bytes = sqlite3_blob_bytes(ix->lens);
-	if (bytes < 8 || sqlite3_blob_read(ix->lens, magic, 8, 0) !=
-	    SQLITE_OK || memcmp(magic, LENS_MAGIC, 8) != 0)
+	if (bytes < 8 || sqlite3_blob_read(ix->lens, head, 8, 0) != SQLITE_OK)
 		return 0;
-	if (bytes % 8 != 0 || bytes == 8)
+	if (memcmp(head, LENS_MAGIC2, 8) == 0) {
+		w = 0;
+		cap = bytes % 8 != 0 ? 0 : (bytes - 8) / 8;
+	} else if (memcmp(head, LENS_MAGIC, 8) != 0)
+		return 0;
+	else if (bytes < LENS_HEAD || sqlite3_blob_read(ix->lens, head + 8,
+	    8, 8) != SQLITE_OK || ((w = le32(head + 8)) != 2 && w != 4) ||
+	    le32(head + 12) != 0)
+		return damaged(ix, "chunk lengths of %lld bytes",
+		    (long long)bytes);
+	else
+		cap = (bytes - LENS_HEAD) % (w + 4) != 0 ? 0 :
+		    (bytes - LENS_HEAD) / (w + 4);
+	if (cap == 0)
 		return damaged(ix, "chunk lengths of %lld bytes",
 		    (long long)bytes);
 	/* documents are numbered below the rowids: checked as read */
-	alloc_arrays(ix, (bytes - 8) / 8, (bytes - 8) / 8, 0);
+	alloc_arrays(ix, cap, cap, 0);
+	ix->lens_w = w;
+	ix->mem_w = w == 2 ? 2 : 4;
 	return 1;
 }
 
@@ -1129,6 +1266,32 @@ settle(struct rk_index *ix, int64_t chunks)
 	return rk_index_optimize(ix);
 }
 
+/* the packed copy of tab, as load_packed() reads it: *size bytes */
+static unsigned char *
+packed(struct rk_index *ix, size_t *size)
+{
+	uint32_t most = 0;
+	unsigned char *b, *p;
+	int w;
+
+	for (int64_t i = 0; i < ix->cap; i++)
+		if (ix->tab[i] > most)
+			most = ix->tab[i];
+	w = most < 65536 ? 2 : 4;
+	*size = LENS_HEAD + ix->cap * (w + 4);
+	p = b = rk_xcalloc(*size, 1);
+	memcpy(p, LENS_MAGIC, 8);
+	p[8] = w;
+	p += LENS_HEAD;
+	for (int64_t i = 0; i < ix->cap; i++)
+		for (int j = 0; j < w; j++)
+			*p++ = ix->tab[i] >> (8 * j);
+	for (int64_t i = 0; i < ix->cap; i++)
+		for (int j = 0; j < 4; j++)
+			*p++ = ix->tab[ix->cap + i] >> (8 * j);
+	return b;
+}
+
 /*
  * Store the packed copy of the chunks' lengths and documents, so that
  * the next process need not read every row of chunks to search.
@@ -1138,6 +1301,7 @@ rk_index_pack(struct rk_index *ix)
 {
 	sqlite3_stmt *st;
 	unsigned char *b;
+	size_t size;
 	int64_t chunks;
 	int rc;
 
@@ -1148,11 +1312,7 @@ rk_index_pack(struct rk_index *ix)
 		return -1;
 	}
 	ix->loaded = 0;
-	b = rk_xmalloc(8 + ix->cap * 8);
-	memcpy(b, LENS_MAGIC, 8);
-	for (int64_t i = 0; i < 2 * ix->cap; i++)
-		for (int j = 0; j < 4; j++)
-			b[8 + 4 * i + j] = ix->tab[i] >> (8 * j);
+	b = packed(ix, &size);
 	if (exec(ix, "CREATE TABLE IF NOT EXISTS lens(gen INTEGER NOT NULL, "
 	    "data BLOB NOT NULL)") == -1 || exec(ix, "INSERT OR IGNORE INTO "
 	    "meta(key, value) VALUES ('gen', 0)") == -1 ||
@@ -1165,7 +1325,7 @@ rk_index_pack(struct rk_index *ix)
 		rollback(ix);
 		return -1;
 	}
-	sqlite3_bind_blob(st, 1, b, 8 + ix->cap * 8, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 1, b, size, SQLITE_STATIC);
 	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : fail(ix, "pack");
 	sqlite3_finalize(st);
 	free(b);
@@ -1382,16 +1542,16 @@ doc_offer(struct docs *d, int64_t doc, int64_t r, double s)
 /* a scored chunk for q's hits, or for its document's best: 0 or -1 */
 static int
 take(struct rk_index *ix, struct query *q, struct docs *d, int64_t r,
-    const uint32_t *e, double s)
+    uint32_t doc, double s)
 {
 	if (!q->per_doc) {
 		offer(q, (struct rk_hit){ r, s });
 		return 0;
 	}
-	if (e[1] >= ix->dcap)
+	if (doc >= ix->dcap)
 		return damaged(ix, "chunk lengths, entry %lld", (long long)r);
-	if (e[1] != 0)
-		doc_offer(d, e[1], r, s);
+	if (doc != 0)
+		doc_offer(d, doc, r, s);
 	return 0;
 }
 
@@ -1435,7 +1595,7 @@ struct window {
 	uint16_t touched[BLOCK];
 	size_t	 n;
 	int64_t	 first, lim;
-	const uint32_t *e;	/* the block's entries (block_entries()) */
+	struct entries e;	/* the block's (block_entries()) */
 };
 
 /* add the terms' postings in w's block, in the order of the terms */
@@ -1453,7 +1613,7 @@ score_block(struct cursor *c, size_t nc, double norm0, double norm1,
 			if (w->acc[j] == 0)
 				w->touched[w->n++] = j;
 			w->acc[j] += c[i].w * tf /
-			    (tf + norm0 + norm1 * w->e[2 * j]);
+			    (tf + norm0 + norm1 * len_at(&w->e, j));
 		}
 		c[i].p = p;
 	}
@@ -1510,7 +1670,7 @@ rank(struct rk_index *ix, struct query *q, double nrows, double avgdl)
 		w.first = blk * BLOCK;
 		w.lim = ix->cap - w.first < BLOCK ? ix->cap : w.first + BLOCK;
 		w.n = 0;
-		if ((w.e = block_entries(ix, blk)) == NULL)
+		if (block_entries(ix, blk, q->per_doc, &w.e) == -1)
 			rc = -1;
 		else
 			score_block(c, nc, norm0, norm1, &w);
@@ -1518,8 +1678,8 @@ rank(struct rk_index *ix, struct query *q, double nrows, double avgdl)
 			size_t j = w.touched[i];
 
 			if (rc == 0)
-				rc = take(ix, q, &d, w.first + j, w.e + 2 * j,
-				    w.acc[j]);
+				rc = take(ix, q, &d, w.first + j,
+				    q->per_doc ? w.e.doc[j] : 0, w.acc[j]);
 			w.acc[j] = 0;
 		}
 	}
