@@ -64,6 +64,16 @@ now_ms()
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+/* the process's CPU time: builds on a shared machine */
+static double
+cpu_ms()
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
 struct Rng {
 	uint64_t s;
 	uint64_t next() {
@@ -139,7 +149,7 @@ vsum_add(const float *v, size_t i)
 struct Cached {
 	std::string base;	/* empty: no cache */
 	bool hit = false;
-	double build_ms = 0;
+	double build_ms = 0, build_cpu_ms = 0;
 
 	explicit Cached(const std::string &what) {
 		const char *dir = getenv("RK_VBENCH_CACHE");
@@ -152,12 +162,12 @@ struct Cached {
 		    (int)SEED, what.c_str());
 		base = dir + std::string(buf);
 	}
-	std::string meta_line(double ms) const {
+	std::string meta_line(double ms, double cpu) const {
 		char buf[256];
 
 		snprintf(buf, sizeof(buf), "vector-bench n %zu dim %d seed %d "
-		    "sum %016llx build_ms %.1f\n", nvec, (int)DIM, (int)SEED,
-		    (unsigned long long)vsum, ms);
+		    "sum %016llx build_ms %.1f cpu_ms %.1f\n", nvec, (int)DIM,
+		    (int)SEED, (unsigned long long)vsum, ms, cpu);
 		return buf;
 	}
 	/* before the vectors: is there a graph for this n, dim, seed? */
@@ -173,6 +183,8 @@ struct Cached {
 		hit = fscanf(fp, "vector-bench n %zu dim %d seed %d sum %llx "
 		    "build_ms %lf", &n, &dim, &seed, &sum, &build_ms) == 5 &&
 		    n == nvec && dim == DIM && seed == SEED;
+		if (fscanf(fp, " cpu_ms %lf", &build_cpu_ms) != 1)
+			build_cpu_ms = 0;
 		fclose(fp);
 		return hit;
 	}
@@ -182,7 +194,7 @@ struct Cached {
 		char buf[256] = "";
 
 		if (fp == NULL || fgets(buf, sizeof(buf), fp) == NULL ||
-		    strncmp(buf, meta_line(build_ms).c_str(),
+		    strncmp(buf, meta_line(0, 0).c_str(),
 		    strstr(buf, " build_ms") - buf) != 0) {
 			fprintf(stderr, "vector-bench: %s: made for other "
 			    "vectors; remove it\n", base.c_str());
@@ -190,11 +202,11 @@ struct Cached {
 		}
 		fclose(fp);
 	}
-	void saved(double ms) const {
+	void saved(double ms, double cpu) const {
 		std::string tmp = base + ".meta.tmp";
 		FILE *fp = fopen(tmp.c_str(), "w");
 
-		if (fp == NULL || fputs(meta_line(ms).c_str(), fp) == EOF ||
+		if (fp == NULL || fputs(meta_line(ms, cpu).c_str(), fp) == EOF ||
 		    fclose(fp) != 0 || rename(tmp.c_str(),
 		    (base + ".meta").c_str()) != 0) {
 			perror(tmp.c_str());
@@ -206,8 +218,9 @@ struct Cached {
 struct Engine {
 	std::string name;
 	bool cached = false;	/* build_ms from the cache, load_ms here */
-	double build_ms = 0, load_ms = 0, bytes = 0;
+	double build_ms = 0, build_cpu_ms = 0, load_ms = 0, bytes = 0;
 	std::vector<std::vector<double>> times;	/* per round */
+	std::vector<std::string> why;	/* per query: CPU ms, switches, faults */
 	std::vector<int64_t> ids;		/* first round, NQ * K */
 	virtual void add(const float *v, size_t n, size_t first) = 0;
 	virtual void search(const float *q, int64_t *out) = 0;
@@ -252,7 +265,7 @@ static struct rk_hnsw *graph;
 struct Ann : Ours {
 	size_t ef;
 	bool builder;
-	double graph_ms = 0;
+	double graph_ms = 0, graph_cpu_ms = 0;
 	Cached cache{"ann-M" + std::to_string(RK_HNSW_M) + "-efc" +
 	    std::to_string(RK_HNSW_EFC) + ".blob"};
 	Ann(const std::string &n, size_t e, bool o, bool b)
@@ -264,7 +277,7 @@ struct Ann : Ours {
 		    rk_vec_count(store);
 	}
 	void build() {
-		double t0 = now_ms();
+		double t0 = now_ms(), c0 = cpu_ms();
 
 		if (cache.probe()) {
 			cache.check();
@@ -272,11 +285,13 @@ struct Ann : Ours {
 			cached = true;
 			load_ms = now_ms() - t0;
 			build_ms += cache.build_ms;
+			build_cpu_ms += cache.build_cpu_ms;
 			return;
 		}
 		graph = rk_hnsw_build(store, RK_HNSW_M, RK_HNSW_EFC, NULL,
 		    NULL);
 		graph_ms = now_ms() - t0;
+		graph_cpu_ms = cpu_ms() - c0;
 	}
 	void save() override {
 		if (!builder || cached || cache.base.empty())
@@ -289,7 +304,7 @@ struct Ann : Ours {
 			perror(cache.base.c_str());
 			exit(1);
 		}
-		cache.saved(graph_ms);
+		cache.saved(graph_ms, graph_cpu_ms);
 	}
 	static void load(const std::string &path) {
 		struct rk_error e;
@@ -404,6 +419,7 @@ struct Hnsw : Engine {
 			    space.get(), cache.base, false, total));
 			cached = true;
 			build_ms = cache.build_ms;
+			build_cpu_ms = cache.build_cpu_ms;
 			load_ms = now_ms() - t0;
 		} else if (owner) {
 			space.reset(new hnswlib::InnerProductSpace(DIM));
@@ -426,7 +442,7 @@ struct Hnsw : Engine {
 	void save() override {
 		if (owner && !cached && !cache.base.empty()) {
 			hnsw->saveIndex(cache.base);
-			cache.saved(build_ms);
+			cache.saved(build_ms, build_cpu_ms);
 		}
 	}
 	void search(const float *q, int64_t *out) override {
@@ -508,6 +524,19 @@ recall(const std::vector<int64_t> &got, const std::vector<int64_t> &gt)
 	return (double)hit / (NQ * K);
 }
 
+/* the builds' CPU time (a shared machine stretches their wall time) */
+static void
+builds_cpu(const std::vector<std::unique_ptr<Engine>> &es)
+{
+	for (auto &e : es)
+		if (e->build_ms >= 1000)
+			printf("# %s: build %.1f s wall, %.1f s CPU%s\n",
+			    e->name.c_str(), e->build_ms / 1e3,
+			    e->build_cpu_ms / 1e3, !e->cached ? "" :
+			    e->build_cpu_ms > 0 ? " (when it was built)" :
+			    " (not recorded)");
+}
+
 /* graphs from the cache: how long the load took; the peak RSS */
 static void
 loads(const std::vector<std::unique_ptr<Engine>> &es)
@@ -530,10 +559,43 @@ report_builds(const std::vector<std::unique_ptr<Engine>> &es,
 		printf("%-9s %7zu %-8s build %8.2f s%s  %5.0f B/vec  "
 		    "(no queries)\n", dist, n, e->name.c_str(),
 		    e->build_ms / 1e3, e->cached ? " cached" : "", e->bytes);
+	builds_cpu(es);
 	loads(es);
 }
 
-/* every query's time into $RK_VBENCH_TIMES: round, query, engine, ms */
+/* what a query cost besides wall time: CPU, context switches, faults */
+struct usage {
+	double	 cpu_ms;
+	long	 nivcsw, nvcsw, minflt;
+};
+
+static struct usage
+usage_now()
+{
+	struct rusage ru;
+	struct timespec ts;
+
+	getrusage(RUSAGE_THREAD, &ru);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return { ts.tv_sec * 1e3 + ts.tv_nsec / 1e6, ru.ru_nivcsw,
+	    ru.ru_nvcsw, ru.ru_minflt };
+}
+
+static std::string
+usage_since(const struct usage &u0)
+{
+	struct usage u = usage_now();
+	char buf[96];
+
+	snprintf(buf, sizeof(buf), "%.4f %ld %ld %ld", u.cpu_ms - u0.cpu_ms,
+	    u.nivcsw - u0.nivcsw, u.nvcsw - u0.nvcsw, u.minflt - u0.minflt);
+	return buf;
+}
+
+/*
+ * Every query's time into $RK_VBENCH_TIMES: round, query, engine, wall
+ * ms, CPU ms, involuntary and voluntary context switches, minor faults.
+ */
 static void
 write_times(const std::vector<std::unique_ptr<Engine>> &es)
 {
@@ -549,8 +611,9 @@ write_times(const std::vector<std::unique_ptr<Engine>> &es)
 	for (auto &e : es)
 		for (size_t r = 0; r < e->times.size(); r++)
 			for (size_t q = 0; q < e->times[r].size(); q++)
-				fprintf(fp, "%zu %zu %s %.4f\n", r, q,
-				    e->name.c_str(), e->times[r][q]);
+				fprintf(fp, "%zu %zu %s %.4f %s\n", r, q,
+				    e->name.c_str(), e->times[r][q],
+				    e->why[r * NQ + q].c_str());
 	fclose(fp);
 }
 
@@ -582,17 +645,21 @@ main(int argc, char *argv[])
 		for (size_t i = 0; i < m; i++)
 			vsum_add(&chunk[i * DIM], first + i);
 		for (auto &e : es) {
-			double t0 = now_ms();
+			double t0 = now_ms(), c0 = cpu_ms();
 			e->add(chunk.data(), m, first);
-			if (!e->cached)
+			if (!e->cached) {
 				e->build_ms += now_ms() - t0;
+				e->build_cpu_ms += cpu_ms() - c0;
+			}
 		}
 	}
 	for (auto &e : es) {
-		double t0 = now_ms();
+		double t0 = now_ms(), c0 = cpu_ms();
 		e->finish();
-		if (!e->cached)
+		if (!e->cached) {
 			e->build_ms += now_ms() - t0;
+			e->build_cpu_ms += cpu_ms() - c0;
+		}
 	}
 	for (auto &e : es)
 		e->save();
@@ -606,9 +673,11 @@ main(int argc, char *argv[])
 		for (size_t q = 0; q < NQ; q++)
 			for (auto &e : es) {
 				int64_t out[K];
+				struct usage u0 = usage_now();
 				double t0 = now_ms();
 				e->search(&qs[q * DIM], out);
 				e->times.back().push_back(now_ms() - t0);
+				e->why.push_back(usage_since(u0));
 				if (round == 0)
 					memcpy(&e->ids[q * K], out, sizeof(out));
 			}
@@ -651,6 +720,7 @@ main(int argc, char *argv[])
 	}
 	printf("# kernel %s, %d rounds of %d queries, k %d, dim %d, "
 	    "single-threaded\n", rk_vec_simd_name(), rounds, NQ, K, DIM);
+	builds_cpu(es);
 	loads(es);
 	rk_hnsw_free(graph);
 	rk_vec_free(store);
