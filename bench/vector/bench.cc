@@ -31,6 +31,7 @@
  * (round, query, engine, ms).
  */
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -259,6 +260,87 @@ struct Ours : Engine {
 	}
 };
 
+/*
+ * sSqR: the int8 scan of qR rebuilt here from the library's kernel
+ * (rk_vec_qdots, 64 vectors a call) over S streams, then the same
+ * re-rank: to compare stream counts in one process, under the same load.
+ */
+struct Streams : Engine {
+	size_t streams, rerank;
+	Streams(const std::string &n, size_t s, size_t r)
+	    : streams(s), rerank(r) {
+		name = n;
+		bytes = 4 * DIM + DIM + 4 + 8;
+	}
+	void add(const float *, size_t, size_t) override {}
+	void search(const float *query, int64_t *out) override {
+		size_t n = rk_vec_count(store), part = (n + streams - 1) /
+		    streams;
+		float u[DIM], qscale;
+		int8_t q8[DIM];
+		const int8_t *x[64];
+		size_t pos[64];
+		int32_t d[64];
+		struct rk_error e;
+		std::vector<std::pair<float, uint32_t>> heap;
+
+		rk_vec_query(store, query, u, q8, &qscale, &e);
+		heap.reserve(rerank + 1);
+		for (size_t next = 0; next < part;) {
+			size_t m = 0;
+			for (; m + streams <= 64 && next < part; next++)
+				for (size_t k = 0; k < streams; k++)
+					if (k * part + next < n)
+						pos[m++] = k * part + next;
+			for (size_t j = 0; j < m; j++)
+				x[j] = (const int8_t *)at(pos[j]);
+			rk_vec_qdots(q8, x, DIM, m, d);
+			for (size_t j = 0; j < m; j++)
+				push(heap, scale(pos[j]) * d[j], pos[j]);
+		}
+		std::vector<uint32_t> cand;
+		for (auto &h : heap)
+			cand.push_back(h.second);
+		struct rk_hit h[K];
+		size_t got;
+		rk_vec_rerank(store, u, cand.data(), cand.size(), K, h, &got,
+		    &e);
+		for (size_t i = 0; i < got; i++)
+			out[i] = h[i].rowid;
+	}
+	static const void *at(size_t i) {
+		int64_t id;
+		const float *f;
+		const void *q;
+		float sc;
+		rk_vec_get(store, i, &id, &f, &q, &sc);
+		return q;
+	}
+	static float scale(size_t i) {
+		int64_t id;
+		const float *f;
+		const void *q;
+		float sc;
+		rk_vec_get(store, i, &id, &f, &q, &sc);
+		return sc;
+	}
+	void push(std::vector<std::pair<float, uint32_t>> &h, float sc,
+	    size_t i) {
+		auto worse = [](const std::pair<float, uint32_t> &a,
+		    const std::pair<float, uint32_t> &b) {
+			return a.first > b.first;
+		};
+		if (h.size() == rerank) {
+			if (sc <= h.front().first)
+				return;
+			std::pop_heap(h.begin(), h.end(), worse);
+			h.pop_back();
+		}
+		h.push_back({sc, (uint32_t)i});
+		std::push_heap(h.begin(), h.end(), worse);
+	}
+};
+
 /* ours, the graph of lib/search/hnsw.c over the store; one graph shared */
 static struct rk_hnsw *graph;
 
@@ -472,6 +554,11 @@ engines(const char *list, size_t n)
 			v.emplace_back(new Ann(e, strtoul(e.c_str() + 3, NULL,
 			    10), !have_store, !have_graph));
 			have_store = have_graph = true;
+		} else if (e[0] == 's' && isdigit((unsigned char)e[1])) {
+			char *q;
+			size_t st = strtoul(e.c_str() + 1, &q, 10);
+			v.emplace_back(new Streams(e, st, strtoul(q + 1, NULL,
+			    10)));
 		} else if (e == "exact" || e[0] == 'q') {
 			v.emplace_back(new Ours(e, e == "exact" ? 0 :
 			    strtoul(e.c_str() + 1, NULL, 10), !have_store));
