@@ -207,7 +207,8 @@ struct Cached {
 		std::string tmp = base + ".meta.tmp";
 		FILE *fp = fopen(tmp.c_str(), "w");
 
-		if (fp == NULL || fputs(meta_line(ms, cpu).c_str(), fp) == EOF ||
+		if (fp == NULL ||
+		    fputs(meta_line(ms, cpu).c_str(), fp) == EOF ||
 		    fclose(fp) != 0 || rename(tmp.c_str(),
 		    (base + ".meta").c_str()) != 0) {
 			perror(tmp.c_str());
@@ -221,7 +222,7 @@ struct Engine {
 	bool cached = false;	/* build_ms from the cache, load_ms here */
 	double build_ms = 0, build_cpu_ms = 0, load_ms = 0, bytes = 0;
 	std::vector<std::vector<double>> times;	/* per round */
-	std::vector<std::string> why;	/* per query: CPU ms, switches, faults */
+	std::vector<std::string> why;	/* per query: CPU, switches, faults */
 	std::vector<int64_t> ids;		/* first round, NQ * K */
 	virtual void add(const float *v, size_t n, size_t first) = 0;
 	virtual void search(const float *q, int64_t *out) = 0;
