@@ -282,6 +282,7 @@ struct Streams : Engine {
 		const int8_t *x[64];
 		size_t pos[64];
 		int32_t d[64];
+		float sc[64];
 		struct rk_error e;
 		std::vector<std::pair<float, uint32_t>> heap;
 
@@ -294,10 +295,10 @@ struct Streams : Engine {
 					if (k * part + next < n)
 						pos[m++] = k * part + next;
 			for (size_t j = 0; j < m; j++)
-				x[j] = (const int8_t *)at(pos[j]);
+				x[j] = at(pos[j], &sc[j]);
 			rk_vec_qdots(q8, x, DIM, m, d);
 			for (size_t j = 0; j < m; j++)
-				push(heap, scale(pos[j]) * d[j], pos[j]);
+				push(heap, sc[j] * d[j], pos[j]);
 		}
 		std::vector<uint32_t> cand;
 		for (auto &h : heap)
@@ -309,21 +310,12 @@ struct Streams : Engine {
 		for (size_t i = 0; i < got; i++)
 			out[i] = h[i].rowid;
 	}
-	static const void *at(size_t i) {
+	static const int8_t *at(size_t i, float *sc) {
 		int64_t id;
 		const float *f;
 		const void *q;
-		float sc;
-		rk_vec_get(store, i, &id, &f, &q, &sc);
-		return q;
-	}
-	static float scale(size_t i) {
-		int64_t id;
-		const float *f;
-		const void *q;
-		float sc;
-		rk_vec_get(store, i, &id, &f, &q, &sc);
-		return sc;
+		rk_vec_get(store, i, &id, &f, &q, sc);
+		return (const int8_t *)q;
 	}
 	void push(std::vector<std::pair<float, uint32_t>> &h, float sc,
 	    size_t i) {
