@@ -735,13 +735,15 @@ rk-search: 2 documents indexed (2 chunks, 0.0 MB); 1 failed"
 
 @test "rk-search: hits' names and texts are escaped as JSON, byte for byte" {
 	printf '%s\n' '{"id":"d\"q\\1","text":"alpha \u0001 \u001f\u007f \"q\" b\\s /s \b\f\n\r\t \u00e9 \u2028"}' \
-	    '{"id":"t\tn","text":"alpha beta"}' >e.jsonl
+	    '{"id":"t\tn","text":"alpha beta"}' '{"id":"f1","text":"gamma"}' \
+	    '{"id":"f2","text":"delta"}' '{"id":"f3","text":"epsilon"}' >e.jsonl
 	rk-search -i e.db --chunk-size 0 add e.jsonl 2>/dev/null
 	run sh -c "printf 'q\\\\x01\"\\talpha\\n' | rk-search -i e.db"
 	assert_status 0
+	# alpha in 2 of 5 chunks: idf ln(3.5/2.5); dl 2 and 6, avgdl 11/5
 	assert_output "$(printf '%s\n' \
-	    '{"qid":"q\\x01\"","doc":"t\tn","chunk":0,"score":0.2145,"rank":1,"text":"alpha beta"}' \
-	    "{\"qid\":\"q\\\\x01\\\"\",\"doc\":\"d\\\"q\\\\1\",\"chunk\":0,\"score\":0.1585,\"rank\":2,\"text\":\"alpha \\u0001 \\u001F$(printf '\177') \\\"q\\\" b\\\\s /s \\b\\f\\n\\r\\t $(printf '\303\251') $(printf '\342\200\250')\"}")"
+	    '{"qid":"q\\x01\"","doc":"t\tn","chunk":0,"score":0.3469,"rank":1,"text":"alpha beta"}' \
+	    "{\"qid\":\"q\\\\x01\\\"\",\"doc\":\"d\\\"q\\\\1\",\"chunk\":0,\"score\":0.2139,\"rank\":2,\"text\":\"alpha \\u0001 \\u001F$(printf '\177') \\\"q\\\" b\\\\s /s \\b\\f\\n\\r\\t $(printf '\303\251') $(printf '\342\200\250')\"}")"
 }
 
 @test "rk-search: chunk lengths packed by an older rk-search are read as they are" {
