@@ -1,0 +1,39 @@
+#!/usr/bin/env bats
+# Attacks on rk-embed's reply checks and rk-search's BM25 settings: what a
+# user or a hostile server can send, and what must come out of it.
+
+load helper
+
+# --- rk-search: --params ---------------------------------------------------
+
+local_setup() {
+	mkdir d
+	printf 'alpha beta alpha gamma delta\n' >d/a.txt
+	printf 'alpha\n' >d/b.txt
+	printf 'zeta eta theta iota kappa lambda mu nu xi omicron alpha beta\n' \
+	    >d/c.txt
+	printf 'other words here\n' >d/d.txt
+	printf 'more other words\n' >d/e.txt
+}
+
+@test "--params: k1 over 1000 is a usage error, never saved into the index" {
+	run rk-search -q -i k.db --params k1=1001 add d
+	assert_status 2
+	assert_output "rk-search: --params: k1: not 0..1000: '1001'"
+	run rk-search -q -i k.db --params k1=1000,b=1 add d
+	assert_status 0
+	run sh -c "rk-search -i k.db stats | jq -c '[.docs, .k1, .b]'"
+	assert_output '[5,1000,1]'
+}
+
+@test "--params: a query's huge k1 is refused, not each chunk twice" {
+	rk-search -q -i k.db add d
+	run rk-search -i k.db --params k1=1e308 alpha beta
+	assert_status 2
+	assert_output "rk-search: --params: k1: not 0..1000: '1e308'"
+	run sh -c "rk-search -i k.db --params k1=1000,b=1 alpha beta |
+	    jq -r .doc"
+	assert_output 'd/a.txt
+d/c.txt
+d/b.txt'
+}
