@@ -37,3 +37,16 @@ local_setup() {
 d/c.txt
 d/b.txt'
 }
+
+# --- rk-embed: long lines against RK_MAX_RECORD ---------------------------
+
+@test "a line whose output grows over RK_MAX_RECORD: said without an id" {
+	run sh -c "{ printf '%0900d\n' 0; echo short; } |
+	    RK_MAX_RECORD=1024 rk-embed --mock --dimensions 64 2>err"
+	assert_status 3
+	run jq -c '[.text, .error.code, (.embedding | length)]' <<<"$output"
+	assert_output '[null,"too-long",0]
+["short",null,64]'
+	run cat err
+	assert_output "rk-embed: a record over the limit of 1024 bytes"
+}
