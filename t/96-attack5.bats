@@ -50,3 +50,30 @@ d/b.txt'
 	run cat err
 	assert_output "rk-embed: a record over the limit of 1024 bytes"
 }
+
+# --- rk-search: blank queries in records ----------------------------------
+
+@test "-r --vector, --hybrid: a record's blank query has no context, as BM25's" {
+	rk-search -q -i k.db add d
+	rk-search -q -i k.db --provider mock -m hash embed
+	for how in "" --vector --hybrid; do
+		printf '{"query":""}\n{"query":" \\t"}\n{"query":"alpha"}\n' |
+		    RK_EMBED_PROVIDER=mock rk-search -i k.db -r $how |
+		    jq -c '.context | length'
+		RK_EMBED_PROVIDER=mock rk-search -i k.db -r $how '' |
+		    jq -c '.context | length'
+	done >out
+	run cat out
+	assert_output '0
+0
+3
+0
+0
+0
+5
+0
+0
+0
+5
+0'
+}
