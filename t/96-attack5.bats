@@ -77,3 +77,27 @@ d/b.txt'
 5
 0'
 }
+
+# --- rk-search --hybrid: extreme weights ----------------------------------
+
+@test "--hybrid --weights: a sum past the largest double is a usage error" {
+	rk-search -q -i k.db add d
+	run rk-search -i k.db --hybrid --weights 1e308,1e308 alpha
+	assert_status 2
+	assert_output "rk-search: --weights: not two weights BM25,VECTOR >= 0, \
+not both 0, of a finite sum: '1e308,1e308'"
+}
+
+@test "--hybrid --weights 1e307,1e307: huge scores printed, not lost to a round" {
+	rk-search -q -i k.db add d
+	rk-search -q -i k.db --provider mock -m hash embed
+	export RK_EMBED_PROVIDER=mock
+	run sh -c 'rk-search -i k.db --hybrid --weights 1e307,1e307 -k 2 alpha |
+	    jq -c "[.doc, .score > 1e305]"'
+	assert_status 0
+	assert_output '["d/b.txt",true]
+["d/a.txt",true]'
+	run sh -c 'rk-search -i k.db -r --hybrid --weights 1e307,1e307 alpha |
+	    jq -c ".context | length"'
+	assert_output '5'
+}
