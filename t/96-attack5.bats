@@ -53,7 +53,7 @@ d/b.txt'
 
 # --- rk-search: blank queries in records ----------------------------------
 
-@test "-r --vector, --hybrid: a record's blank query has no context, as BM25's" {
+@test "-r --vector, --hybrid: a blank query has no context, as BM25's" {
 	rk-search -q -i k.db add d
 	rk-search -q -i k.db --provider mock -m hash embed
 	for how in "" --vector --hybrid; do
@@ -88,7 +88,7 @@ d/b.txt'
 not both 0, of a finite sum: '1e308,1e308'"
 }
 
-@test "--hybrid --weights 1e307,1e307: huge scores printed, not lost to a round" {
+@test "--hybrid --weights 1e307,1e307: huge scores, not lost to a round" {
 	rk-search -q -i k.db add d
 	rk-search -q -i k.db --provider mock -m hash embed
 	export RK_EMBED_PROVIDER=mock
