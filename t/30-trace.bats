@@ -478,7 +478,7 @@ result    confidence 1e+308, 3 steps
 tokens    1000000000000000 in, 0 out
 time      inf s waiting for the model, 1e+305 s the rest'
 	run fields '.status, .confidence, .tokens.in, .ms.llm, .steps'
-	assert_output "failed|-|1000000000000000|-|3"
+	assert_output "failed|1e+308|1000000000000000|-|3"
 }
 
 # --- ls ----------------------------------------------------------------

@@ -19,11 +19,22 @@ say_warning(void)
 		warnx("%s", w);
 }
 
+/* only blanks: no query (its vector would find any chunk) */
+static int
+blank(const char *query)
+{
+	return query[strspn(query, " \t\r\n")] == '\0';
+}
+
 /* a query's hits by BM25, by vector or fused: 0 or an RK_EXIT_* code */
 static int
 results(const char *query, int per_doc, int with_text, struct rk_result **v,
     size_t *n, struct rk_error *e)
 {
+	*v = NULL;
+	*n = 0;
+	if (blank(query))
+		return 0;
 	if (vq_ranked())
 		return vq_results(ix, query, &params, cli.hits, per_doc,
 		    with_text, v, n, e);
@@ -91,7 +102,8 @@ record_mode(void)
 		} else {
 			q = rk_xrealloc(q, (n + 1) * sizeof(*q));
 			if (ix != NULL && !rk_has_error(rec) &&
-			    rk_get_string(rec, "query") != NULL)
+			    rk_get_string(rec, "query") != NULL &&
+			    !blank(rk_get_string(rec, "query")))
 				q[n++] = (char *)rk_get_string(rec, "query");
 			json_array_append_new(all, rec);
 		}
@@ -158,7 +170,7 @@ cmd_query(int argc, char **argv)
 
 		attach(rec);
 		json_decref(rec);
-	} else if (query[strspn(query, " \t\r\n")] != '\0')
+	} else if (!blank(query))
 		print_hits(NULL, query);
 	free(query);
 }

@@ -43,7 +43,8 @@ vq_option(int c, const char *arg)
 	case VQ_WEIGHTS:
 		if (rk_rank_weights(arg, &ro) == -1)
 			errx(RK_EXIT_USAGE, "--weights: not two weights "
-			    "BM25,VECTOR >= 0, not both 0: '%s'", arg);
+			    "BM25,VECTOR >= 0, not both 0, of a finite sum: "
+			    "'%s'", arg);
 		break;
 	case VQ_PROVIDER:
 	case VQ_BASE_URL:

@@ -571,8 +571,12 @@ rk_write_member(FILE *fp, json_t *rec, const char *key, const char *raw,
 		rk_set_error(small, rk_progname, "too-long", "record is over "
 		    "the record limit of %zu bytes (RK_MAX_RECORD)",
 		    rk_limits.record);
-		warnx("%s: record over the limit of %zu bytes",
-		    rk_get_string(rec, "id"), rk_limits.record);
+		if (rk_get_string(rec, "id") != NULL)
+			warnx("%s: record over the limit of %zu bytes",
+			    rk_get_string(rec, "id"), rk_limits.record);
+		else	/* rk-embed's plain line, a hit */
+			warnx("a record over the limit of %zu bytes",
+			    rk_limits.record);
 		/* out even if a tiny limit leaves no room for it */
 		b.len = 0;
 		b.unlimited = 1;

@@ -201,7 +201,7 @@ rk_round(double v, int digits)
 	double x = v * m, t;
 
 	if (!(x > -whole && x < whole))
-		return x / m;	/* whole already, or NaN */
+		return v;	/* whole already (x may be inf), or NaN */
 	t = (double)(long long)x;	/* exact, and so is x - t */
 	if (x - t >= 0.5)
 		t += 1;

@@ -16,6 +16,7 @@
  * from the ranking to the texts of the hits, is read in one read
  * transaction.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -311,7 +312,7 @@ rk_vsearch_query(struct rk_vsearch *vs, const char *query, const float *qvec,
 	return rc;
 }
 
-/* --weights BM25,VECTOR: two weights >= 0, not both 0 */
+/* --weights BM25,VECTOR: two weights >= 0, not both 0, of a finite sum */
 int
 rk_rank_weights(const char *spec, struct rk_rank_opts *o)
 {
@@ -323,7 +324,8 @@ rk_rank_weights(const char *spec, struct rk_rank_opts *o)
 		if (rk_parse_double(copy, &o->w_bm25) == 0 &&
 		    rk_parse_double(comma + 1, &o->w_vector) == 0 &&
 		    o->w_bm25 >= 0 && o->w_vector >= 0 &&
-		    o->w_bm25 + o->w_vector > 0)
+		    o->w_bm25 + o->w_vector > 0 &&
+		    isfinite(o->w_bm25 + o->w_vector))	/* convex divides */
 			rc = 0;
 	}
 	free(copy);

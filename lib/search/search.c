@@ -544,6 +544,9 @@ rk_index_parse_params(const char *spec, struct rk_index_params *p,
 		if (rk_parse_double(v, &d) == -1 || d < 0)
 			rc = rk_error_set(e, RK_EXIT_USAGE, "%s: not a number "
 			    ">= 0: '%s'", w, v);
+		else if (strcmp(w, "k1") == 0 && d > 1000)
+			rc = rk_error_set(e, RK_EXIT_USAGE, "k1: not 0..1000: "
+			    "'%s'", v);	/* what open() reads back */
 		else if (strcmp(w, "k1") == 0)
 			p->k1 = d;
 		else if (strcmp(w, "b") != 0)
