@@ -183,6 +183,17 @@ fuse(const struct rk_rank_opts *o, struct rk_fuse_list *l, size_t nl,
 	return n;
 }
 
+/*
+ * The graph's default search depth: 64 finds all of the exact top 10 at
+ * 100K clustered vectors but 0.92 of them at 1M, where 256 finds 0.99
+ * (bench/vector/RESULTS).
+ */
+static size_t
+default_ef(const struct rk_vec *store)
+{
+	return rk_vec_count(store) > RK_HNSW_BIG ? RK_HNSW_EF_BIG : RK_HNSW_EF;
+}
+
 /* the best depth chunks by cosine: through the graph if there is one */
 static int
 vector_hits(struct rk_vsearch *vs, const float *qvec, size_t depth,
@@ -191,7 +202,7 @@ vector_hits(struct rk_vsearch *vs, const float *qvec, size_t depth,
 	*hits = rk_xmalloc((depth ? depth : 1) * sizeof(**hits));
 	if (vs->graph != NULL)
 		return rk_hnsw_search(vs->graph, vs->store, qvec, depth,
-		    ef ? ef : RK_HNSW_EF, *hits, n, e);
+		    ef ? ef : default_ef(vs->store), *hits, n, e);
 	return rk_vec_search(vs->store, qvec, depth, depth > RK_VEC_RERANK ?
 	    depth : RK_VEC_RERANK, *hits, n, e);
 }

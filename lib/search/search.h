@@ -326,7 +326,9 @@ struct rk_hnsw;
 
 #define RK_HNSW_M	16	/* links per node (twice that on layer 0) */
 #define RK_HNSW_EFC	100	/* candidates while building */
-#define RK_HNSW_EF	64	/* candidates while searching */
+#define RK_HNSW_EF	64	/* candidates while searching, */
+#define RK_HNSW_EF_BIG	256	/* or in a graph of more than */
+#define RK_HNSW_BIG	100000	/* vectors */
 
 typedef void rk_hnsw_progress_fn(void *arg, size_t done, size_t total);
 
