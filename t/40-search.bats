@@ -762,3 +762,25 @@ rk-search: 2 documents indexed (2 chunks, 0.0 MB); 1 failed"
 	assert_status 0
 	assert_output "$(cat new)"
 }
+
+@test "rk-search: a chunk of 65,536 terms or more: lengths packed in 4 bytes" {
+	# 70,001 terms in one chunk: in 2 bytes its length would wrap
+	awk 'BEGIN { for (i = 0; i < 35000; i++) printf "kittens dogs "
+	    print "zebra" }' >long.txt
+	printf 'kittens nap\n' >short.txt
+	printf 'dogs bark\n' >other.txt
+	rk-search -i w.db -q --chunk-size 0 add long.txt short.txt other.txt
+	run rk_sql w.db "SELECT hex(substr(data, 1, 16)) FROM lens"
+	assert_output 726B6C656E7333000400000000000000
+	run rk_sql w.db "SELECT length(data) FROM lens"
+	assert_output 48
+	# zebra: once in long.txt, in 1 chunk of 3, avgdl 70005 / 3; the
+	# second query of a process reads the lengths the first kept
+	run sh -c "printf 'zebra\nzebra\n' | rk-search -i w.db -f trec"
+	assert_status 0
+	s=$(bm25 3 23335 70001 1.075 0.64 1 1)
+	assert_output "1 Q0 long.txt 1 $s rk-search
+2 Q0 long.txt 1 $s rk-search"
+	assert_output "1 Q0 long.txt 1 0.3072 rk-search
+2 Q0 long.txt 1 0.3072 rk-search"
+}

@@ -133,9 +133,11 @@ docs() {
 	docs 250
 	export RK_EMBED_BASE_URL=$URL
 	run_display "$d"
+	# one test a line: in an && list only the last can fail a test
 	for k in 1 2; do
-		[ ! -s "$d/want.$k" ] && [ ! -s "got.$k" ] &&
-		    [ "$(cat "rc.$k")" -eq 0 ]
+		[ ! -s "$d/want.$k" ]
+		[ ! -s "got.$k" ]
+		[ "$(cat "rc.$k")" -eq 0 ]
 	done
 	# requests of at most 100 texts (as many as had arrived from jq: at
 	# least three), each as OpenAI takes it; OPENAI_API_KEY is for
