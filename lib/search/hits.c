@@ -183,6 +183,9 @@ print_json_fast(FILE *fp, const char *qid, const struct rk_result *h,
 	if (h->text == NULL)
 		return 0;
 	tl = strlen(h->text);
+	/* over the limit unescaped already: print_json() says so */
+	if (dl + tl + ql >= rk_limits.record)
+		return 0;
 	if (!rk_utf8_valid(h->doc, dl) || !rk_utf8_valid(h->text, tl) ||
 	    (qid != NULL && !rk_utf8_valid(qid, ql)) ||
 	    (score = json_real(rk_round(h->score, 4))) == NULL)
