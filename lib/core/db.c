@@ -144,10 +144,12 @@ leave_wal(struct rk_db *db, struct rk_error *e)
 /*
  * A rollback journal is safe from power loss only when synchronous=FULL.
  * A big transaction keeps its pages in memory instead of spilling them
- * into the file, which would lock readers out until the commit.
+ * into the file, which would lock readers out until the commit.  Neither
+ * matters to a reader (RK_DB_LATER: only a file in WAL mode is changed
+ * at the open).
  */
-static int
-rollback_journal(struct rk_db *db, struct rk_error *e)
+int
+rk_db_rollback(struct rk_db *db, struct rk_error *e)
 {
 	if (leave_wal(db, e) != 0 || exec_retry(db,
 	    "PRAGMA synchronous = FULL", "cannot open", e) != 0 ||
@@ -159,12 +161,15 @@ rollback_journal(struct rk_db *db, struct rk_error *e)
 /*
  * Before SQLite initializes itself (it refuses later): no page cache
  * set up ahead, 20 slots of 4 KB each of them a page fault, when a
- * mapped file needs none and a short-lived tool a few.
+ * mapped file needs none and a short-lived tool a few; no count of the
+ * memory it uses, which nothing reads and which took a mutex at every
+ * allocation (Debian's SQLite has no lookaside: every one is a malloc).
  */
 static void
 configure(void)
 {
 	sqlite3_config(SQLITE_CONFIG_PAGECACHE, NULL, 0, 0);
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
 int
@@ -197,7 +202,8 @@ rk_db_open(struct rk_db *db, const char *path, int flags, int busy_ms,
 	if (flags & RK_DB_READONLY)
 		return 0;
 	if (flags & RK_DB_ROLLBACK)
-		return rollback_journal(db, e);
+		return flags & RK_DB_LATER ? leave_wal(db, e) :
+		    rk_db_rollback(db, e);
 	if (exec_retry(db, "PRAGMA journal_mode = WAL", "cannot open",
 	    e) != 0 || exec_retry(db, "PRAGMA synchronous = NORMAL",
 	    "cannot open", e) != 0)

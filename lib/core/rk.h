@@ -82,6 +82,7 @@ int	 rk_parse_duration(const char *, double *ms);
 const char *rk_getenv(const char *);	/* NULL when unset or empty */
 int	 rk_utf8_valid(const char *, size_t);
 size_t	 rk_utf8_prefix(const char *, size_t);
+size_t	 rk_json_plain(const char *, size_t);
 size_t	 rk_utf8_char(const char *, size_t);
 int	 rk_mkdirs(const char *dir);	/* mkdir -p, 0700 for new dirs */
 char	*rk_xdg_path(const char *kind, const char *file);
@@ -306,8 +307,10 @@ typedef struct sqlite3_stmt sqlite3_stmt;
 enum {
 	RK_DB_CREATE = 1,	/* create the file, 0600, if it is missing */
 	RK_DB_READONLY = 2,	/* and no pragmas */
-	RK_DB_ROLLBACK = 4	/* a rollback journal: written rarely, read
+	RK_DB_ROLLBACK = 4,	/* a rollback journal: written rarely, read
 				   by many processes that each run alone */
+	RK_DB_LATER = 8		/* with RK_DB_ROLLBACK: its writers' pragmas
+				   wait for rk_db_rollback() */
 };
 
 /* the WAL hook holds its address: it must not move while it is open */
@@ -324,6 +327,7 @@ extern const char *const rk_db_side_files[];
 
 int	 rk_db_open(struct rk_db *, const char *path, int flags, int busy_ms,
 	    struct rk_error *);
+int	 rk_db_rollback(struct rk_db *, struct rk_error *);
 int	 rk_db_close(struct rk_db *, struct rk_error *);
 int	 rk_db_exec(struct rk_db *, const char *sql, struct rk_error *);
 int	 rk_db_prepare(struct rk_db *, sqlite3_stmt **, const char *sql,

@@ -464,16 +464,17 @@ rk_fts5_api(sqlite3 *db)
 
 /*
  * Register the tokenizer on db; counter (may be NULL) is incremented by
- * the number of tokens of every document FTS5 indexes.
+ * the number of tokens of every document FTS5 indexes.  The FTS5 API, or
+ * NULL.
  */
-int
+fts5_api *
 rk_fts5_register(sqlite3 *db, uint64_t *counter)
 {
 	static fts5_tokenizer tk = { tok_create, tok_delete, tok_tokenize };
 	fts5_api *api = rk_fts5_api(db);
 
-	if (api == NULL)
-		return -1;
-	return api->xCreateTokenizer(api, "rk", counter, &tk, NULL) ==
-	    SQLITE_OK ? 0 : -1;
+	if (api == NULL || api->xCreateTokenizer(api, "rk", counter, &tk,
+	    NULL) != SQLITE_OK)
+		return NULL;
+	return api;
 }

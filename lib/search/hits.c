@@ -144,14 +144,20 @@ put_string(char *p, const char *s, size_t n)
 
 	*p++ = '"';
 	for (const char *end = s + n; s < end; s++) {
-		unsigned char c = *s;
-		char e = c == '"' || c == '\\' ? c : c == '\b' ? 'b' :
+		size_t plain = rk_json_plain(s, end - s);
+		unsigned char c;
+		char e;
+
+		memcpy(p, s, plain);
+		p += plain;
+		if ((s += plain) == end)
+			break;
+		c = *s;
+		e = c == '"' || c == '\\' ? c : c == '\b' ? 'b' :
 		    c == '\f' ? 'f' : c == '\n' ? 'n' : c == '\r' ? 'r' :
 		    c == '\t' ? 't' : 0;
 
-		if (c >= 0x20 && e == 0)
-			*p++ = c;
-		else if (e != 0) {
+		if (e != 0) {
 			*p++ = '\\';
 			*p++ = e;
 		} else {

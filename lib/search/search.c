@@ -203,12 +203,15 @@ rk_index_warning(struct rk_index *ix)
 
 static int exec(struct rk_index *, const char *);
 
+/* mapped, and ready to write: a cold index opened without its journal */
 static int
 warm(struct rk_index *ix)
 {
 	if (!ix->cold)
 		return 0;
 	ix->cold = 0;
+	if (rk_db_rollback(&ix->db, &ix->e) != 0)
+		return -1;
 	return exec(ix, WARM);
 }
 
@@ -286,11 +289,9 @@ static void topk_fn(const Fts5ExtensionApi *, Fts5Context *,
     sqlite3_context *, int, sqlite3_value **);
 
 static int
-register_topk(struct rk_index *ix)
+register_topk(struct rk_index *ix, fts5_api *api)
 {
-	fts5_api *api = rk_fts5_api(ix->db.h);
-
-	if (api == NULL || api->xCreateFunction(api, "rk_topk", ix, topk_fn,
+	if (api->xCreateFunction(api, "rk_topk", ix, topk_fn,
 	    NULL) != SQLITE_OK)
 		return fail(ix, "fts5");
 	return 0;
@@ -424,6 +425,7 @@ rk_index_open(const char *path, int create, const struct rk_analyzer *an)
 	struct rk_index *ix = calloc(1, sizeof(*ix));
 	struct rk_analyzer dflt = { 1, 1 };
 	struct stat sb;
+	fts5_api *api;
 	int exists, rc;
 
 	if (ix == NULL)
@@ -435,10 +437,10 @@ rk_index_open(const char *path, int create, const struct rk_analyzer *an)
 		return ix;
 	}
 	if (rk_db_open(&ix->db, path, RK_DB_ROLLBACK |
-	    (create ? RK_DB_CREATE : 0), 5000, &ix->e) != 0)
+	    (create ? RK_DB_CREATE : RK_DB_LATER), 5000, &ix->e) != 0)
 		return ix;
-	if (rk_fts5_register(ix->db.h, &ix->ntok) == -1 ||
-	    register_topk(ix) == -1) {
+	if ((api = rk_fts5_register(ix->db.h, &ix->ntok)) == NULL ||
+	    register_topk(ix, api) == -1) {
 		rk_error_set(&ix->e, RK_EXIT_IO, "%s: SQLite lacks FTS5", path);
 		return ix;
 	}

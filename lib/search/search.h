@@ -38,7 +38,7 @@ int	 rk_analyze(const struct rk_analyzer *, const char *text, size_t len,
 int	 rk_stopword(const char *, size_t);
 int	 rk_analyzer_parse(const char *spec, struct rk_analyzer *);
 void	 rk_analyzer_format(const struct rk_analyzer *, char *, size_t);
-int	 rk_fts5_register(sqlite3 *, uint64_t *counter);
+fts5_api *rk_fts5_register(sqlite3 *, uint64_t *counter);
 fts5_api *rk_fts5_api(sqlite3 *);
 
 /* search_chunk.c */
