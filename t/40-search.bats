@@ -784,3 +784,14 @@ rk-search: 2 documents indexed (2 chunks, 0.0 MB); 1 failed"
 	assert_output "1 Q0 long.txt 1 0.3072 rk-search
 2 Q0 long.txt 1 0.3072 rk-search"
 }
+
+@test "rk-search: a chunk number over 32 bits is written whole, hits and context" {
+	notes
+	# add numbers chunks from 0: only a hand-made index holds one this big
+	rk_sql notes.db "UPDATE chunks SET n = 4294967297"
+	run sh -c "rk-search -i notes.db -k 1 kittens | jq .chunk;
+	    rk-search -i notes.db -r kittens | jq '.context[0].chunk'"
+	assert_status 0
+	assert_output "4294967297
+4294967297"
+}

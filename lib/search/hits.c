@@ -81,7 +81,7 @@ rk_index_query(struct rk_index *ix, const char *query,
 json_t *
 rk_result_json(const struct rk_result *h, size_t rank)
 {
-	json_t *o = json_pack("{s:s, s:i, s:f}", "doc", h->doc, "chunk",
+	json_t *o = json_pack("{s:s, s:I, s:f}", "doc", h->doc, "chunk",
 	    (json_int_t)h->chunk, "score", rk_round(h->score, 4));
 
 	if (rank > 0)
@@ -199,7 +199,7 @@ print_json_fast(FILE *fp, const char *qid, const struct rk_result *h,
 	} else
 		p = stpcpy(p, "{\"doc\":");
 	p = put_string(p, h->doc, dl);
-	p += snprintf(p, 64, ",\"chunk\":%d,\"score\":", (int)h->chunk);
+	p += snprintf(p, 64, ",\"chunk\":%ld,\"score\":", h->chunk);
 	p += json_dumpb(score, p, 48, JSON_ENCODE_ANY |
 	    JSON_REAL_PRECISION(15));
 	p += snprintf(p, 48, ",\"rank\":%zu,\"text\":", rank);
