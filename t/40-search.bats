@@ -784,3 +784,78 @@ rk-search: 2 documents indexed (2 chunks, 0.0 MB); 1 failed"
 	assert_output "1 Q0 long.txt 1 0.3072 rk-search
 2 Q0 long.txt 1 0.3072 rk-search"
 }
+
+@test "rk-search: a chunk number over 32 bits is written whole, hits and context" {
+	notes
+	# add numbers chunks from 0: only a hand-made index holds one this big
+	rk_sql notes.db "UPDATE chunks SET n = 4294967297"
+	run sh -c "rk-search -i notes.db -k 1 kittens | jq .chunk;
+	    rk-search -i notes.db -r kittens | jq '.context[0].chunk'"
+	assert_status 0
+	assert_output "4294967297
+4294967297"
+}
+
+@test "rk-search: a name not UTF-8 is refused at add, nothing of it indexed" {
+	printf 'owls hunt\n' >"$(printf 'caf\351.txt')"
+	printf 'owls sleep\n' >ok.txt
+	mkdir tree
+	printf 'owls fly\n' >"tree/$(printf 'd\351j\340.md')"
+	# a line without an id is named by its file and line
+	printf '%s\n' '{"text":"owls nest"}' '{"id":"n1","text":"owls call"}' \
+	    >"$(printf 'l\351.jsonl')"
+	run rk-search -i x.db add "$(printf 'caf\351.txt')" ok.txt tree \
+	    "$(printf 'l\351.jsonl')"
+	assert_status 3
+	assert_output "rk-search: $(printf 'caf\351.txt'): name not UTF-8, skipped
+rk-search: tree/$(printf 'd\351j\340.md'): name not UTF-8, skipped
+rk-search: $(printf 'l\351.jsonl'):1: name not UTF-8, skipped
+rk-search: 2 documents indexed (2 chunks, 0.0 MB); 3 failed"
+	run sh -c "rk-search -i x.db owls | jq -r .doc"
+	assert_status 0
+	assert_output "ok.txt
+n1"
+	# given alone: no index is left behind
+	run rk-search -i y.db add "$(printf 'caf\351.txt')"
+	assert_status 3
+	[ ! -e y.db ]
+}
+
+@test "rk-search: a name not UTF-8 in an older index: its hits say so" {
+	printf '%s\n' '{"id":"aa","text":"owls hunt"}' \
+	    '{"id":"bb","text":"owls hunt at night"}' '{"id":"cc","text":"x"}' \
+	    '{"id":"dd","text":"y"}' '{"id":"ee","text":"z"}' >d.jsonl
+	rk-search -q -i old.db add d.jsonl
+	# what an older rk-search's add let in
+	rk_sql old.db "UPDATE docs SET name = CAST(x'aae9' AS TEXT)
+	    WHERE name = 'aa'"
+	run sh -c "printf 'q1\towls\n' | rk-search -i old.db"
+	assert_status 3
+	assert_output '{"qid":"q1","chunk":0,"score":0.3107,"rank":1,"error":{"stage":"rk-search","code":"bad-utf8","message":"document name not UTF-8"}}
+{"qid":"q1","doc":"bb","chunk":0,"score":0.2608,"rank":2,"text":"owls hunt at night"}'
+	run rk-search -i old.db -r hunt
+	assert_status 3
+	output=$(printf '%s\n' "$output" | jq -c 'del(.id)')
+	assert_output '{"rk":1,"query":"hunt","error":{"stage":"rk-search","code":"bad-utf8","message":"a hit'"'"'s document name not UTF-8"}}'
+	# TREC prints it as it is, and rm removes it
+	run rk-search -i old.db -f trec owls
+	assert_output "1 Q0 $(printf '\252\351') 1 0.3107 rk-search
+1 Q0 bb 2 0.2608 rk-search"
+	rk-search -i old.db rm "$(printf '\252\351')"
+	run sh -c "rk-search -i old.db owls | jq -r .doc"
+	assert_status 0
+	assert_output bb
+}
+
+@test "rk-search: a hit over RK_MAX_RECORD: its line says so, the next hits follow" {
+	awk 'BEGIN { for (i = 0; i < 300; i++) printf "zebra "; print "" }' \
+	    >a.txt
+	printf 'zebra small\n' >b.txt
+	printf 'other\n' >c.txt
+	rk-search -q -i z.db add a.txt b.txt c.txt
+	RK_MAX_RECORD=1k run sh -c "rk-search -i z.db zebra 2>/dev/null | jq -c '[.doc, .error.code]'"
+	assert_output '[null,"too-long"]
+["b.txt",null]'
+	RK_MAX_RECORD=1k run rk-search -i z.db zebra
+	assert_status 3
+}

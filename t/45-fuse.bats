@@ -119,6 +119,59 @@ q"
 q"
 }
 
+@test "rk-fuse: rk-search's rounded scores: equal ones keep their lists' rank order" {
+	# as rk-search prints a tiny index: every score rounds to 0.0000
+	printf '%s\n' '{"doc":"z","chunk":0,"score":0.0}' \
+	    '{"doc":"y","chunk":1,"score":0.0}' \
+	    '{"doc":"x","chunk":0,"score":0.0}' >flat
+	printf '%s\n' '{"doc":"x","chunk":0,"score":0.5}' \
+	    '{"doc":"y","chunk":1,"score":0.0}' \
+	    '{"doc":"z","chunk":0,"score":0.0}' >other
+	# min-max: flat 1 each; other x 1, y 0, z 0.  z and y tie at 1 in
+	# two lists each: z ranks first in flat, so first here (by name y
+	# would), whichever file comes first
+	run sh -c "rk-fuse --method combsum flat other | jq -c '[.doc, .chunk, .score, .rank]'"
+	assert_output '["x",0,2,1]
+["z",0,1,2]
+["y",1,1,3]'
+	run sh -c "rk-fuse --method combmnz other flat | jq -c '[.doc, .score]'"
+	assert_output '["x",4]
+["z",2]
+["y",2]'
+	# z-score: flat 0 each; other mean 1/6, sd 1/sqrt(18)
+	run sh -c "rk-fuse --method combsum --norm zscore flat other | jq -c '[.doc, .score]'"
+	assert_output '["x",1.414214]
+["z",-0.707107]
+["y",-0.707107]'
+}
+
+@test "rk-fuse: scores of any size normalise to finite values, never NaN" {
+	# their range, sum or squares overflow, or 1 / range does
+	printf '%s\n' '{"doc":"a","score":1e308}' '{"doc":"b","score":-1e308}' \
+	    '{"doc":"c","score":0}' >big
+	printf '%s\n' '{"doc":"a","score":1e308}' '{"doc":"b","score":1e308}' >same
+	printf '%s\n' '{"doc":"a","score":5e-324}' '{"doc":"b","score":0}' >tiny
+	for f in big same tiny; do
+		rk-fuse --method combsum $f | jq -c '[.doc, .score]'
+		rk-fuse --method combsum --norm zscore $f | jq -c '[.doc, .score]'
+	done >out
+	run cat out
+	assert_output '["a",1]
+["c",0.5]
+["b",0]
+["a",1.224745]
+["c",0]
+["b",-1.224745]
+["a",1]
+["b",1]
+["a",0]
+["b",0]
+["a",1]
+["b",0]
+["a",1]
+["b",-1]'
+}
+
 @test "rk-fuse: rank-biased fusion" {
 	# rho .5: ranks weigh .5 .25 .125
 	run sh -c "rk-fuse --method rbf --param 0.5 one two | jq -c '[.doc, .score]'"

@@ -79,7 +79,9 @@ attach(json_t *rec)
 		rk_set_error(rec, rk_progname, "index", "%s", e.msg);
 		rk_exit_status(e.code);
 	} else {
-		rk_results_attach(rec, v, n, cli.context_bytes, Lflag);
+		if (rk_results_attach(rec, v, n, cli.context_bytes,
+		    Lflag) == -1)
+			rk_exit_status(RK_EXIT_INPUT);
 		rk_results_free(v, n);
 	}
 	if (rk_write(stdout, rec) == -1)

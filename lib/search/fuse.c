@@ -65,14 +65,25 @@ cmp_fused(const void *pa, const void *pb)
 	    (a->hit->chunk < b->hit->chunk);
 }
 
+/*
+ * A list's norm: v = (ldexp(s, -exp) - shift) / div, or where div is 0
+ * (all its scores equal) 1 for min-max and 0 for z-score.  Scaled first
+ * by the power of two of its largest score in magnitude, which is exact,
+ * no sum, difference or square overflows (1e308 and -1e308) and the
+ * tiniest scores keep their ratios (5e-324 and 0): no infinity, no NaN.
+ */
+struct norm {
+	int	 exp;
+	double	 shift, div;
+};
+
 static void
 list_stats(const struct rk_fuse_list *l, enum rk_fuse_norm norm,
-    double *shift, double *scale)
+    struct norm *nm)
 {
-	double min = INFINITY, max = -INFINITY, sum = 0, sq = 0, sd;
+	double min = INFINITY, max = -INFINITY, sum = 0, sq = 0, x;
 
-	*shift = 0;
-	*scale = 1;
+	*nm = (struct norm){ 0, 0, 1 };
 	if (l->n == 0 || norm == RK_NORM_NONE)
 		return;
 	for (size_t i = 0; i < l->n; i++) {
@@ -80,19 +91,29 @@ list_stats(const struct rk_fuse_list *l, enum rk_fuse_norm norm,
 
 		min = s < min ? s : min;
 		max = s > max ? s : max;
-		sum += s;
 	}
+	frexp(fabs(min) > fabs(max) ? min : max, &nm->exp);
 	if (norm == RK_NORM_MINMAX) {
-		*shift = min;
-		*scale = max > min ? 1 / (max - min) : 0;
+		nm->shift = ldexp(min, -nm->exp);
+		nm->div = ldexp(max, -nm->exp) - nm->shift;
 		return;
 	}
 	for (size_t i = 0; i < l->n; i++)
-		sq += (l->hits[i].score - sum / l->n) *
-		    (l->hits[i].score - sum / l->n);
-	sd = sqrt(sq / l->n);
-	*shift = sum / l->n;
-	*scale = sd > 0 ? 1 / sd : 0;
+		sum += ldexp(l->hits[i].score, -nm->exp);
+	nm->shift = sum / l->n;
+	for (size_t i = 0; i < l->n; i++) {
+		x = ldexp(l->hits[i].score, -nm->exp) - nm->shift;
+		sq += x * x;
+	}
+	nm->div = sqrt(sq / l->n);
+}
+
+static double
+normalised(const struct norm *nm, enum rk_fuse_norm norm, double s)
+{
+	if (nm->div > 0)
+		return (ldexp(s, -nm->exp) - nm->shift) / nm->div;
+	return norm == RK_NORM_MINMAX ? 1 : 0;
 }
 
 /*
@@ -114,9 +135,9 @@ rk_fuse(const struct rk_fuse_opts *o, const struct rk_fuse_list *lists,
 	f = rk_xmalloc((total ? total : 1) * sizeof(*f));
 	for (i = 0; i < nlists; i++) {
 		const struct rk_fuse_list *l = &lists[i];
-		double shift, scale;
+		struct norm nm;
 
-		list_stats(l, o->norm, &shift, &scale);
+		list_stats(l, o->norm, &nm);
 		for (j = 0; j < l->n; j++) {
 			const struct rk_fuse_hit *h = &l->hits[j];
 			size_t rank = j + 1, s = hash(h, o->by_doc) & (cap - 1);
@@ -148,8 +169,7 @@ rk_fuse(const struct rk_fuse_opts *o, const struct rk_fuse_list *lists,
 				v = (1 - o->rho) * pow(o->rho, rank - 1);
 				break;
 			default:
-				v = o->norm == RK_NORM_MINMAX && scale == 0 ?
-				    1 : (h->score - shift) * scale;
+				v = normalised(&nm, o->norm, h->score);
 			}
 			x->score += l->weight * v;
 		}

@@ -77,45 +77,63 @@ rk_index_query(struct rk_index *ix, const char *query,
 	return 0;
 }
 
-/* {"doc","chunk","score","rank","text"}: rank only if > 0 */
+/*
+ * {"doc","chunk","score","rank","text"}: rank only if > 0; NULL if the
+ * name is not UTF-8 (an older rk-search's add let such names in)
+ */
 json_t *
 rk_result_json(const struct rk_result *h, size_t rank)
 {
-	json_t *o = json_pack("{s:s, s:i, s:f}", "doc", h->doc, "chunk",
+	json_t *o = json_pack("{s:s, s:I, s:f}", "doc", h->doc, "chunk",
 	    (json_int_t)h->chunk, "score", rk_round(h->score, 4));
 
+	if (o == NULL)
+		return NULL;
 	if (rank > 0)
 		json_object_set_new(o, "rank", json_integer(rank));
 	json_object_set_new(o, "text", json_string(h->text));
 	return o;
 }
 
-/* the first hits whose texts fit in budget bytes, as an array */
+/*
+ * The first hits whose texts fit in budget bytes, as an array; NULL if
+ * one of them has a name not UTF-8.
+ */
 json_t *
 rk_results_context(const struct rk_result *v, size_t n, size_t budget)
 {
-	json_t *ctx = json_array();
+	json_t *ctx = json_array(), *o;
 	size_t used = 0;
 
 	for (size_t i = 0; i < n && used + strlen(v[i].text) <= budget; i++) {
 		used += strlen(v[i].text);
-		json_array_append_new(ctx, rk_result_json(&v[i], 0));
+		if ((o = rk_result_json(&v[i], 0)) == NULL) {
+			json_decref(ctx);
+			return NULL;
+		}
+		json_array_append_new(ctx, o);
 	}
 	return ctx;
 }
 
-void
+int
 rk_results_attach(json_t *rec, const struct rk_result *v, size_t n,
     size_t budget, int as_list)
 {
 	json_t *ctx = rk_results_context(v, n, budget), *lists;
 
+	if (ctx == NULL) {
+		rk_set_error(rec, rk_progname, "bad-utf8", "a hit's document "
+		    "name not UTF-8");
+		return -1;
+	}
 	if (!as_list)
 		json_object_set_new(rec, "context", ctx);
 	else if (json_is_array(lists = json_object_get(rec, "lists")))
 		json_array_append_new(lists, ctx);
 	else
 		json_object_set_new(rec, "lists", json_pack("[o]", ctx));
+	return 0;
 }
 
 #define SNIPPET	160		/* bytes of text shown to people */
@@ -205,7 +223,7 @@ print_json_fast(FILE *fp, const char *qid, const struct rk_result *h,
 	} else
 		p = stpcpy(p, "{\"doc\":");
 	p = put_string(p, h->doc, dl);
-	p += snprintf(p, 64, ",\"chunk\":%d,\"score\":", (int)h->chunk);
+	p += snprintf(p, 64, ",\"chunk\":%ld,\"score\":", h->chunk);
 	p += json_dumpb(score, p, 48, JSON_ENCODE_ANY |
 	    JSON_REAL_PRECISION(15));
 	p += snprintf(p, 48, ",\"rank\":%zu,\"text\":", rank);
@@ -227,7 +245,14 @@ print_json(FILE *fp, const char *qid, const struct rk_result *h,
 
 	if ((rc = print_json_fast(fp, qid, h, rank)) != 0)
 		return rc == 1 ? 0 : -1;
-	o = rk_result_json(h, rank);
+	if ((o = rk_result_json(h, rank)) == NULL) {
+		/* its line says so, and the exit status as for one too long */
+		o = json_pack("{s:I, s:f, s:I}", "chunk", (json_int_t)h->chunk,
+		    "score", rk_round(h->score, 4), "rank", (json_int_t)rank);
+		rk_set_error(o, rk_progname, "bad-utf8", "document name not "
+		    "UTF-8");
+		rk_note_written(RK_EXIT_INPUT);
+	}
 	if (qid != NULL) {
 		wrap = json_pack("{s:s}", "qid", qid);
 		json_object_update(wrap, o);
@@ -236,7 +261,7 @@ print_json(FILE *fp, const char *qid, const struct rk_result *h,
 	}
 	rc = rk_write(fp, o);
 	json_decref(o);
-	return rc;
+	return rc == -1 ? -1 : 0;
 }
 
 /* a query's hits in the format o asks for: 0, or -1 if fp failed */

@@ -121,6 +121,11 @@ index_doc(struct rk_ingest *g, const char *name, const char *text,
 
 	if (g->failed)
 		return;
+	/* a path, not JSON: no hit of it could be written as JSON */
+	if (!rk_utf8_valid(name, strlen(name))) {
+		note(g, RK_EXIT_INPUT, name, "name not UTF-8, skipped");
+		return;
+	}
 	if (rk_index_add(g->ix, name, text, len, g->o.p, &n) == -1) {
 		g->failed = 1;
 		return;

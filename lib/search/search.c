@@ -1962,7 +1962,7 @@ rk_index_hit(struct rk_index *ix, int64_t rowid, char **doc, long *chunk,
 		    name == NULL ? "document name" : "text");
 	else {
 		*doc = rk_xstrdup(name);
-		*chunk = sqlite3_column_int(st, 1);
+		*chunk = sqlite3_column_int64(st, 1);
 		if (text != NULL)
 			*text = rk_xstrdup(body);
 		rc = 0;

@@ -142,7 +142,8 @@ json_t	*rk_result_json(const struct rk_result *, size_t rank);
 json_t	*rk_results_context(const struct rk_result *, size_t n,
 	    size_t budget);
 /* that context in rec: its "context", or (as_list) one more of its "lists" */
-void	 rk_results_attach(json_t *rec, const struct rk_result *, size_t n,
+/* -1 if a hit's name is not UTF-8: then rec carries the error instead */
+int	 rk_results_attach(json_t *rec, const struct rk_result *, size_t n,
 	    size_t budget, int as_list);
 
 enum rk_hits_format { RK_HITS_JSON, RK_HITS_TREC, RK_HITS_TERM };
