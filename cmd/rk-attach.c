@@ -77,6 +77,9 @@ attach_file(const char *path)
 	size_t len;
 	char *text = slurp(path, &len);
 
+	/* the name is the passage's source, a JSON string */
+	if (!rk_utf8_valid(path, strlen(path)))
+		errx(RK_EXIT_INPUT, "%s: name not UTF-8", path);
 	if (memchr(text, '\0', len) != NULL)
 		errx(RK_EXIT_INPUT, "%s: a binary file, not text", path);
 	if (!rk_utf8_valid(text, len))

@@ -56,6 +56,11 @@ technical, human, risk...), numbered, a label and one line each."
 	run think -a latin1.txt "q?"
 	assert_status 3
 	assert_output "rk-attach: latin1.txt: not UTF-8 text"
+	# the name is the passage's doc, a JSON string: never dropped
+	printf 'text\n' >"$(printf 'l\351.txt')"
+	run sh -c 'echo q | rk-attach "$(printf '"'"'l\351.txt'"'"')"'
+	assert_status 3
+	assert_output "rk-attach: $(printf 'l\351.txt'): name not UTF-8"
 	run think -a missing.txt "q?"
 	assert_status 5
 	assert_output "rk-attach: missing.txt: No such file or directory"
