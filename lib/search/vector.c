@@ -258,17 +258,16 @@ qstep_avx2(__m256i acc, __m256i absq, __m256i q, const int8_t *x)
 }
 
 static void
-prefetch4(const int8_t *const *x, size_t j)
+prefetch_ahead(const int8_t *x)
 {
-	for (int k = 0; k < 4; k++)
-		__builtin_prefetch((const void *)((uintptr_t)x[k] + j +
-		    SCAN_AHEAD));
+	__builtin_prefetch((const void *)((uintptr_t)x + SCAN_AHEAD));
 }
 
 __attribute__((target("avx2")))
 static void
 qdot4_avx2(const int8_t *q, const int8_t *const *x, size_t n, int32_t *out)
 {
+	const int8_t *x0 = x[0], *x1 = x[1], *x2 = x[2], *x3 = x[3];
 	__m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
 	__m128i s;
 	size_t j;
@@ -277,12 +276,16 @@ qdot4_avx2(const int8_t *q, const int8_t *const *x, size_t n, int32_t *out)
 		__m256i v = _mm256_loadu_si256((const void *)(q + j));
 		__m256i u = _mm256_abs_epi8(v);
 
-		if (j % 64 == 0)
-			prefetch4(x, j);
-		a0 = qstep_avx2(a0, u, v, x[0] + j);
-		a1 = qstep_avx2(a1, u, v, x[1] + j);
-		a2 = qstep_avx2(a2, u, v, x[2] + j);
-		a3 = qstep_avx2(a3, u, v, x[3] + j);
+		if (j % 64 == 0) {
+			prefetch_ahead(x0 + j);
+			prefetch_ahead(x1 + j);
+			prefetch_ahead(x2 + j);
+			prefetch_ahead(x3 + j);
+		}
+		a0 = qstep_avx2(a0, u, v, x0 + j);
+		a1 = qstep_avx2(a1, u, v, x1 + j);
+		a2 = qstep_avx2(a2, u, v, x2 + j);
+		a3 = qstep_avx2(a3, u, v, x3 + j);
 	}
 	a0 = _mm256_hadd_epi32(_mm256_hadd_epi32(a0, a1),
 	    _mm256_hadd_epi32(a2, a3));
