@@ -239,10 +239,11 @@ qdot_avx2(const int8_t *a, const int8_t *b, size_t n)
  * never -128), so a vector's step is a load, sign, maddubs, madd and add
  * where qdot_avx2 signs both; the four sums come out of one pair of
  * hadds.  Each pass also prefetches the line SCAN_AHEAD bytes past the
- * one it reads on each of its four vectors: a scan reads a vector's
- * successor next, and the hardware's prefetchers stop at each 4 KB page
- * (bench/vector/RESULTS: the int8 scan 1.4 times as fast, 5 to 8 GB/s).
- * A prefetch never faults, even past the end of the store.
+ * one it reads on each of its four vectors, as a scan reads a vector's
+ * successor next (the hardware's own prefetchers stop at each 4 KB
+ * page); a prefetch never faults, even past the end of the store.  On
+ * Zen 3, 100,000 vectors: a fifth less time than qdot_avx2 on each, and
+ * a tenth less again with the prefetch (bench/vector/RESULTS).
  */
 #define SCAN_AHEAD	1024
 
