@@ -234,6 +234,85 @@ qdot_avx2(const int8_t *a, const int8_t *b, size_t n)
 }
 
 /*
+ * A scan's kernel, four vectors a pass: each 32 bytes of q are loaded
+ * once for the four, and q's sign moves to x (sign(x, q), exact as x is
+ * never -128), so a vector's step is a load, sign, maddubs, madd and add
+ * where qdot_avx2 signs both; the four sums come out of one pair of
+ * hadds.  Each pass also prefetches the line SCAN_AHEAD bytes past the
+ * one it reads on each of its four vectors, as a scan reads a vector's
+ * successor next (the hardware's own prefetchers stop at each 4 KB
+ * page); a prefetch never faults, even past the end of the store.  On
+ * Zen 3, 100,000 vectors: a fifth less time than qdot_avx2 on each, and
+ * a tenth less again with the prefetch (bench/vector/RESULTS).
+ */
+#define SCAN_AHEAD	1024
+
+__attribute__((target("avx2")))
+static __m256i
+qstep_avx2(__m256i acc, __m256i absq, __m256i q, const int8_t *x)
+{
+	__m256i p = _mm256_maddubs_epi16(absq,
+	    _mm256_sign_epi8(_mm256_loadu_si256((const void *)x), q));
+
+	return _mm256_add_epi32(acc, _mm256_madd_epi16(p,
+	    _mm256_set1_epi16(1)));
+}
+
+static void
+prefetch_ahead(const int8_t *x)
+{
+	__builtin_prefetch((const void *)((uintptr_t)x + SCAN_AHEAD));
+}
+
+__attribute__((target("avx2")))
+static void
+qdot4_avx2(const int8_t *q, const int8_t *const *x, size_t n, int32_t *out)
+{
+	const int8_t *x0 = x[0], *x1 = x[1], *x2 = x[2], *x3 = x[3];
+	__m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+	__m128i s;
+	size_t j;
+
+	for (j = 0; j + 32 <= n; j += 32) {
+		__m256i v = _mm256_loadu_si256((const void *)(q + j));
+		__m256i u = _mm256_abs_epi8(v);
+
+		if (j % 64 == 0) {
+			prefetch_ahead(x0 + j);
+			prefetch_ahead(x1 + j);
+			prefetch_ahead(x2 + j);
+			prefetch_ahead(x3 + j);
+		}
+		a0 = qstep_avx2(a0, u, v, x0 + j);
+		a1 = qstep_avx2(a1, u, v, x1 + j);
+		a2 = qstep_avx2(a2, u, v, x2 + j);
+		a3 = qstep_avx2(a3, u, v, x3 + j);
+	}
+	a0 = _mm256_hadd_epi32(_mm256_hadd_epi32(a0, a1),
+	    _mm256_hadd_epi32(a2, a3));
+	s = _mm_add_epi32(_mm256_castsi256_si128(a0),
+	    _mm256_extracti128_si256(a0, 1));
+	_mm_storeu_si128((void *)out, s);
+	for (; j < n; j++)
+		for (int k = 0; k < 4; k++)
+			out[k] += (int32_t)q[j] * x[k][j];
+}
+
+/* four at a time, the last one to three one by one */
+__attribute__((target("avx2")))
+static void
+qdots_avx2(const int8_t *q, const int8_t *const *x, size_t dim, size_t n,
+    int32_t *out)
+{
+	size_t i;
+
+	for (i = 0; i + 4 <= n; i += 4)
+		qdot4_avx2(q, x + i, dim, out + i);
+	for (; i < n; i++)
+		out[i] = qdot_avx2(q, x[i], dim);
+}
+
+/*
  * AVX-512 VNNI: vpdpbusd multiplies unsigned by signed bytes and adds
  * each four products into 32 bits, without the int16 step of maddubs.
  * x with its top bit flipped is x + 128, unsigned, so it sums
@@ -330,7 +409,7 @@ static const struct kernels {
 } kernels[] = {
 #ifdef RK_X86
 	{ "avx512vnni", fdot_avx2, qdot_vnni, qdots_vnni },
-	{ "avx2", fdot_avx2, qdot_avx2, NULL },
+	{ "avx2", fdot_avx2, qdot_avx2, qdots_avx2 },
 	{ "sse2", fdot_sse2, qdot_sse2, NULL },
 #endif
 	{ "c", fdot_c, qdot_c, NULL },
