@@ -243,7 +243,8 @@ second() { cat "$FIXTURES/llm/second.ndjson"; }
 	    cont { print > ("cmd" n); cont = /(\||\\e)$/; next }
 	    { print > ("want" n) }' "$man"
 	for n in 1 2; do
-		[ -s "cmd$n" ] && [ -s "want$n" ]
+		[ -s "cmd$n" ]
+		[ -s "want$n" ]
 		sed 's/\\e$/\\/' "cmd$n" >"cmd$n.sh"
 		run sh "cmd$n.sh"
 		assert_status 0

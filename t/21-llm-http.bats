@@ -690,7 +690,8 @@ true'
 	[ "${#lines[@]}" -eq 200 ]
 	ok=$(printf '%s\n' "${lines[@]}" | jq -r .status | grep -vc failed || true)
 	failed=$(printf '%s\n' "${lines[@]}" | jq -r .status | grep -c failed || true)
-	[ "$failed" -gt 0 ] && [ "$ok" -gt 0 ]
+	[ "$failed" -gt 0 ]
+	[ "$ok" -gt 0 ]
 	[ "$failed" -eq "$(jq -r 'select(.error) | .query' out1 | wc -l)" ]
 	# again: only the failed requests (not cached) reach the server
 	: >fake.log

@@ -656,7 +656,8 @@ $FAIL"
 	    /^\$ / { print substr($0, 3) > "cmds"; cont = /\|$/; next }
 	    cont { print > "cmds"; cont = /\|$/; next }
 	    { print > "want" }' "$man"
-	[ -s cmds ] && [ -s want ]
+	[ -s cmds ]
+	[ -s want ]
 	run sh -e cmds
 	assert_status 0
 	[ "$output" = "$(cat want)" ]

@@ -597,7 +597,8 @@ write_corpus() {
 	# SQLite gives a journal the mode of its database
 	(sleep 1) | rk-search -i notes.db -r >/dev/null &
 	sleep 0.5
-	[ ! -e notes.db-wal ] && [ ! -e notes.db-shm ]
+	[ ! -e notes.db-wal ]
+	[ ! -e notes.db-shm ]
 	wait
 }
 

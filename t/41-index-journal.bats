@@ -27,7 +27,8 @@ print(sqlite3.connect(sys.argv[1]).execute("pragma journal_mode").
 	run sh -c 'rk-search -i "$0" -k 1 "quantum 3" | jq -r .doc' "$TMP/idx"
 	assert_status 0
 	assert_output "d3"
-	[ ! -e "$TMP/idx-wal" ] && [ ! -e "$TMP/idx-shm" ]
+	[ ! -e "$TMP/idx-wal" ]
+	[ ! -e "$TMP/idx-shm" ]
 	run journal "$TMP/idx"
 	assert_output delete
 }

@@ -400,7 +400,8 @@ EOF'
 	run rk-tokens --compile r.tiktoken t.bpe
 	assert_status 5
 	assert_output "rk-tokens: r.tiktoken:257: rank 258 is not 256: ranks must be 0, 1, 2, ..."
-	[ ! -e t.bpe ] && [ ! -e t.bpe.tmp ]
+	[ ! -e t.bpe ]
+	[ ! -e t.bpe.tmp ]
 	run rk-tokens --compile r.tiktoken
 	assert_status 2
 }

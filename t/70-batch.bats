@@ -116,7 +116,8 @@ completed() {
 	wait "$pid" || st=$?
 	[ "$st" -eq 1 ]
 	before=$(completed K | wc -l)
-	[ "$before" -ge 20 ] && [ "$before" -lt 200 ]
+	[ "$before" -ge 20 ]
+	[ "$before" -lt 200 ]
 	run sh -c 'rk think --mock -p quick -b q --batch-id K -d t.db -f json 2>/dev/null'
 	assert_status 0
 	[ "$(printf '%s\n' "$output" | wc -l)" -eq $((200 - before)) ]

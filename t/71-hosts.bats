@@ -70,7 +70,9 @@ local_teardown() {
 	# each host did a part, in its own database
 	n2=$(rk-trace -d host2.db -f json ls --batch H -s completed | wc -l)
 	n3=$(rk-trace -d host3.db -f json ls --batch H -s completed | wc -l)
-	[ "$n2" -gt 0 ] && [ "$n3" -gt 0 ] && [ $((n2 + n3)) -eq 200 ]
+	[ "$n2" -gt 0 ]
+	[ "$n3" -gt 0 ]
+	[ $((n2 + n3)) -eq 200 ]
 	run sh -c 'rk-trace -d t.db -f json ls --batch H -s completed | jq -r .item | sort -n'
 	[ "$output" = "$(seq 1 200)" ]
 	run rk-trace -d t.db -f json ls --batch H
