@@ -860,3 +860,20 @@ n1"
 	RK_MAX_RECORD=1k run rk-search -i z.db zebra
 	assert_status 3
 }
+
+@test "rk-search: a hit's line escapes its text byte for byte as jansson does" {
+	# each byte JSON escapes, and some it need not, alone after 0 to 32
+	# plain bytes, so at every place of the 16-byte blocks it is scanned
+	# in: the hit's line is written without jansson, -r's context with it
+	python3 -c 'import json
+s = "".join(chr(c) for c in range(1, 32)) + "\"\\\x7f/\u00e9\U0001f600"
+print(json.dumps({"id": "e",
+    "text": "owl " + "".join("x" * k + c for c in s for k in range(33))}))' >e.jsonl
+	rk-search -q -i e.db --chunk-size 0 add e.jsonl
+	rk-search -i e.db owl | sed 's/.*,"text"://; s/}$//' >fast
+	rk-search -i e.db -r --context-bytes 1M owl | sed 's/.*,"text"://; s/}]}$//' >slow
+	run cmp fast slow
+	assert_status 0
+	run head -c 17 fast
+	assert_output '"owl \u0001x\u0001'
+}
