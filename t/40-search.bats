@@ -874,6 +874,6 @@ print(json.dumps({"id": "e",
 	rk-search -i e.db -r --context-bytes 1M owl | sed 's/.*,"text"://; s/}]}$//' >slow
 	run cmp fast slow
 	assert_status 0
-	run head -c 17 fast
+	run head -c 18 fast
 	assert_output '"owl \u0001x\u0001'
 }
