@@ -172,6 +172,18 @@ q"
 ["b",-1]'
 }
 
+@test "rk-fuse: z-score: equal scores are 0 though their mean rounds off them" {
+	# 0.1 * 3 / 3 is not 0.1: a tiny sd from that made each -1
+	printf '%s\n' '{"doc":"a","score":0.1}' '{"doc":"b","score":0.1}' \
+	    '{"doc":"c","score":0.1}' >eq
+	printf '%s\n' '{"doc":"b","score":3}' '{"doc":"a","score":1}' \
+	    '{"doc":"c","score":2}' >three
+	run sh -c "rk-fuse --method combsum --norm zscore eq three | jq -c '[.doc, .score]'"
+	assert_output '["b",1.224745]
+["c",0]
+["a",-1.224745]'
+}
+
 @test "rk-fuse: rank-biased fusion" {
 	# rho .5: ranks weigh .5 .25 .125
 	run sh -c "rk-fuse --method rbf --param 0.5 one two | jq -c '[.doc, .score]'"

@@ -93,7 +93,8 @@ list_stats(const struct rk_fuse_list *l, enum rk_fuse_norm norm,
 		max = s > max ? s : max;
 	}
 	frexp(fabs(min) > fabs(max) ? min : max, &nm->exp);
-	if (norm == RK_NORM_MINMAX) {
+	/* equal scores: their sd is 0, however their mean rounds */
+	if (norm == RK_NORM_MINMAX || min == max) {
 		nm->shift = ldexp(min, -nm->exp);
 		nm->div = ldexp(max, -nm->exp) - nm->shift;
 		return;
