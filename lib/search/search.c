@@ -209,10 +209,10 @@ warm(struct rk_index *ix)
 {
 	if (!ix->cold)
 		return 0;
+	if (rk_db_rollback(&ix->db, &ix->e) != 0 || exec(ix, WARM) == -1)
+		return -1;	/* cold still: the next call tries again */
 	ix->cold = 0;
-	if (rk_db_rollback(&ix->db, &ix->e) != 0)
-		return -1;
-	return exec(ix, WARM);
+	return 0;
 }
 
 sqlite3 *
