@@ -4,6 +4,9 @@
 
 load helper
 
+# SQLite on an index, as t/40-search.bats does: no sqlite3 needed
+rk_sql() { "${RK_BUILD:-$BATS_TEST_DIRNAME/../build}/libexec/rk-trace-sql" "$@"; }
+
 # --- rk-fuse: overflow --------------------------------------------------
 
 @test "rk-fuse: sums and weights past DBL_MAX are held to a finite score" {
@@ -28,4 +31,24 @@ load helper
 	    rk-fuse --norm none --method combsum'
 	assert_status 0
 	assert_output '{"doc":"m","score":1.79769313486231e308,"rank":1}'
+}
+
+# --- rk-search: hits JSON cannot hold -----------------------------------
+
+@test "rk-search: a hit whose text is not UTF-8 says so, never drops its text" {
+	printf 'owls good\n' >g.txt
+	printf 'owls bad\n' >b.txt
+	rk-search -q -i t.db add g.txt b.txt
+	# only a hand-made or damaged index holds one: add refuses it
+	rk_sql t.db "UPDATE text SET text = CAST(x'6f776c7320e974e9' AS TEXT)
+	    WHERE id = (SELECT c.id FROM chunks c JOIN docs d ON d.id = c.doc
+	    WHERE d.name = 'b.txt')"
+	run sh -c "printf 'q1\towls\n' | rk-search -i t.db"
+	assert_status 3
+	assert_output '{"qid":"q1","doc":"g.txt","chunk":0,"score":0.0,"rank":1,"text":"owls good"}
+{"qid":"q1","doc":"b.txt","chunk":0,"score":0.0,"rank":2,"error":{"stage":"rk-search","code":"bad-utf8","message":"text not UTF-8"}}'
+	run sh -c "rk-search -i t.db -r owls | jq -c '[.context, .error.message]'"
+	assert_output '[null,"a hit'"'"'s text not UTF-8"]'
+	run rk-search -i t.db -r owls
+	assert_status 3
 }
