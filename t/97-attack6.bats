@@ -52,3 +52,24 @@ rk_sql() { "${RK_BUILD:-$BATS_TEST_DIRNAME/../build}/libexec/rk-trace-sql" "$@";
 	run rk-search -i t.db -r owls
 	assert_status 3
 }
+
+# --- rk-attach: what is not a regular file ------------------------------
+
+@test "rk-attach: a FIFO is refused at once, not waited on for a writer" {
+	mkfifo ff
+	mkdir dd
+	# the timeout only stops a hang: it is never reached
+	run sh -c 'echo q | timeout 10 rk-attach ff'
+	assert_status 3
+	assert_output "rk-attach: ff: not a regular file"
+	run sh -c 'echo q | rk-attach dd'
+	assert_status 3
+	assert_output "rk-attach: dd: not a regular file"
+	# a name not UTF-8 is refused before the file is opened
+	run sh -c 'echo q | rk-attach "$(printf "f\351")"'
+	assert_status 3
+	assert_output "rk-attach: $(printf 'f\351'): name not UTF-8"
+	run sh -c 'echo q | rk-attach ""'
+	assert_status 5
+	assert_output "rk-attach: : No such file or directory"
+}
