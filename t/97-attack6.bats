@@ -73,3 +73,22 @@ rk_sql() { "${RK_BUILD:-$BATS_TEST_DIRNAME/../build}/libexec/rk-trace-sql" "$@";
 	assert_status 5
 	assert_output "rk-attach: : No such file or directory"
 }
+
+@test "rk-search: a hit over RK_MAX_RECORD keeps its qid and rank" {
+	# a name that escapes to six bytes a byte: over the limit only escaped
+	name=$(awk 'BEGIN { for (i = 0; i < 100; i++) printf "\\u0001" }')
+	printf '{"id":"%s","text":"owls hunt"}\n{"id":"b","text":"owls"}\n' \
+	    "$name" >d.jsonl
+	rk-search -q -i t.db add d.jsonl
+	# its line is 671 bytes and a newline: 672 is the least limit
+	run sh -c "printf 'q1\towls\n' | RK_MAX_RECORD=671 rk-search -i t.db"
+	assert_status 3
+	assert_output '{"qid":"q1","doc":"b","chunk":0,"score":0.0,"rank":1,"text":"owls"}
+rk-search: a record over the limit of 671 bytes
+{"qid":"q1","rank":2,"error":{"stage":"rk-search","code":"too-long","message":"record is over the record limit of 671 bytes (RK_MAX_RECORD)"}}'
+	run sh -c "printf 'q1\towls\n' | RK_MAX_RECORD=672 rk-search -i t.db |
+	    jq -c '[.rank, (.doc | length)]'"
+	assert_status 0
+	assert_output '[1,1]
+[2,100]'
+}
