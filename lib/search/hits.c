@@ -4,6 +4,7 @@
  * transaction, so that another process's add, rm or optimize between
  * the ranking and the reading cannot take a hit's row away.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +93,13 @@ unwritable(const struct rk_result *h)
 	return NULL;
 }
 
+/* a hit's score, rounded; null if JSON has no number for it */
+static json_t *
+score_json(double score)
+{
+	return isfinite(score) ? json_real(rk_round(score, 4)) : json_null();
+}
+
 /*
  * {"doc","chunk","score","rank","text"}: rank only if > 0, text only if
  * read; NULL if unwritable().
@@ -103,8 +111,8 @@ rk_result_json(const struct rk_result *h, size_t rank)
 
 	if (unwritable(h) != NULL)
 		return NULL;
-	o = json_pack("{s:s, s:I, s:f}", "doc", h->doc, "chunk",
-	    (json_int_t)h->chunk, "score", rk_round(h->score, 4));
+	o = json_pack("{s:s, s:I, s:o}", "doc", h->doc, "chunk",
+	    (json_int_t)h->chunk, "score", score_json(h->score));
 	if (rank > 0)
 		json_object_set_new(o, "rank", json_integer(rank));
 	if (h->text != NULL)
@@ -268,8 +276,8 @@ print_json(FILE *fp, const char *qid, const struct rk_result *h,
 	if ((o = rk_result_json(h, rank)) == NULL) {
 		/* its line says so, and the exit status as for one too long */
 		const char *what = unwritable(h);
-		json_t *num = json_pack("{s:I, s:f, s:I}", "chunk",
-		    (json_int_t)h->chunk, "score", rk_round(h->score, 4),
+		json_t *num = json_pack("{s:I, s:o, s:I}", "chunk",
+		    (json_int_t)h->chunk, "score", score_json(h->score),
 		    "rank", (json_int_t)rank);
 
 		o = json_object();
