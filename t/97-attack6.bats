@@ -92,3 +92,24 @@ rk-search: a record over the limit of 671 bytes
 	assert_output '[1,1]
 [2,100]'
 }
+
+@test "rk-fuse: a TREC line's tiny score is a number, as in JSON" {
+	printf '1 Q0 a 1 5e-324 x\n1 Q0 b 2 1e-400 x\n1 Q0 c 3 -5e-324 x\n' >t
+	printf '%s\n' '{"qid":"1","doc":"a","score":5e-324}' \
+	    '{"qid":"1","doc":"b","score":1e-400}' \
+	    '{"qid":"1","doc":"c","score":-5e-324}' >j
+	for f in t j; do
+		run rk-fuse --method combsum $f
+		assert_status 0
+		printf '%s\n' "$output" | jq -c '[.doc, .score]' | tr '\n' ' '
+		echo
+	done >out
+	run cat out
+	assert_output '["a",1] ["b",0.5] ["c",0] 
+["a",1] ["b",0.5] ["c",0] '
+	# an overflow is still refused
+	printf '1 Q0 a 1 1e400 x\n' >big
+	run rk-fuse big
+	assert_status 3
+	assert_output "rk-fuse: big:1: not a TREC run line or a JSON hit"
+}
