@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <err.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,21 +47,29 @@ add_chunk(void *arg, size_t start, size_t end)
 	    c->name, "chunk", c->n++, "text", c->text + start, end - start));
 }
 
-/* the whole of a regular file, NUL-terminated, or exit */
+/*
+ * The whole of a regular file, NUL-terminated, or exit.  Opened without
+ * blocking: a FIFO is refused, not waited on for a writer forever (a
+ * regular file's reads ignore O_NONBLOCK).
+ */
 static char *
 slurp(const char *path, size_t *len)
 {
 	struct stat sb;
 	FILE *fp;
 	char *buf;
+	int fd;
 
-	if ((fp = fopen(path, "r")) == NULL || fstat(fileno(fp), &sb) == -1)
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK)) == -1 ||
+	    fstat(fd, &sb) == -1)
 		err(RK_EXIT_IO, "%s", path);
 	if (!S_ISREG(sb.st_mode))
 		errx(RK_EXIT_INPUT, "%s: not a regular file", path);
 	if ((size_t)sb.st_size > rk_limits.document)
 		errx(RK_EXIT_INPUT, "%s: over the document limit (%zu bytes)",
 		    path, rk_limits.document);
+	if ((fp = fdopen(fd, "r")) == NULL)
+		err(RK_EXIT_IO, "%s", path);
 	buf = rk_xmalloc((size_t)sb.st_size + 1);
 	*len = fread(buf, 1, (size_t)sb.st_size, fp);
 	if (ferror(fp))
@@ -75,11 +84,12 @@ attach_file(const char *path)
 {
 	struct chunker c = { path, NULL, 0 };
 	size_t len;
-	char *text = slurp(path, &len);
+	char *text;
 
 	/* the name is the passage's source, a JSON string */
 	if (!rk_utf8_valid(path, strlen(path)))
 		errx(RK_EXIT_INPUT, "%s: name not UTF-8", path);
+	text = slurp(path, &len);
 	if (memchr(text, '\0', len) != NULL)
 		errx(RK_EXIT_INPUT, "%s: a binary file, not text", path);
 	if (!rk_utf8_valid(text, len))

@@ -14,7 +14,8 @@
 FO = $(O)-fuzz
 FUZZ_CC = clang
 FUZZ_SECONDS = 60
-FUZZERS = record light yaml yamlcache template sse reply bpe seg index ann
+FUZZERS = record light yaml yamlcache template sse reply bpe seg index ann \
+	hits
 FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
 # the library gets the instrumentation, the harness also libFuzzer's main

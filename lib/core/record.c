@@ -555,9 +555,10 @@ rk_write_member(FILE *fp, json_t *rec, const char *key, const char *raw,
 	if (json_dump_callback(rec, append, &b, flags) == -1 ||
 	    (key != NULL && append_member(&b, key, raw, len) == -1)) {
 		json_t *small = json_object();
-		const char *keep[] = { "rk", "id", "query", "profile",
-		    "protocol" };
-		/* five such strings and the error must fit the limit */
+		/* a hit's qid and rank: which query's hit it was */
+		const char *keep[] = { "rk", "id", "qid", "query", "profile",
+		    "protocol", "rank" };
+		/* six such strings and the error must fit the limit */
 		size_t keep_max = rk_limits.record / 8 < 4096 ?
 		    rk_limits.record / 8 : 4096;
 

@@ -290,15 +290,19 @@ rk_parse_uint(const char *s, long max, long *out)
 	return 0;
 }
 
+/*
+ * A finite number, the whole of s.  One that underflows (5e-324, 1e-400)
+ * is a number still, its nearest double, as jansson reads it in JSON;
+ * strtod's ERANGE says so, and an overflow's infinity is refused.
+ */
 int
 rk_parse_double(const char *s, double *out)
 {
 	char *end;
 	double v;
 
-	errno = 0;
 	v = strtod(s, &end);
-	if (errno || end == s || *end != '\0' || !isfinite(v))
+	if (end == s || *end != '\0' || !isfinite(v))
 		return -1;
 	*out = v;
 	return 0;

@@ -15,6 +15,7 @@
  * document (bytewise), then by chunk: the order never depends on the
  * order of hashing or input files.
  */
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -118,6 +119,19 @@ normalised(const struct norm *nm, enum rk_fuse_norm norm, double s)
 }
 
 /*
+ * The largest double that 15 digits write is 1.79769313486231e308: the
+ * printed DBL_MAX rounds up past it, and no JSON reader takes it back.
+ */
+#define SCORE_MAX	(DBL_MAX * (1 - 4 * DBL_EPSILON))
+
+/* x held to +-SCORE_MAX: weights and raw scores near DBL_MAX overflow */
+static double
+held(double x)
+{
+	return x > SCORE_MAX ? SCORE_MAX : x < -SCORE_MAX ? -SCORE_MAX : x;
+}
+
+/*
  * Fuse nlists lists into *out (free it), best first; returns its length.
  */
 size_t
@@ -172,12 +186,12 @@ rk_fuse(const struct rk_fuse_opts *o, const struct rk_fuse_list *lists,
 			default:
 				v = normalised(&nm, o->norm, h->score);
 			}
-			x->score += l->weight * v;
+			x->score = held(x->score + held(l->weight * v));
 		}
 	}
 	if (o->method == RK_FUSE_COMBMNZ)
 		for (i = 0; i < n; i++)
-			f[i].score *= f[i].lists;
+			f[i].score = held(f[i].score * f[i].lists);
 	qsort(f, n, sizeof(*f), cmp_fused);
 	free(tab);
 	*out = f;

@@ -4,6 +4,7 @@
  * transaction, so that another process's add, rm or optimize between
  * the ranking and the reading cannot take a hit's row away.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,26 +79,50 @@ rk_index_query(struct rk_index *ix, const char *query,
 }
 
 /*
- * {"doc","chunk","score","rank","text"}: rank only if > 0; NULL if the
- * name is not UTF-8 (an older rk-search's add let such names in)
+ * What of a hit JSON cannot hold, as an error message says it, or NULL:
+ * an older rk-search's add let in names that are not UTF-8, and a
+ * hand-made or damaged index may hold such a text.
+ */
+static const char *
+unwritable(const struct rk_result *h)
+{
+	if (!rk_utf8_valid(h->doc, strlen(h->doc)))
+		return "document name";
+	if (h->text != NULL && !rk_utf8_valid(h->text, strlen(h->text)))
+		return "text";
+	return NULL;
+}
+
+/* a hit's score, rounded; null if JSON has no number for it */
+static json_t *
+score_json(double score)
+{
+	return isfinite(score) ? json_real(rk_round(score, 4)) : json_null();
+}
+
+/*
+ * {"doc","chunk","score","rank","text"}: rank only if > 0, text only if
+ * read; NULL if unwritable().
  */
 json_t *
 rk_result_json(const struct rk_result *h, size_t rank)
 {
-	json_t *o = json_pack("{s:s, s:I, s:f}", "doc", h->doc, "chunk",
-	    (json_int_t)h->chunk, "score", rk_round(h->score, 4));
+	json_t *o;
 
-	if (o == NULL)
+	if (unwritable(h) != NULL)
 		return NULL;
+	o = json_pack("{s:s, s:I, s:o}", "doc", h->doc, "chunk",
+	    (json_int_t)h->chunk, "score", score_json(h->score));
 	if (rank > 0)
 		json_object_set_new(o, "rank", json_integer(rank));
-	json_object_set_new(o, "text", json_string(h->text));
+	if (h->text != NULL)
+		json_object_set_new(o, "text", json_string(h->text));
 	return o;
 }
 
 /*
  * The first hits whose texts fit in budget bytes, as an array; NULL if
- * one of them has a name not UTF-8.
+ * one of them is unwritable().
  */
 json_t *
 rk_results_context(const struct rk_result *v, size_t n, size_t budget)
@@ -121,10 +146,13 @@ rk_results_attach(json_t *rec, const struct rk_result *v, size_t n,
     size_t budget, int as_list)
 {
 	json_t *ctx = rk_results_context(v, n, budget), *lists;
+	size_t i;
 
 	if (ctx == NULL) {
-		rk_set_error(rec, rk_progname, "bad-utf8", "a hit's document "
-		    "name not UTF-8");
+		for (i = 0; unwritable(&v[i]) == NULL; i++)
+			;
+		rk_set_error(rec, rk_progname, "bad-utf8", "a hit's %s not "
+		    "UTF-8", unwritable(&v[i]));
 		return -1;
 	}
 	if (!as_list)
@@ -247,10 +275,17 @@ print_json(FILE *fp, const char *qid, const struct rk_result *h,
 		return rc == 1 ? 0 : -1;
 	if ((o = rk_result_json(h, rank)) == NULL) {
 		/* its line says so, and the exit status as for one too long */
-		o = json_pack("{s:I, s:f, s:I}", "chunk", (json_int_t)h->chunk,
-		    "score", rk_round(h->score, 4), "rank", (json_int_t)rank);
-		rk_set_error(o, rk_progname, "bad-utf8", "document name not "
-		    "UTF-8");
+		const char *what = unwritable(h);
+		json_t *num = json_pack("{s:I, s:o, s:I}", "chunk",
+		    (json_int_t)h->chunk, "score", score_json(h->score),
+		    "rank", (json_int_t)rank);
+
+		o = json_object();
+		if (strcmp(what, "text") == 0)
+			json_object_set_new(o, "doc", json_string(h->doc));
+		json_object_update(o, num);
+		json_decref(num);
+		rk_set_error(o, rk_progname, "bad-utf8", "%s not UTF-8", what);
 		rk_note_written(RK_EXIT_INPUT);
 	}
 	if (qid != NULL) {
