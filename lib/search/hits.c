@@ -276,15 +276,13 @@ print_json(FILE *fp, const char *qid, const struct rk_result *h,
 	if ((o = rk_result_json(h, rank)) == NULL) {
 		/* its line says so, and the exit status as for one too long */
 		const char *what = unwritable(h);
-		json_t *num = json_pack("{s:I, s:o, s:I}", "chunk",
-		    (json_int_t)h->chunk, "score", score_json(h->score),
-		    "rank", (json_int_t)rank);
 
 		o = json_object();
 		if (strcmp(what, "text") == 0)
 			json_object_set_new(o, "doc", json_string(h->doc));
-		json_object_update(o, num);
-		json_decref(num);
+		json_object_set_new(o, "chunk", json_integer(h->chunk));
+		json_object_set_new(o, "score", score_json(h->score));
+		json_object_set_new(o, "rank", json_integer(rank));
 		rk_set_error(o, rk_progname, "bad-utf8", "%s not UTF-8", what);
 		rk_note_written(RK_EXIT_INPUT);
 	}
