@@ -244,10 +244,11 @@ qdot_avx2(const int8_t *a, const int8_t *b, size_t n)
 /*
  * A scan's kernel, four vectors a pass: each 32 bytes of q, and |q|,
  * are loaded and taken once for the four (qstep_avx2), and the four sums
- * come out of one pair of hadds.  Each pass also prefetches the line SCAN_AHEAD bytes past the
- * one it reads on each of its four vectors, as a scan reads a vector's
- * successor next (the hardware's own prefetchers stop at each 4 KB
- * page); a prefetch never faults, even past the end of the store.  On
+ * come out of one pair of hadds.  Each pass also prefetches the line
+ * SCAN_AHEAD bytes past the one it reads on each of its four vectors, as
+ * a scan reads a vector's successor next (the hardware's own prefetchers
+ * stop at each 4 KB page); a prefetch never faults, even past the end of
+ * the store.  On
  * Zen 3, 100,000 vectors: a fifth less time than qdot_avx2 on each, and
  * a tenth less again with the prefetch (bench/vector/RESULTS).
  */
