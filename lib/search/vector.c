@@ -248,9 +248,9 @@ qdot_avx2(const int8_t *a, const int8_t *b, size_t n)
  * SCAN_AHEAD bytes past the one it reads on each of its four vectors, as
  * a scan reads a vector's successor next (the hardware's own prefetchers
  * stop at each 4 KB page); a prefetch never faults, even past the end of
- * the store.  On
- * Zen 3, 100,000 vectors: a fifth less time than qdot_avx2 on each, and
- * a tenth less again with the prefetch (bench/vector/RESULTS).
+ * the store.  On Zen 3, 100,000 vectors: a fifth less time than
+ * qdot_avx2 on each, and a tenth less again with the prefetch
+ * (bench/vector/RESULTS).
  */
 #define SCAN_AHEAD	1024
 
