@@ -199,18 +199,20 @@ next_text(void *arg, size_t i, char **text, struct rk_error *e)
 
 	if (i >= m->nids)
 		return 0;
-	sqlite3_reset(m->text);
 	sqlite3_bind_int64(m->text, 1, m->ids[i]);
-	if ((rc = sqlite3_step(m->text)) == SQLITE_ROW) {
-		*text = rk_xstrdup((const char *)
-		    sqlite3_column_text(m->text, 0));
-		return 1;
-	}
+	rc = sqlite3_step(m->text);
 	/* removed since: an empty line keeps the order */
-	if (rc == SQLITE_DONE) {
-		*text = rk_xstrdup("");
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		*text = rk_xstrdup(rc == SQLITE_DONE ? "" : (const char *)
+		    sqlite3_column_text(m->text, 0));
+	/*
+	 * Reset at once: a statement left on its row holds a read lock
+	 * until the next text, and another writer's commit waits on it
+	 * while ours waits on that writer (two embeds at once both failed).
+	 */
+	sqlite3_reset(m->text);
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
 		return 1;
-	}
 	return rk_index_sql_fail(m->db, e, "text");
 }
 
@@ -241,7 +243,7 @@ flush(struct embedding *m, struct rk_error *e)
 	if (m->npend == 0)
 		return 0;
 	if (exec(m->db, "BEGIN IMMEDIATE", e) != 0)
-		return e->code;
+		rc = e->code;
 	for (size_t i = 0; i < m->npend && rc == 0; i++) {
 		struct pending *p = &m->pend[i];
 
@@ -257,8 +259,10 @@ flush(struct embedding *m, struct rk_error *e)
 	sqlite3_reset(m->ins);
 	if (rc == 0)
 		rc = exec(m->db, "COMMIT", e);
-	else
+	/* a COMMIT that failed (busy) leaves the transaction open */
+	if (rc != 0)
 		sqlite3_exec(m->db, "ROLLBACK", NULL, NULL, NULL);
+	/* stored or not, the vectors of a flush are let go */
 	for (size_t i = 0; i < m->npend; i++) {
 		free(m->pend[i].f);
 		free(m->pend[i].q);
