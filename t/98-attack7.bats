@@ -33,3 +33,37 @@ local_setup() {
 	run sh -c 'rk-search -i idx stats | jq -c "[.vectors, .missing]"'
 	assert_output "[30,0]"
 }
+
+# --- rk-search: FTS5 segments edited by hand ----------------------------
+
+@test "rk-search: a segment's last page 2^31-1: no page read past it" {
+	# the reader's page number after the last wrapped round to -2^31
+	# (undefined behaviour) and it read the page there, outside the
+	# segment: a posting of d2, which has no zebra, became a hit
+	mkdir docs
+	echo 'zebra apple' >docs/d1.txt
+	echo 'apple river' >docs/d2.txt
+	rk-search -q -i idx add docs
+	python3 - <<-'PY'
+	import sqlite3
+	db = sqlite3.connect("idx")
+	s = db.execute("SELECT block FROM fts_data WHERE id = 10").fetchone()[0]
+	assert s[4:] == bytes.fromhex("0101010001010101")
+	page = db.execute("SELECT block FROM fts_data WHERE id = ?",
+	    ((1 << 37) + 1,)).fetchone()[0]
+	# one segment, id 1, pages 2^31-1 to 2^31-1
+	last = bytes.fromhex("87ffffff7f")
+	db.execute("UPDATE fts_data SET block = ? WHERE id = 10",
+	    (s[:4] + bytes.fromhex("010101000101") + last + last,))
+	db.execute("INSERT INTO fts_data VALUES (?, ?)",
+	    ((1 << 37) + 0x7fffffff, page))
+	# at page -2^31: rowid 2, one position
+	db.execute("INSERT INTO fts_data VALUES (?, ?)",
+	    ((1 << 37) - (1 << 31), bytes.fromhex("0004000702020207")))
+	db.commit()
+	PY
+	# FTS5 itself reads page 2^31 (after the last) and does not find it
+	run rk-search -i idx -f ndjson zebra
+	assert_status 5
+	assert_output "rk-search: idx: search: no such rowid: 135291469825"
+}

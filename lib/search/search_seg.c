@@ -174,7 +174,8 @@ read_structure(struct rk_seg *s)
 			if (field(&p, end, &id) == -1 ||
 			    field(&p, end, &first) == -1 ||
 			    field(&p, end, &last) == -1 || id == 0 ||
-			    id > 65535 || first == 0 || last > 0x7fffffff)
+			    id > 65535 || first == 0 || first > last ||
+			    last >= 0x7fffffff)	/* last + 1 is an int */
 				return -1;
 			sg->id = id;
 			sg->first = first;
