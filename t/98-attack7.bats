@@ -34,6 +34,31 @@ local_setup() {
 	assert_output "[30,0]"
 }
 
+@test "rk-search embed: a chunk changed by add meanwhile is left missing" {
+	# the new chunk took the id of the one it replaced (the last rowid is
+	# reused) and got the vector of the old text: never embedded again
+	cat >"$TMP/bin/rk-embed" <<-EOF
+	#!/bin/sh
+	sleep 1
+	exec "$FIXTURES/search/stand-in-embed" "\$@"
+	EOF
+	mkdir docs
+	echo 'apple river' >docs/a.txt
+	echo 'stone cloud' >docs/b.txt
+	rk-search -q -i idx add docs/a.txt docs/b.txt
+	rk-search -q -i idx -m toy embed &
+	sleep 0.3
+	echo 'zebra quartz' >docs/b.txt
+	rk-search -q -i idx add docs/b.txt
+	wait
+	run sh -c 'rk-search -i idx stats | jq -c "[.vectors, .missing]"'
+	assert_output "[1,1]"
+	cp "$FIXTURES/search/stand-in-embed" "$TMP/bin/rk-embed"
+	rk-search -q -i idx embed
+	run sh -c 'rk-search -i idx --vector -k 1 zebra quartz | jq -c .doc'
+	assert_output '"docs/b.txt"'
+}
+
 # --- rk-search: FTS5 segments edited by hand ----------------------------
 
 @test "rk-search: a segment's last page 2^31-1: no page read past it" {

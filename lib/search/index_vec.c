@@ -29,6 +29,7 @@ static const char vec_schema[] =
 
 struct pending {
 	int64_t	 id;
+	uint64_t hash;		/* of the text embedded */
 	void	*f, *q;
 };
 
@@ -38,6 +39,7 @@ struct embedding {
 	struct rk_vec_info info;
 	const struct rk_embed_opts *o;
 	int64_t	*ids;		/* chunks missing their vector */
+	uint64_t *hash;		/* the hash of each one's text, as sent */
 	size_t	 nids;
 	sqlite3_stmt *text, *ins;
 	struct pending *pend;
@@ -184,6 +186,8 @@ missing_ids(struct embedding *m, struct rk_error *e)
 		if (m->nids == cap) {
 			cap = cap ? 2 * cap : 1024;
 			m->ids = rk_xrealloc(m->ids, cap * sizeof(*m->ids));
+			m->hash = rk_xrealloc(m->hash, cap *
+			    sizeof(*m->hash));
 		}
 		m->ids[m->nids++] = sqlite3_column_int64(st, 0);
 	}
@@ -202,9 +206,11 @@ next_text(void *arg, size_t i, char **text, struct rk_error *e)
 	sqlite3_bind_int64(m->text, 1, m->ids[i]);
 	rc = sqlite3_step(m->text);
 	/* removed since: an empty line keeps the order */
-	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
 		*text = rk_xstrdup(rc == SQLITE_DONE ? "" : (const char *)
 		    sqlite3_column_text(m->text, 0));
+		m->hash[i] = rk_hash2(*text, "");
+	}
 	/*
 	 * Reset at once: a statement left on its row holds a read lock
 	 * until the next text, and another writer's commit waits on it
@@ -235,6 +241,23 @@ record_model(struct embedding *m, size_t dim, struct rk_error *e)
 	return rc;
 }
 
+/*
+ * Whether p's chunk still has the text its vector was made of: an add
+ * since may have replaced the chunk by another of the same id (the last
+ * rowid is reused), which is then left missing its vector.
+ */
+static int
+same_text(struct embedding *m, const struct pending *p)
+{
+	int same;
+
+	sqlite3_bind_int64(m->text, 1, p->id);
+	same = sqlite3_step(m->text) == SQLITE_ROW && rk_hash2((const char *)
+	    sqlite3_column_text(m->text, 0), "") == p->hash;
+	sqlite3_reset(m->text);
+	return same;
+}
+
 static int
 flush(struct embedding *m, struct rk_error *e)
 {
@@ -247,6 +270,8 @@ flush(struct embedding *m, struct rk_error *e)
 	for (size_t i = 0; i < m->npend && rc == 0; i++) {
 		struct pending *p = &m->pend[i];
 
+		if (!same_text(m, p))
+			continue;
 		sqlite3_reset(m->ins);
 		sqlite3_bind_int64(m->ins, 1, p->id);
 		sqlite3_bind_blob(m->ins, 2, p->f, RK_VEC_FSIZE(m->info.dim),
@@ -291,6 +316,7 @@ got_vector(void *arg, size_t i, const float *v, size_t dim,
 		    m->info.dim, m->info.model);
 	p = &m->pend[m->npend];
 	p->id = m->ids[i];
+	p->hash = m->hash[i];
 	p->f = rk_xmalloc(RK_VEC_FSIZE(dim));
 	p->q = rk_xmalloc(RK_VEC_QSIZE(dim));
 	if (rk_vec_encode(v, dim, p->f, p->q, e) != 0) {
@@ -357,6 +383,7 @@ rk_index_embed(struct rk_index *ix, const struct rk_embed_opts *opts,
 	sqlite3_finalize(m.ins);
 	free(m.pend);
 	free(m.ids);
+	free(m.hash);
 	return rc;
 }
 
