@@ -92,3 +92,29 @@ local_setup() {
 	assert_status 5
 	assert_output "rk-search: idx: search: no such rowid: 135291469825"
 }
+
+# --- rk-embed: a damaged cache ------------------------------------------
+
+@test "rk-embed: a cached vector not finite or not of --dimensions is a miss" {
+	# printed as it was: [nan,1,0,-nan] (not JSON), then [1,1,0], exit 0
+	rm "$TMP/bin/rk-embed"		# the real one, not the stand-in
+	start_fake
+	: >"$TMP/fake.log"
+	em() {
+		echo alpha | RK_PROVIDER=openai RK_BASE_URL=$URL rk-embed \
+		    -m fake/ok --cache c.db --dimensions 4
+	}
+	em >want
+	for blob in 0000c07f0000803f00000000ffffffff \
+	    0000807f0000803f0000000000000000 0000803f0000803f00000000; do
+		python3 -c 'import sqlite3, sys
+db = sqlite3.connect("c.db")
+db.execute("UPDATE responses SET reply = ?", (bytes.fromhex(sys.argv[1]),))
+db.commit()' "$blob"
+		run em
+		assert_status 0
+		assert_output "$(cat want)"
+	done
+	run wc -l <fake.log
+	assert_output 4
+}

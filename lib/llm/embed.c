@@ -471,6 +471,25 @@ empty_text(struct rk_embedding *e, int *status)
 	return 1;
 }
 
+/*
+ * Whether a cached vector of len bytes is one a reply could have given:
+ * of the length asked for (or of the others'), every number finite.  A
+ * damaged cache wrote nan or inf, which JSON has not.
+ */
+static int
+cached_ok(const struct rk_embedder *E, const float *v, size_t len)
+{
+	size_t want = E->dimensions > 0 ? (size_t)E->dimensions : E->dim;
+
+	if (len == 0 || len % sizeof(float) != 0 ||
+	    (want != 0 && len != want * sizeof(float)))
+		return 0;
+	for (size_t i = 0; i < len / sizeof(float); i++)
+		if (!isfinite(v[i]))
+			return 0;
+	return 1;
+}
+
 /* The texts not answered from the cache, into batches of E->batch. */
 static void
 plan(struct run *R, struct rk_embedding *v, size_t n,
@@ -489,8 +508,7 @@ plan(struct run *R, struct rk_embedding *v, size_t n,
 		if (keys != NULL) {
 			cache_key(E, v[i].text, keys[i]);
 			v[i].v = rk_cache_get_blob(E->cache, keys[i], &len);
-			if (v[i].v != NULL && len % sizeof(float) == 0 &&
-			    (E->dim == 0 || len == E->dim * sizeof(float))) {
+			if (v[i].v != NULL && cached_ok(E, v[i].v, len)) {
 				E->dim = len / sizeof(float);
 				v[i].cached = 1;
 				continue;
