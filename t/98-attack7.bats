@@ -118,3 +118,16 @@ db.commit()' "$blob"
 	run wc -l <fake.log
 	assert_output 4
 }
+
+# --- rk-search: a query on the command line -----------------------------
+
+@test "rk-search: a query not UTF-8 on the command line is refused, as on stdin" {
+	# BM25 found nothing (exit 0), -r wrote a record without its query
+	# (exit 0), --vector blamed rk-embed (exit 7)
+	embedded 5 16
+	for m in "" -r --vector --hybrid; do
+		run rk-search -i idx $m "$(printf 'river \377')"
+		assert_status 3
+		assert_output "rk-search: query: invalid UTF-8"
+	done
+}

@@ -167,6 +167,9 @@ cmd_query(int argc, char **argv)
 		return;
 	}
 	query = rk_join_args(argc, argv);
+	/* as a line on stdin: no record holds it, no embedder takes it */
+	if (!rk_utf8_valid(query, strlen(query)))
+		errx(RK_EXIT_INPUT, "query: invalid UTF-8");
 	if (rflag) {
 		json_t *rec = rk_record_new(query);
 
