@@ -117,21 +117,41 @@ json_hit(struct rk_reader *r, struct input *in, const char *line)
 	json_decref(o);
 }
 
-/* a TREC run line: -1 if the line is not one */
+/*
+ * A TREC run line, six fields split at blanks, of any length: -1 if the
+ * line is not one (sscanf()'s %255s split a longer name in two, and a
+ * seventh field went unseen).
+ */
 static int
 trec_hit(struct input *in, const char *line)
 {
+	static const char blanks[] = " \t\n\v\f\r";
 	struct rk_fuse_hit h;
-	char f[6][256];
+	const char *f[7];
+	char *qid, *score;
+	size_t len[7], n;
+	int rc;
 
-	if (sscanf(line, "%255s %255s %255s %255s %255s %255s", f[0], f[1],
-	    f[2], f[3], f[4], f[5]) != 6 || rk_parse_double(f[4],
-	    &h.score) == -1)
+	for (n = 0; n < 7; n++) {
+		line += strspn(line, blanks);
+		if (*line == '\0')
+			break;
+		f[n] = line;
+		line += len[n] = strcspn(line, blanks);
+	}
+	if (n != 6)
 		return -1;
-	h.doc = rk_xstrdup(f[2]);
+	score = rk_xstrndup(f[4], len[4]);
+	rc = rk_parse_double(score, &h.score);
+	free(score);
+	if (rc == -1)
+		return -1;
+	h.doc = rk_xstrndup(f[2], len[2]);
 	h.chunk = -1;
 	h.text = NULL;
-	push(in, f[0], &h);
+	qid = rk_xstrndup(f[0], len[0]);
+	push(in, qid, &h);
+	free(qid);
 	return 0;
 }
 
@@ -178,8 +198,13 @@ emit(const char *qid, const struct rk_fused *f, size_t n)
 		n = common.hits;
 	for (size_t i = 0; i < n; i++) {
 		if (common.format) {
-			printf("%s Q0 %s %zu %.6f %s\n", *qid ? qid : "1",
-			    f[i].hit->doc, i + 1, f[i].score, common.tag);
+			int rc = rk_trec_print(stdout, *qid ? qid : "1",
+			    f[i].hit->doc, i + 1, 6, f[i].score, common.tag);
+
+			if (rc == -1)
+				err(RK_EXIT_IO, "stdout");
+			if (rc == 1)
+				return;
 			continue;
 		}
 		json_t *o = rk_fused_json(*qid ? qid : NULL, &f[i], i + 1);

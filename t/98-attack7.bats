@@ -131,3 +131,46 @@ db.commit()' "$blob"
 		assert_output "rk-search: query: invalid UTF-8"
 	done
 }
+
+# --- TREC runs: fields split at blanks ------------------------------------
+
+@test "rk-search -f trec: a name or query id with blanks is said, not a broken line" {
+	# "1 Q0 docs/my notes.txt 2 ..." has seven fields, and a name with a
+	# newline made two lines; both exit 0
+	mkdir docs
+	echo 'apple pie' >'docs/my notes.txt'
+	echo 'apple tart' >docs/plain.txt
+	rk-search -q -i idx add docs
+	run sh -c 'rk-search -i idx -f trec apple 2>err'
+	assert_status 3
+	assert_output "1 Q0 docs/plain.txt 2 0.0000 rk-search"
+	run cat err
+	assert_output "rk-search: docs/my notes.txt: a document name empty or with blanks is no TREC field"
+	run sh -c "printf 'q 1\\tapple\\n\\tapple\\nq2\\ttart\\n' |
+	    rk-search -i idx -f trec 2>err"
+	assert_status 3
+	assert_output "q2 Q0 docs/plain.txt 1 0.0000 rk-search"
+	run cat err
+	assert_output "rk-search: q 1: a query id empty or with blanks is no TREC field
+rk-search: : a query id empty or with blanks is no TREC field"
+}
+
+@test "rk-fuse: a TREC line has six fields of any length; blanks are not written" {
+	# a seventh field went unseen (doc "docs/my"), a name over 255 bytes
+	# was split in two (its tail read as the rank, the rank as the score)
+	long=$(printf 'd%.0s' $(seq 300))
+	printf '1 Q0 docs/my notes.txt 2 0.5 t\nq Q0 %s 1 0.25 t\n' "$long" >run
+	run sh -c 'rk-fuse -f trec run 2>err'
+	assert_status 3
+	assert_output "q Q0 $long 1 0.016393 rk-fuse"
+	run cat err
+	assert_output "rk-fuse: run:1: not a TREC run line or a JSON hit"
+	printf '%s\n' '{"doc":"a b","score":1}' '{"doc":"c","score":0.5}' \
+	    '{"doc":"c","score":0.5,"qid":"x y"}' >hits
+	run sh -c 'rk-fuse -f trec hits 2>err'
+	assert_status 3
+	assert_output "1 Q0 c 2 0.016129 rk-fuse"
+	run cat err
+	assert_output "rk-fuse: a b: a document name empty or with blanks is no TREC field
+rk-fuse: x y: a query id empty or with blanks is no TREC field"
+}

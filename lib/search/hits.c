@@ -4,6 +4,7 @@
  * transaction, so that another process's add, rm or optimize between
  * the ranking and the reading cannot take a hit's row away.
  */
+#include <err.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -297,6 +298,31 @@ print_json(FILE *fp, const char *qid, const struct rk_result *h,
 	return rc == -1 ? -1 : 0;
 }
 
+/*
+ * A TREC run line, "qid Q0 doc rank score tag", the score to prec
+ * decimals: 0, or -1 if fp failed.  Its fields are split at blanks, so a
+ * query id or document name that is empty or holds one cannot be
+ * written: that is said instead, and the exit status is 3; 1 for the
+ * query id, of which no line can be written.
+ */
+int
+rk_trec_print(FILE *fp, const char *qid, const char *doc, size_t rank,
+    int prec, double score, const char *tag)
+{
+	const char *bad = *qid == '\0' || strpbrk(qid, " \t\n\v\f\r") ?
+	    "query id" : *doc == '\0' || strpbrk(doc, " \t\n\v\f\r") ?
+	    "document name" : NULL;
+
+	if (bad != NULL) {
+		warnx("%s: a %s empty or with blanks is no TREC field",
+		    bad[0] == 'q' ? qid : doc, bad);
+		rk_note_written(RK_EXIT_INPUT);
+		return bad[0] == 'q';
+	}
+	return fprintf(fp, "%s Q0 %s %zu %.*f %s\n", qid, doc, rank, prec,
+	    score, tag) < 0 ? -1 : 0;
+}
+
 /* a query's hits in the format o asks for: 0, or -1 if fp failed */
 int
 rk_results_print(FILE *fp, const struct rk_hits_out *o, const char *qid,
@@ -307,9 +333,9 @@ rk_results_print(FILE *fp, const struct rk_hits_out *o, const char *qid,
 	for (size_t i = 0; i < n && rc == 0; i++)
 		switch (o->format) {
 		case RK_HITS_TREC:
-			rc = fprintf(fp, "%s Q0 %s %zu %.4f %s\n", qid ? qid :
-			    "1", v[i].doc, i + 1, v[i].score, o->tag) < 0 ?
-			    -1 : 0;
+			if ((rc = rk_trec_print(fp, qid ? qid : "1",
+			    v[i].doc, i + 1, 4, v[i].score, o->tag)) == 1)
+				return 0;
 			break;
 		case RK_HITS_TERM:
 			rc = print_for_people(fp, o, query, &v[i], i + 1);

@@ -157,6 +157,8 @@ struct rk_hits_out {
 
 int	 rk_results_print(FILE *, const struct rk_hits_out *, const char *qid,
 	    const char *query, const struct rk_result *, size_t n);
+int	 rk_trec_print(FILE *, const char *qid, const char *doc, size_t rank,
+	    int prec, double score, const char *tag);
 
 /* ingest.c */
 
