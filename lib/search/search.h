@@ -379,6 +379,7 @@ struct rk_vec_info {
 };
 
 typedef void rk_embed_progress_fn(void *arg, size_t done, size_t total);
+typedef void rk_embed_skip_fn(void *arg, const char *doc, int64_t chunk);
 
 int	 rk_index_vec_info(struct rk_index *, struct rk_vec_info *,
 	    struct rk_error *);		/* the model and dimensions */
@@ -388,7 +389,8 @@ size_t	 rk_index_vec_dim(struct rk_index *);
 int	 rk_index_vec_check(const struct rk_vec_info *, struct rk_embed_opts *,
 	    struct rk_error *);
 int	 rk_index_embed(struct rk_index *, const struct rk_embed_opts *,
-	    rk_embed_progress_fn *, void *, size_t *, struct rk_error *);
+	    rk_embed_progress_fn *, rk_embed_skip_fn *, void *, size_t *,
+	    struct rk_error *);
 int	 rk_index_vec_load(struct rk_index *, size_t dim, struct rk_vec **,
 	    struct rk_error *);
 int	 rk_index_vec_open(struct rk_index *, size_t dim, struct rk_vec **,
