@@ -63,6 +63,7 @@ struct rk_postings {
 };
 
 void	 rk_postings_add(struct rk_postings *, int64_t rowid, int tf);
+void	 rk_postings_order(struct rk_postings *, size_t start, int current);
 struct rk_seg *rk_seg_open(sqlite3 *);
 int	 rk_seg_refresh(struct rk_seg *);
 void	 rk_seg_release(struct rk_seg *);
@@ -71,6 +72,7 @@ void	 rk_seg_stats(const struct rk_seg *, int64_t *nrows,
 	    int64_t *ntokens, size_t *nseg);
 int	 rk_seg_term(struct rk_seg *, const char *term, size_t len,
 	    struct rk_postings *);
+int	 rk_seg_count_terms(struct rk_seg *, int64_t *);
 
 /* search.c */
 
