@@ -98,39 +98,84 @@ push(struct input *in, const char *qid, const struct rk_fuse_hit *h)
 	in->n++;
 }
 
+/* why a hit cannot be fused by scores: its error code and message */
+static const char *const unscored[][2] = {
+	[RK_HIT_NO_SCORE] = { "no-score", "a hit without a score" },
+	[RK_HIT_BAD_SCORE] = { "bad-score", "a hit's score is not a number" },
+};
+
+/*
+ * A hit that combsum or combmnz cannot fuse, never as a score of 0: said
+ * on stderr and, in NDJSON output, by an error line; exit 3.
+ */
+static void
+unscored_hit(struct rk_reader *r, const char *name, const char *qid,
+    const struct rk_fuse_hit *h, int why)
+{
+	json_t *o;
+	char *msg;
+
+	rk_reader_warn(r, "%s", unscored[why][1]);
+	if (common.format != 0)
+		return;		/* a TREC run has no place for it */
+	o = json_object();
+	if (*qid != '\0')
+		json_object_set_new(o, "qid", json_string(qid));
+	json_object_set_new(o, "doc", json_string(h->doc));
+	if (h->chunk >= 0)
+		json_object_set_new(o, "chunk", json_integer(h->chunk));
+	rk_asprintf(&msg, "%s:%zu: %s", strcmp(name, "-") == 0 ? RK_STDIN :
+	    name, rk_reader_lineno(r), unscored[why][1]);
+	rk_record_error(o, RK_EXIT_INPUT, unscored[why][0], msg);
+	free(msg);
+	if (rk_write(stdout, o) == -1)
+		err(RK_EXIT_IO, "stdout");
+	json_decref(o);
+}
+
 /* a JSON hit, or a warning */
 static void
-json_hit(struct rk_reader *r, struct input *in, const char *line)
+json_hit(struct rk_reader *r, const char *name, struct input *in,
+    const char *line)
 {
 	struct rk_fuse_hit h;
 	json_error_t je;
 	json_t *o = json_loads(line, JSON_REJECT_DUPLICATES, &je);
-	char *qid;
+	char *qid = NULL;
+	int rc = -1;
 
-	if (o == NULL || rk_fuse_hit_json(o, &h, &qid) == -1) {
+	if (o == NULL || (rc = rk_fuse_hit_json(o, rk_fuse_scored(&opts), &h,
+	    &qid)) == -1)
 		rk_reader_warn(r, "%s", o ? "not a hit" : je.text);
-		json_decref(o);
-		return;
-	}
-	push(in, qid ? qid : "", &h);
+	else if (rc != 0) {
+		unscored_hit(r, name, qid ? qid : "", &h, rc);
+		rk_fuse_hit_free(&h);
+	} else
+		push(in, qid ? qid : "", &h);
 	free(qid);
 	json_decref(o);
 }
 
-/* a TREC run line: -1 if the line is not one */
+/*
+ * A TREC run line: -1 if the line is not one.  Its score column is read
+ * as a JSON hit's score is: only by combsum and combmnz.
+ */
 static int
-trec_hit(struct input *in, const char *line)
+trec_hit(struct rk_reader *r, const char *name, struct input *in,
+    const char *line)
 {
-	struct rk_fuse_hit h;
+	struct rk_fuse_hit h = { NULL, -1, 0, NULL };
 	char f[6][256];
 
 	if (sscanf(line, "%255s %255s %255s %255s %255s %255s", f[0], f[1],
-	    f[2], f[3], f[4], f[5]) != 6 || rk_parse_double(f[4],
-	    &h.score) == -1)
+	    f[2], f[3], f[4], f[5]) != 6)
 		return -1;
+	h.doc = f[2];
+	if (rk_fuse_scored(&opts) && rk_parse_double(f[4], &h.score) == -1) {
+		unscored_hit(r, name, f[0], &h, RK_HIT_BAD_SCORE);
+		return 0;
+	}
 	h.doc = rk_xstrdup(f[2]);
-	h.chunk = -1;
-	h.text = NULL;
 	push(in, f[0], &h);
 	return 0;
 }
@@ -153,8 +198,8 @@ read_input(const char *name, struct input *in)
 		if (rc != 0)
 			rk_reader_warn(r, "%s", e.msg);
 		else if (*p == '{')
-			json_hit(r, in, line);
-		else if (*p != '{' && *p != '\0' && trec_hit(in, line) == -1)
+			json_hit(r, name, in, line);
+		else if (*p != '\0' && trec_hit(r, name, in, line) == -1)
 			rk_reader_warn(r, "not a TREC run line or a JSON hit");
 	}
 	rk_exit_status(rk_reader_status(r));
@@ -249,6 +294,7 @@ fuse_record(json_t *rec, void *unused)
 	struct rk_fuse_hit *all;
 	struct rk_fused *f;
 	size_t nl, total = 0, used = 0, bytes = 0, i, j, n;
+	int rc;
 
 	if (rk_has_error(rec) || !json_is_array(lv))
 		return;
@@ -262,9 +308,13 @@ fuse_record(json_t *rec, void *unused)
 
 		lists[i] = (struct rk_fuse_list){ all + used, 0, weight(i) };
 		json_array_foreach(l, j, o) {
-			if (rk_fuse_hit_json(o, &all[used], NULL) == -1) {
-				warnx("%s: lists[%zu][%zu]: not a hit",
-				    rk_get_string(rec, "id"), i, j);
+			if ((rc = rk_fuse_hit_json(o, rk_fuse_scored(&opts),
+			    &all[used], NULL)) != 0) {
+				warnx("%s: lists[%zu][%zu]: %s",
+				    rk_get_string(rec, "id"), i, j, rc == -1 ?
+				    "not a hit" : unscored[rc][1]);
+				if (rc != -1)
+					rk_fuse_hit_free(&all[used]);
 				rk_exit_status(RK_EXIT_INPUT);
 				continue;
 			}

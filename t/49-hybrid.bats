@@ -152,6 +152,32 @@ docs/c"
 	assert_output "[9,9,0]"
 }
 
+@test "hybrid: a chunk whose text is not UTF-8 is named, not sent; the rest embed" {
+	fake
+	printf 'owls good\n' >g.txt
+	printf 'owls bad\n' >b.txt
+	printf 'owls fine\n' >c.txt
+	rk-search -q -i idx add g.txt b.txt c.txt
+	# only an older version's index or one made by hand holds one
+	"$RK_BUILD/libexec/rk-trace-sql" idx "UPDATE text SET text =
+	    CAST(x'6f776c7320e974e9' AS TEXT) WHERE id = (SELECT c.id FROM
+	    chunks c JOIN docs d ON d.id = c.doc WHERE d.name = 'b.txt')"
+	run rk-search -q -i idx -m "$MODEL" embed
+	assert_status 3
+	assert_output "rk-search: b.txt: chunk 0: text not UTF-8: not embedded"
+	run jq -c .body.input "$TMP/fake.log"
+	assert_output '["owls good","owls fine"]'
+	run sh -c 'rk-search -i idx stats | jq -c "[.vectors, .missing]"'
+	assert_output "[2,1]"
+	# again: the same chunk, still missing, and nothing sent
+	: >"$TMP/fake.log"
+	run rk-search -q -i idx embed
+	assert_status 3
+	assert_output "rk-search: b.txt: chunk 0: text not UTF-8: not embedded"
+	run cat "$TMP/fake.log"
+	assert_output ""
+}
+
 @test "hybrid: stats says nothing of vectors before the first embed" {
 	corpus 3
 	rk-search -q -i idx add docs

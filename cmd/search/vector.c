@@ -91,6 +91,18 @@ on_progress(void *arg, size_t done, size_t total)
 	progress_shown = 1;
 }
 
+/* a chunk whose text is not UTF-8: bad input, not sent, the rest are */
+static void
+on_skip(void *arg, const char *doc, int64_t chunk)
+{
+	if (progress_shown)
+		fputc('\n', stderr);
+	progress_shown = 0;
+	warnx("%s: chunk %lld: text not UTF-8: not embedded", doc,
+	    (long long)chunk);
+	rk_exit_status(RK_EXIT_INPUT);
+}
+
 static volatile sig_atomic_t stop;
 
 static void
@@ -135,7 +147,7 @@ vq_embed(struct rk_index *ix, int quiet)
 	sigaction(SIGHUP, &sa, NULL);
 	eo.stop = &stop;
 	rc = rk_index_embed(ix, &eo, isatty(STDERR_FILENO) && !quiet ?
-	    on_progress : NULL, "chunks embedded", &done, &e);
+	    on_progress : NULL, on_skip, "chunks embedded", &done, &e);
 	if (progress_shown)
 		fputc('\n', stderr);
 	if (rc != 0) {
