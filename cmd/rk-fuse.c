@@ -199,6 +199,9 @@ read_input(const char *name, struct input *in)
 			rk_reader_warn(r, "%s", e.msg);
 		else if (*p == '{')
 			json_hit(r, name, in, line);
+		else if (*p != '\0' && (!rk_utf8_valid(line, len) ||
+		    memchr(line, '\0', len) != NULL))
+			rk_reader_warn(r, "a TREC run line not UTF-8");
 		else if (*p != '\0' && trec_hit(r, name, in, line) == -1)
 			rk_reader_warn(r, "not a TREC run line or a JSON hit");
 	}

@@ -254,6 +254,15 @@ $bad"
 	assert_output "[]"
 }
 
+@test "rk-fuse: a TREC line that is not UTF-8 is reported, not fused without its name" {
+	printf 'q1 Q0 a\377b 1 3.0 x\nq1 Q0 c 2 2.0 x\n' >t1
+	printf 'q1 Q0 c 1 3.0 y\n' >t2
+	run rk-fuse t1 t2
+	assert_status 3
+	assert_output 'rk-fuse: t1:1: a TREC run line not UTF-8
+{"qid":"q1","doc":"c","score":0.032787,"rank":1}'
+}
+
 @test "rk-fuse: malformed lines are reported, exit 3" {
 	printf '%s\n' '{"doc":"a","score":1}' 'just words' '{"score":2}' >m
 	run rk-fuse m one
