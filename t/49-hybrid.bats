@@ -163,8 +163,8 @@ docs/c"
 	corpus 3
 	rk-search -q -i idx add docs
 	run rk-search -i idx --vector apple
-	assert_status 2
-	assert_output "rk-search: no vectors yet: give the embedding model (-m)"
+	assert_status 4
+	assert_output "rk-search: $TMP/idx: no vectors: run rk-search embed first"
 	run rk-search -i idx --weights 1 --hybrid apple
 	assert_status 2
 	run rk-search -i idx --weights 0,0 --hybrid apple
@@ -173,6 +173,18 @@ docs/c"
 	assert_status 2
 	run rk-search -i idx embed
 	assert_status 2
+}
+
+@test "hybrid: a query on an index without vectors asks for embed, not -m, and sends nothing" {
+	fake
+	corpus 3
+	rk-search -q -i idx add docs
+	: >"$TMP/fake.log"
+	run rk-search -i idx -m "$MODEL" --hybrid apple
+	assert_status 4
+	assert_output "rk-search: $TMP/idx: no vectors: run rk-search embed first"
+	run wc -l <"$TMP/fake.log"
+	assert_output 0
 }
 
 @test "hybrid: the embedder missing is a configuration error" {

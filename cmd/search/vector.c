@@ -208,15 +208,14 @@ vq_stats(struct rk_index *ix, char **stats)
 void
 vq_prepare(struct rk_index *ix, char *const *queries, size_t n)
 {
-	struct rk_vec_info vi;
+	static struct rk_vec_info vi;	/* eo.model points into it */
 	struct rk_error e;
 	float *v;
 	size_t dim;
 
 	if (n == 0)
 		return;
-	if (rk_index_vec_info(ix, &vi, &e) != 0 ||
-	    rk_index_vec_check(&vi, &eo, &e) != 0)
+	if (rk_index_vec_query(ix, &vi, &eo, &e) != 0)
 		errx(e.code, "%s", e.msg);
 	if (rk_embed_pipe_texts(&eo, queries, n, &v, &dim, &e) != 0)
 		errx(e.code, "%s", e.msg);
