@@ -121,6 +121,20 @@ docs/c"
 	assert_status 4
 }
 
+@test "hybrid: --dimensions of the index's own length is no other length" {
+	fake
+	three_docs nomic-embed-text
+	run rk-search -i idx --dimensions 768 embed
+	assert_status 0
+	assert_output "rk-search: 0 chunks embedded, 3 with vectors (nomic-embed-text, 768 dimensions)"
+	run sh -c 'rk-search -i idx --dimensions 768 -k 1 --vector apple | jq -r .doc'
+	assert_status 0
+	assert_output "docs/a"
+	run rk-search -i idx --dimensions 512 --vector apple
+	assert_status 4
+	assert_output "rk-search: the index holds vectors of 768 dimensions (model nomic-embed-text), not 512"
+}
+
 @test "hybrid: vectors of other dimensions from the embedder are refused" {
 	stand_in
 	embedded 20 16

@@ -160,7 +160,8 @@ rk_index_vec_check(const struct rk_vec_info *vi, struct rk_embed_opts *o,
 		return rk_error_set(e, RK_EXIT_CONFIG, "the index holds "
 		    "vectors of model %s, not %s: rebuild the index to change "
 		    "models", vi->model, o->model);
-	if (o->dimensions != 0 && o->dimensions != vi->dimensions)
+	/* the model's own length, asked for, is no other length */
+	if (o->dimensions != 0 && (size_t)o->dimensions != vi->dim)
 		return rk_error_set(e, RK_EXIT_CONFIG, "the index holds "
 		    "vectors of %zu dimensions (model %s), not %ld", vi->dim,
 		    vi->model, o->dimensions);
