@@ -252,6 +252,35 @@ docs/c"
 	assert_output "$(cat want)"
 }
 
+@test "hybrid: -r, queries that cannot be embedded: every record kept, its error said once" {
+	fake
+	three_docs "$MODEL"
+	printf '{"id":"a","query":"apple"}\n{"id":"b","query":"pear"}\n' >recs
+	run sh -c 'RK_EMBED_PROVIDER= rk-search -i idx -r --hybrid <recs 2>err'
+	assert_status 4
+	printf '%s\n' "$output" | jq -c '[.id, .error.code, .error.message]' >got
+	run cat got
+	assert_output '["a","index","rk-embed ended after 0 of 2 texts"]
+["b","index","rk-embed ended after 0 of 2 texts"]'
+	run cat err
+	assert_output "rk-embed: no embedding provider configured: set RK_EMBED_PROVIDER or RK_PROVIDER, or use --mock for the offline model (see rk-embed(1))
+rk-search: rk-embed ended after 0 of 2 texts"
+}
+
+@test "hybrid: -r, an error of every record's search is said once, not only in the records" {
+	fake
+	three_docs nomic-embed-text
+	printf '{"id":"a","query":"apple"}\n{"id":"b","query":"pear"}\n' >recs
+	run sh -c 'RK_EMBED_PROVIDER=mock rk-search -i idx -r --vector <recs 2>err'
+	assert_status 4
+	printf '%s\n' "$output" | jq -c '[.id, .error.code]' >got
+	run cat got
+	assert_output '["a","index"]
+["b","index"]'
+	run cat err
+	assert_output "rk-search: $TMP/idx: the query's vector has 64 dimensions, the index's 768"
+}
+
 @test "hybrid: embed killed mid-way keeps what came back; a rerun embeds only the rest" {
 	stop_fake
 	start_fake -d 150

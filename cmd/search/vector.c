@@ -21,6 +21,7 @@ static struct rk_vsearch *vs;
 static char **qtext;		/* queries embedded so far, and vectors */
 static float *qvec;
 static size_t nq, qdim;
+static struct rk_error qfail;	/* why the queries have no vectors */
 static int progress_shown;
 
 /* 1 if c is one of ours (and taken), else 0 */
@@ -204,24 +205,24 @@ vq_stats(struct rk_index *ix, char **stats)
 	*stats = more;
 }
 
-/* embed queries, all in one run of rk-embed */
-void
-vq_prepare(struct rk_index *ix, char *const *queries, size_t n)
+/* queries into qtext and their vectors into qvec: 0 or an RK_EXIT_* code */
+static int
+embed_queries(struct rk_index *ix, char *const *queries, size_t n,
+    struct rk_error *e)
 {
 	static struct rk_vec_info vi;	/* eo.model points into it */
-	struct rk_error e;
 	float *v;
 	size_t dim;
+	int rc;
 
-	if (n == 0)
-		return;
-	if (rk_index_vec_query(ix, &vi, &eo, &e) != 0)
-		errx(e.code, "%s", e.msg);
-	if (rk_embed_pipe_texts(&eo, queries, n, &v, &dim, &e) != 0)
-		errx(e.code, "%s", e.msg);
-	if (qdim != 0 && dim != qdim)
-		errx(RK_EXIT_PROVIDER, "rk-embed gave vectors of %zu and of "
-		    "%zu dimensions", qdim, dim);
+	if ((rc = rk_index_vec_query(ix, &vi, &eo, e)) != 0 ||
+	    (rc = rk_embed_pipe_texts(&eo, queries, n, &v, &dim, e)) != 0)
+		return rc;
+	if (qdim != 0 && dim != qdim) {
+		free(v);
+		return rk_error_set(e, RK_EXIT_PROVIDER, "rk-embed gave "
+		    "vectors of %zu and of %zu dimensions", qdim, dim);
+	}
 	qdim = dim;
 	qtext = rk_xrealloc(qtext, (nq + n) * sizeof(*qtext));
 	qvec = rk_xrealloc(qvec, (nq + n) * dim * sizeof(*qvec));
@@ -230,17 +231,35 @@ vq_prepare(struct rk_index *ix, char *const *queries, size_t n)
 	memcpy(qvec + nq * dim, v, n * dim * sizeof(*v));
 	nq += n;
 	free(v);
+	return 0;
 }
 
+/*
+ * Embed queries, all in one run of rk-embed.  A failure ends the run,
+ * but in record mode, where it becomes each record's error instead.
+ */
+void
+vq_prepare(struct rk_index *ix, char *const *queries, size_t n)
+{
+	if (n == 0 || qfail.code != 0 ||
+	    embed_queries(ix, queries, n, &qfail) == 0)
+		return;
+	if (!rflag)
+		errx(qfail.code, "%s", qfail.msg);
+}
+
+/* a query's vector, or NULL if the queries could not be embedded */
 static const float *
 query_vector(struct rk_index *ix, const char *query)
 {
-	for (int again = 0; again < 2; again++) {
+	for (int again = 0; again < 2 && qfail.code == 0; again++) {
 		for (size_t i = nq; i-- > 0; )
 			if (strcmp(qtext[i], query) == 0)
 				return qvec + i * qdim;
 		vq_prepare(ix, (char *const *)&query, 1);
 	}
+	if (qfail.code != 0)
+		return NULL;
 	errx(RK_EXIT_INTERNAL, "a query without its vector");
 }
 
@@ -252,6 +271,10 @@ vq_results(struct rk_index *ix, const char *query,
 {
 	const float *q = query_vector(ix, query);
 
+	if (q == NULL) {
+		*e = qfail;
+		return e->code;
+	}
 	if (vs == NULL)
 		vs = rk_vsearch_new(ix);
 	return rk_vsearch_query(vs, query, q, qdim, &ro, p, k, per_doc,
