@@ -267,7 +267,7 @@ docs/c"
 rk-search: rk-embed ended after 0 of 2 texts"
 }
 
-@test "hybrid: -r, an error of every record's search is said once, not only in the records" {
+@test "hybrid: -r, an error of every record's query is said once, not only in the records" {
 	fake
 	three_docs nomic-embed-text
 	printf '{"id":"a","query":"apple"}\n{"id":"b","query":"pear"}\n' >recs
@@ -278,7 +278,19 @@ rk-search: rk-embed ended after 0 of 2 texts"
 	assert_output '["a","index"]
 ["b","index"]'
 	run cat err
-	assert_output "rk-search: $TMP/idx: the query's vector has 64 dimensions, the index's 768"
+	assert_output "rk-search: rk-embed (provider mock) gave vectors of 64 dimensions; the index holds 768 (model nomic-embed-text): give the provider that made them (--provider, RK_EMBED_PROVIDER)"
+}
+
+@test "hybrid: rk think --mock --hybrid on an index of another provider's vectors says so" {
+	fake
+	three_docs nomic-embed-text
+	unset RK_EMBED_PROVIDER
+	run rk think --mock -d t.db -i idx --hybrid apple
+	assert_status 4
+	assert_output "rk-search: rk-embed (provider mock) gave vectors of 64 dimensions; the index holds 768 (model nomic-embed-text): give the provider that made them (--provider, RK_EMBED_PROVIDER)"
+	run sh -c 'RK_EMBED_PROVIDER=openai rk think --mock -f json -d t.db -i idx --hybrid apple | jq -r ".context[0].doc"'
+	assert_status 0
+	assert_output "docs/a"
 }
 
 @test "hybrid: embed killed mid-way keeps what came back; a rerun embeds only the rest" {

@@ -205,6 +205,17 @@ vq_stats(struct rk_index *ix, char **stats)
 	*stats = more;
 }
 
+/* the provider rk-embed takes, as it takes it */
+static const char *
+embed_provider(void)
+{
+	const char *p = eo.provider;
+
+	if (p == NULL && (p = rk_getenv("RK_EMBED_PROVIDER")) == NULL)
+		p = rk_getenv("RK_PROVIDER");
+	return p != NULL ? p : "none";
+}
+
 /* queries into qtext and their vectors into qvec: 0 or an RK_EXIT_* code */
 static int
 embed_queries(struct rk_index *ix, char *const *queries, size_t n,
@@ -218,10 +229,13 @@ embed_queries(struct rk_index *ix, char *const *queries, size_t n,
 	if ((rc = rk_index_vec_query(ix, &vi, &eo, e)) != 0 ||
 	    (rc = rk_embed_pipe_texts(&eo, queries, n, &v, &dim, e)) != 0)
 		return rc;
-	if (qdim != 0 && dim != qdim) {
+	if (dim != vi.dim) {
 		free(v);
-		return rk_error_set(e, RK_EXIT_PROVIDER, "rk-embed gave "
-		    "vectors of %zu and of %zu dimensions", qdim, dim);
+		return rk_error_set(e, RK_EXIT_CONFIG, "rk-embed (provider "
+		    "%s) gave vectors of %zu dimensions; the index holds %zu "
+		    "(model %s): give the provider that made them "
+		    "(--provider, RK_EMBED_PROVIDER)", embed_provider(), dim,
+		    vi.dim, vi.model);
 	}
 	qdim = dim;
 	qtext = rk_xrealloc(qtext, (nq + n) * sizeof(*qtext));
