@@ -281,6 +281,13 @@ rk-search: rk-embed ended after 0 of 2 texts"
 	assert_output "rk-search: rk-embed (provider mock) gave vectors of 64 dimensions; the index holds 768 (model nomic-embed-text): give the provider that made them (--provider, RK_EMBED_PROVIDER)"
 }
 
+@test "hybrid: rk think --hybrid without -i is a usage error, not ignored" {
+	run rk think --mock -d t.db --hybrid apple
+	assert_status 2
+	assert_output "rk: think: --hybrid goes with -i"
+	[ ! -e t.db ]
+}
+
 @test "hybrid: rk think --mock --hybrid on an index of another provider's vectors says so" {
 	fake
 	three_docs nomic-embed-text
