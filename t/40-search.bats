@@ -54,6 +54,19 @@ notes() {
 	assert_output "rk-search: missing.db: no such index"
 }
 
+@test "rk-search: a directory as the index is said to be one (5)" {
+	mkdir dir.db
+	run rk-search -i dir.db cats
+	assert_status 5
+	assert_output "rk-search: dir.db: cannot open: Is a directory"
+	run rk-search -i dir.db stats
+	assert_status 5
+	assert_output "rk-search: dir.db: cannot open: Is a directory"
+	run sh -c 'rk-search -i dir.db -r cats | jq -r .error.message'
+	assert_output "rk-search: dir.db: cannot open: Is a directory
+dir.db: cannot open: Is a directory"
+}
+
 @test "rk-search: man page examples" {
 	run notes
 	assert_status 0
