@@ -203,6 +203,7 @@ int	 rk_endpoint_setup(struct rk_endpoint *, const char *provider,
 	    const char *base_url, const char *model, char *err, size_t);
 void	 rk_endpoint_free(struct rk_endpoint *);
 int	 rk_provider_known(const char *provider, char *err, size_t);
+const struct rk_dialect *rk_provider_dialect(const char *provider);
 
 /* provider_common.c: what the dialects share */
 long	 rk_estimate_tokens(const char *text);
