@@ -201,6 +201,17 @@ docs/c"
 	assert_output 0
 }
 
+@test "hybrid: --fusion, --weights, --ef and --exact where they do nothing are said to" {
+	corpus 3
+	rk-search -q -i idx add docs
+	rk-search -i idx -k 1 apple >want
+	run rk-search -i idx -k 1 --weights 1,3 --fusion convex --ef 8 apple
+	assert_status 0
+	assert_output "rk-search: --fusion and --weights only apply with --hybrid; ignored
+rk-search: --ef and --exact only apply with --vector or --hybrid; ignored
+$(cat want)"
+}
+
 @test "hybrid: the embedder missing is a configuration error" {
 	corpus 3
 	rk-search -q -i idx add docs

@@ -22,6 +22,7 @@ static char **qtext;		/* queries embedded so far, and vectors */
 static float *qvec;
 static size_t nq, qdim;
 static struct rk_error qfail;	/* why the queries have no vectors */
+static int fusion_given, graph_given;	/* --fusion, --weights; --ef, --exact */
 static int progress_shown;
 
 /* 1 if c is one of ours (and taken), else 0 */
@@ -40,12 +41,14 @@ vq_option(int c, const char *arg)
 			errx(RK_EXIT_USAGE, "--fusion: not rrf or convex: "
 			    "'%s'", arg);
 		ro.fusion = *arg == 'r' ? RK_FUSION_RRF : RK_FUSION_CONVEX;
+		fusion_given = 1;
 		break;
 	case VQ_WEIGHTS:
 		if (rk_rank_weights(arg, &ro) == -1)
 			errx(RK_EXIT_USAGE, "--weights: not two weights "
 			    "BM25,VECTOR >= 0, not both 0, of a finite sum: "
 			    "'%s'", arg);
+		fusion_given = 1;
 		break;
 	case VQ_PROVIDER:
 	case VQ_BASE_URL:
@@ -54,13 +57,14 @@ vq_option(int c, const char *arg)
 		    &eo.base_url) = arg;
 		break;
 	case VQ_EXACT:
-		ro.exact = 1;
+		ro.exact = graph_given = 1;
 		break;
 	case VQ_EF:
 		if (rk_parse_uint(arg, 100000, &n) == -1 || n < 1)
 			errx(RK_EXIT_USAGE, "--ef: not a number from 1 to "
 			    "100000: '%s'", arg);
 		ro.ef = (size_t)n;
+		graph_given = 1;
 		break;
 	case VQ_DIMENSIONS:
 	case 'P':
@@ -74,6 +78,18 @@ vq_option(int c, const char *arg)
 		return 0;
 	}
 	return 1;
+}
+
+/* a query's options that its ranking has no use for: said, and ignored */
+void
+vq_unused(void)
+{
+	if (fusion_given && ro.rank != RK_RANK_HYBRID)
+		warnx("--fusion and --weights only apply with --hybrid; "
+		    "ignored");
+	if (graph_given && ro.rank == RK_RANK_BM25)
+		warnx("--ef and --exact only apply with --vector or --hybrid; "
+		    "ignored");
 }
 
 /* whether queries rank by vector (alone or fused) */
