@@ -125,8 +125,8 @@ embed_summary(struct rk_index *ix, size_t done)
 	if (rk_index_vec_info(ix, &vi, &e) != 0 ||
 	    rk_index_vec_counts(ix, &vi, &e) != 0)
 		return;
-	fprintf(stderr, "%s: %zu chunks embedded, %lld with vectors "
-	    "(%s, %zu dimensions)\n", rk_progname, done,
+	fprintf(stderr, "%s: %zu chunk%s embedded, %lld with vectors "
+	    "(%s, %zu dimensions)\n", rk_progname, done, done == 1 ? "" : "s",
 	    (long long)vi.vectors, vi.model, vi.dim);
 	if (rk_index_ann_state(ix) == RK_ANN_STALE)
 		fprintf(stderr, "%s: queries scan until ann builds the graph "
@@ -186,8 +186,8 @@ vq_ann(struct rk_index *ix, int quiet)
 		warnx("%s", e.msg);
 		rk_exit_status(rc);
 	} else if (!quiet)
-		fprintf(stderr, "%s: a graph of %zu vectors\n", rk_progname,
-		    nodes);
+		fprintf(stderr, "%s: a graph of %zu vector%s\n", rk_progname,
+		    nodes, nodes == 1 ? "" : "s");
 }
 
 /* add the vectors' counts and model to stats' JSON, once there are any */
