@@ -56,12 +56,11 @@ notes() {
 
 @test "rk-search: a directory as the index is said to be one (5)" {
 	mkdir dir.db
-	run rk-search -i dir.db cats
-	assert_status 5
-	assert_output "rk-search: dir.db: cannot open: Is a directory"
-	run rk-search -i dir.db stats
-	assert_status 5
-	assert_output "rk-search: dir.db: cannot open: Is a directory"
+	for cmd in cats stats; do
+		run rk-search -i dir.db "$cmd"
+		assert_status 5
+		assert_output "rk-search: dir.db: cannot open: Is a directory"
+	done
 	run sh -c 'rk-search -i dir.db -r cats | jq -r .error.message'
 	assert_output "rk-search: dir.db: cannot open: Is a directory
 dir.db: cannot open: Is a directory"
