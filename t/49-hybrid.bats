@@ -212,6 +212,29 @@ rk-search: --ef and --exact only apply with --vector or --hybrid; ignored
 $(cat want)"
 }
 
+@test "hybrid: the first embed without -m takes RK_EMBED_MODEL, else the provider's default model" {
+	fake
+	corpus 3
+	rk-search -q -i idx add docs
+	cp idx idx2
+	run env RK_EMBED_MODEL=all-minilm rk-search -i idx embed
+	assert_status 0
+	assert_output "rk-search: 3 chunks embedded, 3 with vectors (all-minilm, 384 dimensions)"
+	# later, the index's model, whatever RK_EMBED_MODEL says
+	run env RK_EMBED_MODEL=other rk-search -i idx -k 1 --vector apple
+	assert_status 0
+	run rk-search -i idx2 embed
+	assert_status 0
+	assert_output "rk-search: 3 chunks embedded, 3 with vectors (text-embedding-3-small, 1536 dimensions)"
+	run rk-search -i idx2 --provider together embed
+	assert_status 0
+	rm idx2
+	rk-search -q -i idx2 add docs
+	run rk-search -i idx2 --provider together embed
+	assert_status 2
+	assert_output "rk-search: no vectors yet: give the embedding model (-m or RK_EMBED_MODEL)"
+}
+
 @test "hybrid: the embedder missing is a configuration error" {
 	corpus 3
 	rk-search -q -i idx add docs

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/rk.h"
+#include "llm/llm.h"
 #include "search/search.h"
 #include "search/cmd.h"
 
@@ -133,6 +134,34 @@ embed_summary(struct rk_index *ix, size_t done)
 		    "again\n", rk_progname);
 }
 
+/* the provider rk-embed takes, as it takes it */
+static const char *
+embed_provider(void)
+{
+	const char *p = eo.provider;
+
+	if (p == NULL && (p = rk_getenv("RK_EMBED_PROVIDER")) == NULL)
+		p = rk_getenv("RK_PROVIDER");
+	return p != NULL ? p : "none";
+}
+
+/*
+ * The model of an index's first embed without -m: RK_EMBED_MODEL's, else
+ * the provider's default, as rk-embed takes them.
+ */
+static void
+first_model(struct rk_index *ix)
+{
+	struct rk_vec_info vi;
+	struct rk_error e;
+
+	if (eo.model != NULL || rk_index_vec_info(ix, &vi, &e) != 0 ||
+	    *vi.model != '\0')
+		return;
+	if ((eo.model = rk_getenv("RK_EMBED_MODEL")) == NULL)
+		eo.model = rk_embed_default_model(embed_provider());
+}
+
 /*
  * The embed command: vectors for every chunk missing one.  Interrupted,
  * it stores what came back, then dies of the signal.
@@ -151,6 +180,7 @@ vq_embed(struct rk_index *ix, int quiet)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	eo.stop = &stop;
+	first_model(ix);
 	rc = rk_index_embed(ix, &eo, isatty(STDERR_FILENO) && !quiet ?
 	    on_progress : NULL, "chunks embedded", &done, &e);
 	if (progress_shown)
@@ -219,17 +249,6 @@ vq_stats(struct rk_index *ix, char **stats)
 	json_decref(model);
 	free(*stats);
 	*stats = more;
-}
-
-/* the provider rk-embed takes, as it takes it */
-static const char *
-embed_provider(void)
-{
-	const char *p = eo.provider;
-
-	if (p == NULL && (p = rk_getenv("RK_EMBED_PROVIDER")) == NULL)
-		p = rk_getenv("RK_PROVIDER");
-	return p != NULL ? p : "none";
 }
 
 /* queries into qtext and their vectors into qvec: 0 or an RK_EXIT_* code */

@@ -123,25 +123,13 @@ static const struct embed_api {
 	[RK_EMBED_OLLAMA] = { "ollama", ollama_body, ollama_vectors },
 };
 
-/* models to use when none is named */
-static const struct {
-	const char *provider, *model;
-} default_models[] = {
-	{ "openai", "text-embedding-3-small" },
-	{ "ollama", "nomic-embed-text" },
-	{ "mistral", "mistral-embed" },
-	{ "mock", "hash" },
-};
-
 int
 rk_embed_setup(struct rk_embedder *E, const char *provider,
     const char *base_url, const char *model, const char *api, char *err,
     size_t errsize)
 {
-	for (size_t i = 0; model == NULL && i < sizeof(default_models) /
-	    sizeof(*default_models); i++)
-		if (strcmp(default_models[i].provider, provider) == 0)
-			model = default_models[i].model;
+	if (model == NULL)
+		model = rk_embed_default_model(provider);
 	if (api == NULL)
 		api = strcmp(provider, "ollama") == 0 ? "ollama" : "openai";
 	if (strcmp(api, "openai") == 0)

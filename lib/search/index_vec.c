@@ -155,7 +155,8 @@ rk_index_vec_check(const struct rk_vec_info *vi, struct rk_embed_opts *o,
 {
 	if (*vi->model == '\0')
 		return o->model == NULL ? rk_error_set(e, RK_EXIT_USAGE,
-		    "no vectors yet: give the embedding model (-m)") : 0;
+		    "no vectors yet: give the embedding model (-m or "
+		    "RK_EMBED_MODEL)") : 0;
 	if (o->model != NULL && strcmp(o->model, vi->model) != 0)
 		return rk_error_set(e, RK_EXIT_CONFIG, "the index holds "
 		    "vectors of model %s, not %s: rebuild the index to change "
