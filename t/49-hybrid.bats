@@ -185,6 +185,9 @@ docs/c"
 	assert_status 2
 	run rk-search -i idx --fusion max --hybrid apple
 	assert_status 2
+	run rk-search -i idx --vector --hybrid apple
+	assert_status 2
+	assert_output "rk-search: --vector and --hybrid exclude each other"
 	run rk-search -i idx embed
 	assert_status 2
 }

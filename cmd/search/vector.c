@@ -30,12 +30,17 @@ static int progress_shown;
 int
 vq_option(int c, const char *arg)
 {
+	enum rk_rank rank;
 	long n, max;
 
 	switch (c) {
 	case VQ_VECTOR:
 	case VQ_HYBRID:
-		ro.rank = c == VQ_VECTOR ? RK_RANK_VECTOR : RK_RANK_HYBRID;
+		rank = c == VQ_VECTOR ? RK_RANK_VECTOR : RK_RANK_HYBRID;
+		if (ro.rank != RK_RANK_BM25 && ro.rank != rank)
+			errx(RK_EXIT_USAGE, "--vector and --hybrid exclude "
+			    "each other");
+		ro.rank = rank;
 		break;
 	case VQ_FUSION:
 		if (strcmp(arg, "rrf") != 0 && strcmp(arg, "convex") != 0)
