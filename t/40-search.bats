@@ -66,6 +66,15 @@ notes() {
 dir.db: cannot open: Is a directory"
 }
 
+@test "rk-search: an index it may not read says so (5)" {
+	[ "$(id -u)" -ne 0 ] || optional "root may read any file"
+	notes
+	chmod 000 notes.db
+	run rk-search -i notes.db cats
+	assert_status 5
+	assert_output "rk-search: notes.db: cannot open: Permission denied"
+}
+
 @test "rk-search: man page examples" {
 	run notes
 	assert_status 0

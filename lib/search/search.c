@@ -431,13 +431,8 @@ rk_index_open(const char *path, int create, const struct rk_analyzer *an)
 	if (ix == NULL)
 		return NULL;
 	ix->fts5_only = rk_getenv("RK_SEARCH_FTS5") != NULL;
-	exists = stat(path, &sb) == 0;
-	if (exists && S_ISDIR(sb.st_mode)) {	/* SQLite: "unable to open" */
-		rk_error_set(&ix->e, RK_EXIT_IO, "%s: cannot open: %s", path,
-		    strerror(EISDIR));
-		return ix;
-	}
-	if ((!exists || sb.st_size == 0) && !create) {
+	exists = stat(path, &sb) == 0 && sb.st_size > 0;
+	if (!exists && !create) {
 		rk_error_set(&ix->e, RK_EXIT_IO, "%s: no such index", path);
 		return ix;
 	}
