@@ -295,6 +295,8 @@ main(int argc, char *argv[])
 	open_index(create, create ? anp : NULL, query && rflag);
 	if (anp != NULL && !create)
 		warnx("--analyzer only applies when adding; ignored");
+	if (query)
+		vq_unused();
 	if (create)
 		cmd_add(argc - 1, argv + 1);
 	else if (strcmp(cmd, "rm") == 0)

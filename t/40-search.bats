@@ -54,6 +54,27 @@ notes() {
 	assert_output "rk-search: missing.db: no such index"
 }
 
+@test "rk-search: a directory as the index is said to be one (5)" {
+	mkdir dir.db
+	for cmd in cats stats; do
+		run rk-search -i dir.db "$cmd"
+		assert_status 5
+		assert_output "rk-search: dir.db: cannot open: Is a directory"
+	done
+	run sh -c 'rk-search -i dir.db -r cats | jq -r .error.message'
+	assert_output "rk-search: dir.db: cannot open: Is a directory
+dir.db: cannot open: Is a directory"
+}
+
+@test "rk-search: an index it may not read says so (5)" {
+	[ "$(id -u)" -ne 0 ] || optional "root may read any file"
+	notes
+	chmod 000 notes.db
+	run rk-search -i notes.db cats
+	assert_status 5
+	assert_output "rk-search: notes.db: cannot open: Permission denied"
+}
+
 @test "rk-search: man page examples" {
 	run notes
 	assert_status 0

@@ -52,6 +52,7 @@ enum {
 
 int	 vq_option(int c, const char *arg);
 int	 vq_ranked(void);
+void	 vq_unused(void);
 void	 vq_embed(struct rk_index *, int quiet);
 void	 vq_ann(struct rk_index *, int quiet);
 void	 vq_stats(struct rk_index *, char **stats);

@@ -157,18 +157,45 @@ rk_index_vec_check(const struct rk_vec_info *vi, struct rk_embed_opts *o,
 {
 	if (*vi->model == '\0')
 		return o->model == NULL ? rk_error_set(e, RK_EXIT_USAGE,
-		    "no vectors yet: give the embedding model (-m)") : 0;
+		    "no vectors yet: give the embedding model (-m or "
+		    "RK_EMBED_MODEL)") : 0;
 	if (o->model != NULL && strcmp(o->model, vi->model) != 0)
 		return rk_error_set(e, RK_EXIT_CONFIG, "the index holds "
 		    "vectors of model %s, not %s: rebuild the index to change "
 		    "models", vi->model, o->model);
-	if (o->dimensions != 0 && o->dimensions != vi->dimensions)
+	/* the model's own length, asked for, is no other length */
+	if (o->dimensions != 0 && (size_t)o->dimensions != vi->dim)
 		return rk_error_set(e, RK_EXIT_CONFIG, "the index holds "
 		    "vectors of %zu dimensions (model %s), not %ld", vi->dim,
 		    vi->model, o->dimensions);
 	o->model = vi->model;
 	o->dimensions = vi->dimensions;
 	return 0;
+}
+
+/* the error of what needs vectors in an index that has none */
+static int
+no_vectors(sqlite3 *db, struct rk_error *e)
+{
+	return rk_error_set(e, RK_EXIT_CONFIG, "%s: no vectors: run "
+	    "rk-search embed first", sqlite3_db_filename(db, "main"));
+}
+
+/*
+ * Before a query is embedded: the index has vectors, whose model and
+ * --dimensions (into vi, which o then points into) the query takes.
+ */
+int
+rk_index_vec_query(struct rk_index *ix, struct rk_vec_info *vi,
+    struct rk_embed_opts *o, struct rk_error *e)
+{
+	int rc;
+
+	if ((rc = rk_index_vec_info(ix, vi, e)) != 0)
+		return rc;
+	if (*vi->model == '\0')
+		return no_vectors(rk_index_db(ix), e);
+	return rk_index_vec_check(vi, o, e);
 }
 
 static int
@@ -643,8 +670,7 @@ rk_index_ann_build(struct rk_index *ix, rk_hnsw_progress_fn *progress,
 	rc = vi.dim == 0 ? 0 : rk_index_vec_load(ix, vi.dim, &s, e);
 	rk_index_end_read(ix);
 	if (rc == 0 && (s == NULL || rk_vec_count(s) == 0))
-		rc = rk_error_set(e, RK_EXIT_CONFIG, "%s: no vectors: run "
-		    "rk-search embed first", sqlite3_db_filename(db, "main"));
+		rc = no_vectors(db, e);
 	if (rc == 0)
 		g = rk_hnsw_build(s, RK_HNSW_M, RK_HNSW_EFC, progress, arg);
 	if (rc == 0)
