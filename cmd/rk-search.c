@@ -76,7 +76,8 @@ struct rk_cli cli = { .defs = opts, .formats = formats,
 	"[--tag tag]\n"
 	"                 [--vector | --hybrid] [--exact] [--ef n]\n"
 	"                 [--fusion rrf | convex] [--weights bm25,vector]\n"
-	"                 [--base-url url] [--provider name]\n"
+	"                 [-m model] [--base-url url] [--dimensions n]\n"
+	"                 [--provider name]\n"
 	"                 [query] [word ...]\n" };
 
 /*

@@ -28,13 +28,13 @@ enum {
 
 #define VQ_OPTDEFS \
 	{ 'm', NULL, required_argument, "model", \
-	    "the embedding model (embed)" }, \
+	    "the embedding model (embed, queries)" }, \
 	{ 'P', NULL, required_argument, "jobs", \
 	    "embed: requests in flight at once" }, \
 	{ VQ_BASE_URL, "base-url", required_argument, "url", \
 	    "the embedding server" }, \
 	{ VQ_DIMENSIONS, "dimensions", required_argument, "n", \
-	    "embed: ask the model for vectors of n dimensions" }, \
+	    "embed, queries: vectors of n dimensions" }, \
 	{ VQ_EF, "ef", required_argument, "n", \
 	    "candidates searched in the ANN graph; default 64" }, \
 	{ VQ_EXACT, "exact", no_argument, NULL, \
