@@ -156,6 +156,9 @@ docs/c"
 	rk-search -q -i idx add new.txt
 	run sh -c 'rk-search -i idx stats | jq -c "[.chunks, .vectors, .missing]"'
 	assert_output "[11,10,1]"
+	run sh -c 'rk-search -i idx -k 1 --vector one new text 2>&1 >/dev/null'
+	assert_status 0
+	assert_output "rk-search: some chunks have no vector, so no vector rank: run rk-search embed"
 	rk-search -i idx rm docs/d001.txt docs/d002.txt
 	run sh -c 'rk-search -i idx stats | jq -c "[.chunks, .vectors, .missing]"'
 	assert_output "[9,8,1]"
@@ -164,6 +167,9 @@ docs/c"
 	assert_output "one new text"
 	run sh -c 'rk-search -i idx stats | jq -c "[.chunks, .vectors, .missing]"'
 	assert_output "[9,9,0]"
+	run sh -c 'rk-search -i idx -k 1 --hybrid one new text 2>&1 >/dev/null'
+	assert_status 0
+	assert_output ""
 }
 
 @test "hybrid: a chunk whose text is not UTF-8 is named, not sent; the rest embed" {

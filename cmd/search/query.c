@@ -35,11 +35,12 @@ results(const char *query, int per_doc, int with_text, struct rk_result **v,
 	*n = 0;
 	if (blank(query))
 		return 0;
-	if (vq_ranked())
-		return vq_results(ix, query, &params, cli.hits, per_doc,
-		    with_text, v, n, e);
-	if (rk_index_query(ix, query, &params, cli.hits, per_doc, with_text,
-	    v, n) == -1)
+	if (vq_ranked()) {
+		if (vq_results(ix, query, &params, cli.hits, per_doc,
+		    with_text, v, n, e) != 0)
+			return e->code;
+	} else if (rk_index_query(ix, query, &params, cli.hits, per_doc,
+	    with_text, v, n) == -1)
 		return rk_error_set(e, RK_EXIT_IO, "%s", rk_index_error(ix));
 	say_warning();
 	return 0;

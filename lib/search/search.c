@@ -853,18 +853,43 @@ segments(struct rk_index *ix, int now)
 	return ix->seg_ok ? ix->seg : NULL;
 }
 
+/* FTS5's own count of its rows (the chunks) and segments; -1 if unread */
+static int
+fts_counts(struct rk_index *ix, int64_t *rows, size_t *nseg)
+{
+	struct rk_seg *s = segments(ix, 1);
+	int64_t tokens;
+
+	if (s == NULL)
+		return -1;
+	rk_seg_stats(s, rows, &tokens, nseg);
+	return 0;
+}
+
 /* FTS5's segments in the index, or -1 if we cannot read its format */
 static int
 segment_count(struct rk_index *ix)
 {
-	struct rk_seg *s = segments(ix, 1);
-	int64_t rows, tokens;
+	int64_t rows;
 	size_t n;
 
-	if (s == NULL)
-		return -1;
-	rk_seg_stats(s, &rows, &tokens, &n);
-	return n;
+	return fts_counts(ix, &rows, &n) == 0 ? (int)n : -1;
+}
+
+/* the chunks of the index, read cheaply, or -1 if it cannot be */
+int64_t
+rk_index_chunks(struct rk_index *ix)
+{
+	int64_t rows;
+	size_t n;
+
+	return fts_counts(ix, &rows, &n) == 0 ? rows : -1;
+}
+
+void
+rk_index_warn(struct rk_index *ix, const char *warning)
+{
+	ix->warning = warning;
 }
 
 /*

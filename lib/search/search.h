@@ -96,6 +96,8 @@ int	 rk_index_remove(const char *path);
 const char *rk_index_error(struct rk_index *);	/* "path: what", or "" */
 /* what the user should know though nothing failed, once, or NULL */
 const char *rk_index_warning(struct rk_index *);
+void	 rk_index_warn(struct rk_index *, const char *);
+int64_t	 rk_index_chunks(struct rk_index *);
 void	 rk_index_params(struct rk_index *, struct rk_index_params *);
 int	 rk_index_set_params(struct rk_index *, const struct rk_index_params *);
 int	 rk_index_settings(struct rk_index *, struct rk_index_params *,
