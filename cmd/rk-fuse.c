@@ -98,21 +98,60 @@ push(struct input *in, const char *qid, const struct rk_fuse_hit *h)
 	in->n++;
 }
 
+/* why a hit cannot be fused by scores: its error code and message */
+static const char *const unscored[][2] = {
+	[RK_HIT_NO_SCORE] = { "no-score", "a hit without a score" },
+	[RK_HIT_BAD_SCORE] = { "bad-score", "a hit's score is not a number" },
+};
+
+/*
+ * A hit that combsum or combmnz cannot fuse, never as a score of 0: said
+ * on stderr and, in NDJSON output, by an error line; exit 3.
+ */
+static void
+unscored_hit(struct rk_reader *r, const char *name, const char *qid,
+    const struct rk_fuse_hit *h, int why)
+{
+	json_t *o;
+	char *msg;
+
+	rk_reader_warn(r, "%s", unscored[why][1]);
+	if (common.format != 0)
+		return;		/* a TREC run has no place for it */
+	o = json_object();
+	if (*qid != '\0')
+		json_object_set_new(o, "qid", json_string(qid));
+	json_object_set_new(o, "doc", json_string(h->doc));
+	if (h->chunk >= 0)
+		json_object_set_new(o, "chunk", json_integer(h->chunk));
+	rk_asprintf(&msg, "%s:%zu: %s", strcmp(name, "-") == 0 ? RK_STDIN :
+	    name, rk_reader_lineno(r), unscored[why][1]);
+	rk_record_error(o, RK_EXIT_INPUT, unscored[why][0], msg);
+	free(msg);
+	if (rk_write(stdout, o) == -1)
+		err(RK_EXIT_IO, "stdout");
+	json_decref(o);
+}
+
 /* a JSON hit, or a warning */
 static void
-json_hit(struct rk_reader *r, struct input *in, const char *line)
+json_hit(struct rk_reader *r, const char *name, struct input *in,
+    const char *line)
 {
 	struct rk_fuse_hit h;
 	json_error_t je;
 	json_t *o = json_loads(line, JSON_REJECT_DUPLICATES, &je);
-	char *qid;
+	char *qid = NULL;
+	int rc = -1;
 
-	if (o == NULL || rk_fuse_hit_json(o, &h, &qid) == -1) {
+	if (o == NULL || (rc = rk_fuse_hit_json(o, rk_fuse_scored(&opts), &h,
+	    &qid)) == -1)
 		rk_reader_warn(r, "%s", o ? "not a hit" : je.text);
-		json_decref(o);
-		return;
-	}
-	push(in, qid ? qid : "", &h);
+	else if (rc != 0) {
+		unscored_hit(r, name, qid ? qid : "", &h, rc);
+		rk_fuse_hit_free(&h);
+	} else
+		push(in, qid ? qid : "", &h);
 	free(qid);
 	json_decref(o);
 }
@@ -120,17 +159,19 @@ json_hit(struct rk_reader *r, struct input *in, const char *line)
 /*
  * A TREC run line, six fields split at blanks, of any length: -1 if the
  * line is not one (sscanf()'s %255s split a longer name in two, and a
- * seventh field went unseen).
+ * seventh field went unseen).  Its score column is read as a JSON hit's
+ * score is: only by combsum and combmnz.
  */
 static int
-trec_hit(struct input *in, const char *line)
+trec_hit(struct rk_reader *r, const char *name, struct input *in,
+    const char *line)
 {
 	static const char blanks[] = " \t\n\v\f\r";
-	struct rk_fuse_hit h;
+	struct rk_fuse_hit h = { NULL, -1, 0, NULL };
 	const char *f[7];
 	char *qid, *score;
 	size_t len[7], n;
-	int rc;
+	int rc = 0;
 
 	for (n = 0; n < 7; n++) {
 		line += strspn(line, blanks);
@@ -141,16 +182,18 @@ trec_hit(struct input *in, const char *line)
 	}
 	if (n != 6)
 		return -1;
-	score = rk_xstrndup(f[4], len[4]);
-	rc = rk_parse_double(score, &h.score);
-	free(score);
-	if (rc == -1)
-		return -1;
-	h.doc = rk_xstrndup(f[2], len[2]);
-	h.chunk = -1;
-	h.text = NULL;
+	if (rk_fuse_scored(&opts)) {
+		score = rk_xstrndup(f[4], len[4]);
+		rc = rk_parse_double(score, &h.score);
+		free(score);
+	}
 	qid = rk_xstrndup(f[0], len[0]);
-	push(in, qid, &h);
+	h.doc = rk_xstrndup(f[2], len[2]);
+	if (rc == -1) {
+		unscored_hit(r, name, qid, &h, RK_HIT_BAD_SCORE);
+		rk_fuse_hit_free(&h);
+	} else
+		push(in, qid, &h);
 	free(qid);
 	return 0;
 }
@@ -173,8 +216,11 @@ read_input(const char *name, struct input *in)
 		if (rc != 0)
 			rk_reader_warn(r, "%s", e.msg);
 		else if (*p == '{')
-			json_hit(r, in, line);
-		else if (*p != '{' && *p != '\0' && trec_hit(in, line) == -1)
+			json_hit(r, name, in, line);
+		else if (*p != '\0' && (!rk_utf8_valid(line, len) ||
+		    memchr(line, '\0', len) != NULL))
+			rk_reader_warn(r, "a TREC run line not UTF-8");
+		else if (*p != '\0' && trec_hit(r, name, in, line) == -1)
 			rk_reader_warn(r, "not a TREC run line or a JSON hit");
 	}
 	rk_exit_status(rk_reader_status(r));
@@ -274,6 +320,7 @@ fuse_record(json_t *rec, void *unused)
 	struct rk_fuse_hit *all;
 	struct rk_fused *f;
 	size_t nl, total = 0, used = 0, bytes = 0, i, j, n;
+	int rc;
 
 	if (rk_has_error(rec) || !json_is_array(lv))
 		return;
@@ -287,9 +334,13 @@ fuse_record(json_t *rec, void *unused)
 
 		lists[i] = (struct rk_fuse_list){ all + used, 0, weight(i) };
 		json_array_foreach(l, j, o) {
-			if (rk_fuse_hit_json(o, &all[used], NULL) == -1) {
-				warnx("%s: lists[%zu][%zu]: not a hit",
-				    rk_get_string(rec, "id"), i, j);
+			if ((rc = rk_fuse_hit_json(o, rk_fuse_scored(&opts),
+			    &all[used], NULL)) != 0) {
+				warnx("%s: lists[%zu][%zu]: %s",
+				    rk_get_string(rec, "id"), i, j, rc == -1 ?
+				    "not a hit" : unscored[rc][1]);
+				if (rc != -1)
+					rk_fuse_hit_free(&all[used]);
 				rk_exit_status(RK_EXIT_INPUT);
 				continue;
 			}

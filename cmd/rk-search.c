@@ -76,7 +76,8 @@ struct rk_cli cli = { .defs = opts, .formats = formats,
 	"[--tag tag]\n"
 	"                 [--vector | --hybrid] [--exact] [--ef n]\n"
 	"                 [--fusion rrf | convex] [--weights bm25,vector]\n"
-	"                 [--base-url url] [--provider name]\n"
+	"                 [-m model] [--base-url url] [--dimensions n]\n"
+	"                 [--provider name]\n"
 	"                 [query] [word ...]\n" };
 
 /*
@@ -295,6 +296,8 @@ main(int argc, char *argv[])
 	open_index(create, create ? anp : NULL, query && rflag);
 	if (anp != NULL && !create)
 		warnx("--analyzer only applies when adding; ignored");
+	if (query)
+		vq_unused();
 	if (create)
 		cmd_add(argc - 1, argv + 1);
 	else if (strcmp(cmd, "rm") == 0)

@@ -54,6 +54,30 @@ notes() {
 	assert_output "rk-search: missing.db: no such index"
 }
 
+@test "rk-search: a directory as the index is said to be one (5)" {
+	mkdir dir.db
+	for cmd in cats stats; do
+		run rk-search -i dir.db "$cmd"
+		assert_status 5
+		assert_output "rk-search: dir.db: cannot open: Is a directory"
+	done
+	run sh -c 'rk-search -i dir.db -r cats | jq -r .error.message'
+	assert_output "rk-search: dir.db: cannot open: Is a directory
+dir.db: cannot open: Is a directory"
+}
+
+@test "rk-search: an index it may not read says so (5)" {
+	notes
+	chmod 000 notes.db
+	if [ "$(id -u)" -ne 0 ]; then
+		run rk-search -i notes.db cats
+	else	# root reads any file unless it drops the capability to
+		run setpriv --bounding-set=-all rk-search -i notes.db cats
+	fi
+	assert_status 5
+	assert_output "rk-search: notes.db: cannot open: Permission denied"
+}
+
 @test "rk-search: man page examples" {
 	run notes
 	assert_status 0
@@ -269,6 +293,51 @@ same_both_ways() {
 	same_both_ways s.db
 	run cmp before.run direct.run
 	assert_status 0
+}
+
+# stats' term count, and FTS5's own (its vocabulary table): the same
+same_terms() {
+	local direct
+	direct=$(rk-search -i "$1" stats | jq .terms)
+	run sh -c "RK_SEARCH_FTS5=1 rk-search -i '$1' stats | jq .terms"
+	assert_output "$direct"
+	run echo "$direct"
+	assert_output "$2"
+}
+
+@test "rk-search: stats counts terms from the segments as FTS5 does" {
+	# common, word0..word6, alpha, beta, gamma: doclists over pages
+	awk 'BEGIN { for (i = 1; i <= 3000; i++)
+	    printf "{\"_id\":\"d%d\",\"text\":\"common word%d %s\"}\n",
+	    i, i % 7, i % 3 ? "alpha" : "beta gamma" }' >many.jsonl
+	rk-search -q -i t.db add many.jsonl
+	run sh -c "rk-search -i t.db stats | jq .segments"
+	assert_output "1"
+	same_terms t.db 11
+	# small adds, a segment each: a word of its own in each
+	for i in 1 2 3 4 5 6 7 8 9; do
+		printf 'common kq%dx\n' "$i" >u$i.txt
+		rk-search -q -i t.db add u$i.txt
+	done
+	run sh -c "rk-search -i t.db stats | jq '.segments > 2'"
+	assert_output "true"
+	same_terms t.db 20
+	# removed: their words are gone though older segments hold them
+	rk-search -i t.db rm u2.txt u9.txt d1
+	same_terms t.db 18
+	# the last rowid used again, the word back; a word in two documents
+	# stays while one holds it
+	rk-search -q -i t.db add u9.txt
+	printf 'kq3x kq4x\n' >both.txt
+	rk-search -q -i t.db add both.txt
+	rk-search -i t.db rm u3.txt u4.txt
+	same_terms t.db 19
+	rk-search -i t.db rm both.txt
+	same_terms t.db 17
+	rk-search -i t.db optimize
+	same_terms t.db 17
+	rk-search -i t.db rm $(rk-search -i t.db -k 10000 --by-doc common kq1x kq5x kq6x kq7x kq8x kq9x | jq -r .doc)
+	same_terms t.db 0
 }
 
 @test "rk-search: a query alone in its process ranks as one after others" {

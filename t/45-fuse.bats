@@ -254,6 +254,15 @@ $bad"
 	assert_output "[]"
 }
 
+@test "rk-fuse: a TREC line that is not UTF-8 is reported, not fused without its name" {
+	printf 'q1 Q0 a\377b 1 3.0 x\nq1 Q0 c 2 2.0 x\n' >t1
+	printf 'q1 Q0 c 1 3.0 y\n' >t2
+	run rk-fuse t1 t2
+	assert_status 3
+	assert_output 'rk-fuse: t1:1: a TREC run line not UTF-8
+{"qid":"q1","doc":"c","score":0.032787,"rank":1}'
+}
+
 @test "rk-fuse: malformed lines are reported, exit 3" {
 	printf '%s\n' '{"doc":"a","score":1}' 'just words' '{"score":2}' >m
 	run rk-fuse m one
@@ -263,4 +272,67 @@ rk-fuse: m:3: not a hit
 {"doc":"a","score":0.032787,"rank":1}
 {"doc":"b","score":0.016129,"rank":2}
 {"doc":"c","score":0.015873,"rank":3}'
+}
+
+@test "rk-fuse: a hit without a numeric score is an error where scores count" {
+	printf '%s\n' '{"doc":"b","score":10}' '{"qid":"","doc":"x","chunk":2}' \
+	    '{"doc":"d","score":"5"}' '{"doc":"e","score":null}' \
+	    '{"doc":"a","score":5}' >bad
+	for m in combsum combmnz; do
+		run sh -c "rk-fuse --method $m one bad 2>err"
+		assert_status 3
+		# b: 1 + 1, a: 1 + 0, c: 0; never x, d or e at 0
+		assert_output '{"doc":"x","chunk":2,"error":{"stage":"rk-fuse","code":"no-score","message":"bad:2: a hit without a score","status":3}}
+{"doc":"d","error":{"stage":"rk-fuse","code":"bad-score","message":"bad:3: a hit'"'"'s score is not a number","status":3}}
+{"doc":"e","error":{"stage":"rk-fuse","code":"bad-score","message":"bad:4: a hit'"'"'s score is not a number","status":3}}'"
+$(if [ $m = combsum ]; then
+	echo '{"doc":"b","score":1.5,"rank":1}'
+	echo '{"doc":"a","score":1.0,"rank":2}'
+else
+	echo '{"doc":"b","score":3.0,"rank":1}'
+	echo '{"doc":"a","score":2.0,"rank":2}'
+fi)
+"'{"doc":"c","score":0.0,"rank":3}'
+		run cat err
+		assert_output "rk-fuse: bad:2: a hit without a score
+rk-fuse: bad:3: a hit's score is not a number
+rk-fuse: bad:4: a hit's score is not a number"
+	done
+	# a TREC line's score column the same; TREC output has no error line
+	printf '7 Q0 a 1 high t\n7 Q0 b 2 3 t\n' >run
+	run sh -c 'rk-fuse --method combsum run 2>/dev/null'
+	assert_status 3
+	assert_output '{"qid":"7","doc":"a","error":{"stage":"rk-fuse","code":"bad-score","message":"run:1: a hit'"'"'s score is not a number","status":3}}
+{"qid":"7","doc":"b","score":1.0,"rank":1}'
+	run rk-fuse --method combsum -f trec run
+	assert_status 3
+	assert_output "rk-fuse: run:1: a hit's score is not a number
+7 Q0 b 1 1.000000 rk-fuse"
+	# record mode: named by record and place, left out of its list
+	echo '{"id":"r","lists":[[{"doc":"a"},{"doc":"b","score":1}]]}' >rec
+	run sh -c "rk-fuse -r --method combsum <rec | jq -c '[.context[].doc]'"
+	assert_output 'rk-fuse: r: lists[0][0]: a hit without a score
+["b"]'
+	run rk-fuse -r --method combsum <<<'{"lists":[[{"doc":"a"}]]}'
+	assert_status 3
+}
+
+@test "rk-fuse: rank methods read no score: missing, null or a word" {
+	for m in rrf rbf; do
+		run rk-fuse --method $m -f trec - <<-'EOF'
+		{"doc":"a"}
+		{"doc":"b","score":null}
+		7 Q0 c 3 high t
+		EOF
+		assert_status 0
+		assert_output "$(if [ $m = rrf ]; then
+			printf '1 Q0 a 1 0.016393 rk-fuse\n'
+			printf '1 Q0 b 2 0.016129 rk-fuse\n'
+			printf '7 Q0 c 1 0.016393 rk-fuse'
+		else
+			printf '1 Q0 a 1 0.200000 rk-fuse\n'
+			printf '1 Q0 b 2 0.160000 rk-fuse\n'
+			printf '7 Q0 c 1 0.200000 rk-fuse'
+		fi)"
+	done
 }

@@ -365,6 +365,13 @@ bad() {
 	run rk-embed --provider anthropic -m m </dev/null
 	assert_status 4
 	assert_output "rk-embed: anthropic: no embeddings API (use openai, ollama or an OpenAI-compatible server)"
+	# without -m too: no model would make it one that has embeddings
+	run rk-embed --provider anthropic </dev/null
+	assert_status 4
+	assert_output "rk-embed: anthropic: no embeddings API (use openai, ollama or an OpenAI-compatible server)"
+	run rk-embed --provider anthropic-compatible </dev/null
+	assert_status 4
+	assert_output "rk-embed: anthropic-compatible: no embeddings API (use openai, ollama or an OpenAI-compatible server)"
 	run rk-embed --provider together </dev/null
 	assert_status 4
 	assert_output "rk-embed: together: no embedding model: use -m or RK_EMBED_MODEL"

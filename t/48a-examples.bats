@@ -208,6 +208,14 @@ notes() {
 	sh one >/dev/null 2>&1
 }
 
+@test "rk-search(1): the offline example: the mock model's vectors, rk think --mock --hybrid, no request" {
+	notes
+	d=$(display rk-search 'provider mock embed')
+	run_display "$d"
+	for k in 1 2 3; do same_output "$d" "$k"; done
+	[ ! -s "$TMP/fake.log" ]
+}
+
 @test "rk-search(1): the Ollama example, RK_EMBED_BASE_URL at the fake: embed, then --hybrid" {
 	notes
 	d=$(display rk-search 'provider ollama embed')

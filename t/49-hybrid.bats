@@ -121,6 +121,20 @@ docs/c"
 	assert_status 4
 }
 
+@test "hybrid: --dimensions of the index's own length is no other length" {
+	fake
+	three_docs nomic-embed-text
+	run rk-search -i idx --dimensions 768 embed
+	assert_status 0
+	assert_output "rk-search: 0 chunks embedded, 3 with vectors (nomic-embed-text, 768 dimensions)"
+	run sh -c 'rk-search -i idx --dimensions 768 -k 1 --vector apple | jq -r .doc'
+	assert_status 0
+	assert_output "docs/a"
+	run rk-search -i idx --dimensions 512 --vector apple
+	assert_status 4
+	assert_output "rk-search: the index holds vectors of 768 dimensions (model nomic-embed-text), not 512"
+}
+
 @test "hybrid: vectors of other dimensions from the embedder are refused" {
 	stand_in
 	embedded 20 16
@@ -142,6 +156,9 @@ docs/c"
 	rk-search -q -i idx add new.txt
 	run sh -c 'rk-search -i idx stats | jq -c "[.chunks, .vectors, .missing]"'
 	assert_output "[11,10,1]"
+	run sh -c 'rk-search -i idx -k 1 --vector one new text 2>&1 >/dev/null'
+	assert_status 0
+	assert_output "rk-search: some chunks have no vector, so no vector rank: run rk-search embed"
 	rk-search -i idx rm docs/d001.txt docs/d002.txt
 	run sh -c 'rk-search -i idx stats | jq -c "[.chunks, .vectors, .missing]"'
 	assert_output "[9,8,1]"
@@ -150,6 +167,35 @@ docs/c"
 	assert_output "one new text"
 	run sh -c 'rk-search -i idx stats | jq -c "[.chunks, .vectors, .missing]"'
 	assert_output "[9,9,0]"
+	run sh -c 'rk-search -i idx -k 1 --hybrid one new text 2>&1 >/dev/null'
+	assert_status 0
+	assert_output ""
+}
+
+@test "hybrid: a chunk whose text is not UTF-8 is named, not sent; the rest embed" {
+	fake
+	printf 'owls good\n' >g.txt
+	printf 'owls bad\n' >b.txt
+	printf 'owls fine\n' >c.txt
+	rk-search -q -i idx add g.txt b.txt c.txt
+	# only an older version's index or one made by hand holds one
+	"$RK_BUILD/libexec/rk-trace-sql" idx "UPDATE text SET text =
+	    CAST(x'6f776c7320e974e9' AS TEXT) WHERE id = (SELECT c.id FROM
+	    chunks c JOIN docs d ON d.id = c.doc WHERE d.name = 'b.txt')"
+	run rk-search -q -i idx -m "$MODEL" embed
+	assert_status 3
+	assert_output "rk-search: b.txt: chunk 0: text not UTF-8: not embedded"
+	run jq -c .body.input "$TMP/fake.log"
+	assert_output '["owls good","owls fine"]'
+	run sh -c 'rk-search -i idx stats | jq -c "[.vectors, .missing]"'
+	assert_output "[2,1]"
+	# again: the same chunk, still missing, and nothing sent
+	: >"$TMP/fake.log"
+	run rk-search -q -i idx embed
+	assert_status 3
+	assert_output "rk-search: b.txt: chunk 0: text not UTF-8: not embedded"
+	run cat "$TMP/fake.log"
+	assert_output ""
 }
 
 @test "hybrid: stats says nothing of vectors before the first embed" {
@@ -163,16 +209,65 @@ docs/c"
 	corpus 3
 	rk-search -q -i idx add docs
 	run rk-search -i idx --vector apple
-	assert_status 2
-	assert_output "rk-search: no vectors yet: give the embedding model (-m)"
+	assert_status 4
+	assert_output "rk-search: $TMP/idx: no vectors: run rk-search embed first"
 	run rk-search -i idx --weights 1 --hybrid apple
 	assert_status 2
 	run rk-search -i idx --weights 0,0 --hybrid apple
 	assert_status 2
 	run rk-search -i idx --fusion max --hybrid apple
 	assert_status 2
+	run rk-search -i idx --vector --hybrid apple
+	assert_status 2
+	assert_output "rk-search: --vector and --hybrid exclude each other"
 	run rk-search -i idx embed
 	assert_status 2
+}
+
+@test "hybrid: a query on an index without vectors asks for embed, not -m, and sends nothing" {
+	fake
+	corpus 3
+	rk-search -q -i idx add docs
+	: >"$TMP/fake.log"
+	run rk-search -i idx -m "$MODEL" --hybrid apple
+	assert_status 4
+	assert_output "rk-search: $TMP/idx: no vectors: run rk-search embed first"
+	run wc -l <"$TMP/fake.log"
+	assert_output 0
+}
+
+@test "hybrid: --fusion, --weights, --ef and --exact where they do nothing are said to" {
+	corpus 3
+	rk-search -q -i idx add docs
+	rk-search -i idx -k 1 apple >want
+	run rk-search -i idx -k 1 --weights 1,3 --fusion convex --ef 8 apple
+	assert_status 0
+	assert_output "rk-search: --fusion and --weights only apply with --hybrid; ignored
+rk-search: --ef and --exact only apply with --vector or --hybrid; ignored
+$(cat want)"
+}
+
+@test "hybrid: the first embed without -m takes RK_EMBED_MODEL, else the provider's default model" {
+	fake
+	corpus 3
+	rk-search -q -i idx add docs
+	cp idx idx2
+	run env RK_EMBED_MODEL=all-minilm rk-search -i idx embed
+	assert_status 0
+	assert_output "rk-search: 3 chunks embedded, 3 with vectors (all-minilm, 384 dimensions)"
+	# later, the index's model, whatever RK_EMBED_MODEL says
+	run env RK_EMBED_MODEL=other rk-search -i idx -k 1 --vector apple
+	assert_status 0
+	run rk-search -i idx2 embed
+	assert_status 0
+	assert_output "rk-search: 3 chunks embedded, 3 with vectors (text-embedding-3-small, 1536 dimensions)"
+	run rk-search -i idx2 --provider together embed
+	assert_status 0
+	rm idx2
+	rk-search -q -i idx2 add docs
+	run rk-search -i idx2 --provider together embed
+	assert_status 2
+	assert_output "rk-search: no vectors yet: give the embedding model (-m or RK_EMBED_MODEL)"
 }
 
 @test "hybrid: the embedder missing is a configuration error" {
@@ -224,6 +319,54 @@ docs/c"
 	run sh -c 'rk think --mock -f json -d t.db -i idx --hybrid "apple river" | jq -r ".context[:3][].doc"'
 	assert_status 0
 	assert_output "$(cat want)"
+}
+
+@test "hybrid: -r, queries that cannot be embedded: every record kept, its error said once" {
+	fake
+	three_docs "$MODEL"
+	printf '{"id":"a","query":"apple"}\n{"id":"b","query":"pear"}\n' >recs
+	run sh -c 'RK_EMBED_PROVIDER= rk-search -i idx -r --hybrid <recs 2>err'
+	assert_status 4
+	printf '%s\n' "$output" | jq -c '[.id, .error.code, .error.message]' >got
+	run cat got
+	assert_output '["a","index","rk-embed ended after 0 of 2 texts"]
+["b","index","rk-embed ended after 0 of 2 texts"]'
+	run cat err
+	assert_output "rk-embed: no embedding provider configured: set RK_EMBED_PROVIDER or RK_PROVIDER, or use --mock for the offline model (see rk-embed(1))
+rk-search: rk-embed ended after 0 of 2 texts"
+}
+
+@test "hybrid: -r, an error of every record's query is said once, not only in the records" {
+	fake
+	three_docs nomic-embed-text
+	printf '{"id":"a","query":"apple"}\n{"id":"b","query":"pear"}\n' >recs
+	run sh -c 'RK_EMBED_PROVIDER=mock rk-search -i idx -r --vector <recs 2>err'
+	assert_status 4
+	printf '%s\n' "$output" | jq -c '[.id, .error.code]' >got
+	run cat got
+	assert_output '["a","index"]
+["b","index"]'
+	run cat err
+	assert_output "rk-search: rk-embed (provider mock) gave vectors of 64 dimensions; the index holds 768 (model nomic-embed-text): give the provider that made them (--provider, RK_EMBED_PROVIDER)"
+}
+
+@test "hybrid: rk think --hybrid without -i is a usage error, not ignored" {
+	run rk think --mock -d t.db --hybrid apple
+	assert_status 2
+	assert_output "rk: think: --hybrid goes with -i"
+	[ ! -e t.db ]
+}
+
+@test "hybrid: rk think --mock --hybrid on an index of another provider's vectors says so" {
+	fake
+	three_docs nomic-embed-text
+	unset RK_EMBED_PROVIDER
+	run rk think --mock -d t.db -i idx --hybrid apple
+	assert_status 4
+	assert_output "rk-search: rk-embed (provider mock) gave vectors of 64 dimensions; the index holds 768 (model nomic-embed-text): give the provider that made them (--provider, RK_EMBED_PROVIDER)"
+	run sh -c 'RK_EMBED_PROVIDER=openai rk think --mock -f json -d t.db -i idx --hybrid apple | jq -r ".context[0].doc"'
+	assert_status 0
+	assert_output "docs/a"
 }
 
 @test "hybrid: embed killed mid-way keeps what came back; a rerun embeds only the rest" {

@@ -179,7 +179,7 @@ recall_of() {
 	run sh -c 'rk-search -i idx stats | jq -c "[.vectors, .missing, .ann]"'
 	assert_output '[398,1,"fresh"]'
 	run rk-search -i idx embed
-	assert_output "rk-search: 1 chunks embedded, 399 with vectors (toy, 32 dimensions)
+	assert_output "rk-search: 1 chunk embedded, 399 with vectors (toy, 32 dimensions)
 rk-search: queries scan until ann builds the graph again"
 	run sh -c 'rk-search -i idx stats | jq -c "[.vectors, .missing, .ann]"'
 	assert_output '[399,0,"stale"]'
@@ -228,4 +228,14 @@ rk-search: queries scan until ann builds the graph again"
 	run rk-search -i idx --vector --ef 0 w1x1
 	assert_status 2
 	assert_match "^rk-search: --ef: not a number from 1 to 100000: '0'"
+}
+
+@test "ann: the summaries count one chunk and one vector in the singular" {
+	corpus 1
+	rk-search -q -i idx add docs
+	run rk-search -i idx -m toy --dimensions 8 embed
+	assert_output "rk-search: 1 chunk embedded, 1 with vectors (toy, 8 dimensions)"
+	run rk-search -i idx ann
+	assert_status 0
+	assert_output "rk-search: a graph of 1 vector"
 }

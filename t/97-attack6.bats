@@ -107,9 +107,9 @@ rk-search: a record over the limit of 671 bytes
 	run cat out
 	assert_output '["a",1] ["b",0.5] ["c",0] 
 ["a",1] ["b",0.5] ["c",0] '
-	# an overflow is still refused
+	# an overflow is still refused where the score is read
 	printf '1 Q0 a 1 1e400 x\n' >big
-	run rk-fuse big
+	run rk-fuse --method combsum -f trec big
 	assert_status 3
-	assert_output "rk-fuse: big:1: not a TREC run line or a JSON hit"
+	assert_output "rk-fuse: big:1: a hit's score is not a number"
 }

@@ -2,6 +2,7 @@
 //
 //   xapian-bench index DBDIR DOCS.tsv      "id<TAB>text" lines
 //   xapian-bench query DBDIR QUERIES.tsv [ROUNDS]
+//   xapian-bench one DBDIR QUERY           one query, its top 10 printed
 //
 // Indexing: TermGenerator with the English Porter stemmer (STEM_SOME) and
 // the same 33 stopwords as rk-search, a commit every 1000 documents like
@@ -9,6 +10,9 @@
 // 10000), DB_NO_SYNC as rk-search does not fsync each commit either.  Queries: QueryParser, default OR,
 // the same stopwords and stemmer, BM25Weight(k1 1.2, k2 0, k3 1, b 0.6),
 // top 10.  Query times include parsing, as rk-search's include analysis.
+// A document's data is its whole line, so that `one`, the peer of one
+// rk-search process, prints each hit's name, score and text as rk-search
+// does.
 #include <xapian.h>
 
 #include <algorithm>
@@ -48,6 +52,39 @@ report(const char *name, std::vector<double> t)
 	    sum / t.size(), t.size());
 }
 
+static void
+configure(Xapian::Enquire &enq, Xapian::QueryParser &qp,
+    const Xapian::Stem &stem, Xapian::SimpleStopper &stopper)
+{
+	qp.set_stemmer(stem);
+	qp.set_stemming_strategy(Xapian::QueryParser::STEM_SOME);
+	qp.set_stopper(&stopper);
+	qp.set_default_op(Xapian::Query::OP_OR);
+	enq.set_weighting_scheme(Xapian::BM25Weight(1.2, 0, 1, 0.6, 0.5));
+}
+
+// One query as its own process: the top 10 as "name<TAB>score<TAB>text"
+static int
+one(const char *dir, const char *query, const Xapian::Stem &stem,
+    Xapian::SimpleStopper &stopper)
+{
+	Xapian::Database db(dir);
+	Xapian::Enquire enq(db);
+	Xapian::QueryParser qp;
+
+	configure(enq, qp, stem, stopper);
+	enq.set_query(qp.parse_query(query));
+	Xapian::MSet m = enq.get_mset(0, 10);
+	for (Xapian::MSetIterator i = m.begin(); i != m.end(); ++i) {
+		std::string d = i.get_document().get_data();
+		size_t tab = d.find('\t');
+
+		std::printf("%s\t%.4f\t%s\n", d.substr(0, tab).c_str(),
+		    i.get_weight(), d.substr(tab + 1).c_str());
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -56,11 +93,15 @@ main(int argc, char **argv)
 	Xapian::Stem stem("english");
 
 	if (argc < 4) {
-		std::fprintf(stderr, "usage: xapian-bench index|query DBDIR "
-		    "FILE [ROUNDS]\n");
+		std::fprintf(stderr, "usage: xapian-bench index|query|one "
+		    "DBDIR FILE|QUERY [ROUNDS]\n");
 		return 2;
 	}
 	std::string cmd = argv[1], line;
+
+	if (cmd == "one")
+		return one(argv[2], argv[3], stem, stopper);
+
 	std::ifstream in(argv[3]);
 
 	if (!in) {
@@ -85,7 +126,7 @@ main(int argc, char **argv)
 
 			if (tab == std::string::npos)
 				continue;
-			doc.set_data(line.substr(0, tab));
+			doc.set_data(line);
 			tg.set_document(doc);
 			tg.index_text(line.substr(tab + 1));
 			doc.add_boolean_term("Q" + line.substr(0, tab));
@@ -103,11 +144,7 @@ main(int argc, char **argv)
 	std::vector<double> t;
 	int rounds = argc > 4 ? std::atoi(argv[4]) : 3;
 
-	qp.set_stemmer(stem);
-	qp.set_stemming_strategy(Xapian::QueryParser::STEM_SOME);
-	qp.set_stopper(&stopper);
-	qp.set_default_op(Xapian::Query::OP_OR);
-	enq.set_weighting_scheme(Xapian::BM25Weight(1.2, 0, 1, 0.6, 0.5));
+	configure(enq, qp, stem, stopper);
 	while (std::getline(in, line)) {
 		size_t tab = line.find('\t');
 		qs.push_back(tab == std::string::npos ? line :

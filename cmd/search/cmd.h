@@ -28,13 +28,13 @@ enum {
 
 #define VQ_OPTDEFS \
 	{ 'm', NULL, required_argument, "model", \
-	    "the embedding model (embed)" }, \
+	    "the embedding model (embed, queries)" }, \
 	{ 'P', NULL, required_argument, "jobs", \
 	    "embed: requests in flight at once" }, \
 	{ VQ_BASE_URL, "base-url", required_argument, "url", \
 	    "the embedding server" }, \
 	{ VQ_DIMENSIONS, "dimensions", required_argument, "n", \
-	    "embed: ask the model for vectors of n dimensions" }, \
+	    "embed, queries: vectors of n dimensions" }, \
 	{ VQ_EF, "ef", required_argument, "n", \
 	    "candidates searched in the ANN graph; default 64" }, \
 	{ VQ_EXACT, "exact", no_argument, NULL, \
@@ -52,6 +52,7 @@ enum {
 
 int	 vq_option(int c, const char *arg);
 int	 vq_ranked(void);
+void	 vq_unused(void);
 void	 vq_embed(struct rk_index *, int quiet);
 void	 vq_ann(struct rk_index *, int quiet);
 void	 vq_stats(struct rk_index *, char **stats);

@@ -35,11 +35,12 @@ results(const char *query, int per_doc, int with_text, struct rk_result **v,
 	*n = 0;
 	if (blank(query))
 		return 0;
-	if (vq_ranked())
-		return vq_results(ix, query, &params, cli.hits, per_doc,
-		    with_text, v, n, e);
-	if (rk_index_query(ix, query, &params, cli.hits, per_doc, with_text,
-	    v, n) == -1)
+	if (vq_ranked()) {
+		if (vq_results(ix, query, &params, cli.hits, per_doc,
+		    with_text, v, n, e) != 0)
+			return e->code;
+	} else if (rk_index_query(ix, query, &params, cli.hits, per_doc,
+	    with_text, v, n) == -1)
 		return rk_error_set(e, RK_EXIT_IO, "%s", rk_index_error(ix));
 	say_warning();
 	return 0;
@@ -62,6 +63,18 @@ print_hits(const char *qid, const char *query)
 	rk_results_free(v, n);
 }
 
+/* a record's error on stderr too, once for a run of the same message */
+static void
+say_once(const char *msg)
+{
+	static char last[sizeof(((struct rk_error *)0)->msg)];
+
+	if (strcmp(msg, last) != 0) {
+		warnx("%s", msg);
+		strlcpy(last, msg, sizeof(last));
+	}
+}
+
 /* attach the best hits that fit the budget to a record as context */
 static void
 attach(json_t *rec)
@@ -76,6 +89,8 @@ attach(json_t *rec)
 		;
 	else if (ix == NULL || results(query, cli.by_doc, 1, &v, &n, &e) !=
 	    0) {
+		if (ix != NULL)		/* open_index() said why it is not */
+			say_once(e.msg);
 		rk_set_error(rec, rk_progname, "index", "%s", e.msg);
 		rk_exit_status(e.code);
 	} else {

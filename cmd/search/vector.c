@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/rk.h"
+#include "llm/llm.h"
 #include "search/search.h"
 #include "search/cmd.h"
 
@@ -21,30 +22,39 @@ static struct rk_vsearch *vs;
 static char **qtext;		/* queries embedded so far, and vectors */
 static float *qvec;
 static size_t nq, qdim;
+static struct rk_error qfail;	/* why the queries have no vectors */
+static int fusion_given, graph_given;	/* --fusion, --weights; --ef, --exact */
 static int progress_shown;
 
 /* 1 if c is one of ours (and taken), else 0 */
 int
 vq_option(int c, const char *arg)
 {
+	enum rk_rank rank;
 	long n, max;
 
 	switch (c) {
 	case VQ_VECTOR:
 	case VQ_HYBRID:
-		ro.rank = c == VQ_VECTOR ? RK_RANK_VECTOR : RK_RANK_HYBRID;
+		rank = c == VQ_VECTOR ? RK_RANK_VECTOR : RK_RANK_HYBRID;
+		if (ro.rank != RK_RANK_BM25 && ro.rank != rank)
+			errx(RK_EXIT_USAGE, "--vector and --hybrid exclude "
+			    "each other");
+		ro.rank = rank;
 		break;
 	case VQ_FUSION:
 		if (strcmp(arg, "rrf") != 0 && strcmp(arg, "convex") != 0)
 			errx(RK_EXIT_USAGE, "--fusion: not rrf or convex: "
 			    "'%s'", arg);
 		ro.fusion = *arg == 'r' ? RK_FUSION_RRF : RK_FUSION_CONVEX;
+		fusion_given = 1;
 		break;
 	case VQ_WEIGHTS:
 		if (rk_rank_weights(arg, &ro) == -1)
 			errx(RK_EXIT_USAGE, "--weights: not two weights "
 			    "BM25,VECTOR >= 0, not both 0, of a finite sum: "
 			    "'%s'", arg);
+		fusion_given = 1;
 		break;
 	case VQ_PROVIDER:
 	case VQ_BASE_URL:
@@ -53,13 +63,14 @@ vq_option(int c, const char *arg)
 		    &eo.base_url) = arg;
 		break;
 	case VQ_EXACT:
-		ro.exact = 1;
+		ro.exact = graph_given = 1;
 		break;
 	case VQ_EF:
 		if (rk_parse_uint(arg, 100000, &n) == -1 || n < 1)
 			errx(RK_EXIT_USAGE, "--ef: not a number from 1 to "
 			    "100000: '%s'", arg);
 		ro.ef = (size_t)n;
+		graph_given = 1;
 		break;
 	case VQ_DIMENSIONS:
 	case 'P':
@@ -73,6 +84,18 @@ vq_option(int c, const char *arg)
 		return 0;
 	}
 	return 1;
+}
+
+/* a query's options that its ranking has no use for: said, and ignored */
+void
+vq_unused(void)
+{
+	if (fusion_given && ro.rank != RK_RANK_HYBRID)
+		warnx("--fusion and --weights only apply with --hybrid; "
+		    "ignored");
+	if (graph_given && ro.rank == RK_RANK_BM25)
+		warnx("--ef and --exact only apply with --vector or --hybrid; "
+		    "ignored");
 }
 
 /* whether queries rank by vector (alone or fused) */
@@ -89,6 +112,18 @@ on_progress(void *arg, size_t done, size_t total)
 	fprintf(stderr, "\r%s: %zu of %zu %s", rk_progname, done, total,
 	    (const char *)arg);
 	progress_shown = 1;
+}
+
+/* a chunk whose text is not UTF-8: bad input, not sent, the rest are */
+static void
+on_skip(void *arg, const char *doc, int64_t chunk)
+{
+	if (progress_shown)
+		fputc('\n', stderr);
+	progress_shown = 0;
+	warnx("%s: chunk %lld: text not UTF-8: not embedded", doc,
+	    (long long)chunk);
+	rk_exit_status(RK_EXIT_INPUT);
 }
 
 static volatile sig_atomic_t stop;
@@ -108,12 +143,40 @@ embed_summary(struct rk_index *ix, size_t done)
 	if (rk_index_vec_info(ix, &vi, &e) != 0 ||
 	    rk_index_vec_counts(ix, &vi, &e) != 0)
 		return;
-	fprintf(stderr, "%s: %zu chunks embedded, %lld with vectors "
-	    "(%s, %zu dimensions)\n", rk_progname, done,
+	fprintf(stderr, "%s: %zu chunk%s embedded, %lld with vectors "
+	    "(%s, %zu dimensions)\n", rk_progname, done, done == 1 ? "" : "s",
 	    (long long)vi.vectors, vi.model, vi.dim);
 	if (rk_index_ann_state(ix) == RK_ANN_STALE)
 		fprintf(stderr, "%s: queries scan until ann builds the graph "
 		    "again\n", rk_progname);
+}
+
+/* the provider rk-embed takes, as it takes it */
+static const char *
+embed_provider(void)
+{
+	const char *p = eo.provider;
+
+	if (p == NULL && (p = rk_getenv("RK_EMBED_PROVIDER")) == NULL)
+		p = rk_getenv("RK_PROVIDER");
+	return p != NULL ? p : "none";
+}
+
+/*
+ * The model of an index's first embed without -m: RK_EMBED_MODEL's, else
+ * the provider's default, as rk-embed takes them.
+ */
+static void
+first_model(struct rk_index *ix)
+{
+	struct rk_vec_info vi;
+	struct rk_error e;
+
+	if (eo.model != NULL || rk_index_vec_info(ix, &vi, &e) != 0 ||
+	    *vi.model != '\0')
+		return;
+	if ((eo.model = rk_getenv("RK_EMBED_MODEL")) == NULL)
+		eo.model = rk_embed_default_model(embed_provider());
 }
 
 /*
@@ -134,8 +197,9 @@ vq_embed(struct rk_index *ix, int quiet)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	eo.stop = &stop;
+	first_model(ix);
 	rc = rk_index_embed(ix, &eo, isatty(STDERR_FILENO) && !quiet ?
-	    on_progress : NULL, "chunks embedded", &done, &e);
+	    on_progress : NULL, on_skip, "chunks embedded", &done, &e);
 	if (progress_shown)
 		fputc('\n', stderr);
 	if (rc != 0) {
@@ -169,8 +233,8 @@ vq_ann(struct rk_index *ix, int quiet)
 		warnx("%s", e.msg);
 		rk_exit_status(rc);
 	} else if (!quiet)
-		fprintf(stderr, "%s: a graph of %zu vectors\n", rk_progname,
-		    nodes);
+		fprintf(stderr, "%s: a graph of %zu vector%s\n", rk_progname,
+		    nodes, nodes == 1 ? "" : "s");
 }
 
 /* add the vectors' counts and model to stats' JSON, once there are any */
@@ -204,25 +268,27 @@ vq_stats(struct rk_index *ix, char **stats)
 	*stats = more;
 }
 
-/* embed queries, all in one run of rk-embed */
-void
-vq_prepare(struct rk_index *ix, char *const *queries, size_t n)
+/* queries into qtext and their vectors into qvec: 0 or an RK_EXIT_* code */
+static int
+embed_queries(struct rk_index *ix, char *const *queries, size_t n,
+    struct rk_error *e)
 {
-	struct rk_vec_info vi;
-	struct rk_error e;
+	static struct rk_vec_info vi;	/* eo.model points into it */
 	float *v;
 	size_t dim;
+	int rc;
 
-	if (n == 0)
-		return;
-	if (rk_index_vec_info(ix, &vi, &e) != 0 ||
-	    rk_index_vec_check(&vi, &eo, &e) != 0)
-		errx(e.code, "%s", e.msg);
-	if (rk_embed_pipe_texts(&eo, queries, n, &v, &dim, &e) != 0)
-		errx(e.code, "%s", e.msg);
-	if (qdim != 0 && dim != qdim)
-		errx(RK_EXIT_PROVIDER, "rk-embed gave vectors of %zu and of "
-		    "%zu dimensions", qdim, dim);
+	if ((rc = rk_index_vec_query(ix, &vi, &eo, e)) != 0 ||
+	    (rc = rk_embed_pipe_texts(&eo, queries, n, &v, &dim, e)) != 0)
+		return rc;
+	if (dim != vi.dim) {
+		free(v);
+		return rk_error_set(e, RK_EXIT_CONFIG, "rk-embed (provider "
+		    "%s) gave vectors of %zu dimensions; the index holds %zu "
+		    "(model %s): give the provider that made them "
+		    "(--provider, RK_EMBED_PROVIDER)", embed_provider(), dim,
+		    vi.dim, vi.model);
+	}
 	qdim = dim;
 	qtext = rk_xrealloc(qtext, (nq + n) * sizeof(*qtext));
 	qvec = rk_xrealloc(qvec, (nq + n) * dim * sizeof(*qvec));
@@ -231,17 +297,35 @@ vq_prepare(struct rk_index *ix, char *const *queries, size_t n)
 	memcpy(qvec + nq * dim, v, n * dim * sizeof(*v));
 	nq += n;
 	free(v);
+	return 0;
 }
 
+/*
+ * Embed queries, all in one run of rk-embed.  A failure ends the run,
+ * but in record mode, where it becomes each record's error instead.
+ */
+void
+vq_prepare(struct rk_index *ix, char *const *queries, size_t n)
+{
+	if (n == 0 || qfail.code != 0 ||
+	    embed_queries(ix, queries, n, &qfail) == 0)
+		return;
+	if (!rflag)
+		errx(qfail.code, "%s", qfail.msg);
+}
+
+/* a query's vector, or NULL if the queries could not be embedded */
 static const float *
 query_vector(struct rk_index *ix, const char *query)
 {
-	for (int again = 0; again < 2; again++) {
+	for (int again = 0; again < 2 && qfail.code == 0; again++) {
 		for (size_t i = nq; i-- > 0; )
 			if (strcmp(qtext[i], query) == 0)
 				return qvec + i * qdim;
 		vq_prepare(ix, (char *const *)&query, 1);
 	}
+	if (qfail.code != 0)
+		return NULL;
 	errx(RK_EXIT_INTERNAL, "a query without its vector");
 }
 
@@ -253,6 +337,10 @@ vq_results(struct rk_index *ix, const char *query,
 {
 	const float *q = query_vector(ix, query);
 
+	if (q == NULL) {
+		*e = qfail;
+		return e->code;
+	}
 	if (vs == NULL)
 		vs = rk_vsearch_new(ix);
 	return rk_vsearch_query(vs, query, q, qdim, &ro, p, k, per_doc,

@@ -191,8 +191,13 @@ rk_db_open(struct rk_db *db, const char *path, int flags, int busy_ms,
 	if ((flags & RK_DB_CREATE) && rk_db_private(path) == -1)
 		return rk_error_set(e, RK_EXIT_IO, "%s: cannot open: %s", path,
 		    strerror(errno));
-	if (sqlite3_open_v2(path, &db->h, oflags, NULL) != SQLITE_OK)
+	if (sqlite3_open_v2(path, &db->h, oflags, NULL) != SQLITE_OK) {
+		/* the system's reason, not "unable to open database file" */
+		if (db->h != NULL && sqlite3_system_errno(db->h) != 0)
+			return rk_error_set(e, RK_EXIT_IO, "%s: cannot open: "
+			    "%s", path, strerror(sqlite3_system_errno(db->h)));
 		return rk_db_fail(db, e, RK_EXIT_IO, "cannot open");
+	}
 	sqlite3_extended_result_codes(db->h, 1);
 	sqlite3_busy_timeout(db->h, busy_ms);
 	/* the WAL hook checkpoints; there is nothing left to do at close */

@@ -123,27 +123,13 @@ static const struct embed_api {
 	[RK_EMBED_OLLAMA] = { "ollama", ollama_body, ollama_vectors },
 };
 
-/* models to use when none is named */
-static const struct {
-	const char *provider, *model;
-} default_models[] = {
-	{ "openai", "text-embedding-3-small" },
-	{ "ollama", "nomic-embed-text" },
-	{ "mistral", "mistral-embed" },
-	{ "mock", "hash" },
-};
-
 int
 rk_embed_setup(struct rk_embedder *E, const char *provider,
     const char *base_url, const char *model, const char *api, char *err,
     size_t errsize)
 {
-	int rc;
-
-	for (size_t i = 0; model == NULL && i < sizeof(default_models) /
-	    sizeof(*default_models); i++)
-		if (strcmp(default_models[i].provider, provider) == 0)
-			model = default_models[i].model;
+	if (model == NULL)
+		model = rk_embed_default_model(provider);
 	if (api == NULL)
 		api = strcmp(provider, "ollama") == 0 ? "ollama" : "openai";
 	if (strcmp(api, "openai") == 0)
@@ -162,19 +148,19 @@ rk_embed_setup(struct rk_embedder *E, const char *provider,
 	}
 	if (rk_provider_known(provider, err, errsize) == -1)
 		return -1;
+	/* before the model: no -m would help */
+	if (rk_provider_dialect(provider) != &rk_dialect_openai) {
+		snprintf(err, errsize, "%s: no embeddings API (use openai, "
+		    "ollama or an OpenAI-compatible server)", provider);
+		return -1;
+	}
 	if (model == NULL) {
 		snprintf(err, errsize, "%s: no embedding model: use -m or "
 		    "RK_EMBED_MODEL", provider);
 		return -1;
 	}
-	rc = rk_endpoint_setup(&E->ep, provider, base_url, model, err,
+	return rk_endpoint_setup(&E->ep, provider, base_url, model, err,
 	    errsize);
-	if (E->ep.dialect != NULL && E->ep.dialect != &rk_dialect_openai) {
-		snprintf(err, errsize, "%s: no embeddings API (use openai, "
-		    "ollama or an OpenAI-compatible server)", provider);
-		return -1;
-	}
-	return rc;
 }
 
 void

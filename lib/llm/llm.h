@@ -203,6 +203,7 @@ int	 rk_endpoint_setup(struct rk_endpoint *, const char *provider,
 	    const char *base_url, const char *model, char *err, size_t);
 void	 rk_endpoint_free(struct rk_endpoint *);
 int	 rk_provider_known(const char *provider, char *err, size_t);
+const struct rk_dialect *rk_provider_dialect(const char *provider);
 
 /* provider_common.c: what the dialects share */
 long	 rk_estimate_tokens(const char *text);
@@ -459,6 +460,7 @@ int	 rk_embed_setup(struct rk_embedder *, const char *provider,
 	    const char *base_url, const char *model, const char *api,
 	    char *err, size_t errsize);
 void	 rk_embed_free(struct rk_embedder *);
+const char *rk_embed_default_model(const char *provider);
 /* vectors for v[0..n): the highest status of their failures, or 0 */
 int	 rk_embed_run(struct rk_embedder *, struct rk_embedding *v, size_t n);
 void	 rk_embedding_clear(struct rk_embedding *);

@@ -100,15 +100,24 @@ key_file(const char *path, char *err, size_t errsize)
 	return k;
 }
 
+static const struct preset *
+find(const char *provider)
+{
+	for (size_t i = 0; i < NPRESETS; i++)
+		if (strcmp(presets[i].name, provider) == 0)
+			return &presets[i];
+	return NULL;
+}
+
 /* the preset named provider: NULL, with the known ones in err, if none */
 static const struct preset *
 preset(const char *provider, char *err, size_t errsize)
 {
+	const struct preset *p = find(provider);
 	size_t k;
 
-	for (size_t i = 0; i < NPRESETS; i++)
-		if (strcmp(presets[i].name, provider) == 0)
-			return &presets[i];
+	if (p != NULL)
+		return p;
 	k = (size_t)snprintf(err, errsize, "unknown provider '%s' (known: "
 	    "mock", provider);
 	for (size_t i = 0; i < NPRESETS && k < errsize; i++)
@@ -125,6 +134,15 @@ rk_provider_known(const char *provider, char *err, size_t errsize)
 {
 	return strcmp(provider, "mock") == 0 ||
 	    preset(provider, err, errsize) != NULL ? 0 : -1;
+}
+
+/* the dialect of a preset's API; NULL for mock or an unknown provider */
+const struct rk_dialect *
+rk_provider_dialect(const char *provider)
+{
+	const struct preset *p = find(provider);
+
+	return p != NULL ? p->dialect : NULL;
 }
 
 int

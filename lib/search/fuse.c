@@ -268,15 +268,25 @@ json_text(const json_t *v)
 	return NULL;
 }
 
+/* whether o's method reads scores (combsum, combmnz), not ranks alone */
+int
+rk_fuse_scored(const struct rk_fuse_opts *o)
+{
+	return o->method == RK_FUSE_COMBSUM || o->method == RK_FUSE_COMBMNZ;
+}
+
 /*
  * A hit object {"doc","chunk","score","text"} into h, its strings copied
  * (rk_fuse_hit_free); -1 if it is not one.  With qid, *qid gets its
- * "qid" as text, or NULL.
+ * "qid" as text, or NULL.  With scored, a hit whose "score" is missing
+ * or not a number is RK_HIT_NO_SCORE or RK_HIT_BAD_SCORE, filled as far
+ * as it goes (free it), never a score of 0; without, its score is 0.
  */
 int
-rk_fuse_hit_json(const json_t *o, struct rk_fuse_hit *h, char **qid)
+rk_fuse_hit_json(const json_t *o, int scored, struct rk_fuse_hit *h,
+    char **qid)
 {
-	const json_t *c = json_object_get(o, "chunk");
+	const json_t *c = json_object_get(o, "chunk"), *s;
 	char *doc;
 
 	if (!json_is_object(o) || (doc = json_text(json_object_get(o,
@@ -284,10 +294,17 @@ rk_fuse_hit_json(const json_t *o, struct rk_fuse_hit *h, char **qid)
 		return -1;
 	h->doc = doc;
 	h->chunk = json_is_integer(c) ? json_integer_value(c) : -1;
-	h->score = rk_get_number(o, "score", 0);
+	h->score = 0;
 	h->text = json_text(json_object_get(o, "text"));
 	if (qid != NULL)
 		*qid = json_text(json_object_get(o, "qid"));
+	if (!scored)
+		return 0;
+	if ((s = json_object_get(o, "score")) == NULL)
+		return RK_HIT_NO_SCORE;
+	if (!json_is_number(s))
+		return RK_HIT_BAD_SCORE;
+	h->score = json_number_value(s);
 	return 0;
 }
 

@@ -91,6 +91,9 @@ load(struct rk_vsearch *vs, size_t dim, int exact, struct rk_error *e)
 	    e) != 0))
 		return e->code;
 	vs->version = version;
+	if (rk_index_chunks(vs->ix) > (int64_t)rk_vec_count(vs->store))
+		rk_index_warn(vs->ix, "some chunks have no vector, so no "
+		    "vector rank: run rk-search embed");
 	return 0;
 }
 

@@ -38,15 +38,17 @@ struct embedding {
 	sqlite3	*db;
 	struct rk_vec_info info;
 	const struct rk_embed_opts *o;
-	int64_t	*ids;		/* chunks missing their vector */
-	uint64_t *hash;		/* the hash of each one's text, as sent */
-	size_t	 nids;
+	int64_t	*ids;		/* chunks missing their vector; [i] the ith
+				   sent, once sent */
+	uint64_t *hash;		/* [i] the hash of the ith's text, as sent */
+	size_t	 nids, next;	/* next: the first not yet sent or skipped */
 	sqlite3_stmt *text, *ins;
 	struct pending *pend;
 	size_t	 npend;
 	double	 flushed;	/* when, in ms */
 	size_t	 done;
 	rk_embed_progress_fn *progress;
+	rk_embed_skip_fn *skip;
 	void	*arg;
 };
 
@@ -157,18 +159,45 @@ rk_index_vec_check(const struct rk_vec_info *vi, struct rk_embed_opts *o,
 {
 	if (*vi->model == '\0')
 		return o->model == NULL ? rk_error_set(e, RK_EXIT_USAGE,
-		    "no vectors yet: give the embedding model (-m)") : 0;
+		    "no vectors yet: give the embedding model (-m or "
+		    "RK_EMBED_MODEL)") : 0;
 	if (o->model != NULL && strcmp(o->model, vi->model) != 0)
 		return rk_error_set(e, RK_EXIT_CONFIG, "the index holds "
 		    "vectors of model %s, not %s: rebuild the index to change "
 		    "models", vi->model, o->model);
-	if (o->dimensions != 0 && o->dimensions != vi->dimensions)
+	/* the model's own length, asked for, is no other length */
+	if (o->dimensions != 0 && (size_t)o->dimensions != vi->dim)
 		return rk_error_set(e, RK_EXIT_CONFIG, "the index holds "
 		    "vectors of %zu dimensions (model %s), not %ld", vi->dim,
 		    vi->model, o->dimensions);
 	o->model = vi->model;
 	o->dimensions = vi->dimensions;
 	return 0;
+}
+
+/* the error of what needs vectors in an index that has none */
+static int
+no_vectors(sqlite3 *db, struct rk_error *e)
+{
+	return rk_error_set(e, RK_EXIT_CONFIG, "%s: no vectors: run "
+	    "rk-search embed first", sqlite3_db_filename(db, "main"));
+}
+
+/*
+ * Before a query is embedded: the index has vectors, whose model and
+ * --dimensions (into vi, which o then points into) the query takes.
+ */
+int
+rk_index_vec_query(struct rk_index *ix, struct rk_vec_info *vi,
+    struct rk_embed_opts *o, struct rk_error *e)
+{
+	int rc;
+
+	if ((rc = rk_index_vec_info(ix, vi, e)) != 0)
+		return rc;
+	if (*vi->model == '\0')
+		return no_vectors(rk_index_db(ix), e);
+	return rk_index_vec_check(vi, o, e);
 }
 
 static int
@@ -195,16 +224,38 @@ missing_ids(struct embedding *m, struct rk_error *e)
 	return rc == SQLITE_DONE ? 0 : rk_index_sql_fail(m->db, e, "chunks");
 }
 
+/*
+ * A chunk whose text is not UTF-8 (an older version's index, or one made
+ * by hand) is not sent, as rk-embed fails an empty text alone: skip()
+ * hears of it and the other chunks go on.
+ */
+static int
+bad_text(struct embedding *m)
+{
+	const char *t = (const char *)sqlite3_column_text(m->text, 0);
+
+	if (rk_utf8_valid(t, sqlite3_column_bytes(m->text, 0)))
+		return 0;
+	m->skip(m->arg, (const char *)sqlite3_column_text(m->text, 1),
+	    sqlite3_column_int64(m->text, 2));
+	return 1;
+}
+
 static int
 next_text(void *arg, size_t i, char **text, struct rk_error *e)
 {
 	struct embedding *m = arg;
 	int rc;
 
-	if (i >= m->nids)
-		return 0;
-	sqlite3_bind_int64(m->text, 1, m->ids[i]);
-	rc = sqlite3_step(m->text);
+	do {
+		if (m->next >= m->nids) {
+			sqlite3_reset(m->text);	/* see below */
+			return 0;
+		}
+		m->ids[i] = m->ids[m->next++];	/* i <= next: kept */
+		sqlite3_reset(m->text);
+		sqlite3_bind_int64(m->text, 1, m->ids[i]);
+	} while ((rc = sqlite3_step(m->text)) == SQLITE_ROW && bad_text(m));
 	/* removed since: an empty line keeps the order */
 	if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
 		*text = rk_xstrdup(rc == SQLITE_DONE ? "" : (const char *)
@@ -336,8 +387,9 @@ embed_prepare(struct embedding *m, struct rk_error *e)
 	if (exec(m->db, "BEGIN IMMEDIATE", e) != 0 ||
 	    exec(m->db, vec_schema, e) != 0 || exec(m->db, "COMMIT", e) != 0)
 		return e->code;
-	if (sqlite3_prepare_v2(m->db, "SELECT text FROM text WHERE id = ?1",
-	    -1, &m->text, NULL) != SQLITE_OK ||
+	if (sqlite3_prepare_v2(m->db, "SELECT t.text, d.name, c.n FROM "
+	    "chunks c JOIN docs d ON d.id = c.doc JOIN text t ON t.id = c.id "
+	    "WHERE c.id = ?1", -1, &m->text, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(m->db, "INSERT OR REPLACE INTO vecs(id, f, q) "
 	    "SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM chunks WHERE "
 	    "id = ?1)", -1, &m->ins, NULL) != SQLITE_OK)
@@ -347,14 +399,15 @@ embed_prepare(struct embedding *m, struct rk_error *e)
 
 /*
  * Embed every chunk missing its vector.  *done counts the vectors
- * stored, also when it fails part way.  0, or an RK_EXIT_* code with e
- * set: RK_EXIT_CONFIG for another model or other dimensions than the
- * index holds.
+ * stored, also when it fails part way.  skip() is told of each chunk
+ * whose text is not UTF-8, left without one.  0, or an RK_EXIT_* code
+ * with e set: RK_EXIT_CONFIG for another model or other dimensions than
+ * the index holds.
  */
 int
 rk_index_embed(struct rk_index *ix, const struct rk_embed_opts *opts,
-    rk_embed_progress_fn *progress, void *arg, size_t *done,
-    struct rk_error *e)
+    rk_embed_progress_fn *progress, rk_embed_skip_fn *skip, void *arg,
+    size_t *done, struct rk_error *e)
 {
 	struct rk_embed_opts o = *opts;
 	struct rk_error spare;
@@ -366,6 +419,7 @@ rk_index_embed(struct rk_index *ix, const struct rk_embed_opts *opts,
 	m.db = rk_index_db(ix);
 	m.o = &o;
 	m.progress = progress;
+	m.skip = skip;
 	m.arg = arg;
 	m.flushed = rk_now_ms();
 	m.pend = rk_xmalloc(BATCH * sizeof(*m.pend));
@@ -649,8 +703,7 @@ rk_index_ann_build(struct rk_index *ix, rk_hnsw_progress_fn *progress,
 	rc = vi.dim == 0 ? 0 : rk_index_vec_load(ix, vi.dim, &s, e);
 	rk_index_end_read(ix);
 	if (rc == 0 && (s == NULL || rk_vec_count(s) == 0))
-		rc = rk_error_set(e, RK_EXIT_CONFIG, "%s: no vectors: run "
-		    "rk-search embed first", sqlite3_db_filename(db, "main"));
+		rc = no_vectors(db, e);
 	if (rc == 0)
 		g = rk_hnsw_build(s, RK_HNSW_M, RK_HNSW_EFC, progress, arg);
 	if (rc == 0)

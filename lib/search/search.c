@@ -853,18 +853,62 @@ segments(struct rk_index *ix, int now)
 	return ix->seg_ok ? ix->seg : NULL;
 }
 
+/* FTS5's own count of its rows (the chunks) and segments; -1 if unread */
+static int
+fts_counts(struct rk_index *ix, int64_t *rows, size_t *nseg)
+{
+	struct rk_seg *s = segments(ix, 1);
+	int64_t tokens;
+
+	if (s == NULL)
+		return -1;
+	rk_seg_stats(s, rows, &tokens, nseg);
+	return 0;
+}
+
 /* FTS5's segments in the index, or -1 if we cannot read its format */
 static int
 segment_count(struct rk_index *ix)
 {
-	struct rk_seg *s = segments(ix, 1);
-	int64_t rows, tokens;
+	int64_t rows;
 	size_t n;
 
-	if (s == NULL)
+	return fts_counts(ix, &rows, &n) == 0 ? (int)n : -1;
+}
+
+/* the chunks of the index, read cheaply, or -1 if it cannot be */
+int64_t
+rk_index_chunks(struct rk_index *ix)
+{
+	int64_t rows;
+	size_t n;
+
+	return fts_counts(ix, &rows, &n) == 0 ? rows : -1;
+}
+
+void
+rk_index_warn(struct rk_index *ix, const char *warning)
+{
+	ix->warning = warning;
+}
+
+/*
+ * The distinct terms, as FTS5's vocabulary table counts them: from the
+ * segments' term lists where we read their format, not by going through
+ * every posting; -1 on failure.
+ */
+static int64_t
+term_count(struct rk_index *ix)
+{
+	struct rk_seg *s = ix->fts5_only ? NULL : segments(ix, 1);
+	int64_t n;
+
+	if (s != NULL && rk_seg_count_terms(s, &n) == 0)
+		return n;
+	if (exec(ix, "CREATE VIRTUAL TABLE IF NOT EXISTS temp.vocab USING "
+	    "fts5vocab(main, fts, row)") == -1)
 		return -1;
-	rk_seg_stats(s, &rows, &tokens, &n);
-	return n;
+	return scalar(ix, "SELECT count(*) FROM temp.vocab");
 }
 
 char *
@@ -874,21 +918,20 @@ rk_index_stats(struct rk_index *ix)
 	char spec[32], segs[16] = "null", *s;
 	int nseg;
 
-	if (warm(ix) == -1)
+	/* one state: the segments' pages as their structure says */
+	if (warm(ix) == -1 || rk_index_begin_read(ix) == -1)
 		return NULL;
 	docs = scalar(ix, "SELECT count(*) FROM docs");
 	chunks = scalar(ix, "SELECT count(*) FROM chunks");
 	tokens = scalar(ix, "SELECT coalesce(sum(len), 0) FROM chunks");
-	if (exec(ix, "CREATE VIRTUAL TABLE IF NOT EXISTS temp.vocab USING "
-	    "fts5vocab(main, fts, row)") == -1)
-		return NULL;
-	terms = scalar(ix, "SELECT count(*) FROM temp.vocab");
+	terms = term_count(ix);
 	pages = scalar(ix, "PRAGMA page_count");
 	psize = scalar(ix, "PRAGMA page_size");
-	if (docs < 0 || chunks < 0 || tokens < 0 || terms < 0 || pages < 0 ||
-	    psize < 0)
+	nseg = segment_count(ix);
+	if (rk_index_end_read(ix) == -1 || docs < 0 || chunks < 0 ||
+	    tokens < 0 || terms < 0 || pages < 0 || psize < 0)
 		return NULL;
-	if ((nseg = segment_count(ix)) >= 0)
+	if (nseg >= 0)
 		snprintf(segs, sizeof(segs), "%d", nseg);
 	rk_analyzer_format(&ix->an, spec, sizeof(spec));
 	rk_asprintf(&s, "{\"docs\":%lld,\"chunks\":%lld,\"terms\":%lld,"
@@ -1427,60 +1470,6 @@ struct qterms {
 	size_t	 n;
 };
 
-/*
- * Sort v[0..n) by rowid, equal rowids kept in their order (the newest
- * segment's entry first); tmp holds n.  Each segment's list is sorted,
- * so most merges find their halves already in order.
- */
-static void
-sort_postings(struct rk_posting *v, struct rk_posting *tmp, size_t n)
-{
-	size_t h = n / 2, i = 0, j = h, o = 0;
-
-	if (n < 2)
-		return;
-	sort_postings(v, tmp, h);
-	sort_postings(v + h, tmp, n - h);
-	if (v[h - 1].rowid <= v[h].rowid)
-		return;
-	memcpy(tmp, v, n * sizeof(*v));
-	while (i < h && j < n)
-		v[o++] = tmp[j].rowid < tmp[i].rowid ? tmp[j++] : tmp[i++];
-	while (i < h)
-		v[o++] = tmp[i++];
-	while (j < n)
-		v[o++] = tmp[j++];
-}
-
-/*
- * Put the postings of a term, from p->v[start] on, in rowid order;
- * current: read from several segments newest first, keep a rowid's
- * first entry, and that only if it is not a delete.
- */
-static void
-term_in_order(struct rk_postings *p, size_t start, int current)
-{
-	struct rk_posting *v, *tmp;
-	size_t n = p->n - start, m = 0, i;
-
-	if (n == 0)
-		return;
-	v = p->v + start;
-	for (i = 1; i < n && v[i - 1].rowid <= v[i].rowid; i++)
-		;
-	if (i < n) {
-		tmp = rk_xmalloc(n * sizeof(*tmp));
-		sort_postings(v, tmp, n);
-		free(tmp);
-	}
-	if (!current)
-		return;
-	for (i = 0; i < n; i++)
-		if ((i == 0 || v[i].rowid != v[i - 1].rowid) && v[i].tf > 0)
-			v[m++] = v[i];
-	p->n = start + m;
-}
-
 /* the best chunk of each document, by document: open addressing */
 struct doc_best {
 	int64_t	 doc;		/* 0: a free slot */
@@ -1726,7 +1715,7 @@ topk_fn(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx,
 			fail(ix, "search");
 			goto bad;
 		}
-		term_in_order(&q->post, start, 0);
+		rk_postings_order(&q->post, start, 0);
 		q->end[ph] = q->post.n;
 	}
 	q->nterms = np;
@@ -1769,7 +1758,7 @@ direct_topk(struct rk_index *ix, struct query *q, const struct qterms *t)
 			return 1;
 		}
 		/* one segment's list is in order unless damaged */
-		term_in_order(&q->post, start, nseg > 1);
+		rk_postings_order(&q->post, start, nseg > 1);
 		q->end[i] = q->post.n;
 	}
 	q->nterms = t->n;

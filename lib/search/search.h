@@ -63,6 +63,7 @@ struct rk_postings {
 };
 
 void	 rk_postings_add(struct rk_postings *, int64_t rowid, int tf);
+void	 rk_postings_order(struct rk_postings *, size_t start, int current);
 struct rk_seg *rk_seg_open(sqlite3 *);
 int	 rk_seg_refresh(struct rk_seg *);
 void	 rk_seg_release(struct rk_seg *);
@@ -71,6 +72,7 @@ void	 rk_seg_stats(const struct rk_seg *, int64_t *nrows,
 	    int64_t *ntokens, size_t *nseg);
 int	 rk_seg_term(struct rk_seg *, const char *term, size_t len,
 	    struct rk_postings *);
+int	 rk_seg_count_terms(struct rk_seg *, int64_t *);
 
 /* search.c */
 
@@ -94,6 +96,8 @@ int	 rk_index_remove(const char *path);
 const char *rk_index_error(struct rk_index *);	/* "path: what", or "" */
 /* what the user should know though nothing failed, once, or NULL */
 const char *rk_index_warning(struct rk_index *);
+void	 rk_index_warn(struct rk_index *, const char *);
+int64_t	 rk_index_chunks(struct rk_index *);
 void	 rk_index_params(struct rk_index *, struct rk_index_params *);
 int	 rk_index_set_params(struct rk_index *, const struct rk_index_params *);
 int	 rk_index_settings(struct rk_index *, struct rk_index_params *,
@@ -246,7 +250,13 @@ size_t	 rk_fuse(const struct rk_fuse_opts *, const struct rk_fuse_list *,
 int	 rk_fuse_method(const char *, enum rk_fuse_method *);
 int	 rk_fuse_norm(const char *, enum rk_fuse_norm *);
 int	 rk_fuse_param(struct rk_fuse_opts *, const char *);
-int	 rk_fuse_hit_json(const json_t *, struct rk_fuse_hit *, char **qid);
+int	 rk_fuse_scored(const struct rk_fuse_opts *);
+
+/* rk_fuse_hit_json(): 0, -1 for no hit, or a hit that has no score */
+enum { RK_HIT_NO_SCORE = 1, RK_HIT_BAD_SCORE };
+
+int	 rk_fuse_hit_json(const json_t *, int scored, struct rk_fuse_hit *,
+	    char **qid);
 void	 rk_fuse_hit_free(struct rk_fuse_hit *);
 json_t	*rk_fused_json(const char *qid, const struct rk_fused *, size_t rank);
 
@@ -375,16 +385,20 @@ struct rk_vec_info {
 };
 
 typedef void rk_embed_progress_fn(void *arg, size_t done, size_t total);
+typedef void rk_embed_skip_fn(void *arg, const char *doc, int64_t chunk);
 
 int	 rk_index_vec_info(struct rk_index *, struct rk_vec_info *,
 	    struct rk_error *);		/* the model and dimensions */
 int	 rk_index_vec_counts(struct rk_index *, struct rk_vec_info *,
 	    struct rk_error *);		/* the vectors and missing */
 size_t	 rk_index_vec_dim(struct rk_index *);
+int	 rk_index_vec_query(struct rk_index *, struct rk_vec_info *,
+	    struct rk_embed_opts *, struct rk_error *);
 int	 rk_index_vec_check(const struct rk_vec_info *, struct rk_embed_opts *,
 	    struct rk_error *);
 int	 rk_index_embed(struct rk_index *, const struct rk_embed_opts *,
-	    rk_embed_progress_fn *, void *, size_t *, struct rk_error *);
+	    rk_embed_progress_fn *, rk_embed_skip_fn *, void *, size_t *,
+	    struct rk_error *);
 int	 rk_index_vec_load(struct rk_index *, size_t dim, struct rk_vec **,
 	    struct rk_error *);
 int	 rk_index_vec_open(struct rk_index *, size_t dim, struct rk_vec **,

@@ -47,15 +47,20 @@ struct segment {
 	int	id, first, last;
 };
 
+/* a record of fts_data, PAGE_PAD zeros after it; a leaf's szleaf */
+struct leaf {
+	sqlite3_blob *blob;
+	unsigned char *page;
+	int	 pagecap, nn, szleaf;
+};
+
 struct rk_seg {
 	sqlite3	*db;
-	sqlite3_blob *blob;
 	sqlite3_stmt *idx;
 	struct segment *seg;	/* newest first */
 	size_t	 nseg;
 	int64_t	 nrows, ntokens;
-	unsigned char *page;	/* the current leaf, PAGE_PAD zeros after it */
-	int	 pagecap, nn, szleaf;
+	struct leaf l;		/* the current leaf */
 };
 
 static int
@@ -86,39 +91,39 @@ varint(const unsigned char *p, uint64_t *v)
 	return getvarint(p, v);
 }
 
-/* record id of table fts_data into the page buffer */
+/* record id of table fts_data of db into l */
 static int
-load(struct rk_seg *s, int64_t id)
+load(sqlite3 *db, struct leaf *l, int64_t id)
 {
 	int n, rc;
 
-	rc = s->blob ? sqlite3_blob_reopen(s->blob, id) :
-	    sqlite3_blob_open(s->db, "main", "fts_data", "block", id, 0,
-	    &s->blob);
+	rc = l->blob ? sqlite3_blob_reopen(l->blob, id) :
+	    sqlite3_blob_open(db, "main", "fts_data", "block", id, 0,
+	    &l->blob);
 	if (rc != SQLITE_OK) {
-		sqlite3_blob_close(s->blob);
-		s->blob = NULL;
+		sqlite3_blob_close(l->blob);
+		l->blob = NULL;
 		return -1;
 	}
-	n = sqlite3_blob_bytes(s->blob);
-	if (n + PAGE_PAD > s->pagecap) {
-		s->pagecap = n + PAGE_PAD;
-		s->page = rk_xrealloc(s->page, s->pagecap);
+	n = sqlite3_blob_bytes(l->blob);
+	if (n + PAGE_PAD > l->pagecap) {
+		l->pagecap = n + PAGE_PAD;
+		l->page = rk_xrealloc(l->page, l->pagecap);
 	}
-	if (sqlite3_blob_read(s->blob, s->page, n, 0) != SQLITE_OK)
+	if (sqlite3_blob_read(l->blob, l->page, n, 0) != SQLITE_OK)
 		return -1;
-	memset(s->page + n, 0, PAGE_PAD);
-	s->nn = n;
+	memset(l->page + n, 0, PAGE_PAD);
+	l->nn = n;
 	return 0;
 }
 
 static int
-load_leaf(struct rk_seg *s, const struct segment *sg, int pgno)
+load_leaf(sqlite3 *db, struct leaf *l, const struct segment *sg, int pgno)
 {
-	if (load(s, PAGE_ID(sg->id, pgno)) == -1 || s->nn < 4)
+	if (load(db, l, PAGE_ID(sg->id, pgno)) == -1 || l->nn < 4)
 		return -1;
-	s->szleaf = s->page[2] << 8 | s->page[3];
-	return s->szleaf < 4 || s->szleaf > s->nn ? -1 : 0;
+	l->szleaf = l->page[2] << 8 | l->page[3];
+	return l->szleaf < 4 || l->szleaf > l->nn ? -1 : 0;
 }
 
 static int
@@ -154,11 +159,11 @@ read_structure(struct rk_seg *s)
 	uint64_t nlevel, nseg, v, inlevel, id, first, last;
 	size_t n = 0;
 
-	if (load(s, STRUCTURE_ID) == -1 || s->nn < 7)
+	if (load(s->db, &s->l, STRUCTURE_ID) == -1 || s->l.nn < 7)
 		return -1;
-	p = s->page + 4;	/* after the cookie */
-	end = s->page + s->nn;
-	if (s->nn >= 8 && memcmp(p, "\xff\x00\x00\x01", 4) == 0)
+	p = s->l.page + 4;	/* after the cookie */
+	end = s->l.page + s->l.nn;
+	if (s->l.nn >= 8 && memcmp(p, "\xff\x00\x00\x01", 4) == 0)
 		return -1;	/* V2: contentless_delete, not ours */
 	if (field(&p, end, &nlevel) == -1 || field(&p, end, &nseg) == -1 ||
 	    field(&p, end, &v) == -1 || nseg > 65536 || nlevel > 64)
@@ -194,13 +199,13 @@ read_averages(struct rk_seg *s)
 	uint64_t rows, tokens;
 
 	s->nrows = s->ntokens = 0;
-	if (load(s, AVERAGES_ID) == -1)
+	if (load(s->db, &s->l, AVERAGES_ID) == -1)
 		return -1;
-	if (s->nn == 0)
+	if (s->l.nn == 0)
 		return 0;	/* an empty index */
-	p = s->page;
-	if (field(&p, s->page + s->nn, &rows) == -1 ||
-	    field(&p, s->page + s->nn, &tokens) == -1)
+	p = s->l.page;
+	if (field(&p, p + s->l.nn, &rows) == -1 ||
+	    field(&p, s->l.page + s->l.nn, &tokens) == -1)
 		return -1;
 	s->nrows = rows;
 	s->ntokens = tokens;
@@ -246,8 +251,8 @@ rk_seg_refresh(struct rk_seg *s)
 void
 rk_seg_release(struct rk_seg *s)
 {
-	sqlite3_blob_close(s->blob);
-	s->blob = NULL;
+	sqlite3_blob_close(s->l.blob);
+	s->l.blob = NULL;
 }
 
 void
@@ -258,7 +263,7 @@ rk_seg_close(struct rk_seg *s)
 	rk_seg_release(s);
 	sqlite3_finalize(s->idx);
 	free(s->seg);
-	free(s->page);
+	free(s->l.page);
 	free(s);
 }
 
@@ -294,29 +299,29 @@ find_page(struct rk_seg *s, const struct segment *sg,
  * before than key matched is past key; one that keeps more is before it.
  */
 static int
-find_term(const struct rk_seg *s, const unsigned char *key, int klen,
+find_term(const struct leaf *l, const unsigned char *key, int klen,
     int *start, int *next)
 {
-	const unsigned char *a = s->page;
-	int pgidx = s->szleaf, off, termoff, first = 1;
+	const unsigned char *a = l->page;
+	int pgidx = l->szleaf, off, termoff, first = 1;
 	uint64_t v, keep = 0, nnew, matched = 0, i;
 
-	if (pgidx >= s->nn)
+	if (pgidx >= l->nn)
 		return 0;	/* no term starts on this page */
 	pgidx += getvarint(a + pgidx, &v);
 	termoff = v;
 	for (;;) {
-		if (termoff < 4 || termoff >= s->szleaf)
+		if (termoff < 4 || termoff >= l->szleaf)
 			return -1;
 		off = termoff;
 		if (!first)
 			off += getvarint(a + off, &keep);
 		off += getvarint(a + off, &nnew);
-		if (off + nnew > (uint64_t)s->szleaf || (first && nnew == 0))
+		if (off + nnew > (uint64_t)l->szleaf || (first && nnew == 0))
 			return -1;
-		if (pgidx < s->nn) {
+		if (pgidx < l->nn) {
 			pgidx += getvarint(a + pgidx, &v);
-			if (v == 0 || v >= (uint64_t)(s->szleaf - termoff))
+			if (v == 0 || v >= (uint64_t)(l->szleaf - termoff))
 				return -1;
 			*next = termoff + v;
 		} else
@@ -375,6 +380,60 @@ rk_postings_add(struct rk_postings *out, int64_t rowid, int tf)
 	out->n++;
 }
 
+/*
+ * Sort v[0..n) by rowid, equal rowids kept in their order (the newest
+ * segment's entry first); tmp holds n.  Each segment's list is sorted,
+ * so most merges find their halves already in order.
+ */
+static void
+sort_postings(struct rk_posting *v, struct rk_posting *tmp, size_t n)
+{
+	size_t h = n / 2, i = 0, j = h, o = 0;
+
+	if (n < 2)
+		return;
+	sort_postings(v, tmp, h);
+	sort_postings(v + h, tmp, n - h);
+	if (v[h - 1].rowid <= v[h].rowid)
+		return;
+	memcpy(tmp, v, n * sizeof(*v));
+	while (i < h && j < n)
+		v[o++] = tmp[j].rowid < tmp[i].rowid ? tmp[j++] : tmp[i++];
+	while (i < h)
+		v[o++] = tmp[i++];
+	while (j < n)
+		v[o++] = tmp[j++];
+}
+
+/*
+ * Put the postings of a term, from p->v[start] on, in rowid order;
+ * current: read from several segments newest first, keep a rowid's
+ * first entry, and that only if it is not a delete.
+ */
+void
+rk_postings_order(struct rk_postings *p, size_t start, int current)
+{
+	struct rk_posting *v, *tmp;
+	size_t n = p->n - start, m = 0, i;
+
+	if (n == 0)
+		return;
+	v = p->v + start;
+	for (i = 1; i < n && v[i - 1].rowid <= v[i].rowid; i++)
+		;
+	if (i < n) {
+		tmp = rk_xmalloc(n * sizeof(*tmp));
+		sort_postings(v, tmp, n);
+		free(tmp);
+	}
+	if (!current)
+		return;
+	for (i = 0; i < n; i++)
+		if ((i == 0 || v[i].rowid != v[i - 1].rowid) && v[i].tf > 0)
+			v[m++] = v[i];
+	p->n = start + m;
+}
+
 /* count the positions of *left bytes of list there are on the page */
 static int
 take_positions(const unsigned char *a, int *off, int lim, uint64_t *left)
@@ -398,8 +457,8 @@ static int
 walk(struct rk_seg *s, const struct segment *sg, int pgno, int off,
     int next, struct rk_postings *out)
 {
-	const unsigned char *a = s->page;
-	int lim = next ? next : s->szleaf, more = next == 0, tf = 0, first;
+	const unsigned char *a = s->l.page;
+	int lim = next ? next : s->l.szleaf, more = next == 0, tf = 0, first;
 	uint64_t v, left = 0;
 	int64_t rowid = 0;	/* the first rowid of a page is absolute */
 	int deletes = s->nseg > 1;	/* hide older segments' entries */
@@ -427,15 +486,15 @@ walk(struct rk_seg *s, const struct segment *sg, int pgno, int off,
 			return -1;
 		if (!more || ++pgno > sg->last)
 			return left ? -1 : 0;
-		if (load_leaf(s, sg, pgno) == -1)
+		if (load_leaf(s->db, &s->l, sg, pgno) == -1)
 			return -1;
-		a = s->page;
+		a = s->l.page;
 		first = a[0] << 8 | a[1];
-		more = s->nn == s->szleaf;
-		lim = s->szleaf;
+		more = s->l.nn == s->l.szleaf;
+		lim = s->l.szleaf;
 		if (!more)
-			getvarint(a + s->szleaf, &v), lim = v;
-		if (lim < 4 || lim > s->szleaf)
+			getvarint(a + s->l.szleaf, &v), lim = v;
+		if (lim < 4 || lim > s->l.szleaf)
 			return -1;
 		off = 4;
 		if (left > 0) {
@@ -475,11 +534,174 @@ rk_seg_term(struct rk_seg *s, const char *term, size_t len,
 
 		if ((pg = find_page(s, sg, key, klen)) > sg->last)
 			continue;
-		if (load_leaf(s, sg, pg) == -1 ||
-		    (rc = find_term(s, key, klen, &start, &next)) == -1)
+		if (load_leaf(s->db, &s->l, sg, pg) == -1 ||
+		    (rc = find_term(&s->l, key, klen, &start, &next)) == -1)
 			return -1;
 		if (rc == 1 && walk(s, sg, pg, start, next, out) == -1)
 			return -1;
 	}
 	return 0;
+}
+
+/*
+ * The terms of one segment in order, read from the term offsets at the
+ * foot of each leaf page (doclists are not decoded, but for a look at
+ * each term's first entries), each with page_live() of its doclist.
+ */
+struct cursor {
+	const struct segment *sg;
+	struct leaf l;
+	int	 pgno;
+	int	 pgidx;		/* the next term offset in the page's foot */
+	int	 termoff;	/* the term's offset; 0: none yet on the page */
+	unsigned char key[KEY_MAX];
+	int	 klen;
+	int	 live;
+};
+
+/*
+ * Whether the doclist at off, which ends by lim, has an entry that holds
+ * the term (not a "delete") on this page: 1, 0, or -1 if it runs on.
+ */
+static int
+page_live(const struct leaf *l, int off, int lim)
+{
+	uint64_t v;
+
+	while (off < lim) {
+		off += getvarint(l->page + off, &v);	/* rowid */
+		if (off >= lim)
+			return -1;
+		off += getvarint(l->page + off, &v);	/* size * 2 + delete */
+		if (v >> 1 > 0)
+			return off > lim ? -1 : 1;
+		if (off > lim)
+			return -1;
+	}
+	return lim == l->szleaf ? -1 : 0;
+}
+
+/* the term at the cursor's next offset on its page: 0, or -1 if damaged */
+static int
+cursor_term(struct cursor *c)
+{
+	const unsigned char *a = c->l.page;
+	int szleaf = c->l.szleaf, first = c->termoff == 0, off, lim;
+	uint64_t v, keep = 0, nnew;
+
+	c->pgidx += getvarint(a + c->pgidx, &v);
+	if ((!first && v == 0) || v >= (uint64_t)(szleaf - c->termoff))
+		return -1;
+	c->termoff += v;
+	if (c->termoff < 4)
+		return -1;
+	off = c->termoff;
+	if (!first)
+		off += getvarint(a + off, &keep);
+	off += getvarint(a + off, &nnew);
+	if (keep > (uint64_t)c->klen || nnew > KEY_MAX - keep ||
+	    off + nnew > (uint64_t)szleaf || keep + nnew == 0)
+		return -1;
+	memcpy(c->key + keep, a + off, nnew);
+	c->klen = keep + nnew;
+	lim = szleaf;
+	if (c->pgidx < c->l.nn) {
+		getvarint(a + c->pgidx, &v);
+		if (v < (uint64_t)(szleaf - c->termoff))
+			lim = c->termoff + (int)v;
+	}
+	c->live = page_live(&c->l, off + nnew, lim);
+	return 0;
+}
+
+/* the next term: 1, 0 past the segment's last, -1 if damaged */
+static int
+cursor_next(sqlite3 *db, struct cursor *c)
+{
+	while (c->pgidx >= c->l.nn) {
+		if (++c->pgno > c->sg->last)
+			return 0;
+		if (load_leaf(db, &c->l, c->sg, c->pgno) == -1)
+			return -1;
+		c->pgidx = c->l.szleaf;
+		c->termoff = 0;
+	}
+	return cursor_term(c) == 0 ? 1 : -1;
+}
+
+/* the cursors' terms in FTS5's order: bytewise, a prefix first */
+static int
+keycmp(const struct cursor *a, const struct cursor *b)
+{
+	int c = memcmp(a->key, b->key, a->klen < b->klen ? a->klen : b->klen);
+
+	return c != 0 ? c : (a->klen > b->klen) - (a->klen < b->klen);
+}
+
+/*
+ * Whether some row holds key, by its entries in every segment: a row's
+ * entry in the newest segment that has one is its state.  1, 0, or -1.
+ */
+static int
+key_live(struct rk_seg *s, const unsigned char *key, int klen)
+{
+	struct rk_postings p = { NULL, 0, 0 };
+	int rc = -1;
+
+	if (key[0] == '0' && rk_seg_term(s, (const char *)key + 1, klen - 1,
+	    &p) == 0) {
+		rk_postings_order(&p, 0, s->nseg > 1);
+		rc = p.n > 0;
+	}
+	free(p.v);
+	return rc;
+}
+
+/*
+ * The number of distinct terms that some row holds, as FTS5's vocabulary
+ * table counts them, in *n: the segments' term lists merged, a term
+ * counted if its newest segment's doclist holds it on the page where it
+ * starts (else by its entries in every segment).  0, or -1 if the index
+ * is not as expected (ask FTS5).
+ */
+int
+rk_seg_count_terms(struct rk_seg *s, int64_t *n)
+{
+	struct cursor *c = rk_xcalloc(s->nseg ? s->nseg : 1, sizeof(*c));
+	int *at = rk_xcalloc(s->nseg ? s->nseg : 1, sizeof(*at)), rc = 0;
+	size_t i, best;
+
+	*n = 0;
+	for (i = 0; i < s->nseg && rc == 0; i++) {
+		c[i].sg = &s->seg[i];
+		c[i].pgno = c[i].sg->first - 1;
+		rc = (at[i] = cursor_next(s->db, &c[i])) == -1 ? -1 : 0;
+	}
+	while (rc == 0) {
+		for (best = i = 0; i < s->nseg; i++)
+			if (at[i] == 1 && (at[best] != 1 ||
+			    keycmp(&c[i], &c[best]) < 0))
+				best = i;
+		if (s->nseg == 0 || at[best] != 1)
+			break;
+		/* best is the newest segment that holds the least term */
+		if ((rc = c[best].live) == -1 || (rc == 0 && s->nseg > 1))
+			rc = key_live(s, c[best].key, c[best].klen);
+		if (rc == -1)
+			break;
+		*n += rc;
+		rc = 0;
+		for (i = s->nseg; i-- > best; )
+			if (at[i] == 1 && keycmp(&c[i], &c[best]) == 0 &&
+			    (at[i] = cursor_next(s->db, &c[i])) == -1)
+				rc = -1;
+	}
+	for (i = 0; i < s->nseg; i++) {
+		sqlite3_blob_close(c[i].l.blob);
+		free(c[i].l.page);
+	}
+	free(c);
+	free(at);
+	rk_seg_release(s);
+	return rc;
 }
