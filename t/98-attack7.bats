@@ -37,19 +37,23 @@ local_setup() {
 @test "rk-search embed: a chunk changed by add meanwhile is left missing" {
 	# the new chunk took the id of the one it replaced (the last rowid is
 	# reused) and got the vector of the old text: never embedded again
+	# (the embedder has every text before the add, which it waits for)
 	cat >"$TMP/bin/rk-embed" <<-EOF
 	#!/bin/sh
-	sleep 1
-	exec "$FIXTURES/search/stand-in-embed" "\$@"
+	cat >"$TMP/texts"
+	: >"$TMP/sent"
+	while [ ! -e "$TMP/added" ]; do sleep 0.05; done
+	exec "$FIXTURES/search/stand-in-embed" "\$@" <"$TMP/texts"
 	EOF
 	mkdir docs
 	echo 'apple river' >docs/a.txt
 	echo 'stone cloud' >docs/b.txt
 	rk-search -q -i idx add docs/a.txt docs/b.txt
 	rk-search -q -i idx -m toy embed &
-	sleep 0.3
+	while [ ! -e "$TMP/sent" ]; do sleep 0.05; done
 	echo 'zebra quartz' >docs/b.txt
 	rk-search -q -i idx add docs/b.txt
+	: >"$TMP/added"
 	wait
 	run sh -c 'rk-search -i idx stats | jq -c "[.vectors, .missing]"'
 	assert_output "[1,1]"
