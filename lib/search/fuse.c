@@ -13,11 +13,15 @@
  * appears twice in one list counts at its first place only.  Ties are
  * broken by the best rank in any list, then by more lists, then by
  * document (bytewise), then by chunk: the order never depends on the
- * order of hashing or input files.
+ * order of hashing or input files.  The TREC run line that rk-search and
+ * rk-fuse write is here too, apart from hits.c, which reads the index:
+ * rk-fuse links no SQLite.
  */
+#include <err.h>
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -332,4 +336,29 @@ rk_fused_json(const char *qid, const struct rk_fused *f, size_t rank)
 	if (f->hit->text != NULL)
 		json_object_set_new(o, "text", json_string(f->hit->text));
 	return o;
+}
+
+/*
+ * A TREC run line, "qid Q0 doc rank score tag", the score to prec
+ * decimals: 0, or -1 if fp failed.  Its fields are split at blanks, so a
+ * query id or document name that is empty or holds one cannot be
+ * written: that is said instead, and the exit status is 3; 1 for the
+ * query id, of which no line can be written.
+ */
+int
+rk_trec_print(FILE *fp, const char *qid, const char *doc, size_t rank,
+    int prec, double score, const char *tag)
+{
+	const char *bad = *qid == '\0' || strpbrk(qid, " \t\n\v\f\r") ?
+	    "query id" : *doc == '\0' || strpbrk(doc, " \t\n\v\f\r") ?
+	    "document name" : NULL;
+
+	if (bad != NULL) {
+		warnx("%s: a %s empty or with blanks is no TREC field",
+		    bad[0] == 'q' ? qid : doc, bad);
+		rk_note_written(RK_EXIT_INPUT);
+		return bad[0] == 'q';
+	}
+	return fprintf(fp, "%s Q0 %s %zu %.*f %s\n", qid, doc, rank, prec,
+	    score, tag) < 0 ? -1 : 0;
 }

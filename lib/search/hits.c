@@ -4,7 +4,6 @@
  * transaction, so that another process's add, rm or optimize between
  * the ranking and the reading cannot take a hit's row away.
  */
-#include <err.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -296,31 +295,6 @@ print_json(FILE *fp, const char *qid, const struct rk_result *h,
 	rc = rk_write(fp, o);
 	json_decref(o);
 	return rc == -1 ? -1 : 0;
-}
-
-/*
- * A TREC run line, "qid Q0 doc rank score tag", the score to prec
- * decimals: 0, or -1 if fp failed.  Its fields are split at blanks, so a
- * query id or document name that is empty or holds one cannot be
- * written: that is said instead, and the exit status is 3; 1 for the
- * query id, of which no line can be written.
- */
-int
-rk_trec_print(FILE *fp, const char *qid, const char *doc, size_t rank,
-    int prec, double score, const char *tag)
-{
-	const char *bad = *qid == '\0' || strpbrk(qid, " \t\n\v\f\r") ?
-	    "query id" : *doc == '\0' || strpbrk(doc, " \t\n\v\f\r") ?
-	    "document name" : NULL;
-
-	if (bad != NULL) {
-		warnx("%s: a %s empty or with blanks is no TREC field",
-		    bad[0] == 'q' ? qid : doc, bad);
-		rk_note_written(RK_EXIT_INPUT);
-		return bad[0] == 'q';
-	}
-	return fprintf(fp, "%s Q0 %s %zu %.*f %s\n", qid, doc, rank, prec,
-	    score, tag) < 0 ? -1 : 0;
 }
 
 /* a query's hits in the format o asks for: 0, or -1 if fp failed */
