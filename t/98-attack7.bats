@@ -125,6 +125,24 @@ db.commit()' "$blob"
 
 # --- rk-search: a query on the command line -----------------------------
 
+@test "rk-search: vectors' settings edited by hand are damage, not no vectors" {
+	# embed_dim was read by strtoul: "abc" as no vectors yet, "-1" as
+	# 2^64 - 1 dimensions
+	embedded 5 8
+	for v in abc -1 99999999999999999999 16385; do
+		sqlite3 idx "UPDATE meta SET value = '$v' WHERE key = 'embed_dim'"
+		run rk-search -i idx --vector apple
+		assert_status 5
+		assert_output "rk-search: $PWD/idx: index damaged: embed_dim is $v"
+		run rk-search -i idx stats
+		assert_status 5
+	done
+	sqlite3 idx "DELETE FROM meta WHERE key = 'embed_dim'"
+	run rk-search -i idx -m toy embed
+	assert_status 5
+	assert_output "rk-search: $PWD/idx: index damaged: a model without dimensions, or dimensions without one"
+}
+
 @test "rk-search: a query not UTF-8 on the command line is refused, as on stdin" {
 	# BM25 found nothing (exit 0), -r wrote a record without its query
 	# (exit 0), --vector blamed rk-embed (exit 7)

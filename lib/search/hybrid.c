@@ -61,12 +61,11 @@ static int
 load(struct rk_vsearch *vs, size_t dim, int exact, struct rk_error *e)
 {
 	sqlite3 *db = rk_index_db(vs->ix);
-	size_t have = rk_index_vec_dim(vs->ix);
+	size_t have;
 	int64_t version;
 
-	if (have == 0)
-		return rk_error_set(e, RK_EXIT_CONFIG, "%s: no vectors: run "
-		    "rk-search embed first", sqlite3_db_filename(db, "main"));
+	if (rk_index_vec_dim(vs->ix, &have, e) != 0)
+		return e->code;
 	if (dim != have)
 		return rk_error_set(e, RK_EXIT_CONFIG, "%s: the query's vector "
 		    "has %zu dimensions, the index's %zu",

@@ -104,14 +104,45 @@ meta_text(sqlite3 *db, const char *key, char *buf, size_t size)
 	sqlite3_finalize(st);
 }
 
-/* the dimensions of the index's vectors, 0 before the first embed */
-size_t
-rk_index_vec_dim(struct rk_index *ix)
+/* the error of what needs vectors in an index that has none */
+static int
+no_vectors(sqlite3 *db, struct rk_error *e)
+{
+	return rk_error_set(e, RK_EXIT_CONFIG, "%s: no vectors: run "
+	    "rk-search embed first", sqlite3_db_filename(db, "main"));
+}
+
+/*
+ * The number under key in table meta into *n, 0 if it has none; only a
+ * damaged index holds one that is not a whole number from 0 to max.
+ */
+static int
+meta_number(sqlite3 *db, const char *key, long max, long *n,
+    struct rk_error *e)
 {
 	char num[32];
 
-	meta_text(rk_index_db(ix), "embed_dim", num, sizeof(num));
-	return strtoul(num, NULL, 10);
+	meta_text(db, key, num, sizeof(num));
+	*n = 0;
+	if (*num == '\0' || rk_parse_uint(num, max, n) == 0)
+		return 0;
+	return rk_error_set(e, RK_EXIT_IO, "%s: index damaged: %s is %s",
+	    sqlite3_db_filename(db, "main"), key, num);
+}
+
+/* the dimensions of the index's vectors; an error before the first embed */
+int
+rk_index_vec_dim(struct rk_index *ix, size_t *dim, struct rk_error *e)
+{
+	sqlite3 *db = rk_index_db(ix);
+	long n;
+
+	if (meta_number(db, "embed_dim", RK_VEC_DIM_MAX, &n, e) != 0)
+		return e->code;
+	if (n == 0)
+		return no_vectors(db, e);
+	*dim = n;
+	return 0;
 }
 
 /* the model the index's vectors were made with (or ""), their dimensions */
@@ -120,14 +151,19 @@ rk_index_vec_info(struct rk_index *ix, struct rk_vec_info *vi,
     struct rk_error *e)
 {
 	sqlite3 *db = rk_index_db(ix);
-	char num[32];
+	long dim;
 
 	memset(vi, 0, sizeof(*vi));
 	meta_text(db, "embed_model", vi->model, sizeof(vi->model));
-	meta_text(db, "embed_dim", num, sizeof(num));
-	vi->dim = strtoul(num, NULL, 10);
-	meta_text(db, "embed_dimensions", num, sizeof(num));
-	vi->dimensions = strtol(num, NULL, 10);
+	if (meta_number(db, "embed_dim", RK_VEC_DIM_MAX, &dim, e) != 0 ||
+	    meta_number(db, "embed_dimensions", RK_VEC_DIM_MAX,
+	    &vi->dimensions, e) != 0)
+		return e->code;
+	if ((*vi->model == '\0') != (dim == 0))
+		return rk_error_set(e, RK_EXIT_IO, "%s: index damaged: a "
+		    "model without dimensions, or dimensions without one",
+		    sqlite3_db_filename(db, "main"));
+	vi->dim = dim;
 	return 0;
 }
 
@@ -173,14 +209,6 @@ rk_index_vec_check(const struct rk_vec_info *vi, struct rk_embed_opts *o,
 	o->model = vi->model;
 	o->dimensions = vi->dimensions;
 	return 0;
-}
-
-/* the error of what needs vectors in an index that has none */
-static int
-no_vectors(sqlite3 *db, struct rk_error *e)
-{
-	return rk_error_set(e, RK_EXIT_CONFIG, "%s: no vectors: run "
-	    "rk-search embed first", sqlite3_db_filename(db, "main"));
 }
 
 /*

@@ -391,7 +391,8 @@ int	 rk_index_vec_info(struct rk_index *, struct rk_vec_info *,
 	    struct rk_error *);		/* the model and dimensions */
 int	 rk_index_vec_counts(struct rk_index *, struct rk_vec_info *,
 	    struct rk_error *);		/* the vectors and missing */
-size_t	 rk_index_vec_dim(struct rk_index *);
+int	 rk_index_vec_dim(struct rk_index *, size_t *,
+	    struct rk_error *);
 int	 rk_index_vec_query(struct rk_index *, struct rk_vec_info *,
 	    struct rk_embed_opts *, struct rk_error *);
 int	 rk_index_vec_check(const struct rk_vec_info *, struct rk_embed_opts *,
