@@ -49,12 +49,15 @@ local_setup() {
 	echo 'apple river' >docs/a.txt
 	echo 'stone cloud' >docs/b.txt
 	rk-search -q -i idx add docs/a.txt docs/b.txt
-	rk-search -q -i idx -m toy embed &
+	rk-search -i idx -m toy embed 2>err &
 	while [ ! -e "$TMP/sent" ]; do sleep 0.05; done
 	echo 'zebra quartz' >docs/b.txt
 	rk-search -q -i idx add docs/b.txt
 	: >"$TMP/added"
 	wait
+	# the vector it did not store is not counted as embedded
+	run cat err
+	assert_output "rk-search: 1 chunk embedded, 1 with vectors (toy, 16 dimensions)"
 	run sh -c 'rk-search -i idx stats | jq -c "[.vectors, .missing]"'
 	assert_output "[1,1]"
 	cp "$FIXTURES/search/stand-in-embed" "$TMP/bin/rk-embed"
