@@ -16,16 +16,22 @@ local_setup() {
 	# each left its statement of texts on a row, a read lock: the first
 	# to commit waited for the other's lock, the other for its own
 	# commit, until one gave up, "database is locked" (exit 5)
+	# (each embedder has every text before either gives a vector, unless
+	# the other embed has ended)
 	cat >"$TMP/bin/rk-embed" <<-EOF
 	#!/bin/sh
-	sleep 1
-	exec "$FIXTURES/search/stand-in-embed" "\$@"
+	cat >"$TMP/texts.\$\$"
+	: >"$TMP/ready.\$\$"
+	while [ \$(ls "$TMP" | grep -c '^ready\.') -lt 2 ] &&
+	    ! ls "$TMP" | grep -q '^rc'; do
+		sleep 0.05
+	done
+	exec "$FIXTURES/search/stand-in-embed" "\$@" <"$TMP/texts.\$\$"
 	EOF
 	corpus 30
 	rk-search -q -i idx add docs
 	sh -c 'rk-search -q -i idx -m toy embed; echo $? >rc1' &
-	sleep 0.3
-	sh -c 'rk-search -q -i idx -m toy embed; echo $? >rc2'
+	sh -c 'rk-search -q -i idx -m toy embed; echo $? >rc2' &
 	wait
 	run cat rc1 rc2
 	assert_output "0
@@ -49,12 +55,16 @@ local_setup() {
 	echo 'apple river' >docs/a.txt
 	echo 'stone cloud' >docs/b.txt
 	rk-search -q -i idx add docs/a.txt docs/b.txt
-	rk-search -q -i idx -m toy embed &
+	rk-search -i idx -m toy embed 2>err &
 	while [ ! -e "$TMP/sent" ]; do sleep 0.05; done
 	echo 'zebra quartz' >docs/b.txt
-	rk-search -q -i idx add docs/b.txt
-	: >"$TMP/added"
+	run rk-search -q -i idx add docs/b.txt
+	: >"$TMP/added"		# a failed add too: the embedder would wait
 	wait
+	assert_status 0
+	# the vector it did not store is not counted as embedded
+	run cat err
+	assert_output "rk-search: 1 chunk embedded, 1 with vectors (toy, 16 dimensions)"
 	run sh -c 'rk-search -i idx stats | jq -c "[.vectors, .missing]"'
 	assert_output "[1,1]"
 	cp "$FIXTURES/search/stand-in-embed" "$TMP/bin/rk-embed"

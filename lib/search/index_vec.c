@@ -340,6 +340,7 @@ same_text(struct embedding *m, const struct pending *p)
 static int
 flush(struct embedding *m, struct rk_error *e)
 {
+	size_t stored = 0;
 	int rc = 0;
 
 	if (m->npend == 0)
@@ -359,6 +360,8 @@ flush(struct embedding *m, struct rk_error *e)
 		    SQLITE_STATIC);
 		if (sqlite3_step(m->ins) != SQLITE_DONE)
 			rc = rk_index_sql_fail(m->db, e, "store a vector");
+		else
+			stored += sqlite3_changes(m->db);
 	}
 	sqlite3_reset(m->ins);
 	if (rc == 0)
@@ -371,7 +374,8 @@ flush(struct embedding *m, struct rk_error *e)
 		free(m->pend[i].f);
 		free(m->pend[i].q);
 	}
-	m->done += rc == 0 ? m->npend : 0;
+	/* what is stored, not what came back (same_text() drops some) */
+	m->done += rc == 0 ? stored : 0;
 	m->npend = 0;
 	m->flushed = rk_now_ms();
 	if (rc == 0 && m->progress != NULL)
