@@ -336,3 +336,11 @@ rk-fuse: bad:4: a hit's score is not a number"
 		fi)"
 	done
 }
+
+@test "rk-fuse: hits without a query id or with an empty one are query 1 in TREC" {
+	printf '%s\n' '{"qid":"","doc":"a","score":1}' '{"doc":"b","score":2}' >e
+	run rk-fuse -f trec e
+	assert_status 0
+	assert_output '1 Q0 a 1 0.016393 rk-fuse
+1 Q0 b 2 0.016129 rk-fuse'
+}
