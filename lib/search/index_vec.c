@@ -321,27 +321,32 @@ record_model(struct embedding *m, size_t dim, struct rk_error *e)
 }
 
 /*
- * Whether p's chunk still has the text its vector was made of: an add
- * since may have replaced the chunk by another of the same id (the last
- * rowid is reused), which is then left missing its vector.
+ * Whether p's chunk still has the text its vector was made of (1, else
+ * 0; -1 if it cannot be read): an add since may have replaced the chunk
+ * by another of the same id (the last rowid is reused), or removed it,
+ * and the chunk is then left missing its vector.
  */
 static int
-same_text(struct embedding *m, const struct pending *p)
+same_text(struct embedding *m, const struct pending *p, struct rk_error *e)
 {
-	int same;
+	int step, same;
 
 	sqlite3_bind_int64(m->text, 1, p->id);
-	same = sqlite3_step(m->text) == SQLITE_ROW && rk_hash2((const char *)
+	step = sqlite3_step(m->text);
+	same = step == SQLITE_ROW && rk_hash2((const char *)
 	    sqlite3_column_text(m->text, 0), "") == p->hash;
 	sqlite3_reset(m->text);
-	return same;
+	if (step == SQLITE_ROW || step == SQLITE_DONE)
+		return same;
+	rk_index_sql_fail(m->db, e, "text");
+	return -1;
 }
 
 static int
 flush(struct embedding *m, struct rk_error *e)
 {
 	size_t stored = 0;
-	int rc = 0;
+	int rc = 0, same;
 
 	if (m->npend == 0)
 		return 0;
@@ -350,7 +355,9 @@ flush(struct embedding *m, struct rk_error *e)
 	for (size_t i = 0; i < m->npend && rc == 0; i++) {
 		struct pending *p = &m->pend[i];
 
-		if (!same_text(m, p))
+		if ((same = same_text(m, p, e)) == -1)
+			rc = e->code;
+		if (same != 1)
 			continue;
 		sqlite3_reset(m->ins);
 		sqlite3_bind_int64(m->ins, 1, p->id);
@@ -366,7 +373,10 @@ flush(struct embedding *m, struct rk_error *e)
 	sqlite3_reset(m->ins);
 	if (rc == 0)
 		rc = exec(m->db, "COMMIT", e);
-	/* a COMMIT that failed (busy) leaves the transaction open */
+	/*
+	 * A COMMIT that failed (busy) leaves the transaction open; after a
+	 * failed BEGIN none is, and the ROLLBACK fails harmlessly.
+	 */
 	if (rc != 0)
 		sqlite3_exec(m->db, "ROLLBACK", NULL, NULL, NULL);
 	/* stored or not, the vectors of a flush are let go */
