@@ -195,7 +195,7 @@ read_structure(struct rk_seg *s)
 static int
 read_averages(struct rk_seg *s)
 {
-	const unsigned char *p;
+	const unsigned char *p, *end;
 	uint64_t rows, tokens;
 
 	s->nrows = s->ntokens = 0;
@@ -204,8 +204,8 @@ read_averages(struct rk_seg *s)
 	if (s->l.nn == 0)
 		return 0;	/* an empty index */
 	p = s->l.page;
-	if (field(&p, p + s->l.nn, &rows) == -1 ||
-	    field(&p, s->l.page + s->l.nn, &tokens) == -1)
+	end = p + s->l.nn;
+	if (field(&p, end, &rows) == -1 || field(&p, end, &tokens) == -1)
 		return -1;
 	s->nrows = rows;
 	s->ntokens = tokens;
