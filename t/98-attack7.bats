@@ -22,8 +22,9 @@ local_setup() {
 	#!/bin/sh
 	cat >"$TMP/texts.\$\$"
 	: >"$TMP/ready.\$\$"
+	i=0	# at most 30 s: a test that fails, never one that hangs
 	while [ \$(ls "$TMP" | grep -c '^ready\.') -lt 2 ] &&
-	    ! ls "$TMP" | grep -q '^rc'; do
+	    ! ls "$TMP" | grep -q '^rc' && [ \$((i += 1)) -le 600 ]; do
 		sleep 0.05
 	done
 	exec "$FIXTURES/search/stand-in-embed" "\$@" <"$TMP/texts.\$\$"
@@ -48,7 +49,10 @@ local_setup() {
 	#!/bin/sh
 	cat >"$TMP/texts"
 	: >"$TMP/sent"
-	while [ ! -e "$TMP/added" ]; do sleep 0.05; done
+	i=0
+	while [ ! -e "$TMP/added" ] && [ \$((i += 1)) -le 600 ]; do
+		sleep 0.05
+	done
 	exec "$FIXTURES/search/stand-in-embed" "\$@" <"$TMP/texts"
 	EOF
 	mkdir docs
@@ -56,7 +60,10 @@ local_setup() {
 	echo 'stone cloud' >docs/b.txt
 	rk-search -q -i idx add docs/a.txt docs/b.txt
 	rk-search -i idx -m toy embed 2>err &
-	while [ ! -e "$TMP/sent" ]; do sleep 0.05; done
+	i=0	# at most 30 s, as the embedder's wait
+	while [ ! -e "$TMP/sent" ] && [ $((i += 1)) -le 600 ]; do
+		sleep 0.05
+	done
 	echo 'zebra quartz' >docs/b.txt
 	run rk-search -q -i idx add docs/b.txt
 	: >"$TMP/added"		# a failed add too: the embedder would wait
