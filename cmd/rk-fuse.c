@@ -133,6 +133,23 @@ unscored_hit(struct rk_reader *r, const char *name, const char *qid,
 	json_decref(o);
 }
 
+/*
+ * A hit read with code rc: fused, an unscored_hit(), or not a hit, which
+ * why says.
+ */
+static void
+take_hit(struct rk_reader *r, const char *name, struct input *in, int rc,
+    struct rk_fuse_hit *h, const char *qid, const char *why)
+{
+	if (rc == 0)
+		push(in, qid ? qid : "", h);
+	else if (rc == RK_HIT_NO_SCORE || rc == RK_HIT_BAD_SCORE) {
+		unscored_hit(r, name, qid ? qid : "", h, rc);
+		rk_fuse_hit_free(h);
+	} else
+		rk_reader_warn(r, "%s", why);
+}
+
 /* a JSON hit, or a warning */
 static void
 json_hit(struct rk_reader *r, const char *name, struct input *in,
@@ -142,60 +159,26 @@ json_hit(struct rk_reader *r, const char *name, struct input *in,
 	json_error_t je;
 	json_t *o = json_loads(line, JSON_REJECT_DUPLICATES, &je);
 	char *qid = NULL;
-	int rc = -1;
+	int rc = o == NULL ? -1 : rk_fuse_hit_json(o, rk_fuse_scored(&opts),
+	    &h, &qid);
 
-	if (o == NULL || (rc = rk_fuse_hit_json(o, rk_fuse_scored(&opts), &h,
-	    &qid)) == -1)
-		rk_reader_warn(r, "%s", o ? "not a hit" : je.text);
-	else if (rc != 0) {
-		unscored_hit(r, name, qid ? qid : "", &h, rc);
-		rk_fuse_hit_free(&h);
-	} else
-		push(in, qid ? qid : "", &h);
+	take_hit(r, name, in, rc, &h, qid, o ? "not a hit" : je.text);
 	free(qid);
 	json_decref(o);
 }
 
-/*
- * A TREC run line, six fields split at blanks, of any length: -1 if the
- * line is not one (sscanf()'s %255s split a longer name in two, and a
- * seventh field went unseen).  Its score column is read as a JSON hit's
- * score is: only by combsum and combmnz.
- */
-static int
+/* a TREC run line, or a warning */
+static void
 trec_hit(struct rk_reader *r, const char *name, struct input *in,
-    const char *line)
+    const char *line, size_t len)
 {
-	static const char blanks[] = " \t\n\v\f\r";
-	struct rk_fuse_hit h = { NULL, -1, 0, NULL };
-	const char *f[7];
-	char *qid, *score;
-	size_t len[7], n;
-	int rc = 0;
+	struct rk_fuse_hit h;
+	char *qid;
+	int rc = rk_fuse_hit_trec(line, len, rk_fuse_scored(&opts), &h, &qid);
 
-	for (n = 0; n < 7; n++) {
-		line += strspn(line, blanks);
-		if (*line == '\0')
-			break;
-		f[n] = line;
-		line += len[n] = strcspn(line, blanks);
-	}
-	if (n != 6)
-		return -1;
-	if (rk_fuse_scored(&opts)) {
-		score = rk_xstrndup(f[4], len[4]);
-		rc = rk_parse_double(score, &h.score);
-		free(score);
-	}
-	qid = rk_xstrndup(f[0], len[0]);
-	h.doc = rk_xstrndup(f[2], len[2]);
-	if (rc == -1) {
-		unscored_hit(r, name, qid, &h, RK_HIT_BAD_SCORE);
-		rk_fuse_hit_free(&h);
-	} else
-		push(in, qid, &h);
+	take_hit(r, name, in, rc, &h, qid, rc == RK_HIT_NOT_UTF8 ?
+	    "a TREC run line not UTF-8" : "not a TREC run line or a JSON hit");
 	free(qid);
-	return 0;
 }
 
 /* NDJSON hits (an optional "qid" groups them) or a TREC run */
@@ -217,11 +200,8 @@ read_input(const char *name, struct input *in)
 			rk_reader_warn(r, "%s", e.msg);
 		else if (*p == '{')
 			json_hit(r, name, in, line);
-		else if (*p != '\0' && (!rk_utf8_valid(line, len) ||
-		    memchr(line, '\0', len) != NULL))
-			rk_reader_warn(r, "a TREC run line not UTF-8");
-		else if (*p != '\0' && trec_hit(r, name, in, line) == -1)
-			rk_reader_warn(r, "not a TREC run line or a JSON hit");
+		else if (*p != '\0')
+			trec_hit(r, name, in, line, len);
 	}
 	rk_exit_status(rk_reader_status(r));
 	rk_reader_free(r);

@@ -338,6 +338,48 @@ rk_fused_json(const char *qid, const struct rk_fused *f, size_t rank)
 	return o;
 }
 
+/* what splits a TREC run line into its fields */
+static const char blanks[] = " \t\n\v\f\r";
+
+/*
+ * A TREC run line "qid Q0 doc rank score tag", six fields of any length,
+ * into h and *qid (free them), its score read as a JSON hit's is, with
+ * scored alone: 0, RK_HIT_BAD_SCORE (filled as far as it goes), or,
+ * holding nothing, -1 if it is not one and RK_HIT_NOT_UTF8.
+ */
+int
+rk_fuse_hit_trec(const char *line, size_t len, int scored,
+    struct rk_fuse_hit *h, char **qid)
+{
+	const char *f[7];
+	size_t flen[7], n;
+	char *score;
+	int rc = 0;
+
+	*h = (struct rk_fuse_hit){ NULL, -1, 0, NULL };
+	*qid = NULL;
+	if (!rk_utf8_valid(line, len) || memchr(line, '\0', len) != NULL)
+		return RK_HIT_NOT_UTF8;
+	for (n = 0; n < 7; n++) {
+		line += strspn(line, blanks);
+		if (*line == '\0')
+			break;
+		f[n] = line;
+		line += flen[n] = strcspn(line, blanks);
+	}
+	if (n != 6)
+		return -1;
+	if (scored) {
+		score = rk_xstrndup(f[4], flen[4]);
+		rc = rk_parse_double(score, &h->score) == -1 ?
+		    RK_HIT_BAD_SCORE : 0;
+		free(score);
+	}
+	*qid = rk_xstrndup(f[0], flen[0]);
+	h->doc = rk_xstrndup(f[2], flen[2]);
+	return rc;
+}
+
 /*
  * A TREC run line, "qid Q0 doc rank score tag", the score to prec
  * decimals: 0, or -1 if fp failed.  Its fields are split at blanks, so a
@@ -349,8 +391,8 @@ int
 rk_trec_print(FILE *fp, const char *qid, const char *doc, size_t rank,
     int prec, double score, const char *tag)
 {
-	const char *bad = *qid == '\0' || strpbrk(qid, " \t\n\v\f\r") ?
-	    "query id" : *doc == '\0' || strpbrk(doc, " \t\n\v\f\r") ?
+	const char *bad = *qid == '\0' || strpbrk(qid, blanks) ?
+	    "query id" : *doc == '\0' || strpbrk(doc, blanks) ?
 	    "document name" : NULL;
 
 	if (bad != NULL) {

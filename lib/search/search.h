@@ -252,11 +252,13 @@ int	 rk_fuse_norm(const char *, enum rk_fuse_norm *);
 int	 rk_fuse_param(struct rk_fuse_opts *, const char *);
 int	 rk_fuse_scored(const struct rk_fuse_opts *);
 
-/* rk_fuse_hit_json(): 0, -1 for no hit, or a hit that has no score */
-enum { RK_HIT_NO_SCORE = 1, RK_HIT_BAD_SCORE };
+/* rk_fuse_hit_json(), _trec(): 0, -1 for no hit, or why a hit is bad */
+enum { RK_HIT_NO_SCORE = 1, RK_HIT_BAD_SCORE, RK_HIT_NOT_UTF8 };
 
 int	 rk_fuse_hit_json(const json_t *, int scored, struct rk_fuse_hit *,
 	    char **qid);
+int	 rk_fuse_hit_trec(const char *line, size_t len, int scored,
+	    struct rk_fuse_hit *, char **qid);
 void	 rk_fuse_hit_free(struct rk_fuse_hit *);
 json_t	*rk_fused_json(const char *qid, const struct rk_fused *, size_t rank);
 
