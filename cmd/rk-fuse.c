@@ -9,23 +9,15 @@
 #include "core/rk.h"
 #include "search/search.h"
 
-struct entry {
-	size_t	 q;		/* query index */
-	size_t	 seq;		/* input order */
-	struct rk_fuse_hit h;
-};
-
+/* where a file's hits go: run i of runs */
 struct input {
-	struct entry *e;
-	size_t	 n, cap;
+	struct rk_fuse_runs *runs;
+	size_t	 i;
 };
 
 static struct rk_fuse_opts opts = { RK_FUSE_RRF, RK_NORM_MINMAX, 60, 0.8, 0 };
 static double *weights;
 static size_t nweights;
-
-static char **qids;
-static size_t nqids;
 
 enum { O_METHOD = RK_OPT_OWN, O_NORM, O_PARAM };
 
@@ -68,34 +60,6 @@ static double
 weight(size_t i)
 {
 	return i < nweights ? weights[i] : 1;
-}
-
-static size_t
-qid_index(const char *q)
-{
-	static size_t last;
-
-	if (last < nqids && strcmp(qids[last], q) == 0)
-		return last;
-	for (size_t i = 0; i < nqids; i++)
-		if (strcmp(qids[i], q) == 0)
-			return last = i;
-	qids = rk_xrealloc(qids, (nqids + 1) * sizeof(*qids));
-	qids[nqids] = rk_xstrdup(q);
-	return last = nqids++;
-}
-
-static void
-push(struct input *in, const char *qid, const struct rk_fuse_hit *h)
-{
-	if (in->n == in->cap) {
-		in->cap = in->cap ? in->cap * 2 : 256;
-		in->e = rk_xrealloc(in->e, in->cap * sizeof(*in->e));
-	}
-	in->e[in->n].q = qid_index(qid);
-	in->e[in->n].seq = in->n;
-	in->e[in->n].h = *h;
-	in->n++;
 }
 
 /* why a hit cannot be fused by scores: its error code and message */
@@ -142,7 +106,7 @@ take_hit(struct rk_reader *r, const char *name, struct input *in, int rc,
     struct rk_fuse_hit *h, const char *qid, const char *why)
 {
 	if (rc == 0)
-		push(in, qid ? qid : "", h);
+		rk_fuse_runs_add(in->runs, in->i, qid ? qid : "", h);
 	else if (rc == RK_HIT_NO_SCORE || rc == RK_HIT_BAD_SCORE) {
 		unscored_hit(r, name, qid ? qid : "", h, rc);
 		rk_fuse_hit_free(h);
@@ -207,16 +171,6 @@ read_input(const char *name, struct input *in)
 	rk_reader_free(r);
 }
 
-static int
-cmp_entry(const void *pa, const void *pb)
-{
-	const struct entry *a = pa, *b = pb;
-
-	if (a->q != b->q)
-		return a->q < b->q ? -1 : 1;
-	return (a->seq > b->seq) - (a->seq < b->seq);
-}
-
 static void
 emit(const char *qid, const struct rk_fused *f, size_t n)
 {
@@ -244,51 +198,24 @@ emit(const char *qid, const struct rk_fused *f, size_t n)
 static void
 fuse_files(int argc, char **argv)
 {
-	struct input *in = calloc(argc, sizeof(*in));
-	struct rk_fuse_list *lists = calloc(argc, sizeof(*lists));
-	size_t *pos = calloc(argc, sizeof(*pos));
+	struct rk_fuse_runs *runs = rk_fuse_runs_new(argc);
+	struct rk_fuse_list *lists = rk_xcalloc(argc, sizeof(*lists));
+	struct rk_fused *f;
+	const char *qid;
+	size_t n;
 	int i;
 
-	if (in == NULL || lists == NULL || pos == NULL)
-		err(RK_EXIT_INTERNAL, "calloc");
-	for (i = 0; i < argc; i++) {
-		read_input(argv[i], &in[i]);
-		if (in[i].n > 0)	/* qsort(NULL, 0, ...) is undefined */
-			qsort(in[i].e, in[i].n, sizeof(*in[i].e), cmp_entry);
-		/* entries become a contiguous array of hits per query */
-	}
-	for (size_t q = 0; q < nqids; q++) {
-		struct rk_fuse_hit *hv[argc];
-		struct rk_fused *f;
-		size_t n;
-
-		for (i = 0; i < argc; i++) {
-			size_t s = pos[i], m = 0;
-
-			while (pos[i] < in[i].n && in[i].e[pos[i]].q == q)
-				pos[i]++;
-			hv[i] = rk_xmalloc((pos[i] - s + 1) * sizeof(**hv));
-			for (size_t j = s; j < pos[i]; j++)
-				hv[i][m++] = in[i].e[j].h;
-			lists[i] = (struct rk_fuse_list){ hv[i], m, weight(i) };
-		}
-		n = rk_fuse(&opts, lists, argc, &f);
-		emit(qids[q], f, n);
-		free(f);
+	for (i = 0; i < argc; i++)
+		read_input(argv[i], &(struct input){ runs, i });
+	while ((qid = rk_fuse_runs_next(runs, lists)) != NULL) {
 		for (i = 0; i < argc; i++)
-			free(hv[i]);
+			lists[i].weight = weight(i);
+		n = rk_fuse(&opts, lists, argc, &f);
+		emit(qid, f, n);
+		free(f);
 	}
-	for (i = 0; i < argc; i++) {
-		for (size_t j = 0; j < in[i].n; j++)
-			rk_fuse_hit_free(&in[i].e[j].h);
-		free(in[i].e);
-	}
-	for (size_t q = 0; q < nqids; q++)
-		free(qids[q]);
-	free(qids);
-	free(in);
+	rk_fuse_runs_free(runs);
 	free(lists);
-	free(pos);
 }
 
 /* record mode: "lists":[[hits],[hits]] becomes "context" */

@@ -338,6 +338,137 @@ rk_fused_json(const char *qid, const struct rk_fused *f, size_t rank)
 	return o;
 }
 
+/*
+ * The hits of nlists runs, each hit with its query id, kept in the order
+ * they came; rk_fuse_runs_next() gives one query's hits of every run at
+ * a time, the queries in the order they first came.
+ */
+struct run_entry {
+	size_t	 q;		/* query index */
+	size_t	 seq;		/* order of coming */
+	struct rk_fuse_hit h;
+};
+
+struct run {
+	struct run_entry *e;
+	struct rk_fuse_hit *hits;	/* e's hits, by query, once sorted */
+	size_t	 n, cap, pos;
+};
+
+struct rk_fuse_runs {
+	struct run *run;
+	size_t	 nruns;
+	char	**qids;
+	size_t	 nqids, last, next;
+	int	 sorted;
+};
+
+struct rk_fuse_runs *
+rk_fuse_runs_new(size_t nruns)
+{
+	struct rk_fuse_runs *r = rk_xcalloc(1, sizeof(*r));
+
+	r->run = rk_xcalloc(nruns ? nruns : 1, sizeof(*r->run));
+	r->nruns = nruns;
+	return r;
+}
+
+static size_t
+qid_index(struct rk_fuse_runs *r, const char *qid)
+{
+	if (r->last < r->nqids && strcmp(r->qids[r->last], qid) == 0)
+		return r->last;
+	for (size_t i = 0; i < r->nqids; i++)
+		if (strcmp(r->qids[i], qid) == 0)
+			return r->last = i;
+	r->qids = rk_xrealloc(r->qids, (r->nqids + 1) * sizeof(*r->qids));
+	r->qids[r->nqids] = rk_xstrdup(qid);
+	return r->last = r->nqids++;
+}
+
+/* hit h (now the runs') of query qid into run i */
+void
+rk_fuse_runs_add(struct rk_fuse_runs *r, size_t i, const char *qid,
+    const struct rk_fuse_hit *h)
+{
+	struct run *u = &r->run[i];
+
+	if (u->n == u->cap) {
+		u->cap = u->cap ? u->cap * 2 : 256;
+		u->e = rk_xrealloc(u->e, u->cap * sizeof(*u->e));
+	}
+	u->e[u->n] = (struct run_entry){ qid_index(r, qid), u->n, *h };
+	u->n++;
+}
+
+static int
+cmp_entry(const void *pa, const void *pb)
+{
+	const struct run_entry *a = pa, *b = pb;
+
+	if (a->q != b->q)
+		return a->q < b->q ? -1 : 1;
+	return (a->seq > b->seq) - (a->seq < b->seq);
+}
+
+/* each run's hits, query by query, in the order they came */
+static void
+runs_sort(struct rk_fuse_runs *r)
+{
+	for (size_t i = 0; i < r->nruns; i++) {
+		struct run *u = &r->run[i];
+
+		if (u->n > 0)	/* qsort(NULL, 0, ...) is undefined */
+			qsort(u->e, u->n, sizeof(*u->e), cmp_entry);
+		u->hits = rk_xmalloc((u->n ? u->n : 1) * sizeof(*u->hits));
+		for (size_t j = 0; j < u->n; j++)
+			u->hits[j] = u->e[j].h;
+	}
+	r->sorted = 1;
+}
+
+/*
+ * The next query's hits, of each run i in lists[i] (their weights left
+ * as they are); its query id, or NULL after the last.
+ */
+const char *
+rk_fuse_runs_next(struct rk_fuse_runs *r, struct rk_fuse_list *lists)
+{
+	size_t q = r->next;
+
+	if (!r->sorted)
+		runs_sort(r);
+	if (q >= r->nqids)
+		return NULL;
+	for (size_t i = 0; i < r->nruns; i++) {
+		struct run *u = &r->run[i];
+		size_t s = u->pos;
+
+		while (u->pos < u->n && u->e[u->pos].q == q)
+			u->pos++;
+		lists[i].hits = u->hits + s;
+		lists[i].n = u->pos - s;
+	}
+	r->next++;
+	return r->qids[q];
+}
+
+void
+rk_fuse_runs_free(struct rk_fuse_runs *r)
+{
+	for (size_t i = 0; i < r->nruns; i++) {
+		for (size_t j = 0; j < r->run[i].n; j++)
+			rk_fuse_hit_free(&r->run[i].e[j].h);
+		free(r->run[i].e);
+		free(r->run[i].hits);
+	}
+	for (size_t q = 0; q < r->nqids; q++)
+		free(r->qids[q]);
+	free(r->qids);
+	free(r->run);
+	free(r);
+}
+
 /* what splits a TREC run line into its fields */
 static const char blanks[] = " \t\n\v\f\r";
 

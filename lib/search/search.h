@@ -260,6 +260,13 @@ int	 rk_fuse_hit_json(const json_t *, int scored, struct rk_fuse_hit *,
 int	 rk_fuse_hit_trec(const char *line, size_t len, int scored,
 	    struct rk_fuse_hit *, char **qid);
 void	 rk_fuse_hit_free(struct rk_fuse_hit *);
+
+/* runs of hits with query ids, fused query by query */
+struct rk_fuse_runs *rk_fuse_runs_new(size_t nruns);
+void	 rk_fuse_runs_add(struct rk_fuse_runs *, size_t run, const char *qid,
+	    const struct rk_fuse_hit *);
+const char *rk_fuse_runs_next(struct rk_fuse_runs *, struct rk_fuse_list *);
+void	 rk_fuse_runs_free(struct rk_fuse_runs *);
 json_t	*rk_fused_json(const char *qid, const struct rk_fused *, size_t rank);
 
 /*
