@@ -157,8 +157,8 @@ embed_provider(void)
 {
 	const char *p = eo.provider;
 
-	if (p == NULL && (p = rk_getenv("RK_EMBED_PROVIDER")) == NULL)
-		p = rk_getenv("RK_PROVIDER");
+	if (p == NULL)
+		p = rk_getenv_or("RK_EMBED_PROVIDER", "RK_PROVIDER");
 	return p != NULL ? p : "none";
 }
 

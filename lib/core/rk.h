@@ -80,6 +80,7 @@ int	 rk_parse_double(const char *, double *);
 /* "1.5" (seconds), "250ms", "30s", "5m", "1h", "1d" -> milliseconds */
 int	 rk_parse_duration(const char *, double *ms);
 const char *rk_getenv(const char *);	/* NULL when unset or empty */
+const char *rk_getenv_or(const char *, const char *fallback);
 int	 rk_utf8_valid(const char *, size_t);
 size_t	 rk_utf8_prefix(const char *, size_t);
 size_t	 rk_json_plain(const char *, size_t);

@@ -344,6 +344,15 @@ rk_getenv(const char *name)
 	return v && *v ? v : NULL;
 }
 
+/* variable name, or fallback when name is not set and fallback is given */
+const char *
+rk_getenv_or(const char *name, const char *fallback)
+{
+	const char *v = rk_getenv(name);
+
+	return v != NULL || fallback == NULL ? v : rk_getenv(fallback);
+}
+
 /*
  * The length of the UTF-8 sequence s[0..n) starts with, 0 if it is not a
  * valid one (overlong, a surrogate, over U+10FFFF, cut short).

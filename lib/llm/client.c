@@ -78,15 +78,6 @@ rk_cache_open_user(const char *path, double ttl_ms, char *err,
 	return c;
 }
 
-/* variable name, or fallback when name is not set and fallback is given */
-static const char *
-getenv_or(const char *name, const char *fallback)
-{
-	const char *v = rk_getenv(name);
-
-	return v != NULL || fallback == NULL ? v : rk_getenv(fallback);
-}
-
 /*
  * The start of a client tool's main: rk_init(argv0), the shared settings'
  * defaults, then RK_CACHE_DB, RK_PARALLEL, RK_RETRIES, RK_NO_CACHE, the
@@ -105,8 +96,8 @@ rk_client_init(struct rk_client *c, const char *argv0,
 		return e->code;
 	c->o = rk_llm_defaults;
 	c->ttl_ms = RK_CACHE_TTL_MS;
-	c->provider = getenv_or(env->provider, "RK_PROVIDER");
-	c->base_url = getenv_or(env->base_url, "RK_BASE_URL");
+	c->provider = rk_getenv_or(env->provider, "RK_PROVIDER");
+	c->base_url = rk_getenv_or(env->base_url, "RK_BASE_URL");
 	c->model = rk_getenv(env->model);
 	c->cache_path = rk_getenv("RK_CACHE_DB");
 	c->parallel = rk_getenv("RK_PARALLEL");
