@@ -321,10 +321,11 @@ record_model(struct embedding *m, size_t dim, struct rk_error *e)
 }
 
 /*
- * Whether p's chunk still has the text its vector was made of (1, else
- * 0; -1 if it cannot be read): an add since may have replaced the chunk
- * by another of the same id (the last rowid is reused), or removed it,
- * and the chunk is then left missing its vector.
+ * In the flush's write transaction, whether p's chunk still has the text
+ * its vector was made of, so that it may be stored (1, else 0; -1 if it
+ * cannot be read): an add since may have replaced the chunk by another
+ * of the same id (the last rowid is reused), or removed it, and the
+ * chunk is then left missing its vector.
  */
 static int
 same_text(struct embedding *m, const struct pending *p, struct rk_error *e)
@@ -368,7 +369,7 @@ flush(struct embedding *m, struct rk_error *e)
 		if (sqlite3_step(m->ins) != SQLITE_DONE)
 			rc = rk_index_sql_fail(m->db, e, "store a vector");
 		else
-			stored += sqlite3_changes(m->db);
+			stored++;
 	}
 	sqlite3_reset(m->ins);
 	if (rc == 0)
@@ -433,8 +434,7 @@ embed_prepare(struct embedding *m, struct rk_error *e)
 	    "chunks c JOIN docs d ON d.id = c.doc JOIN text t ON t.id = c.id "
 	    "WHERE c.id = ?1", -1, &m->text, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(m->db, "INSERT OR REPLACE INTO vecs(id, f, q) "
-	    "SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM chunks WHERE "
-	    "id = ?1)", -1, &m->ins, NULL) != SQLITE_OK)
+	    "VALUES (?1, ?2, ?3)", -1, &m->ins, NULL) != SQLITE_OK)
 		return rk_index_sql_fail(m->db, e, "vectors");
 	return missing_ids(m, e);
 }
